@@ -1,0 +1,183 @@
+"""Throughput of 32-byte UDP datagrams to a loopback receiver that never reads.
+
+Each way of sending runs in a fresh Python process, several times, and the
+median datagrams/s is reported beside the min-max, all ways in one run so the
+ratios compare like with like.  Run by hand:
+
+    python benchmarks/bench_sendto.py                 # table on stdout
+    python benchmarks/bench_sendto.py --write-results # also benchmarks/RESULTS.md section
+
+No test runs this; no test asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+PAYLOAD = b"x" * 32
+
+WAYS = {
+    "plain socket.sendto loop": "plain",
+    "asyncio DatagramTransport.sendto": "asyncio_transport",
+    "BeginSendTo + callback EndSendTo, 64 in flight": "begin_64",
+    "BeginSendTo, 64 in flight, inline completions": "begin_64_inline",
+    "synchronous Socket.SendTo": "sync_sendto",
+}
+
+
+def _receiver() -> tuple[object, tuple[str, int]]:
+    import socket
+
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r.bind(("127.0.0.1", 0))
+    return r, r.getsockname()
+
+
+def run_plain(n: int) -> float:
+    import socket
+
+    r, addr = _receiver()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sendto = s.sendto
+    t0 = time.perf_counter()
+    for _ in range(n):
+        sendto(PAYLOAD, addr)
+    return n / (time.perf_counter() - t0)
+
+
+def run_asyncio_transport(n: int) -> float:
+    import asyncio
+
+    r, addr = _receiver()
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, family=2)
+        sendto = transport.sendto
+        t0 = time.perf_counter()
+        for _ in range(n):
+            sendto(PAYLOAD, addr)
+        while transport.get_write_buffer_size():
+            await asyncio.sleep(0)
+        rate = n / (time.perf_counter() - t0)
+        transport.close()
+        return rate
+
+    return asyncio.run(main())
+
+
+def _run_begin(n: int, inflight: int, inline: bool) -> float:
+    import itertools
+    import threading
+
+    from dotnet_sockets import AddressFamily, IPAddress, IPEndPoint, ProtocolType, Socket, SocketType
+
+    r, (host, port) = _receiver()
+    ep = IPEndPoint(IPAddress.Parse(host), port)
+    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+    s.InlineCompletions = inline
+    issued = itertools.count(inflight)
+    finished = itertools.count(1)
+    done = threading.Event()
+    begin = s.BeginSendTo
+    end = s.EndSendTo
+    size = len(PAYLOAD)
+
+    def callback(ar: object) -> None:
+        end(ar)  # type: ignore[arg-type]
+        if next(issued) < n:
+            begin(PAYLOAD, 0, size, 0, ep, callback, None)
+        elif next(finished) == inflight:
+            done.set()
+
+    t0 = time.perf_counter()
+    for _ in range(inflight):
+        begin(PAYLOAD, 0, size, 0, ep, callback, None)
+    if not done.wait(120):
+        raise SystemExit("benchmark did not finish")
+    rate = n / (time.perf_counter() - t0)
+    s.Close()
+    return rate
+
+
+def run_begin_64(n: int) -> float:
+    return _run_begin(n, 64, False)
+
+
+def run_begin_64_inline(n: int) -> float:
+    return _run_begin(n, 64, True)
+
+
+def run_sync_sendto(n: int) -> float:
+    from dotnet_sockets import AddressFamily, IPAddress, IPEndPoint, ProtocolType, Socket, SocketType
+
+    r, (host, port) = _receiver()
+    ep = IPEndPoint(IPAddress.Parse(host), port)
+    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+    sendto = s.SendTo
+    t0 = time.perf_counter()
+    for _ in range(n):
+        sendto(PAYLOAD, ep)
+    return n / (time.perf_counter() - t0)
+
+
+def _child(way: str, n: int) -> None:
+    rate = globals()[f"run_{way}"](n)
+    print(json.dumps({"rate": rate}))
+
+
+def measure(way: str, n: int, runs: int) -> list[float]:
+    rates = []
+    env = dict(os.environ)
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+    env["PYTHONPATH"] = os.path.abspath(src) + os.pathsep + env.get("PYTHONPATH", "")
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--child", way, "--count", str(n)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            check=True,
+        ).stdout
+        rates.append(json.loads(out.strip().splitlines()[-1])["rate"])
+    return rates
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--count", type=int, default=200_000, help="datagrams per run")
+    p.add_argument("--runs", type=int, default=5, help="fresh processes per way (median reported)")
+    p.add_argument("--only", help="comma-separated way keys to run")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        _child(args.child, args.count)
+        return
+    ways = WAYS
+    if args.only:
+        keep = set(args.only.split(","))
+        ways = {k: v for k, v in WAYS.items() if v in keep}
+    results: dict[str, list[float]] = {}
+    for label, way in ways.items():
+        results[label] = measure(way, args.count, args.runs)
+    base = statistics.median(results.get("plain socket.sendto loop", [0.0])) or None
+    print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"# {args.count} datagrams x {args.runs} runs, 32-byte payload, loopback receiver that never reads")
+    print("| way | median datagrams/s | min-max | ratio to plain loop |")
+    print("|---|---|---|---|")
+    for label, rates in results.items():
+        med = statistics.median(rates)
+        ratio = f"{med / base:.2f}" if base else "-"
+        print(f"| {label} | {med:,.0f} | {min(rates):,.0f}-{max(rates):,.0f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()

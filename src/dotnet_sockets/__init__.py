@@ -1,0 +1,87 @@
+""".NET's ``System.Net.Sockets`` socket API for CPython.
+
+Every public name of the API contract is importable from here::
+
+    from dotnet_sockets import Socket, IPEndPoint, IPAddress, SocketFlags
+"""
+
+from __future__ import annotations
+
+from .addresses import DnsEndPoint, EndPoint, IPAddress, IPEndPoint, UnixDomainSocketEndPoint
+from .asyncresult import AsyncCallback, IAsyncResult
+from .dns import Dns, IPHostEntry
+from .enums import (
+    AddressFamily,
+    ProtocolType,
+    SelectMode,
+    SocketAsyncOperation,
+    SocketError,
+    SocketFlags,
+    SocketOptionLevel,
+    SocketOptionName,
+    SocketShutdown,
+    SocketType,
+)
+from .exceptions import (
+    ArgumentException,
+    ArgumentNullException,
+    ArgumentOutOfRangeException,
+    FormatException,
+    InvalidOperationException,
+    NotImplementedException,
+    NotSupportedException,
+    ObjectDisposedException,
+    SecurityException,
+    SocketException,
+)
+from .execution_context import AsyncFlowControl, ExecutionContext
+from .options import IPv6MulticastOption, LingerOption, MulticastOption
+from .results import SocketReceiveFromResult
+from .socket import Socket, set_inline_completions
+from .waithandles import AutoResetEvent, EventWaitHandle, ManualResetEvent, WaitHandle
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AddressFamily",
+    "ArgumentException",
+    "ArgumentNullException",
+    "ArgumentOutOfRangeException",
+    "AsyncCallback",
+    "AsyncFlowControl",
+    "AutoResetEvent",
+    "Dns",
+    "DnsEndPoint",
+    "EndPoint",
+    "EventWaitHandle",
+    "ExecutionContext",
+    "FormatException",
+    "IAsyncResult",
+    "IPAddress",
+    "IPEndPoint",
+    "IPHostEntry",
+    "IPv6MulticastOption",
+    "InvalidOperationException",
+    "LingerOption",
+    "ManualResetEvent",
+    "MulticastOption",
+    "NotImplementedException",
+    "NotSupportedException",
+    "ObjectDisposedException",
+    "ProtocolType",
+    "SecurityException",
+    "SelectMode",
+    "Socket",
+    "SocketAsyncOperation",
+    "SocketError",
+    "SocketException",
+    "SocketFlags",
+    "SocketOptionLevel",
+    "SocketOptionName",
+    "SocketReceiveFromResult",
+    "SocketShutdown",
+    "SocketType",
+    "UnixDomainSocketEndPoint",
+    "WaitHandle",
+    "set_inline_completions",
+]

@@ -1,0 +1,132 @@
+"""Argument checks in .NET's order; ``ParamName`` is chosen here and nowhere else.
+
+Every public entry point of every model (sync, Begin/End, SocketAsyncEventArgs,
+asyncio) validates through these functions, so the same bad input raises the
+same exception whatever model it came through.
+"""
+
+from __future__ import annotations
+
+import datetime
+import operator
+from typing import Any
+
+from .exceptions import (
+    ArgumentException,
+    ArgumentNullException,
+    ArgumentOutOfRangeException,
+)
+
+__all__ = [
+    "as_buffer",
+    "as_writable_buffer",
+    "check_range",
+    "as_int",
+    "as_timeout_ms",
+    "buffer_list",
+]
+
+_bytes_types = (bytes, bytearray)
+
+
+def as_buffer(buffer: Any, name: str = "buffer") -> Any:
+    """Return ``buffer`` as something ``len()`` counts in bytes and ``socket`` accepts.
+
+    bytes and bytearray pass through untouched (the hot path); any other
+    bytes-like object becomes a flat byte memoryview, so that ``offset`` and
+    ``size`` count bytes, as a .NET ``byte[]`` does.
+    """
+    if type(buffer) in _bytes_types:
+        return buffer
+    if buffer is None:
+        raise ArgumentNullException(name)
+    if isinstance(buffer, str):
+        raise ArgumentException("A str is not a buffer; encode it to bytes first.", name)
+    try:
+        mv = memoryview(buffer)
+    except TypeError:
+        raise ArgumentException(
+            f"Expected a bytes-like object, not {type(buffer).__name__}.", name
+        ) from None
+    if mv.format != "B" or mv.ndim != 1:
+        try:
+            mv = mv.cast("B")
+        except TypeError:
+            raise ArgumentException("The buffer must be C-contiguous.", name) from None
+    return mv
+
+
+def as_writable_buffer(buffer: Any, name: str = "buffer") -> memoryview:
+    """A flat, writable byte view of ``buffer`` (receives write into it)."""
+    mv = as_buffer(buffer, name)
+    if not isinstance(mv, memoryview):
+        mv = memoryview(mv)
+    if mv.readonly:
+        raise ArgumentException("The buffer must be writable (bytearray, memoryview, array...).", name)
+    return mv
+
+
+def as_int(value: Any, name: str) -> int:
+    if type(value) is int:
+        return value
+    if value is None:
+        raise ArgumentNullException(name)
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise ArgumentException(f"Expected an integer, not {type(value).__name__}.", name) from None
+
+
+def check_range(length: int, offset: Any, size: Any) -> tuple[int, int]:
+    """.NET's ValidateBufferArguments: offset in 0..length, size in 0..length-offset."""
+    if type(offset) is not int:
+        offset = as_int(offset, "offset")
+    if offset < 0 or offset > length:
+        raise ArgumentOutOfRangeException("offset", offset)
+    if type(size) is not int:
+        size = as_int(size, "size")
+    if size < 0 or size > length - offset:
+        raise ArgumentOutOfRangeException("size", size)
+    return offset, size
+
+
+def as_timeout_ms(value: Any, name: str = "millisecondsTimeout") -> int:
+    """.NET timeouts: int milliseconds, -1 infinite; a timedelta is accepted too."""
+    if isinstance(value, datetime.timedelta):
+        ms = value // datetime.timedelta(milliseconds=1)
+        if ms < -1 or ms > 0x7FFFFFFF:
+            raise ArgumentOutOfRangeException("timeout", value)
+        return int(ms)
+    ms = as_int(value, name)
+    if ms < -1:
+        raise ArgumentOutOfRangeException(name, ms)
+    return ms
+
+
+def buffer_list(buffers: Any, writable: bool) -> list[memoryview]:
+    """Validate a .NET ``IList<ArraySegment<byte>>``: a non-empty list of buffers.
+
+    Items may be buffers or ``(buffer, offset, count)`` triples, the Python
+    shape of an ``ArraySegment<byte>``.
+    """
+    if buffers is None:
+        raise ArgumentNullException("buffers")
+    if isinstance(buffers, (bytes, bytearray, memoryview, str)):
+        raise ArgumentException("Expected a list of buffers.", "buffers")
+    try:
+        items = list(buffers)
+    except TypeError:
+        raise ArgumentException("Expected a list of buffers.", "buffers") from None
+    if not items:
+        raise ArgumentException("The parameter must contain at least one buffer.", "buffers")
+    views: list[memoryview] = []
+    for item in items:
+        if isinstance(item, tuple) and len(item) == 3:
+            buf, off, cnt = item
+            mv = as_writable_buffer(buf, "buffers") if writable else memoryview(as_buffer(buf, "buffers"))
+            off, cnt = check_range(len(mv), off, cnt)
+            views.append(mv[off : off + cnt])
+        else:
+            mv = as_writable_buffer(item, "buffers") if writable else memoryview(as_buffer(item, "buffers"))
+            views.append(mv)
+    return views

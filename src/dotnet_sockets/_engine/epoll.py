@@ -1,0 +1,126 @@
+"""The one readiness thread.
+
+Kernel facts behind the choices here:
+
+* epoll is *level* triggered as used here.  An operation is queued only
+  after its system call said "would block"; arming the interest afterwards
+  cannot miss an edge, because a level-triggered epoll reports a descriptor
+  that is already ready the moment it is armed.
+* ``epoll_ctl`` is thread-safe and wakes a concurrent ``epoll_wait``, so
+  callers arm their own descriptors; no wake-up pipe or command queue is
+  needed to add work.
+* EPOLLERR and EPOLLHUP are reported even for an empty interest mask, so a
+  descriptor with nothing queued is removed from the set instead of being
+  modified to mask 0 (otherwise a hung-up stream would spin this thread).
+* A descriptor is removed before it is closed (``OpQueue.close``), so its
+  number can be reused safely; an event that raced with the removal finds
+  either no owner or a new owner, whose operations simply see "would block".
+
+This thread never runs user code: it retries queued system calls and hands
+finished operations to the completion workers.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .opqueue import OpQueue
+
+__all__ = ["Engine", "engine", "EPOLLIN", "EPOLLOUT"]
+
+EPOLLIN = select.EPOLLIN
+EPOLLOUT = select.EPOLLOUT
+_READABLE = select.EPOLLIN | select.EPOLLERR | select.EPOLLHUP | select.EPOLLPRI
+_WRITABLE = select.EPOLLOUT | select.EPOLLERR | select.EPOLLHUP
+
+
+class Engine:
+    """Owner of the epoll set and of the thread that waits on it."""
+
+    def __init__(self) -> None:
+        self._ep = select.epoll()
+        self._regs: dict[int, OpQueue] = {}
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    # Called with the queue's lock held.
+    def arm(self, q: OpQueue, mask: int) -> None:
+        """Make the readiness interest of ``q`` equal to ``mask``."""
+        fd = q.fd
+        if mask:
+            if q.registered:
+                self._ep.modify(fd, mask)
+            else:
+                self._regs[fd] = q
+                try:
+                    self._ep.register(fd, mask)
+                except FileExistsError:
+                    # A stale registration of a reused descriptor number.
+                    self._ep.modify(fd, mask)
+                q.registered = True
+            if self._thread is None:
+                self._start()
+        elif q.registered:
+            q.registered = False
+            if self._regs.get(fd) is q:
+                del self._regs[fd]
+            try:
+                self._ep.unregister(fd)
+            except OSError:
+                pass
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                t = threading.Thread(target=self._run, name="dotnet-sockets epoll", daemon=True)
+                self._thread = t
+                t.start()
+
+    def _run(self) -> None:
+        poll = self._ep.poll
+        regs = self._regs
+        while True:
+            try:
+                events = poll(-1, 1024)
+            except InterruptedError:
+                continue
+            except (OSError, ValueError):
+                # The epoll object was closed under us (fork child reset).
+                return
+            for fd, ev in events:
+                q = regs.get(fd)
+                if q is not None:
+                    q.on_ready(ev & _READABLE != 0, ev & _WRITABLE != 0)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def _reset_after_fork(self) -> None:
+        # The child shares the parent's kernel epoll instance; it needs its
+        # own, and its own thread, and its queues armed again there.
+        old = self._ep
+        self._ep = select.epoll()
+        try:
+            old.close()
+        except OSError:
+            pass
+        self._thread = None
+        self._start_lock = threading.Lock()
+        queues = list(self._regs.values())
+        self._regs = {}
+        for q in queues:
+            q._reset_after_fork()
+            q.registered = False
+            if q.mask:
+                self.arm(q, q.mask)
+
+
+engine = Engine()
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=engine._reset_after_fork)

@@ -1,0 +1,141 @@
+"""Per-socket read and write queues: try first, queue on would-block, abort on close.
+
+Every asynchronous model (and the synchronous calls, when they would block)
+goes through :meth:`OpQueue.start_read` / :meth:`OpQueue.start_write`:
+
+1. If nothing is queued in that direction, the system call is tried at once
+   on the caller's thread (the common case for datagram sends: done, no
+   other thread involved).
+2. Otherwise, or if it would block, the operation joins the queue and the
+   descriptor's interest is armed with the engine; the engine thread retries
+   queued operations in order when the descriptor becomes ready.
+
+Queued operations keep the order in which they were started, which is what
+.NET promises for several pending sends or receives on one socket.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections import deque
+from typing import TYPE_CHECKING
+
+from .epoll import EPOLLIN, EPOLLOUT, engine
+
+if TYPE_CHECKING:
+    from ..asyncresult import AsyncOperation
+
+__all__ = ["OpQueue"]
+
+
+class OpQueue:
+    """The I/O state the engine keeps for one socket."""
+
+    __slots__ = ("sock", "fd", "lock", "rq", "wq", "mask", "registered", "closed", "inline")
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.lock = threading.Lock()
+        self.rq: deque[AsyncOperation] = deque()
+        self.wq: deque[AsyncOperation] = deque()
+        self.mask = 0
+        self.registered = False
+        self.closed = False
+        # Run callbacks of operations that finish inside Begin... on the
+        # caller's thread (current .NET's behaviour; an opt-in here).
+        self.inline = False
+
+    def start_write(self, op: AsyncOperation) -> None:
+        if not self.wq and not self.closed:
+            if op.attempt():
+                op._complete(True)
+                return
+        self._enqueue(op, self.wq, EPOLLOUT)
+
+    def start_read(self, op: AsyncOperation) -> None:
+        if not self.rq and not self.closed:
+            if op.attempt():
+                op._complete(True)
+                return
+        self._enqueue(op, self.rq, EPOLLIN)
+
+    def enqueue_read(self, op: AsyncOperation) -> None:
+        """Queue without trying first (for operations that must wait, e.g. a connect in progress)."""
+        self._enqueue(op, self.rq, EPOLLIN)
+
+    def enqueue_write(self, op: AsyncOperation) -> None:
+        self._enqueue(op, self.wq, EPOLLOUT)
+
+    def _enqueue(self, op: AsyncOperation, q: deque[AsyncOperation], bit: int) -> None:
+        with self.lock:
+            if not self.closed:
+                q.append(op)
+                if not self.mask & bit:
+                    self.mask |= bit
+                    engine.arm(self, self.mask)
+                return
+        op._abort()
+
+    def cancel(self, op: AsyncOperation) -> bool:
+        """Remove a queued operation; False if it already left the queue (it completed)."""
+        with self.lock:
+            for q, bit in ((self.rq, EPOLLIN), (self.wq, EPOLLOUT)):
+                try:
+                    q.remove(op)
+                except ValueError:
+                    continue
+                if not q and self.mask & bit:
+                    self.mask &= ~bit
+                    engine.arm(self, self.mask)
+                return True
+        return False
+
+    def on_ready(self, readable: bool, writable: bool) -> None:
+        """Engine thread: retry queued operations in order while they make progress."""
+        done: list[AsyncOperation] = []
+        with self.lock:
+            if self.closed:
+                return
+            if readable:
+                rq = self.rq
+                while rq and rq[0].attempt():
+                    done.append(rq.popleft())
+            if writable:
+                wq = self.wq
+                while wq and wq[0].attempt():
+                    done.append(wq.popleft())
+            mask = (EPOLLIN if self.rq else 0) | (EPOLLOUT if self.wq else 0)
+            if mask != self.mask:
+                self.mask = mask
+                engine.arm(self, mask)
+        for op in done:
+            op._complete(False)
+
+    def close(self) -> None:
+        """Close the descriptor; every queued operation completes once, aborted."""
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            pending = [*self.rq, *self.wq]
+            self.rq.clear()
+            self.wq.clear()
+            if self.mask:
+                self.mask = 0
+                engine.arm(self, 0)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        for op in pending:
+            op._abort()
+
+    def pending_count(self) -> int:
+        return len(self.rq) + len(self.wq)
+
+    def _reset_after_fork(self) -> None:
+        self.lock = threading.Lock()
+

@@ -1,0 +1,183 @@
+"""``IAsyncResult`` and the operation object behind every asynchronous call.
+
+One object per operation is both the engine's unit of work and the
+``IAsyncResult`` the caller gets back, so a ``Begin...`` call allocates
+exactly one small ``__slots__`` object.  It completes exactly once: the
+first ``_complete``/``_abort`` wins, which is what makes "every callback runs
+once" hold even when a close races with the engine.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._engine.dispatch import dispatcher, report_exception
+from ._names import dotnet_names
+from .execution_context import capture_context
+from .waithandles import ManualResetEvent, WaitHandle
+
+if TYPE_CHECKING:
+    from ._engine.opqueue import OpQueue
+
+__all__ = ["IAsyncResult", "AsyncCallback", "AsyncOperation", "ABORTED"]
+
+AsyncCallback = Callable[["IAsyncResult"], object]
+"""Any callable taking the ``IAsyncResult``; its return value is ignored."""
+
+
+@dotnet_names
+class IAsyncResult(ABC):
+    """The status of an asynchronous operation, as returned by every ``Begin...``."""
+
+    __slots__ = ()
+
+    @property
+    @abstractmethod
+    def AsyncState(self) -> Any:
+        """The ``state`` object given to ``Begin...``."""
+
+    @property
+    @abstractmethod
+    def AsyncWaitHandle(self) -> WaitHandle:
+        """A ``WaitHandle`` signalled when the operation completes."""
+
+    @property
+    @abstractmethod
+    def IsCompleted(self) -> bool:
+        """True once the operation has completed (successfully or not)."""
+
+    @property
+    @abstractmethod
+    def CompletedSynchronously(self) -> bool:
+        """True when the operation finished inside the ``Begin...`` call itself."""
+
+
+class _Aborted:
+    """Marker stored as the error of an operation aborted by ``Close``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ABORTED"
+
+
+ABORTED: Any = _Aborted()
+
+_handle_lock = threading.Lock()
+_post = dispatcher.post
+_Context = contextvars.Context
+
+
+@dotnet_names
+class AsyncOperation(IAsyncResult):
+    """Base of every operation kind; subclasses implement :meth:`attempt`."""
+
+    __slots__ = (
+        "_io",
+        "_callback",
+        "_state",
+        "_ctx",
+        "_done",
+        "_sync",
+        "_ended",
+        "_value",
+        "_error",
+        "_handle",
+        "__weakref__",
+    )
+
+    # The End... method that may consume this kind of result.
+    end_method = ""
+
+    def __init__(self, io: OpQueue, callback: AsyncCallback | None, state: Any) -> None:
+        self._io = io
+        self._callback = callback
+        self._state = state
+        if callback is not None:
+            ctx = capture_context()
+            # Flow suppressed: the callback runs in an empty context, as .NET
+            # runs it with no ExecutionContext.
+            self._ctx = ctx if ctx is not None else _Context()
+        else:
+            self._ctx = None
+        self._done = False
+        self._sync = False
+        self._ended = False
+        self._value: Any = None
+        self._error: Any = None
+        self._handle: ManualResetEvent | None = None
+
+    # -- engine side ------------------------------------------------------
+    def attempt(self) -> bool:
+        """Try the system call once: True when finished (result or error set), False on would-block."""
+        raise NotImplementedError
+
+    def _complete(self, synchronously: bool) -> None:
+        if self._done:
+            return
+        self._sync = synchronously
+        self._done = True
+        h = self._handle
+        if h is not None:
+            h.Set()
+        if self._callback is not None:
+            if synchronously and self._io.inline:
+                self._run_callback()
+            else:
+                _post(AsyncOperation._run_callback, self)
+
+    def _abort(self) -> None:
+        if not self._done:
+            self._error = ABORTED
+            self._complete(False)
+
+    def _run_callback(self) -> None:
+        cb = self._callback
+        ctx = self._ctx
+        try:
+            if ctx is not None and cb is not None:
+                ctx.run(cb, self)
+        except BaseException as exc:  # noqa: BLE001 - reported, never lost
+            report_exception(exc)
+
+    def _wait(self, timeout_ms: int = -1) -> bool:
+        if self._done:
+            return True
+        return self.AsyncWaitHandle.WaitOne(timeout_ms)
+
+    # -- IAsyncResult -----------------------------------------------------
+    @property
+    def AsyncState(self) -> Any:
+        return self._state
+
+    @property
+    def AsyncWaitHandle(self) -> WaitHandle:
+        h = self._handle
+        if h is None:
+            with _handle_lock:
+                h = self._handle
+                if h is None:
+                    h = ManualResetEvent(False)
+                    self._handle = h
+            # The completer sets _done before it reads _handle; we stored
+            # _handle before reading _done: one of us sees the other.
+            if self._done:
+                h.Set()
+        return h
+
+    @property
+    def IsCompleted(self) -> bool:
+        return self._done
+
+    @property
+    def CompletedSynchronously(self) -> bool:
+        return self._sync
+
+    def __repr__(self) -> str:
+        state = "completed" if self._done else "pending"
+        return f"<{type(self).__name__} {state}>"
+

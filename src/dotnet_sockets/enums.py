@@ -1,0 +1,292 @@
+"""The ``System.Net.Sockets`` enumerations, with .NET's names and numeric values.
+
+Members keep their .NET spelling; a member that .NET calls ``None`` is
+``None_`` here.  Where .NET gives two names one value (``AddressFamily.Ipx``
+and ``NS``), both names exist and compare equal; the first one declared is the
+canonical name, as ``Enum.ToString()`` would show it in .NET.  The values are
+.NET's, not the Linux ones: ``AddressFamily.InterNetworkV6`` is 23 even though
+``socket.AF_INET6`` is 10 (``dotnet_sockets._platform`` translates).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Self
+
+__all__ = [
+    "AddressFamily",
+    "SocketType",
+    "ProtocolType",
+    "SocketFlags",
+    "SocketError",
+    "SocketOptionLevel",
+    "SocketOptionName",
+    "SocketShutdown",
+    "SelectMode",
+    "SocketAsyncOperation",
+]
+
+
+class AddressFamily(enum.IntEnum):
+    """The addressing scheme of a socket or an address."""
+
+    Unknown = -1
+    Unspecified = 0
+    Unix = 1
+    InterNetwork = 2
+    ImpLink = 3
+    Pup = 4
+    Chaos = 5
+    NS = 6
+    Ipx = 6
+    Iso = 7
+    Osi = 7
+    Ecma = 8
+    DataKit = 9
+    Ccitt = 10
+    Sna = 11
+    DecNet = 12
+    DataLink = 13
+    Lat = 14
+    HyperChannel = 15
+    AppleTalk = 16
+    NetBios = 17
+    VoiceView = 18
+    FireFox = 19
+    Banyan = 21
+    Atm = 22
+    InterNetworkV6 = 23
+    Cluster = 24
+    Ieee12844 = 25
+    Irda = 26
+    NetworkDesigners = 28
+    Max = 29
+    # .NET puts the Unix-only families above 0xFFFF so they never clash with Windows values.
+    Packet = 65536
+    ControllerAreaNetwork = 65537
+
+
+class SocketType(enum.IntEnum):
+    """The kind of socket: stream, datagram, raw, ..."""
+
+    Unknown = -1
+    Stream = 1
+    Dgram = 2
+    Raw = 3
+    Rdm = 4
+    Seqpacket = 5
+
+
+class ProtocolType(enum.IntEnum):
+    """The protocol of a socket; the numbers are the IANA protocol numbers."""
+
+    Unknown = -1
+    IP = 0
+    IPv6HopByHopOptions = 0
+    Unspecified = 0
+    Icmp = 1
+    Igmp = 2
+    Ggp = 3
+    IPv4 = 4
+    Tcp = 6
+    Pup = 12
+    Udp = 17
+    Idp = 22
+    IPv6 = 41
+    IPv6RoutingHeader = 43
+    IPv6FragmentHeader = 44
+    IPSecEncapsulatingSecurityPayload = 50
+    IPSecAuthenticationHeader = 51
+    IcmpV6 = 58
+    IPv6NoNextHeader = 59
+    IPv6DestinationOptions = 60
+    ND = 77
+    Raw = 255
+    Ipx = 1000
+    Spx = 1256
+    SpxII = 1257
+
+
+class SocketFlags(enum.IntFlag):
+    """Send and receive behaviours; combine with ``|``.  Plain ints are accepted too.
+
+    On Linux only ``None_``, ``OutOfBand``, ``Peek``, ``DontRoute``, ``Truncated``
+    and ``ControlDataTruncated`` reach the kernel; the others make the operation
+    fail with ``SocketError.OperationNotSupported``, as in current .NET.
+    """
+
+    None_ = 0
+    OutOfBand = 0x1
+    Peek = 0x2
+    DontRoute = 0x4
+    MaxIOVectorLength = 0x10
+    Truncated = 0x100
+    ControlDataTruncated = 0x200
+    Broadcast = 0x400
+    Multicast = 0x800
+    Partial = 0x8000
+
+
+class SocketError(enum.IntEnum):
+    """Socket error codes: the Windows Sockets numbers, as .NET defines them.
+
+    ``SocketError(n)`` accepts any int, as a cast does in C#; a number that
+    names no member gives an unnamed value that still compares equal to ``n``.
+    """
+
+    Success = 0
+    SocketError = -1
+    Interrupted = 10004
+    AccessDenied = 10013
+    Fault = 10014
+    InvalidArgument = 10022
+    TooManyOpenSockets = 10024
+    WouldBlock = 10035
+    InProgress = 10036
+    AlreadyInProgress = 10037
+    NotSocket = 10038
+    DestinationAddressRequired = 10039
+    MessageSize = 10040
+    ProtocolType = 10041
+    ProtocolOption = 10042
+    ProtocolNotSupported = 10043
+    SocketNotSupported = 10044
+    OperationNotSupported = 10045
+    ProtocolFamilyNotSupported = 10046
+    AddressFamilyNotSupported = 10047
+    AddressAlreadyInUse = 10048
+    AddressNotAvailable = 10049
+    NetworkDown = 10050
+    NetworkUnreachable = 10051
+    NetworkReset = 10052
+    ConnectionAborted = 10053
+    ConnectionReset = 10054
+    NoBufferSpaceAvailable = 10055
+    IsConnected = 10056
+    NotConnected = 10057
+    Shutdown = 10058
+    TimedOut = 10060
+    ConnectionRefused = 10061
+    HostDown = 10064
+    HostUnreachable = 10065
+    ProcessLimit = 10067
+    SystemNotReady = 10091
+    VersionNotSupported = 10092
+    NotInitialized = 10093
+    Disconnecting = 10101
+    TypeNotFound = 10109
+    HostNotFound = 11001
+    TryAgain = 11002
+    NoRecovery = 11003
+    NoData = 11004
+    IOPending = 997
+    OperationAborted = 995
+
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        # C# lets any int be cast to SocketError, and ported code does
+        # `new SocketException(someInt)`; refusing it would turn a socket
+        # error into a ValueError.
+        if isinstance(value, int) and not isinstance(value, bool):
+            pseudo = int.__new__(cls, value)
+            pseudo._name_ = str(value)
+            pseudo._value_ = value
+            return pseudo
+        return None
+
+
+class SocketOptionLevel(enum.IntEnum):
+    """The level a socket option belongs to (``SetSocketOption``'s first argument)."""
+
+    IP = 0
+    Tcp = 6
+    Udp = 17
+    IPv6 = 41
+    Socket = 65535
+
+
+class SocketOptionName(enum.IntEnum):
+    """Socket option names.  Their meaning depends on the level: 1 is ``Debug`` at
+    ``Socket`` level, ``IPOptions`` at ``IP`` level and ``NoDelay`` at ``Tcp`` level,
+    so those names are equal-valued aliases of one another."""
+
+    DontLinger = -129
+    ExclusiveAddressUse = -5
+    Debug = 1
+    IPOptions = 1
+    NoChecksum = 1
+    NoDelay = 1
+    AcceptConnection = 2
+    BsdUrgent = 2
+    Expedited = 2
+    HeaderIncluded = 2
+    TcpKeepAliveTime = 3
+    TypeOfService = 3
+    IpTimeToLive = 4
+    ReuseAddress = 4
+    KeepAlive = 8
+    MulticastInterface = 9
+    MulticastTimeToLive = 10
+    MulticastLoopback = 11
+    AddMembership = 12
+    DropMembership = 13
+    DontFragment = 14
+    AddSourceMembership = 15
+    DontRoute = 16
+    DropSourceMembership = 16
+    TcpKeepAliveRetryCount = 16
+    BlockSource = 17
+    TcpKeepAliveInterval = 17
+    UnblockSource = 18
+    PacketInformation = 19
+    ChecksumCoverage = 20
+    HopLimit = 21
+    IPProtectionLevel = 23
+    IPv6Only = 27
+    Broadcast = 32
+    UseLoopback = 64
+    Linger = 128
+    OutOfBandInline = 256
+    SendBuffer = 4097
+    ReceiveBuffer = 4098
+    SendLowWater = 4099
+    ReceiveLowWater = 4100
+    SendTimeout = 4101
+    ReceiveTimeout = 4102
+    Error = 4103
+    Type = 4104
+    ReuseUnicastPort = 12295
+    UpdateAcceptContext = 28683
+    UpdateConnectContext = 28688
+    MaxConnections = 2147483647
+
+
+class SocketShutdown(enum.IntEnum):
+    """Which direction ``Shutdown`` closes."""
+
+    Receive = 0
+    Send = 1
+    Both = 2
+
+
+class SelectMode(enum.IntEnum):
+    """What ``Poll`` waits for."""
+
+    SelectRead = 0
+    SelectWrite = 1
+    SelectError = 2
+
+
+class SocketAsyncOperation(enum.IntEnum):
+    """The operation a ``SocketAsyncEventArgs`` last ran (``LastOperation``)."""
+
+    None_ = 0
+    Accept = 1
+    Connect = 2
+    Disconnect = 3
+    Receive = 4
+    ReceiveFrom = 5
+    ReceiveMessageFrom = 6
+    Send = 7
+    SendPackets = 8
+    SendTo = 9
