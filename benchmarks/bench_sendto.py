@@ -169,7 +169,9 @@ def main() -> None:
     for label, way in ways.items():
         results[label] = measure(way, args.count, args.runs)
     base = statistics.median(results.get("plain socket.sendto loop", [0.0])) or None
-    print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"# {args.count} datagrams x {args.runs} runs, 32-byte payload, loopback receiver that never reads")
     print("| way | median datagrams/s | min-max | ratio to plain loop |")
     print("|---|---|---|---|")

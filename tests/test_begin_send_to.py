@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import WAIT, CallbackRecorder, UdpPeer, loopback
 
+from conftest import WAIT, CallbackRecorder, UdpPeer, loopback
 from dotnet_sockets import (
     AddressFamily,
     ArgumentException,
@@ -273,7 +273,9 @@ def test_implicit_bind_sets_local_endpoint_at_once(
     assert sender[1] == local.Port
 
 
-def test_bind_to_port_zero_picks_a_free_port(make_socket: MakeSocket, udp_peer: UdpPeer, af: AddressFamily) -> None:
+def test_bind_to_port_zero_picks_a_free_port(
+    make_socket: MakeSocket, udp_peer: UdpPeer, af: AddressFamily
+) -> None:
     s = make_socket(af)
     s.Bind(IPEndPoint(loopback(af), 0))
     local = s.LocalEndPoint
@@ -282,7 +284,9 @@ def test_bind_to_port_zero_picks_a_free_port(make_socket: MakeSocket, udp_peer: 
     assert udp_peer.recv()[1][1] == local.Port
 
 
-def test_connected_udp_remote_ep_overrides_for_that_send_only(make_socket: MakeSocket, af: AddressFamily) -> None:
+def test_connected_udp_remote_ep_overrides_for_that_send_only(
+    make_socket: MakeSocket, af: AddressFamily
+) -> None:
     connected, other = UdpPeer(af), UdpPeer(af)
     try:
         s = make_socket(af)
@@ -406,7 +410,9 @@ def test_largest_datagram_is_sent(make_socket: MakeSocket) -> None:
 
 
 @pytest.mark.parametrize("size", [65508, 70000])
-def test_oversized_datagram_is_message_size_from_end(make_socket: MakeSocket, udp_peer: UdpPeer, size: int) -> None:
+def test_oversized_datagram_is_message_size_from_end(
+    make_socket: MakeSocket, udp_peer: UdpPeer, size: int
+) -> None:
     if udp_peer.endpoint.AddressFamily != AddressFamily.InterNetwork:
         pytest.skip("the 65507-byte limit is IPv4's")
     s = make_socket()
@@ -442,7 +448,9 @@ def test_dont_route_is_honoured(make_socket: MakeSocket, udp_peer: UdpPeer) -> N
 )
 def test_flags_that_make_no_sense_for_a_send(make_socket: MakeSocket, udp_peer: UdpPeer, flags: Any) -> None:
     if flags == SocketFlags.OutOfBand and udp_peer.endpoint.AddressFamily != AddressFamily.InterNetwork:
-        pytest.skip("MSG_OOB is passed to the kernel, as .NET does; only IPv4 UDP is known to refuse it everywhere")
+        pytest.skip(
+            "MSG_OOB is passed to the kernel, as .NET does; only IPv4 UDP is known to refuse it everywhere"
+        )
     s = make_socket(udp_peer.endpoint.AddressFamily)
     ar = begin(s, b"abc", udp_peer.endpoint, flags=flags)
     with pytest.raises(SocketException) as ei:
@@ -502,7 +510,9 @@ def test_callback_runs_in_the_callers_context(make_socket: MakeSocket, udp_peer:
     assert rec.results == [42]
 
 
-def test_suppressed_flow_runs_the_callback_in_an_empty_context(make_socket: MakeSocket, udp_peer: UdpPeer) -> None:
+def test_suppressed_flow_runs_the_callback_in_an_empty_context(
+    make_socket: MakeSocket, udp_peer: UdpPeer
+) -> None:
     s = make_socket(udp_peer.endpoint.AddressFamily)
     token = _var.set(42)
     try:
@@ -618,8 +628,13 @@ def test_pep8_spellings_are_the_same_objects(make_socket: MakeSocket, udp_peer: 
     assert Socket.EndSendTo is Socket.end_send_to
     s = make_socket(udp_peer.endpoint.AddressFamily)
     ar = s.begin_send_to(
-        buffer=b"kw", offset=0, size=2, socket_flags=SocketFlags.None_, remote_ep=udp_peer.endpoint,
-        callback=None, state="st",
+        buffer=b"kw",
+        offset=0,
+        size=2,
+        socket_flags=SocketFlags.None_,
+        remote_ep=udp_peer.endpoint,
+        callback=None,
+        state="st",
     )
     assert ar.async_state == ar.AsyncState == "st"
     assert s.end_send_to(async_result=ar) == 2

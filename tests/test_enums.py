@@ -226,7 +226,8 @@ def test_protocols() -> None:
     assert _platform.to_platform_protocol(ProtocolType.IcmpV6) == socket.IPPROTO_ICMPV6
     assert _platform.to_platform_protocol(ProtocolType.Icmp) == socket.IPPROTO_ICMP
     assert (
-        _platform.to_platform_protocol(ProtocolType.Icmp, AddressFamily.InterNetworkV6) == socket.IPPROTO_ICMPV6
+        _platform.to_platform_protocol(ProtocolType.Icmp, AddressFamily.InterNetworkV6)
+        == socket.IPPROTO_ICMPV6
     )
     with pytest.raises(SocketException) as info:
         _platform.to_platform_protocol(ProtocolType.Spx)

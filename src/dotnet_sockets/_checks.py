@@ -45,9 +45,7 @@ def as_buffer(buffer: Any, name: str = "buffer") -> Any:
     try:
         mv = memoryview(buffer)
     except TypeError:
-        raise ArgumentException(
-            f"Expected a bytes-like object, not {type(buffer).__name__}.", name
-        ) from None
+        raise ArgumentException(f"Expected a bytes-like object, not {type(buffer).__name__}.", name) from None
     if mv.format != "B" or mv.ndim != 1:
         try:
             mv = mv.cast("B")

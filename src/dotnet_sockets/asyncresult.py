@@ -97,13 +97,11 @@ class AsyncOperation(IAsyncResult):
         self._io = io
         self._callback = callback
         self._state = state
+        self._ctx: contextvars.Context | None = None
         if callback is not None:
-            ctx = capture_context()
             # Flow suppressed: the callback runs in an empty context, as .NET
             # runs it with no ExecutionContext.
-            self._ctx = ctx if ctx is not None else _Context()
-        else:
-            self._ctx = None
+            self._ctx = capture_context() or _Context()
         self._done = False
         self._sync = False
         self._ended = False
@@ -180,4 +178,3 @@ class AsyncOperation(IAsyncResult):
     def __repr__(self) -> str:
         state = "completed" if self._done else "pending"
         return f"<{type(self).__name__} {state}>"
-

@@ -91,7 +91,9 @@ def _demo(args: argparse.Namespace) -> int:
 
             for i in range(count):
                 message = f"datagram {i + 1} of {count} from BeginSendTo".encode()
-                sender.BeginSendTo(message, 0, len(message), SocketFlags.None_, target, on_sent, f"message {i + 1}")
+                sender.BeginSendTo(
+                    message, 0, len(message), SocketFlags.None_, target, on_sent, f"message {i + 1}"
+                )
                 if i == 0:
                     print(f"sender LocalEndPoint right after BeginSendTo: {sender.LocalEndPoint}", file=out)
             if not sent.WaitOne(5000) or not all_received.WaitOne(5000):
@@ -103,7 +105,10 @@ def _demo(args: argparse.Namespace) -> int:
                 print(f"receiver got {data.decode()!r} from {origin}", file=out)
             print(f"sender LocalEndPoint after EndSendTo: {sender.LocalEndPoint}", file=out)
     except SocketException as exc:
-        print(f"error: {exc} (SocketError.{exc.SocketErrorCode.name}, ErrorCode {exc.ErrorCode})", file=sys.stderr)
+        print(
+            f"error: {exc} (SocketError.{exc.SocketErrorCode.name}, ErrorCode {exc.ErrorCode})",
+            file=sys.stderr,
+        )
         return EXIT_NETWORK
     finally:
         if handler is not None:

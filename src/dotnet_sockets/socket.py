@@ -13,14 +13,13 @@ import errno
 import os
 import socket as _socket
 import sys
-import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from logging import DEBUG
 from typing import Any
 
 from . import _platform
-from ._checks import as_buffer, as_int, as_timeout_ms, as_writable_buffer, buffer_list, check_range
+from ._checks import as_buffer, as_int, as_writable_buffer, buffer_list, check_range
 from ._engine import ops
 from ._engine.opqueue import OpQueue
 from ._names import dotnet_names
@@ -63,6 +62,7 @@ __all__ = ["Socket", "set_inline_completions"]
 _AF_INET = _socket.AF_INET
 _AF_INET6 = _socket.AF_INET6
 _AF_UNIX = _socket.AF_UNIX
+_IP_MTU_DISCOVER = 10  # Linux <netinet/in.h>; not exported by the socket module
 _send_flags = _platform.platform_send_flags
 _recv_flags = _platform.platform_receive_flags
 _isEnabledFor = log.isEnabledFor
@@ -145,7 +145,9 @@ class Socket:
             self._set_dual(dual)
 
     @staticmethod
-    def _parse_ctor(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[AddressFamily, SocketType, ProtocolType]:
+    def _parse_ctor(
+        args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[AddressFamily, SocketType, ProtocolType]:
         names = ("address_family", "socket_type", "protocol_type")
         if len(args) + len(kwargs) == 2 and "address_family" not in kwargs:
             # Socket(socketType, protocolType): IPv6 in dual mode, as in .NET.
@@ -422,17 +424,19 @@ class Socket:
     def DontFragment(self) -> bool:
         if self._pf == _AF_INET6:
             return self._opt(_socket.IPPROTO_IPV6, 23) == 2  # IPV6_MTU_DISCOVER, IP_PMTUDISC_DO
-        return self._opt(_socket.IPPROTO_IP, _socket.IP_MTU_DISCOVER) == 2
+        return self._opt(_socket.IPPROTO_IP, _IP_MTU_DISCOVER) == 2
 
     @DontFragment.setter
     def DontFragment(self, value: bool) -> None:
         if self._af not in (AddressFamily.InterNetwork, AddressFamily.InterNetworkV6):
-            raise NotSupportedException("This property is only valid for InterNetwork and InterNetworkV6 sockets.")
+            raise NotSupportedException(
+                "This property is only valid for InterNetwork and InterNetworkV6 sockets."
+            )
         mode = 2 if value else 0
         if self._pf == _AF_INET6:
             self._setopt(_socket.IPPROTO_IPV6, 23, mode)
         else:
-            self._setopt(_socket.IPPROTO_IP, _socket.IP_MTU_DISCOVER, mode)
+            self._setopt(_socket.IPPROTO_IP, _IP_MTU_DISCOVER, mode)
 
     @property
     def DualMode(self) -> bool:
@@ -620,9 +624,7 @@ class Socket:
                 raise ArgumentException("MulticastOption needs SocketOptionLevel.IP.", "optionLevel")
             if opt.InterfaceIndex:
                 raw = (
-                    opt.Group.GetAddressBytes()
-                    + bytes(4)
-                    + opt.InterfaceIndex.to_bytes(4, sys.byteorder)
+                    opt.Group.GetAddressBytes() + bytes(4) + opt.InterfaceIndex.to_bytes(4, sys.byteorder)
                 )  # struct ip_mreqn
             else:
                 raw = opt.Group.GetAddressBytes() + opt.LocalAddress.GetAddressBytes()
@@ -729,7 +731,9 @@ class Socket:
     def _check_can_connect(self) -> None:
         self._throw_if_disposed()
         if self._listening:
-            raise InvalidOperationException("You may not perform this operation after calling the Listen method.")
+            raise InvalidOperationException(
+                "You may not perform this operation after calling the Listen method."
+            )
 
     def Connect(self, *args: Any) -> None:
         """``Connect(endpoint)``, ``Connect(address, port)``, ``Connect(host, port)``,
@@ -790,7 +794,9 @@ class Socket:
         if self._right_ep is None:
             raise InvalidOperationException("You must call the Bind method before performing this operation.")
         if not self._listening:
-            raise InvalidOperationException("You must call the Listen method before performing this operation.")
+            raise InvalidOperationException(
+                "You must call the Listen method before performing this operation."
+            )
         op = ops.AcceptOp(self._io, None, None)
         op.extra = None
         pysock, sa = self._start_read(op, 0)
@@ -964,19 +970,12 @@ class Socket:
         op = self._new_send_to(view, flags, addr, None, None)
         if _isEnabledFor(DEBUG):
             trace_enter("SendTo", self, size=len(view), socket_flags=flags, remote_ep=ep)
-        was_bound = self._right_ep is not None
-        if not was_bound:
-            self._right_ep = ep
-        try:
-            result: int = self._start_write(op, self._snd_timeout)
-        except SocketException:
-            if not was_bound and op.CompletedSynchronously:
-                self._right_ep = None
-            raise
+        self._start_send_to(op, ep)
+        result: int = self._wait_sync(op, self._snd_timeout)
         return result
 
-    def _new_send_to(self, view: Any, flags: Any, addr: Any, callback: Any, state: Any) -> AsyncOperation:
-        """Build the send operation for SendTo/BeginSendTo; early errors are stored in it."""
+    def _new_send_to(self, view: Any, flags: Any, addr: Any, callback: Any, state: Any) -> Any:
+        """Build the send operation of SendTo/BeginSendTo; early errors are stored in it."""
         op: Any
         if self._dgram:
             op = ops.SendToOp(self._io, callback, state)
@@ -985,16 +984,32 @@ class Socket:
             op.sent = 0
         op.buf = view
         op.addr = addr
-        if flags is _MISSING or not flags:
-            op.flags = 0
-        else:
+        op.flags = 0
+        if flags and flags is not _MISSING:
+            if not isinstance(flags, int):
+                flags = as_int(flags, "socketFlags")
             try:
-                op.flags = _send_flags(as_int(flags, "socketFlags"))
+                op.flags = _send_flags(flags)
             except SocketException as exc:
                 op._error = exc
-        if isinstance(addr, OSError) and self._dgram:
+        if self._dgram and type(addr) is not tuple and isinstance(addr, OSError):
             op._error = addr
         return op
+
+    def _start_send_to(self, op: Any, remote_ep: EndPoint) -> None:
+        unbound = self._right_ep is None
+        if unbound:
+            # .NET sets the bound state before the send, so that a callback
+            # on another thread already sees LocalEndPoint...
+            self._right_ep = remote_ep
+        if op._error is not None:
+            op._complete(True)
+        else:
+            self._io.start_write(op)
+        if unbound and op._sync and op._error is not None:
+            # ...and restores it after a send that failed at once (the
+            # kernel bound the port anyway; .NET still reports None).
+            self._right_ep = None
 
     def Send(self, buffer: Any, *args: Any, **kwargs: Any) -> int:
         """``Send(buffer[, [[offset,] size,] socket_flags])`` or ``Send(buffers[, socket_flags])``."""
@@ -1142,9 +1157,7 @@ class Socket:
     ) -> None:
         """.NET's static Select: the lists are filtered in place to the ready sockets."""
         if not check_read and not check_write and not check_error:
-            raise ArgumentNullException(
-                None, "All lists are either null or empty."
-            )
+            raise ArgumentNullException(None, "All lists are either null or empty.")
         for lst in (check_read, check_write, check_error):
             if lst is not None and len(lst) > 65536:
                 raise ArgumentOutOfRangeException("checkRead", len(lst))
@@ -1153,7 +1166,11 @@ class Socket:
         us = as_int(microseconds, "microSeconds")
         p = select.poll()
         masks: dict[int, int] = {}
-        for lst, bit in ((check_read, select.POLLIN), (check_write, select.POLLOUT), (check_error, select.POLLPRI)):
+        for lst, bit in (
+            (check_read, select.POLLIN),
+            (check_write, select.POLLOUT),
+            (check_error, select.POLLPRI),
+        ):
             for s in lst or ():
                 if s is None:
                     raise ArgumentNullException("socketList")
@@ -1167,7 +1184,11 @@ class Socket:
         except OSError as exc:
             raise _SocketOpError(exc) from None
         hup = select.POLLHUP | select.POLLERR
-        for lst, bit in ((check_read, select.POLLIN | hup), (check_write, select.POLLOUT), (check_error, select.POLLPRI | select.POLLERR)):
+        for lst, bit in (
+            (check_read, select.POLLIN | hup),
+            (check_write, select.POLLOUT),
+            (check_error, select.POLLPRI | select.POLLERR),
+        ):
             if lst is not None:
                 lst[:] = [s for s in lst if res.get(s._sock.fileno(), 0) & bit]
 
@@ -1204,47 +1225,22 @@ class Socket:
             or size > n - offset
         ):
             offset, size = check_range(n, offset, size)
+        addr: Any
         if type(remote_ep) is IPEndPoint:
             addr = remote_ep._sockaddr(self._dual)
             if len(addr) != self._alen:
                 addr = self._mismatch()
         else:
             addr = self._sockaddr(remote_ep, "remoteEP")
-        io = self._io
-        if self._dgram:
-            op: Any = ops.SendToOp(io, callback, state)
-        else:
-            op = ops.StreamSendOp(io, callback, state)
-            op.sent = 0
-        op.buf = buffer if offset == 0 and size == n else memoryview(buffer)[offset : offset + size]
-        op.addr = addr
-        op.flags = 0
-        if socket_flags:
-            if not isinstance(socket_flags, int):
-                socket_flags = as_int(socket_flags, "socketFlags")
-            try:
-                op.flags = _send_flags(socket_flags)
-            except SocketException as exc:
-                op._error = exc
+        view = buffer if offset == 0 and size == n else memoryview(buffer)[offset : offset + size]
+        op = self._new_send_to(view, socket_flags, addr, callback, state)
         if _isEnabledFor(DEBUG):
             trace_enter(
                 "BeginSendTo", self, size=size, offset=offset, socket_flags=socket_flags, remote_ep=remote_ep
             )
             if _isEnabledFor(VERBOSE):
-                trace_dump("BeginSendTo", self, op.buf)
-        unbound = self._right_ep is None
-        if unbound:
-            # Set before the send so that a callback on another thread sees it.
-            self._right_ep = remote_ep
-        if op._error is not None or (type(addr) is not tuple and isinstance(addr, OSError) and self._dgram):
-            if op._error is None:
-                op._error = addr
-            op._complete(True)
-        else:
-            io.start_write(op)
-        if unbound and op._done and op._error is not None and op._sync:
-            # .NET restores the unbound state after a send that failed at once.
-            self._right_ep = None
+                trace_dump("BeginSendTo", self, view)
+        self._start_send_to(op, remote_ep)
         if _isEnabledFor(DEBUG):
             trace_exit("BeginSendTo", self, op)
         return op  # type: ignore[no-any-return]
@@ -1301,7 +1297,9 @@ class Socket:
     ) -> IAsyncResult:
         """Start receiving one datagram; ``EndReceiveFrom`` returns ``(bytes, sender)``."""
         self._throw_if_disposed()
-        op, hint = self._new_receive_from(buffer, (offset, size, socket_flags, remote_ep), {}, callback, state)
+        op, hint = self._new_receive_from(
+            buffer, (offset, size, socket_flags, remote_ep), {}, callback, state
+        )
         op.extra = hint
         return self._begin(op, "BeginReceiveFrom", write=False)
 
@@ -1317,7 +1315,9 @@ class Socket:
         self._check_can_connect()
         pos, callback, state = _split_callback(args, kwargs)
         if kwargs:
-            pos = pos + tuple(kwargs.pop(k) for k in ("remote_ep", "address", "host", "addresses", "port") if k in kwargs)
+            pos = pos + tuple(
+                kwargs.pop(k) for k in ("remote_ep", "address", "host", "addresses", "port") if k in kwargs
+            )
         endpoints = self._connect_addresses(pos)
         op: Any = ops.ConnectOp(self._io, callback, state)
         op.addr = None
@@ -1361,7 +1361,9 @@ class Socket:
         if self._right_ep is None:
             raise InvalidOperationException("You must call the Bind method before performing this operation.")
         if not self._listening:
-            raise InvalidOperationException("You must call the Listen method before performing this operation.")
+            raise InvalidOperationException(
+                "You must call the Listen method before performing this operation."
+            )
         if accept_socket is not None:
             if not isinstance(accept_socket, Socket):
                 raise ArgumentException("Expected a Socket.", "acceptSocket")
@@ -1436,4 +1438,3 @@ def _split_callback(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tupl
     if callback is not None and not callable(callback):
         raise ArgumentException("The callback must be callable.", "callback")
     return args, callback, state
-

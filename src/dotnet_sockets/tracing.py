@@ -19,7 +19,16 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["log", "VERBOSE", "DUMP_LIMIT", "trace_enter", "trace_exit", "trace_error", "trace_dump", "hexdump"]
+__all__ = [
+    "log",
+    "VERBOSE",
+    "DUMP_LIMIT",
+    "trace_enter",
+    "trace_exit",
+    "trace_error",
+    "trace_dump",
+    "hexdump",
+]
 
 VERBOSE = 5
 DUMP_LIMIT = 1024

@@ -138,4 +138,3 @@ class OpQueue:
 
     def _reset_after_fork(self) -> None:
         self.lock = threading.Lock()
-

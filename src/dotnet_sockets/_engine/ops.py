@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from typing import Any
 
 from ..asyncresult import AsyncOperation
 
@@ -33,6 +34,9 @@ class SendToOp(AsyncOperation):
     """``sendto`` of one datagram (datagram sockets: one call sends all or fails)."""
 
     __slots__ = ("buf", "flags", "addr")
+    buf: Any
+    flags: int
+    addr: Any
     end_method = "EndSendTo"
 
     def attempt(self) -> bool:
@@ -53,6 +57,10 @@ class StreamSendOp(AsyncOperation):
     """
 
     __slots__ = ("buf", "flags", "addr", "sent")
+    buf: Any
+    flags: int
+    addr: Any
+    sent: int
     end_method = "EndSendTo"
 
     def attempt(self) -> bool:
@@ -88,6 +96,8 @@ class DatagramSendOp(AsyncOperation):
     """``send`` on a connected datagram socket."""
 
     __slots__ = ("buf", "flags")
+    buf: Any
+    flags: int
     end_method = "EndSend"
 
     def attempt(self) -> bool:
@@ -104,6 +114,11 @@ class SendListOp(AsyncOperation):
     """``sendmsg`` of a list of buffers; on a stream it continues after partial writes."""
 
     __slots__ = ("bufs", "flags", "stream", "sent", "total")
+    bufs: list[memoryview]
+    flags: int
+    stream: bool
+    sent: int
+    total: int
     end_method = "EndSend"
 
     def attempt(self) -> bool:
@@ -137,6 +152,8 @@ class ReceiveOp(AsyncOperation):
     """``recv_into`` a writable buffer."""
 
     __slots__ = ("buf", "flags")
+    buf: memoryview
+    flags: int
     end_method = "EndReceive"
 
     def attempt(self) -> bool:
@@ -153,6 +170,8 @@ class ReceiveListOp(AsyncOperation):
     """``recvmsg_into`` a list of writable buffers."""
 
     __slots__ = ("bufs", "flags")
+    bufs: list[memoryview]
+    flags: int
     end_method = "EndReceive"
 
     def attempt(self) -> bool:
@@ -169,6 +188,9 @@ class ReceiveFromOp(AsyncOperation):
     """``recvfrom_into``; the value is ``(bytes_received, raw sockaddr)``."""
 
     __slots__ = ("buf", "flags", "extra")
+    buf: memoryview
+    flags: int
+    extra: Any
     end_method = "EndReceiveFrom"
 
     def attempt(self) -> bool:
@@ -185,6 +207,7 @@ class AcceptOp(AsyncOperation):
     """``accept``; the value is ``(socket.socket, raw sockaddr)``."""
 
     __slots__ = ("extra",)
+    extra: Any
     end_method = "EndAccept"
 
     def attempt(self) -> bool:
@@ -204,6 +227,9 @@ class ConnectOp(AsyncOperation):
     """A non-blocking connect: started with ``connect_ex``, finished on writability."""
 
     __slots__ = ("addr", "started", "extra")
+    addr: Any
+    started: bool
+    extra: Any
     end_method = "EndConnect"
 
     def attempt(self) -> bool:
