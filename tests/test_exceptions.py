@@ -98,9 +98,13 @@ def test_argument_out_of_range_exception() -> None:
 
 def test_other_messages() -> None:
     assert str(InvalidOperationException("twice")) == "twice"
-    assert str(InvalidOperationException()) == "Operation is not valid due to the current state of the object."
+    assert (
+        str(InvalidOperationException()) == "Operation is not valid due to the current state of the object."
+    )
     assert str(NotSupportedException()) == "Specified method is not supported."
-    assert str(FormatException("An invalid IP address was specified.")) == "An invalid IP address was specified."
+    assert (
+        str(FormatException("An invalid IP address was specified.")) == "An invalid IP address was specified."
+    )
     assert str(NotImplementedException()) == "The method or operation is not implemented."
     assert str(SecurityException("no")) == "no"
 
@@ -228,7 +232,7 @@ def test_from_os_error_of_a_real_failed_send() -> None:
 
 
 def test_from_os_error_timeouts() -> None:
-    ex = SocketException._from_os_error(TimeoutError("timed out")  # what socket.timeout is)
+    ex = SocketException._from_os_error(TimeoutError("timed out"))  # what socket.timeout raises
     assert ex.SocketErrorCode is SocketError.TimedOut
     assert ex.NativeErrorCode == errno.ETIMEDOUT
     assert ex.ErrorCode == 10060
@@ -303,7 +307,11 @@ def test_pickle_socket_exception() -> None:
         copy = pickle.loads(pickle.dumps(ex))
         assert type(copy) is SocketException
         assert copy.SocketErrorCode is ex.SocketErrorCode
-        assert (copy.ErrorCode, copy.NativeErrorCode, copy.errno) == (ex.ErrorCode, ex.NativeErrorCode, ex.errno)
+        assert (copy.ErrorCode, copy.NativeErrorCode, copy.errno) == (
+            ex.ErrorCode,
+            ex.NativeErrorCode,
+            ex.errno,
+        )
         assert str(copy) == str(ex)
 
 

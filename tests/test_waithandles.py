@@ -213,7 +213,8 @@ def test_set_reaches_a_waiter_racing_with_its_timeout() -> None:
         ev = AutoResetEvent(False)
         r = Runner(lambda ev=ev: ev.WaitOne(1))  # type: ignore[misc]
         if i % 2:
-            until_waiting(ev)
+            # Vary the interleaving around the 1 ms timeout (not a wait for a result).
+            time.sleep(0.001)
         ev.Set()
         took = r.result()
         assert took != ev.WaitOne(0)

@@ -272,7 +272,8 @@ def _convert_flags(flags: int) -> int:
             for bit, msg in _FLAG_BITS:
                 if value & bit:
                     native |= msg
-        _flag_cache[flags] = native
+        if len(_flag_cache) < 4096:  # arbitrary ints must not grow it without bound
+            _flag_cache[flags] = native
     if native < 0:
         raise SocketException(SocketError.OperationNotSupported)
     return native

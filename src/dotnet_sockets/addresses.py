@@ -27,6 +27,7 @@ from .exceptions import (
     ArgumentNullException,
     ArgumentOutOfRangeException,
     FormatException,
+    NotImplementedException,
     SocketException,
 )
 
@@ -45,9 +46,10 @@ IPSockAddr = tuple[str, int] | tuple[str, int, int, int]
 
 SockAddr = IPSockAddr | bytes | str
 
-_AF_INET: Final = _socket.AF_INET
-_AF_INET6: Final = _socket.AF_INET6
-_AF_UNIX: Final = _socket.AF_UNIX
+# Plain ints: comparing them is cheaper than comparing the socket module's enums.
+_AF_INET: Final = int(_socket.AF_INET)
+_AF_INET6: Final = int(_socket.AF_INET6)
+_AF_UNIX: Final = int(_socket.AF_UNIX)
 _inet_pton = _socket.inet_pton
 _inet_ntop = _socket.inet_ntop
 _new = object.__new__
@@ -308,7 +310,7 @@ class EndPoint:
     @property
     def AddressFamily(self) -> _Family:
         """The endpoint's address family; subclasses override it, the base raises."""
-        raise NotImplementedError(f"{type(self).__name__} does not define AddressFamily.")
+        raise NotImplementedException(f"{type(self).__name__} does not define AddressFamily.")
 
 
 class IPAddress:
@@ -351,8 +353,7 @@ class IPAddress:
                 packed = bytes(address)
             except TypeError:
                 raise ArgumentException(
-                    f"Expected bytes or an int, not {type(address).__name__}; "
-                    "use IPAddress.Parse for text.",
+                    f"Expected bytes or an int, not {type(address).__name__}; use IPAddress.Parse for text.",
                     "address",
                 ) from None
             if len(packed) not in (4, 16):
@@ -949,7 +950,13 @@ def from_sockaddr(platform_family: int, sockaddr: typing.Any) -> EndPoint:
             if len(_V4_CACHE) >= _CACHE_MAX:
                 _V4_CACHE.clear()
             _V4_CACHE[host] = addr
-        return _make_endpoint(addr, port, sockaddr)
+        # _make_endpoint, inlined: this runs once per received datagram.
+        ep: IPEndPoint = _new(IPEndPoint)
+        ep._address = addr
+        ep._port = port
+        ep._sa = sockaddr
+        ep._sa_dual = None
+        return ep
     if platform_family == _AF_INET6:
         host, port, flowinfo, scope = sockaddr
         key = (host, scope)
@@ -961,12 +968,18 @@ def from_sockaddr(platform_family: int, sockaddr: typing.Any) -> EndPoint:
                 _V6_CACHE.clear()
             _V6_CACHE[key] = addr
         sa: IPSockAddr | None = sockaddr if flowinfo == 0 and "%" not in host else None
-        return _make_endpoint(addr, port, sa)
+        ep6: IPEndPoint = _new(IPEndPoint)
+        ep6._address = addr
+        ep6._port = port
+        ep6._sa = ep6._sa_dual = sa
+        return ep6
     if platform_family == _AF_UNIX:
+        if not sockaddr:
+            # '' or b'' from getsockname, None from recvfrom: an unnamed socket.
+            return _unix_endpoint(b"")
         if isinstance(sockaddr, str):
             return _unix_endpoint(sockaddr.encode("utf-8", "surrogateescape"))
         if isinstance(sockaddr, (bytes, bytearray)):
             return _unix_endpoint(bytes(sockaddr))
         raise ArgumentException("Not a Unix domain socket address.", "socketAddress")
     raise SocketException(SocketError.AddressFamilyNotSupported)
-

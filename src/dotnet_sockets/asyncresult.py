@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,27 @@ class _Aborted:
 ABORTED: Any = _Aborted()
 
 _handle_lock = threading.Lock()
+_inline = threading.local()
+
+
+def _run_inline(op: AsyncOperation) -> None:
+    """Run a callback on the caller's thread without recursing.
+
+    A callback that starts the next operation, which again completes at
+    once, would otherwise nest one stack frame per operation: the stack
+    overflows .NET 6+ users hit.  Nested completions are queued on this
+    thread and run by the outermost call, in order.
+    """
+    pending: deque[AsyncOperation] | None = getattr(_inline, "pending", None)
+    if pending is not None:
+        pending.append(op)
+        return
+    pending = _inline.pending = deque((op,))
+    try:
+        while pending:
+            pending.popleft()._run_callback()
+    finally:
+        _inline.pending = None
 _post = dispatcher.post
 _Context = contextvars.Context
 
@@ -124,7 +146,7 @@ class AsyncOperation(IAsyncResult):
             h.Set()
         if self._callback is not None:
             if synchronously and self._io.inline:
-                self._run_callback()
+                _run_inline(self)
             else:
                 _post(AsyncOperation._run_callback, self)
 

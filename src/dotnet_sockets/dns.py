@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import socket as _socket
 import typing
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol
 
@@ -35,7 +36,10 @@ __all__ = ["Dns", "IPHostEntry", "Resolver", "set_resolver", "check_host_entry_a
 AddrInfo = tuple[int, int, int, str, tuple[typing.Any, ...]]
 
 _MAX_HOST_NAME = 255
-_INVALID_ADDRESS = "IPv4 address 0.0.0.0 and IPv6 address ::0 are unspecified addresses that cannot be used as a target address."
+_INVALID_ADDRESS = (
+    "IPv4 address 0.0.0.0 and IPv6 address ::0 are unspecified addresses "
+    "that cannot be used as a target address."
+)
 
 
 class Resolver(Protocol):
@@ -43,7 +47,7 @@ class Resolver(Protocol):
 
     def getaddrinfo(
         self, host: str, port: int | None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
-    ) -> list[AddrInfo]: ...
+    ) -> Sequence[AddrInfo]: ...
 
     def getnameinfo(self, sockaddr: tuple[typing.Any, ...], flags: int) -> tuple[str, str]: ...
 
@@ -55,7 +59,7 @@ class _SystemResolver:
 
     def getaddrinfo(
         self, host: str, port: int | None, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
-    ) -> list[AddrInfo]:
+    ) -> Sequence[AddrInfo]:
         # .NET hands the name to getaddrinfo as UTF-8, without Python's IDNA step
         # (which rejects names that getaddrinfo would simply not find).
         try:

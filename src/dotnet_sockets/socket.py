@@ -275,7 +275,11 @@ class Socket:
     def _end(self, ar: Any, method: str) -> AsyncOperation:
         if ar is None:
             raise ArgumentNullException("asyncResult")
-        if not isinstance(ar, AsyncOperation) or ar._io is not self._io or ar.end_method != method:
+        try:
+            mine = ar._io is self._io and ar.end_method == method and isinstance(ar, AsyncOperation)
+        except AttributeError:
+            mine = False
+        if not mine:
             raise ArgumentException(
                 "The IAsyncResult object was not returned from the corresponding asynchronous method "
                 "on this class.",
