@@ -272,11 +272,12 @@ class Socket:
             self._connected = False
         return exc
 
-    def _end(self, ar: Any, method: str) -> AsyncOperation:
+    def _end(self, ar: Any, method: str) -> Any:
         if ar is None:
             raise ArgumentNullException("asyncResult")
         try:
-            mine = ar._io is self._io and ar.end_method == method and isinstance(ar, AsyncOperation)
+            # Only this socket's operations hold its OpQueue.
+            mine = ar._io is self._io and ar.end_method == method
         except AttributeError:
             mine = False
         if not mine:
