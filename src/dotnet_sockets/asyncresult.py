@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import execution_context
 from ._engine.dispatch import dispatcher, report_exception
 from ._names import dotnet_names
 from .execution_context import capture_context
@@ -92,6 +93,7 @@ def _run_inline(op: AsyncOperation) -> None:
         _inline.pending = None
 _post = dispatcher.post
 _Context = contextvars.Context
+_copy_context = contextvars.copy_context
 
 
 @dotnet_names
@@ -121,9 +123,12 @@ class AsyncOperation(IAsyncResult):
         self._state = state
         self._ctx: contextvars.Context | None = None
         if callback is not None:
-            # Flow suppressed: the callback runs in an empty context, as .NET
-            # runs it with no ExecutionContext.
-            self._ctx = capture_context() or _Context()
+            if execution_context._suppressing_threads == 0:
+                self._ctx = _copy_context()  # capture_context()'s common case, without the call
+            else:
+                # Flow suppressed: the callback runs in an empty context, as
+                # .NET runs it with no ExecutionContext.
+                self._ctx = capture_context() or _Context()
         self._done = False
         self._sync = False
         self._ended = False
@@ -148,7 +153,7 @@ class AsyncOperation(IAsyncResult):
             if synchronously and self._io.inline:
                 _run_inline(self)
             else:
-                _post(AsyncOperation._run_callback, self)
+                _post(self)
 
     def _abort(self) -> None:
         if not self._done:
@@ -156,11 +161,9 @@ class AsyncOperation(IAsyncResult):
             self._complete(False)
 
     def _run_callback(self) -> None:
-        cb = self._callback
-        ctx = self._ctx
+        # Only operations with a callback are posted, and those always have a context.
         try:
-            if ctx is not None and cb is not None:
-                ctx.run(cb, self)
+            self._ctx.run(self._callback, self)  # type: ignore[union-attr,arg-type]
         except BaseException as exc:  # noqa: BLE001 - reported, never lost
             report_exception(exc)
 
