@@ -25,6 +25,9 @@ PAYLOAD = b"x" * 32
 
 WAYS = {
     "plain socket.sendto loop": "plain",
+    ".NET Core 3.1 BeginSendTo + callback, 64 in flight": "dotnet:core:begin_64",
+    ".NET Core 3.1 synchronous SendTo": "dotnet:core:sync",
+    "Mono BeginSendTo + callback, 64 in flight": "dotnet:mono:begin_64",
     "asyncio DatagramTransport.sendto": "asyncio_transport",
     "BeginSendTo + callback EndSendTo, 64 in flight": "begin_64",
     "BeginSendTo, 64 in flight, inline completions": "begin_64_inline",
@@ -133,8 +136,54 @@ def _child(way: str, n: int) -> None:
     print(json.dumps({"rate": rate}))
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+DOTNET_DIR = os.path.join(HERE, "dotnet")
+
+
+def _dotnet_host() -> str | None:
+    """The .NET Core host: $DOTNET_HOST, or the one the PyPI package dotnetcore2 ships."""
+    if os.environ.get("DOTNET_HOST"):
+        return os.environ["DOTNET_HOST"]
+    try:
+        import dotnetcore2  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    host = os.path.join(os.path.dirname(dotnetcore2.__file__), "bin", "dotnet")
+    return host if os.path.exists(host) else None
+
+
+def _dotnet_command(runtime: str, way: str, n: int) -> list[str] | None:
+    """Compile SendToBench.cs with mcs (once) and return the command for ``runtime``, or None."""
+    import shutil
+
+    mcs = shutil.which("mcs")
+    if mcs is None:
+        return None
+    build = os.path.join(DOTNET_DIR, "build")
+    exe = os.path.join(build, "SendToBench.exe")
+    if not os.path.exists(exe):
+        os.makedirs(build, exist_ok=True)
+        subprocess.run([mcs, "-optimize+", "-out:" + exe, os.path.join(DOTNET_DIR, "SendToBench.cs")], check=True)
+        shutil.copy(os.path.join(DOTNET_DIR, "SendToBench.runtimeconfig.json"), build)
+    if runtime == "mono":
+        mono = shutil.which("mono")
+        return [mono, exe, way, str(n)] if mono else None
+    host = _dotnet_host()
+    return [host, exe, way, str(n)] if host else None
+
+
 def measure(way: str, n: int, runs: int) -> list[float]:
     rates = []
+    if way.startswith("dotnet:"):
+        _, runtime, dway = way.split(":")
+        cmd = _dotnet_command(runtime, dway, n)
+        if cmd is None:
+            return []
+        denv = dict(os.environ, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1")
+        for _ in range(runs):
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=denv, check=True).stdout
+            rates.append(json.loads(out.strip().splitlines()[-1])["rate"])
+        return rates
     env = dict(os.environ)
     src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
     env["PYTHONPATH"] = os.path.abspath(src) + os.pathsep + env.get("PYTHONPATH", "")
@@ -168,7 +217,7 @@ def main() -> None:
     results: dict[str, list[float]] = {}
     for label, way in ways.items():
         results[label] = measure(way, args.count, args.runs)
-    base = statistics.median(results.get("plain socket.sendto loop", [0.0])) or None
+    base = statistics.median(results.get("plain socket.sendto loop") or [0.0]) or None
     print(
         f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     )
@@ -176,6 +225,9 @@ def main() -> None:
     print("| way | median datagrams/s | min-max | ratio to plain loop |")
     print("|---|---|---|---|")
     for label, rates in results.items():
+        if not rates:
+            print(f"| {label} | skipped: runtime or mcs not installed | - | - |")
+            continue
         med = statistics.median(rates)
         ratio = f"{med / base:.2f}" if base else "-"
         print(f"| {label} | {med:,.0f} | {min(rates):,.0f}-{max(rates):,.0f} | {ratio} |")
