@@ -163,7 +163,9 @@ def _dotnet_command(runtime: str, way: str, n: int) -> list[str] | None:
     exe = os.path.join(build, "SendToBench.exe")
     if not os.path.exists(exe):
         os.makedirs(build, exist_ok=True)
-        subprocess.run([mcs, "-optimize+", "-out:" + exe, os.path.join(DOTNET_DIR, "SendToBench.cs")], check=True)
+        subprocess.run(
+            [mcs, "-optimize+", "-out:" + exe, os.path.join(DOTNET_DIR, "SendToBench.cs")], check=True
+        )
         shutil.copy(os.path.join(DOTNET_DIR, "SendToBench.runtimeconfig.json"), build)
     if runtime == "mono":
         mono = shutil.which("mono")
@@ -181,7 +183,9 @@ def measure(way: str, n: int, runs: int) -> list[float]:
             return []
         denv = dict(os.environ, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1")
         for _ in range(runs):
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=denv, check=True).stdout
+            out = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=300, env=denv, check=True
+            ).stdout
             rates.append(json.loads(out.strip().splitlines()[-1])["rate"])
         return rates
     env = dict(os.environ)

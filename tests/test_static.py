@@ -22,7 +22,8 @@ def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
 )
 def test_ruff_is_clean() -> None:
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    res = _run(ruff, "check", "src", "tests", "benchmarks", "examples")
+    paths = [p for p in ("src", "tests", "benchmarks", "examples") if (ROOT / p).exists()]
+    res = _run(ruff, "check", *paths)
     assert res.returncode == 0, res.stdout + res.stderr
 
 
