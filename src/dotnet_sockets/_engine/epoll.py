@@ -2,16 +2,18 @@
 
 Kernel facts behind the choices here:
 
-* epoll is *level* triggered as used here.  An operation is queued only
-  after its system call said "would block"; arming the interest afterwards
-  cannot miss an edge, because a level-triggered epoll reports a descriptor
-  that is already ready the moment it is armed.
+* epoll is *level* triggered and *one-shot* as used here.  An operation is
+  queued only after its system call said "would block"; arming the interest
+  afterwards cannot miss an edge, because a level-triggered epoll reports a
+  descriptor that is already ready the moment it is armed.  One-shot means
+  a report disarms the descriptor, so the engine re-arms it (one
+  ``epoll_ctl``) only while operations are still queued, and a descriptor
+  with nothing queued never reports again: no register/unregister pair per
+  operation, and no spinning on a hung-up stream (EPOLLERR and EPOLLHUP are
+  disarmed too).
 * ``epoll_ctl`` is thread-safe and wakes a concurrent ``epoll_wait``, so
   callers arm their own descriptors; no wake-up pipe or command queue is
   needed to add work.
-* EPOLLERR and EPOLLHUP are reported even for an empty interest mask, so a
-  descriptor with nothing queued is removed from the set instead of being
-  modified to mask 0 (otherwise a hung-up stream would spin this thread).
 * A descriptor is removed before it is closed (``OpQueue.close``), so its
   number can be reused safely; an event that raced with the removal finds
   either no owner or a new owner, whose operations simply see "would block".
@@ -36,6 +38,7 @@ EPOLLIN = select.EPOLLIN
 EPOLLOUT = select.EPOLLOUT
 _READABLE = select.EPOLLIN | select.EPOLLERR | select.EPOLLHUP | select.EPOLLPRI
 _WRITABLE = select.EPOLLOUT | select.EPOLLERR | select.EPOLLHUP
+_ONESHOT = select.EPOLLONESHOT
 
 
 class Engine:
@@ -49,27 +52,29 @@ class Engine:
 
     # Called with the queue's lock held.
     def arm(self, q: OpQueue, mask: int) -> None:
-        """Make the readiness interest of ``q`` equal to ``mask``."""
+        """Arm a one-shot readiness interest ``mask`` (non-zero) for ``q``."""
         fd = q.fd
-        if mask:
-            if q.registered:
-                self._ep.modify(fd, mask)
-            else:
-                self._regs[fd] = q
-                try:
-                    self._ep.register(fd, mask)
-                except FileExistsError:
-                    # A stale registration of a reused descriptor number.
-                    self._ep.modify(fd, mask)
-                q.registered = True
-            if self._thread is None:
-                self._start()
-        elif q.registered:
-            q.registered = False
-            if self._regs.get(fd) is q:
-                del self._regs[fd]
+        if q.registered:
+            self._ep.modify(fd, mask | _ONESHOT)
+        else:
+            self._regs[fd] = q
             try:
-                self._ep.unregister(fd)
+                self._ep.register(fd, mask | _ONESHOT)
+            except FileExistsError:
+                # A stale registration of a reused descriptor number.
+                self._ep.modify(fd, mask | _ONESHOT)
+            q.registered = True
+        if self._thread is None:
+            self._start()
+
+    # Called with the queue's lock held, before the descriptor is closed.
+    def forget(self, q: OpQueue) -> None:
+        if q.registered:
+            q.registered = False
+            if self._regs.get(q.fd) is q:
+                del self._regs[q.fd]
+            try:
+                self._ep.unregister(q.fd)
             except OSError:
                 pass
 

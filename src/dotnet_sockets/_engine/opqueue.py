@@ -88,8 +88,8 @@ class OpQueue:
                 except ValueError:
                     continue
                 if not q and self.mask & bit:
+                    # Still armed in the kernel; a late report finds nothing to do.
                     self.mask &= ~bit
-                    engine.arm(self, self.mask)
                 return True
         return False
 
@@ -107,9 +107,10 @@ class OpQueue:
                 wq = self.wq
                 while wq and wq[0].attempt():
                     done.append(wq.popleft())
+            # The report disarmed the descriptor (one-shot): re-arm only for what is left.
             mask = (EPOLLIN if self.rq else 0) | (EPOLLOUT if self.wq else 0)
-            if mask != self.mask:
-                self.mask = mask
+            self.mask = mask
+            if mask:
                 engine.arm(self, mask)
         for op in done:
             op._complete(False)
@@ -123,9 +124,8 @@ class OpQueue:
             pending = [*self.rq, *self.wq]
             self.rq.clear()
             self.wq.clear()
-            if self.mask:
-                self.mask = 0
-                engine.arm(self, 0)
+            self.mask = 0
+            engine.forget(self)
         try:
             self.sock.close()
         except OSError:
