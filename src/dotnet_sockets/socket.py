@@ -1256,7 +1256,9 @@ class Socket:
             offset, size = check_range(n, offset, size)
         addr: Any
         if type(remote_ep) is IPEndPoint:
-            addr = remote_ep._sockaddr(self._v6)
+            addr = remote_ep._sa_dual if self._v6 else remote_ep._sa
+            if addr is None:
+                addr = remote_ep._sockaddr(self._v6)
             if len(addr) != self._alen:
                 addr = self._mismatch()
         else:

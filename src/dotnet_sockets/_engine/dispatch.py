@@ -76,7 +76,9 @@ class Dispatcher:
         "_lock",
         "_threads",
         "_max",
-        "_busy_since",
+        "_current",
+        "_seen",
+        "_seen_at",
         "_pid",
         "__weakref__",
     )
@@ -88,7 +90,9 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._max = workers if workers is not None else _default_workers()
-        self._busy_since = 0.0
+        self._current: object = None
+        self._seen: object = None
+        self._seen_at: float | None = None
         self._pid = os.getpid()
 
     def post(self, item: Completion) -> None:
@@ -97,7 +101,16 @@ class Dispatcher:
         if self._active:
             # Someone is draining; only a callback stuck for a while justifies
             # waking a second worker (and the thread switches that follow).
-            if time.monotonic() - self._busy_since > _STALL_SECONDS:
+            # The clock is read only from the second post made while one
+            # item keeps running: a chain of callbacks that each post once
+            # never pays for it.
+            cur = self._current
+            if cur is not self._seen:
+                self._seen = cur
+                self._seen_at = None
+            elif self._seen_at is None:
+                self._seen_at = time.monotonic()
+            elif time.monotonic() - self._seen_at > _STALL_SECONDS:
                 if self._idle:
                     self._wake_one()
                 elif len(self._threads) < self._max:
@@ -132,14 +145,13 @@ class Dispatcher:
         popleft = q.popleft
         me = threading.Lock()
         me.acquire()
-        monotonic = time.monotonic
         while True:
             while True:
                 try:
                     item = popleft()
                 except IndexError:
                     break
-                self._busy_since = monotonic()
+                self._current = item
                 # Inlined AsyncOperation._run_callback: one frame less per completion.
                 try:
                     item._ctx.run(item._callback, item)
