@@ -8,9 +8,12 @@ operation (the classic Begin-in-callback chain) therefore never causes a
 thread switch: its completion lands in the deque the same worker is
 draining.
 
-A second worker exists for callbacks that block: when the awake worker has
-been inside one callback for longer than ``_STALL_SECONDS`` and more work
-arrives, a sleeping worker is woken to drain the rest.
+Callbacks may block (on ``End...`` of another pending operation, on a wait
+handle set by another callback...).  A watchdog thread, awake only while a
+worker is, looks every ``_STALL_SECONDS``: if completions are queued and
+the running callback has not changed, it wakes or starts another worker, as
+.NET's thread pool injects threads.  Workers beyond the base count retire
+after ``_IDLE_SECONDS`` without work.
 """
 
 from __future__ import annotations
@@ -31,7 +34,10 @@ class Completion(Protocol):
     _ctx: Any
     _callback: Any
 
+
 _STALL_SECONDS = 0.02
+_IDLE_SECONDS = 30.0
+_MAX_WORKERS = 32
 
 
 def _default_workers() -> int:
@@ -61,7 +67,7 @@ def report_exception(exc: BaseException) -> None:
 
 
 class Dispatcher:
-    """A small fixed pool of daemon threads that run completion work items.
+    """A small pool of daemon threads that run completion work items.
 
     Items are completions: objects whose callback runs as
     ``item._ctx.run(item._callback, item)``; what it raises is reported.  Posting
@@ -75,10 +81,11 @@ class Dispatcher:
         "_active",
         "_lock",
         "_threads",
+        "_base",
         "_max",
         "_current",
-        "_seen",
-        "_seen_at",
+        "_watch",
+        "_watch_wake",
         "_pid",
         "__weakref__",
     )
@@ -89,62 +96,64 @@ class Dispatcher:
         self._active = 0
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self._max = workers if workers is not None else _default_workers()
+        self._base = workers if workers is not None else _default_workers()
+        self._max = max(self._base, _MAX_WORKERS)
         self._current: object = None
-        self._seen: object = None
-        self._seen_at: float | None = None
+        self._watch: threading.Thread | None = None
+        self._watch_wake = threading.Event()
         self._pid = os.getpid()
 
     def post(self, item: Completion) -> None:
         """Queue ``item``'s callback to run on a completion thread."""
         self._q.append(item)
-        if self._active:
-            # Someone is draining; only a callback stuck for a while justifies
-            # waking a second worker (and the thread switches that follow).
-            # The clock is read only from the second post made while one
-            # item keeps running: a chain of callbacks that each post once
-            # never pays for it.
-            cur = self._current
-            if cur is not self._seen:
-                self._seen = cur
-                self._seen_at = None
-            elif self._seen_at is None:
-                self._seen_at = time.monotonic()
-            elif time.monotonic() - self._seen_at > _STALL_SECONDS:
-                if self._idle:
-                    self._wake_one()
-                elif len(self._threads) < self._max:
-                    self._spawn()
-            return
-        if self._idle:
-            self._wake_one()
-        elif len(self._threads) < self._max:
-            self._spawn()
+        if not self._active:  # an awake worker drains it; the watchdog covers a blocked one
+            self._add_worker(only_if_none_awake=True)
 
-    def _wake_one(self) -> None:
+    def _add_worker(self, only_if_none_awake: bool) -> None:
+        """Wake an idle worker, or start one (up to the cap)."""
+        new: threading.Thread | None = None
+        watch: threading.Thread | None = None
         with self._lock:
+            if only_if_none_awake and self._active:
+                return
             if self._idle:
                 self._active += 1
                 self._idle.pop().release()
+            elif len(self._threads) < self._max:
+                self._active += 1
+                new = threading.Thread(
+                    target=self._run, name=f"dotnet-sockets completion {len(self._threads) + 1}", daemon=True
+                )
+                self._threads.append(new)
+                if self._watch is None:
+                    watch = self._watch = threading.Thread(
+                        target=self._watchdog, name="dotnet-sockets watchdog", daemon=True
+                    )
+        if new is not None:
+            new.start()
+        if watch is not None:
+            watch.start()
+        self._watch_wake.set()
 
-    def _spawn(self) -> None:
-        with self._lock:
-            if len(self._threads) >= self._max:
-                return
-            self._active += 1
-            t = threading.Thread(
-                target=self._run,
-                name=f"dotnet-sockets completion {len(self._threads) + 1}",
-                daemon=True,
-            )
-            self._threads.append(t)
-        t.start()
+    def _watchdog(self) -> None:
+        wake = self._watch_wake
+        while True:
+            wake.wait()
+            wake.clear()
+            while self._active:
+                before = self._current
+                time.sleep(_STALL_SECONDS)
+                if self._active and self._q and self._current is before:
+                    # The awake workers are stuck in their callbacks while
+                    # completions wait: let another worker drain them.
+                    self._add_worker(only_if_none_awake=False)
 
     def _run(self) -> None:
         q = self._q
         popleft = q.popleft
         me = threading.Lock()
         me.acquire()
+        this = threading.current_thread()
         while True:
             while True:
                 try:
@@ -166,7 +175,22 @@ class Dispatcher:
                     self._idle.remove(me)
                     self._active += 1
                     continue
-            me.acquire()
+                extra = len(self._threads) > self._base
+            if not extra:
+                me.acquire()
+                continue
+            if me.acquire(timeout=_IDLE_SECONDS):
+                continue
+            with self._lock:
+                retire = me in self._idle and len(self._threads) > self._base
+                if retire:
+                    # Nobody handed us work while we waited, and the base
+                    # count stays without us.
+                    self._idle.remove(me)
+                    self._threads.remove(this)
+            if retire:
+                return
+            me.acquire()  # handed work as the wait timed out, or one of the base workers now
 
     @property
     def thread_count(self) -> int:
@@ -179,9 +203,11 @@ class Dispatcher:
         self._active = 0
         self._lock = threading.Lock()
         self._threads = []
+        self._watch = None
+        self._watch_wake = threading.Event()
         self._pid = os.getpid()
         if self._q:
-            self._spawn()
+            self._add_worker(only_if_none_awake=True)
 
 
 dispatcher = Dispatcher()
