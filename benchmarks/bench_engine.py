@@ -268,6 +268,24 @@ ROWS = {
 }
 
 
+def measure(key: str, runs: int) -> list[dict[str, float]]:
+    """Run row ``key`` in ``runs`` fresh processes; one result dict per run."""
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    results = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--child", key],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        if out.returncode != 0:
+            raise SystemExit(out.stderr)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return results
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=5)
@@ -278,31 +296,15 @@ def main() -> None:
         print(json.dumps(globals()[f"run_{args.child}"]()))
         return
     keys = args.only.split(",") if args.only else list(ROWS)
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    print(
-        f"# {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, {args.runs} runs"
-    )
+    print(f"# {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, {args.runs} runs")
     print("| row | median | min-max | extra |")
     print("|---|---|---|---|")
     for key in keys:
-        results = []
-        for _ in range(args.runs):
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", key],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=300,
-            )
-            if out.returncode != 0:
-                raise SystemExit(out.stderr)
-            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        results = measure(key, args.runs)
         rates = [r["rate"] for r in results]
         extra = {k: statistics.median(r[k] for r in results) for k in results[0] if k != "rate"}
         extra_text = ", ".join(f"{k}={v:,.1f}" for k, v in extra.items())
-        print(
-            f"| {ROWS[key]} | {statistics.median(rates):,.0f} | {min(rates):,.0f}-{max(rates):,.0f} | {extra_text} |"
-        )
+        print(f"| {ROWS[key]} | {statistics.median(rates):,.0f} | {min(rates):,.0f}-{max(rates):,.0f} | {extra_text} |")
 
 
 if __name__ == "__main__":
