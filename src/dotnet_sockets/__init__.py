@@ -8,6 +8,7 @@ Every public name of the API contract is importable from here::
 from __future__ import annotations
 
 from .addresses import DnsEndPoint, EndPoint, IPAddress, IPEndPoint, UnixDomainSocketEndPoint
+from .aio import TaskFactory, from_async
 from .asyncresult import AsyncCallback, IAsyncResult
 from .dns import Dns, IPHostEntry
 from .enums import (
@@ -22,6 +23,7 @@ from .enums import (
     SocketShutdown,
     SocketType,
 )
+from .eventargs import SocketAsyncEventArgs
 from .exceptions import (
     ArgumentException,
     ArgumentNullException,
@@ -72,6 +74,7 @@ __all__ = [
     "SecurityException",
     "SelectMode",
     "Socket",
+    "SocketAsyncEventArgs",
     "SocketAsyncOperation",
     "SocketError",
     "SocketException",
@@ -81,7 +84,9 @@ __all__ = [
     "SocketReceiveFromResult",
     "SocketShutdown",
     "SocketType",
+    "TaskFactory",
     "UnixDomainSocketEndPoint",
     "WaitHandle",
+    "from_async",
     "set_inline_completions",
 ]

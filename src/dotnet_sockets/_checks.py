@@ -46,6 +46,12 @@ def as_buffer(buffer: Any, name: str = "buffer") -> Any:
         mv = memoryview(buffer)
     except TypeError:
         raise ArgumentException(f"Expected a bytes-like object, not {type(buffer).__name__}.", name) from None
+    except ValueError:
+        # A released memoryview: no memory to send from or receive into.
+        raise ArgumentException("The buffer has been released.", name) from None
+    if not mv.c_contiguous:
+        # The kernel needs one flat run of bytes; a strided view would fail later, on the engine thread.
+        raise ArgumentException("The buffer must be C-contiguous.", name)
     if mv.format != "B" or mv.ndim != 1:
         try:
             mv = mv.cast("B")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import execution_context
 from ._engine.dispatch import dispatcher, report_exception
 from ._names import dotnet_names
+from .exceptions import ArgumentException
 from .execution_context import capture_context
 from .waithandles import ManualResetEvent, WaitHandle
 
@@ -123,6 +124,9 @@ class AsyncOperation(IAsyncResult):
         self._state = state
         self._ctx: contextvars.Context | None = None
         if callback is not None:
+            if not callable(callback):
+                # Refused here, in Begin..., not later on a completion thread.
+                raise ArgumentException("The callback must be callable.", "callback")
             if execution_context._suppressing_threads == 0:
                 self._ctx = _copy_context()  # capture_context()'s common case, without the call
             else:

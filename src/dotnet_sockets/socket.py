@@ -10,18 +10,22 @@ try the system call directly and only fall back to the engine (and so to
 from __future__ import annotations
 
 import errno
+import operator
 import os
+import select
 import socket as _socket
+import struct
 import sys
 import warnings
-from collections.abc import Sequence
 from logging import DEBUG
 from typing import Any
 
 from . import _platform
+from ._async_methods import AsyncMethodsMixin
 from ._checks import as_buffer, as_int, as_writable_buffer, buffer_list, check_range
 from ._engine import ops
 from ._engine.dispatch import dispatcher
+from ._engine.epoll import engine
 from ._engine.opqueue import OpQueue
 from ._names import dotnet_names
 from .addresses import (
@@ -56,7 +60,22 @@ from .exceptions import (
 )
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
 from .results import SocketReceiveFromResult
-from .tracing import VERBOSE, log, trace_dump, trace_enter, trace_error, trace_exit
+from .security import audit as _audit_op
+from .security import denied as _denied
+from .telemetry import DATAGRAM as _DGRAM
+from .telemetry import tls as _tel
+from .telemetry import track_socket as _track
+from .tracing import (
+    VERBOSE,
+    log,
+    trace_dump,
+    trace_enter,
+    trace_error,
+    trace_exit,
+    trace_start,
+    trace_sync,
+    traced,
+)
 
 __all__ = ["Socket", "set_inline_completions"]
 
@@ -67,6 +86,7 @@ _IP_MTU_DISCOVER = 10  # Linux <netinet/in.h>; not exported by the socket module
 _send_flags = _platform.platform_send_flags
 _recv_flags = _platform.platform_receive_flags
 _isEnabledFor = log.isEnabledFor
+_audit = sys.audit  # inline on the hottest paths; elsewhere _audit_op, which also maps a denial
 _SocketOpError = SocketException._from_os_error
 _SendToOp = ops.SendToOp
 _post = dispatcher.post
@@ -100,7 +120,7 @@ def _op_error(err: Any) -> SocketException:
 
 
 @dotnet_names
-class Socket:
+class Socket(AsyncMethodsMixin):
     """A .NET ``System.Net.Sockets.Socket``.
 
     ``Socket(address_family, socket_type, protocol_type)`` or
@@ -129,6 +149,9 @@ class Socket:
         "_blocking",
         "_rcv_timeout",
         "_snd_timeout",
+        "_disconnected",
+        "_connect_failed",
+        "_unlink_path",
         "__weakref__",
     )
 
@@ -196,16 +219,30 @@ class Socket:
         self._blocking = True
         self._rcv_timeout = 0
         self._snd_timeout = 0
+        # .NET's _isDisconnected: connected once, then shut down or disconnected.
+        self._disconnected = False
+        # The last connect failed: Linux needs a fresh socket before the next one.
+        self._connect_failed = False
+        # The file a Bind to a Unix domain path created, deleted by Dispose as .NET does.
+        self._unlink_path: str | None = None
+        _track(self)  # telemetry's count of operations pending
 
     @classmethod
     def _from_accepted(cls, listener: Socket, pysock: _socket.socket, sockaddr: Any) -> Socket:
         s = cls.__new__(cls)
         s._setup(pysock, listener._af, listener._st, listener._pt)
-        s._dual = listener._dual
-        s._right_ep = listener._right_ep
-        s._remote_ep = s._endpoint_from(sockaddr, None)
-        s._connected = True
+        s._adopt_accepted(listener, sockaddr)
         return s
+
+    def _adopt_accepted(self, listener: Socket, sockaddr: Any) -> None:
+        # The accepted socket inherits the listener's state, as .NET's UpdateAcceptSocket does
+        # (but not the duty to delete the listener's Unix domain socket file).
+        self._dual = listener._dual
+        self._right_ep = listener._right_ep
+        self._remote_ep = self._endpoint_from(sockaddr, None)
+        self._blocking = listener._blocking
+        self._io.inline = listener._io.inline
+        self._connected = True
 
     # -- helpers ------------------------------------------------------------
     def _throw_if_disposed(self) -> None:
@@ -260,24 +297,16 @@ class Socket:
             param,
         )
 
-    def _endpoint_from(self, sockaddr: Any, hint: EndPoint | None) -> EndPoint:
-        ep = from_sockaddr(self._pf, sockaddr)
-        if (
-            self._dual
-            and hint is not None
-            and hint.AddressFamily == AddressFamily.InterNetwork
-            and type(ep) is IPEndPoint
-            and ep.Address.IsIPv4MappedToIPv6
-        ):
-            # A dual-mode socket reports IPv4 peers as IPv4 to a caller that
-            # passed an IPv4 endpoint, as .NET does.
-            ep = IPEndPoint(ep.Address.MapToIPv4(), ep.Port)
-        return ep
+    def _endpoint_from(self, sockaddr: Any, hint: EndPoint | None = None) -> EndPoint:
+        # A dual-mode socket reports an IPv4 peer as an IPv4-mapped IPv6 endpoint even when the
+        # caller passed an IPv4 endpoint (``hint``): current .NET does (DualModeSocketTest.cs).
+        return from_sockaddr(self._pf, sockaddr)
 
     def _failed(self, exc: SocketException) -> SocketException:
         """.NET's UpdateStatusAfterSocketError: most errors disconnect the socket."""
         if self._connected and exc.SocketErrorCode not in _KEEPS_CONNECTED:
             self._connected = False
+            self._disconnected = True
         return exc
 
     def _end(self, ar: Any, method: str) -> Any:
@@ -314,6 +343,10 @@ class Socket:
         if not op._done:
             if not self._blocking:
                 if self._io.cancel(op):
+                    sent = getattr(op, "sent", 0)
+                    if sent:
+                        # A non-blocking stream send reports what it handed over, as .NET does.
+                        return sent
                     raise SocketException(SocketError.WouldBlock)
             if not op._wait(timeout_ms if timeout_ms > 0 else -1):
                 if self._io.cancel(op):
@@ -321,14 +354,28 @@ class Socket:
                 op._wait(-1)
         err = op._error
         if err is not None:
+            if err is ABORTED and self._disposed:
+                raise self._closed_during(op)
             raise self._failed(_op_error(err))
         return op._value
 
+    def _closed_during(self, op: AsyncOperation) -> SocketException:
+        """What a synchronous call cut short by ``Close`` raises (.NET's Update...ErrorForDisposed)."""
+        if isinstance(op, ops.AcceptOp):
+            return SocketException(SocketError.Interrupted)
+        if isinstance(op, ops.ConnectOp):
+            return SocketException(SocketError.NotSocket)
+        return SocketException(SocketError.Interrupted if self._dgram else SocketError.ConnectionAborted)
+
     def _start_write(self, op: AsyncOperation, timeout_ms: int) -> Any:
+        if _isEnabledFor(DEBUG):
+            return trace_sync(self, op, self._io.start_write, self._wait_sync, timeout_ms)
         self._io.start_write(op)
         return self._wait_sync(op, timeout_ms)
 
     def _start_read(self, op: AsyncOperation, timeout_ms: int) -> Any:
+        if _isEnabledFor(DEBUG):
+            return trace_sync(self, op, self._io.start_read, self._wait_sync, timeout_ms)
         self._io.start_read(op)
         return self._wait_sync(op, timeout_ms)
 
@@ -435,27 +482,28 @@ class Socket:
 
     @property
     def DontFragment(self) -> bool:
-        if self._pf == _AF_INET6:
-            return self._opt(_socket.IPPROTO_IPV6, 23) == 2  # IPV6_MTU_DISCOVER, IP_PMTUDISC_DO
+        """IPv4 only (``NotSupportedException`` on other sockets, as in .NET): IP_MTU_DISCOVER."""
+        self._only_ipv4()
         return self._opt(_socket.IPPROTO_IP, _IP_MTU_DISCOVER) == 2
 
     @DontFragment.setter
     def DontFragment(self, value: bool) -> None:
-        if self._af not in (AddressFamily.InterNetwork, AddressFamily.InterNetworkV6):
-            raise NotSupportedException(
-                "This property is only valid for InterNetwork and InterNetworkV6 sockets."
-            )
-        mode = 2 if value else 0
-        if self._pf == _AF_INET6:
-            self._setopt(_socket.IPPROTO_IPV6, 23, mode)
-        else:
-            self._setopt(_socket.IPPROTO_IP, _IP_MTU_DISCOVER, mode)
+        self._only_ipv4()
+        self._setopt(_socket.IPPROTO_IP, _IP_MTU_DISCOVER, 2 if value else 0)
+
+    def _only_ipv4(self) -> None:
+        if self._af != AddressFamily.InterNetwork:
+            raise NotSupportedException("This protocol version is not supported.")
+
+    def _only_ip(self) -> None:
+        if self._af != AddressFamily.InterNetwork and self._af != AddressFamily.InterNetworkV6:
+            raise NotSupportedException("This protocol version is not supported.")
 
     @property
     def DualMode(self) -> bool:
-        """An IPv6 socket that also sends to and receives from IPv4 endpoints."""
+        """An IPv6 socket that also sends to and receives from IPv4 endpoints (False for other families)."""
         if self._af != AddressFamily.InterNetworkV6:
-            raise NotSupportedException("This protocol version is not supported.")
+            return False
         return self._opt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY) == 0
 
     @DualMode.setter
@@ -467,6 +515,7 @@ class Socket:
 
     @property
     def Ttl(self) -> int:
+        self._only_ip()
         if self._pf == _AF_INET6:
             return self._opt(_socket.IPPROTO_IPV6, _socket.IPV6_UNICAST_HOPS)
         return self._opt(_socket.IPPROTO_IP, _socket.IP_TTL)
@@ -476,6 +525,7 @@ class Socket:
         value = as_int(value, "value")
         if value < 0 or value > 255:
             raise ArgumentOutOfRangeException("value", value)
+        self._only_ip()
         if self._pf == _AF_INET6:
             self._setopt(_socket.IPPROTO_IPV6, _socket.IPV6_UNICAST_HOPS, value)
         else:
@@ -502,16 +552,22 @@ class Socket:
 
     @property
     def LingerState(self) -> LingerOption:
-        raw = self._sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, 8) if not self._disposed else b""
         self._throw_if_disposed()
+        try:
+            raw = self._sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, 8)
+        except OSError as exc:
+            raise _SocketOpError(exc) from None
         onoff = int.from_bytes(raw[:4], sys.byteorder)
         secs = int.from_bytes(raw[4:8], sys.byteorder)
         return LingerOption(onoff != 0, secs)
 
     @LingerState.setter
     def LingerState(self, value: LingerOption) -> None:
+        self._throw_if_disposed()
         if value is None:
-            raise ArgumentNullException("value")
+            raise ArgumentNullException("optionValue")
+        if not isinstance(value, LingerOption):
+            raise ArgumentException(f"Expected a LingerOption, not {type(value).__name__}.", "optionValue")
         if value.LingerTime < 0 or value.LingerTime > 0xFFFF:
             raise ArgumentException("The linger time must be between 0 and 65535 seconds.", "optionValue")
         raw = int(value.Enabled).to_bytes(4, sys.byteorder) + value.LingerTime.to_bytes(4, sys.byteorder)
@@ -545,6 +601,7 @@ class Socket:
 
         On expiry the call raises ``SocketException`` with ``SocketError.TimedOut``.
         """
+        self._throw_if_disposed()
         return self._rcv_timeout
 
     @ReceiveTimeout.setter
@@ -558,6 +615,7 @@ class Socket:
     @property
     def SendTimeout(self) -> int:
         """Milliseconds a synchronous send waits; 0 (or -1 when set) is infinite."""
+        self._throw_if_disposed()
         return self._snd_timeout
 
     @SendTimeout.setter
@@ -570,12 +628,14 @@ class Socket:
 
     @property
     def MulticastLoopback(self) -> bool:
+        self._only_ip()
         if self._pf == _AF_INET6:
             return self._opt(_socket.IPPROTO_IPV6, _socket.IPV6_MULTICAST_LOOP) != 0
         return self._opt(_socket.IPPROTO_IP, _socket.IP_MULTICAST_LOOP) != 0
 
     @MulticastLoopback.setter
     def MulticastLoopback(self, value: bool) -> None:
+        self._only_ip()
         if self._pf == _AF_INET6:
             self._setopt(_socket.IPPROTO_IPV6, _socket.IPV6_MULTICAST_LOOP, 1 if value else 0)
         else:
@@ -604,8 +664,15 @@ class Socket:
         self._throw_if_disposed()
         if option_value is None:
             raise ArgumentNullException("optionValue")
-        level = SocketOptionLevel(option_level)
-        name = SocketOptionName(option_name)
+        level, name = _option_key(option_level, option_name)
+        if level == SocketOptionLevel.Socket and name in _TIMEOUT_OPTIONS:
+            # Timeouts of synchronous calls are kept by the socket (the engine never blocks in the kernel).
+            ms = as_int(option_value, "optionValue")
+            if name == SocketOptionName.ReceiveTimeout:
+                self.ReceiveTimeout = ms
+            else:
+                self.SendTimeout = ms
+            return
         if isinstance(option_value, LingerOption):
             self.LingerState = option_value
             return
@@ -655,10 +722,11 @@ class Socket:
     ) -> Any:
         """Returns an int, a ``LingerOption`` for Linger, or bytes when ``option_length`` is given."""
         self._throw_if_disposed()
-        level = SocketOptionLevel(option_level)
-        name = SocketOptionName(option_name)
+        level, name = _option_key(option_level, option_name)
         if level == SocketOptionLevel.Socket and name == SocketOptionName.Linger:
             return self.LingerState
+        if level == SocketOptionLevel.Socket and name in _TIMEOUT_OPTIONS and option_length is None:
+            return self.ReceiveTimeout if name == SocketOptionName.ReceiveTimeout else self.SendTimeout
         plevel, pname = _platform.platform_option(level, name)
         if option_length is not None:
             try:
@@ -671,13 +739,13 @@ class Socket:
         return value
 
     # -- set-up and tear-down ----------------------------------------------
+    @traced
     def Bind(self, local_ep: EndPoint) -> None:
         """Bind to a local endpoint; port 0 lets the system pick a free port."""
         self._throw_if_disposed()
         if local_ep is None:
             raise ArgumentNullException("localEP")
-        if _isEnabledFor(DEBUG):
-            trace_enter("Bind", self, local_ep=local_ep)
+        _audit_op("dotnet_sockets.Socket.Bind", self, local_ep)
         addr = self._sockaddr(local_ep, "localEP")
         if isinstance(addr, OSError):
             raise _SocketOpError(addr)
@@ -687,191 +755,385 @@ class Socket:
             raise _SocketOpError(exc) from None
         self._right_ep = local_ep
         self._local_ep = None
+        if isinstance(local_ep, UnixDomainSocketEndPoint) and not local_ep.Path.startswith("\0"):
+            # Like .NET, Dispose deletes the file this Bind created (abstract names have none).
+            self._unlink_path = os.path.abspath(local_ep.Path)
 
+    @traced
     def Listen(self, backlog: int = _socket.SOMAXCONN) -> None:
         self._throw_if_disposed()
         backlog = as_int(backlog, "backlog")
+        _audit_op("dotnet_sockets.Socket.Listen", self, self._right_ep)
         try:
-            self._sock.listen(backlog)
+            # An int in .NET; the system caps it at somaxconn anyway.
+            self._sock.listen(max(0, min(backlog, 0x7FFFFFFF)))
         except OSError as exc:
             raise _SocketOpError(exc) from None
         self._listening = True
 
-    def _connect_addresses(self, args: tuple[Any, ...]) -> list[EndPoint]:
-        """Normalise the Connect overloads to a list of endpoints to try in order."""
+    def _connect_targets(self, args: tuple[Any, ...], begin: bool) -> list[EndPoint] | SocketException:
+        """The endpoints a Connect/BeginConnect overload tries, in order, checked as .NET does.
+
+        A host name is resolved here; its failure is returned (``BeginConnect`` reports it from
+        ``EndConnect``), not raised.
+        """
         if len(args) == 1:
             ep = args[0]
             if ep is None:
                 raise ArgumentNullException("remoteEP")
-            if isinstance(ep, DnsEndPoint):
-                from .dns import Dns
-
-                addrs = Dns.GetHostAddresses(ep.Host)
-                return [IPEndPoint(a, ep.Port) for a in self._usable(addrs)]
             if not isinstance(ep, EndPoint):
                 raise ArgumentException(f"Expected an EndPoint, not {type(ep).__name__}.", "remoteEP")
+            self._check_connect_state(begin)
+            if isinstance(ep, DnsEndPoint):
+                if ep.AddressFamily != AddressFamily.Unspecified and not self._can_try(ep.AddressFamily):
+                    raise NotSupportedException("This protocol version is not supported.")
+                return self._resolve(ep.Host, ep.Port)
+            if begin and isinstance(ep, IPEndPoint) and not self._can_try(ep.AddressFamily):
+                raise NotSupportedException("This protocol version is not supported.")
             return [ep]
-        if len(args) == 2:
-            target, port = args
-            if target is None:
-                raise ArgumentNullException("address" if not isinstance(target, str) else "host")
-            port = as_int(port, "port")
-            if port < 0 or port > 0xFFFF:
-                raise ArgumentOutOfRangeException("port", port)
-            if isinstance(target, IPAddress):
-                return [IPEndPoint(target, port)]
-            if isinstance(target, str):
-                from .dns import Dns
-
-                ok, parsed = IPAddress.TryParse(target)
-                addrs = [parsed] if ok and parsed is not None else Dns.GetHostAddresses(target)
-                return [IPEndPoint(a, port) for a in self._usable(addrs)]
+        if len(args) != 2:
+            raise TypeError("Connect takes an endpoint, or an address (or host, or address list) and a port")
+        target, port = args
+        if target is None:
+            raise ArgumentNullException("address")
+        if isinstance(target, IPAddress):
+            port = _check_port(port)
+            self._check_connect_state(begin)
+            if not self._can_try(target.AddressFamily):
+                raise NotSupportedException("This protocol version is not supported.")
+            return [IPEndPoint(target, port)]
+        if isinstance(target, str):
+            port = _check_port(port)
+            self._only_ip()
+            self._check_connect_state(begin)
+            ok, parsed = IPAddress.TryParse(target)
+            if ok and parsed is not None:
+                if not self._can_try(parsed.AddressFamily):
+                    raise NotSupportedException("This protocol version is not supported.")
+                return [IPEndPoint(parsed, port)]
+            return self._resolve(target, port)
+        try:
             addrs = list(target)
-            if not addrs:
-                raise ArgumentException("The address list is empty.", "addresses")
-            if any(a is None for a in addrs):
+        except (TypeError, ValueError):
+            raise ArgumentException(
+                f"Expected an IPAddress, a host name or a list of IPAddress, not {type(target).__name__}.",
+                "address",
+            ) from None
+        if not addrs:
+            raise ArgumentException("The address list is empty.", "addresses")
+        for a in addrs:
+            if a is None:
                 raise ArgumentNullException("addresses")
-            return [IPEndPoint(a, port) for a in self._usable(addrs)]
-        raise TypeError("Connect takes an endpoint, or an address (or host, or address list) and a port")
-
-    def _usable(self, addrs: Sequence[IPAddress]) -> list[IPAddress]:
-        fams = {AddressFamily.InterNetwork, AddressFamily.InterNetworkV6} if self._dual else {self._af}
-        usable = [a for a in addrs if a.AddressFamily in fams]
+            if not isinstance(a, IPAddress):
+                raise ArgumentException(f"Expected an IPAddress, not {type(a).__name__}.", "addresses")
+        port = _check_port(port)
+        self._only_ip()
+        self._check_connect_state(begin)
+        usable: list[EndPoint] = [IPEndPoint(a, port) for a in addrs if self._can_try(a.AddressFamily)]
         if not usable:
-            raise SocketException(SocketError.AddressFamilyNotSupported)
+            raise ArgumentException(
+                "None of the discovered or specified addresses match the socket address family.", "addresses"
+            )
         return usable
 
-    def _check_can_connect(self) -> None:
-        self._throw_if_disposed()
+    def _resolve(self, host: str, port: int) -> list[EndPoint] | SocketException:
+        from .dns import Dns
+
+        try:
+            addrs = Dns.GetHostAddresses(host)
+        except SocketException as exc:
+            return exc
+        usable: list[EndPoint] = [IPEndPoint(a, port) for a in addrs if self._can_try(a.AddressFamily)]
+        if not usable:
+            return SocketException(SocketError.AddressFamilyNotSupported)
+        return usable
+
+    def _can_try(self, family: int) -> bool:
+        """.NET's CanTryAddressFamily: the socket's own family, or IPv4 on a dual-mode socket."""
+        return family == self._af or (family == AddressFamily.InterNetwork and self._dual)
+
+    def _check_connect_state(self, begin: bool) -> None:
+        if not begin and self._disconnected:
+            raise InvalidOperationException(
+                "Once the socket has been disconnected, you can only reconnect again asynchronously, "
+                "and only to a different EndPoint."
+            )
         if self._listening:
             raise InvalidOperationException(
                 "You may not perform this operation after calling the Listen method."
             )
+        if self._connected:
+            raise SocketException(SocketError.IsConnected)
 
-    def Connect(self, *args: Any) -> None:
-        """``Connect(endpoint)``, ``Connect(address, port)``, ``Connect(host, port)``,
-        ``Connect(addresses, port)``: the addresses are tried in order."""
-        self._check_can_connect()
-        endpoints = self._connect_addresses(args)
-        if _isEnabledFor(DEBUG):
-            trace_enter("Connect", self, endpoints=endpoints)
-        last: SocketException | None = None
-        for ep in endpoints:
-            try:
-                self._connect_one(ep)
-                return
-            except SocketException as exc:
-                last = exc
-                if len(endpoints) > 1:
-                    self._renew_after_failed_connect()
-        assert last is not None
-        raise last
+    def _start_connect(self, targets: list[EndPoint] | SocketException, callback: Any, state: Any) -> Any:
+        op: Any = ops.ConnectOp(self._io, callback, state)
+        op.addr = None
+        op.started = False
+        op.index = 0
+        op.later = False
+        if isinstance(targets, SocketException):
+            op.extra = None
+            op.then = None
+            op._error = targets
+            op._complete(True)
+            return op
+        op.extra = targets
+        op.then = self._connect_step
+        self._connect_attempt(op)
+        return op
+
+    # -- the connect machinery, for the other models (SocketAsyncEventArgs, asyncio) ------------
+    def _check_can_connect(self) -> None:
+        """The state checks of an asynchronous connect (disposed, listening, connected)."""
+        self._throw_if_disposed()
+        self._check_connect_state(True)
+
+    def _connect_addresses(self, args: tuple[Any, ...]) -> list[EndPoint]:
+        """The endpoints an asynchronous connect tries; a failed name resolution is raised."""
+        targets = self._connect_targets(args, begin=True)
+        if isinstance(targets, SocketException):
+            raise targets
+        return targets
+
+    def _next_connect(self, op: Any) -> None:
+        """Start a ``ConnectOp`` whose ``extra`` is its endpoint list: it tries them in order and
+        sets ``Connected``/``RemoteEndPoint`` before it completes."""
+        op.index = 0
+        op.later = False
+        op.then = self._connect_step
+        self._connect_attempt(op)
 
     def _renew_after_failed_connect(self) -> None:
-        # Linux needs a fresh socket after a failed connect before another try.
-        old = self._sock
-        new = _socket.socket(old.family, old.type, old.proto)
-        if old.family == _AF_INET6:
-            new.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 0 if self._dual else 1)
-        self._io.close()
-        self._sock = new
-        inline = self._io.inline
-        self._io = OpQueue(new)
-        self._io.inline = inline
+        """A fresh descriptor now (``_next_connect`` also does it by itself after a failure)."""
+        self._replace_descriptor(rebind=True)
+        self._connect_failed = False
 
-    def _connect_one(self, ep: EndPoint) -> None:
-        addr = self._sockaddr(ep, "remoteEP")
-        if isinstance(addr, OSError):
-            raise _SocketOpError(addr)
-        op = ops.ConnectOp(self._io, None, None)
+    def _connect_attempt(self, op: Any) -> None:
+        """Start connecting ``op`` to its current endpoint, on a fresh descriptor after a failure."""
+        if self._connect_failed:
+            try:
+                self._replace_descriptor(rebind=True)
+            except (SocketException, ObjectDisposedException) as exc:
+                op.then = None
+                op._error = ABORTED if isinstance(exc, ObjectDisposedException) else exc
+                op._complete(True)
+                return
+            self._connect_failed = False
+        addr = self._sockaddr(op.extra[op.index], "remoteEP")
         op.addr = addr
         op.started = False
-        op.extra = None
-        self._io.start_write(op)
+        if isinstance(addr, OSError):
+            op._error = addr
+            op._complete(True)
+        else:
+            self._io.start_write(op)
+
+    def _connect_step(self, op: Any, synchronously: bool) -> bool:
+        """A connect attempt ended: record the connection, or go on to the next address."""
+        err = op._error
+        if err is None:
+            op.then = None  # tells EndConnect the state is recorded
+            self._connected_to(op.extra[op.index])
+            return False
+        if err is ABORTED:
+            return False
+        self._connect_failed = True
+        if op.index + 1 < len(op.extra) and not self._disposed:
+            op.index += 1
+            op._error = None
+            self._connect_attempt(op)
+            return True
+        return False
+
+    def _replace_descriptor(self, rebind: bool = False) -> None:
+        """Put a fresh socket with the same options behind this socket's descriptor number.
+
+        Linux cannot connect a socket again after a failed connect, and ``Disconnect(True)`` must
+        leave a socket that can connect anew; .NET on Unix replaces the handle in both cases
+        (ReplaceHandle).  ``dup2`` keeps the number, so ``Handle``, the engine's queue and every
+        ``IAsyncResult`` of this socket stay valid.  Operations still queued are aborted.
+        """
+        old = self._sock
+        try:
+            new = _socket.socket(old.family, old.type, old.proto)
+        except OSError as exc:
+            raise _SocketOpError(exc) from None
+        pending: list[AsyncOperation] = []
+        local: Any = None
+        try:
+            _copy_options(old, new)
+            new.setblocking(False)
+            if rebind and self._right_ep is not None and old.family != _AF_UNIX:
+                try:
+                    local = old.getsockname()
+                except OSError:
+                    local = None
+                if local is not None and local[1] == 0:
+                    local = None
+            io = self._io
+            with io.lock:
+                if io.closed:
+                    raise ObjectDisposedException(_DISPOSED_NAME)
+                pending = [*io.rq, *io.wq]
+                io.rq.clear()
+                io.wq.clear()
+                io.mask = 0
+                engine.forget(io)
+                os.dup2(new.fileno(), io.fd, inheritable=False)
+        finally:
+            new.close()
+        self._local_ep = None
+        for op in pending:
+            op._abort()
+        if local is not None:
+            # Keep the local address the user bound before the failed connect.
+            try:
+                old.bind(local)
+            except OSError as exc:
+                raise _SocketOpError(exc) from None
+
+    @traced
+    def Connect(self, *args: Any, **kwargs: Any) -> None:
+        """``Connect(remote_ep)``, ``Connect(address, port)``, ``Connect(host, port)``,
+        ``Connect(addresses, port)``: the addresses are tried in order until one accepts.
+
+        A non-blocking socket (``Blocking`` false) raises ``SocketException`` ``WouldBlock`` while the
+        connection is still being made; it goes on, and ``Poll(-1, SelectMode.SelectWrite)`` waits for it.
+        """
+        self._throw_if_disposed()
+        targets = self._connect_targets(_connect_args(args, kwargs), begin=False)
+        if isinstance(targets, SocketException):
+            raise targets
+        for ep in targets:  # every address it may try is judged before the first attempt
+            _audit_op("dotnet_sockets.Socket.Connect", self, ep)
+        op = self._start_connect(targets, None, None)
         if not op._done:
+            if not self._blocking:
+                raise SocketException(SocketError.WouldBlock)
             op._wait(-1)
-        if op._error is not None:
-            raise self._failed(_op_error(op._error))
-        self._connected_to(ep)
+        err = op._error
+        if err is not None:
+            if err is ABORTED and self._disposed:
+                raise self._closed_during(op)
+            raise self._failed(_op_error(err))
 
     def _connected_to(self, ep: EndPoint) -> None:
         self._connected = True
+        self._disconnected = False
+        self._connect_failed = False
         self._remote_ep = ep
         if self._right_ep is None:
             self._right_ep = ep
         self._local_ep = None
 
-    def Accept(self) -> Socket:
-        """Wait for and return the next incoming connection."""
-        self._throw_if_disposed()
+    def _check_can_accept(self) -> None:
         if self._right_ep is None:
             raise InvalidOperationException("You must call the Bind method before performing this operation.")
         if not self._listening:
             raise InvalidOperationException(
                 "You must call the Listen method before performing this operation."
             )
-        op = ops.AcceptOp(self._io, None, None)
+
+    def Accept(self) -> Socket:
+        """Wait for and return the next incoming connection."""
+        self._throw_if_disposed()
+        self._check_can_accept()
+        _audit_op("dotnet_sockets.Socket.Accept", self, None)
+        op: Any = ops.AcceptOp(self._io, None, None)
         op.extra = None
+        op.then = None
+        op.later = False
         pysock, sa = self._start_read(op, 0)
         return Socket._from_accepted(self, pysock, sa)
 
+    @traced
     def Shutdown(self, how: SocketShutdown) -> None:
+        """Stop sending, receiving or both; afterwards ``Connected`` is false, as in .NET."""
         self._throw_if_disposed()
+        _audit_op("dotnet_sockets.Socket.Shutdown", self, self._remote_ep)
         try:
-            self._sock.shutdown(int(SocketShutdown(how)))
+            native = int(SocketShutdown(how))
         except (ValueError, TypeError):
-            raise ArgumentException("Invalid SocketShutdown value.", "how") from None
+            raise SocketException(SocketError.InvalidArgument) from None
+        try:
+            self._sock.shutdown(native)
         except OSError as exc:
-            # .NET ignores ENOTCONN here: shutting down an unconnected socket is harmless.
-            if exc.errno != errno.ENOTCONN:
+            # Like .NET: ENOTCONN on a socket that was connected is ignored (the connection may
+            # already be closed); on a socket that never was, it is reported.
+            if exc.errno != errno.ENOTCONN or not (self._connected or self._disconnected):
                 raise self._failed(_SocketOpError(exc)) from None
+        self._set_disconnected()
         self._local_ep = None
 
+    def _set_disconnected(self) -> None:
+        if self._connected:
+            self._connected = False
+            self._disconnected = True
+
+    @traced
     def Disconnect(self, reuse_socket: bool) -> None:
-        """Close the connection; with ``reuse_socket`` the socket can connect again."""
+        """Shut the connection down.  With ``reuse_socket`` the socket gets a fresh descriptor and
+        can connect again, through ``BeginConnect`` (a synchronous ``Connect`` after ``Disconnect``
+        raises ``InvalidOperationException``, as in .NET).  A socket that was never connected raises
+        ``SocketException`` ``NotConnected``."""
         self._throw_if_disposed()
-        try:
-            self._sock.shutdown(_socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._connected = False
+        _audit_op("dotnet_sockets.Socket.Disconnect", self, self._remote_ep)
+        self.Shutdown(SocketShutdown.Both)
+        if reuse_socket:
+            self._replace_descriptor()
+            self._connect_failed = False
         self._remote_ep = None
         self._local_ep = None
-        if reuse_socket:
-            self._renew_after_failed_connect()
-            self._right_ep = None
-        else:
-            self._io.close()
 
+    @traced
     def Close(self, timeout: int | None = None) -> None:
         """Close the socket; operations still pending complete once, aborted.
 
-        ``Close(timeout)`` first lingers up to ``timeout`` seconds for unsent data.
+        ``Close()`` leaves unsent data to the system (as ``LingerState`` says).  ``Close(timeout)``
+        takes milliseconds, as in .NET: 0 resets the connection at once; a positive timeout first
+        shuts sending down and waits up to ``timeout`` ms for the peer to close its side too, and
+        resets the connection if it did not (or sent more data); -1 is ``Close()``.
         """
         if timeout is not None:
             t = as_int(timeout, "timeout")
             if t < -1:
                 raise ArgumentOutOfRangeException("timeout", t)
             if t >= 0 and not self._disposed:
-                try:
-                    self.LingerState = LingerOption(True, t)
-                except SocketException:
-                    pass
+                self._close_within(t)
         self.Dispose()
 
+    def _close_within(self, timeout_ms: int) -> None:
+        sock = self._sock
+        abortive = True
+        if timeout_ms > 0:
+            try:
+                sock.shutdown(_socket.SHUT_WR)
+                p = select.poll()
+                p.register(sock.fileno(), select.POLLIN)
+                if p.poll(timeout_ms):
+                    # Readable: the peer's FIN (close quietly) or more data (reset, as .NET does).
+                    abortive = self.Available != 0
+            except (OSError, SocketException):
+                abortive = True
+        if abortive:
+            try:
+                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, _LINGER_RESET)
+            except OSError:
+                pass
+
+    @traced
     def Dispose(self) -> None:
+        """Close the socket (``Close()``); a Unix domain socket file created by ``Bind`` is deleted."""
         if self._disposed:
             return
         self._disposed = True
-        self._connected = False
-        if _isEnabledFor(DEBUG):
-            trace_enter("Dispose", self)
-        path = self._right_ep
+        self._set_disconnected()
         self._io.close()
-        if isinstance(path, UnixDomainSocketEndPoint) and self._listening:
-            # .NET deletes the file a listening Unix domain socket created.
+        path = self._unlink_path
+        if path is not None:
+            self._unlink_path = None
             try:
-                os.unlink(path.Path)
+                os.unlink(path)
             except OSError:
                 pass
 
@@ -976,12 +1238,18 @@ class Socket:
                 addr = a1._sockaddr(self._v6)
             if len(addr) == self._alen:
                 try:
+                    # (After a would-block the slow path below raises the event again.)
+                    _audit("dotnet_sockets.Socket.SendTo", self, a1)
+                except PermissionError as exc:
+                    raise _denied(exc) from exc
+                try:
                     n: int = self._sock.sendto(buffer, addr)
                 except BlockingIOError:
                     pass
                 except OSError as exc:
                     raise self._failed(_SocketOpError(exc)) from None
                 else:
+                    _tel.c.sent += n + _DGRAM  # telemetry: one datagram of n bytes
                     if self._right_ep is None:
                         self._right_ep = a1
                     return n
@@ -997,8 +1265,10 @@ class Socket:
             raise ArgumentNullException("remoteEP")
         addr = self._sockaddr(ep, "remoteEP")
         op = self._new_send_to(view, flags, addr, None, None)
+        _audit_op("dotnet_sockets.Socket.SendTo", self, ep)
         if _isEnabledFor(DEBUG):
-            trace_enter("SendTo", self, size=len(view), socket_flags=flags, remote_ep=ep)
+            start = lambda o: self._start_send_to(o, ep)  # noqa: E731
+            return int(trace_sync(self, op, start, self._wait_sync, self._snd_timeout, remote_ep=ep))
         self._start_send_to(op, ep)
         result: int = self._wait_sync(op, self._snd_timeout)
         return result
@@ -1044,6 +1314,7 @@ class Socket:
         """``Send(buffer[, [[offset,] size,] socket_flags])`` or ``Send(buffers[, socket_flags])``."""
         self._throw_if_disposed()
         op = self._new_send(buffer, args, kwargs, None, None)
+        _audit_op("dotnet_sockets.Socket.Send", self, self._remote_ep)
         return int(self._start_write(op, self._snd_timeout))
 
     def _new_send(
@@ -1082,6 +1353,7 @@ class Socket:
         """``Receive(buffer[, [[offset,] size,] socket_flags])`` or ``Receive(buffers[, socket_flags])``."""
         self._throw_if_disposed()
         op = self._new_receive(buffer, args, kwargs, None, None)
+        _audit_op("dotnet_sockets.Socket.Receive", self, self._remote_ep)
         n: int = self._start_read(op, self._rcv_timeout)
         if _isEnabledFor(VERBOSE) and isinstance(op, ops.ReceiveOp):
             trace_dump("Receive", self, op.buf[:n])
@@ -1118,6 +1390,7 @@ class Socket:
         """
         self._throw_if_disposed()
         op, hint = self._new_receive_from(buffer, args, kwargs, None, None)
+        _audit_op("dotnet_sockets.Socket.ReceiveFrom", self, hint)
         n, sa = self._start_read(op, self._rcv_timeout)
         if _isEnabledFor(VERBOSE):
             trace_dump("ReceiveFrom", self, op.buf[:n])
@@ -1148,34 +1421,25 @@ class Socket:
         return op, ep
 
     def Poll(self, microseconds: int, mode: SelectMode) -> bool:
-        """Readiness of this socket for ``mode`` within ``microseconds`` (-1: wait forever)."""
+        """Whether the socket is ready for ``mode`` within ``microseconds`` (negative: wait forever).
+
+        ``SelectRead``: data, a connection to accept, or the peer closed; ``SelectWrite``: a send
+        would not block (a connect in progress has finished); ``SelectError``: an error or urgent
+        data is pending.
+        """
         self._throw_if_disposed()
         us = as_int(microseconds, "microSeconds")
-        mode = SelectMode(mode)
-        import select
-
-        ev = {
-            SelectMode.SelectRead: select.POLLIN | select.POLLPRI,
-            SelectMode.SelectWrite: select.POLLOUT,
-            SelectMode.SelectError: select.POLLPRI,
-        }[mode]
-        p = select.poll()
-        p.register(self._sock.fileno(), ev)
-        timeout = None if us < 0 else us / 1000.0
         try:
-            res = p.poll(timeout)
+            mode = SelectMode(mode)
+        except (ValueError, TypeError):
+            raise ArgumentException("Invalid SelectMode value.", "mode") from None
+        p = select.poll()
+        p.register(self._sock.fileno(), _POLL_ASK[mode])
+        try:
+            res = p.poll(None if us < 0 else _poll_ms(us))
         except OSError as exc:
             raise _SocketOpError(exc) from None
-        if not res:
-            return False
-        revents = res[0][1]
-        if mode == SelectMode.SelectError:
-            if revents & select.POLLERR:
-                return True
-            return self._sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR) != 0 or bool(revents & ev)
-        if mode == SelectMode.SelectRead and revents & (select.POLLHUP | select.POLLERR):
-            return True
-        return bool(revents & ev) or (mode == SelectMode.SelectWrite and bool(revents & select.POLLERR))
+        return bool(res) and bool(res[0][1] & _POLL_READY[mode])
 
     @staticmethod
     def Select(
@@ -1184,42 +1448,46 @@ class Socket:
         check_error: list[Socket] | None,
         microseconds: int,
     ) -> None:
-        """.NET's static Select: the lists are filtered in place to the ready sockets."""
+        """.NET's static Select: the lists are filtered in place to the ready sockets.
+
+        ``microseconds`` negative waits forever.  At least one list must be non-empty
+        (``ArgumentNullException`` otherwise), none may hold more than 65536 sockets.
+        """
+        lists = (
+            (check_read, "checkRead", SelectMode.SelectRead),
+            (check_write, "checkWrite", SelectMode.SelectWrite),
+            (check_error, "checkError", SelectMode.SelectError),
+        )
+        for lst, name, _ in lists:
+            if lst is not None and not isinstance(lst, list):
+                raise ArgumentException(f"Expected a list of Socket, not {type(lst).__name__}.", name)
         if not check_read and not check_write and not check_error:
             raise ArgumentNullException(None, "All lists are either null or empty.")
-        for lst in (check_read, check_write, check_error):
+        for lst, name, _ in lists:
             if lst is not None and len(lst) > 65536:
-                raise ArgumentOutOfRangeException("checkRead", len(lst))
-        import select
-
+                raise ArgumentOutOfRangeException(name, len(lst))
         us = as_int(microseconds, "microSeconds")
         p = select.poll()
         masks: dict[int, int] = {}
-        for lst, bit in (
-            (check_read, select.POLLIN),
-            (check_write, select.POLLOUT),
-            (check_error, select.POLLPRI),
-        ):
+        for lst, name, mode in lists:
             for s in lst or ():
                 if s is None:
-                    raise ArgumentNullException("socketList")
+                    raise ArgumentNullException(name)
+                if not isinstance(s, Socket):
+                    raise ArgumentException(f"Expected a Socket, not {type(s).__name__}.", name)
                 s._throw_if_disposed()
                 fd = s._sock.fileno()
-                masks[fd] = masks.get(fd, 0) | bit
+                masks[fd] = masks.get(fd, 0) | _POLL_ASK[mode]
         for fd, m in masks.items():
             p.register(fd, m)
         try:
-            res = dict(p.poll(None if us < 0 else us / 1000.0))
+            res = dict(p.poll(None if us < 0 else _poll_ms(us)))
         except OSError as exc:
             raise _SocketOpError(exc) from None
-        hup = select.POLLHUP | select.POLLERR
-        for lst, bit in (
-            (check_read, select.POLLIN | hup),
-            (check_write, select.POLLOUT),
-            (check_error, select.POLLPRI | select.POLLERR),
-        ):
+        for lst, _, mode in lists:
             if lst is not None:
-                lst[:] = [s for s in lst if res.get(s._sock.fileno(), 0) & bit]
+                ready = _POLL_READY[mode]
+                lst[:] = [s for s in lst if res.get(s._sock.fileno(), 0) & ready]
 
     # -- asynchronous programming model (Begin/End) ------------------------
     def BeginSendTo(
@@ -1264,6 +1532,10 @@ class Socket:
         else:
             addr = self._sockaddr(remote_ep, "remoteEP")
         view = buffer if offset == 0 and size == n else memoryview(buffer)[offset : offset + size]
+        try:
+            _audit("dotnet_sockets.Socket.BeginSendTo", self, remote_ep)
+        except PermissionError as exc:
+            raise _denied(exc) from exc
         tracing = _isEnabledFor(DEBUG)
         if tracing:
             trace_enter(
@@ -1287,6 +1559,7 @@ class Socket:
             else:
                 try:
                     op._value = self._sock.sendto(view, addr)
+                    _tel.c.sent += size + _DGRAM  # telemetry: one datagram of size bytes
                 except BlockingIOError:
                     io.enqueue_write(op)
                     return op
@@ -1336,25 +1609,29 @@ class Socket:
         """``BeginSend(buffer, offset, size, socket_flags, callback, state)`` or
         ``BeginSend(buffers, socket_flags, callback, state)``."""
         self._throw_if_disposed()
-        args, callback, state = _split_callback(args, kwargs)
+        args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_send(buffer, args, kwargs, callback, state)
         return self._begin(op, "BeginSend", write=True)
 
     def EndSend(self, async_result: IAsyncResult) -> int:
         n: int = self._end(async_result, "EndSend")._value
+        if _isEnabledFor(DEBUG):
+            trace_exit("EndSend", self, n)
         return n
 
     def BeginReceive(self, buffer: Any, *args: Any, **kwargs: Any) -> IAsyncResult:
         """``BeginReceive(buffer, offset, size, socket_flags, callback, state)`` or
         ``BeginReceive(buffers, socket_flags, callback, state)``."""
         self._throw_if_disposed()
-        args, callback, state = _split_callback(args, kwargs)
+        args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_receive(buffer, args, kwargs, callback, state)
         return self._begin(op, "BeginReceive", write=False)
 
     def EndReceive(self, async_result: IAsyncResult) -> int:
         ar = self._end(async_result, "EndReceive")
         n: int = ar._value
+        if _isEnabledFor(DEBUG):
+            trace_exit("EndReceive", self, n)
         if _isEnabledFor(VERBOSE) and isinstance(ar, ops.ReceiveOp):
             trace_dump("EndReceive", self, ar.buf[:n])
         return n
@@ -1369,110 +1646,176 @@ class Socket:
         callback: AsyncCallback | None = None,
         state: Any = None,
     ) -> IAsyncResult:
-        """Start receiving one datagram; ``EndReceiveFrom`` returns ``(bytes, sender)``."""
+        """Start receiving one datagram; ``EndReceiveFrom`` returns ``(bytes, sender)``.
+
+        Checks, in .NET's order: disposed, ``buffer``, ``offset``, ``size``, ``remoteEP`` (not
+        None, not a ``DnsEndPoint``, of the socket's family), then the socket must be bound.  On a
+        dual-mode socket an IPv4 sender is reported as an IPv4-mapped IPv6 endpoint, as in .NET.
+        """
         self._throw_if_disposed()
         op, hint = self._new_receive_from(
             buffer, (offset, size, socket_flags, remote_ep), {}, callback, state
         )
+        if callback is not None and not callable(callback):
+            raise ArgumentException("The callback must be callable.", "callback")
         op.extra = hint
         return self._begin(op, "BeginReceiveFrom", write=False)
 
     def EndReceiveFrom(self, async_result: IAsyncResult) -> SocketReceiveFromResult:
         ar: Any = self._end(async_result, "EndReceiveFrom")
         n, sa = ar._value
-        if _isEnabledFor(VERBOSE):
-            trace_dump("EndReceiveFrom", self, ar.buf[:n])
-        return SocketReceiveFromResult(n, self._endpoint_from(sa, ar.extra))
+        result = SocketReceiveFromResult(n, self._endpoint_from(sa, ar.extra))
+        if _isEnabledFor(DEBUG):
+            trace_exit("EndReceiveFrom", self, result)
+            if _isEnabledFor(VERBOSE):
+                trace_dump("EndReceiveFrom", self, ar.buf[:n])
+        return result
 
+    @traced
     def BeginConnect(self, *args: Any, **kwargs: Any) -> IAsyncResult:
-        """``BeginConnect(endpoint | address, port | host, port | addresses, port, callback, state)``."""
-        self._check_can_connect()
-        pos, callback, state = _split_callback(args, kwargs)
-        if kwargs:
-            pos = pos + tuple(
-                kwargs.pop(k) for k in ("remote_ep", "address", "host", "addresses", "port") if k in kwargs
-            )
-        endpoints = self._connect_addresses(pos)
-        op: Any = ops.ConnectOp(self._io, callback, state)
-        op.addr = None
-        op.started = False
-        op.extra = endpoints
-        self._next_connect(op)
-        return op  # type: ignore[no-any-return]
+        """``BeginConnect(remote_ep | address, port | host, port | addresses, port, callback, state)``.
 
-    def _next_connect(self, op: Any) -> None:
-        ep = op.extra[0]
-        addr = self._sockaddr(ep, "remoteEP")
-        if isinstance(addr, OSError):
-            op._error = addr
-            op._complete(True)
-            return
-        op.addr = addr
-        self._io.start_write(op)
-
-    def EndConnect(self, async_result: IAsyncResult) -> None:
-        ar: Any = self._end(async_result, "EndConnect")
-        self._connected_to(ar.extra[0])
-
-    def BeginAccept(self, *args: Any, **kwargs: Any) -> IAsyncResult:
-        """``BeginAccept(callback, state)``, ``BeginAccept(receive_size, callback, state)`` or
-        ``BeginAccept(accept_socket, receive_size, callback, state)``.
-
-        With ``receive_size`` > 0, ``EndAccept`` returns ``(socket, data, bytes)``
-        as .NET's ``out byte[] buffer, out int bytesTransferred`` overload.
+        The addresses of a host name or a list are tried in order until one accepts the
+        connection; ``EndConnect`` raises the last failure (a refused connection is
+        ``SocketException`` ``ConnectionRefused``).  After a failed attempt the socket gets a fresh
+        descriptor, as Linux requires (``Handle`` keeps its number).  ``Connected``,
+        ``RemoteEndPoint`` and ``LocalEndPoint`` are set before the callback runs.
         """
         self._throw_if_disposed()
-        pos, callback, state = _split_callback(args, kwargs)
+        endpoint_form = bool(args) and (
+            isinstance(args[0], EndPoint)
+            or (args[0] is None and len(args) in (2, 3) and (args[1] is None or callable(args[1])))
+        )
+        pos, callback, state = _split_callback(args, kwargs, 1 if endpoint_form else 2)
+        targets = self._connect_targets(_connect_args(pos, kwargs), begin=True)
+        if not isinstance(targets, SocketException):
+            for ep in targets:  # every address it may try is judged before the first attempt
+                _audit_op("dotnet_sockets.Socket.BeginConnect", self, ep)
+        return self._start_connect(targets, callback, state)  # type: ignore[no-any-return]
+
+    @traced
+    def EndConnect(self, async_result: IAsyncResult) -> None:
+        """Waits for the connection; raises what made the last attempt fail."""
+        ar: Any = self._end(async_result, "EndConnect")
+        if getattr(ar, "then", None) is not None and ar.extra:
+            # A _complete override skipped the step that records the connection.
+            self._connected_to(ar.extra[getattr(ar, "index", 0)])
+
+    @traced
+    def BeginAccept(self, *args: Any, **kwargs: Any) -> IAsyncResult:
+        """``BeginAccept(callback, state)``: ``EndAccept`` returns the accepted ``Socket``.
+
+        ``BeginAccept(receive_size, callback, state)`` and ``BeginAccept(accept_socket, receive_size,
+        callback, state)``: the operation also receives the first block of data (up to
+        ``receive_size`` bytes; none when it is 0) on the accepted connection before it completes,
+        and ``EndAccept`` returns ``(socket, data, bytes_transferred)``, .NET's ``out`` parameters.
+        ``accept_socket``, when given, must be neither bound nor connected; it becomes the accepted
+        socket.
+        """
+        self._throw_if_disposed()
+        pos, callback, state = _split_callback(args, kwargs, _accept_lead(args))
         accept_socket = kwargs.pop("accept_socket", None)
-        receive_size = kwargs.pop("receive_size", 0)
+        receive_size = kwargs.pop("receive_size", _MISSING)
+        if kwargs:
+            raise TypeError(f"BeginAccept() got unexpected arguments {sorted(kwargs)}")
         if len(pos) == 1:
-            receive_size = pos[0]
+            (receive_size,) = pos
         elif len(pos) == 2:
             accept_socket, receive_size = pos
-        receive_size = as_int(receive_size, "receiveSize")
-        if receive_size < 0:
-            raise ArgumentOutOfRangeException("receiveSize", receive_size)
-        if self._right_ep is None:
-            raise InvalidOperationException("You must call the Bind method before performing this operation.")
-        if not self._listening:
-            raise InvalidOperationException(
-                "You must call the Listen method before performing this operation."
-            )
+        elif pos:
+            raise TypeError("BeginAccept takes [accept_socket,] [receive_size,] callback, state")
+        with_receive = receive_size is not _MISSING
+        if with_receive:
+            receive_size = as_int(receive_size, "receiveSize")
+            if receive_size < 0:
+                raise ArgumentOutOfRangeException("receiveSize", receive_size)
+        self._check_can_accept()
         if accept_socket is not None:
             if not isinstance(accept_socket, Socket):
                 raise ArgumentException("Expected a Socket.", "acceptSocket")
-            if accept_socket._right_ep is not None or accept_socket._disposed:
+            accept_socket._throw_if_disposed()
+            if accept_socket._right_ep is not None or accept_socket._connected:
                 raise InvalidOperationException("The acceptSocket must not be bound or connected.")
         op: Any = ops.AcceptOp(self._io, callback, state)
-        op.extra = (accept_socket, receive_size) if (accept_socket is not None or receive_size) else None
+        op.later = False
+        if with_receive:
+            op.extra = (accept_socket, receive_size, _WITH_RECEIVE)
+            op.then = self._accept_step
+        else:
+            op.extra = None
+            op.then = None
         return self._begin(op, "BeginAccept", write=False)
 
-    def EndAccept(self, async_result: IAsyncResult) -> Any:
-        """The accepted ``Socket`` (or ``(socket, data, bytes)`` after ``BeginAccept(receive_size, ...)``)."""
-        ar: Any = self._end(async_result, "EndAccept")
-        pysock, sa = ar._value
-        if ar.extra is None:
-            return Socket._from_accepted(self, pysock, sa)
-        accept_socket, receive_size = ar.extra
-        if accept_socket is not None:
-            accept_socket._io.close()
-            accept_socket._setup(pysock, self._af, self._st, self._pt)
-            accept_socket._right_ep = self._right_ep
-            accept_socket._remote_ep = accept_socket._endpoint_from(sa, None)
-            accept_socket._connected = True
-            accepted = accept_socket
-        else:
-            accepted = Socket._from_accepted(self, pysock, sa)
-        if not receive_size:
-            return accepted
-        data = bytearray(receive_size)
-        n = accepted.Receive(data, 0, receive_size, 0)
-        return accepted, bytes(data[:n]), n
+    def _accept_step(self, op: Any, synchronously: bool) -> bool:
+        """Accepted: adopt the connection, then receive its first block before completing."""
+        op.then = None
+        if op._error is not None:
+            return False
+        pysock, sa = op._value
+        accept_socket, size, _ = op.extra
+        try:
+            accepted = self._adopt(pysock, sa, accept_socket)
+        except ObjectDisposedException:
+            pysock.close()
+            op._error = ABORTED
+            return False
+        if size == 0:
+            op._value = (accepted, b"", 0)
+            return False
 
+        def received(rop: Any, sync: bool) -> bool:
+            if rop._error is None:
+                n = rop._value
+                op._value = (accepted, bytes(rop.buf[:n]), n)
+            else:
+                # .NET disposes the accepted socket when its first receive fails.
+                accepted.Dispose()
+                op._error = rop._error
+            op._complete(synchronously and sync)
+            return False
+
+        rop: Any = ops.ReceiveThenOp(accepted._io, None, None)
+        rop.buf = memoryview(bytearray(size))
+        rop.flags = 0
+        rop.later = False
+        rop.then = received
+        accepted._io.start_read(rop)
+        return True
+
+    def _adopt(self, pysock: _socket.socket, sockaddr: Any, accept_socket: Socket | None) -> Socket:
+        if accept_socket is None:
+            return Socket._from_accepted(self, pysock, sockaddr)
+        a = accept_socket
+        a._throw_if_disposed()
+        rcv, snd, inline = a._rcv_timeout, a._snd_timeout, a._io.inline
+        a._io.close()
+        a._setup(pysock, self._af, self._st, self._pt)
+        a._adopt_accepted(self, sockaddr)
+        a._rcv_timeout, a._snd_timeout, a._io.inline = rcv, snd, inline
+        return a
+
+    @traced
+    def EndAccept(self, async_result: IAsyncResult) -> Any:
+        """The accepted ``Socket``; ``(socket, data, bytes_transferred)`` after the ``receive_size`` forms."""
+        ar: Any = self._end(async_result, "EndAccept")
+        extra = ar.extra
+        if extra is None:
+            pysock, sa = ar._value
+            return Socket._from_accepted(self, pysock, sa)
+        if len(extra) == 2:
+            # (accept_socket, 0): the other models' accept into a given socket.
+            pysock, sa = ar._value
+            return self._adopt(pysock, sa, extra[0])
+        return ar._value  # (socket, data, bytes_transferred), made by _accept_step
+
+    @traced
     def BeginDisconnect(
         self, reuse_socket: bool, callback: AsyncCallback | None = None, state: Any = None
     ) -> IAsyncResult:
         self._throw_if_disposed()
+        if callback is not None and not callable(callback):
+            raise ArgumentException("The callback must be callable.", "callback")
+        _audit_op("dotnet_sockets.Socket.BeginDisconnect", self, self._remote_ep)
         op: Any = ops.DisconnectOp(self._io, callback, state)
         try:
             self.Disconnect(reuse_socket)
@@ -1481,26 +1824,140 @@ class Socket:
         op._complete(True)
         return op  # type: ignore[no-any-return]
 
+    @traced
     def EndDisconnect(self, async_result: IAsyncResult) -> None:
         self._end(async_result, "EndDisconnect")
 
     def _begin(self, op: Any, member: str, write: bool) -> IAsyncResult:
-        if _isEnabledFor(DEBUG):
-            trace_enter(member, self)
+        # A ReceiveFrom keeps its remote_ep in op.extra; the others address the peer, if any.
+        ep = op.extra if "ReceiveFrom" in member else None if "Accept" in member else self._remote_ep
+        _audit_op(_EVENTS.get(member) or "dotnet_sockets.Socket." + member, self, ep)
+        tracing = _isEnabledFor(DEBUG)
+        if tracing:
+            trace_start(member, self, op)
         if op._error is not None:
             op._complete(True)
         elif write:
             self._io.start_write(op)
         else:
             self._io.start_read(op)
+        if tracing:
+            trace_exit(member, self, op)
         return op  # type: ignore[no-any-return]
 
 
-def _split_callback(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], Any, Any]:
-    """Peel the trailing ``callback, state`` pair off a Begin... argument list."""
+_EVENTS = {m: "dotnet_sockets.Socket." + m for m in ("BeginSend", "BeginReceive", "BeginReceiveFrom", "BeginAccept")}
+
+_TIMEOUT_OPTIONS = frozenset({SocketOptionName.ReceiveTimeout, SocketOptionName.SendTimeout})
+
+# Marks the extra of BeginAccept's receive_size forms, whose EndAccept returns (socket, data, n).
+_WITH_RECEIVE = "with receive"
+
+# What Poll/Select ask poll(2) for, and which reported events mean "ready" (.NET's Unix PAL).
+_POLL_ASK = {
+    SelectMode.SelectRead: select.POLLIN,
+    SelectMode.SelectWrite: select.POLLOUT,
+    SelectMode.SelectError: select.POLLPRI,
+}
+_POLL_READY = {
+    SelectMode.SelectRead: select.POLLIN | select.POLLHUP,
+    SelectMode.SelectWrite: select.POLLOUT,
+    SelectMode.SelectError: select.POLLERR | select.POLLPRI,
+}
+
+
+def _poll_ms(microseconds: int) -> int:
+    if microseconds > 0x7FFFFFFF:
+        raise ArgumentOutOfRangeException("microSeconds", microseconds)
+    # Rounded up: a short positive timeout must not become a non-blocking check.
+    return (microseconds + 999) // 1000
+
+
+# SO_LINGER on with 0 seconds: close() resets the connection.
+_LINGER_RESET = struct.pack("ii", 1, 0)
+
+# Options a replaced descriptor inherits (.NET's ReplaceHandle copies the ones it tracks).
+_COPIED_OPTIONS = (
+    (_socket.SOL_SOCKET, _socket.SO_REUSEADDR),
+    (_socket.SOL_SOCKET, _socket.SO_REUSEPORT),
+    (_socket.SOL_SOCKET, _socket.SO_BROADCAST),
+    (_socket.SOL_SOCKET, _socket.SO_KEEPALIVE),
+    (_socket.SOL_SOCKET, _socket.SO_OOBINLINE),
+    (_socket.SOL_SOCKET, _socket.SO_RCVBUF),
+    (_socket.SOL_SOCKET, _socket.SO_SNDBUF),
+    (_socket.IPPROTO_TCP, _socket.TCP_NODELAY),
+    (_socket.IPPROTO_IP, _socket.IP_TTL),
+    (_socket.IPPROTO_IP, _socket.IP_TOS),
+    (_socket.IPPROTO_IP, _IP_MTU_DISCOVER),
+    (_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY),
+    (_socket.IPPROTO_IPV6, _socket.IPV6_UNICAST_HOPS),
+)
+
+
+def _copy_options(old: _socket.socket, new: _socket.socket) -> None:
+    for level, name in _COPIED_OPTIONS:
+        try:
+            value = old.getsockopt(level, name)
+            if value != new.getsockopt(level, name):
+                if level == _socket.SOL_SOCKET and name in (_socket.SO_RCVBUF, _socket.SO_SNDBUF):
+                    value //= 2  # the kernel reports twice what it was given
+                new.setsockopt(level, name, value)
+        except OSError:
+            pass  # not an option of this kind of socket
+    try:
+        linger = old.getsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, 8)
+        if linger != new.getsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, 8):
+            new.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, linger)
+    except OSError:
+        pass
+
+
+def _check_port(port: Any) -> int:
+    value = as_int(port, "port")
+    if value < 0 or value > 0xFFFF:
+        raise ArgumentOutOfRangeException("port", value)
+    return value
+
+
+def _connect_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """The Connect overloads' arguments, positional or by PEP 8 name, in .NET's order."""
+    named = [kwargs.pop(k) for k in ("remote_ep", "address", "host", "addresses") if k in kwargs]
+    if "port" in kwargs:
+        named.append(kwargs.pop("port"))
+    if kwargs:
+        raise TypeError(f"unexpected keyword arguments {sorted(kwargs)}")
+    return args + tuple(named)
+
+
+def _option_key(level: Any, name: Any) -> tuple[SocketOptionLevel, SocketOptionName]:
+    try:
+        return SocketOptionLevel(level), SocketOptionName(name)
+    except (ValueError, TypeError):
+        # .NET hands unknown numbers to the system, which refuses them.
+        raise SocketException(SocketError.ProtocolOption) from None
+
+
+def _split_callback(
+    args: tuple[Any, ...], kwargs: dict[str, Any], lead: int
+) -> tuple[tuple[Any, ...], Any, Any]:
+    """Peel the trailing ``callback, state`` off a Begin... argument list.
+
+    ``lead`` is how many arguments the overload has before ``callback``: what
+    follows them is the callback (which must be callable or None) and the
+    state.  Shorter lists may leave out trailing arguments; there a trailing
+    callable (or None) is taken for the callback.
+    """
     callback = kwargs.pop("callback", _MISSING)
     state = kwargs.pop("state", None)
-    if callback is _MISSING:
+    extra = len(args) - lead
+    if extra > 0:
+        if extra > 2 or callback is not _MISSING:
+            raise TypeError("too many arguments")
+        callback = args[lead]
+        if extra == 2:
+            state = args[lead + 1]
+        args = args[:lead]
+    elif callback is _MISSING:
         if len(args) >= 2 and (args[-2] is None or callable(args[-2])):
             callback, state = args[-2], args[-1]
             args = args[:-2]
@@ -1512,3 +1969,24 @@ def _split_callback(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tupl
     if callback is not None and not callable(callback):
         raise ArgumentException("The callback must be callable.", "callback")
     return args, callback, state
+
+
+def _accept_lead(args: tuple[Any, ...]) -> int:
+    """How many of BeginAccept's arguments come before the callback: 2 for (accept_socket,
+    receive_size, ...), 1 for (receive_size, ...), 0 for (callback, state)."""
+    if not args:
+        return 0
+    if len(args) >= 4:
+        return 2
+    first = args[0]
+    if isinstance(first, Socket):
+        return 2
+    if first is None:
+        return 2 if len(args) >= 2 and args[1] is not None and not callable(args[1]) else 0
+    if callable(first):
+        return 0
+    try:
+        operator.index(first)
+    except TypeError:
+        return 0
+    return 1

@@ -18,6 +18,7 @@ after ``_IDLE_SECONDS`` without work.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import threading
@@ -37,6 +38,7 @@ class Completion(Protocol):
 
 _STALL_SECONDS = 0.02
 _IDLE_SECONDS = 30.0
+_EXIT_SECONDS = 1.0
 _MAX_WORKERS = 32
 
 
@@ -196,6 +198,28 @@ class Dispatcher:
     def thread_count(self) -> int:
         return len(self._threads)
 
+    def _drain_at_exit(self) -> None:
+        # Completions queued just before the interpreter exits (typically the
+        # aborts of a Close in the last lines of a program) would otherwise be
+        # dropped with the daemon workers: give them a bounded moment to run.
+        # Operations still pending are not waited for, as .NET does not wait.
+        if self._pid != os.getpid():
+            return
+        now = time.monotonic()
+        deadline = now + _EXIT_SECONDS
+        while self._q and now < deadline:
+            if not self._active:
+                try:
+                    self._add_worker(only_if_none_awake=True)
+                except RuntimeError:
+                    return  # no new threads at this stage of shutdown
+            time.sleep(0.002)
+            now = time.monotonic()
+        # Let the callbacks taken last finish; one stuck for good is not waited for.
+        grace = min(deadline, now + 0.05)
+        while self._active and time.monotonic() < grace:
+            time.sleep(0.002)
+
     def _reset_after_fork(self) -> None:
         # Threads do not survive fork; the child starts with a fresh pool and
         # keeps the queued items (their completions still have to run once).
@@ -214,3 +238,4 @@ dispatcher = Dispatcher()
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=dispatcher._reset_after_fork)
+atexit.register(dispatcher._drain_at_exit)

@@ -29,6 +29,8 @@ import select
 import threading
 from typing import TYPE_CHECKING
 
+from .dispatch import report_exception
+
 if TYPE_CHECKING:
     from .opqueue import OpQueue
 
@@ -99,7 +101,10 @@ class Engine:
             for fd, ev in events:
                 q = regs.get(fd)
                 if q is not None:
-                    q.on_ready(ev & _READABLE != 0, ev & _WRITABLE != 0)
+                    try:
+                        q.on_ready(ev & _READABLE != 0, ev & _WRITABLE != 0)
+                    except Exception as exc:  # noqa: BLE001 - this thread serves every socket
+                        report_exception(exc)
 
     @property
     def running(self) -> bool:

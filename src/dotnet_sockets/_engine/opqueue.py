@@ -21,6 +21,9 @@ import threading
 from collections import deque
 from typing import TYPE_CHECKING
 
+from ..enums import SocketError
+from ..exceptions import SocketException
+from .dispatch import report_exception
 from .epoll import EPOLLIN, EPOLLOUT, engine
 
 if TYPE_CHECKING:
@@ -29,15 +32,32 @@ if TYPE_CHECKING:
 __all__ = ["OpQueue"]
 
 
+def _broken(op: AsyncOperation, exc: Exception) -> None:
+    """An ``attempt`` raised something other than ``OSError`` on the engine thread.
+
+    That is a bug (or a buffer the kernel cannot use that slipped past the
+    checks), never a reason to stop: if the engine thread died, every
+    operation of every socket would wait forever, and the operations that
+    had already finished in this round would be lost.  The exception is
+    reported like one escaping a callback, and this operation alone fails.
+    """
+    report_exception(exc)
+    err = SocketException(SocketError.SocketError)
+    err.__cause__ = exc
+    op._error = err
+
+
 class OpQueue:
     """The I/O state the engine keeps for one socket."""
 
-    __slots__ = ("sock", "fd", "lock", "rq", "wq", "mask", "registered", "closed", "inline")
+    __slots__ = ("sock", "fd", "lock", "rq", "wq", "mask", "registered", "closed", "inline", "dgram")
 
     def __init__(self, sock: socket.socket) -> None:
         sock.setblocking(False)
         self.sock = sock
         self.fd = sock.fileno()
+        # Message-oriented socket: telemetry counts a datagram per successful send or receive.
+        self.dgram = sock.type != socket.SOCK_STREAM
         self.lock = threading.Lock()
         self.rq: deque[AsyncOperation] = deque()
         self.wq: deque[AsyncOperation] = deque()
@@ -101,11 +121,21 @@ class OpQueue:
                 return
             if readable:
                 rq = self.rq
-                while rq and rq[0].attempt():
+                while rq:
+                    try:
+                        if not rq[0].attempt():
+                            break
+                    except Exception as exc:  # noqa: BLE001 - see _broken
+                        _broken(rq[0], exc)
                     done.append(rq.popleft())
             if writable:
                 wq = self.wq
-                while wq and wq[0].attempt():
+                while wq:
+                    try:
+                        if not wq[0].attempt():
+                            break
+                    except Exception as exc:  # noqa: BLE001 - see _broken
+                        _broken(wq[0], exc)
                     done.append(wq.popleft())
             # The report disarmed the descriptor (one-shot): re-arm only for what is left.
             mask = (EPOLLIN if self.rq else 0) | (EPOLLOUT if self.wq else 0)

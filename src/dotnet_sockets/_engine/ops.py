@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from ..asyncresult import AsyncOperation
+from ..telemetry import DATAGRAM as _DGRAM
+from ..telemetry import tls as _tel
 
 __all__ = [
     "SendToOp",
@@ -23,11 +26,42 @@ __all__ = [
     "ReceiveOp",
     "ReceiveListOp",
     "ReceiveFromOp",
+    "ReceiveThenOp",
     "AcceptOp",
+    "continues",
     "ConnectOp",
     "DisconnectOp",
     "StreamSendOnlyOp",
 ]
+
+
+Then = Callable[[Any, bool], bool]
+"""A continuation ``then(op, synchronously)``: True when it took the operation over."""
+
+
+def continues(op: Any, synchronously: bool) -> bool:
+    """Run ``op.then`` on a finished step: True when the operation went on to its next step.
+
+    A connect to several addresses goes on to the next one after a failure;
+    an accept that also receives goes on to the receive; a connect records
+    the connection before anyone is told.  A ``_complete`` override of these
+    operations calls this first and returns at once when it is True.
+    """
+    if not synchronously:
+        op.later = True
+    then = getattr(op, "then", None)  # callers that never set it get a plain operation
+    return then is not None and bool(then(op, synchronously))
+
+
+def _complete_then(op: Any, synchronously: bool) -> None:
+    """``_complete`` of an operation that may continue as another step (see :func:`continues`).
+
+    Once a step finished off the caller's thread, the operation as a whole
+    did not complete synchronously.
+    """
+    if op._done or continues(op, synchronously):
+        return
+    AsyncOperation._complete(op, synchronously and not getattr(op, "later", False))
 
 
 class SendToOp(AsyncOperation):
@@ -41,7 +75,8 @@ class SendToOp(AsyncOperation):
 
     def attempt(self) -> bool:
         try:
-            self._value = self._io.sock.sendto(self.buf, self.flags, self.addr)
+            self._value = n = self._io.sock.sendto(self.buf, self.flags, self.addr)
+            _tel.c.sent += n + _DGRAM  # telemetry counts successes only
         except BlockingIOError:
             return False
         except OSError as exc:
@@ -82,6 +117,7 @@ class StreamSendOp(AsyncOperation):
             return True
         self.sent = sent
         self._value = sent
+        _tel.c.sent += sent
         return True
 
 
@@ -102,7 +138,8 @@ class DatagramSendOp(AsyncOperation):
 
     def attempt(self) -> bool:
         try:
-            self._value = self._io.sock.send(self.buf, self.flags)
+            self._value = n = self._io.sock.send(self.buf, self.flags)
+            _tel.c.sent += n + _DGRAM
         except BlockingIOError:
             return False
         except OSError as exc:
@@ -145,6 +182,7 @@ class SendListOp(AsyncOperation):
             self._error = exc
             return True
         self._value = self.sent
+        _tel.c.sent += self.sent if self.stream else self.sent + _DGRAM
         return True
 
 
@@ -158,12 +196,23 @@ class ReceiveOp(AsyncOperation):
 
     def attempt(self) -> bool:
         try:
-            self._value = self._io.sock.recv_into(self.buf, len(self.buf), self.flags)
+            self._value = n = self._io.sock.recv_into(self.buf, len(self.buf), self.flags)
+            _tel.c.received += n + _DGRAM if self._io.dgram else n
         except BlockingIOError:
             return False
         except OSError as exc:
             self._error = exc
         return True
+
+
+class ReceiveThenOp(ReceiveOp):
+    """An internal receive that is a step of another operation (``BeginAccept`` with a receive size)."""
+
+    __slots__ = ("then", "later")
+    then: Then | None
+    later: bool
+
+    _complete = _complete_then
 
 
 class ReceiveListOp(AsyncOperation):
@@ -176,7 +225,8 @@ class ReceiveListOp(AsyncOperation):
 
     def attempt(self) -> bool:
         try:
-            self._value = self._io.sock.recvmsg_into(self.bufs, 0, self.flags)[0]
+            self._value = n = self._io.sock.recvmsg_into(self.bufs, 0, self.flags)[0]
+            _tel.c.received += n + _DGRAM if self._io.dgram else n
         except BlockingIOError:
             return False
         except OSError as exc:
@@ -195,7 +245,8 @@ class ReceiveFromOp(AsyncOperation):
 
     def attempt(self) -> bool:
         try:
-            self._value = self._io.sock.recvfrom_into(self.buf, len(self.buf), self.flags)
+            self._value = v = self._io.sock.recvfrom_into(self.buf, len(self.buf), self.flags)
+            _tel.c.received += v[0] + _DGRAM if self._io.dgram else v[0]
         except BlockingIOError:
             return False
         except OSError as exc:
@@ -204,15 +255,20 @@ class ReceiveFromOp(AsyncOperation):
 
 
 class AcceptOp(AsyncOperation):
-    """``accept``; the value is ``(socket.socket, raw sockaddr)``."""
+    """``accept``; the value is ``(socket.socket, raw sockaddr)`` until ``then`` replaces it."""
 
-    __slots__ = ("extra",)
+    __slots__ = ("extra", "then", "later")
     extra: Any
+    then: Then | None
+    later: bool
     end_method = "EndAccept"
+
+    _complete = _complete_then
 
     def attempt(self) -> bool:
         try:
             self._value = self._io.sock.accept()
+            _tel.c.accepted += 1
         except BlockingIOError:
             return False
         except OSError as exc:
@@ -224,22 +280,32 @@ class AcceptOp(AsyncOperation):
 
 
 class ConnectOp(AsyncOperation):
-    """A non-blocking connect: started with ``connect_ex``, finished on writability."""
+    """A non-blocking connect: started with ``connect_ex``, finished on writability.
 
-    __slots__ = ("addr", "started", "extra")
+    ``then`` moves on to the next address of a multi-address connect.
+    """
+
+    __slots__ = ("addr", "started", "extra", "index", "then", "later")
     addr: Any
     started: bool
     extra: Any
+    index: int
+    then: Then | None
+    later: bool
     end_method = "EndConnect"
+
+    _complete = _complete_then
 
     def attempt(self) -> bool:
         sock = self._io.sock
         if not self.started:
             self.started = True
+            _tel.c.connects_started += 1
             try:
                 err = sock.connect_ex(self.addr)
             except OSError as exc:
                 self._error = exc
+                _tel.c.connects_failed += 1
                 return True
             if err in (errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY):
                 return False
@@ -254,9 +320,17 @@ class ConnectOp(AsyncOperation):
                         return False
         if err:
             self._error = OSError(err, errno.errorcode.get(err, str(err)))
+            _tel.c.connects_failed += 1
         else:
             self._value = None
+            _tel.c.connects_established += 1
         return True
+
+    def _abort(self) -> None:
+        # Closed while the connect was under way: telemetry counts the attempt as failed.
+        if not self._done and self.started:
+            _tel.c.connects_failed += 1
+        AsyncOperation._abort(self)
 
 
 class DisconnectOp(AsyncOperation):

@@ -1,0 +1,273 @@
+"""The event-based and asyncio models beside what asyncio and the APM offer for the same work.
+
+32-byte UDP datagrams to a loopback receiver that never reads:
+
+* ``await sock.SendToAsync(buf, flags, ep)`` beside asyncio's own ``await loop.sock_sendto``
+  and ``DatagramTransport.sendto``;
+* ``sock.SendToAsync(e)`` with one reused ``SocketAsyncEventArgs`` (the next send is issued at
+  once when the call returns False, from the ``Completed`` handler when it returns True) beside
+  ``BeginSendTo`` with a callback that calls ``EndSendTo`` and begins the next, 64 in flight.
+
+Each way runs in a fresh Python process, several times; the median datagrams/s is reported
+beside the min-max, all ways in one run so the ratios compare like with like::
+
+    python benchmarks/bench_models.py                 # table on stdout
+    python benchmarks/bench_models.py --only await_sendto,sock_sendto --runs 3
+
+``benchmarks/run_all.py`` uses :func:`measure` for its rows.  No test runs this; no test
+asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+PAYLOAD = b"x" * 32
+
+WAYS = {
+    "plain socket.sendto loop": "plain",
+    "asyncio DatagramTransport.sendto": "asyncio_transport",
+    "asyncio await loop.sock_sendto": "sock_sendto",
+    "await Socket.SendToAsync(buf, flags, ep)": "await_sendto",
+    "SendToAsync(e), one reused SocketAsyncEventArgs": "saea_sendto",
+    "BeginSendTo + callback EndSendTo, 64 in flight": "begin_64",
+}
+
+
+def _receiver() -> tuple[Any, tuple[str, int]]:
+    import socket
+
+    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    r.bind(("127.0.0.1", 0))
+    return r, r.getsockname()
+
+
+def _dotnet_socket() -> Any:
+    from dotnet_sockets import AddressFamily, ProtocolType, Socket, SocketType
+
+    return Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+
+
+def _endpoint(addr: tuple[str, int]) -> Any:
+    from dotnet_sockets import IPAddress, IPEndPoint
+
+    return IPEndPoint(IPAddress.Parse(addr[0]), addr[1])
+
+
+def run_plain(n: int) -> float:
+    import socket
+
+    r, addr = _receiver()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sendto = s.sendto
+    t0 = time.perf_counter()
+    for _ in range(n):
+        sendto(PAYLOAD, addr)
+    return n / (time.perf_counter() - t0)
+
+
+def run_asyncio_transport(n: int) -> float:
+    import asyncio
+
+    r, addr = _receiver()
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, family=2)
+        sendto = transport.sendto
+        t0 = time.perf_counter()
+        for _ in range(n):
+            sendto(PAYLOAD, addr)
+        while transport.get_write_buffer_size():
+            await asyncio.sleep(0)
+        rate = n / (time.perf_counter() - t0)
+        transport.close()
+        return rate
+
+    return asyncio.run(main())
+
+
+def run_sock_sendto(n: int) -> float:
+    import asyncio
+    import socket
+
+    r, addr = _receiver()
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setblocking(False)
+        sock_sendto = loop.sock_sendto
+        t0 = time.perf_counter()
+        for _ in range(n):
+            await sock_sendto(s, PAYLOAD, addr)
+        return n / (time.perf_counter() - t0)
+
+    return asyncio.run(main())
+
+
+def run_await_sendto(n: int) -> float:
+    import asyncio
+
+    r, addr = _receiver()
+    ep = _endpoint(addr)
+
+    async def main() -> float:
+        s = _dotnet_socket()
+        send_to = s.SendToAsync
+        t0 = time.perf_counter()
+        for _ in range(n):
+            await send_to(PAYLOAD, 0, ep)
+        rate = n / (time.perf_counter() - t0)
+        s.Close()
+        return rate
+
+    return asyncio.run(main())
+
+
+def run_saea_sendto(n: int) -> float:
+    import threading
+
+    from dotnet_sockets import SocketAsyncEventArgs, SocketError
+
+    r, addr = _receiver()
+    s = _dotnet_socket()
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(PAYLOAD, 0, len(PAYLOAD))
+    e.RemoteEndPoint = _endpoint(addr)
+    done = threading.Event()
+    sent = [0]
+    send_to = s.SendToAsync
+    success = SocketError.Success
+
+    def pump() -> None:
+        # Issue sends while they complete at once; a pending one resumes from Completed.
+        i = sent[0]
+        while i < n:
+            i += 1
+            if send_to(e):
+                sent[0] = i
+                return
+            if e.SocketError != success:
+                raise SystemExit(f"send failed: {e.SocketError!r}")
+        sent[0] = i
+        done.set()
+
+    def completed(sender: Any, args: Any) -> None:
+        pump()
+
+    e.Completed += completed
+    t0 = time.perf_counter()
+    pump()
+    if not done.wait(120):
+        raise SystemExit("benchmark did not finish")
+    rate = n / (time.perf_counter() - t0)
+    s.Close()
+    return rate
+
+
+def run_begin_64(n: int) -> float:
+    import itertools
+    import threading
+
+    r, addr = _receiver()
+    ep = _endpoint(addr)
+    s = _dotnet_socket()
+    inflight = 64
+    issued = itertools.count(inflight)
+    finished = itertools.count(1)
+    done = threading.Event()
+    begin = s.BeginSendTo
+    end = s.EndSendTo
+    size = len(PAYLOAD)
+
+    def callback(ar: Any) -> None:
+        end(ar)
+        if next(issued) < n:
+            begin(PAYLOAD, 0, size, 0, ep, callback, None)
+        elif next(finished) == inflight:
+            done.set()
+
+    t0 = time.perf_counter()
+    for _ in range(inflight):
+        begin(PAYLOAD, 0, size, 0, ep, callback, None)
+    if not done.wait(120):
+        raise SystemExit("benchmark did not finish")
+    rate = n / (time.perf_counter() - t0)
+    s.Close()
+    return rate
+
+
+def _child(way: str, n: int) -> None:
+    rate = globals()[f"run_{way}"](n)
+    print(json.dumps({"rate": rate}))
+
+
+def measure(way: str, n: int, runs: int) -> list[float]:
+    """Datagrams/s of ``way`` (a key of :data:`WAYS`' values), one fresh process per run."""
+    rates = []
+    env = dict(os.environ)
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+    env["PYTHONPATH"] = os.path.abspath(src) + os.pathsep + env.get("PYTHONPATH", "")
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--child", way, "--count", str(n)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            check=True,
+        ).stdout
+        rates.append(json.loads(out.strip().splitlines()[-1])["rate"])
+    return rates
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--count", type=int, default=200_000, help="datagrams per run")
+    p.add_argument("--runs", type=int, default=5, help="fresh processes per way (median reported)")
+    p.add_argument("--only", help="comma-separated way keys to run")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        _child(args.child, args.count)
+        return
+    ways = WAYS
+    if args.only:
+        keep = set(args.only.split(","))
+        ways = {k: v for k, v in WAYS.items() if v in keep}
+    results: dict[str, list[float]] = {}
+    for label, way in ways.items():
+        results[label] = measure(way, args.count, args.runs)
+    base = statistics.median(results.get("plain socket.sendto loop") or [0.0]) or None
+    print(
+        f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"# {args.count} datagrams x {args.runs} runs, 32-byte payload, loopback receiver that never reads")
+    print("| way | median datagrams/s | min-max | ratio to plain loop |")
+    print("|---|---|---|---|")
+    for label, rates in results.items():
+        med = statistics.median(rates)
+        ratio = f"{med / base:.2f}" if base else "-"
+        print(f"| {label} | {med:,.0f} | {min(rates):,.0f}-{max(rates):,.0f} | {ratio} |")
+    pairs = [
+        ("await Socket.SendToAsync(buf, flags, ep)", "asyncio await loop.sock_sendto"),
+        ("await Socket.SendToAsync(buf, flags, ep)", "asyncio DatagramTransport.sendto"),
+        ("SendToAsync(e), one reused SocketAsyncEventArgs", "BeginSendTo + callback EndSendTo, 64 in flight"),
+        ("SendToAsync(e), one reused SocketAsyncEventArgs", "asyncio DatagramTransport.sendto"),
+    ]
+    for a, b in pairs:
+        if a in results and b in results:
+            print(f"# {a} / {b}: {statistics.median(results[a]) / statistics.median(results[b]):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""The ``...Async`` methods of ``Socket``: one name, two models, as in .NET.
+
+Called with a ``SocketAsyncEventArgs`` they are the event-based model and
+return a bool (``True``: pending, ``Completed`` will fire).  Called with
+ordinary arguments they are the task model and return an awaitable for the
+running asyncio loop.  ``Socket`` inherits them from this mixin; the models
+themselves live in ``eventargs.py`` and ``aio.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, overload
+
+from . import aio, eventargs
+from ._names import dotnet_names
+from .addresses import IPEndPoint
+from .eventargs import SocketAsyncEventArgs
+from .results import SocketReceiveFromResult
+from .security import denied as _denied
+
+if TYPE_CHECKING:
+    from .socket import Socket
+
+__all__ = ["AsyncMethodsMixin"]
+
+_NOT_EVENT: Any = object()
+_NO: Any = object()  # a positional argument that was not given
+_send_to_event = eventargs.send_to_async
+_send_to_task = aio.send_to_async
+_send_to_now = aio._send_to_now
+_sys_audit = sys.audit
+_SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
+_BYTES = (bytes, bytearray)
+
+
+def _event_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The ``e`` of an event-based call, or ``_NOT_EVENT`` for a task-model call."""
+    if len(args) == 1 and not kwargs:
+        e = args[0]
+        if e is None or isinstance(e, SocketAsyncEventArgs):
+            return e
+    elif not args and len(kwargs) == 1 and "e" in kwargs:
+        return kwargs["e"]
+    return _NOT_EVENT
+
+
+def _buffer_first(
+    method: str, args: tuple[Any, ...], kwargs: dict[str, Any], names: tuple[str, ...]
+) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+    if args:
+        return args[0], args[1:], kwargs
+    for name in names:
+        if name in kwargs:
+            return kwargs.pop(name), args, kwargs
+    raise TypeError(f"{method}() needs a SocketAsyncEventArgs or a buffer")
+
+
+@dotnet_names
+class AsyncMethodsMixin:
+    """``ConnectAsync``, ``AcceptAsync``, ``SendAsync``, ``SendToAsync``, ``ReceiveAsync``,
+    ``ReceiveFromAsync`` and ``DisconnectAsync`` for ``Socket``."""
+
+    __slots__ = ()
+
+    @overload
+    def SendToAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
+    @overload
+    def SendToAsync(self, buffer: Any, /, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, int]: ...
+
+    def SendToAsync(
+        self,
+        a0: Any = _NO,
+        a1: Any = _NO,
+        a2: Any = _NO,
+        a3: Any = _NO,
+        a4: Any = _NO,
+        /,
+        **kwargs: Any,
+    ) -> Any:
+        """``SendToAsync(e) -> bool`` (event-based), or
+        ``await SendToAsync(buffer[, [[offset,] size,] socket_flags], remote_ep) -> bytes sent`` (asyncio).
+
+        Argument errors raise from the call, in the order of ``SendTo``;
+        errors of the send go into ``e.SocketError`` or are raised by the await.
+        An unbound socket is bound by the send, and ``LocalEndPoint`` is set
+        from then on, as in the other models.
+        """
+        sock: Socket = self  # type: ignore[assignment]
+        # Positional parameters rather than *args: the two hot shapes below
+        # (a reused args object; an awaited datagram send) then cost no tuple.
+        if a1 is _NO and not kwargs:
+            if a0 is None or isinstance(a0, SocketAsyncEventArgs):
+                return _send_to_event(sock, a0)
+        elif a3 is _NO and a2 is not _NO and not kwargs:
+            if type(a2) is IPEndPoint and not a1 and type(a0) in _BYTES and sock._dgram:
+                # The awaited datagram send of asyncio loops: straight to its coroutine.
+                addr = a2._sa_dual if sock._v6 else a2._sa
+                if addr is not None and len(addr) == sock._alen and not sock._disposed:
+                    try:
+                        _sys_audit(_SEND_TO_ASYNC, sock, a2)
+                    except PermissionError as exc:
+                        raise _denied(exc) from exc
+                    return _send_to_now(sock, a0, addr, a2)
+        args = tuple(a for a in (a0, a1, a2, a3, a4) if a is not _NO)
+        e = _event_args(args, kwargs)
+        if e is not _NOT_EVENT:
+            return _send_to_event(sock, e)
+        buffer, rest, kw = _buffer_first("SendToAsync", args, kwargs, ("buffer",))
+        return _send_to_task(sock, buffer, rest, kw)
+
+    @overload
+    def ReceiveFromAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
+    @overload
+    def ReceiveFromAsync(
+        self, buffer: Any, /, *args: Any, **kwargs: Any
+    ) -> Coroutine[Any, Any, SocketReceiveFromResult]: ...
+
+    def ReceiveFromAsync(self, *args: Any, **kwargs: Any) -> Any:
+        """``ReceiveFromAsync(e) -> bool`` (the sender goes to ``e.RemoteEndPoint``), or
+        ``await ReceiveFromAsync(buffer[, socket_flags], remote_ep) -> SocketReceiveFromResult``.
+
+        ``remote_ep`` only gives the address family, as in .NET.  A cancelled
+        await takes no datagram off the socket.
+        """
+        sock: Socket = self  # type: ignore[assignment]
+        e = _event_args(args, kwargs)
+        if e is not _NOT_EVENT:
+            return eventargs.receive_from_async(sock, e)
+        buffer, rest, kw = _buffer_first("ReceiveFromAsync", args, kwargs, ("buffer",))
+        return aio.receive_from_async(sock, buffer, rest, kw)
+
+    @overload
+    def SendAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
+    @overload
+    def SendAsync(self, buffer: Any, /, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, int]: ...
+
+    def SendAsync(self, *args: Any, **kwargs: Any) -> Any:
+        """``SendAsync(e) -> bool``, or ``await SendAsync(buffer | buffers[, socket_flags]) -> bytes sent``.
+
+        On a stream socket the send completes when every byte is handed to the kernel.
+        """
+        sock: Socket = self  # type: ignore[assignment]
+        e = _event_args(args, kwargs)
+        if e is not _NOT_EVENT:
+            return eventargs.send_async(sock, e)
+        buffer, rest, kw = _buffer_first("SendAsync", args, kwargs, ("buffer", "buffers"))
+        return aio.send_async(sock, buffer, rest, kw)
+
+    @overload
+    def ReceiveAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
+    @overload
+    def ReceiveAsync(self, buffer: Any, /, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, int]: ...
+
+    def ReceiveAsync(self, *args: Any, **kwargs: Any) -> Any:
+        """``ReceiveAsync(e) -> bool``, or ``await ReceiveAsync(buffer | buffers[, socket_flags]) -> bytes``.
+
+        0 bytes from a stream socket means the peer closed its side.  A
+        cancelled await takes no data off the socket.
+        """
+        sock: Socket = self  # type: ignore[assignment]
+        e = _event_args(args, kwargs)
+        if e is not _NOT_EVENT:
+            return eventargs.receive_async(sock, e)
+        buffer, rest, kw = _buffer_first("ReceiveAsync", args, kwargs, ("buffer", "buffers"))
+        return aio.receive_async(sock, buffer, rest, kw)
+
+    @overload
+    def AcceptAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
+    @overload
+    def AcceptAsync(self) -> Coroutine[Any, Any, Socket]: ...
+    @overload
+    def AcceptAsync(self, accept_socket: Socket | None) -> Coroutine[Any, Any, Socket]: ...
+
+    def AcceptAsync(self, *args: Any, **kwargs: Any) -> Any:
+        """``AcceptAsync(e) -> bool`` (the new socket goes to ``e.AcceptSocket``), or
+        ``await AcceptAsync([accept_socket]) -> Socket``.
+
+        The socket must be bound and listening (``InvalidOperationException``
+        otherwise, from the call).  A cancelled await accepts nothing.
+        """
+        sock: Socket = self  # type: ignore[assignment]
+        e = _event_args(args, kwargs)
+        if e is not _NOT_EVENT:
+            return eventargs.accept_async(sock, e)
+        accept_socket = kwargs.pop("accept_socket", args[0] if args else None)
+        if len(args) > 1 or kwargs:
+            raise TypeError("AcceptAsync() takes a SocketAsyncEventArgs or an optional accept_socket")
+        return aio.accept_async(sock, accept_socket)
+
+    @overload
+    def ConnectAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
+    @overload
+    def ConnectAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]: ...
+
+    def ConnectAsync(self, *args: Any, **kwargs: Any) -> Any:
+        """``ConnectAsync(e) -> bool`` (``e.ConnectSocket`` is the socket once connected), or
+        ``await ConnectAsync(remote_ep | address, port | host, port | addresses, port)``.
+
+        Cancelling an await while the connection is being made closes the
+        socket, as .NET does.
+        """
+        sock: Socket = self  # type: ignore[assignment]
+        e = _event_args(args, kwargs)
+        if e is not _NOT_EVENT:
+            return eventargs.connect_async(sock, e)
+        pos = args
+        if kwargs:
+            names = ("remote_ep", "address", "host", "addresses", "port")
+            unknown = set(kwargs) - set(names)
+            if unknown:
+                raise TypeError(f"ConnectAsync() got unexpected arguments {sorted(unknown)}")
+            pos = pos + tuple(kwargs[k] for k in names if k in kwargs)
+        return aio.connect_async(sock, pos)
+
+    @overload
+    def DisconnectAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
+    @overload
+    def DisconnectAsync(self, reuse_socket: bool) -> Coroutine[Any, Any, None]: ...
+
+    def DisconnectAsync(self, *args: Any, **kwargs: Any) -> Any:
+        """``DisconnectAsync(e) -> bool`` (uses ``e.DisconnectReuseSocket``), or
+        ``await DisconnectAsync(reuse_socket)``.  Both finish at once on Linux."""
+        sock: Socket = self  # type: ignore[assignment]
+        e = _event_args(args, kwargs)
+        if e is not _NOT_EVENT:
+            return eventargs.disconnect_async(sock, e)
+        reuse = kwargs.pop("reuse_socket", args[0] if args else _NOT_EVENT)
+        if reuse is _NOT_EVENT or len(args) > 1 or kwargs:
+            raise TypeError("DisconnectAsync() takes a SocketAsyncEventArgs or reuse_socket")
+        return aio.disconnect_async(sock, bool(reuse))

@@ -1,0 +1,926 @@
+"""``SocketAsyncEventArgs``: .NET's event-based socket model, on the one engine.
+
+High-throughput .NET servers keep one ``SocketAsyncEventArgs`` per operation
+slot and reuse it: ``sock.ReceiveFromAsync(e)`` returns ``True`` when the
+operation is pending (``e.Completed`` then fires on a completion thread) and
+``False`` when it finished inside the call (``Completed`` does not fire; the
+caller reads the results from ``e`` at once).  Errors of the operation go into
+``e.SocketError``; only argument errors and misuse raise.
+
+Each ``...Async(e)`` builds the same engine operation as the synchronous and
+``Begin...`` calls, through ``Socket``'s own builders, and reads the outcome
+through the matching ``End...`` method, so every model shares the same checks,
+error codes and endpoint bookkeeping.  The only difference is how completion
+is reported: the operation runs without a callback while the call is under
+way, so an operation that finishes inside the call completes silently (the
+call returns ``False``); otherwise ``e``'s completion callback is put in
+place and the completion workers run it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ._checks import as_buffer, as_int
+from ._engine.dispatch import dispatcher
+from ._names import dotnet_names
+from .addresses import EndPoint, IPEndPoint
+from .enums import SocketAsyncOperation
+from .enums import SocketError as _SocketError
+from .enums import SocketFlags as _SocketFlags
+from .exceptions import (
+    ArgumentException,
+    ArgumentNullException,
+    ArgumentOutOfRangeException,
+    InvalidOperationException,
+    NotSupportedException,
+    ObjectDisposedException,
+    SocketException,
+)
+from .execution_context import capture_context
+from .security import EVENT_PREFIX as _EVENT
+from .security import audit as _audit
+from .security import denied as _denied
+from .telemetry import DATAGRAM as _DGRAM
+from .telemetry import tls as _tel
+
+if TYPE_CHECKING:
+    from .socket import Socket
+
+__all__ = ["SocketAsyncEventArgs", "CompletedEvent"]
+
+EventHandler = Callable[[Any, "SocketAsyncEventArgs"], object]
+"""A ``Completed`` handler: ``handler(sender, e)``, as .NET's ``EventHandler<SocketAsyncEventArgs>``."""
+
+_post = dispatcher.post
+_sys_audit = sys.audit
+_SEND_TO = SocketAsyncOperation.SendTo
+_SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
+_SocketOpError = SocketException._from_os_error
+_Context = contextvars.Context
+_SUCCESS = _SocketError.Success
+_NO_FLAGS = _SocketFlags.None_
+
+# Operation states, as .NET's SocketAsyncEventArgs.OperationState.
+_CONFIGURING = -1
+_FREE = 0
+_IN_PROGRESS = 1
+_DISPOSED = 2
+
+_IN_USE_MESSAGE = (
+    "An asynchronous socket operation is already in progress using this SocketAsyncEventArgs instance."
+)
+_AMBIGUOUS_MESSAGE = "Buffer and BufferList properties cannot both be set to non-null values."
+
+
+class CompletedEvent:
+    """The ``Completed`` event of a ``SocketAsyncEventArgs``.
+
+    Subscribe with ``e.Completed += handler`` and unsubscribe with
+    ``e.Completed -= handler``, as in C#; ``e.Completed = handler`` replaces
+    every subscriber with one handler and ``e.Completed = None`` removes them
+    all.  Handlers run in subscription order as ``handler(sender, e)``, where
+    ``sender`` is the socket that ran the operation.
+    """
+
+    __slots__ = ("_handlers",)
+
+    def __init__(self) -> None:
+        # A tuple, replaced on change: a completion thread iterating it while
+        # another thread subscribes sees one consistent list.
+        self._handlers: tuple[EventHandler, ...] = ()
+
+    def add(self, handler: EventHandler | None) -> None:
+        """``+=``: subscribe ``handler`` (``None`` is ignored, as C# ignores a null delegate)."""
+        if handler is None:
+            return
+        if not callable(handler):
+            raise ArgumentException("A Completed handler must be callable as handler(sender, e).", "value")
+        self._handlers = (*self._handlers, handler)
+
+    def remove(self, handler: EventHandler | None) -> None:
+        """``-=``: remove the last subscription of ``handler``; unknown handlers are ignored."""
+        hs = self._handlers
+        for i in range(len(hs) - 1, -1, -1):
+            if hs[i] == handler:
+                self._handlers = hs[:i] + hs[i + 1 :]
+                return
+
+    def clear(self) -> None:
+        self._handlers = ()
+
+    def __iadd__(self, handler: EventHandler | None) -> CompletedEvent:
+        self.add(handler)
+        return self
+
+    def __isub__(self, handler: EventHandler | None) -> CompletedEvent:
+        self.remove(handler)
+        return self
+
+    def __call__(self, sender: Any, e: SocketAsyncEventArgs) -> None:
+        for handler in self._handlers:
+            handler(sender, e)
+
+    def __len__(self) -> int:
+        return len(self._handlers)
+
+    def __bool__(self) -> bool:
+        return bool(self._handlers)
+
+    def __iter__(self) -> Iterator[EventHandler]:
+        return iter(self._handlers)
+
+    def __repr__(self) -> str:
+        return f"<CompletedEvent with {len(self._handlers)} handler(s)>"
+
+
+def _check_segment(length: int, offset: Any, count: Any) -> tuple[int, int]:
+    """SetBuffer's range check: ``offset`` in 0..length, ``count`` in 0..length-offset."""
+    if type(offset) is not int:
+        offset = as_int(offset, "offset")
+    if offset < 0 or offset > length:
+        raise ArgumentOutOfRangeException("offset", offset)
+    if type(count) is not int:
+        count = as_int(count, "count")
+    if count < 0 or count > length - offset:
+        raise ArgumentOutOfRangeException("count", count)
+    return offset, count
+
+
+@dotnet_names
+class SocketAsyncEventArgs:
+    """One reusable asynchronous socket operation (.NET's ``SocketAsyncEventArgs``).
+
+    Set the buffer (``SetBuffer``) or ``BufferList``, the ``RemoteEndPoint``
+    and ``SocketFlags`` as the operation needs, subscribe to ``Completed``,
+    then pass it to ``ConnectAsync``, ``AcceptAsync``, ``SendAsync``,
+    ``SendToAsync``, ``ReceiveAsync``, ``ReceiveFromAsync`` or
+    ``DisconnectAsync``.  When that call returns ``True`` the results
+    (``BytesTransferred``, ``SocketError``, ``RemoteEndPoint``,
+    ``AcceptSocket``, ``ConnectSocket``) are filled in before ``Completed``
+    fires; when it returns ``False`` they are ready at once.  One object runs
+    one operation at a time: starting another while it is pending raises
+    ``InvalidOperationException``.  The object is free again by the time
+    ``Completed`` runs, so a handler may start the next operation with it.
+
+    ``SocketAsyncEventArgs(unsafe_suppress_execution_context_flow=True)``
+    runs handlers in an empty ``contextvars`` context instead of the one
+    current when the operation started.
+    """
+
+    __slots__ = (
+        "_accept_socket",
+        "_connect_socket",
+        "_buffer",
+        "_seg",
+        "_offset",
+        "_count",
+        "_buffer_list",
+        "_list_items",
+        "_bytes",
+        "_reuse",
+        "_last_op",
+        "_remote_ep",
+        "_error",
+        "_connect_error",
+        "_flags",
+        "_token",
+        "_completed",
+        "_flow",
+        "_operating",
+        "_dispose_called",
+        "_socket",
+        "_finish",
+        "_scatter",
+        "_on_op",
+        "__weakref__",
+    )
+
+    def __init__(self, unsafe_suppress_execution_context_flow: bool = False) -> None:
+        self._accept_socket: Socket | None = None
+        self._connect_socket: Socket | None = None
+        self._buffer: Any = None
+        # The bytes the operation uses: the buffer itself when the segment is
+        # all of it (no export, so a bytearray stays resizable), else a view.
+        self._seg: Any = None
+        self._offset = 0
+        self._count = 0
+        self._buffer_list: Any = None
+        self._list_items: list[Any] | None = None
+        self._bytes = 0
+        self._reuse = False
+        self._last_op = SocketAsyncOperation.None_
+        self._remote_ep: EndPoint | None = None
+        self._error = _SUCCESS
+        self._connect_error: BaseException | None = None
+        self._flags: _SocketFlags | int = _NO_FLAGS
+        self._token: Any = None
+        self._completed = CompletedEvent()
+        self._flow = not unsafe_suppress_execution_context_flow
+        self._operating = _FREE
+        self._dispose_called = False
+        self._socket: Socket | None = None
+        self._finish: Callable[[SocketAsyncEventArgs, Any, Any], None] | None = None
+        self._scatter: bytearray | None = None
+        # Bound once: the completion callback of every pending operation.
+        self._on_op = self._async_completion
+
+    # -- properties -----------------------------------------------------------
+    @property
+    def AcceptSocket(self) -> Socket | None:
+        """The accepted socket after ``AcceptAsync``; set it beforehand to accept into a socket of yours."""
+        return self._accept_socket
+
+    @AcceptSocket.setter
+    def AcceptSocket(self, value: Socket | None) -> None:
+        self._accept_socket = value
+
+    @property
+    def ConnectSocket(self) -> Socket | None:
+        """The connected socket after a successful ``ConnectAsync``; ``None`` otherwise."""
+        return self._connect_socket
+
+    @property
+    def ConnectByNameError(self) -> BaseException | None:
+        """The exception of a failed ``ConnectAsync`` (``None`` after success)."""
+        return self._connect_error
+
+    @property
+    def Buffer(self) -> Any:
+        """The buffer given to ``SetBuffer`` (``None`` when there is none)."""
+        return self._buffer
+
+    @property
+    def MemoryBuffer(self) -> memoryview | None:
+        """A byte view of the whole buffer, or ``None``."""
+        buf = self._buffer
+        if buf is None:
+            return None
+        view = as_buffer(buf)
+        return view if isinstance(view, memoryview) else memoryview(view)
+
+    @property
+    def Offset(self) -> int:
+        """Where in ``Buffer`` the operation starts."""
+        return self._offset
+
+    @property
+    def Count(self) -> int:
+        """How many bytes of ``Buffer`` (from ``Offset``) the operation may send or fill."""
+        return self._count
+
+    @property
+    def BufferList(self) -> Any:
+        """A list of buffers (or ``(buffer, offset, count)`` segments) to gather from or scatter into.
+
+        Exclusive with ``Buffer``: setting one while the other is set raises
+        ``ArgumentException``.  The list is copied when set, as .NET does, so
+        later changes to it do not affect operations.
+        """
+        return self._buffer_list
+
+    @BufferList.setter
+    def BufferList(self, value: Any) -> None:
+        self._start_configuring()
+        try:
+            if value is not None:
+                if self._buffer is not None:
+                    raise ArgumentException(_AMBIGUOUS_MESSAGE)
+                if isinstance(value, (bytes, bytearray, memoryview, str)):
+                    raise ArgumentException("BufferList must be a list of buffers.", "value")
+                try:
+                    items = list(value)
+                except TypeError:
+                    raise ArgumentException("BufferList must be a list of buffers.", "value") from None
+                for item in items:
+                    if isinstance(item, tuple) and len(item) == 3:
+                        buf, off, cnt = item
+                        _check_segment(len(as_buffer(buf, "value")), off, cnt)
+                    else:
+                        as_buffer(item, "value")
+                self._list_items = items
+            else:
+                self._list_items = None
+            self._buffer_list = value
+        finally:
+            self._configured()
+
+    @property
+    def BytesTransferred(self) -> int:
+        """Bytes sent or received by the last operation."""
+        return self._bytes
+
+    @property
+    def Completed(self) -> CompletedEvent:
+        """The event raised when a pending operation completes: ``e.Completed += handler``."""
+        return self._completed
+
+    @Completed.setter
+    def Completed(self, value: Any) -> None:
+        # ``e.Completed += h`` reads the event, adds to it and assigns it back.
+        if value is self._completed:
+            return
+        if value is None:
+            self._completed.clear()
+            return
+        if isinstance(value, CompletedEvent):
+            self._completed._handlers = value._handlers
+            return
+        if not callable(value):
+            raise ArgumentException("A Completed handler must be callable as handler(sender, e).", "value")
+        self._completed._handlers = (value,)
+
+    @property
+    def DisconnectReuseSocket(self) -> bool:
+        """Whether ``DisconnectAsync`` leaves the socket able to connect again."""
+        return self._reuse
+
+    @DisconnectReuseSocket.setter
+    def DisconnectReuseSocket(self, value: bool) -> None:
+        self._reuse = bool(value)
+
+    @property
+    def LastOperation(self) -> SocketAsyncOperation:
+        """The kind of the operation most recently started with this object."""
+        return self._last_op
+
+    @property
+    def RemoteEndPoint(self) -> EndPoint | None:
+        """Where ``SendToAsync``/``ConnectAsync`` go; after ``ReceiveFromAsync``, the sender."""
+        return self._remote_ep
+
+    @RemoteEndPoint.setter
+    def RemoteEndPoint(self, value: EndPoint | None) -> None:
+        self._remote_ep = value
+
+    @property
+    def SocketError(self) -> _SocketError:
+        """The outcome of the last operation (``SocketError.Success`` when it worked)."""
+        return self._error
+
+    @SocketError.setter
+    def SocketError(self, value: _SocketError | int) -> None:
+        try:
+            self._error = _SocketError(value)
+        except (ValueError, TypeError):
+            raise ArgumentException(f"{value!r} is not a SocketError value.", "value") from None
+
+    @property
+    def SocketFlags(self) -> _SocketFlags | int:
+        """Flags for the next operation; after a completion, the flags it reported (``None_`` here)."""
+        return self._flags
+
+    @SocketFlags.setter
+    def SocketFlags(self, value: _SocketFlags | int) -> None:
+        self._flags = value
+
+    @property
+    def UserToken(self) -> Any:
+        """Any object of yours, carried along untouched."""
+        return self._token
+
+    @UserToken.setter
+    def UserToken(self, value: Any) -> None:
+        self._token = value
+
+    # -- buffer ------------------------------------------------------------------
+    def SetBuffer(self, *args: Any, **kwargs: Any) -> None:
+        """``SetBuffer(buffer, offset, count)``, ``SetBuffer(offset, count)`` or ``SetBuffer(buffer)``.
+
+        ``SetBuffer(None, 0, 0)`` (or ``SetBuffer(None)``) clears the buffer.
+        ``SetBuffer(offset, count)`` moves the window over the buffer already
+        set, and does nothing when there is none, as in .NET.
+        """
+        buffer: Any = kwargs.pop("buffer", _UNSET)
+        offset: Any = kwargs.pop("offset", _UNSET)
+        count: Any = kwargs.pop("count", _UNSET)
+        if kwargs:
+            raise TypeError(f"SetBuffer() got unexpected arguments {sorted(kwargs)}")
+        n = len(args)
+        if n == 3:
+            buffer, offset, count = args
+        elif n == 2:
+            if buffer is _UNSET and _is_int(args[0]):
+                offset, count = args
+            else:
+                raise TypeError("SetBuffer takes (buffer, offset, count), (offset, count) or (buffer)")
+        elif n == 1:
+            if buffer is _UNSET and offset is not _UNSET and count is _UNSET:
+                # SetBuffer(5, count=...) is not a form; SetBuffer(buf, offset=.., count=..) is.
+                raise TypeError("SetBuffer takes (buffer, offset, count), (offset, count) or (buffer)")
+            (buffer,) = args
+        elif n > 3:
+            raise TypeError("SetBuffer takes at most 3 arguments")
+        if buffer is _UNSET:
+            if offset is _UNSET or count is _UNSET:
+                raise TypeError("SetBuffer(offset, count) needs both offset and count")
+            self._move_window(offset, count)
+        elif offset is _UNSET and count is _UNSET:
+            self._set_whole(buffer)
+        else:
+            if offset is _UNSET or count is _UNSET:
+                raise TypeError("SetBuffer(buffer, offset, count) needs offset and count")
+            self._set_segment(buffer, offset, count)
+
+    def _set_segment(self, buffer: Any, offset: Any, count: Any) -> None:
+        self._start_configuring()
+        try:
+            if buffer is None:
+                self._clear_buffer()
+                return
+            if self._buffer_list is not None:
+                raise ArgumentException(_AMBIGUOUS_MESSAGE)
+            view = as_buffer(buffer)
+            offset, count = _check_segment(len(view), offset, count)
+            self._buffer = buffer
+            self._offset = offset
+            self._count = count
+            self._seg = (
+                view if offset == 0 and count == len(view) else memoryview(view)[offset : offset + count]
+            )
+        finally:
+            self._configured()
+
+    def _set_whole(self, buffer: Any) -> None:
+        self._start_configuring()
+        try:
+            if buffer is None:
+                self._clear_buffer()
+                return
+            view = as_buffer(buffer)
+            if len(view) and self._buffer_list is not None:
+                raise ArgumentException(_AMBIGUOUS_MESSAGE)
+            self._buffer = buffer
+            self._offset = 0
+            self._count = len(view)
+            self._seg = view
+        finally:
+            self._configured()
+
+    def _move_window(self, offset: Any, count: Any) -> None:
+        self._start_configuring()
+        try:
+            if self._buffer is None:
+                return
+            view = as_buffer(self._buffer)
+            offset, count = _check_segment(len(view), offset, count)
+            self._offset = offset
+            self._count = count
+            self._seg = (
+                view if offset == 0 and count == len(view) else memoryview(view)[offset : offset + count]
+            )
+        finally:
+            self._configured()
+
+    def _clear_buffer(self) -> None:
+        self._buffer = None
+        self._seg = None
+        self._offset = 0
+        self._count = 0
+
+    # -- life cycle ---------------------------------------------------------------
+    def Dispose(self) -> None:
+        """Release the object; while an operation is pending this happens when it completes."""
+        self._dispose_called = True
+        if self._operating != _FREE:
+            return
+        self._operating = _DISPOSED
+        self._clear_buffer()
+        self._list_items = None
+
+    def __enter__(self) -> SocketAsyncEventArgs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.Dispose()
+
+    def OnCompleted(self, e: SocketAsyncEventArgs) -> None:
+        """Raise ``Completed``; override it in a subclass to handle completions without the event."""
+        self._completed(self._socket, e)
+
+    def __repr__(self) -> str:
+        states = {_FREE: "free", _IN_PROGRESS: "pending", _DISPOSED: "disposed", _CONFIGURING: "configuring"}
+        return (
+            f"<SocketAsyncEventArgs {states.get(self._operating, '?')} last={self._last_op.name} "
+            f"error={self._error.name} bytes={self._bytes}>"
+        )
+
+    # -- the operation protocol (used by the Socket methods below) ----------------------
+    def _start_configuring(self) -> None:
+        st = self._operating
+        if st != _FREE:
+            self._throw_for_status(st)
+        self._operating = _CONFIGURING
+
+    def _configured(self) -> None:
+        if self._operating == _CONFIGURING:
+            self._operating = _FREE
+
+    def _throw_for_status(self, status: int) -> None:
+        if status == _DISPOSED:
+            raise ObjectDisposedException(type(self).__name__)
+        raise InvalidOperationException(_IN_USE_MESSAGE)
+
+    def _start_operation(
+        self,
+        sock: Socket,
+        kind: SocketAsyncOperation,
+        finish: Callable[[SocketAsyncEventArgs, Any, Any], None],
+    ) -> None:
+        """.NET's StartOperationCommon: mark in use (or raise), remember socket and kind."""
+        st = self._operating
+        if st != _FREE:
+            self._throw_for_status(st)
+        self._operating = _IN_PROGRESS
+        self._last_op = kind
+        self._socket = sock
+        self._finish = finish
+
+    def _complete_operation(self) -> None:
+        """.NET's Complete: free again, and run a Dispose deferred while in use."""
+        self._operating = _FREE
+        if self._dispose_called:
+            self.Dispose()
+
+    def _pending(self, op: Any) -> bool:
+        """After starting ``op`` (built without a callback): the ``...Async(e)`` return value.
+
+        Finished inside the call: record the outcome now, return False, and
+        ``Completed`` does not fire.  Otherwise put the completion callback
+        in place and return True.  The operation may complete on the engine
+        thread while that happens; the claim token makes sure its completion
+        is delivered exactly once, by whoever gets to it first.
+        """
+        if op._done and op._sync:
+            self._record(op)
+            return False
+        ctx = capture_context() if self._flow else None
+        op._ctx = ctx if ctx is not None else _Context()
+        op._state = [True]  # the claim: taken (popped) once by the completion that runs
+        op._callback = self._on_op
+        if op._done:
+            # It completed before the callback was there (or just as it was put there).
+            _post(op)
+        return True
+
+    def _record(self, op: Any) -> None:
+        finish = self._finish
+        sock = self._socket
+        try:
+            assert finish is not None
+            finish(self, sock, op)
+        finally:
+            self._complete_operation()
+
+    def _async_completion(self, op: Any) -> None:
+        # On a completion thread, in the context captured at the start.
+        try:
+            op._state.pop()
+        except IndexError:
+            return  # delivered already
+        sender = self._socket
+        self._record(op)
+        if type(self).OnCompleted is SocketAsyncEventArgs.OnCompleted:
+            self._completed(sender, self)
+        else:
+            self.OnCompleted(self)
+
+    def _set_results(self, error: _SocketError, transferred: int) -> None:
+        self._error = error
+        self._bytes = transferred
+        self._flags = _NO_FLAGS
+
+    def _send_bytes(self) -> Any:
+        """What a send-to sends: the buffer segment, the gathered list, or nothing."""
+        if self._list_items is not None:
+            from ._checks import buffer_list
+
+            return b"".join(buffer_list(self._list_items, False))
+        seg = self._seg
+        return b"" if seg is None else seg
+
+
+_UNSET: Any = object()
+
+
+def _is_int(value: Any) -> bool:
+    if isinstance(value, (bytes, bytearray, memoryview, str)) or value is None:
+        return False
+    try:
+        import operator
+
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
+
+
+# -- finishing: read the outcome through the End... method of the same model -------------------
+def _fail(e: SocketAsyncEventArgs, exc: SocketException) -> None:
+    e._set_results(exc.SocketErrorCode, 0)
+
+
+def _finish_send_to(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
+    try:
+        n = sock.EndSendTo(op)
+    except SocketException as exc:
+        _fail(e, exc)
+    else:
+        e._set_results(_SUCCESS, n)
+
+
+def _finish_send(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
+    try:
+        n = sock.EndSend(op)
+    except SocketException as exc:
+        _fail(e, exc)
+    else:
+        e._set_results(_SUCCESS, n)
+
+
+def _finish_receive(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
+    try:
+        n = sock.EndReceive(op)
+    except SocketException as exc:
+        _fail(e, exc)
+    else:
+        e._set_results(_SUCCESS, n)
+
+
+def _finish_receive_from(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
+    scatter = e._scatter
+    e._scatter = None
+    try:
+        n, sender = sock.EndReceiveFrom(op)
+    except SocketException as exc:
+        _fail(e, exc)
+        return
+    if scatter is not None and e._list_items is not None:
+        from ._checks import buffer_list
+
+        pos = 0
+        for view in buffer_list(e._list_items, True):
+            take = min(len(view), n - pos)
+            if take <= 0:
+                break
+            view[:take] = scatter[pos : pos + take]
+            pos += take
+    e._remote_ep = sender
+    e._set_results(_SUCCESS, n)
+
+
+def _finish_accept(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
+    try:
+        accepted = sock.EndAccept(op)
+    except SocketException as exc:
+        _fail(e, exc)
+    else:
+        e._accept_socket = accepted
+        e._set_results(_SUCCESS, 0)
+
+
+def _finish_connect(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
+    try:
+        sock.EndConnect(op)
+    except SocketException as exc:
+        e._connect_error = exc
+        _fail(e, exc)
+    else:
+        e._connect_error = None
+        e._connect_socket = sock
+        e._set_results(_SUCCESS, 0)
+
+
+# -- the ...Async(e) implementations ------------------------------------------------------------
+def _check_call(sock: Socket, e: Any) -> SocketAsyncEventArgs:
+    if sock._disposed:
+        raise ObjectDisposedException("System.Net.Sockets.Socket")
+    if e is None:
+        raise ArgumentNullException("e")
+    if not isinstance(e, SocketAsyncEventArgs):
+        raise ArgumentException(f"Expected a SocketAsyncEventArgs, not {type(e).__name__}.", "e")
+    return e
+
+
+def _flags_args(e: SocketAsyncEventArgs) -> Any:
+    return e._flags if e._flags else 0
+
+
+def send_to_async(sock: Socket, e_: Any) -> bool:
+    """``Socket.SendToAsync(e)``: send ``e``'s buffer to ``e.RemoteEndPoint``."""
+    if sock._disposed or not isinstance(e_, SocketAsyncEventArgs):
+        _check_call(sock, e_)
+    e: SocketAsyncEventArgs = e_
+    ep = e._remote_ep
+    if type(ep) is IPEndPoint:
+        addr = ep._sa_dual if sock._v6 else ep._sa
+        if addr is None or len(addr) != sock._alen:
+            addr = sock._sockaddr(ep, "remoteEP")
+    elif ep is None:
+        # Current .NET: ArgumentException, ParamName "e"; .NET Core 3.1 and the
+        # Framework raise ArgumentNullException.  This is both.
+        raise ArgumentNullException("e", "e.RemoteEndPoint must not be null.")
+    else:
+        addr = sock._sockaddr(ep, "remoteEP")
+    try:
+        _sys_audit(_SEND_TO_ASYNC, sock, ep)
+    except PermissionError as exc:
+        raise _denied(exc) from exc
+    if e._operating:  # not _FREE
+        e._throw_for_status(e._operating)
+    io = sock._io
+    if (
+        type(addr) is tuple
+        and sock._dgram
+        and not e._flags
+        and e._list_items is None
+        and sock._right_ep is not None
+        and not io.wq
+        and not io.closed
+    ):
+        # The steady-state datagram send of a reused args object (what
+        # high-rate senders do), kept short: SendToOp.attempt's try without
+        # the operation object.  Anything unusual takes the path below.
+        seg = e._seg
+        e._last_op = _SEND_TO
+        e._socket = sock
+        try:
+            n = sock._sock.sendto(b"" if seg is None else seg, addr)
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            e._set_results(sock._failed(_SocketOpError(exc)).SocketErrorCode, 0)
+            return False
+        else:
+            _tel.c.sent += n + _DGRAM
+            e._error = _SUCCESS
+            e._bytes = n
+            e._flags = _NO_FLAGS
+            return False
+    e._start_operation(sock, SocketAsyncOperation.SendTo, _finish_send_to)
+    try:
+        op = sock._new_send_to(e._send_bytes(), e._flags, addr, None, None)
+        sock._start_send_to(op, ep)
+    except BaseException:
+        e._complete_operation()
+        raise
+    return e._pending(op)
+
+
+def send_async(sock: Socket, e_: Any) -> bool:
+    """``Socket.SendAsync(e)``: send ``e``'s buffer (or ``BufferList``) on a connected socket."""
+    e = _check_call(sock, e_)
+    e._start_operation(sock, SocketAsyncOperation.Send, _finish_send)
+    try:
+        if e._list_items is not None:
+            op = sock._new_send(e._list_items, (_flags_args(e),), {}, None, None)
+        else:
+            seg = e._seg if e._seg is not None else b""
+            op = sock._new_send(seg, (_flags_args(e),), {}, None, None)
+        sock._begin(op, "SendAsync", write=True)
+    except BaseException:
+        e._complete_operation()
+        raise
+    return e._pending(op)
+
+
+def receive_async(sock: Socket, e_: Any) -> bool:
+    """``Socket.ReceiveAsync(e)``: receive into ``e``'s buffer (or ``BufferList``)."""
+    e = _check_call(sock, e_)
+    e._start_operation(sock, SocketAsyncOperation.Receive, _finish_receive)
+    try:
+        if e._list_items is not None:
+            op = sock._new_receive(e._list_items, (_flags_args(e),), {}, None, None)
+        else:
+            seg = e._seg if e._seg is not None else bytearray()
+            op = sock._new_receive(seg, (_flags_args(e),), {}, None, None)
+        sock._begin(op, "ReceiveAsync", write=False)
+    except BaseException:
+        e._complete_operation()
+        raise
+    return e._pending(op)
+
+
+def receive_from_async(sock: Socket, e_: Any) -> bool:
+    """``Socket.ReceiveFromAsync(e)``: receive one datagram; the sender goes to ``e.RemoteEndPoint``."""
+    e = _check_call(sock, e_)
+    ep = e._remote_ep
+    if ep is None:
+        raise ArgumentNullException("e", "e.RemoteEndPoint must not be null.")
+    if not isinstance(ep, EndPoint):
+        raise ArgumentException(f"Expected an EndPoint, not {type(ep).__name__}.", "e")
+    sock._check_family(ep, "e")
+    e._start_operation(sock, SocketAsyncOperation.ReceiveFrom, _finish_receive_from)
+    try:
+        if e._list_items is not None:
+            from ._checks import buffer_list
+
+            total = sum(len(v) for v in buffer_list(e._list_items, True))
+            e._scatter = bytearray(total)
+            target: Any = e._scatter
+        else:
+            target = e._seg if e._seg is not None else bytearray()
+        op, hint = sock._new_receive_from(target, (_flags_args(e), ep), {}, None, None)
+        op.extra = hint
+        sock._begin(op, "ReceiveFromAsync", write=False)
+    except BaseException:
+        e._scatter = None
+        e._complete_operation()
+        raise
+    return e._pending(op)
+
+
+def new_accept_op(sock: Socket, accept_socket: Any) -> Any:
+    """The checks and the operation of an accept, as ``BeginAccept`` makes them (shared with asyncio)."""
+    from ._engine import ops
+
+    sock._check_can_accept()
+    if accept_socket is not None:
+        if not isinstance(accept_socket, type(sock)):
+            raise ArgumentException("Expected a Socket.", "acceptSocket")
+        accept_socket._throw_if_disposed()
+        if accept_socket._right_ep is not None or accept_socket._connected:
+            raise InvalidOperationException("The acceptSocket must not be bound or connected.")
+    op: Any = ops.AcceptOp(sock._io, None, None)
+    op.later = False
+    op.then = None
+    # (accept_socket, 0): EndAccept adopts the connection into accept_socket and returns it.
+    op.extra = (accept_socket, 0) if accept_socket is not None else None
+    return op
+
+
+def new_connect_op(sock: Socket, endpoints: list[EndPoint], member: str) -> Any:
+    """The operation of a connect that tries ``endpoints`` in order, as ``BeginConnect`` makes it."""
+    from ._engine import ops
+
+    for ep in endpoints:
+        _audit(_EVENT + member, sock, ep)
+    op: Any = ops.ConnectOp(sock._io, None, None)
+    op.addr = None
+    op.started = False
+    op.extra = endpoints
+    return op
+
+
+def accept_async(sock: Socket, e_: Any) -> bool:
+    """``Socket.AcceptAsync(e)``: the accepted socket goes to ``e.AcceptSocket``."""
+    e = _check_call(sock, e_)
+    if e._list_items is not None:
+        raise ArgumentException("Multiple buffers cannot be used with this method.", "e")
+    if e._buffer is not None and sock._right_ep is not None and sock._listening:
+        # .NET on Linux cannot receive data as part of an accept either.
+        raise NotSupportedException("Receiving data as part of an accept is not supported on this platform.")
+    op = new_accept_op(sock, e._accept_socket)
+    e._start_operation(sock, SocketAsyncOperation.Accept, _finish_accept)
+    try:
+        sock._begin(op, "AcceptAsync", write=False)
+    except BaseException:
+        e._complete_operation()
+        raise
+    return e._pending(op)
+
+
+def connect_async(sock: Socket, e_: Any) -> bool:
+    """``Socket.ConnectAsync(e)``: connect to ``e.RemoteEndPoint``; ``e.ConnectSocket`` is the socket."""
+    e = _check_call(sock, e_)
+    if e._list_items is not None:
+        raise ArgumentException("Multiple buffers cannot be used with this method.", "BufferList")
+    ep = e._remote_ep
+    if ep is None:
+        raise ArgumentNullException("remoteEP")
+    sock._check_can_connect()
+    endpoints = sock._connect_addresses((ep,))
+    op = new_connect_op(sock, endpoints, "ConnectAsync")
+    e._start_operation(sock, SocketAsyncOperation.Connect, _finish_connect)
+    e._connect_socket = None
+    try:
+        sock._next_connect(op)
+    except BaseException:
+        e._complete_operation()
+        raise
+    return e._pending(op)
+
+
+def disconnect_async(sock: Socket, e_: Any) -> bool:
+    """``Socket.DisconnectAsync(e)``: done inside the call on Linux, as in .NET; returns ``False``."""
+    e = _check_call(sock, e_)
+    _audit(_EVENT + "DisconnectAsync", sock, sock._remote_ep)
+    e._start_operation(sock, SocketAsyncOperation.Disconnect, _finish_disconnect)
+    try:
+        try:
+            sock.Disconnect(e._reuse)
+        except SocketException as exc:
+            e._set_results(exc.SocketErrorCode, 0)
+        else:
+            e._set_results(_SUCCESS, 0)
+    finally:
+        e._complete_operation()
+    return False
+
+
+def _finish_disconnect(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:  # pragma: no cover
+    # Disconnect never pends; kept so every kind has a finisher.
+    e._set_results(_SUCCESS, 0)

@@ -1,0 +1,131 @@
+"""Helpers shared by the reliability tests (test_reliability_*.py).
+
+Kept out of conftest.py so that the rest of the suite does not import them;
+the tests of issue 7 import this module directly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from conftest import WAIT
+from dotnet_sockets import (
+    AddressFamily,
+    ArgumentException,
+    InvalidOperationException,
+    IPAddress,
+    IPEndPoint,
+    NotSupportedException,
+    ProtocolType,
+    SecurityException,
+    Socket,
+    SocketException,
+    SocketType,
+)
+from dotnet_sockets._engine.dispatch import dispatcher
+from dotnet_sockets._engine.epoll import engine
+
+# The only exceptions the contract lets escape a public member (ObjectDisposedException
+# is an InvalidOperationException, ArgumentNullException/OutOfRange are ArgumentExceptions).
+ALLOWED = (ArgumentException, InvalidOperationException, NotSupportedException, SocketException, SecurityException)
+
+
+def engine_threads() -> list[threading.Thread]:
+    """The engine's own threads that exist now (the epoll thread starts lazily)."""
+    threads = list(dispatcher._threads)
+    if engine._thread is not None:
+        threads.append(engine._thread)
+    return threads
+
+
+def dead_engine_threads() -> list[str]:
+    return [t.name for t in engine_threads() if not t.is_alive()]
+
+
+def assert_engine_serves(timeout: float = WAIT) -> None:
+    """A pending BeginReceiveFrom (served by the epoll thread) and a BeginSendTo
+    with a callback (run by a completion worker) both finish, with the data."""
+    dead = dead_engine_threads()
+    assert not dead, f"engine threads died: {dead}"
+    rx = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+    tx = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+    try:
+        rx.Bind(IPEndPoint(IPAddress.Loopback, 0))
+        got = threading.Event()
+        sent = threading.Event()
+        buf = bytearray(16)
+        ar_rx = rx.BeginReceiveFrom(buf, 0, 16, 0, IPEndPoint(IPAddress.Any, 0), lambda ar: got.set(), None)
+        # Nothing was sent yet, so the receive must have gone to the engine.
+        assert not ar_rx.IsCompleted
+        ar_tx = tx.BeginSendTo(b"health", 0, 6, 0, rx.LocalEndPoint, lambda ar: sent.set(), None)
+        assert sent.wait(timeout), "completion workers did not run a send callback"
+        assert tx.EndSendTo(ar_tx) == 6
+        assert got.wait(timeout), "the epoll thread did not complete a pending receive"
+        n, ep = rx.EndReceiveFrom(ar_rx)
+        assert bytes(buf[:n]) == b"health"
+        # The sender was bound implicitly to 0.0.0.0:port; the datagram came from 127.0.0.1:port.
+        assert ep == IPEndPoint(IPAddress.Loopback, tx.LocalEndPoint.Port)  # type: ignore[union-attr]
+    finally:
+        rx.Dispose()
+        tx.Dispose()
+    dead = dead_engine_threads()
+    assert not dead, f"engine threads died: {dead}"
+
+
+class HookRecorder:
+    """Records what reaches ``threading.excepthook`` (exceptions from callbacks,
+    and any exception that would kill an engine thread)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen: list[tuple[BaseException | None, str]] = []
+
+    def __call__(self, args: Any) -> None:
+        name = args.thread.name if args.thread is not None else "?"
+        with self.lock:
+            self.seen.append((args.exc_value, name))
+
+    def unexpected(self, expected: type[BaseException]) -> list[tuple[BaseException | None, str]]:
+        with self.lock:
+            return [(e, n) for e, n in self.seen if not isinstance(e, expected)]
+
+    def count(self, kind: type[BaseException]) -> int:
+        with self.lock:
+            return sum(1 for e, _ in self.seen if isinstance(e, kind))
+
+
+@contextmanager
+def recording_excepthook() -> Iterator[HookRecorder]:
+    rec = HookRecorder()
+    old = threading.excepthook
+    threading.excepthook = rec
+    try:
+        yield rec
+    finally:
+        threading.excepthook = old
+
+
+def fd_count() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def subprocess_env() -> dict[str, str]:
+    """Environment for a child interpreter that imports the package from src/."""
+    env = dict(os.environ)
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("PYTHONWARNINGS", None)
+    return env
+
+
+PYTHON = sys.executable
