@@ -19,7 +19,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
 
 PAYLOAD = b"x" * 32
 
@@ -35,100 +34,38 @@ WAYS = {
 }
 
 
-def _receiver() -> tuple[object, tuple[str, int]]:
-    import socket
-
-    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    r.bind(("127.0.0.1", 0))
-    return r, r.getsockname()
+# The Python ways live in the package (dotnet_sockets/_bench.py), so that the installed
+# `dotnet-sockets bench` runs the same code; imported late, in the child that runs them.
 
 
 def run_plain(n: int) -> float:
-    import socket
+    from dotnet_sockets import _bench
 
-    r, addr = _receiver()
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sendto = s.sendto
-    t0 = time.perf_counter()
-    for _ in range(n):
-        sendto(PAYLOAD, addr)
-    return n / (time.perf_counter() - t0)
+    return _bench.run_plain(n)
 
 
 def run_asyncio_transport(n: int) -> float:
-    import asyncio
+    from dotnet_sockets import _bench
 
-    r, addr = _receiver()
-
-    async def main() -> float:
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, family=2)
-        sendto = transport.sendto
-        t0 = time.perf_counter()
-        for _ in range(n):
-            sendto(PAYLOAD, addr)
-        while transport.get_write_buffer_size():
-            await asyncio.sleep(0)
-        rate = n / (time.perf_counter() - t0)
-        transport.close()
-        return rate
-
-    return asyncio.run(main())
-
-
-def _run_begin(n: int, inflight: int, inline: bool) -> float:
-    import itertools
-    import threading
-
-    from dotnet_sockets import AddressFamily, IPAddress, IPEndPoint, ProtocolType, Socket, SocketType
-
-    r, (host, port) = _receiver()
-    ep = IPEndPoint(IPAddress.Parse(host), port)
-    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
-    s.InlineCompletions = inline
-    issued = itertools.count(inflight)
-    finished = itertools.count(1)
-    done = threading.Event()
-    begin = s.BeginSendTo
-    end = s.EndSendTo
-    size = len(PAYLOAD)
-
-    def callback(ar: object) -> None:
-        end(ar)  # type: ignore[arg-type]
-        if next(issued) < n:
-            begin(PAYLOAD, 0, size, 0, ep, callback, None)
-        elif next(finished) == inflight:
-            done.set()
-
-    t0 = time.perf_counter()
-    for _ in range(inflight):
-        begin(PAYLOAD, 0, size, 0, ep, callback, None)
-    if not done.wait(120):
-        raise SystemExit("benchmark did not finish")
-    rate = n / (time.perf_counter() - t0)
-    s.Close()
-    return rate
+    return _bench.run_asyncio_transport(n)
 
 
 def run_begin_64(n: int) -> float:
-    return _run_begin(n, 64, False)
+    from dotnet_sockets import _bench
+
+    return _bench.run_begin(n, 64, False)
 
 
 def run_begin_64_inline(n: int) -> float:
-    return _run_begin(n, 64, True)
+    from dotnet_sockets import _bench
+
+    return _bench.run_begin(n, 64, True)
 
 
 def run_sync_sendto(n: int) -> float:
-    from dotnet_sockets import AddressFamily, IPAddress, IPEndPoint, ProtocolType, Socket, SocketType
+    from dotnet_sockets import _bench
 
-    r, (host, port) = _receiver()
-    ep = IPEndPoint(IPAddress.Parse(host), port)
-    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
-    sendto = s.SendTo
-    t0 = time.perf_counter()
-    for _ in range(n):
-        sendto(PAYLOAD, ep)
-    return n / (time.perf_counter() - t0)
+    return _bench.run_sync_sendto(n)
 
 
 def _child(way: str, n: int) -> None:

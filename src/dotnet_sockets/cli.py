@@ -88,10 +88,9 @@ def _out(text: str, stream: TextIO | None = None) -> None:
 
 
 def _port(text: str, *, allow_zero: bool) -> int:
-    try:
-        port = int(text, 10)
-    except ValueError:
-        raise _Exit(EXIT_USAGE, f"bad port {text!r}: not a number") from None
+    if not (text.isascii() and text.isdigit()):
+        raise _Exit(EXIT_USAGE, f"bad port {text!r}: not a number")
+    port = int(text)
     low = 0 if allow_zero else 1
     if not low <= port <= 65535:
         raise _Exit(EXIT_USAGE, f"bad port {port}: must be between {low} and 65535")

@@ -302,6 +302,13 @@ class Socket(AsyncMethodsMixin):
         # caller passed an IPv4 endpoint (``hint``): current .NET does (DualModeSocketTest.cs).
         return from_sockaddr(self._pf, sockaddr)
 
+    def _peer(self) -> EndPoint | None:
+        """The endpoint an audit event names for an operation on a connected socket (RemoteEndPoint)."""
+        ep = self._remote_ep
+        if ep is None and self._connected:
+            ep = self.RemoteEndPoint
+        return ep
+
     def _failed(self, exc: SocketException) -> SocketException:
         """.NET's UpdateStatusAfterSocketError: most errors disconnect the socket."""
         if self._connected and exc.SocketErrorCode not in _KEEPS_CONNECTED:
@@ -1021,7 +1028,9 @@ class Socket(AsyncMethodsMixin):
         self._connected = True
         self._disconnected = False
         self._connect_failed = False
-        self._remote_ep = ep
+        # RemoteEndPoint asks the system, as .NET does: a dual-mode socket connected to an IPv4
+        # endpoint reports it IPv4-mapped.
+        self._remote_ep = None
         if self._right_ep is None:
             self._right_ep = ep
         self._local_ep = None
@@ -1050,7 +1059,7 @@ class Socket(AsyncMethodsMixin):
     def Shutdown(self, how: SocketShutdown) -> None:
         """Stop sending, receiving or both; afterwards ``Connected`` is false, as in .NET."""
         self._throw_if_disposed()
-        _audit_op("dotnet_sockets.Socket.Shutdown", self, self._remote_ep)
+        _audit_op("dotnet_sockets.Socket.Shutdown", self, self._peer())
         try:
             native = int(SocketShutdown(how))
         except (ValueError, TypeError):
@@ -1077,7 +1086,7 @@ class Socket(AsyncMethodsMixin):
         raises ``InvalidOperationException``, as in .NET).  A socket that was never connected raises
         ``SocketException`` ``NotConnected``."""
         self._throw_if_disposed()
-        _audit_op("dotnet_sockets.Socket.Disconnect", self, self._remote_ep)
+        _audit_op("dotnet_sockets.Socket.Disconnect", self, self._peer())
         self.Shutdown(SocketShutdown.Both)
         if reuse_socket:
             self._replace_descriptor()
@@ -1314,7 +1323,7 @@ class Socket(AsyncMethodsMixin):
         """``Send(buffer[, [[offset,] size,] socket_flags])`` or ``Send(buffers[, socket_flags])``."""
         self._throw_if_disposed()
         op = self._new_send(buffer, args, kwargs, None, None)
-        _audit_op("dotnet_sockets.Socket.Send", self, self._remote_ep)
+        _audit_op("dotnet_sockets.Socket.Send", self, self._peer())
         return int(self._start_write(op, self._snd_timeout))
 
     def _new_send(
@@ -1353,7 +1362,7 @@ class Socket(AsyncMethodsMixin):
         """``Receive(buffer[, [[offset,] size,] socket_flags])`` or ``Receive(buffers[, socket_flags])``."""
         self._throw_if_disposed()
         op = self._new_receive(buffer, args, kwargs, None, None)
-        _audit_op("dotnet_sockets.Socket.Receive", self, self._remote_ep)
+        _audit_op("dotnet_sockets.Socket.Receive", self, self._peer())
         n: int = self._start_read(op, self._rcv_timeout)
         if _isEnabledFor(VERBOSE) and isinstance(op, ops.ReceiveOp):
             trace_dump("Receive", self, op.buf[:n])
@@ -1439,7 +1448,14 @@ class Socket(AsyncMethodsMixin):
             res = p.poll(None if us < 0 else _poll_ms(us))
         except OSError as exc:
             raise _SocketOpError(exc) from None
-        return bool(res) and bool(res[0][1] & _POLL_READY[mode])
+        ready = bool(res) and bool(res[0][1] & _POLL_READY[mode])
+        if ready and mode == SelectMode.SelectWrite:
+            wq = self._io.wq
+            if wq and isinstance(wq[0], ops.ConnectOp):
+                # A non-blocking Connect has just finished: let the engine record it first, so
+                # that Connected is true once Poll says writable, as in .NET.
+                wq[0]._wait(1000)
+        return ready
 
     @staticmethod
     def Select(
@@ -1815,7 +1831,7 @@ class Socket(AsyncMethodsMixin):
         self._throw_if_disposed()
         if callback is not None and not callable(callback):
             raise ArgumentException("The callback must be callable.", "callback")
-        _audit_op("dotnet_sockets.Socket.BeginDisconnect", self, self._remote_ep)
+        _audit_op("dotnet_sockets.Socket.BeginDisconnect", self, self._peer())
         op: Any = ops.DisconnectOp(self._io, callback, state)
         try:
             self.Disconnect(reuse_socket)
@@ -1830,7 +1846,7 @@ class Socket(AsyncMethodsMixin):
 
     def _begin(self, op: Any, member: str, write: bool) -> IAsyncResult:
         # A ReceiveFrom keeps its remote_ep in op.extra; the others address the peer, if any.
-        ep = op.extra if "ReceiveFrom" in member else None if "Accept" in member else self._remote_ep
+        ep = op.extra if "ReceiveFrom" in member else None if "Accept" in member else self._peer()
         _audit_op(_EVENTS.get(member) or "dotnet_sockets.Socket." + member, self, ep)
         tracing = _isEnabledFor(DEBUG)
         if tracing:
