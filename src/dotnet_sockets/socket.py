@@ -1221,27 +1221,28 @@ class Socket(AsyncMethodsMixin):
     def SendTo(
         self,
         buffer: Any,
-        a1: Any = _MISSING,
-        a2: Any = _MISSING,
-        a3: Any = _MISSING,
-        a4: Any = _MISSING,
-        *,
         offset: Any = _MISSING,
         size: Any = _MISSING,
         socket_flags: Any = _MISSING,
         remote_ep: Any = _MISSING,
     ) -> int:
-        """``SendTo(buffer[, [[offset,] size,] socket_flags], remote_ep) -> bytes sent``."""
+        """``SendTo(buffer[, [[offset,] size,] socket_flags], remote_ep) -> bytes sent``.
+
+        Positional arguments follow the .NET overload of that length; by
+        keyword they are ``offset``, ``size``, ``socket_flags``, ``remote_ep``.
+        """
         if (
-            a2 is _MISSING
-            and type(a1) is IPEndPoint
+            size is _MISSING
+            and type(offset) is IPEndPoint
             and type(buffer) is bytes
             and not self._disposed
             and self._dgram
             and not self._io.wq
             and not _isEnabledFor(DEBUG)
         ):
-            # The plain datagram send, kept short: this is the 0.9x-of-socket.sendto path.
+            # SendTo(buffer, remote_ep), the plain datagram send, kept short:
+            # this is the 0.9x-of-socket.sendto path.
+            a1 = offset
             addr = a1._sa_dual if self._v6 else a1._sa
             if addr is None:
                 addr = a1._sockaddr(self._v6)
@@ -1262,9 +1263,15 @@ class Socket(AsyncMethodsMixin):
                     if self._right_ep is None:
                         self._right_ep = a1
                     return n
-        args = tuple(a for a in (a1, a2, a3, a4) if a is not _MISSING)
-        named = (("offset", offset), ("size", size), ("socket_flags", socket_flags), ("remote_ep", remote_ep))
-        kwargs = {k: v for k, v in named if v is not _MISSING}
+        if remote_ep is _MISSING:
+            # Positional .NET overloads: the last argument given is the endpoint.
+            given = [v for v in (offset, size, socket_flags) if v is not _MISSING]
+            args = tuple(given)
+            kwargs: dict[str, Any] = {}
+        else:
+            args = ()
+            named = (("offset", offset), ("size", size), ("socket_flags", socket_flags), ("remote_ep", remote_ep))
+            kwargs = {k: v for k, v in named if v is not _MISSING}
         offset, size, flags, ep, buffer = self._split_overload(buffer, args, True, kwargs)
         self._throw_if_disposed()
         if buffer is None:
