@@ -43,6 +43,20 @@ def engine_threads() -> list[threading.Thread]:
     return threads
 
 
+def thread_counts() -> dict[str, int]:
+    """Completion workers (the dispatcher adds some past blocked callbacks, up to its cap, and
+    retires them after a while idle) apart from every other thread of the process."""
+    ours = set(map(id, engine_threads()))
+    watchdog = getattr(dispatcher, "_watch", None)
+    if watchdog is not None:
+        ours.add(id(watchdog))
+    return {
+        "workers": len(dispatcher._threads),
+        "max_workers": dispatcher._max,
+        "others": sum(1 for t in threading.enumerate() if id(t) not in ours),
+    }
+
+
 def dead_engine_threads() -> list[str]:
     return [t.name for t in engine_threads() if not t.is_alive()]
 

@@ -112,8 +112,11 @@ def peer_reset(peer: socket.socket) -> bool:
 
 
 def fill(s: Socket) -> int:
-    """Make sends on the connected stream ``s`` would-block (its peer must not read); bytes written."""
-    s.SendBufferSize = 4096
+    """Make sends on the connected stream ``s`` would-block (its peer must not read); bytes written.
+
+    The buffers stay at 64 KiB or more: with a few KiB, loopback TCP crawls once the peer reads.
+    """
+    s.SendBufferSize = 65536
     blocking = s.Blocking
     s.Blocking = False
     total = 0

@@ -639,3 +639,11 @@ def test_pep8_spellings_are_the_same_objects(make_socket: MakeSocket, udp_peer: 
     assert ar.async_state == ar.AsyncState == "st"
     assert s.end_send_to(async_result=ar) == 2
     assert s.local_end_point == s.LocalEndPoint
+
+
+def test_a_callback_that_is_not_callable_is_an_argument_error(make_socket: MakeSocket, udp_peer: UdpPeer) -> None:
+    s = make_socket(udp_peer.endpoint.AddressFamily)
+    with pytest.raises(ArgumentException) as ei:
+        s.BeginSendTo(b"x", 0, 1, 0, udp_peer.endpoint, "not a function", None)
+    assert ei.value.ParamName == "callback"
+    assert udp_peer.nothing_pending()

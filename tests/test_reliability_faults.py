@@ -35,6 +35,7 @@ from dotnet_sockets import (
     SocketAsyncEventArgs,
     SocketError,
     SocketException,
+    SocketFlags,
     SocketType,
 )
 from dotnet_sockets._engine import ops
@@ -191,6 +192,14 @@ def test_close_from_other_threads_while_operations_are_pending(seed: int, hook: 
     sockets.append(listener)
     for _ in range(rng.randint(1, 2)):
         started.append((listener, listener.BeginAccept(counter, None), "EndAccept"))
+    # The task model: receives awaited on an asyncio loop in its own thread.
+    loop = asyncio.new_event_loop()
+    loop_thread = threading.Thread(target=loop.run_forever)
+    loop_thread.start()
+    awaited = [
+        asyncio.run_coroutine_threadsafe(r.ReceiveFromAsync(bytearray(64), 0, ANY4), loop)
+        for r in rng.sample(receivers, min(2, len(receivers)))
+    ]
 
     # Traffic racing the closes: some receives finish with data, others are aborted.
     stop = threading.Event()
@@ -258,6 +267,15 @@ def test_close_from_other_threads_while_operations_are_pending(seed: int, hook: 
             raise AssertionError("nobody connected, yet an accept succeeded")
     for e in events:
         assert e.SocketError in (SocketError.Success, SocketError.OperationAborted), e.SocketError
+    for fut in awaited:
+        try:
+            n, _ = fut.result(WAIT)
+            assert n == 14
+        except SocketException as exc:
+            assert exc.SocketErrorCode == SocketError.OperationAborted
+    loop.call_soon_threadsafe(loop.stop)
+    loop_thread.join(WAIT)
+    loop.close()
     assert_engine_serves()
     counter.once_each(everything)
     for p in peers:
@@ -475,9 +493,7 @@ def test_dispose_inside_a_callback(hook: Any) -> None:
     assert not hook.seen
 
 
-def test_an_operation_that_breaks_on_the_engine_thread_fails_alone(
-    hook: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_operation_that_breaks_on_the_engine_thread_fails_alone(hook: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug inside one operation (here: an attempt() that raises) must not kill the epoll
     thread, lose the operations that finished in the same round, or stop other sockets."""
     original = ops.ReceiveFromOp.attempt
@@ -522,7 +538,7 @@ def test_peer_resets_mid_stream_while_data_is_queued(hook: Any) -> None:
     error: SocketError | None = None
     for _ in range(1000):
         ev = threading.Event()
-        ar = c.BeginReceive(buf, 0, len(buf), 0, lambda ar: ev.set(), None)
+        ar = c.BeginReceive(buf, 0, len(buf), 0, lambda ar, ev=ev: ev.set(), None)
         assert ev.wait(WAIT)
         out = end_outcome(c, ar, "EndReceive")
         if isinstance(out, SocketError):
@@ -614,6 +630,64 @@ def test_udp_receiver_overflow_drops_datagrams_and_nothing_hangs(hook: Any) -> N
     assert end_outcome(rx, ar, "EndReceiveFrom") == SocketError.OperationAborted
     tx.Dispose()
     assert not hook.seen
+
+
+# -- calls that fail must not take data with them -----------------------------------------------
+
+
+@pytest.mark.parametrize("call", ["Receive", "ReceiveFrom", "Send"])
+def test_a_call_refused_for_its_flags_moves_no_data(call: str, hook: Any) -> None:
+    """Flags Linux does not have make the call fail (OperationNotSupported) before any I/O:
+    it must neither take a waiting datagram off the socket nor send anything."""
+    rx = udp()
+    rx.ReceiveTimeout = int(WAIT * 1000)
+    tx = udp()
+    tx.SendTo(b"precious", rx.LocalEndPoint)
+    buf = bytearray(32)
+    with pytest.raises(SocketException) as ei:
+        if call == "Receive":
+            rx.Receive(buf, SocketFlags.Broadcast)
+        elif call == "ReceiveFrom":
+            rx.ReceiveFrom(buf, SocketFlags.Broadcast, ANY4)
+        else:
+            tx.Connect(rx.LocalEndPoint)
+            tx.Send(b"must not be sent", SocketFlags.Broadcast)
+    assert ei.value.SocketErrorCode == SocketError.OperationNotSupported
+    n, _ = rx.ReceiveFrom(buf, ANY4)
+    assert bytes(buf[:n]) == b"precious"
+    rx.ReceiveTimeout = 100
+    with pytest.raises(SocketException) as ei:
+        rx.ReceiveFrom(buf, ANY4)
+    assert ei.value.SocketErrorCode == SocketError.TimedOut, "something was sent after all"
+    rx.Dispose()
+    tx.Dispose()
+    assert not hook.seen
+
+
+def test_ctrl_c_in_a_blocking_receive_loses_no_later_datagram() -> None:
+    """KeyboardInterrupt while Receive waits withdraws the waiting operation: the next
+    datagram goes to the next Receive, not to the call that was interrupted."""
+    code = COMMON + textwrap.dedent("""
+    import signal
+    rx, tx = udp(), udp(False)
+    buf = bytearray(32)
+    for k in range(3):
+        threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            rx.Receive(buf)
+            raise SystemExit("Receive returned without data")
+        except KeyboardInterrupt:
+            pass
+        tx.SendTo(b"after ctrl-c %d" % k, rx.LocalEndPoint)
+        rx.ReceiveTimeout = 5000
+        n = rx.Receive(buf)
+        assert bytes(buf[:n]) == b"after ctrl-c %d" % k, bytes(buf[:n])
+        rx.ReceiveTimeout = 0
+    print("ok")
+    """)
+    proc, _ = run_child(code)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == "ok"
 
 
 # -- fork and interpreter exit, in child interpreters ----------------------------------------------

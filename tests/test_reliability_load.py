@@ -49,6 +49,7 @@ from reliability_support import (
     fd_count,
     recording_excepthook,
     rss_bytes,
+    thread_counts,
 )
 
 SOAK_SECONDS = float(os.environ.get("DOTNET_SOCKETS_SOAK_SECONDS", "8"))
@@ -601,7 +602,7 @@ class Soak:
 
 def sample() -> dict[str, int]:
     gc.collect()
-    return {"threads": threading.active_count(), "fds": fd_count(), "rss": rss_bytes()}
+    return {"threads": threading.active_count(), **thread_counts(), "fds": fd_count(), "rss": rss_bytes()}
 
 
 @pytest.mark.timeout(SOAK_SECONDS * 3 + 60)
@@ -612,7 +613,7 @@ def test_soak_every_model_over_udp_and_tcp() -> None:
     with recording_excepthook() as hook:
         # 8 UDP receivers and 8 UDP senders, two of each model; 8 TCP connections.
         receivers: list[Socket] = []
-        for k in range(8):
+        for _ in range(8):
             r = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
             r.Bind(IPEndPoint(IPAddress.Loopback, 0))
             r.ReceiveBufferSize = 1 << 21
@@ -693,7 +694,10 @@ def test_soak_every_model_over_udp_and_tcp() -> None:
     steady = samples[len(samples) // 4 :] or samples
     first = steady[0]
     assert max(s["fds"] for s in steady) == first["fds"], [s["fds"] for s in samples]
-    assert max(s["threads"] for s in steady) <= first["threads"] + 4, [s["threads"] for s in samples]
+    # Threads: none come and go but the completion workers, which the dispatcher adds when
+    # callbacks look stuck (they do, on a loaded machine) and which stay under its cap.
+    assert {s["others"] for s in steady} == {first["others"]}, [s["others"] for s in samples]
+    assert max(s["workers"] for s in samples) <= first["max_workers"], [s["workers"] for s in samples]
     assert max(s["rss"] for s in steady) - first["rss"] < 32 << 20, [s["rss"] >> 20 for s in samples]
     assert not dead_engine_threads()
     assert_engine_serves()

@@ -546,8 +546,8 @@ def test_receive_from_timeout(make_socket: Made) -> None:
 
 def test_send_timeout_on_a_full_connection(make_socket: Made) -> None:
     c, a = make_socket.pair()
-    c.SendBufferSize = 4096
-    a.ReceiveBufferSize = 4096
+    c.SendBufferSize = 65536
+    a.ReceiveBufferSize = 65536
     c.SendTimeout = 100
     assert c.SendTimeout == 100
     with pytest.raises(SocketException) as ei:
@@ -563,8 +563,8 @@ def test_non_blocking_receive_and_partial_send(make_socket: Made) -> None:
     with pytest.raises(SocketException) as ei:
         a.Receive(bytearray(4))
     assert ei.value.SocketErrorCode == SocketError.WouldBlock
-    c.SendBufferSize = 4096
-    a.ReceiveBufferSize = 4096
+    c.SendBufferSize = 65536
+    a.ReceiveBufferSize = 65536
     c.Blocking = False
     size = 16 * 1024 * 1024
     n = c.Send(bytes(size))
@@ -924,7 +924,7 @@ def test_dual_mode_stream_sockets(make_socket: Made) -> None:
 @pytest.fixture
 def short_tmp() -> Iterator[Path]:
     # sun_path holds 107 bytes: pytest's tmp_path can be longer than that.
-    d = Path(os.environ.get("TMPDIR", "/tmp")) / f"ds-{os.getpid()}-{threading.get_ident() % 10000}"
+    d = Path(f"/tmp/ds-sync-{os.getpid()}")
     d.mkdir(exist_ok=True)
     yield d
     for p in d.iterdir():

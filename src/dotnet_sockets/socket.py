@@ -300,6 +300,9 @@ class Socket(AsyncMethodsMixin):
     def _endpoint_from(self, sockaddr: Any, hint: EndPoint | None = None) -> EndPoint:
         # A dual-mode socket reports an IPv4 peer as an IPv4-mapped IPv6 endpoint even when the
         # caller passed an IPv4 endpoint (``hint``): current .NET does (DualModeSocketTest.cs).
+        if sockaddr is None and hint is not None and not self._dgram:
+            # recvfrom on a stream names no sender: .NET leaves the ref remoteEP as it was.
+            return hint
         return from_sockaddr(self._pf, sockaddr)
 
     def _peer(self) -> EndPoint | None:
@@ -355,7 +358,14 @@ class Socket(AsyncMethodsMixin):
                         # A non-blocking stream send reports what it handed over, as .NET does.
                         return sent
                     raise SocketException(SocketError.WouldBlock)
-            if not op._wait(timeout_ms if timeout_ms > 0 else -1):
+            try:
+                finished = op._wait(timeout_ms if timeout_ms > 0 else -1)
+            except BaseException:
+                # Interrupted (Ctrl-C in a blocking Receive): withdraw the operation, or the next
+                # datagram would go to a call that nobody waits for any more, and be lost.
+                self._io.cancel(op)
+                raise
+            if not finished:
                 if self._io.cancel(op):
                     raise SocketException(SocketError.TimedOut)
                 op._wait(-1)
@@ -375,12 +385,18 @@ class Socket(AsyncMethodsMixin):
         return SocketException(SocketError.Interrupted if self._dgram else SocketError.ConnectionAborted)
 
     def _start_write(self, op: AsyncOperation, timeout_ms: int) -> Any:
+        if op._error is not None:
+            # Refused before any I/O (a flag Linux does not have): nothing may be sent or taken
+            # off the socket on its behalf, as _begin does for the asynchronous models.
+            raise self._failed(_op_error(op._error))
         if _isEnabledFor(DEBUG):
             return trace_sync(self, op, self._io.start_write, self._wait_sync, timeout_ms)
         self._io.start_write(op)
         return self._wait_sync(op, timeout_ms)
 
     def _start_read(self, op: AsyncOperation, timeout_ms: int) -> Any:
+        if op._error is not None:
+            raise self._failed(_op_error(op._error))
         if _isEnabledFor(DEBUG):
             return trace_sync(self, op, self._io.start_read, self._wait_sync, timeout_ms)
         self._io.start_read(op)
@@ -587,7 +603,7 @@ class Socket(AsyncMethodsMixin):
     @ReceiveBufferSize.setter
     def ReceiveBufferSize(self, value: int) -> None:
         value = as_int(value, "value")
-        if value < 0:
+        if value < 0 or value > 0x7FFFFFFF:
             raise ArgumentOutOfRangeException("value", value)
         self._setopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, value)
 
@@ -598,7 +614,7 @@ class Socket(AsyncMethodsMixin):
     @SendBufferSize.setter
     def SendBufferSize(self, value: int) -> None:
         value = as_int(value, "value")
-        if value < 0:
+        if value < 0 or value > 0x7FFFFFFF:
             raise ArgumentOutOfRangeException("value", value)
         self._setopt(_socket.SOL_SOCKET, _socket.SO_SNDBUF, value)
 
@@ -614,7 +630,7 @@ class Socket(AsyncMethodsMixin):
     @ReceiveTimeout.setter
     def ReceiveTimeout(self, value: int) -> None:
         ms = as_int(value, "value")
-        if ms < -1:
+        if ms < -1 or ms > 0x7FFFFFFF:  # beyond .NET's int the wait of a later Receive would fail
             raise ArgumentOutOfRangeException("value", ms)
         self._throw_if_disposed()
         self._rcv_timeout = 0 if ms == -1 else ms
@@ -628,7 +644,7 @@ class Socket(AsyncMethodsMixin):
     @SendTimeout.setter
     def SendTimeout(self, value: int) -> None:
         ms = as_int(value, "value")
-        if ms < -1:
+        if ms < -1 or ms > 0x7FFFFFFF:
             raise ArgumentOutOfRangeException("value", ms)
         self._throw_if_disposed()
         self._snd_timeout = 0 if ms == -1 else ms
@@ -694,6 +710,8 @@ class Socket(AsyncMethodsMixin):
             value = bytes(option_value)
         else:
             value = as_int(option_value, "optionValue")
+            if not -0x80000000 <= value <= 0x7FFFFFFF:  # .NET's int; setsockopt would raise TypeError
+                raise ArgumentOutOfRangeException("optionValue", value)
         if level == SocketOptionLevel.Socket and name == SocketOptionName.ExclusiveAddressUse:
             value = 0 if value else 1
         self._setopt(plevel, pname, value)
@@ -736,8 +754,11 @@ class Socket(AsyncMethodsMixin):
             return self.ReceiveTimeout if name == SocketOptionName.ReceiveTimeout else self.SendTimeout
         plevel, pname = _platform.platform_option(level, name)
         if option_length is not None:
+            length = as_int(option_length, "optionLength")
+            if length > 0x7FFFFFFF:  # .NET's int; getsockopt would raise OverflowError
+                raise ArgumentOutOfRangeException("optionLength", length)
             try:
-                return self._sock.getsockopt(plevel, pname, as_int(option_length, "optionLength"))
+                return self._sock.getsockopt(plevel, pname, length)
             except OSError as exc:
                 raise _SocketOpError(exc) from None
         value = self._opt(plevel, pname)
@@ -945,7 +966,11 @@ class Socket(AsyncMethodsMixin):
         if err is ABORTED:
             return False
         self._connect_failed = True
-        if op.index + 1 < len(op.extra) and not self._disposed:
+        if self._disposed:
+            # Closed between two attempts: the operation was cut short, as if still connecting.
+            op._error = ABORTED
+            return False
+        if op.index + 1 < len(op.extra):
             op.index += 1
             op._error = None
             self._connect_attempt(op)
@@ -1064,6 +1089,9 @@ class Socket(AsyncMethodsMixin):
             native = int(SocketShutdown(how))
         except (ValueError, TypeError):
             raise SocketException(SocketError.InvalidArgument) from None
+        self._shutdown(native)
+
+    def _shutdown(self, native: int) -> None:
         try:
             self._sock.shutdown(native)
         except OSError as exc:
@@ -1087,7 +1115,10 @@ class Socket(AsyncMethodsMixin):
         ``SocketException`` ``NotConnected``."""
         self._throw_if_disposed()
         _audit_op("dotnet_sockets.Socket.Disconnect", self, self._peer())
-        self.Shutdown(SocketShutdown.Both)
+        self._disconnect(reuse_socket)
+
+    def _disconnect(self, reuse_socket: bool) -> None:
+        self._shutdown(_socket.SHUT_RDWR)
         if reuse_socket:
             self._replace_descriptor()
             self._connect_failed = False
@@ -1105,7 +1136,7 @@ class Socket(AsyncMethodsMixin):
         """
         if timeout is not None:
             t = as_int(timeout, "timeout")
-            if t < -1:
+            if t < -1 or t > 0x7FFFFFFF:
                 raise ArgumentOutOfRangeException("timeout", t)
             if t >= 0 and not self._disposed:
                 self._close_within(t)
@@ -1554,6 +1585,8 @@ class Socket(AsyncMethodsMixin):
                 addr = self._mismatch()
         else:
             addr = self._sockaddr(remote_ep, "remoteEP")
+        if callback is not None and not callable(callback):
+            raise ArgumentException("The callback must be callable (an AsyncCallback).", "callback")
         view = buffer if offset == 0 and size == n else memoryview(buffer)[offset : offset + size]
         try:
             _audit("dotnet_sockets.Socket.BeginSendTo", self, remote_ep)
@@ -1835,15 +1868,19 @@ class Socket(AsyncMethodsMixin):
     def BeginDisconnect(
         self, reuse_socket: bool, callback: AsyncCallback | None = None, state: Any = None
     ) -> IAsyncResult:
+        """Disconnect as ``Disconnect(reuse_socket)`` does (there is nothing to wait for on Linux);
+        its error, if any, is raised by ``EndDisconnect``."""
         self._throw_if_disposed()
         if callback is not None and not callable(callback):
             raise ArgumentException("The callback must be callable.", "callback")
         _audit_op("dotnet_sockets.Socket.BeginDisconnect", self, self._peer())
         op: Any = ops.DisconnectOp(self._io, callback, state)
         try:
-            self.Disconnect(reuse_socket)
+            self._disconnect(reuse_socket)
         except SocketException as exc:
             op._error = exc
+        except ObjectDisposedException:  # closed meanwhile by another thread
+            op._error = ABORTED
         op._complete(True)
         return op  # type: ignore[no-any-return]
 
