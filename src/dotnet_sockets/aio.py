@@ -208,7 +208,7 @@ def _missing() -> Any:
     """socket.py's marker for an argument that was not given (imported late: socket.py imports us)."""
     global _socket_missing
     if _socket_missing is None:
-        from .socket import _MISSING
+        from ._socket_core import _MISSING
 
         _socket_missing = _MISSING
     return _socket_missing

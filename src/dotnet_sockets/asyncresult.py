@@ -10,6 +10,7 @@ once" hold even when a close races with the engine.
 from __future__ import annotations
 
 import contextvars
+import os
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
@@ -71,6 +72,17 @@ class _Aborted:
 ABORTED: Any = _Aborted()
 
 _handle_lock = threading.Lock()
+
+
+def _reset_after_fork() -> None:
+    # Shared by every operation: if another thread held it at the fork, the child's first
+    # AsyncWaitHandle would wait for that lock forever.
+    global _handle_lock
+    _handle_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 _inline = threading.local()
 
 

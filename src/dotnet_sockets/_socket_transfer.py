@@ -1,0 +1,416 @@
+"""Sending and receiving: the synchronous calls and their Begin/End pairs.
+
+``BeginSendTo``/``EndSendTo`` and ``SendTo`` carry the hot paths the
+benchmarks measure; keep them spelled out.
+"""
+
+from __future__ import annotations
+
+import select
+from logging import DEBUG
+from typing import TYPE_CHECKING, Any
+
+from ._checks import as_buffer, as_int, check_range
+from ._engine import ops
+from ._names import dotnet_names
+from .addresses import (
+    EndPoint,
+    IPEndPoint,
+)
+from .asyncresult import AsyncCallback, IAsyncResult, _run_inline
+from .enums import (
+    SelectMode,
+    SocketFlags,
+)
+from .exceptions import (
+    ArgumentException,
+    ArgumentNullException,
+    ArgumentOutOfRangeException,
+    ObjectDisposedException,
+)
+from .results import SocketReceiveFromResult
+from .security import audit as _audit_op
+from .security import denied as _denied
+from .telemetry import DATAGRAM as _DGRAM
+from .telemetry import tls as _tel
+from .tracing import (
+    VERBOSE,
+    trace_dump,
+    trace_enter,
+    trace_exit,
+    trace_sync,
+)
+
+if TYPE_CHECKING:
+    from .socket import Socket
+from ._socket_core import (
+    _DISPOSED_NAME,
+    _MISSING,
+    _POLL_ASK,
+    _POLL_READY,
+    SocketCore,
+    _audit,
+    _isEnabledFor,
+    _poll_ms,
+    _post,
+    _SendToOp,
+    _SocketOpError,
+    _split_callback,
+)
+
+__all__ = ["SocketTransfer"]
+
+
+@dotnet_names
+class SocketTransfer(SocketCore):
+    """Sending and receiving: the synchronous calls and their Begin/End pairs."""
+
+    __slots__ = ()
+
+    def SendTo(
+        self,
+        buffer: Any,
+        offset: Any = _MISSING,
+        size: Any = _MISSING,
+        socket_flags: Any = _MISSING,
+        remote_ep: Any = _MISSING,
+    ) -> int:
+        """``SendTo(buffer[, [[offset,] size,] socket_flags], remote_ep) -> bytes sent``.
+
+        Positional arguments follow the .NET overload of that length; by
+        keyword they are ``offset``, ``size``, ``socket_flags``, ``remote_ep``.
+        """
+        if (
+            size is _MISSING
+            and type(offset) is IPEndPoint
+            and type(buffer) is bytes
+            and not self._disposed
+            and self._dgram
+            and not self._io.wq
+            and not _isEnabledFor(DEBUG)
+        ):
+            # SendTo(buffer, remote_ep), the plain datagram send, kept short:
+            # this is the 0.9x-of-socket.sendto path.
+            a1 = offset
+            addr = a1._sa_dual if self._v6 else a1._sa
+            if addr is None:
+                addr = a1._sockaddr(self._v6)
+            if len(addr) == self._alen:
+                try:
+                    # (After a would-block the slow path below raises the event again.)
+                    _audit("dotnet_sockets.Socket.SendTo", self, a1)
+                except PermissionError as exc:
+                    raise _denied(exc) from exc
+                try:
+                    n: int = self._sock.sendto(buffer, addr)
+                except BlockingIOError:
+                    pass
+                except OSError as exc:
+                    raise self._failed(_SocketOpError(exc)) from None
+                else:
+                    _tel.c.sent += n + _DGRAM  # telemetry: one datagram of n bytes
+                    if self._right_ep is None:
+                        self._right_ep = a1
+                    return n
+        if remote_ep is _MISSING:
+            # Positional .NET overloads: the last argument given is the endpoint.
+            given = [v for v in (offset, size, socket_flags) if v is not _MISSING]
+            args = tuple(given)
+            kwargs: dict[str, Any] = {}
+        else:
+            args = ()
+            named = (("offset", offset), ("size", size), ("socket_flags", socket_flags), ("remote_ep", remote_ep))
+            kwargs = {k: v for k, v in named if v is not _MISSING}
+        offset, size, flags, ep, buffer = self._split_overload(buffer, args, True, kwargs)
+        self._throw_if_disposed()
+        if buffer is None:
+            raise ArgumentNullException("buffer")
+        view = self._buffer_range(buffer, offset, size, False)
+        if ep is _MISSING or ep is None:
+            raise ArgumentNullException("remoteEP")
+        addr = self._sockaddr(ep, "remoteEP")
+        op = self._new_send_to(view, flags, addr, None, None)
+        _audit_op("dotnet_sockets.Socket.SendTo", self, ep)
+        if _isEnabledFor(DEBUG):
+            start = lambda o: self._start_send_to(o, ep)  # noqa: E731
+            return int(trace_sync(self, op, start, self._wait_sync, self._snd_timeout, remote_ep=ep))
+        self._start_send_to(op, ep)
+        result: int = self._wait_sync(op, self._snd_timeout)
+        return result
+
+    def Send(self, buffer: Any, *args: Any, **kwargs: Any) -> int:
+        """``Send(buffer[, [[offset,] size,] socket_flags])`` or ``Send(buffers[, socket_flags])``."""
+        self._throw_if_disposed()
+        op = self._new_send(buffer, args, kwargs, None, None)
+        _audit_op("dotnet_sockets.Socket.Send", self, self._peer())
+        return int(self._start_write(op, self._snd_timeout))
+
+    def Receive(self, buffer: Any, *args: Any, **kwargs: Any) -> int:
+        """``Receive(buffer[, [[offset,] size,] socket_flags])`` or ``Receive(buffers[, socket_flags])``."""
+        self._throw_if_disposed()
+        op = self._new_receive(buffer, args, kwargs, None, None)
+        _audit_op("dotnet_sockets.Socket.Receive", self, self._peer())
+        n: int = self._start_read(op, self._rcv_timeout)
+        if _isEnabledFor(VERBOSE) and isinstance(op, ops.ReceiveOp):
+            trace_dump("Receive", self, op.buf[:n])
+        return n
+
+    def ReceiveFrom(self, buffer: Any, *args: Any, **kwargs: Any) -> SocketReceiveFromResult:
+        """``ReceiveFrom(buffer[, [[offset,] size,] socket_flags], remote_ep) -> (bytes, sender)``.
+
+        ``remote_ep`` is .NET's ``ref EndPoint``: its family is checked and the
+        sender comes back as the second item of the result.
+        """
+        self._throw_if_disposed()
+        op, hint = self._new_receive_from(buffer, args, kwargs, None, None)
+        _audit_op("dotnet_sockets.Socket.ReceiveFrom", self, hint)
+        n, sa = self._start_read(op, self._rcv_timeout)
+        if _isEnabledFor(VERBOSE):
+            trace_dump("ReceiveFrom", self, op.buf[:n])
+        return SocketReceiveFromResult(n, self._endpoint_from(sa, hint))
+
+    def Poll(self, microseconds: int, mode: SelectMode) -> bool:
+        """Whether the socket is ready for ``mode`` within ``microseconds`` (negative: wait forever).
+
+        ``SelectRead``: data, a connection to accept, or the peer closed; ``SelectWrite``: a send
+        would not block (a connect in progress has finished); ``SelectError``: an error or urgent
+        data is pending.
+        """
+        self._throw_if_disposed()
+        us = as_int(microseconds, "microSeconds")
+        try:
+            mode = SelectMode(mode)
+        except (ValueError, TypeError):
+            raise ArgumentException("Invalid SelectMode value.", "mode") from None
+        p = select.poll()
+        p.register(self._sock.fileno(), _POLL_ASK[mode])
+        try:
+            res = p.poll(None if us < 0 else _poll_ms(us))
+        except OSError as exc:
+            raise _SocketOpError(exc) from None
+        ready = bool(res) and bool(res[0][1] & _POLL_READY[mode])
+        if ready and mode == SelectMode.SelectWrite:
+            wq = self._io.wq
+            if wq and isinstance(wq[0], ops.ConnectOp):
+                # A non-blocking Connect has just finished: let the engine record it first, so
+                # that Connected is true once Poll says writable, as in .NET.
+                wq[0]._wait(1000)
+        return ready
+
+    @staticmethod
+    def Select(
+        check_read: list[Socket] | None,
+        check_write: list[Socket] | None,
+        check_error: list[Socket] | None,
+        microseconds: int,
+    ) -> None:
+        """.NET's static Select: the lists are filtered in place to the ready sockets.
+
+        ``microseconds`` negative waits forever.  At least one list must be non-empty
+        (``ArgumentNullException`` otherwise), none may hold more than 65536 sockets.
+        """
+        lists = (
+            (check_read, "checkRead", SelectMode.SelectRead),
+            (check_write, "checkWrite", SelectMode.SelectWrite),
+            (check_error, "checkError", SelectMode.SelectError),
+        )
+        for lst, name, _ in lists:
+            if lst is not None and not isinstance(lst, list):
+                raise ArgumentException(f"Expected a list of Socket, not {type(lst).__name__}.", name)
+        if not check_read and not check_write and not check_error:
+            raise ArgumentNullException(None, "All lists are either null or empty.")
+        for lst, name, _ in lists:
+            if lst is not None and len(lst) > 65536:
+                raise ArgumentOutOfRangeException(name, len(lst))
+        us = as_int(microseconds, "microSeconds")
+        p = select.poll()
+        masks: dict[int, int] = {}
+        for lst, name, mode in lists:
+            for s in lst or ():
+                if s is None:
+                    raise ArgumentNullException(name)
+                if not isinstance(s, SocketCore):
+                    raise ArgumentException(f"Expected a Socket, not {type(s).__name__}.", name)
+                s._throw_if_disposed()
+                fd = s._sock.fileno()
+                masks[fd] = masks.get(fd, 0) | _POLL_ASK[mode]
+        for fd, m in masks.items():
+            p.register(fd, m)
+        try:
+            res = dict(p.poll(None if us < 0 else _poll_ms(us)))
+        except OSError as exc:
+            raise _SocketOpError(exc) from None
+        for lst, _, mode in lists:
+            if lst is not None:
+                ready = _POLL_READY[mode]
+                lst[:] = [s for s in lst if res.get(s._sock.fileno(), 0) & ready]
+
+    def BeginSendTo(
+        self,
+        buffer: Any,
+        offset: int,
+        size: int,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        callback: AsyncCallback | None = None,
+        state: Any = None,
+    ) -> IAsyncResult:
+        """Start sending ``buffer[offset:offset+size]`` to ``remote_ep``; returns at once.
+
+        Argument errors raise here, in .NET's order (disposed, buffer, offset,
+        size, remoteEP).  Errors of the send itself (too large, broadcast not
+        enabled, broken pipe) are raised by ``EndSendTo``.  ``callback(ar)``
+        runs once on a completion thread after the send is complete.
+        """
+        if self._disposed:
+            raise ObjectDisposedException(_DISPOSED_NAME)
+        t = type(buffer)
+        if t is not bytes and t is not bytearray:
+            buffer = as_buffer(buffer)
+        n = len(buffer)
+        if (
+            type(offset) is not int
+            or type(size) is not int
+            or offset < 0
+            or size < 0
+            or offset > n
+            or size > n - offset
+        ):
+            offset, size = check_range(n, offset, size)
+        addr: Any
+        if type(remote_ep) is IPEndPoint:
+            addr = remote_ep._sa_dual if self._v6 else remote_ep._sa
+            if addr is None:
+                addr = remote_ep._sockaddr(self._v6)
+            if len(addr) != self._alen:
+                addr = self._mismatch()
+        else:
+            addr = self._sockaddr(remote_ep, "remoteEP")
+        if callback is not None and not callable(callback):
+            raise ArgumentException("The callback must be callable (an AsyncCallback).", "callback")
+        view = buffer if offset == 0 and size == n else memoryview(buffer)[offset : offset + size]
+        try:
+            _audit("dotnet_sockets.Socket.BeginSendTo", self, remote_ep)
+        except PermissionError as exc:
+            raise _denied(exc) from exc
+        tracing = _isEnabledFor(DEBUG)
+        if tracing:
+            trace_enter("BeginSendTo", self, size=size, offset=offset, socket_flags=socket_flags, remote_ep=remote_ep)
+            if _isEnabledFor(VERBOSE):
+                trace_dump("BeginSendTo", self, view)
+        io = self._io
+        if socket_flags or not self._dgram or self._right_ep is None or type(addr) is not tuple:
+            op = self._new_send_to(view, socket_flags, addr, callback, state)
+            self._start_send_to(op, remote_ep)
+        else:
+            # The steady-state datagram send, spelled out: this path is what
+            # the callback-model benchmarks measure.
+            op = _SendToOp(io, callback, state)
+            op.buf = view
+            op.addr = addr
+            op.flags = 0
+            if io.wq or io.closed:
+                io.enqueue_write(op)
+            else:
+                try:
+                    op._value = self._sock.sendto(view, addr)
+                    _tel.c.sent += size + _DGRAM  # telemetry: one datagram of size bytes
+                except BlockingIOError:
+                    io.enqueue_write(op)
+                    return op
+                except OSError as exc:
+                    op._error = exc
+                # Inlined op._complete(True): nobody can wait on a result
+                # that has not been returned yet, so there is no handle to set.
+                op._sync = True
+                op._done = True
+                if callback is not None:
+                    if io.inline:
+                        _run_inline(op)
+                    else:
+                        _post(op)
+        if tracing:
+            trace_exit("BeginSendTo", self, op)
+        return op  # type: ignore[no-any-return]
+
+    def EndSendTo(self, async_result: IAsyncResult) -> int:
+        """The number of bytes sent; waits if the send is still pending, raises its error."""
+        ar: Any = async_result
+        try:
+            fast = (
+                ar._done and ar._io is self._io and ar.end_method == "EndSendTo" and not ar._ended and ar._error is None
+            )
+        except AttributeError:
+            fast = False
+        if fast:
+            ar._ended = True
+        else:
+            ar = self._end(async_result, "EndSendTo")
+        n: int = ar._value
+        if _isEnabledFor(DEBUG):
+            trace_exit("EndSendTo", self, n)
+        return n
+
+    def BeginSend(self, buffer: Any, *args: Any, **kwargs: Any) -> IAsyncResult:
+        """``BeginSend(buffer, offset, size, socket_flags, callback, state)`` or
+        ``BeginSend(buffers, socket_flags, callback, state)``."""
+        self._throw_if_disposed()
+        args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
+        op = self._new_send(buffer, args, kwargs, callback, state)
+        return self._begin(op, "BeginSend", write=True)
+
+    def EndSend(self, async_result: IAsyncResult) -> int:
+        n: int = self._end(async_result, "EndSend")._value
+        if _isEnabledFor(DEBUG):
+            trace_exit("EndSend", self, n)
+        return n
+
+    def BeginReceive(self, buffer: Any, *args: Any, **kwargs: Any) -> IAsyncResult:
+        """``BeginReceive(buffer, offset, size, socket_flags, callback, state)`` or
+        ``BeginReceive(buffers, socket_flags, callback, state)``."""
+        self._throw_if_disposed()
+        args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
+        op = self._new_receive(buffer, args, kwargs, callback, state)
+        return self._begin(op, "BeginReceive", write=False)
+
+    def EndReceive(self, async_result: IAsyncResult) -> int:
+        ar = self._end(async_result, "EndReceive")
+        n: int = ar._value
+        if _isEnabledFor(DEBUG):
+            trace_exit("EndReceive", self, n)
+        if _isEnabledFor(VERBOSE) and isinstance(ar, ops.ReceiveOp):
+            trace_dump("EndReceive", self, ar.buf[:n])
+        return n
+
+    def BeginReceiveFrom(
+        self,
+        buffer: Any,
+        offset: int,
+        size: int,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        callback: AsyncCallback | None = None,
+        state: Any = None,
+    ) -> IAsyncResult:
+        """Start receiving one datagram; ``EndReceiveFrom`` returns ``(bytes, sender)``.
+
+        Checks, in .NET's order: disposed, ``buffer``, ``offset``, ``size``, ``remoteEP`` (not
+        None, not a ``DnsEndPoint``, of the socket's family), then the socket must be bound.  On a
+        dual-mode socket an IPv4 sender is reported as an IPv4-mapped IPv6 endpoint, as in .NET.
+        """
+        self._throw_if_disposed()
+        op, hint = self._new_receive_from(buffer, (offset, size, socket_flags, remote_ep), {}, callback, state)
+        if callback is not None and not callable(callback):
+            raise ArgumentException("The callback must be callable.", "callback")
+        op.extra = hint
+        return self._begin(op, "BeginReceiveFrom", write=False)
+
+    def EndReceiveFrom(self, async_result: IAsyncResult) -> SocketReceiveFromResult:
+        ar: Any = self._end(async_result, "EndReceiveFrom")
+        n, sa = ar._value
+        result = SocketReceiveFromResult(n, self._endpoint_from(sa, ar.extra))
+        if _isEnabledFor(DEBUG):
+            trace_exit("EndReceiveFrom", self, result)
+            if _isEnabledFor(VERBOSE):
+                trace_dump("EndReceiveFrom", self, ar.buf[:n])
+        return result
