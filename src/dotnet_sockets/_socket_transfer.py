@@ -286,8 +286,6 @@ class SocketTransfer(SocketCore):
                 addr = self._mismatch()
         else:
             addr = self._sockaddr(remote_ep, "remoteEP")
-        if callback is not None and not callable(callback):
-            raise ArgumentException("The callback must be callable (an AsyncCallback).", "callback")
         view = buffer if offset == 0 and size == n else memoryview(buffer)[offset : offset + size]
         try:
             _audit("dotnet_sockets.Socket.BeginSendTo", self, remote_ep)
@@ -400,8 +398,6 @@ class SocketTransfer(SocketCore):
         """
         self._throw_if_disposed()
         op, hint = self._new_receive_from(buffer, (offset, size, socket_flags, remote_ep), {}, callback, state)
-        if callback is not None and not callable(callback):
-            raise ArgumentException("The callback must be callable.", "callback")
         op.extra = hint
         return self._begin(op, "BeginReceiveFrom", write=False)
 
