@@ -25,10 +25,12 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _harness import measure_in_children  # noqa: E402
 
 PAYLOAD = b"x" * 32
 
@@ -63,36 +65,15 @@ def _endpoint(addr: tuple[str, int]) -> Any:
 
 
 def run_plain(n: int) -> float:
-    import socket
+    from dotnet_sockets import _bench  # the same code as bench_sendto.py and the CLI's bench
 
-    r, addr = _receiver()
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sendto = s.sendto
-    t0 = time.perf_counter()
-    for _ in range(n):
-        sendto(PAYLOAD, addr)
-    return n / (time.perf_counter() - t0)
+    return _bench.run_plain(n)
 
 
 def run_asyncio_transport(n: int) -> float:
-    import asyncio
+    from dotnet_sockets import _bench  # the same code as bench_sendto.py and the CLI's bench
 
-    r, addr = _receiver()
-
-    async def main() -> float:
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, family=2)
-        sendto = transport.sendto
-        t0 = time.perf_counter()
-        for _ in range(n):
-            sendto(PAYLOAD, addr)
-        while transport.get_write_buffer_size():
-            await asyncio.sleep(0)
-        rate = n / (time.perf_counter() - t0)
-        transport.close()
-        return rate
-
-    return asyncio.run(main())
+    return _bench.run_asyncio_transport(n)
 
 
 def run_sock_sendto(n: int) -> float:
@@ -175,35 +156,9 @@ def run_saea_sendto(n: int) -> float:
 
 
 def run_begin_64(n: int) -> float:
-    import itertools
-    import threading
+    from dotnet_sockets import _bench  # the same code as bench_sendto.py and the CLI's bench
 
-    r, addr = _receiver()
-    ep = _endpoint(addr)
-    s = _dotnet_socket()
-    inflight = 64
-    issued = itertools.count(inflight)
-    finished = itertools.count(1)
-    done = threading.Event()
-    begin = s.BeginSendTo
-    end = s.EndSendTo
-    size = len(PAYLOAD)
-
-    def callback(ar: Any) -> None:
-        end(ar)
-        if next(issued) < n:
-            begin(PAYLOAD, 0, size, 0, ep, callback, None)
-        elif next(finished) == inflight:
-            done.set()
-
-    t0 = time.perf_counter()
-    for _ in range(inflight):
-        begin(PAYLOAD, 0, size, 0, ep, callback, None)
-    if not done.wait(120):
-        raise SystemExit("benchmark did not finish")
-    rate = n / (time.perf_counter() - t0)
-    s.Close()
-    return rate
+    return _bench.run_begin(n, 64, False)
 
 
 def _child(way: str, n: int) -> None:
@@ -213,21 +168,7 @@ def _child(way: str, n: int) -> None:
 
 def measure(way: str, n: int, runs: int) -> list[float]:
     """Datagrams/s of ``way`` (a key of :data:`WAYS`' values), one fresh process per run."""
-    rates = []
-    env = dict(os.environ)
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
-    env["PYTHONPATH"] = os.path.abspath(src) + os.pathsep + env.get("PYTHONPATH", "")
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--child", way, "--count", str(n)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-            check=True,
-        ).stdout
-        rates.append(json.loads(out.strip().splitlines()[-1])["rate"])
-    return rates
+    return measure_in_children(__file__, way, n, runs)
 
 
 def main() -> None:
@@ -248,9 +189,7 @@ def main() -> None:
     for label, way in ways.items():
         results[label] = measure(way, args.count, args.runs)
     base = statistics.median(results.get("plain socket.sendto loop") or [0.0]) or None
-    print(
-        f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"# {args.count} datagrams x {args.runs} runs, 32-byte payload, loopback receiver that never reads")
     print("| way | median datagrams/s | min-max | ratio to plain loop |")
     print("|---|---|---|---|")

@@ -35,6 +35,9 @@ WAYS = {
 
 
 # The Python ways live in the package (dotnet_sockets/_bench.py), so that the installed
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _harness import measure_in_children  # noqa: E402
+
 # `dotnet-sockets bench` runs the same code; imported late, in the child that runs them.
 
 
@@ -100,9 +103,7 @@ def _dotnet_command(runtime: str, way: str, n: int) -> list[str] | None:
     exe = os.path.join(build, "SendToBench.exe")
     if not os.path.exists(exe):
         os.makedirs(build, exist_ok=True)
-        subprocess.run(
-            [mcs, "-optimize+", "-out:" + exe, os.path.join(DOTNET_DIR, "SendToBench.cs")], check=True
-        )
+        subprocess.run([mcs, "-optimize+", "-out:" + exe, os.path.join(DOTNET_DIR, "SendToBench.cs")], check=True)
         shutil.copy(os.path.join(DOTNET_DIR, "SendToBench.runtimeconfig.json"), build)
     if runtime == "mono":
         mono = shutil.which("mono")
@@ -120,25 +121,10 @@ def measure(way: str, n: int, runs: int) -> list[float]:
             return []
         denv = dict(os.environ, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1")
         for _ in range(runs):
-            out = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=300, env=denv, check=True
-            ).stdout
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=denv, check=True).stdout
             rates.append(json.loads(out.strip().splitlines()[-1])["rate"])
         return rates
-    env = dict(os.environ)
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
-    env["PYTHONPATH"] = os.path.abspath(src) + os.pathsep + env.get("PYTHONPATH", "")
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--child", way, "--count", str(n)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-            check=True,
-        ).stdout
-        rates.append(json.loads(out.strip().splitlines()[-1])["rate"])
-    return rates
+    return measure_in_children(__file__, way, n, runs)
 
 
 def main() -> None:
@@ -159,9 +145,7 @@ def main() -> None:
     for label, way in ways.items():
         results[label] = measure(way, args.count, args.runs)
     base = statistics.median(results.get("plain socket.sendto loop") or [0.0]) or None
-    print(
-        f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"# {args.count} datagrams x {args.runs} runs, 32-byte payload, loopback receiver that never reads")
     print("| way | median datagrams/s | min-max | ratio to plain loop |")
     print("|---|---|---|---|")

@@ -143,20 +143,16 @@ def rows(r: Runner) -> list[tuple[str, str, str, Callable[[], tuple[str, bool | 
             "latency BeginSendTo -> callback start at 1,000 sends/s",
             "",
             "p50 < 50 µs, p99 < 300 µs",
-            lambda: (
-                (lambda p50, p99: (f"p50 {p50:.0f} µs, p99 {p99:.0f} µs", p50 < 50 and p99 < 300))(
-                    r.engine("latency", "p50_us") or 0.0, r.engine("latency", "p99_us") or 0.0
-                )
+            lambda: (lambda p50, p99: (f"p50 {p50:.0f} µs, p99 {p99:.0f} µs", p50 < 50 and p99 < 300))(
+                r.engine("latency", "p50_us") or 0.0, r.engine("latency", "p99_us") or 0.0
             ),
         ),
         (
             "10,000 sockets each with a pending BeginReceiveFrom",
             "",
             "<= 4 threads, < 2 KiB per pending operation",
-            lambda: (
-                (lambda th, b: (f"{th:.0f} threads, {b:,.0f} bytes per operation", th <= 4 and b < 2048))(
-                    r.engine("many", "threads") or 0.0, r.engine("many", "bytes_per_op") or 0.0
-                )
+            lambda: (lambda th, b: (f"{th:.0f} threads, {b:,.0f} bytes per operation", th <= 4 and b < 2048))(
+                r.engine("many", "threads") or 0.0, r.engine("many", "bytes_per_op") or 0.0
             ),
         ),
     ]

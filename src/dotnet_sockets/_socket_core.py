@@ -16,6 +16,7 @@ import socket as _socket
 import struct
 import sys
 import termios
+from collections.abc import Callable
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -509,21 +510,20 @@ class SocketCore:
         return SocketException(SocketError.Interrupted if self._dgram else SocketError.ConnectionAborted)
 
     def _start_write(self, op: AsyncOperation, timeout_ms: int) -> Any:
+        return self._run_sync(op, timeout_ms, self._io.start_write)
+
+    def _start_read(self, op: AsyncOperation, timeout_ms: int) -> Any:
+        return self._run_sync(op, timeout_ms, self._io.start_read)
+
+    def _run_sync(self, op: AsyncOperation, timeout_ms: int, start: Callable[[AsyncOperation], None]) -> Any:
+        """A synchronous call: start ``op`` on the engine and wait for it (bounded by ``timeout_ms``)."""
         if op._error is not None:
             # Refused before any I/O (a flag Linux does not have): nothing may be sent or taken
             # off the socket on its behalf, as _begin does for the asynchronous models.
             raise self._failed(_op_error(op._error))
         if _isEnabledFor(DEBUG):
-            return trace_sync(self, op, self._io.start_write, self._wait_sync, timeout_ms)
-        self._io.start_write(op)
-        return self._wait_sync(op, timeout_ms)
-
-    def _start_read(self, op: AsyncOperation, timeout_ms: int) -> Any:
-        if op._error is not None:
-            raise self._failed(_op_error(op._error))
-        if _isEnabledFor(DEBUG):
-            return trace_sync(self, op, self._io.start_read, self._wait_sync, timeout_ms)
-        self._io.start_read(op)
+            return trace_sync(self, op, start, self._wait_sync, timeout_ms)
+        start(op)
         return self._wait_sync(op, timeout_ms)
 
     def _opt(self, level: int, name: int) -> int:

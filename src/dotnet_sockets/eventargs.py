@@ -623,31 +623,23 @@ def _fail(e: SocketAsyncEventArgs, exc: SocketException) -> None:
     e._set_results(exc.SocketErrorCode, 0)
 
 
-def _finish_send_to(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
-    try:
-        n = sock.EndSendTo(op)
-    except SocketException as exc:
-        _fail(e, exc)
-    else:
-        e._set_results(_SUCCESS, n)
+def _finishes_with(end_method: str) -> Callable[[SocketAsyncEventArgs, Any, Any], None]:
+    """A finisher for the operations whose End... returns a byte count."""
+
+    def finish(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
+        try:
+            n = getattr(sock, end_method)(op)
+        except SocketException as exc:
+            _fail(e, exc)
+        else:
+            e._set_results(_SUCCESS, n)
+
+    return finish
 
 
-def _finish_send(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
-    try:
-        n = sock.EndSend(op)
-    except SocketException as exc:
-        _fail(e, exc)
-    else:
-        e._set_results(_SUCCESS, n)
-
-
-def _finish_receive(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
-    try:
-        n = sock.EndReceive(op)
-    except SocketException as exc:
-        _fail(e, exc)
-    else:
-        e._set_results(_SUCCESS, n)
+_finish_send_to = _finishes_with("EndSendTo")
+_finish_send = _finishes_with("EndSend")
+_finish_receive = _finishes_with("EndReceive")
 
 
 def _finish_receive_from(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
