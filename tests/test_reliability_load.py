@@ -444,7 +444,9 @@ class Soak:
                 return True
 
             def run(ev: SocketAsyncEventArgs) -> None:
-                while True:
+                # Bounded by the soak's stop: while sends keep completing at once
+                # (SendAsync returns False) this loop is all that runs on its thread.
+                while not self.stop.is_set():
                     data = block()
                     ev.SetBuffer(data, 0, len(data))
                     ops.start()
@@ -452,9 +454,18 @@ class Soak:
                         return
                     if not handle(ev):
                         return
+                finish()
 
             e.Completed += lambda s, ev: handle(ev) and run(ev)
-            run(e)
+            # Its own thread: the first sends may all complete at once, and the main
+            # thread must go on to start the other senders and to end the soak.
+            def start() -> None:
+                run(e)
+                self.stop.wait()  # lives as long as the soak: the thread count stays flat
+
+            starter = threading.Thread(target=start, name="saea tcp sender", daemon=True)
+            self.threads.append(starter)
+            starter.start()
         elif model == "task":
 
             async def send_loop() -> None:
