@@ -290,6 +290,20 @@ def _accept_lead(args: tuple[Any, ...]) -> int:
     return 1
 
 
+def _set_flags(op: Any, flags: Any, translate: Callable[[int], int]) -> None:
+    """The platform flags of ``op``; flags Linux does not have become the operation's error.
+
+    .NET refuses them in the operation, not in the argument checks: the error surfaces
+    from End... (or from the synchronous call before any I/O).
+    """
+    op.flags = 0
+    if flags is not _MISSING and flags:
+        try:
+            op.flags = translate(as_int(flags, "socketFlags"))
+        except SocketException as exc:
+            op._error = exc
+
+
 class SocketCore:
     """Slots and shared helpers of ``Socket``; not public."""
 
@@ -608,14 +622,7 @@ class SocketCore:
             op.sent = 0
         op.buf = view
         op.addr = addr
-        op.flags = 0
-        if flags and flags is not _MISSING:
-            if not isinstance(flags, int):
-                flags = as_int(flags, "socketFlags")
-            try:
-                op.flags = _send_flags(flags)
-            except SocketException as exc:
-                op._error = exc
+        _set_flags(op, flags, _send_flags)
         if self._dgram and type(addr) is not tuple and isinstance(addr, OSError):
             op._error = addr
         return op
@@ -659,12 +666,7 @@ class SocketCore:
                 op.sent = 0
                 op.addr = None
             op.buf = view
-        op.flags = 0
-        if flags is not _MISSING and flags:
-            try:
-                op.flags = _send_flags(as_int(flags, "socketFlags"))
-            except SocketException as exc:
-                op._error = exc
+        _set_flags(op, flags, _send_flags)
         return op  # type: ignore[no-any-return]
 
     def _new_receive(
@@ -682,12 +684,7 @@ class SocketCore:
             offset, size, flags, _, buffer = self._split_overload(buffer, args, False, kwargs)
             op = ops.ReceiveOp(self._io, callback, state)
             op.buf = memoryview(self._buffer_range(buffer, offset, size, True))
-        op.flags = 0
-        if flags is not _MISSING and flags:
-            try:
-                op.flags = _recv_flags(as_int(flags, "socketFlags"))
-            except SocketException as exc:
-                op._error = exc
+        _set_flags(op, flags, _recv_flags)
         return op  # type: ignore[no-any-return]
 
     def _new_receive_from(
@@ -706,12 +703,7 @@ class SocketCore:
             raise InvalidOperationException("You must call the Bind method before performing this operation.")
         op = ops.ReceiveFromOp(self._io, callback, state)
         op.buf = view
-        op.flags = 0
-        if flags is not _MISSING and flags:
-            try:
-                op.flags = _recv_flags(as_int(flags, "socketFlags"))
-            except SocketException as exc:
-                op._error = exc
+        _set_flags(op, flags, _recv_flags)
         return op, ep
 
     def _mismatch(self) -> OSError:

@@ -47,6 +47,17 @@ def _broken(op: AsyncOperation, exc: Exception) -> None:
     op._error = err
 
 
+def _drain(q: deque[AsyncOperation], done: list[AsyncOperation]) -> None:
+    """Retry queued operations in order while they make progress; move the finished to ``done``."""
+    while q:
+        try:
+            if not q[0].attempt():
+                return
+        except Exception as exc:  # noqa: BLE001 - see _broken
+            _broken(q[0], exc)
+        done.append(q.popleft())
+
+
 class OpQueue:
     """The I/O state the engine keeps for one socket."""
 
@@ -120,23 +131,9 @@ class OpQueue:
             if self.closed:
                 return
             if readable:
-                rq = self.rq
-                while rq:
-                    try:
-                        if not rq[0].attempt():
-                            break
-                    except Exception as exc:  # noqa: BLE001 - see _broken
-                        _broken(rq[0], exc)
-                    done.append(rq.popleft())
+                _drain(self.rq, done)
             if writable:
-                wq = self.wq
-                while wq:
-                    try:
-                        if not wq[0].attempt():
-                            break
-                    except Exception as exc:  # noqa: BLE001 - see _broken
-                        _broken(wq[0], exc)
-                    done.append(wq.popleft())
+                _drain(self.wq, done)
             # The report disarmed the descriptor (one-shot): re-arm only for what is left.
             mask = (EPOLLIN if self.rq else 0) | (EPOLLOUT if self.wq else 0)
             self.mask = mask
