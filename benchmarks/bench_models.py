@@ -20,17 +20,15 @@ asserts a time.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _harness import measure_in_children  # noqa: E402
+from _harness import measure_in_children, run_table  # noqa: E402
 
 PAYLOAD = b"x" * 32
 
@@ -172,31 +170,7 @@ def measure(way: str, n: int, runs: int) -> list[float]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--count", type=int, default=200_000, help="datagrams per run")
-    p.add_argument("--runs", type=int, default=5, help="fresh processes per way (median reported)")
-    p.add_argument("--only", help="comma-separated way keys to run")
-    p.add_argument("--child", help=argparse.SUPPRESS)
-    args = p.parse_args()
-    if args.child:
-        _child(args.child, args.count)
-        return
-    ways = WAYS
-    if args.only:
-        keep = set(args.only.split(","))
-        ways = {k: v for k, v in WAYS.items() if v in keep}
-    results: dict[str, list[float]] = {}
-    for label, way in ways.items():
-        results[label] = measure(way, args.count, args.runs)
-    base = statistics.median(results.get("plain socket.sendto loop") or [0.0]) or None
-    print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"# {args.count} datagrams x {args.runs} runs, 32-byte payload, loopback receiver that never reads")
-    print("| way | median datagrams/s | min-max | ratio to plain loop |")
-    print("|---|---|---|---|")
-    for label, rates in results.items():
-        med = statistics.median(rates)
-        ratio = f"{med / base:.2f}" if base else "-"
-        print(f"| {label} | {med:,.0f} | {min(rates):,.0f}-{max(rates):,.0f} | {ratio} |")
+    results = run_table(__doc__ or "", WAYS, _child, measure)
     pairs = [
         ("await Socket.SendToAsync(buf, flags, ep)", "asyncio await loop.sock_sendto"),
         ("await Socket.SendToAsync(buf, flags, ep)", "asyncio DatagramTransport.sendto"),
