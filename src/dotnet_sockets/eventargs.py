@@ -744,14 +744,24 @@ def send_to_async(sock: Socket, e_: Any) -> bool:
         except BlockingIOError:
             pass
         except OSError as exc:
-            e._set_results(sock._failed(_SocketOpError(exc)).SocketErrorCode, 0)
-            return False
+            return send_to_failed(sock, e, exc)
         else:
             _tel.c.sent += n + _DGRAM
             e._error = _SUCCESS
             e._bytes = n
             e._flags = _NO_FLAGS
             return False
+    return send_to_queued(sock, e, addr, ep)
+
+
+def send_to_failed(sock: Socket, e: SocketAsyncEventArgs, exc: OSError) -> bool:
+    """The send of ``SendToAsync(e)`` failed at once: the error goes into ``e``; False (done)."""
+    e._set_results(sock._failed(_SocketOpError(exc)).SocketErrorCode, 0)
+    return False
+
+
+def send_to_queued(sock: Socket, e: SocketAsyncEventArgs, addr: Any, ep: Any) -> bool:
+    """``SendToAsync(e)`` past the steady state: an operation that may wait for room."""
     e._start_operation(sock, SocketAsyncOperation.SendTo, _finish_send_to)
     try:
         op = sock._new_send_to(e._send_bytes(), e._flags, addr, None, None)

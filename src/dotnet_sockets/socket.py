@@ -14,7 +14,7 @@ import socket as _socket
 import warnings
 from typing import Any
 
-from . import _platform
+from . import _accel, _platform
 from ._async_methods import AsyncMethodsMixin
 from ._checks import as_int
 from ._names import dotnet_names
@@ -213,3 +213,8 @@ class Socket(SocketTransfer, SocketConnections, SocketOptions, AsyncMethodsMixin
         except Exception:  # noqa: BLE001
             fd = -1
         return f"<Socket fd={fd} {self._af.name}/{self._st.name}/{self._pt.name}>"
+
+
+# The compiled steady-state send paths, when built (see _accel.py); the methods
+# above stay their fallbacks and their documentation.
+_accel.install()

@@ -38,6 +38,8 @@ from collections.abc import Iterator
 from dataclasses import astuple, dataclass, fields
 from typing import Any, Final
 
+from ._accel import sent_counts
+
 __all__ = ["Telemetry", "TelemetrySnapshot", "DATAGRAM", "tls", "track_socket"]
 
 DATAGRAM: Final = 1 << 64
@@ -179,6 +181,7 @@ class Telemetry:
     def snapshot() -> TelemetrySnapshot:
         """The current values; exact, and cheap enough to call often (a loop over threads and sockets)."""
         with _lock:
+            c_bytes, c_datagrams = sent_counts()  # the compiled send path counts atomically
             records = [c for _, c in _records]
             records.append(_retired)
             sockets = list(_sockets)
@@ -199,9 +202,9 @@ class Telemetry:
             except AttributeError:  # a socket still being set up
                 continue
         return TelemetrySnapshot(
-            bytes_sent=sent & _BYTES,
+            bytes_sent=(sent & _BYTES) + c_bytes,
             bytes_received=received & _BYTES,
-            datagrams_sent=sent >> 64,
+            datagrams_sent=(sent >> 64) + c_datagrams,
             datagrams_received=received >> 64,
             outgoing_connections_started=started,
             outgoing_connections_established=established,

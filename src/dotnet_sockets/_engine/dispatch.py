@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 __all__ = ["Completion", "Dispatcher", "dispatcher", "report_exception"]
@@ -40,6 +41,9 @@ _STALL_SECONDS = 0.02
 _IDLE_SECONDS = 30.0
 _EXIT_SECONDS = 1.0
 _MAX_WORKERS = 32
+
+# The accelerator's compiled drain loop (set by dotnet_sockets._accel when built).
+drain_in_c: Callable[[Dispatcher], None] | None = None
 
 
 def _default_workers() -> int:
@@ -89,6 +93,7 @@ class Dispatcher:
         "_watch",
         "_watch_wake",
         "_pid",
+        "before_idle",
         "__weakref__",
     )
 
@@ -104,6 +109,9 @@ class Dispatcher:
         self._watch: threading.Thread | None = None
         self._watch_wake = threading.Event()
         self._pid = os.getpid()
+        # Called by a worker that ran out of completions, before it goes to
+        # sleep (the engine serves ready descriptors there: Engine.serve_ready).
+        self.before_idle: Callable[[], None] | None = None
 
     def post(self, item: Completion) -> None:
         """Queue ``item``'s callback to run on a completion thread."""
@@ -157,7 +165,8 @@ class Dispatcher:
         me.acquire()
         this = threading.current_thread()
         while True:
-            while True:
+            c_drain = drain_in_c
+            while c_drain is None:
                 try:
                     item = popleft()
                 except IndexError:
@@ -166,6 +175,14 @@ class Dispatcher:
                 # Inlined AsyncOperation._run_callback: one frame less per completion.
                 try:
                     item._ctx.run(item._callback, item)
+                except BaseException as exc:  # noqa: BLE001 - reported, never lost
+                    report_exception(exc)
+            if c_drain is not None:
+                c_drain(self)  # the same loop, compiled
+            hook = self.before_idle
+            if hook is not None:
+                try:
+                    hook()
                 except BaseException as exc:  # noqa: BLE001 - reported, never lost
                     report_exception(exc)
             # Register as idle *before* the last look at the queue, so that a

@@ -20,6 +20,18 @@ Kernel facts behind the choices here:
 
 This thread never runs user code: it retries queued system calls and hands
 finished operations to the completion workers.
+
+A completion worker that runs out of completions serves whatever is ready
+at that moment itself before it sleeps (``Engine.serve_ready``, a
+``poll(0)``).  Without it, a callback that makes another local socket ready
+(an echo, a proxy, two peers in one process) costs two thread wake-ups per
+step: this thread is woken for the readiness, then wakes the worker that
+had gone to sleep meanwhile.  When the two threads sit on different CPUs
+each wake-up is a cross-CPU one (tens of microseconds on a virtual machine
+whose idle CPUs halt), and that hand-off, not the system calls, set the
+speed of a TCP echo.  One-shot arming gives each report to one thread
+only, and one lock (``_serving``) lets one batch of reports be served at a
+time, so the completions of a queue are still posted in order.
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ import select
 import threading
 from typing import TYPE_CHECKING
 
-from .dispatch import report_exception
+from .dispatch import dispatcher, report_exception
 
 if TYPE_CHECKING:
     from .opqueue import OpQueue
@@ -51,6 +63,10 @@ class Engine:
         self._regs: dict[int, OpQueue] = {}
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        # Held while a batch of reports is served (by this thread, or by a
+        # completion worker in serve_ready): one batch at a time keeps the
+        # completions of a queue in the order its operations finished.
+        self._serving = threading.Lock()
 
     # Called with the queue's lock held.
     def arm(self, q: OpQueue, mask: int) -> None:
@@ -89,7 +105,8 @@ class Engine:
 
     def _run(self) -> None:
         poll = self._ep.poll
-        regs = self._regs
+        serving = self._serving
+        serve = self._serve
         while True:
             try:
                 events = poll(-1, 1024)
@@ -98,13 +115,43 @@ class Engine:
             except (OSError, ValueError):
                 # The epoll object was closed under us (fork child reset).
                 return
-            for fd, ev in events:
-                q = regs.get(fd)
-                if q is not None:
-                    try:
-                        q.on_ready(ev & _READABLE != 0, ev & _WRITABLE != 0)
-                    except Exception as exc:  # noqa: BLE001 - this thread serves every socket
-                        report_exception(exc)
+            if events:
+                with serving:
+                    serve(events)
+
+    def _serve(self, events: list[tuple[int, int]]) -> None:
+        regs = self._regs
+        for fd, ev in events:
+            q = regs.get(fd)
+            if q is not None:
+                try:
+                    q.on_ready(ev & _READABLE != 0, ev & _WRITABLE != 0)
+                except Exception as exc:  # noqa: BLE001 - this thread serves every socket
+                    report_exception(exc)
+
+    def serve_ready(self) -> None:
+        """Serve the descriptors that are ready now, on the calling thread, without waiting.
+
+        A completion worker calls this when it has run out of completions,
+        before it goes to sleep.  A callback that starts the next operation
+        on a peer in the same process (an echo, a proxy) has just made that
+        operation's descriptor ready: serving it here finishes it on the
+        worker, whose queue it then lands in, instead of a hand-off to this
+        thread and back (two thread wake-ups, costly when the two threads
+        run on different CPUs).  One-shot arming hands each report to one
+        thread only; if this thread has a batch under way, it is left to it.
+        """
+        if self._thread is None or not self._serving.acquire(False):
+            return
+        try:
+            try:
+                events = self._ep.poll(0, 1024)
+            except (OSError, ValueError):
+                return
+            if events:
+                self._serve(events)
+        finally:
+            self._serving.release()
 
     @property
     def running(self) -> bool:
@@ -121,6 +168,7 @@ class Engine:
             pass
         self._thread = None
         self._start_lock = threading.Lock()
+        self._serving = threading.Lock()
         queues = list(self._regs.values())
         self._regs = {}
         for q in queues:
@@ -131,6 +179,7 @@ class Engine:
 
 
 engine = Engine()
+dispatcher.before_idle = engine.serve_ready
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=engine._reset_after_fork)

@@ -125,7 +125,7 @@ class OpQueue:
         return False
 
     def on_ready(self, readable: bool, writable: bool) -> None:
-        """Engine thread: retry queued operations in order while they make progress."""
+        """Engine thread (or a worker in ``Engine.serve_ready``): retry queued operations in order."""
         done: list[AsyncOperation] = []
         with self.lock:
             if self.closed:

@@ -1,0 +1,127 @@
+"""The optional compiled accelerator, and the one place that wires it in.
+
+``_speedups`` (a C extension built by ``pip install`` when a compiler is
+there) replaces the interpreter on the steady-state datagram send:
+``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``
+and the completion workers' drain loop.  Each accelerated method keeps its
+pure-Python function as the fallback for everything outside that steady
+state, and as the source of its docstring and signature, so behaviour does
+not depend on whether the accelerator is present.
+
+``DOTNET_SOCKETS_PURE=1`` in the environment (read at import) runs the
+pure-Python path even when the accelerator is built; the test suite runs
+both ways.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from typing import Any, NoReturn
+
+__all__ = ["ACCELERATED", "install", "sent_counts"]
+
+_INTERFACE = 1  # what _speedups.c's INTERFACE must be for this file to use it
+
+_speedups: Any
+try:
+    if os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0"):
+        raise ImportError("DOTNET_SOCKETS_PURE is set")
+    from . import _speedups  # type: ignore[attr-defined,no-redef]
+
+    if getattr(_speedups, "INTERFACE", None) != _INTERFACE:
+        raise ImportError("a _speedups built from other sources")  # a stale build: not used
+except ImportError:
+    _speedups = None
+
+ACCELERATED: bool = _speedups is not None
+"""True when the compiled send path is in use."""
+
+def sent_counts() -> tuple[int, int]:
+    """(bytes, datagrams) sent by the accelerated paths, for telemetry to add to its records."""
+    if _speedups is None:
+        return (0, 0)
+    counts: tuple[int, int] = _speedups.counts()
+    return counts
+
+
+def _audit_failed(exc: BaseException) -> NoReturn:
+    from .security import denied
+
+    if isinstance(exc, PermissionError):
+        raise denied(exc) from exc
+    raise exc
+
+
+def _sendto_failed(sock: Any, exc: OSError) -> NoReturn:
+    from ._socket_core import _SocketOpError
+
+    raise sock._failed(_SocketOpError(exc)) from None
+
+
+def install() -> None:
+    """Put the accelerated methods on ``Socket``'s classes (under both spellings), if built."""
+    global _speedups, ACCELERATED
+    if _speedups is None:
+        return
+    try:
+        _install()
+    except Exception as exc:  # noqa: BLE001 - the pure-Python path is complete without it
+        warnings.warn(f"dotnet_sockets: accelerator not used ({exc!r})", RuntimeWarning, stacklevel=2)
+        _speedups = None
+        ACCELERATED = False
+
+
+def _install() -> None:
+    from collections.abc import Coroutine
+
+    from . import _async_methods, _socket_transfer, asyncresult, eventargs, execution_context
+    from ._async_methods import AsyncMethodsMixin
+    from ._engine import dispatch, ops
+    from ._engine.dispatch import Dispatcher, dispatcher, report_exception
+    from ._engine.opqueue import OpQueue
+    from ._socket_core import SocketCore
+    from ._socket_transfer import SocketTransfer
+    from .addresses import IPEndPoint
+    from .asyncresult import AsyncOperation
+
+    _speedups.configure(
+        {
+            "AsyncOperation": AsyncOperation,
+            "SocketCore": SocketCore,
+            "OpQueue": OpQueue,
+            "IPEndPoint": IPEndPoint,
+            "SendToOp": ops.SendToOp,
+            "Dispatcher": Dispatcher,
+            "dispatcher": dispatcher,
+            "report_exception": report_exception,
+            "audit_failed": _audit_failed,
+            "sendto_failed": _sendto_failed,
+            "logger": logging.getLogger("dotnet_sockets"),
+            "execution_context": vars(execution_context),
+            "DEBUG": logging.DEBUG,
+            "SocketAsyncEventArgs": eventargs.SocketAsyncEventArgs,
+            "SEND_TO": eventargs._SEND_TO,
+            "SUCCESS": eventargs._SUCCESS,
+            "NO_FLAGS": eventargs._NO_FLAGS,
+            "send_to_failed": eventargs.send_to_failed,
+            "send_to_queued": eventargs.send_to_queued,
+            "send_to_now": _async_methods._send_to_now,
+        }
+    )
+    # asyncio.create_task() and ensure_future() take what they know as coroutines.
+    Coroutine.register(_speedups.SendToAsyncAwaitable)
+    dispatch.drain_in_c = _speedups.drain
+    # One trampoline per thread for both paths: a Python-side completion nested in a
+    # compiled one (or the reverse) must join the same queue.
+    asyncresult._run_inline = _speedups.run_inline
+    _socket_transfer._run_inline = _speedups.run_inline  # type: ignore[attr-defined]
+    for cls, names in ((SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo")), (AsyncMethodsMixin, ("SendToAsync",))):
+        for name in names:
+            python_function = vars(cls)[name]
+            fast = _speedups.method(name, python_function)
+            # Every spelling bound to the Python function gets the one accelerated object.
+            for attr, value in list(vars(cls).items()):
+                if value is python_function:
+                    setattr(cls, attr, fast)

@@ -1,0 +1,1286 @@
+/*
+ * dotnet_sockets._speedups: the optional accelerator of the datagram send path.
+ *
+ * Everything here has a pure-Python twin that the tests also run
+ * (DOTNET_SOCKETS_PURE=1), and every function falls back to that twin
+ * before doing anything visible whenever its input leaves the steady state
+ * it was written for (tracing on, flow suppressed, a queued send, an odd
+ * argument type...).  So the accelerator decides nothing: it only skips the
+ * interpreter on the path the benchmarks measure.
+ *
+ * The Python objects it touches (Socket, OpQueue, IPEndPoint, the send
+ * operation, the dispatcher) are __slots__ classes; configure() reads the
+ * offsets of their slots once from the member descriptors, so a field read
+ * here is a load, not an attribute lookup.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* ---- configuration, filled by configure() ------------------------------ */
+
+static PyTypeObject *AsyncOpType, *SocketCoreType, *OpQueueType, *EndPointType, *SendToOpType, *DispatcherType;
+
+static Py_ssize_t s_io, s_disposed, s_v6, s_alen, s_dgram, s_right_ep; /* SocketCore */
+static Py_ssize_t q_wq, q_closed, q_inline, q_fd;                       /* OpQueue */
+static Py_ssize_t e_sa, e_sa_dual;                                       /* IPEndPoint */
+static Py_ssize_t o_io, o_callback, o_state, o_ctx, o_done, o_sync, o_ended, o_value, o_error, o_handle, o_buf,
+    o_addr, o_flags;                                                     /* SendToOp */
+static Py_ssize_t d_active, d_current, d_q;
+static Py_ssize_t a_ctx, a_callback; /* AsyncOperation */                                   /* Dispatcher */
+
+static PyObject *dispatcher;        /* the Dispatcher instance */
+static PyObject *dispatch_append;   /* dispatcher._q.append */
+static PyObject *dispatch_popleft;  /* dispatcher._q.popleft */
+static PyObject *dispatch_q;        /* dispatcher._q */
+static PyObject *add_worker;        /* dispatcher._add_worker */
+static PyObject *report_exception;  /* dispatch.report_exception */
+static PyObject *audit_failed;      /* raises the SecurityException for a denied audit event */
+static PyObject *sendto_failed;     /* raises SendTo's SocketException */
+static PyObject *logger_cache_owner; /* the "dotnet_sockets" logger */
+static PyObject *is_enabled_for;    /* its isEnabledFor */
+static PyObject *logger_cache;      /* its per-level cache (a dict), or NULL */
+static PyObject *exec_ctx_dict;     /* execution_context.__dict__ (for _suppressing_threads) */
+static PyObject *DEBUG_LEVEL;       /* logging.DEBUG */
+
+static PyObject *str_throw, *str_ctx, *str_callback, *str_cache, *str_suppressing, *str_enqueue_write, *str_run;
+
+/* Telemetry of the sends made here; telemetry.py adds them to its per-thread records. */
+static long long tel_bytes_sent, tel_datagrams_sent;
+
+/* Socket subclasses seen so far are checked once (PyType_IsSubtype walks the MRO). */
+static PyTypeObject *last_socket_type;
+
+static inline int
+is_socket(PyObject *o)
+{
+    if (Py_TYPE(o) == last_socket_type)
+        return 1;
+    if (!PyObject_TypeCheck(o, SocketCoreType))
+        return 0;
+    Py_XSETREF(last_socket_type, (PyTypeObject *)Py_NewRef(Py_TYPE(o)));
+    return 1;
+}
+
+#define SLOT(o, off) (*(PyObject **)((char *)(o) + (off)))
+
+static inline void
+set_slot(PyObject *o, Py_ssize_t off, PyObject *v)
+{
+    PyObject *old = SLOT(o, off);
+    Py_INCREF(v);
+    SLOT(o, off) = v;
+    Py_XDECREF(old);
+}
+
+/* steal a reference */
+static inline void
+set_slot_steal(PyObject *o, Py_ssize_t off, PyObject *v)
+{
+    PyObject *old = SLOT(o, off);
+    SLOT(o, off) = v;
+    Py_XDECREF(old);
+}
+
+static Py_ssize_t
+slot_offset(PyTypeObject *type, const char *name)
+{
+    PyObject *d = PyObject_GetAttrString((PyObject *)type, name);
+    if (d == NULL)
+        return -1;
+    if (!Py_IS_TYPE(d, &PyMemberDescr_Type) || ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX) {
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a __slots__ member", type->tp_name, name);
+        Py_DECREF(d);
+        return -1;
+    }
+    Py_ssize_t off = ((PyMemberDescrObject *)d)->d_member->offset;
+    Py_DECREF(d);
+    return off;
+}
+
+static int configured = 0;
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* 1 when the "dotnet_sockets" logger traces DEBUG, 0 when not, -1 on error.
+   Reads logging's own per-level cache, as Logger.isEnabledFor does first. */
+static int
+tracing_enabled(void)
+{
+    if (logger_cache != NULL) {
+        /* Logging clears this dict in place whenever levels or handlers change. */
+        PyObject *v = PyDict_GetItemWithError(logger_cache, DEBUG_LEVEL);
+        if (v == Py_False)
+            return 0;
+        if (v == NULL && PyErr_Occurred())
+            return -1;
+    }
+    PyObject *r = PyObject_CallOneArg(is_enabled_for, DEBUG_LEVEL);
+    if (r == NULL)
+        return -1;
+    int t = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return t;
+}
+
+/* True while no thread suppresses ExecutionContext flow (the case with nothing to look up). */
+static int
+flow_not_suppressed(void)
+{
+    PyObject *n = PyDict_GetItemWithError(exec_ctx_dict, str_suppressing);
+    return n != NULL && PyLong_CheckExact(n) && PyLong_AsLong(n) == 0;
+}
+
+/* Parse a numeric (host, port[, flowinfo, scope_id]) tuple; 0 when it is not one this
+   fast path handles (the caller then lets Python's socket module do it). */
+static PyObject *sa_cache_key; /* the last tuple parsed (tuples are immutable) */
+static struct sockaddr_storage sa_cache;
+static socklen_t sa_cache_len;
+
+static int parse_sockaddr_uncached(PyObject *addr, struct sockaddr_storage *ss, socklen_t *len);
+
+static int
+parse_sockaddr(PyObject *addr, struct sockaddr_storage *ss, socklen_t *len)
+{
+    if (addr == sa_cache_key) {
+        memcpy(ss, &sa_cache, sa_cache_len);
+        *len = sa_cache_len;
+        return 1;
+    }
+    if (!parse_sockaddr_uncached(addr, ss, len))
+        return 0;
+    Py_XSETREF(sa_cache_key, Py_NewRef(addr));
+    memcpy(&sa_cache, ss, *len);
+    sa_cache_len = *len;
+    return 1;
+}
+
+static int
+parse_sockaddr_uncached(PyObject *addr, struct sockaddr_storage *ss, socklen_t *len)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(addr);
+    if (n != 2 && n != 4)
+        return 0;
+    PyObject *host = PyTuple_GET_ITEM(addr, 0), *port = PyTuple_GET_ITEM(addr, 1);
+    if (!PyUnicode_CheckExact(host) || !PyLong_CheckExact(port))
+        return 0;
+    long p = PyLong_AsLong(port);
+    if (p < 0 || p > 0xFFFF) {
+        PyErr_Clear();
+        return 0;
+    }
+    const char *h = PyUnicode_AsUTF8(host);
+    if (h == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    memset(ss, 0, sizeof(*ss));
+    if (n == 2) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        if (inet_pton(AF_INET, h, &sin->sin_addr) != 1)
+            return 0;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((unsigned short)p);
+        *len = sizeof(*sin);
+        return 1;
+    }
+    PyObject *flow = PyTuple_GET_ITEM(addr, 2), *scope = PyTuple_GET_ITEM(addr, 3);
+    if (!PyLong_CheckExact(flow) || !PyLong_CheckExact(scope))
+        return 0;
+    unsigned long f = PyLong_AsUnsignedLong(flow), sc = PyLong_AsUnsignedLong(scope);
+    if (PyErr_Occurred() || f > 0xFFFFF || sc > 0xFFFFFFFFUL) {
+        PyErr_Clear();
+        return 0;
+    }
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET6, h, &sin6->sin6_addr) != 1)
+        return 0;
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons((unsigned short)p);
+    sin6->sin6_flowinfo = htonl((uint32_t)f);
+    sin6->sin6_scope_id = (uint32_t)sc;
+    *len = sizeof(*sin6);
+    return 1;
+}
+
+/* One non-blocking sendto.  The GIL stays held: MSG_DONTWAIT cannot wait, and giving
+   the GIL up for a call this short lets a waiting thread take it, after which this one
+   queues for it for up to the switch interval (the convoy effect), per datagram.
+   Returns the byte count, or -1 with errno set (-2 if a signal handler raised). */
+static Py_ssize_t
+do_sendto(int fd, const char *buf, Py_ssize_t len, struct sockaddr_storage *ss, socklen_t salen)
+{
+    for (;;) {
+        Py_ssize_t r = sendto(fd, buf, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)ss, salen);
+        if (r >= 0)
+            return r;
+        if (errno != EINTR)
+            return -1;
+        if (PyErr_CheckSignals() < 0)
+            return -2;
+    }
+}
+
+/* Run Python's audit hooks for a send; on a denial, raise what the Python path raises. */
+static int
+audit_send(const char *event, PyObject *self, PyObject *ep)
+{
+    if (PySys_Audit(event, "OO", self, ep) == 0)
+        return 0;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL)
+        PyException_SetTraceback(value, tb);
+    PyObject *r = value != NULL ? PyObject_CallOneArg(audit_failed, value) : NULL;
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    if (r == NULL) {
+        Py_XDECREF(value);
+        return -1;
+    }
+    /* audit_failed always raises; a hook that "returned" leaves the original error. */
+    Py_DECREF(r);
+    PyErr_SetObject((PyObject *)Py_TYPE(value), value);
+    Py_DECREF(value);
+    return -1;
+}
+
+/* ---- the fast-method descriptor ----------------------------------------- */
+
+typedef PyObject *(*fastfunc)(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    fastfunc fast;       /* NULL result + no error set: run the fallback */
+    PyObject *fallback;  /* the pure-Python function, which also supplies the metadata */
+} FastMethod;
+
+static PyObject *
+fastmethod_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    FastMethod *m = (FastMethod *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames == NULL && nargs >= 1 && configured) {
+        PyObject *r = m->fast(args[0], args + 1, nargs - 1);
+        if (r != NULL || PyErr_Occurred())
+            return r;
+    }
+    return PyObject_Vectorcall(m->fallback, args, nargsf, kwnames);
+}
+
+static PyObject *
+fastmethod_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None)
+        return Py_NewRef(self);
+    return PyMethod_New(self, obj);
+}
+
+static PyObject *
+fastmethod_getattro(PyObject *self, PyObject *name)
+{
+    PyObject *r = PyObject_GenericGetAttr(self, name);
+    if (r != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError))
+        return r;
+    PyErr_Clear();
+    /* __doc__, __name__, __qualname__, __module__, __annotations__, __defaults__...: the
+       Python function's, so that help(), inspect and Sphinx see the documented method. */
+    return PyObject_GetAttr(((FastMethod *)self)->fallback, name);
+}
+
+static PyObject *
+fastmethod_wrapped(PyObject *self, void *closure)
+{
+    return Py_NewRef(((FastMethod *)self)->fallback);
+}
+
+static PyObject *
+fastmethod_doc(PyObject *self, void *closure)
+{
+    return PyObject_GetAttrString(((FastMethod *)self)->fallback, "__doc__");
+}
+
+static PyObject *
+fastmethod_repr(PyObject *self)
+{
+    return PyUnicode_FromFormat("<accelerated %R>", ((FastMethod *)self)->fallback);
+}
+
+static int
+fastmethod_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(((FastMethod *)self)->fallback);
+    return 0;
+}
+
+static int
+fastmethod_clear(PyObject *self)
+{
+    Py_CLEAR(((FastMethod *)self)->fallback);
+    return 0;
+}
+
+static void
+fastmethod_dealloc(PyObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    fastmethod_clear(self);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyGetSetDef fastmethod_getset[] = {
+    {"__wrapped__", fastmethod_wrapped, NULL, NULL, NULL},
+    {"__doc__", fastmethod_doc, NULL, NULL, NULL},
+    {NULL},
+};
+
+static PyTypeObject FastMethodType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "dotnet_sockets._speedups.FastMethod",
+    .tp_basicsize = sizeof(FastMethod),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_vectorcall_offset = offsetof(FastMethod, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_descr_get = fastmethod_get,
+    .tp_getattro = fastmethod_getattro,
+    .tp_repr = fastmethod_repr,
+    .tp_traverse = fastmethod_traverse,
+    .tp_clear = fastmethod_clear,
+    .tp_dealloc = fastmethod_dealloc,
+    .tp_getset = fastmethod_getset,
+};
+
+static PyObject *run_inline_c(PyObject *module, PyObject *op);
+
+/* ---- BeginSendTo ------------------------------------------------------- */
+
+static PyObject *
+fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    /* BeginSendTo(buffer, offset, size, socket_flags, remote_ep[, callback[, state]]) */
+    if (nargs < 5 || nargs > 7 || !is_socket(self))
+        return NULL;
+    PyObject *buffer = args[0], *ep = args[4];
+    PyObject *callback = nargs > 5 ? args[5] : Py_None, *state = nargs > 6 ? args[6] : Py_None;
+    if (SLOT(self, s_disposed) != Py_False || SLOT(self, s_dgram) != Py_True || SLOT(self, s_right_ep) == NULL ||
+        SLOT(self, s_right_ep) == Py_None)
+        return NULL;
+    int is_bytes = PyBytes_CheckExact(buffer);
+    if (!is_bytes && !PyByteArray_CheckExact(buffer))
+        return NULL;
+    if (!PyLong_CheckExact(args[1]) || !PyLong_CheckExact(args[2]) || !PyLong_Check(args[3]))
+        return NULL;
+    Py_ssize_t n = is_bytes ? PyBytes_GET_SIZE(buffer) : PyByteArray_GET_SIZE(buffer);
+    Py_ssize_t offset = PyLong_AsSsize_t(args[1]), size = PyLong_AsSsize_t(args[2]);
+    long flags = PyLong_AsLong(args[3]);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return NULL;
+    }
+    /* A slice would need a memoryview kept with the operation: the Python path makes it. */
+    if (offset != 0 || size != n || flags != 0)
+        return NULL;
+    if (!Py_IS_TYPE(ep, EndPointType))
+        return NULL;
+    PyObject *addr = SLOT(ep, SLOT(self, s_v6) == Py_True ? e_sa_dual : e_sa);
+    PyObject *alen = SLOT(self, s_alen);
+    if (addr == NULL || !PyTuple_CheckExact(addr) || alen == NULL || !PyLong_CheckExact(alen) ||
+        PyTuple_GET_SIZE(addr) != PyLong_AsSsize_t(alen))
+        return NULL;
+    if (callback != Py_None && !PyCallable_Check(callback))
+        return NULL;
+    struct sockaddr_storage ss;
+    socklen_t salen;
+    if (!parse_sockaddr(addr, &ss, &salen))
+        return NULL;
+    if (!flow_not_suppressed()) {
+        if (PyErr_Occurred())
+            return NULL;
+        return NULL;
+    }
+    int t = tracing_enabled();
+    if (t != 0) {
+        if (t < 0)
+            PyErr_Clear();
+        return NULL;
+    }
+    PyObject *io = SLOT(self, s_io);
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType))
+        return NULL;
+
+    /* From here on the call is ours: what Python's BeginSendTo does, in its order. */
+    if (audit_send("dotnet_sockets.Socket.BeginSendTo", self, ep) < 0)
+        return NULL;
+    PyObject *ctx = NULL;
+    if (callback != Py_None) {
+        ctx = PyContext_CopyCurrent();
+        if (ctx == NULL)
+            return NULL;
+    }
+    PyObject *op = SendToOpType->tp_alloc(SendToOpType, 0);
+    if (op == NULL) {
+        Py_XDECREF(ctx);
+        return NULL;
+    }
+    set_slot(op, o_io, io);
+    set_slot(op, o_callback, callback);
+    set_slot(op, o_state, state);
+    set_slot_steal(op, o_ctx, ctx != NULL ? ctx : Py_NewRef(Py_None));
+    set_slot(op, o_done, Py_False);
+    set_slot(op, o_sync, Py_False);
+    set_slot(op, o_ended, Py_False);
+    set_slot(op, o_value, Py_None);
+    set_slot(op, o_error, Py_None);
+    set_slot(op, o_handle, Py_None);
+    set_slot(op, o_buf, buffer);
+    set_slot(op, o_addr, addr);
+    set_slot_steal(op, o_flags, PyLong_FromLong(0)); /* a small int: cannot fail */
+
+    PyObject *wq = SLOT(io, q_wq), *closed = SLOT(io, q_closed), *fdo = SLOT(io, q_fd);
+    if (wq == NULL || closed != Py_False || fdo == NULL || PyObject_Length(wq) != 0) {
+        if (PyErr_Occurred())
+            PyErr_Clear();
+        goto enqueue;
+    }
+    int fd = (int)PyLong_AsLong(fdo);
+    Py_ssize_t r;
+    int err;
+    r = do_sendto(fd, is_bytes ? PyBytes_AS_STRING(buffer) : PyByteArray_AS_STRING(buffer), n, &ss, salen);
+    err = errno;
+    if (r == -2) {
+        Py_DECREF(op);
+        return NULL;
+    }
+    if (r >= 0) {
+        __atomic_add_fetch(&tel_bytes_sent, (long long)r, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&tel_datagrams_sent, 1, __ATOMIC_RELAXED);
+        PyObject *v = PyLong_FromSsize_t(r);
+        if (v == NULL) {
+            Py_DECREF(op);
+            return NULL;
+        }
+        set_slot_steal(op, o_value, v);
+    }
+    else if (err == EAGAIN || err == EWOULDBLOCK) {
+        goto enqueue;
+    }
+    else {
+        errno = err;
+        PyErr_SetFromErrno(PyExc_OSError);
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+        if (value == NULL) {
+            Py_DECREF(op);
+            return NULL;
+        }
+        set_slot_steal(op, o_error, value);
+    }
+    /* Completed inside Begin: nobody can wait on a result not returned yet, so no handle to set. */
+    set_slot(op, o_sync, Py_True);
+    set_slot(op, o_done, Py_True);
+    if (callback != Py_None) {
+        PyObject *res;
+        if (SLOT(io, q_inline) == Py_True) {
+            res = run_inline_c(NULL, op);
+        }
+        else {
+            res = PyObject_CallOneArg(dispatch_append, op);
+            if (res != NULL) {
+                PyObject *active = SLOT(dispatcher, d_active);
+                if (active == NULL || !PyLong_CheckExact(active) || PyLong_AsLong(active) == 0) {
+                    Py_DECREF(res);
+                    res = PyObject_CallOneArg(add_worker, Py_True);
+                }
+            }
+        }
+        if (res == NULL) {
+            Py_DECREF(op);
+            return NULL;
+        }
+        Py_DECREF(res);
+    }
+    return op;
+
+enqueue:;
+    PyObject *res = PyObject_CallMethodOneArg(io, str_enqueue_write, op);
+    if (res == NULL) {
+        Py_DECREF(op);
+        return NULL;
+    }
+    Py_DECREF(res);
+    return op;
+}
+
+/* ---- EndSendTo ---------------------------------------------------------- */
+
+static PyObject *
+fast_end_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !is_socket(self))
+        return NULL;
+    PyObject *ar = args[0];
+    if (!Py_IS_TYPE(ar, SendToOpType) || SLOT(ar, o_done) != Py_True || SLOT(ar, o_ended) != Py_False ||
+        SLOT(ar, o_error) != Py_None || SLOT(ar, o_io) != SLOT(self, s_io) || SLOT(ar, o_value) == NULL)
+        return NULL;
+    int t = tracing_enabled();
+    if (t != 0) {
+        if (t < 0)
+            PyErr_Clear();
+        return NULL;
+    }
+    set_slot(ar, o_ended, Py_True);
+    return Py_NewRef(SLOT(ar, o_value));
+}
+
+/* ---- synchronous SendTo(buffer, remote_ep) ------------------------------- */
+
+static PyObject *
+fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !is_socket(self))
+        return NULL;
+    PyObject *buffer = args[0], *ep = args[1];
+    if (!PyBytes_CheckExact(buffer) || !Py_IS_TYPE(ep, EndPointType) || SLOT(self, s_disposed) != Py_False ||
+        SLOT(self, s_dgram) != Py_True)
+        return NULL;
+    PyObject *io = SLOT(self, s_io);
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType))
+        return NULL;
+    PyObject *wq = SLOT(io, q_wq), *fdo = SLOT(io, q_fd);
+    if (wq == NULL || fdo == NULL || SLOT(io, q_closed) != Py_False || PyObject_Length(wq) != 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *addr = SLOT(ep, SLOT(self, s_v6) == Py_True ? e_sa_dual : e_sa);
+    PyObject *alen = SLOT(self, s_alen);
+    if (addr == NULL || !PyTuple_CheckExact(addr) || alen == NULL || !PyLong_CheckExact(alen) ||
+        PyTuple_GET_SIZE(addr) != PyLong_AsSsize_t(alen))
+        return NULL;
+    struct sockaddr_storage ss;
+    socklen_t salen;
+    if (!parse_sockaddr(addr, &ss, &salen))
+        return NULL;
+    int t = tracing_enabled();
+    if (t != 0) {
+        if (t < 0)
+            PyErr_Clear();
+        return NULL;
+    }
+    if (audit_send("dotnet_sockets.Socket.SendTo", self, ep) < 0)
+        return NULL;
+    Py_ssize_t r = do_sendto((int)PyLong_AsLong(fdo), PyBytes_AS_STRING(buffer), PyBytes_GET_SIZE(buffer), &ss, salen);
+    if (r == -2)
+        return NULL;
+    if (r < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return NULL; /* the Python path waits for room (and raises the audit event again) */
+        PyErr_SetFromErrno(PyExc_OSError);
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+        if (value == NULL)
+            return NULL;
+        PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, self, value, NULL);
+        Py_DECREF(value);
+        Py_XDECREF(res);
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_SystemError, "sendto_failed returned");
+        return NULL;
+    }
+    __atomic_add_fetch(&tel_bytes_sent, (long long)r, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&tel_datagrams_sent, 1, __ATOMIC_RELAXED);
+    PyObject *right = SLOT(self, s_right_ep);
+    if (right == NULL || right == Py_None)
+        set_slot(self, s_right_ep, ep);
+    return PyLong_FromSsize_t(r);
+}
+
+/* item._ctx.run(item._callback, item); what it raises is reported, never lost, and the
+   caller goes on (the Python loops' "except BaseException: report_exception(exc)"). */
+static void
+run_callback(PyObject *item)
+{
+    PyObject *ctx, *cb;
+    if (PyObject_TypeCheck(item, AsyncOpType) && SLOT(item, a_ctx) != NULL && SLOT(item, a_callback) != NULL) {
+        ctx = Py_NewRef(SLOT(item, a_ctx));
+        cb = Py_NewRef(SLOT(item, a_callback));
+    }
+    else {
+        ctx = PyObject_GetAttr(item, str_ctx);
+        cb = ctx != NULL ? PyObject_GetAttr(item, str_callback) : NULL;
+    }
+    PyObject *r = NULL;
+    if (cb != NULL) {
+        if (PyContext_CheckExact(ctx)) {
+            if (PyContext_Enter(ctx) == 0) {
+                r = PyObject_CallOneArg(cb, item);
+                if (PyContext_Exit(ctx) < 0)
+                    Py_CLEAR(r);
+            }
+        }
+        else {
+            r = PyObject_CallMethodObjArgs(ctx, str_run, cb, item, NULL);
+        }
+    }
+    Py_XDECREF(ctx);
+    Py_XDECREF(cb);
+    if (r != NULL) {
+        Py_DECREF(r);
+        return;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value != NULL && tb != NULL)
+        PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    if (value == NULL)
+        return;
+    PyObject *rr = PyObject_CallOneArg(report_exception, value);
+    Py_DECREF(value);
+    if (rr == NULL)
+        PyErr_Clear();
+    Py_XDECREF(rr);
+}
+
+/* ---- inline completions ------------------------------------------------- */
+
+/* The completions this thread still has to run, while its outermost run_inline runs. */
+static __thread PyObject *inline_pending;
+
+/* asyncresult._run_inline: run a callback on the caller's thread without recursing (a
+   callback whose next Begin completes at once is queued here and run by the outer call). */
+static PyObject *
+run_inline_c(PyObject *module, PyObject *op)
+{
+    if (inline_pending != NULL) {
+        if (PyList_Append(inline_pending, op) < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *pending = PyList_New(1);
+    if (pending == NULL)
+        return NULL;
+    PyList_SET_ITEM(pending, 0, Py_NewRef(op));
+    inline_pending = pending;
+    Py_ssize_t i = 0;
+    while (i < PyList_GET_SIZE(pending)) {
+        PyObject *item = PyList_GET_ITEM(pending, i);
+        PyList_SET_ITEM(pending, i, Py_NewRef(Py_None));
+        i++;
+        run_callback(item);
+        Py_DECREF(item);
+        if (i >= 256) {
+            /* A long chain appends one for each it runs: drop the finished head. */
+            if (PyList_SetSlice(pending, 0, i, NULL) < 0)
+                PyErr_Clear();
+            else
+                i = 0;
+        }
+    }
+    inline_pending = NULL;
+    Py_DECREF(pending);
+    Py_RETURN_NONE;
+}
+
+/* ---- SendToAsync: the reused-args datagram send and the awaited one ------- */
+
+static PyTypeObject *EventArgsType;
+static Py_ssize_t ea_remote_ep, ea_operating, ea_flags, ea_list_items, ea_seg, ea_last_op, ea_socket, ea_error, ea_bytes;
+static PyObject *ea_send_to_op;       /* SocketAsyncOperation.SendTo */
+static PyObject *ea_success;          /* SocketError.Success */
+static PyObject *ea_no_flags;         /* SocketFlags.None_ */
+static PyObject *ea_send_to_failed;   /* eventargs.send_to_failed(sock, e, exc) */
+static PyObject *ea_send_to_queued;   /* eventargs.send_to_queued(sock, e, addr, ep) */
+static PyObject *send_to_now;         /* _async_methods._send_to_now(sock, buffer, addr, ep): the coroutine */
+
+/* 1 when the socket is a datagram socket with its implicit bind done and nothing queued to
+   send, so that a send may be tried at once; fd in *fd. */
+static int
+can_send_now(PyObject *sock, int *fd)
+{
+    PyObject *io = SLOT(sock, s_io);
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType) || SLOT(sock, s_dgram) != Py_True)
+        return 0;
+    PyObject *right = SLOT(sock, s_right_ep), *wq = SLOT(io, q_wq), *fdo = SLOT(io, q_fd);
+    if (right == NULL || right == Py_None || wq == NULL || fdo == NULL || SLOT(io, q_closed) != Py_False)
+        return 0;
+    Py_ssize_t qn = PyObject_Length(wq);
+    if (qn != 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    *fd = (int)PyLong_AsLong(fdo);
+    return 1;
+}
+
+/* The OSError of a failed send, as Python's socket module raises it (errno picks the subclass). */
+static PyObject *
+oserror_from_errno(int err)
+{
+    errno = err;
+    PyErr_SetFromErrno(PyExc_OSError);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+}
+
+static PyObject *
+fast_send_to_event(PyObject *self, PyObject *e)
+{
+    if (!Py_IS_TYPE(e, EventArgsType) || SLOT(self, s_disposed) != Py_False)
+        return NULL;
+    PyObject *ep = SLOT(e, ea_remote_ep), *operating = SLOT(e, ea_operating), *flags = SLOT(e, ea_flags);
+    if (ep == NULL || !Py_IS_TYPE(ep, EndPointType) || operating == NULL || !PyLong_CheckExact(operating) ||
+        PyLong_AsLong(operating) != 0 || flags == NULL || !PyLong_Check(flags) || PyLong_AsLong(flags) != 0 ||
+        SLOT(e, ea_list_items) != Py_None)
+        return NULL;
+    PyObject *addr = SLOT(ep, SLOT(self, s_v6) == Py_True ? e_sa_dual : e_sa);
+    PyObject *alen = SLOT(self, s_alen);
+    if (addr == NULL || !PyTuple_CheckExact(addr) || alen == NULL || !PyLong_CheckExact(alen) ||
+        PyTuple_GET_SIZE(addr) != PyLong_AsSsize_t(alen))
+        return NULL;
+    struct sockaddr_storage ss;
+    socklen_t salen;
+    int fd;
+    if (!parse_sockaddr(addr, &ss, &salen) || !can_send_now(self, &fd))
+        return NULL;
+    PyObject *seg = SLOT(e, ea_seg);
+    if (seg == NULL)
+        return NULL;
+    if (audit_send("dotnet_sockets.Socket.SendToAsync", self, ep) < 0)
+        return NULL;
+    set_slot(e, ea_last_op, ea_send_to_op);
+    set_slot(e, ea_socket, self);
+    Py_ssize_t r;
+    int err = 0;
+    if (seg == Py_None) {
+        r = do_sendto(fd, "", 0, &ss, salen);
+        err = errno;
+    }
+    else {
+        Py_buffer view;
+        if (PyObject_GetBuffer(seg, &view, PyBUF_SIMPLE) < 0)
+            return NULL;
+        r = do_sendto(fd, view.buf, view.len, &ss, salen);
+        err = errno;
+        PyBuffer_Release(&view);
+    }
+    if (r == -2)
+        return NULL;
+    if (r < 0) {
+        if (err == EAGAIN || err == EWOULDBLOCK)
+            return PyObject_CallFunctionObjArgs(ea_send_to_queued, self, e, addr, ep, NULL);
+        PyObject *exc = oserror_from_errno(err);
+        if (exc == NULL)
+            return NULL;
+        PyObject *res = PyObject_CallFunctionObjArgs(ea_send_to_failed, self, e, exc, NULL);
+        Py_DECREF(exc);
+        return res;
+    }
+    __atomic_add_fetch(&tel_bytes_sent, (long long)r, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&tel_datagrams_sent, 1, __ATOMIC_RELAXED);
+    PyObject *nb = PyLong_FromSsize_t(r);
+    if (nb == NULL)
+        return NULL;
+    set_slot(e, ea_error, ea_success);
+    set_slot_steal(e, ea_bytes, nb);
+    set_slot(e, ea_flags, ea_no_flags);
+    Py_RETURN_FALSE;
+}
+
+/* The awaitable of "await sock.SendToAsync(buffer, flags, ep)": like the coroutine of the
+   Python path, it sends when first awaited (not when made), with the checks of that moment;
+   anything but an immediate send is handed to that coroutine, which it then drives. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *sock, *buffer, *addr, *ep;
+    PyObject *inner; /* the Python coroutine once handed over */
+    int state;       /* 0 not started, 1 delegating, 2 finished */
+} SendNow;
+
+static PyTypeObject SendNowType;
+
+static int
+sendnow_traverse(PyObject *o, visitproc visit, void *arg)
+{
+    SendNow *s = (SendNow *)o;
+    Py_VISIT(s->sock);
+    Py_VISIT(s->buffer);
+    Py_VISIT(s->addr);
+    Py_VISIT(s->ep);
+    Py_VISIT(s->inner);
+    return 0;
+}
+
+static int
+sendnow_clear(PyObject *o)
+{
+    SendNow *s = (SendNow *)o;
+    Py_CLEAR(s->sock);
+    Py_CLEAR(s->buffer);
+    Py_CLEAR(s->addr);
+    Py_CLEAR(s->ep);
+    Py_CLEAR(s->inner);
+    return 0;
+}
+
+static void
+sendnow_dealloc(PyObject *o)
+{
+    PyObject_GC_UnTrack(o);
+    sendnow_clear(o);
+    PyObject_GC_Del(o);
+}
+
+static PySendResult
+sendnow_am_send(PyObject *o, PyObject *arg, PyObject **result)
+{
+    SendNow *s = (SendNow *)o;
+    if (s->state == 1)
+        return PyIter_Send(s->inner, arg, result);
+    if (s->state == 2) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited coroutine");
+        *result = NULL;
+        return PYGEN_ERROR;
+    }
+    if (arg != Py_None) {
+        PyErr_SetString(PyExc_TypeError, "can't send non-None value to a just-started coroutine");
+        *result = NULL;
+        return PYGEN_ERROR;
+    }
+    struct sockaddr_storage ss;
+    socklen_t salen;
+    int fd;
+    if (PyBytes_CheckExact(s->buffer) && parse_sockaddr(s->addr, &ss, &salen) && can_send_now(s->sock, &fd)) {
+        Py_ssize_t r = do_sendto(fd, PyBytes_AS_STRING(s->buffer), PyBytes_GET_SIZE(s->buffer), &ss, salen);
+        int err = errno;
+        if (r == -2) {
+            s->state = 2;
+            *result = NULL;
+            return PYGEN_ERROR;
+        }
+        if (r >= 0) {
+            __atomic_add_fetch(&tel_bytes_sent, (long long)r, __ATOMIC_RELAXED);
+            __atomic_add_fetch(&tel_datagrams_sent, 1, __ATOMIC_RELAXED);
+            s->state = 2;
+            *result = PyLong_FromSsize_t(r);
+            return *result != NULL ? PYGEN_RETURN : PYGEN_ERROR;
+        }
+        if (err != EAGAIN && err != EWOULDBLOCK) {
+            s->state = 2;
+            PyObject *exc = oserror_from_errno(err);
+            if (exc != NULL) {
+                PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, s->sock, exc, NULL);
+                Py_DECREF(exc);
+                Py_XDECREF(res);
+            }
+            *result = NULL;
+            return PYGEN_ERROR;
+        }
+    }
+    /* Would block, or not the steady state: the Python coroutine does the rest. */
+    s->inner = PyObject_CallFunctionObjArgs(send_to_now, s->sock, s->buffer, s->addr, s->ep, NULL);
+    if (s->inner == NULL) {
+        s->state = 2;
+        *result = NULL;
+        return PYGEN_ERROR;
+    }
+    s->state = 1;
+    return PyIter_Send(s->inner, Py_None, result);
+}
+
+static PyObject *
+sendnow_result(PySendResult r, PyObject *value)
+{
+    if (r == PYGEN_NEXT)
+        return value;
+    if (r == PYGEN_RETURN) {
+        /* StopIteration(value), built so that a tuple value stays one argument. */
+        PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, value);
+        Py_DECREF(value);
+        if (stop != NULL) {
+            PyErr_SetObject(PyExc_StopIteration, stop);
+            Py_DECREF(stop);
+        }
+    }
+    return NULL;
+}
+
+static PyObject *
+sendnow_send(PyObject *o, PyObject *arg)
+{
+    PyObject *value;
+    PySendResult r = sendnow_am_send(o, arg, &value);
+    return sendnow_result(r, value);
+}
+
+static PyObject *
+sendnow_iternext(PyObject *o)
+{
+    PyObject *value;
+    PySendResult r = sendnow_am_send(o, Py_None, &value);
+    if (r == PYGEN_RETURN && value == Py_None) {
+        Py_DECREF(value);
+        return NULL; /* plain StopIteration-less end, as tp_iternext allows */
+    }
+    return sendnow_result(r, value);
+}
+
+static PyObject *
+sendnow_throw(PyObject *o, PyObject *const *args, Py_ssize_t nargs)
+{
+    SendNow *s = (SendNow *)o;
+    if (s->state == 1) {
+        PyObject *callargs[4] = {s->inner, NULL, NULL, NULL};
+        Py_ssize_t i;
+        for (i = 0; i < nargs && i < 3; i++)
+            callargs[i + 1] = args[i];
+        return PyObject_VectorcallMethod(str_throw, callargs, (size_t)(i + 1), NULL);
+    }
+    s->state = 2;
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "throw expected at least 1 argument");
+        return NULL;
+    }
+    PyObject *typ = args[0];
+    if (PyExceptionInstance_Check(typ))
+        PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
+    else if (PyExceptionClass_Check(typ))
+        PyErr_SetObject(typ, nargs > 1 ? args[1] : NULL);
+    else
+        PyErr_SetString(PyExc_TypeError, "exceptions must be classes or instances deriving from BaseException");
+    return NULL;
+}
+
+static PyObject *
+sendnow_close(PyObject *o, PyObject *unused)
+{
+    SendNow *s = (SendNow *)o;
+    int was = s->state;
+    s->state = 2;
+    if (was == 1)
+        return PyObject_CallMethod(s->inner, "close", NULL);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+sendnow_await(PyObject *o)
+{
+    return Py_NewRef(o);
+}
+
+static PyMethodDef sendnow_methods[] = {
+    {"send", sendnow_send, METH_O, NULL},
+    {"throw", (PyCFunction)(void (*)(void))sendnow_throw, METH_FASTCALL, NULL},
+    {"close", sendnow_close, METH_NOARGS, NULL},
+    {NULL},
+};
+
+static PyAsyncMethods sendnow_async = {
+    .am_await = sendnow_await,
+    .am_send = sendnow_am_send,
+};
+
+static PyTypeObject SendNowType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "dotnet_sockets._speedups.SendToAsyncAwaitable",
+    .tp_basicsize = sizeof(SendNow),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "What await sock.SendToAsync(buffer, flags, ep) awaits: sends when first awaited.",
+    .tp_as_async = &sendnow_async,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = sendnow_iternext,
+    .tp_methods = sendnow_methods,
+    .tp_traverse = sendnow_traverse,
+    .tp_clear = sendnow_clear,
+    .tp_dealloc = sendnow_dealloc,
+};
+
+static PyObject *
+fast_send_to_async(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!is_socket(self))
+        return NULL;
+    if (nargs == 1)
+        return fast_send_to_event(self, args[0]);
+    /* await SendToAsync(buffer, socket_flags, remote_ep), flags none */
+    if (nargs != 3)
+        return NULL;
+    PyObject *buffer = args[0], *flags = args[1], *ep = args[2];
+    if (!PyBytes_CheckExact(buffer) || !PyLong_Check(flags) || !Py_IS_TYPE(ep, EndPointType) ||
+        SLOT(self, s_dgram) != Py_True || SLOT(self, s_disposed) != Py_False)
+        return NULL;
+    long f = PyLong_AsLong(flags);
+    if (f != 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *addr = SLOT(ep, SLOT(self, s_v6) == Py_True ? e_sa_dual : e_sa);
+    PyObject *alen = SLOT(self, s_alen);
+    if (addr == NULL || !PyTuple_CheckExact(addr) || alen == NULL || !PyLong_CheckExact(alen) ||
+        PyTuple_GET_SIZE(addr) != PyLong_AsSsize_t(alen))
+        return NULL;
+    if (audit_send("dotnet_sockets.Socket.SendToAsync", self, ep) < 0)
+        return NULL;
+    SendNow *s = PyObject_GC_New(SendNow, &SendNowType);
+    if (s == NULL)
+        return NULL;
+    s->sock = Py_NewRef(self);
+    s->buffer = Py_NewRef(buffer);
+    s->addr = Py_NewRef(addr);
+    s->ep = Py_NewRef(ep);
+    s->inner = NULL;
+    s->state = 0;
+    PyObject_GC_Track((PyObject *)s);
+    return (PyObject *)s;
+}
+
+/* ---- the completion workers' drain loop -------------------------------- */
+
+static PyObject *
+drain(PyObject *module, PyObject *disp)
+{
+    /* Dispatcher._run's inner loop: run every completion queued on disp in its context. */
+    if (!configured || !PyObject_TypeCheck(disp, DispatcherType) || SLOT(disp, d_q) == NULL) {
+        PyErr_SetString(PyExc_TypeError, "drain(dispatcher) before configure()");
+        return NULL;
+    }
+    PyObject *q = Py_NewRef(SLOT(disp, d_q));
+    PyObject *popleft = q == dispatch_q ? Py_NewRef(dispatch_popleft) : PyObject_GetAttrString(q, "popleft");
+    if (popleft == NULL) {
+        Py_DECREF(q);
+        return NULL;
+    }
+    for (;;) {
+        if (PyObject_Length(q) <= 0) {
+            PyErr_Clear();
+            break;
+        }
+        PyObject *item = PyObject_CallNoArgs(popleft);
+        if (item == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_IndexError)) {
+                PyErr_Clear();
+                break;
+            }
+            Py_DECREF(q);
+            Py_DECREF(popleft);
+            return NULL;
+        }
+        set_slot(disp, d_current, item); /* the watchdog's "is it stuck?" */
+        run_callback(item);
+        Py_DECREF(item);
+    }
+    Py_DECREF(q);
+    Py_DECREF(popleft);
+    Py_RETURN_NONE;
+}
+
+/* ---- module ------------------------------------------------------------ */
+
+static int
+take_type(PyObject *cfg, const char *key, PyTypeObject **out)
+{
+    PyObject *t = PyDict_GetItemString(cfg, key);
+    if (t == NULL || !PyType_Check(t)) {
+        PyErr_Format(PyExc_KeyError, "configure: %s must be a type", key);
+        return -1;
+    }
+    Py_XSETREF(*out, (PyTypeObject *)Py_NewRef(t));
+    return 0;
+}
+
+static int
+take_obj(PyObject *cfg, const char *key, PyObject **out)
+{
+    PyObject *o = PyDict_GetItemString(cfg, key);
+    if (o == NULL) {
+        PyErr_Format(PyExc_KeyError, "configure: %s missing", key);
+        return -1;
+    }
+    Py_XSETREF(*out, Py_NewRef(o));
+    return 0;
+}
+
+#define OFF(var, type, name)                                                                                       \
+    if ((var = slot_offset(type, name)) < 0)                                                                       \
+        return NULL;
+
+static PyObject *
+configure(PyObject *module, PyObject *cfg)
+{
+    if (!PyDict_Check(cfg)) {
+        PyErr_SetString(PyExc_TypeError, "configure(dict)");
+        return NULL;
+    }
+    configured = 0;
+    if (take_type(cfg, "AsyncOperation", &AsyncOpType) || take_type(cfg, "SocketCore", &SocketCoreType) || take_type(cfg, "OpQueue", &OpQueueType) ||
+        take_type(cfg, "IPEndPoint", &EndPointType) || take_type(cfg, "SendToOp", &SendToOpType) ||
+        take_type(cfg, "Dispatcher", &DispatcherType) || take_obj(cfg, "dispatcher", &dispatcher) ||
+        take_obj(cfg, "report_exception", &report_exception) ||
+        take_obj(cfg, "audit_failed", &audit_failed) || take_obj(cfg, "sendto_failed", &sendto_failed) ||
+        take_obj(cfg, "logger", &logger_cache_owner) || take_obj(cfg, "execution_context", &exec_ctx_dict) ||
+        take_obj(cfg, "DEBUG", &DEBUG_LEVEL))
+        return NULL;
+    if (!PyDict_Check(exec_ctx_dict)) {
+        PyErr_SetString(PyExc_TypeError, "execution_context must be the module's __dict__");
+        return NULL;
+    }
+    OFF(s_io, SocketCoreType, "_io");
+    OFF(s_disposed, SocketCoreType, "_disposed");
+    OFF(s_v6, SocketCoreType, "_v6");
+    OFF(s_alen, SocketCoreType, "_alen");
+    OFF(s_dgram, SocketCoreType, "_dgram");
+    OFF(s_right_ep, SocketCoreType, "_right_ep");
+    OFF(q_wq, OpQueueType, "wq");
+    OFF(q_closed, OpQueueType, "closed");
+    OFF(q_inline, OpQueueType, "inline");
+    OFF(q_fd, OpQueueType, "fd");
+    OFF(e_sa, EndPointType, "_sa");
+    OFF(e_sa_dual, EndPointType, "_sa_dual");
+    OFF(o_io, SendToOpType, "_io");
+    OFF(o_callback, SendToOpType, "_callback");
+    OFF(o_state, SendToOpType, "_state");
+    OFF(o_ctx, SendToOpType, "_ctx");
+    OFF(o_done, SendToOpType, "_done");
+    OFF(o_sync, SendToOpType, "_sync");
+    OFF(o_ended, SendToOpType, "_ended");
+    OFF(o_value, SendToOpType, "_value");
+    OFF(o_error, SendToOpType, "_error");
+    OFF(o_handle, SendToOpType, "_handle");
+    OFF(o_buf, SendToOpType, "buf");
+    OFF(o_addr, SendToOpType, "addr");
+    OFF(o_flags, SendToOpType, "flags");
+    if (take_type(cfg, "SocketAsyncEventArgs", &EventArgsType) || take_obj(cfg, "SEND_TO", &ea_send_to_op) ||
+        take_obj(cfg, "SUCCESS", &ea_success) || take_obj(cfg, "NO_FLAGS", &ea_no_flags) ||
+        take_obj(cfg, "send_to_failed", &ea_send_to_failed) || take_obj(cfg, "send_to_queued", &ea_send_to_queued) ||
+        take_obj(cfg, "send_to_now", &send_to_now))
+        return NULL;
+    OFF(ea_remote_ep, EventArgsType, "_remote_ep");
+    OFF(ea_operating, EventArgsType, "_operating");
+    OFF(ea_flags, EventArgsType, "_flags");
+    OFF(ea_list_items, EventArgsType, "_list_items");
+    OFF(ea_seg, EventArgsType, "_seg");
+    OFF(ea_last_op, EventArgsType, "_last_op");
+    OFF(ea_socket, EventArgsType, "_socket");
+    OFF(ea_error, EventArgsType, "_error");
+    OFF(ea_bytes, EventArgsType, "_bytes");
+    OFF(a_ctx, AsyncOpType, "_ctx");
+    OFF(a_callback, AsyncOpType, "_callback");
+    OFF(d_active, DispatcherType, "_active");
+    OFF(d_current, DispatcherType, "_current");
+    OFF(d_q, DispatcherType, "_q");
+    if (!PyObject_TypeCheck(dispatcher, DispatcherType)) {
+        PyErr_SetString(PyExc_TypeError, "dispatcher");
+        return NULL;
+    }
+    PyObject *q = SLOT(dispatcher, d_q);
+    if (q == NULL) {
+        PyErr_SetString(PyExc_TypeError, "dispatcher._q unset");
+        return NULL;
+    }
+    Py_XSETREF(dispatch_q, Py_NewRef(q));
+    Py_XSETREF(dispatch_append, PyObject_GetAttrString(q, "append"));
+    Py_XSETREF(dispatch_popleft, PyObject_GetAttrString(q, "popleft"));
+    Py_XSETREF(add_worker, PyObject_GetAttrString(dispatcher, "_add_worker"));
+    Py_XSETREF(is_enabled_for, PyObject_GetAttrString(logger_cache_owner, "isEnabledFor"));
+    Py_XSETREF(logger_cache, PyObject_GetAttr(logger_cache_owner, str_cache));
+    if (logger_cache == NULL || !PyDict_CheckExact(logger_cache)) {
+        PyErr_Clear();
+        Py_CLEAR(logger_cache);
+    }
+    if (!dispatch_append || !dispatch_popleft || !add_worker || !is_enabled_for)
+        return NULL;
+    configured = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+make_method(PyObject *module, PyObject *args)
+{
+    const char *kind;
+    PyObject *fallback;
+    if (!PyArg_ParseTuple(args, "sO:method", &kind, &fallback))
+        return NULL;
+    fastfunc f;
+    if (strcmp(kind, "BeginSendTo") == 0)
+        f = fast_begin_send_to;
+    else if (strcmp(kind, "EndSendTo") == 0)
+        f = fast_end_send_to;
+    else if (strcmp(kind, "SendTo") == 0)
+        f = fast_send_to;
+    else if (strcmp(kind, "SendToAsync") == 0)
+        f = fast_send_to_async;
+    else {
+        PyErr_Format(PyExc_ValueError, "no accelerated %s", kind);
+        return NULL;
+    }
+    FastMethod *m = PyObject_GC_New(FastMethod, &FastMethodType);
+    if (m == NULL)
+        return NULL;
+    m->vectorcall = fastmethod_vectorcall;
+    m->fast = f;
+    m->fallback = Py_NewRef(fallback);
+    PyObject_GC_Track((PyObject *)m);
+    return (PyObject *)m;
+}
+
+static PyObject *
+counts(PyObject *module, PyObject *unused)
+{
+    return Py_BuildValue("(LL)", __atomic_load_n(&tel_bytes_sent, __ATOMIC_RELAXED),
+                         __atomic_load_n(&tel_datagrams_sent, __ATOMIC_RELAXED));
+}
+
+static PyMethodDef methods[] = {
+    {"configure", configure, METH_O, "configure(dict): the classes and helpers the fast paths use."},
+    {"method", make_method, METH_VARARGS, "method(kind, fallback): an accelerated method descriptor."},
+    {"run_inline", run_inline_c, METH_O, "Run op's callback on this thread, after those already queued here."},
+    {"drain", drain, METH_O, "drain(dispatcher): run every queued completion (Dispatcher._run's inner loop)."},
+    {"counts", counts, METH_NOARGS, "(bytes_sent, datagrams_sent) of the sends made here."},
+    {NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "dotnet_sockets._speedups", "Optional accelerator of dotnet_sockets' send path.", -1,
+    methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    if (PyType_Ready(&FastMethodType) < 0 || PyType_Ready(&SendNowType) < 0)
+        return NULL;
+    str_cache = PyUnicode_InternFromString("_cache");
+    str_ctx = PyUnicode_InternFromString("_ctx");
+    str_throw = PyUnicode_InternFromString("throw");
+    str_callback = PyUnicode_InternFromString("_callback");
+    str_suppressing = PyUnicode_InternFromString("_suppressing_threads");
+    str_enqueue_write = PyUnicode_InternFromString("enqueue_write");
+    str_run = PyUnicode_InternFromString("run");
+    if (!str_cache || !str_throw || !str_ctx || !str_callback || !str_suppressing || !str_enqueue_write || !str_run)
+        return NULL;
+    PyObject *m = PyModule_Create(&moduledef);
+    /* _accel.py uses the module only when this matches what it was written for. */
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 1) < 0 ||
+                      PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
+        Py_CLEAR(m);
+    return m;
+}

@@ -1,0 +1,263 @@
+"""Scenarios of every accelerated send path, printed as one JSON document.
+
+``test_accelerator.py`` runs this file twice, once on the compiled paths and once with
+``DOTNET_SOCKETS_PURE=1``, and asserts the two documents are equal: whatever the
+accelerator does, the pure-Python path does too (results, exceptions and their codes,
+callbacks, telemetry, the state of the socket afterwards).  Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from dotnet_sockets import (
+    AddressFamily,
+    IPAddress,
+    IPEndPoint,
+    ProtocolType,
+    Socket,
+    SocketAsyncEventArgs,
+    SocketFlags,
+    SocketType,
+    _accel,
+)
+from dotnet_sockets.security import SocketPolicy, using_policy
+from dotnet_sockets.telemetry import Telemetry
+
+WAIT = 10.0
+out: dict[str, Any] = {"accelerated": _accel.ACCELERATED}
+PORTS: list[str] = []  # ephemeral ports, written as PORT in messages so that two runs compare
+
+
+def outcome(fn: Callable[[], Any]) -> Any:
+    """What a call returned, or what it raised (type, SocketErrorCode, message)."""
+    try:
+        value = fn()
+    except Exception as exc:  # noqa: BLE001 - the outcome is the point
+        code = getattr(exc, "SocketErrorCode", None)
+        text = str(exc)
+        for port in PORTS:
+            text = text.replace(port, "PORT")
+        return ["raised", type(exc).__name__, None if code is None else code.name, text]
+    if isinstance(value, (int, str, bool, type(None), float)):
+        return ["value", value]
+    return ["value", repr(value) if not hasattr(value, "IsCompleted") else "IAsyncResult"]
+
+
+def receiver(v6: bool = False) -> tuple[socket.socket, IPEndPoint]:
+    r = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+    r.bind(("::1" if v6 else "127.0.0.1", 0))
+    r.settimeout(WAIT)
+    ip = IPAddress.IPv6Loopback if v6 else IPAddress.Loopback
+    PORTS.append(str(r.getsockname()[1]))
+    return r, IPEndPoint(ip, r.getsockname()[1])
+
+
+def udp(v6: bool = False) -> Socket:
+    af = AddressFamily.InterNetworkV6 if v6 else AddressFamily.InterNetwork
+    return Socket(af, SocketType.Dgram, ProtocolType.Udp)
+
+
+def begin_and_end(s: Socket, *args: Any) -> list[Any]:
+    """BeginSendTo(*args) with a callback; the callback's view and EndSendTo's outcome."""
+    seen: list[Any] = []
+    done = threading.Event()
+
+    def cb(ar: Any) -> None:
+        seen.append(["callback", ar.AsyncState, ar.IsCompleted, ar.CompletedSynchronously])
+        seen.append(outcome(lambda: s.EndSendTo(ar)))
+        seen.append(outcome(lambda: s.EndSendTo(ar)))  # twice: InvalidOperationException
+        done.set()
+
+    began = outcome(lambda: s.BeginSendTo(*args, cb, "state"))
+    if began[0] == "value":
+        done.wait(WAIT)
+    return [began, *seen]
+
+
+def telemetry_delta(fn: Callable[[], Any]) -> list[Any]:
+    before = Telemetry.snapshot()
+    result = fn()
+    delta = Telemetry.snapshot() - before
+    return [result, delta.bytes_sent, delta.datagrams_sent]
+
+
+def scenarios() -> None:
+    r, ep = receiver()
+    payload = b"0123456789abcdef"
+
+    s = udp()
+    out["begin first (binds)"] = telemetry_delta(lambda: begin_and_end(s, payload, 0, len(payload), 0, ep))
+    out["local after bind"] = s.LocalEndPoint is not None
+    out["begin steady bytes"] = telemetry_delta(lambda: begin_and_end(s, payload, 0, len(payload), 0, ep))
+    out["begin bytearray"] = begin_and_end(s, bytearray(payload), 0, 16, SocketFlags.None_, ep)
+    out["begin memoryview"] = begin_and_end(s, memoryview(payload), 0, 16, 0, ep)
+    out["begin slice"] = begin_and_end(s, payload, 3, 5, 0, ep)
+    out["begin DontRoute"] = begin_and_end(s, payload, 0, 16, SocketFlags.DontRoute, ep)
+    out["begin Partial"] = begin_and_end(s, payload, 0, 16, SocketFlags.Partial, ep)
+    out["begin bad offset"] = begin_and_end(s, payload, 17, 0, 0, ep)
+    out["begin bad size"] = begin_and_end(s, payload, 0, 17, 0, ep)
+    out["begin None buffer"] = begin_and_end(s, None, 0, 0, 0, ep)
+    out["begin None ep"] = begin_and_end(s, payload, 0, 16, 0, None)
+    out["begin v6 ep on v4"] = begin_and_end(s, payload, 0, 16, 0, IPEndPoint(IPAddress.IPv6Loopback, 9))
+    out["begin too big"] = telemetry_delta(lambda: begin_and_end(s, bytes(70000), 0, 70000, 0, ep))
+    bcast = IPEndPoint(IPAddress.Parse("127.255.255.255"), ep.Port)
+    out["begin broadcast not enabled"] = begin_and_end(s, payload, 0, 16, 0, bcast)
+    out["begin not callable"] = outcome(lambda: s.BeginSendTo(payload, 0, 16, 0, ep, 42, None))
+    out["begin no callback"] = outcome(lambda: s.EndSendTo(s.BeginSendTo(payload, 0, 16, 0, ep)))
+    other = udp()
+    ar = s.BeginSendTo(payload, 0, 16, 0, ep, None, None)
+    out["end on another socket"] = outcome(lambda: other.EndSendTo(ar))
+    out["end None"] = outcome(lambda: s.EndSendTo(None))  # type: ignore[arg-type]
+    other.Close()
+
+    out["sync first"] = outcome(lambda: udp().SendTo(payload, ep))
+    out["sync steady"] = telemetry_delta(lambda: outcome(lambda: s.SendTo(payload, ep)))
+    out["sync too big"] = outcome(lambda: s.SendTo(bytes(70000), ep))
+    out["sync broadcast"] = outcome(lambda: s.SendTo(payload, bcast))
+    out["sync four args"] = outcome(lambda: s.SendTo(payload, 0, 4, 0, ep))
+
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(payload, 0, 16)
+    e.RemoteEndPoint = ep
+    out["event steady"] = telemetry_delta(
+        lambda: [outcome(lambda: s.SendToAsync(e)), e.SocketError.name, e.BytesTransferred, e.LastOperation.name]
+    )
+    e.SetBuffer(bytes(70000), 0, 70000)
+    out["event too big"] = [outcome(lambda: s.SendToAsync(e)), e.SocketError.name, e.BytesTransferred]
+    e.SetBuffer(payload, 2, 4)
+    out["event slice"] = [outcome(lambda: s.SendToAsync(e)), e.SocketError.name, e.BytesTransferred]
+    e.RemoteEndPoint = bcast
+    out["event broadcast"] = [outcome(lambda: s.SendToAsync(e)), e.SocketError.name]
+    e.RemoteEndPoint = None
+    out["event no ep"] = outcome(lambda: s.SendToAsync(e))
+    e.Dispose()
+    out["event disposed args"] = outcome(lambda: s.SendToAsync(e))
+
+    async def awaited() -> dict[str, Any]:
+        res: dict[str, Any] = {}
+
+        async def catch(aw: Any) -> Any:
+            try:
+                return ["value", await aw]
+            except Exception as exc:  # noqa: BLE001
+                code = getattr(exc, "SocketErrorCode", None)
+                return ["raised", type(exc).__name__, None if code is None else code.name]
+
+        res["await steady"] = await catch(s.SendToAsync(payload, 0, ep))
+        res["await too big"] = await catch(s.SendToAsync(bytes(70000), 0, ep))
+        res["await broadcast"] = await catch(s.SendToAsync(payload, 0, bcast))
+        fresh = udp()
+        res["await unbound (binds)"] = await catch(fresh.SendToAsync(payload, 0, ep))
+        res["await unbound local"] = fresh.LocalEndPoint is not None
+        fresh.Close()
+        res["await task"] = await catch(asyncio.create_task(s.SendToAsync(payload, 0, ep)))
+        aw = s.SendToAsync(payload, 0, ep)
+        await aw
+        res["await twice"] = await catch(aw)
+        not_awaited = s.SendToAsync(payload, 0, ep)
+        not_awaited.close()
+        res["closed unawaited"] = await catch(not_awaited)
+        thrown = s.SendToAsync(payload, 0, ep)
+        try:
+            thrown.throw(ValueError("thrown in"))
+        except ValueError as exc:
+            res["throw before start"] = str(exc)
+        closed_sock = udp()
+        pending = closed_sock.SendToAsync(payload, 0, ep)
+        closed_sock.Close()
+        res["await after close"] = await catch(pending)
+        return res
+
+    out.update(asyncio.run(awaited()))
+
+    # Inline completions: a chain of 2,000 Begins, each issued from the previous callback.
+    s.InlineCompletions = True
+    order: list[int] = []
+    done = threading.Event()
+    depth = [0, 0]
+
+    def chain(ar: Any) -> None:
+        depth[0] += 1
+        depth[1] = max(depth[1], depth[0])
+        s.EndSendTo(ar)
+        i = ar.AsyncState
+        order.append(i)
+        if i < 2000:
+            s.BeginSendTo(payload, 0, 16, 0, ep, chain, i + 1)
+        else:
+            done.set()
+        depth[0] -= 1
+
+    s.BeginSendTo(payload, 0, 16, 0, ep, chain, 1)
+    done.wait(WAIT)
+    out["inline chain in order"] = order == list(range(1, 2001))
+    out["inline chain never nested"] = depth[1]
+    s.InlineCompletions = False
+
+    # A callback that raises is reported, and the next callbacks still run.
+    reported: list[str] = []
+    old_hook = threading.excepthook
+    threading.excepthook = lambda a: reported.append(type(a.exc_value).__name__)
+    ran = threading.Event()
+
+    def boom(ar: Any) -> None:
+        raise KeyError("boom")
+
+    s.BeginSendTo(payload, 0, 16, 0, ep, boom, None)
+    s.BeginSendTo(payload, 0, 16, 0, ep, lambda ar: ran.set(), None)
+    ran.wait(WAIT)
+    threading.excepthook = old_hook
+    out["raising callback reported"] = reported
+    out["next callback ran"] = ran.is_set()
+
+    # Denied by an audit policy: SecurityException, nothing sent.
+    deny = SocketPolicy.deny_only(f"127.0.0.1:{ep.Port}")
+    with using_policy(deny):
+        out["denied begin"] = telemetry_delta(lambda: outcome(lambda: s.BeginSendTo(payload, 0, 16, 0, ep, None, None)))
+        out["denied sync"] = outcome(lambda: s.SendTo(payload, ep))
+        e2 = SocketAsyncEventArgs()
+        e2.SetBuffer(payload, 0, 16)
+        e2.RemoteEndPoint = ep
+        out["denied event"] = outcome(lambda: s.SendToAsync(e2))
+        out["denied await"] = outcome(lambda: s.SendToAsync(payload, 0, ep))
+
+    # IPv6 and dual mode.
+    r6, ep6 = receiver(v6=True)
+    s6 = udp(v6=True)
+    out["v6 begin"] = begin_and_end(s6, payload, 0, 16, 0, ep6)
+    out["v6 sync"] = outcome(lambda: s6.SendTo(payload, ep6))
+    dual = udp(v6=True)
+    dual.DualMode = True
+    out["dual begin v4 ep"] = begin_and_end(dual, payload, 0, 16, 0, ep)
+    out["dual sync v4 ep"] = outcome(lambda: dual.SendTo(payload, ep))
+
+    # The datagrams that arrived, in order.
+    got = []
+    r.setblocking(False)
+    while True:
+        try:
+            got.append(len(r.recv(70000)))
+        except BlockingIOError:
+            break
+    out["received sizes"] = got[:40]
+
+    s.Close()
+    out["begin disposed"] = outcome(lambda: s.BeginSendTo(payload, 0, 16, 0, ep, None, None))
+    out["sync disposed"] = outcome(lambda: s.SendTo(payload, ep))
+    out["await disposed"] = outcome(lambda: s.SendToAsync(payload, 0, ep))
+    for x in (s6, dual):
+        x.Close()
+    r.close()
+    r6.close()
+
+
+if __name__ == "__main__":
+    scenarios()
+    json.dump(out, sys.stdout, indent=1, sort_keys=True)
