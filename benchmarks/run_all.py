@@ -165,10 +165,14 @@ def main() -> None:
     p.add_argument("--write-results", action="store_true", help="rewrite the generated part of RESULTS.md")
     args = p.parse_args()
     r = Runner(args.count, args.runs)
+    from dotnet_sockets import _accel  # the children inherit the same environment, so the same path
+
+    path = "compiled send path" if _accel.ACCELERATED else "pure-Python path"
+    env = "" if _accel.ACCELERATED else "DOTNET_SOCKETS_PURE=1 "
     lines = [
-        f"Generated {datetime.date.today()} by `python benchmarks/run_all.py --runs {args.runs}` on "
+        f"Generated {datetime.date.today()} by `{env}python benchmarks/run_all.py --runs {args.runs}` on "
         f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}; medians of {args.runs} fresh processes each.",
+        f"Python {platform.python_version()}, {path}; medians of {args.runs} fresh processes each.",
         "",
         "| workload | compared with | target | measured | met |",
         "|---|---|---|---|---|",
@@ -190,8 +194,8 @@ def main() -> None:
     if args.write_results:
         path = os.path.join(HERE, "RESULTS.md")
         old = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmark results\n"
-        section = f"{MARK_BEGIN}\n## All targets (Python {platform.python_version()})\n\n{text}\n{MARK_END}\n"
-        tag = f"## All targets (Python {platform.python_version()})"
+        tag = f"## All targets (Python {platform.python_version()}, {path})"
+        section = f"{MARK_BEGIN}\n{tag}\n\n{text}\n{MARK_END}\n"
         start = old.find(MARK_BEGIN + "\n" + tag)
         if start >= 0:
             end = old.index(MARK_END, start) + len(MARK_END) + 1

@@ -248,6 +248,8 @@ def scenarios() -> None:
             break
     out["received sizes"] = got[:40]
 
+    hooks(s, ep)
+
     s.Close()
     out["begin disposed"] = outcome(lambda: s.BeginSendTo(payload, 0, 16, 0, ep, None, None))
     out["sync disposed"] = outcome(lambda: s.SendTo(payload, ep))
@@ -256,6 +258,77 @@ def scenarios() -> None:
         x.Close()
     r.close()
     r6.close()
+
+
+def hooks(s: Socket, ep: IPEndPoint) -> None:
+    """Audit hooks, last (a hook cannot be removed): every send also raises the socket
+    module's "socket.sendto"; a hook may deny it, or change things under the call."""
+    events: list[str] = []
+    act: dict[str, Any] = {}
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if not (event.startswith("dotnet_sockets.Socket.") or event == "socket.sendto"):
+            return
+        events.append(event)
+        if event == "socket.sendto" and act.get("deny"):
+            raise PermissionError("no sendto")
+        if event.startswith("dotnet_sockets.Socket.") and "then" in act:
+            act.pop("then")()
+
+    sys.addaudithook(hook)
+    r2, ep2 = receiver()
+    payload = b"0123456789abcdef"
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(payload, 0, 16)
+    e.RemoteEndPoint = ep2
+
+    async def awaited(sock: Socket, data: bytes, to: IPEndPoint) -> Any:
+        return await sock.SendToAsync(data, 0, to)
+
+    calls: dict[str, Callable[[], Any]] = {
+        "sync": lambda: s.SendTo(payload, ep2),
+        "begin": lambda: begin_and_end(s, payload, 0, 16, 0, ep2),
+        "event": lambda: [s.SendToAsync(e), e.SocketError.name, e.BytesTransferred],
+        "await": lambda: asyncio.run(awaited(s, payload, ep2)),
+    }
+    for name, call in calls.items():
+        events.clear()
+        out[f"hook events {name}"] = [outcome(call), list(events)]
+        act["deny"] = True
+        out[f"hook denies socket.sendto {name}"] = outcome(call)
+        act.clear()
+
+    # The endpoint moves during the audit: the send goes where it was aimed when called.
+    moving = IPEndPoint(IPAddress.Loopback, ep2.Port)
+    moving._sockaddr(False)
+
+    def move() -> None:
+        moving.Port = ep.Port
+
+    act["then"] = move
+    out["hook moves the endpoint"] = begin_and_end(s, payload, 0, 16, 0, moving)
+    # The buffer shrinks during the audit: what is there at the send is sent.
+    shrinking = bytearray(payload)
+
+    def shrink() -> None:
+        del shrinking[4:]
+
+    act["then"] = shrink
+    out["hook shrinks the buffer"] = begin_and_end(s, shrinking, 0, 16, 0, ep2)
+    # The socket is closed during the audit: nothing goes out on its old descriptor.
+    victim = udp()
+    victim.SendTo(payload, ep2)
+    act["then"] = victim.Close
+    out["hook closes the socket"] = outcome(lambda: victim.SendTo(payload, ep2))
+    r2.setblocking(False)
+    got = []
+    while True:
+        try:
+            got.append(len(r2.recv(100)))
+        except BlockingIOError:
+            break
+    out["hook receiver got"] = got
+    r2.close()
 
 
 if __name__ == "__main__":

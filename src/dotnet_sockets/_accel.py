@@ -76,7 +76,7 @@ def install() -> None:
 def _install() -> None:
     from collections.abc import Coroutine
 
-    from . import _async_methods, _socket_transfer, asyncresult, eventargs, execution_context
+    from . import _socket_transfer, aio, asyncresult, eventargs, execution_context
     from ._async_methods import AsyncMethodsMixin
     from ._engine import dispatch, ops
     from ._engine.dispatch import Dispatcher, dispatcher, report_exception
@@ -107,7 +107,8 @@ def _install() -> None:
             "NO_FLAGS": eventargs._NO_FLAGS,
             "send_to_failed": eventargs.send_to_failed,
             "send_to_queued": eventargs.send_to_queued,
-            "send_to_now": _async_methods._send_to_now,
+            "send_to_now": aio._send_to_now,
+            "aio_send_to_queued": aio._send_to_queued,
         }
     )
     # asyncio.create_task() and ensure_future() take what they know as coroutines.

@@ -27,7 +27,7 @@
 
 static PyTypeObject *AsyncOpType, *SocketCoreType, *OpQueueType, *EndPointType, *SendToOpType, *DispatcherType;
 
-static Py_ssize_t s_io, s_disposed, s_v6, s_alen, s_dgram, s_right_ep; /* SocketCore */
+static Py_ssize_t s_io, s_disposed, s_v6, s_alen, s_dgram, s_right_ep, s_sock; /* SocketCore */
 static Py_ssize_t q_wq, q_closed, q_inline, q_fd;                       /* OpQueue */
 static Py_ssize_t e_sa, e_sa_dual;                                       /* IPEndPoint */
 static Py_ssize_t o_io, o_callback, o_state, o_ctx, o_done, o_sync, o_ended, o_value, o_error, o_handle, o_buf,
@@ -43,6 +43,8 @@ static PyObject *add_worker;        /* dispatcher._add_worker */
 static PyObject *report_exception;  /* dispatch.report_exception */
 static PyObject *audit_failed;      /* raises the SecurityException for a denied audit event */
 static PyObject *sendto_failed;     /* raises SendTo's SocketException */
+static PyObject *sendto_python;     /* SocketTransfer.SendTo, the Python function (its slow path) */
+static PyObject *kw_remote_ep;      /* ("remote_ep",) */
 static PyObject *logger_cache_owner; /* the "dotnet_sockets" logger */
 static PyObject *is_enabled_for;    /* its isEnabledFor */
 static PyObject *logger_cache;      /* its per-level cache (a dict), or NULL */
@@ -209,21 +211,111 @@ parse_sockaddr_uncached(PyObject *addr, struct sockaddr_storage *ss, socklen_t *
     return 1;
 }
 
-/* One non-blocking sendto.  The GIL stays held: MSG_DONTWAIT cannot wait, and giving
-   the GIL up for a call this short lets a waiting thread take it, after which this one
-   queues for it for up to the switch interval (the convoy effect), per datagram.
-   Returns the byte count, or -1 with errno set (-2 if a signal handler raised). */
-static Py_ssize_t
-do_sendto(int fd, const char *buf, Py_ssize_t len, struct sockaddr_storage *ss, socklen_t salen)
+/* The exception being raised, normalized, with its traceback attached (a new reference). */
+static PyObject *
+fetch_exception(void)
 {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL)
+        PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+}
+
+/* The exception being raised was raised by a Python helper called with cause handled: the
+   twins raise it inside "except ... as cause:", which makes cause its __context__ (shown or
+   not, it is there for code that walks the chain); give it the same. */
+static void
+chain_raised(PyObject *cause)
+{
+    PyObject *raised = fetch_exception();
+    if (raised == NULL)
+        return;
+    if (raised != cause) {
+        PyObject *old_ctx = PyException_GetContext(raised);
+        if (old_ctx == NULL)
+            PyException_SetContext(raised, Py_NewRef(cause));
+        Py_XDECREF(old_ctx);
+    }
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(raised)), raised, PyException_GetTraceback(raised));
+}
+
+/* The OSError of a failed send, as Python's socket module raises it (errno picks the subclass). */
+static PyObject *
+oserror_from_errno(int err)
+{
+    errno = err;
+    PyErr_SetFromErrno(PyExc_OSError);
+    return fetch_exception();
+}
+
+#define SEND_FAILED (-1)      /* *exc: the OSError the Python twin's "except OSError" handles */
+#define SEND_RAISED (-2)      /* an exception to propagate is set */
+#define SEND_WOULD_BLOCK (-3) /* the twin's "except BlockingIOError" */
+
+/* An exception raised inside the send (an audit hook, a signal handler), sorted as the
+   twins' "except BlockingIOError: ... except OSError as exc: ..." sort it. */
+static Py_ssize_t
+send_exception(PyObject **exc)
+{
+    if (PyErr_ExceptionMatches(PyExc_BlockingIOError)) {
+        PyErr_Clear();
+        return SEND_WOULD_BLOCK;
+    }
+    if (PyErr_ExceptionMatches(PyExc_OSError)) {
+        *exc = fetch_exception();
+        return *exc != NULL ? SEND_FAILED : SEND_RAISED;
+    }
+    return SEND_RAISED;
+}
+
+/* What the Python twins' sock._sock.sendto(buf, addr) does on the non-blocking socket:
+   the "socket.sendto" audit event (the socket module raises it on every send; audit hooks
+   that watch or deny sends by that standard event must see these too), then one sendto.
+   Returns the byte count, or one of the SEND_* codes above.
+
+   The GIL stays held: MSG_DONTWAIT cannot wait, and giving the GIL up for a call this short
+   lets a waiting thread take it, after which this one queues for it for up to the switch
+   interval (the convoy effect), per datagram.
+
+   The caller must keep buf valid across Python code (a bytes object, or a Py_buffer export
+   that stops a bytearray from being resized), as the socket module does.  The descriptor is
+   taken from io only after the last Python code (the audit hooks, signal handlers) has run,
+   and only while io is open: a socket closed meanwhile fails with EBADF, as its closed
+   socket.socket does, instead of sending on a descriptor number another socket may have
+   been given since. */
+static Py_ssize_t
+send_datagram(PyObject *sock, PyObject *io, const char *buf, Py_ssize_t len, struct sockaddr_storage *ss,
+              socklen_t salen, PyObject *addr, PyObject **exc)
+{
+    *exc = NULL;
+    PyObject *pysock = SLOT(sock, s_sock);
+    if (PySys_Audit("socket.sendto", "OO", pysock != NULL ? pysock : Py_None, addr) < 0)
+        return send_exception(exc);
     for (;;) {
-        Py_ssize_t r = sendto(fd, buf, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)ss, salen);
-        if (r >= 0)
-            return r;
-        if (errno != EINTR)
-            return -1;
-        if (PyErr_CheckSignals() < 0)
-            return -2;
+        PyObject *fdo = SLOT(io, q_fd);
+        int err;
+        if (SLOT(io, q_closed) != Py_False || fdo == NULL || !PyLong_CheckExact(fdo)) {
+            err = EBADF;
+        }
+        else {
+            Py_ssize_t r = sendto((int)PyLong_AsLong(fdo), buf, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)ss, salen);
+            if (r >= 0)
+                return r;
+            err = errno;
+            if (err == EINTR) {
+                if (PyErr_CheckSignals() < 0)
+                    return send_exception(exc);
+                continue;
+            }
+            if (err == EAGAIN || err == EWOULDBLOCK)
+                return SEND_WOULD_BLOCK;
+        }
+        *exc = oserror_from_errno(err);
+        return *exc != NULL ? SEND_FAILED : SEND_RAISED;
     }
 }
 
@@ -242,6 +334,11 @@ audit_send(const char *event, PyObject *self, PyObject *ep)
     Py_XDECREF(type);
     Py_XDECREF(tb);
     if (r == NULL) {
+        /* The twins raise denied(exc) from exc inside "except PermissionError as exc:", which
+           also makes exc its __context__; audit_failed runs with no exception being handled,
+           so set it here, for the same exception object as the Python path. */
+        if (value != NULL)
+            chain_raised(value);
         Py_XDECREF(value);
         return -1;
     }
@@ -417,17 +514,42 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
 
     /* From here on the call is ours: what Python's BeginSendTo does, in its order. */
-    if (audit_send("dotnet_sockets.Socket.BeginSendTo", self, ep) < 0)
+    /* addr is borrowed from ep._sa/_sa_dual, and the audit hooks are Python code that may
+       move the endpoint (ep.Port = ... drops that tuple): hold it, as the twin's local does. */
+    Py_INCREF(addr);
+    if (audit_send("dotnet_sockets.Socket.BeginSendTo", self, ep) < 0) {
+        Py_DECREF(addr);
         return NULL;
+    }
     PyObject *ctx = NULL;
     if (callback != Py_None) {
-        ctx = PyContext_CopyCurrent();
-        if (ctx == NULL)
+        /* AsyncOperation.__init__ runs after the audit: flow suppressed by then (by a hook)
+           means capture_context() or an empty Context, as there. */
+        if (flow_not_suppressed()) {
+            ctx = PyContext_CopyCurrent();
+        }
+        else if (!PyErr_Occurred()) {
+            PyObject *capture = PyDict_GetItemString(exec_ctx_dict, "capture_context");
+            Py_XINCREF(capture);
+            ctx = capture != NULL ? PyObject_CallNoArgs(capture) : NULL;
+            if (ctx != NULL && !PyContext_CheckExact(ctx)) {
+                int truth = PyObject_IsTrue(ctx);
+                if (truth <= 0)
+                    Py_SETREF(ctx, truth < 0 ? NULL : PyContext_New());
+            }
+            else if (ctx == NULL && capture == NULL && !PyErr_Occurred())
+                PyErr_SetString(PyExc_SystemError, "execution_context.capture_context missing");
+            Py_XDECREF(capture);
+        }
+        if (ctx == NULL) {
+            Py_DECREF(addr);
             return NULL;
+        }
     }
     PyObject *op = SendToOpType->tp_alloc(SendToOpType, 0);
     if (op == NULL) {
         Py_XDECREF(ctx);
+        Py_DECREF(addr);
         return NULL;
     }
     set_slot(op, o_io, io);
@@ -441,7 +563,7 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     set_slot(op, o_error, Py_None);
     set_slot(op, o_handle, Py_None);
     set_slot(op, o_buf, buffer);
-    set_slot(op, o_addr, addr);
+    set_slot_steal(op, o_addr, addr);                /* our reference */
     set_slot_steal(op, o_flags, PyLong_FromLong(0)); /* a small int: cannot fail */
 
     PyObject *wq = SLOT(io, q_wq), *closed = SLOT(io, q_closed), *fdo = SLOT(io, q_fd);
@@ -450,15 +572,29 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             PyErr_Clear();
         goto enqueue;
     }
-    int fd = (int)PyLong_AsLong(fdo);
+    /* The buffer's length is read now, not before the audit hooks ran (one may have resized
+       a bytearray), and a bytearray is exported for the send, as socket.sendto does, so that
+       nothing run meanwhile (audit hooks, signal handlers) can resize it under the pointer. */
+    PyObject *exc;
     Py_ssize_t r;
-    int err;
-    r = do_sendto(fd, is_bytes ? PyBytes_AS_STRING(buffer) : PyByteArray_AS_STRING(buffer), n, &ss, salen);
-    err = errno;
-    if (r == -2) {
+    if (is_bytes) {
+        r = send_datagram(self, io, PyBytes_AS_STRING(buffer), PyBytes_GET_SIZE(buffer), &ss, salen, addr, &exc);
+    }
+    else {
+        Py_buffer view;
+        if (PyObject_GetBuffer(buffer, &view, PyBUF_SIMPLE) < 0) {
+            Py_DECREF(op);
+            return NULL;
+        }
+        r = send_datagram(self, io, view.buf, view.len, &ss, salen, addr, &exc);
+        PyBuffer_Release(&view);
+    }
+    if (r == SEND_RAISED) {
         Py_DECREF(op);
         return NULL;
     }
+    if (r == SEND_WOULD_BLOCK)
+        goto enqueue;
     if (r >= 0) {
         __atomic_add_fetch(&tel_bytes_sent, (long long)r, __ATOMIC_RELAXED);
         __atomic_add_fetch(&tel_datagrams_sent, 1, __ATOMIC_RELAXED);
@@ -469,22 +605,8 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
         set_slot_steal(op, o_value, v);
     }
-    else if (err == EAGAIN || err == EWOULDBLOCK) {
-        goto enqueue;
-    }
     else {
-        errno = err;
-        PyErr_SetFromErrno(PyExc_OSError);
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        PyErr_NormalizeException(&type, &value, &tb);
-        Py_XDECREF(type);
-        Py_XDECREF(tb);
-        if (value == NULL) {
-            Py_DECREF(op);
-            return NULL;
-        }
-        set_slot_steal(op, o_error, value);
+        set_slot_steal(op, o_error, exc);
     }
     /* Completed inside Begin: nobody can wait on a result not returned yet, so no handle to set. */
     set_slot(op, o_sync, Py_True);
@@ -577,24 +699,35 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             PyErr_Clear();
         return NULL;
     }
-    if (audit_send("dotnet_sockets.Socket.SendTo", self, ep) < 0)
+    /* addr is borrowed from ep._sa, and the audit hooks may move ep (dropping that tuple):
+       hold it, as the twin's local does (it is the "socket.sendto" event's argument). */
+    Py_INCREF(addr);
+    if (audit_send("dotnet_sockets.Socket.SendTo", self, ep) < 0) {
+        Py_DECREF(addr);
         return NULL;
-    Py_ssize_t r = do_sendto((int)PyLong_AsLong(fdo), PyBytes_AS_STRING(buffer), PyBytes_GET_SIZE(buffer), &ss, salen);
-    if (r == -2)
+    }
+    PyObject *exc;
+    Py_ssize_t r = send_datagram(self, io, PyBytes_AS_STRING(buffer), PyBytes_GET_SIZE(buffer), &ss, salen, addr, &exc);
+    Py_DECREF(addr);
+    if (r == SEND_RAISED)
         return NULL;
-    if (r < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return NULL; /* the Python path waits for room (and raises the audit event again) */
-        PyErr_SetFromErrno(PyExc_OSError);
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        PyErr_NormalizeException(&type, &value, &tb);
-        Py_XDECREF(type);
-        Py_XDECREF(tb);
-        if (value == NULL)
+    if (r == SEND_WOULD_BLOCK) {
+        /* The twin goes on to its slow path, which waits for room (and raises the audit
+           event again).  Returning "run the fallback" here would run the whole function
+           again: a third audit event and a second try.  SendTo(buffer, remote_ep=ep) is
+           the same call with its fast path skipped (it needs the endpoint positional). */
+        if (sendto_python == NULL || kw_remote_ep == NULL) {
+            PyErr_SetString(PyExc_SystemError, "SendTo's Python function is not known");
             return NULL;
-        PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, self, value, NULL);
-        Py_DECREF(value);
+        }
+        PyObject *callargs[3] = {self, buffer, ep};
+        return PyObject_Vectorcall(sendto_python, callargs, 2, kw_remote_ep);
+    }
+    if (r == SEND_FAILED) {
+        PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, self, exc, NULL);
+        if (res == NULL)
+            chain_raised(exc); /* the twin's "raise ... from None" inside "except OSError as exc" */
+        Py_DECREF(exc);
         Py_XDECREF(res);
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_SystemError, "sendto_failed returned");
@@ -706,52 +839,51 @@ static PyObject *ea_success;          /* SocketError.Success */
 static PyObject *ea_no_flags;         /* SocketFlags.None_ */
 static PyObject *ea_send_to_failed;   /* eventargs.send_to_failed(sock, e, exc) */
 static PyObject *ea_send_to_queued;   /* eventargs.send_to_queued(sock, e, addr, ep) */
-static PyObject *send_to_now;         /* _async_methods._send_to_now(sock, buffer, addr, ep): the coroutine */
+static PyObject *send_to_now;         /* aio._send_to_now(sock, buffer, addr, ep): the coroutine */
+static PyObject *send_to_queued;      /* aio._send_to_queued(...): its part after the first try */
 
-/* 1 when the socket is a datagram socket with its implicit bind done and nothing queued to
-   send, so that a send may be tried at once; fd in *fd. */
-static int
-can_send_now(PyObject *sock, int *fd)
+/* The socket's OpQueue (borrowed) when it is a datagram socket with its implicit bind done
+   and nothing queued to send, so that a send may be tried at once; NULL when not. */
+static PyObject *
+can_send_now(PyObject *sock)
 {
     PyObject *io = SLOT(sock, s_io);
     if (io == NULL || !Py_IS_TYPE(io, OpQueueType) || SLOT(sock, s_dgram) != Py_True)
-        return 0;
+        return NULL;
     PyObject *right = SLOT(sock, s_right_ep), *wq = SLOT(io, q_wq), *fdo = SLOT(io, q_fd);
     if (right == NULL || right == Py_None || wq == NULL || fdo == NULL || SLOT(io, q_closed) != Py_False)
-        return 0;
+        return NULL;
     Py_ssize_t qn = PyObject_Length(wq);
     if (qn != 0) {
         PyErr_Clear();
-        return 0;
+        return NULL;
     }
-    *fd = (int)PyLong_AsLong(fdo);
-    return 1;
+    return io;
 }
 
-/* The OSError of a failed send, as Python's socket module raises it (errno picks the subclass). */
-static PyObject *
-oserror_from_errno(int err)
+/* e._flags falsy and e._list_items None: the reused-args steady state. */
+static int
+event_plain(PyObject *e)
 {
-    errno = err;
-    PyErr_SetFromErrno(PyExc_OSError);
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
-    return value;
+    PyObject *flags = SLOT(e, ea_flags);
+    return flags != NULL && PyLong_Check(flags) && PyLong_AsLong(flags) == 0 && !PyErr_Occurred() &&
+           SLOT(e, ea_list_items) == Py_None;
 }
+
+static PyObject *send_to_event_audited(PyObject *self, PyObject *e, PyObject *ep, PyObject *addr,
+                                       struct sockaddr_storage *ss, socklen_t salen);
 
 static PyObject *
 fast_send_to_event(PyObject *self, PyObject *e)
 {
     if (!Py_IS_TYPE(e, EventArgsType) || SLOT(self, s_disposed) != Py_False)
         return NULL;
-    PyObject *ep = SLOT(e, ea_remote_ep), *operating = SLOT(e, ea_operating), *flags = SLOT(e, ea_flags);
+    PyObject *ep = SLOT(e, ea_remote_ep), *operating = SLOT(e, ea_operating);
     if (ep == NULL || !Py_IS_TYPE(ep, EndPointType) || operating == NULL || !PyLong_CheckExact(operating) ||
-        PyLong_AsLong(operating) != 0 || flags == NULL || !PyLong_Check(flags) || PyLong_AsLong(flags) != 0 ||
-        SLOT(e, ea_list_items) != Py_None)
+        PyLong_AsLong(operating) != 0 || !event_plain(e)) {
+        PyErr_Clear();
         return NULL;
+    }
     PyObject *addr = SLOT(ep, SLOT(self, s_v6) == Py_True ? e_sa_dual : e_sa);
     PyObject *alen = SLOT(self, s_alen);
     if (addr == NULL || !PyTuple_CheckExact(addr) || alen == NULL || !PyLong_CheckExact(alen) ||
@@ -759,38 +891,73 @@ fast_send_to_event(PyObject *self, PyObject *e)
         return NULL;
     struct sockaddr_storage ss;
     socklen_t salen;
-    int fd;
-    if (!parse_sockaddr(addr, &ss, &salen) || !can_send_now(self, &fd))
+    if (!parse_sockaddr(addr, &ss, &salen) || can_send_now(self) == NULL || SLOT(e, ea_seg) == NULL)
         return NULL;
-    PyObject *seg = SLOT(e, ea_seg);
+    /* ep and addr are borrowed from e and from ep, and the audit hooks are Python code that
+       may change both (e.RemoteEndPoint = ..., ep.Port = ...): hold them, as the twin's
+       locals do.  Everything else the twin reads after the audit is read after it here. */
+    Py_INCREF(ep);
+    Py_INCREF(addr);
+    PyObject *res = NULL;
+    if (audit_send("dotnet_sockets.Socket.SendToAsync", self, ep) == 0)
+        res = send_to_event_audited(self, e, ep, addr, &ss, salen);
+    Py_DECREF(ep);
+    Py_DECREF(addr);
+    return res;
+}
+
+/* eventargs.send_to_async after its audit event, in its order. */
+static PyObject *
+send_to_event_audited(PyObject *self, PyObject *e, PyObject *ep, PyObject *addr, struct sockaddr_storage *ss,
+                      socklen_t salen)
+{
+    /* if e._operating: e._throw_for_status(e._operating)  (a hook may have started one) */
+    PyObject *operating = SLOT(e, ea_operating);
+    if (operating == NULL || !PyLong_CheckExact(operating) || PyLong_AsLong(operating) != 0) {
+        PyErr_Clear();
+        operating = PyObject_GetAttrString(e, "_operating");
+        if (operating == NULL)
+            return NULL;
+        int busy = PyObject_IsTrue(operating);
+        PyObject *r = busy > 0 ? PyObject_CallMethod(e, "_throw_for_status", "O", operating) : NULL;
+        Py_DECREF(operating);
+        if (busy < 0 || (busy > 0 && r == NULL))
+            return NULL;
+        Py_XDECREF(r);
+    }
+    PyObject *io = can_send_now(self);
+    if (io == NULL || !event_plain(e)) {
+        if (PyErr_Occurred())
+            return NULL;
+        return PyObject_CallFunctionObjArgs(ea_send_to_queued, self, e, addr, ep, NULL);
+    }
+    PyObject *seg = SLOT(e, ea_seg); /* read after the audit, as the twin reads it */
     if (seg == NULL)
-        return NULL;
-    if (audit_send("dotnet_sockets.Socket.SendToAsync", self, ep) < 0)
-        return NULL;
+        return PyObject_GetAttrString(e, "_seg"); /* its AttributeError */
+    Py_INCREF(seg);
     set_slot(e, ea_last_op, ea_send_to_op);
     set_slot(e, ea_socket, self);
+    PyObject *exc;
     Py_ssize_t r;
-    int err = 0;
     if (seg == Py_None) {
-        r = do_sendto(fd, "", 0, &ss, salen);
-        err = errno;
+        r = send_datagram(self, io, "", 0, ss, salen, addr, &exc);
     }
     else {
+        /* The export stops a bytearray from being resized while hooks or signal handlers run. */
         Py_buffer view;
-        if (PyObject_GetBuffer(seg, &view, PyBUF_SIMPLE) < 0)
+        if (PyObject_GetBuffer(seg, &view, PyBUF_SIMPLE) < 0) {
+            Py_DECREF(seg);
             return NULL;
-        r = do_sendto(fd, view.buf, view.len, &ss, salen);
-        err = errno;
+        }
+        r = send_datagram(self, io, view.buf, view.len, ss, salen, addr, &exc);
         PyBuffer_Release(&view);
     }
-    if (r == -2)
+    Py_DECREF(seg);
+    if (r == SEND_RAISED)
         return NULL;
-    if (r < 0) {
-        if (err == EAGAIN || err == EWOULDBLOCK)
-            return PyObject_CallFunctionObjArgs(ea_send_to_queued, self, e, addr, ep, NULL);
-        PyObject *exc = oserror_from_errno(err);
-        if (exc == NULL)
-            return NULL;
+    if (r == SEND_WOULD_BLOCK)
+        return PyObject_CallFunctionObjArgs(ea_send_to_queued, self, e, addr, ep, NULL);
+    if (r == SEND_FAILED) {
         PyObject *res = PyObject_CallFunctionObjArgs(ea_send_to_failed, self, e, exc, NULL);
         Py_DECREF(exc);
         return res;
@@ -834,6 +1001,9 @@ static int
 sendnow_clear(PyObject *o)
 {
     SendNow *s = (SendNow *)o;
+    /* Finished once cleared: send/throw/close in state 1 would use the NULL inner coroutine
+       (the GC clears a cycle's members one by one, and deallocations may run code meanwhile). */
+    s->state = 2;
     Py_CLEAR(s->sock);
     Py_CLEAR(s->buffer);
     Py_CLEAR(s->addr);
@@ -868,11 +1038,12 @@ sendnow_am_send(PyObject *o, PyObject *arg, PyObject **result)
     }
     struct sockaddr_storage ss;
     socklen_t salen;
-    int fd;
-    if (PyBytes_CheckExact(s->buffer) && parse_sockaddr(s->addr, &ss, &salen) && can_send_now(s->sock, &fd)) {
-        Py_ssize_t r = do_sendto(fd, PyBytes_AS_STRING(s->buffer), PyBytes_GET_SIZE(s->buffer), &ss, salen);
-        int err = errno;
-        if (r == -2) {
+    PyObject *io;
+    if (PyBytes_CheckExact(s->buffer) && parse_sockaddr(s->addr, &ss, &salen) && (io = can_send_now(s->sock)) != NULL) {
+        PyObject *exc;
+        Py_ssize_t r = send_datagram(s->sock, io, PyBytes_AS_STRING(s->buffer), PyBytes_GET_SIZE(s->buffer), &ss, salen,
+                                     s->addr, &exc);
+        if (r == SEND_RAISED) {
             s->state = 2;
             *result = NULL;
             return PYGEN_ERROR;
@@ -884,20 +1055,27 @@ sendnow_am_send(PyObject *o, PyObject *arg, PyObject **result)
             *result = PyLong_FromSsize_t(r);
             return *result != NULL ? PYGEN_RETURN : PYGEN_ERROR;
         }
-        if (err != EAGAIN && err != EWOULDBLOCK) {
+        if (r == SEND_FAILED) {
             s->state = 2;
-            PyObject *exc = oserror_from_errno(err);
-            if (exc != NULL) {
-                PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, s->sock, exc, NULL);
-                Py_DECREF(exc);
-                Py_XDECREF(res);
-            }
+            PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, s->sock, exc, NULL);
+            if (res == NULL)
+                chain_raised(exc); /* as _send_to_now's "raise ... from None" in its except clause */
+            Py_DECREF(exc);
+            Py_XDECREF(res);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_SystemError, "sendto_failed returned");
             *result = NULL;
             return PYGEN_ERROR;
         }
+        /* SEND_WOULD_BLOCK: on to the queued send, as _send_to_now goes on after its try. */
+        s->inner = PyObject_CallFunctionObjArgs(send_to_queued, s->sock, s->buffer, s->addr, s->ep, NULL);
     }
-    /* Would block, or not the steady state: the Python coroutine does the rest. */
-    s->inner = PyObject_CallFunctionObjArgs(send_to_now, s->sock, s->buffer, s->addr, s->ep, NULL);
+    else {
+        if (PyErr_Occurred())
+            PyErr_Clear();
+        /* Not the steady state: the Python coroutine does all of it. */
+        s->inner = PyObject_CallFunctionObjArgs(send_to_now, s->sock, s->buffer, s->addr, s->ep, NULL);
+    }
     if (s->inner == NULL) {
         s->state = 2;
         *result = NULL;
@@ -1038,14 +1216,21 @@ fast_send_to_async(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (addr == NULL || !PyTuple_CheckExact(addr) || alen == NULL || !PyLong_CheckExact(alen) ||
         PyTuple_GET_SIZE(addr) != PyLong_AsSsize_t(alen))
         return NULL;
-    if (audit_send("dotnet_sockets.Socket.SendToAsync", self, ep) < 0)
+    /* addr is borrowed from ep._sa/_sa_dual, and the audit hooks may move ep (ep.Port = ...
+       drops that tuple): take the reference before they run, as the twin's local holds it. */
+    Py_INCREF(addr);
+    if (audit_send("dotnet_sockets.Socket.SendToAsync", self, ep) < 0) {
+        Py_DECREF(addr);
         return NULL;
+    }
     SendNow *s = PyObject_GC_New(SendNow, &SendNowType);
-    if (s == NULL)
+    if (s == NULL) {
+        Py_DECREF(addr);
         return NULL;
+    }
     s->sock = Py_NewRef(self);
     s->buffer = Py_NewRef(buffer);
-    s->addr = Py_NewRef(addr);
+    s->addr = addr; /* our reference */
     s->ep = Py_NewRef(ep);
     s->inner = NULL;
     s->state = 0;
@@ -1149,6 +1334,7 @@ configure(PyObject *module, PyObject *cfg)
     OFF(s_alen, SocketCoreType, "_alen");
     OFF(s_dgram, SocketCoreType, "_dgram");
     OFF(s_right_ep, SocketCoreType, "_right_ep");
+    OFF(s_sock, SocketCoreType, "_sock");
     OFF(q_wq, OpQueueType, "wq");
     OFF(q_closed, OpQueueType, "closed");
     OFF(q_inline, OpQueueType, "inline");
@@ -1171,7 +1357,7 @@ configure(PyObject *module, PyObject *cfg)
     if (take_type(cfg, "SocketAsyncEventArgs", &EventArgsType) || take_obj(cfg, "SEND_TO", &ea_send_to_op) ||
         take_obj(cfg, "SUCCESS", &ea_success) || take_obj(cfg, "NO_FLAGS", &ea_no_flags) ||
         take_obj(cfg, "send_to_failed", &ea_send_to_failed) || take_obj(cfg, "send_to_queued", &ea_send_to_queued) ||
-        take_obj(cfg, "send_to_now", &send_to_now))
+        take_obj(cfg, "send_to_now", &send_to_now) || take_obj(cfg, "aio_send_to_queued", &send_to_queued))
         return NULL;
     OFF(ea_remote_ep, EventArgsType, "_remote_ep");
     OFF(ea_operating, EventArgsType, "_operating");
@@ -1224,8 +1410,10 @@ make_method(PyObject *module, PyObject *args)
         f = fast_begin_send_to;
     else if (strcmp(kind, "EndSendTo") == 0)
         f = fast_end_send_to;
-    else if (strcmp(kind, "SendTo") == 0)
+    else if (strcmp(kind, "SendTo") == 0) {
         f = fast_send_to;
+        Py_XSETREF(sendto_python, Py_NewRef(fallback));
+    }
     else if (strcmp(kind, "SendToAsync") == 0)
         f = fast_send_to_async;
     else {
@@ -1275,7 +1463,9 @@ PyInit__speedups(void)
     str_suppressing = PyUnicode_InternFromString("_suppressing_threads");
     str_enqueue_write = PyUnicode_InternFromString("enqueue_write");
     str_run = PyUnicode_InternFromString("run");
-    if (!str_cache || !str_throw || !str_ctx || !str_callback || !str_suppressing || !str_enqueue_write || !str_run)
+    kw_remote_ep = Py_BuildValue("(s)", "remote_ep");
+    if (!str_cache || !str_throw || !str_ctx || !str_callback || !str_suppressing || !str_enqueue_write || !str_run ||
+        !kw_remote_ep)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for. */

@@ -261,6 +261,11 @@ async def _send_to_now(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
         else:
             _tel.c.sent += n + _DGRAM
             return n
+    return await _send_to_queued(sock, buffer, addr, ep)
+
+
+async def _send_to_queued(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
+    """The awaited datagram send past its first try: an operation that may wait for room."""
     op = sock._new_send_to(buffer, 0, addr, None, None)
     op.__class__ = _loop_class(type(op))
     return await _run(_start_send_to, sock, op, ep, True, type(sock).EndSendTo)

@@ -42,6 +42,7 @@ from . import (
     SocketFlags,
     SocketShutdown,
     SocketType,
+    _accel,
 )
 from .security import SocketPolicy, install_policy
 from .telemetry import Telemetry, TelemetrySnapshot
@@ -406,8 +407,10 @@ def _bench(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     python = sys.version.split()[0]
+    path = "compiled accelerator" if _accel.ACCELERATED else "pure Python"
     _out(
-        f"# {args.count:,} datagrams of 32 bytes x {args.runs} runs, each in a fresh process; Python {python}"
+        f"# {args.count:,} datagrams of 32 bytes x {args.runs} runs, each in a fresh process; Python {python};"
+        f" send path: {path} (DOTNET_SOCKETS_PURE=1 for pure Python)"
     )
     try:
         results = bench.measure(ways, args.count, args.runs, progress)
