@@ -94,6 +94,7 @@ class Dispatcher:
         "_watch_wake",
         "_pid",
         "before_idle",
+        "before_sleep",
         "__weakref__",
     )
 
@@ -112,6 +113,10 @@ class Dispatcher:
         # Called by a worker that ran out of completions, before it goes to
         # sleep (the engine serves ready descriptors there: Engine.serve_ready).
         self.before_idle: Callable[[], None] | None = None
+        # Called by a worker about to sleep, once it counts as idle (the
+        # engine's thread, if it stood aside for the workers, goes back to
+        # waiting for readiness itself: Engine.worker_sleeps).
+        self.before_sleep: Callable[[], None] | None = None
 
     def post(self, item: Completion) -> None:
         """Queue ``item``'s callback to run on a completion thread."""
@@ -195,6 +200,12 @@ class Dispatcher:
                     self._active += 1
                     continue
                 extra = len(self._threads) > self._base
+            hook = self.before_sleep
+            if hook is not None:
+                try:
+                    hook()
+                except BaseException as exc:  # noqa: BLE001 - reported, never lost
+                    report_exception(exc)
             if not extra:
                 me.acquire()
                 continue

@@ -32,6 +32,19 @@ whose idle CPUs halt), and that hand-off, not the system calls, set the
 speed of a TCP echo.  One-shot arming gives each report to one thread
 only, and one lock (``_serving``) lets one batch of reports be served at a
 time, so the completions of a queue are still posted in order.
+
+That alone leaves a race: the readiness a callback creates wakes this
+thread too (it is the one waiting in ``epoll_wait``), and when this thread
+wins, the worker has gone to sleep and must be woken again; each hand-off
+also moves the GIL between the CPUs.  So when this thread serves a batch
+while a worker is awake (an exchange in progress), it then stands aside
+for as long as that worker keeps coming back to ``serve_ready``: it waits
+on a lock instead of the epoll set (``_stand_by``), so the kernel has
+nobody to wake and the worker collects every report itself.  The last
+worker to go to sleep wakes it (``worker_sleeps``); workers that stop
+coming back (a long or blocking callback, a queue that never runs dry)
+send it back to the epoll set within two ``_STANDBY_SECONDS`` periods, so
+no report waits longer than that for a thread.
 """
 
 from __future__ import annotations
@@ -54,6 +67,12 @@ _READABLE = select.EPOLLIN | select.EPOLLERR | select.EPOLLHUP | select.EPOLLPRI
 _WRITABLE = select.EPOLLOUT | select.EPOLLERR | select.EPOLLHUP
 _ONESHOT = select.EPOLLONESHOT
 
+# How long the engine thread stands aside at a time, before it checks that
+# a worker still polls; two periods bound the extra delay of a report when
+# that worker gets stuck in a callback.  Each period costs one wake-up of
+# this thread (and a GIL hand-off), so shorter costs throughput.
+_STANDBY_SECONDS = 0.002
+
 
 class Engine:
     """Owner of the epoll set and of the thread that waits on it."""
@@ -67,6 +86,12 @@ class Engine:
         # completion worker in serve_ready): one batch at a time keeps the
         # completions of a queue in the order its operations finished.
         self._serving = threading.Lock()
+        # Bumped by each serve_ready poll: this thread stands aside while it moves.
+        self._cycles = 0
+        # Held except while a sleeping worker hands the watch back to this thread.
+        self._wake = threading.Lock()
+        self._wake.acquire()
+        self._standing_by = False
 
     # Called with the queue's lock held.
     def arm(self, q: OpQueue, mask: int) -> None:
@@ -107,6 +132,7 @@ class Engine:
         poll = self._ep.poll
         serving = self._serving
         serve = self._serve
+        gave_up = -1
         while True:
             try:
                 events = poll(-1, 1024)
@@ -116,8 +142,16 @@ class Engine:
                 # The epoll object was closed under us (fork child reset).
                 return
             if events:
+                busy = dispatcher._active
                 with serving:
                     serve(events)
+                # A worker that was already awake polls before it sleeps:
+                # it takes the next reports itself, unless it stopped
+                # polling last time and has not polled since (a long
+                # queue, a long callback).  A worker this batch woke says
+                # nothing of an exchange under way.
+                if busy and dispatcher._active and self._cycles != gave_up:
+                    gave_up = self._cycles if self._stand_by() else -1
 
     def _serve(self, events: list[tuple[int, int]]) -> None:
         regs = self._regs
@@ -141,7 +175,12 @@ class Engine:
         run on different CPUs).  One-shot arming hands each report to one
         thread only; if this thread has a batch under way, it is left to it.
         """
-        if self._thread is None or not self._serving.acquire(False):
+        if self._thread is None:
+            return
+        # Counted even when the engine thread has a batch under way: that is
+        # when it must see that a worker keeps coming back, and step aside.
+        self._cycles += 1
+        if not self._serving.acquire(False):
             return
         try:
             try:
@@ -152,6 +191,36 @@ class Engine:
                 self._serve(events)
         finally:
             self._serving.release()
+
+    def _stand_by(self) -> bool:
+        """Wait off the epoll set while a worker keeps polling it (see the module docstring).
+
+        True when the wait ended because the workers stopped polling for a
+        whole period (stuck in a callback, or a queue that does not run dry).
+        """
+        wake = self._wake
+        stuck = False
+        while True:
+            seen = self._cycles
+            self._standing_by = True
+            # Set the flag, then look: a worker decrements _active, then
+            # looks at the flag (worker_sleeps), so one of the two sees the other.
+            if not dispatcher._active or wake.acquire(timeout=_STANDBY_SECONDS):
+                break  # every worker sleeps: the watch is this thread's again
+            if self._cycles == seen:
+                stuck = True
+                break
+        self._standing_by = False
+        return stuck
+
+    def worker_sleeps(self) -> None:
+        """A completion worker is going to sleep: if this thread stands aside, it takes the watch back."""
+        if self._standing_by and not dispatcher._active:
+            self._standing_by = False
+            try:
+                self._wake.release()
+            except RuntimeError:
+                pass  # another worker did it first
 
     @property
     def running(self) -> bool:
@@ -169,6 +238,9 @@ class Engine:
         self._thread = None
         self._start_lock = threading.Lock()
         self._serving = threading.Lock()
+        self._wake = threading.Lock()
+        self._wake.acquire()
+        self._standing_by = False
         queues = list(self._regs.values())
         self._regs = {}
         for q in queues:
@@ -180,6 +252,7 @@ class Engine:
 
 engine = Engine()
 dispatcher.before_idle = engine.serve_ready
+dispatcher.before_sleep = engine.worker_sleeps
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=engine._reset_after_fork)
