@@ -9,6 +9,7 @@ callbacks, telemetry, the state of the socket afterwards).  Not collected by pyt
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import socket
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 
 from dotnet_sockets import (
     AddressFamily,
+    ExecutionContext,
     IPAddress,
     IPEndPoint,
     ProtocolType,
@@ -200,6 +202,28 @@ def scenarios() -> None:
     out["inline chain in order"] = order == list(range(1, 2001))
     out["inline chain never nested"] = depth[1]
     s.InlineCompletions = False
+
+    # The callback runs in the context captured by Begin, or in an empty one under SuppressFlow.
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    var.set("caller")
+    seen_ctx: list[str] = []
+    got = threading.Event()
+
+    def read_var(ar: Any) -> None:
+        s.EndSendTo(ar)
+        seen_ctx.append(var.get())
+        var.set("changed by the callback")
+        got.set()
+
+    for suppress in (False, True, False):
+        got.clear()
+        if suppress:
+            with ExecutionContext.SuppressFlow():
+                s.BeginSendTo(payload, 0, 16, 0, ep, read_var, None)
+        else:
+            s.BeginSendTo(payload, 0, 16, 0, ep, read_var, None)
+        got.wait(WAIT)
+    out["callback contexts"] = [seen_ctx, var.get()]
 
     # A callback that raises is reported, and the next callbacks still run.
     reported: list[str] = []

@@ -111,6 +111,9 @@ def _install() -> None:
             "aio_send_to_queued": aio._send_to_queued,
         }
     )
+    with execution_context._count_lock:
+        _speedups.set_suppressing(execution_context._suppressing_threads)
+        execution_context._count_changed = _speedups.set_suppressing
     # asyncio.create_task() and ensure_future() take what they know as coroutines.
     Coroutine.register(_speedups.SendToAsyncAwaitable)
     dispatch.drain_in_c = _speedups.drain

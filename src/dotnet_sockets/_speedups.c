@@ -55,6 +55,11 @@ static PyObject *DEBUG_LEVEL;       /* logging.DEBUG */
 
 static PyObject *str_throw, *str_ctx, *str_callback, *str_cache, *str_suppressing, *str_enqueue_write, *str_run;
 
+/* execution_context._suppressing_threads, kept up to date by set_suppressing (starts
+   "suppressed", so that nothing is taken for unsuppressed before configure() has run). */
+static long suppressing_threads = 1;
+static PyTypeObject *DequeType; /* collections.deque */
+
 /* Telemetry of the sends made here; telemetry.py adds them to its per-thread records. */
 static long long tel_bytes_sent, tel_datagrams_sent;
 
@@ -137,8 +142,30 @@ tracing_enabled(void)
 static int
 flow_not_suppressed(void)
 {
-    PyObject *n = PyDict_GetItemWithError(exec_ctx_dict, str_suppressing);
-    return n != NULL && PyLong_CheckExact(n) && PyLong_AsLong(n) == 0;
+    return suppressing_threads == 0;
+}
+
+/* execution_context._count_changed: its _suppressing_threads, each time it changes. */
+static PyObject *
+set_suppressing(PyObject *module, PyObject *n)
+{
+    long v = PyLong_AsLong(n);
+    if (v == -1 && PyErr_Occurred())
+        return NULL;
+    suppressing_threads = v;
+    Py_RETURN_NONE;
+}
+
+/* len() of a deque without a call through its type (Py_SIZE is a deque's length). */
+static inline Py_ssize_t
+queue_length(PyObject *q)
+{
+    if (Py_IS_TYPE(q, DequeType))
+        return Py_SIZE(q);
+    Py_ssize_t n = PyObject_Length(q);
+    if (n < 0)
+        PyErr_Clear();
+    return n;
 }
 
 /* Parse a numeric (host, port[, flowinfo, scope_id]) tuple; 0 when it is not one this
@@ -569,7 +596,7 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     set_slot_steal(op, o_flags, PyLong_FromLong(0)); /* a small int: cannot fail */
 
     PyObject *wq = SLOT(io, q_wq), *closed = SLOT(io, q_closed), *fdo = SLOT(io, q_fd);
-    if (wq == NULL || closed != Py_False || fdo == NULL || PyObject_Length(wq) != 0) {
+    if (wq == NULL || closed != Py_False || fdo == NULL || queue_length(wq) != 0) {
         if (PyErr_Occurred())
             PyErr_Clear();
         goto enqueue;
@@ -682,7 +709,7 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (io == NULL || !Py_IS_TYPE(io, OpQueueType))
         return NULL;
     PyObject *wq = SLOT(io, q_wq), *fdo = SLOT(io, q_fd);
-    if (wq == NULL || fdo == NULL || SLOT(io, q_closed) != Py_False || PyObject_Length(wq) != 0) {
+    if (wq == NULL || fdo == NULL || SLOT(io, q_closed) != Py_False || queue_length(wq) != 0) {
         PyErr_Clear();
         return NULL;
     }
@@ -856,7 +883,7 @@ can_send_now(PyObject *sock)
     PyObject *right = SLOT(sock, s_right_ep), *wq = SLOT(io, q_wq), *fdo = SLOT(io, q_fd);
     if (right == NULL || right == Py_None || wq == NULL || fdo == NULL || SLOT(io, q_closed) != Py_False)
         return NULL;
-    Py_ssize_t qn = PyObject_Length(wq);
+    Py_ssize_t qn = queue_length(wq);
     if (qn != 0) {
         PyErr_Clear();
         return NULL;
@@ -1258,7 +1285,7 @@ drain(PyObject *module, PyObject *disp)
         return NULL;
     }
     for (;;) {
-        if (PyObject_Length(q) <= 0) {
+        if (queue_length(q) <= 0) {
             PyErr_Clear();
             break;
         }
@@ -1386,6 +1413,7 @@ configure(PyObject *module, PyObject *cfg)
         return NULL;
     }
     Py_XSETREF(dispatch_q, Py_NewRef(q));
+    Py_XSETREF(DequeType, (PyTypeObject *)Py_NewRef(Py_TYPE(q)));
     Py_XSETREF(dispatch_append, PyObject_GetAttrString(q, "append"));
     Py_XSETREF(dispatch_popleft, PyObject_GetAttrString(q, "popleft"));
     Py_XSETREF(add_worker, PyObject_GetAttrString(dispatcher, "_add_worker"));
@@ -1445,6 +1473,7 @@ static PyMethodDef methods[] = {
     {"method", make_method, METH_VARARGS, "method(kind, fallback): an accelerated method descriptor."},
     {"run_inline", run_inline_c, METH_O, "Run op's callback on this thread, after those already queued here."},
     {"drain", drain, METH_O, "drain(dispatcher): run every queued completion (Dispatcher._run's inner loop)."},
+    {"set_suppressing", set_suppressing, METH_O, "The number of threads that suppress ExecutionContext flow."},
     {"counts", counts, METH_NOARGS, "(bytes_sent, datagrams_sent) of the sends made here."},
     {NULL},
 };

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import weakref
+from collections.abc import Callable
 from types import TracebackType
 
 from ._names import dotnet_names
@@ -30,6 +31,9 @@ _copy_context = contextvars.copy_context
 # because suppression is per thread.
 _suppressing_threads = 0
 _count_lock = threading.Lock()
+# Told every new value of _suppressing_threads, under _count_lock (the compiled send
+# path keeps its own copy rather than look the global up on every Begin).
+_count_changed: Callable[[int], object] | None = None
 _local = threading.local()
 
 
@@ -50,6 +54,8 @@ def _decrement() -> None:
     global _suppressing_threads
     with _count_lock:
         _suppressing_threads -= 1
+        if _count_changed is not None:
+            _count_changed(_suppressing_threads)
 
 
 def _current() -> _Suppression | None:
@@ -62,6 +68,8 @@ def _suppress() -> _Suppression:
     token = _Suppression()
     with _count_lock:
         _suppressing_threads += 1
+        if _count_changed is not None:
+            _count_changed(_suppressing_threads)
     _local.suppression = token
     return token
 
