@@ -167,12 +167,12 @@ def main() -> None:
     r = Runner(args.count, args.runs)
     from dotnet_sockets import _accel  # the children inherit the same environment, so the same path
 
-    path = "compiled send path" if _accel.ACCELERATED else "pure-Python path"
+    send_path = "compiled send path" if _accel.ACCELERATED else "pure-Python path"
     env = "" if _accel.ACCELERATED else "DOTNET_SOCKETS_PURE=1 "
     lines = [
         f"Generated {datetime.date.today()} by `{env}python benchmarks/run_all.py --runs {args.runs}` on "
         f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, {path}; medians of {args.runs} fresh processes each.",
+        f"Python {platform.python_version()}, {send_path}; medians of {args.runs} fresh processes each.",
         "",
         "| workload | compared with | target | measured | met |",
         "|---|---|---|---|---|",
@@ -194,7 +194,7 @@ def main() -> None:
     if args.write_results:
         path = os.path.join(HERE, "RESULTS.md")
         old = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmark results\n"
-        tag = f"## All targets (Python {platform.python_version()}, {path})"
+        tag = f"## All targets (Python {platform.python_version()}, {send_path})"
         section = f"{MARK_BEGIN}\n{tag}\n\n{text}\n{MARK_END}\n"
         start = old.find(MARK_BEGIN + "\n" + tag)
         if start >= 0:
