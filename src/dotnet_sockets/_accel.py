@@ -2,8 +2,11 @@
 
 ``_speedups`` (a C extension built by ``pip install`` when a compiler is
 there) replaces the interpreter on the steady-state datagram send:
-``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``
-and the completion workers' drain loop.  Each accelerated method keeps its
+``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
+``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``, plus
+the completion workers' drain loop and the inline-callback trampoline.
+Telemetry adds the compiled path's own (atomic) send counters to its records.
+Each accelerated method keeps its
 pure-Python function as the fallback for everything outside that steady
 state, and as the source of its docstring and signature, so behaviour does
 not depend on whether the accelerator is present.

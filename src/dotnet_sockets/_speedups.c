@@ -168,6 +168,20 @@ queue_length(PyObject *q)
     return n;
 }
 
+/* The endpoint's sockaddr tuple for this socket (borrowed), picked as the twins pick it
+   (ep._sa_dual on an IPv6 socket, else ep._sa), when it is cached and of the socket's
+   length; NULL when the Python path has to work it out (or refuse it). */
+static PyObject *
+cached_sockaddr(PyObject *self, PyObject *ep)
+{
+    PyObject *addr = SLOT(ep, SLOT(self, s_v6) == Py_True ? e_sa_dual : e_sa);
+    PyObject *alen = SLOT(self, s_alen);
+    if (addr == NULL || !PyTuple_CheckExact(addr) || alen == NULL || !PyLong_CheckExact(alen) ||
+        PyTuple_GET_SIZE(addr) != PyLong_AsSsize_t(alen))
+        return NULL;
+    return addr;
+}
+
 /* Parse a numeric (host, port[, flowinfo, scope_id]) tuple; 0 when it is not one this
    fast path handles (the caller then lets Python's socket module do it). */
 static PyObject *sa_cache_key; /* the last tuple parsed (tuples are immutable) */
@@ -520,10 +534,8 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (!Py_IS_TYPE(ep, EndPointType))
         return NULL;
-    PyObject *addr = SLOT(ep, SLOT(self, s_v6) == Py_True ? e_sa_dual : e_sa);
-    PyObject *alen = SLOT(self, s_alen);
-    if (addr == NULL || !PyTuple_CheckExact(addr) || alen == NULL || !PyLong_CheckExact(alen) ||
-        PyTuple_GET_SIZE(addr) != PyLong_AsSsize_t(alen))
+    PyObject *addr = cached_sockaddr(self, ep);
+    if (addr == NULL)
         return NULL;
     if (callback != Py_None && !PyCallable_Check(callback))
         return NULL;
@@ -713,10 +725,8 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_Clear();
         return NULL;
     }
-    PyObject *addr = SLOT(ep, SLOT(self, s_v6) == Py_True ? e_sa_dual : e_sa);
-    PyObject *alen = SLOT(self, s_alen);
-    if (addr == NULL || !PyTuple_CheckExact(addr) || alen == NULL || !PyLong_CheckExact(alen) ||
-        PyTuple_GET_SIZE(addr) != PyLong_AsSsize_t(alen))
+    PyObject *addr = cached_sockaddr(self, ep);
+    if (addr == NULL)
         return NULL;
     struct sockaddr_storage ss;
     socklen_t salen;
@@ -914,10 +924,8 @@ fast_send_to_event(PyObject *self, PyObject *e)
         PyErr_Clear();
         return NULL;
     }
-    PyObject *addr = SLOT(ep, SLOT(self, s_v6) == Py_True ? e_sa_dual : e_sa);
-    PyObject *alen = SLOT(self, s_alen);
-    if (addr == NULL || !PyTuple_CheckExact(addr) || alen == NULL || !PyLong_CheckExact(alen) ||
-        PyTuple_GET_SIZE(addr) != PyLong_AsSsize_t(alen))
+    PyObject *addr = cached_sockaddr(self, ep);
+    if (addr == NULL)
         return NULL;
     struct sockaddr_storage ss;
     socklen_t salen;
@@ -1241,10 +1249,8 @@ fast_send_to_async(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_Clear();
         return NULL;
     }
-    PyObject *addr = SLOT(ep, SLOT(self, s_v6) == Py_True ? e_sa_dual : e_sa);
-    PyObject *alen = SLOT(self, s_alen);
-    if (addr == NULL || !PyTuple_CheckExact(addr) || alen == NULL || !PyLong_CheckExact(alen) ||
-        PyTuple_GET_SIZE(addr) != PyLong_AsSsize_t(alen))
+    PyObject *addr = cached_sockaddr(self, ep);
+    if (addr == NULL)
         return NULL;
     /* addr is borrowed from ep._sa/_sa_dual, and the audit hooks may move ep (ep.Port = ...
        drops that tuple): take the reference before they run, as the twin's local holds it. */
