@@ -50,10 +50,10 @@ static PyObject *kw_remote_ep;      /* ("remote_ep",) */
 static PyObject *logger_cache_owner; /* the "dotnet_sockets" logger */
 static PyObject *is_enabled_for;    /* its isEnabledFor */
 static PyObject *logger_cache;      /* its per-level cache (a dict), or NULL */
-static PyObject *exec_ctx_dict;     /* execution_context.__dict__ (for _suppressing_threads) */
+static PyObject *exec_ctx_dict;     /* execution_context.__dict__ (for capture_context) */
 static PyObject *DEBUG_LEVEL;       /* logging.DEBUG */
 
-static PyObject *str_throw, *str_ctx, *str_callback, *str_cache, *str_suppressing, *str_enqueue_write, *str_run;
+static PyObject *str_throw, *str_ctx, *str_callback, *str_cache, *str_enqueue_write, *str_run;
 
 /* execution_context._suppressing_threads, kept up to date by set_suppressing (starts
    "suppressed", so that nothing is taken for unsuppressed before configure() has run). */
@@ -1498,11 +1498,10 @@ PyInit__speedups(void)
     str_ctx = PyUnicode_InternFromString("_ctx");
     str_throw = PyUnicode_InternFromString("throw");
     str_callback = PyUnicode_InternFromString("_callback");
-    str_suppressing = PyUnicode_InternFromString("_suppressing_threads");
     str_enqueue_write = PyUnicode_InternFromString("enqueue_write");
     str_run = PyUnicode_InternFromString("run");
     kw_remote_ep = Py_BuildValue("(s)", "remote_ep");
-    if (!str_cache || !str_throw || !str_ctx || !str_callback || !str_suppressing || !str_enqueue_write || !str_run ||
+    if (!str_cache || !str_throw || !str_ctx || !str_callback || !str_enqueue_write || !str_run ||
         !kw_remote_ep)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
