@@ -4,8 +4,8 @@
  * Everything here has a pure-Python twin that the tests also run
  * (DOTNET_SOCKETS_PURE=1), and every function falls back to that twin
  * before doing anything visible whenever its input leaves the steady state
- * it was written for (tracing on, flow suppressed, a queued send, an odd
- * argument type...).  So the accelerator decides nothing: it only skips the
+ * it was written for (tracing on, a queued send, a slice or flags, an
+ * endpoint that is not a numeric IPEndPoint, an odd argument type...).  So the accelerator decides nothing: it only skips the
  * interpreter on the path the benchmarks measure.
  *
  * The Python objects it touches (Socket, OpQueue, IPEndPoint, the send
