@@ -331,6 +331,23 @@ def hooks(s: Socket, ep: IPEndPoint) -> None:
 
     act["then"] = move
     out["hook moves the endpoint"] = begin_and_end(s, payload, 0, 16, 0, moving)
+    # The args object changes during the audit: its new buffer is what goes out.
+    e.SetBuffer(payload, 0, 16)
+
+    def rebuffer() -> None:
+        e.SetBuffer(b"xyz" * 3, 0, 9)
+
+    act["then"] = rebuffer
+    out["hook changes the args"] = [outcome(lambda: s.SendToAsync(e)), e.SocketError.name, e.BytesTransferred]
+    # The endpoint moves during the audit of an awaited send: it goes where it was aimed.
+    moving2 = IPEndPoint(IPAddress.Loopback, ep2.Port)
+    moving2._sockaddr(False)
+
+    def move2() -> None:
+        moving2.Port = ep.Port
+
+    act["then"] = move2
+    out["hook moves the awaited endpoint"] = outcome(lambda: asyncio.run(awaited(s, payload, moving2)))
     # The buffer shrinks during the audit: what is there at the send is sent.
     shrinking = bytearray(payload)
 
