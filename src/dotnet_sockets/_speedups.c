@@ -117,7 +117,7 @@ static int configured = 0;
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* 1 when the "dotnet_sockets" logger traces DEBUG, 0 when not, -1 on error.
+/* 1 when the "dotnet_sockets" logger traces DEBUG (or that cannot be told), 0 when not.
    Reads logging's own per-level cache, as Logger.isEnabledFor does first. */
 static int
 tracing_enabled(void)
@@ -128,14 +128,19 @@ tracing_enabled(void)
         if (v == Py_False)
             return 0;
         if (v == NULL && PyErr_Occurred())
-            return -1;
+            goto unknown;
     }
     PyObject *r = PyObject_CallOneArg(is_enabled_for, DEBUG_LEVEL);
     if (r == NULL)
-        return -1;
+        goto unknown;
     int t = PyObject_IsTrue(r);
     Py_DECREF(r);
-    return t;
+    if (t >= 0)
+        return t;
+unknown:
+    /* Cannot tell: the Python path asks again, and raises what there is to raise. */
+    PyErr_Clear();
+    return 1;
 }
 
 /* True while no thread suppresses ExecutionContext flow (the case with nothing to look up). */
@@ -544,12 +549,8 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (!parse_sockaddr(addr, &ss, &salen))
         return NULL;
     /* (Suppressed flow is handled after the audit, where the twin captures the context.) */
-    int t = tracing_enabled();
-    if (t != 0) {
-        if (t < 0)
-            PyErr_Clear();
+    if (tracing_enabled())
         return NULL;
-    }
     PyObject *io = SLOT(self, s_io);
     if (io == NULL || !Py_IS_TYPE(io, OpQueueType))
         return NULL;
@@ -696,12 +697,8 @@ fast_end_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (!Py_IS_TYPE(ar, SendToOpType) || SLOT(ar, o_done) != Py_True || SLOT(ar, o_ended) != Py_False ||
         SLOT(ar, o_error) != Py_None || SLOT(ar, o_io) != SLOT(self, s_io) || SLOT(ar, o_value) == NULL)
         return NULL;
-    int t = tracing_enabled();
-    if (t != 0) {
-        if (t < 0)
-            PyErr_Clear();
+    if (tracing_enabled())
         return NULL;
-    }
     set_slot(ar, o_ended, Py_True);
     return Py_NewRef(SLOT(ar, o_value));
 }
@@ -732,12 +729,8 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     socklen_t salen;
     if (!parse_sockaddr(addr, &ss, &salen))
         return NULL;
-    int t = tracing_enabled();
-    if (t != 0) {
-        if (t < 0)
-            PyErr_Clear();
+    if (tracing_enabled())
         return NULL;
-    }
     /* addr is borrowed from ep._sa, and the audit hooks may move ep (dropping that tuple):
        hold it, as the twin's local does (it is the "socket.sendto" event's argument). */
     Py_INCREF(addr);
