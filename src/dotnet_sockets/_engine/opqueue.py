@@ -16,8 +16,10 @@ Queued operations keep the order in which they were started, which is what
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
+import weakref
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -58,10 +60,38 @@ def _drain(q: deque[AsyncOperation], done: list[AsyncOperation]) -> None:
         done.append(q.popleft())
 
 
+def _finish(op: AsyncOperation, aborted: bool) -> None:
+    """Complete (or abort) ``op`` without letting anything it raises stop the caller.
+
+    The callers complete a whole batch: the operations after one that
+    raised (a continuation given a state its user broke, no thread to be
+    had for a worker) must still complete, and the engine thread live on.
+    """
+    try:
+        if aborted:
+            op._abort()
+        else:
+            op._complete(False)
+    except Exception as exc:  # noqa: BLE001 - reported, never lost
+        report_exception(exc)
+
+
 class OpQueue:
     """The I/O state the engine keeps for one socket."""
 
-    __slots__ = ("sock", "fd", "lock", "rq", "wq", "mask", "registered", "closed", "inline", "dgram")
+    __slots__ = (
+        "sock",
+        "fd",
+        "lock",
+        "rq",
+        "wq",
+        "mask",
+        "registered",
+        "closed",
+        "inline",
+        "dgram",
+        "__weakref__",
+    )
 
     def __init__(self, sock: socket.socket) -> None:
         sock.setblocking(False)
@@ -78,6 +108,7 @@ class OpQueue:
         # Run callbacks of operations that finish inside Begin... on the
         # caller's thread (current .NET's behaviour; an opt-in here).
         self.inline = False
+        _queues.add(self)
 
     def start_write(self, op: AsyncOperation) -> None:
         if not self.wq and not self.closed:
@@ -140,7 +171,7 @@ class OpQueue:
             if mask:
                 engine.arm(self, mask)
         for op in done:
-            op._complete(False)
+            _finish(op, False)
 
     def close(self) -> None:
         """Close the descriptor; every queued operation completes once, aborted."""
@@ -158,10 +189,43 @@ class OpQueue:
         except OSError:
             pass
         for op in pending:
-            op._abort()
+            _finish(op, True)
+
+    def close_from_finalizer(self) -> None:
+        """``close`` for a finalizer (``Socket.__del__``): takes no lock.
+
+        A collection can start on a thread that holds any lock (this
+        queue's, a wait handle's, the dispatcher's); a finalizer that then
+        waits for it hangs that thread for good.  A queue the engine knows
+        (it may have operations to abort) is handed to the engine thread,
+        which closes it; one it never saw has nothing pending, and closing
+        its descriptor takes no lock.
+        """
+        if self.registered or self.rq or self.wq:
+            engine.close_later(self)
+            return
+        self.closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
     def pending_count(self) -> int:
         return len(self.rq) + len(self.wq)
 
     def _reset_after_fork(self) -> None:
         self.lock = threading.Lock()
+
+
+# Every live queue, so that a forked child re-makes each queue's lock (another
+# thread may have held it at the fork), armed or not.
+_queues: weakref.WeakSet[OpQueue] = weakref.WeakSet()
+
+
+def _reset_locks_after_fork() -> None:
+    for q in list(_queues):
+        q._reset_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_locks_after_fork)
