@@ -10,7 +10,6 @@ a timeout.  ``DOTNET_SOCKETS_SOAK=1`` runs the random ones longer.
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import random
 import socket
@@ -35,11 +34,10 @@ from dotnet_sockets import (
     ProtocolType,
     Socket,
     SocketAsyncEventArgs,
-    SocketError,
     SocketException,
     SocketType,
+    execution_context,
 )
-from dotnet_sockets import execution_context
 from dotnet_sockets._engine import dispatch
 from dotnet_sockets._engine.dispatch import dispatcher
 from reliability_support import (
@@ -226,7 +224,7 @@ def test_set_and_reset_racing_completions(hook: Any) -> None:
             for ar in list(live):
                 h: Any = ar.AsyncWaitHandle
                 try:
-                    rng.choice([h.Set, h.Reset, lambda: h.WaitOne(0), h.Close])()
+                    rng.choice([h.Set, h.Reset, lambda h=h: h.WaitOne(0), h.Close])()
                 except ObjectDisposedException:
                     pass
                 except BaseException as exc:  # noqa: BLE001 - the test's verdict
