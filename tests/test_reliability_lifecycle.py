@@ -104,8 +104,10 @@ def hook() -> Iterator[Any]:
 
 
 def run_child(code: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a child interpreter; it may not hang, nor print a traceback (an
+    exception in an at-fork handler or a thread is only printed)."""
     try:
-        return subprocess.run(
+        proc = subprocess.run(
             [PYTHON, "-W", "ignore::DeprecationWarning", "-c", code],
             env=subprocess_env(),
             capture_output=True,
@@ -115,6 +117,8 @@ def run_child(code: str, timeout: float = 60.0) -> subprocess.CompletedProcess[s
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         pytest.fail(f"child interpreter hung for {timeout} s; it printed: {out!r}")
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+    return proc
 
 
 CHILD_COMMON = """
@@ -418,6 +422,7 @@ def test_fork_while_threads_wait_poll_and_operations_are_pending() -> None:
     restore flow and keep operations pending must all finish their own socket work."""
     children = 60 if SOAK else 16
     code = CHILD_COMMON + textwrap.dedent(f"""
+    from dotnet_sockets.telemetry import Telemetry
     CHILDREN = {children}
     stop = threading.Event()
     shared = ManualResetEvent(False)

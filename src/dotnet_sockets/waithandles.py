@@ -65,10 +65,8 @@ def _reset_after_fork() -> None:
     # belong to nobody any more.
     global _lock
     _lock = threading.Lock()
-    for w in _blocked:
-        if w.result < 0:
-            _unregister(w)
-    _blocked.clear()
+    for w in list(_blocked):
+        _unregister(w)
 
 
 if hasattr(os, "register_at_fork"):

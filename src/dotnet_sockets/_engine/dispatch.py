@@ -285,6 +285,10 @@ class Dispatcher:
         self._watch = None
         self._watch_wake = threading.Event()
         self._pid = os.getpid()
+
+    def _resume_after_fork(self) -> None:
+        # Once every lock of the package is made anew (the callbacks a worker runs
+        # may take any of them): see the registration in opqueue.py.
         if self._q:
             self._add_worker(only_if_none_awake=True)
 

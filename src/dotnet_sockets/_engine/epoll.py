@@ -229,7 +229,8 @@ class Engine:
         # Counted even when the engine thread has a batch under way: that is
         # when it must see that a worker keeps coming back, and step aside.
         self._cycles += 1
-        if not self._serving.acquire(False):
+        serving = self._serving  # the one acquired is the one released, even if a fork re-made it
+        if not serving.acquire(False):
             return
         try:
             try:
@@ -239,7 +240,7 @@ class Engine:
             if events:
                 self._serve(events)
         finally:
-            self._serving.release()
+            serving.release()
 
     def _stand_by(self) -> bool:
         """Wait off the epoll set while a worker keeps polling it (see the module docstring).
