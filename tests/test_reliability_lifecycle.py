@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import textwrap
@@ -25,67 +24,31 @@ import pytest
 
 from conftest import WAIT
 from dotnet_sockets import (
-    AddressFamily,
     ExecutionContext,
     IAsyncResult,
     IPAddress,
     IPEndPoint,
     ObjectDisposedException,
-    ProtocolType,
     Socket,
     SocketAsyncEventArgs,
     SocketException,
-    SocketType,
     execution_context,
 )
 from dotnet_sockets._engine import dispatch
 from dotnet_sockets._engine.dispatch import dispatcher
 from reliability_support import (
-    PYTHON,
+    CHILD_PRELUDE,
+    Counter,
     assert_engine_serves,
     dead_engine_threads,
     recording_excepthook,
-    subprocess_env,
+    tcp_pair,
+    udp,
 )
+from reliability_support import run_child as run_child_timed
 
 ANY4 = IPEndPoint(IPAddress.Any, 0)
 SOAK = os.environ.get("DOTNET_SOCKETS_SOAK") == "1"
-
-
-class Counter:
-    """Callback runs per operation (IAsyncResult or SocketAsyncEventArgs), thread-safely."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.runs: dict[int, int] = {}
-        self.keep: list[Any] = []  # so that no id() is reused meanwhile
-        self.total = 0
-
-    def __call__(self, ar: Any) -> None:
-        with self.cond:
-            if id(ar) not in self.runs:
-                self.keep.append(ar)
-            self.runs[id(ar)] = self.runs.get(id(ar), 0) + 1
-            self.total += 1
-            self.cond.notify_all()
-
-    def handler(self, sender: Any, e: Any) -> None:
-        self(e)
-
-    def wait_total(self, n: int, timeout: float = WAIT) -> bool:
-        with self.cond:
-            return self.cond.wait_for(lambda: self.total >= n, timeout)
-
-    def not_once(self, items: list[Any]) -> dict[int, int]:
-        with self.cond:
-            return {i: self.runs.get(id(x), 0) for i, x in enumerate(items) if self.runs.get(id(x), 0) != 1}
-
-
-def udp(bound: bool = True) -> Socket:
-    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
-    if bound:
-        s.Bind(IPEndPoint(IPAddress.Loopback, 0))
-    return s
 
 
 def addr_of(s: Socket) -> tuple[str, int]:
@@ -107,13 +70,7 @@ def run_child(code: str, timeout: float = 60.0) -> subprocess.CompletedProcess[s
     """Run ``code`` in a child interpreter; it may not hang, nor print a traceback (an
     exception in an at-fork handler or a thread is only printed)."""
     try:
-        proc = subprocess.run(
-            [PYTHON, "-W", "ignore::DeprecationWarning", "-c", code],
-            env=subprocess_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        proc, _ = run_child_timed(code, timeout)
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         pytest.fail(f"child interpreter hung for {timeout} s; it printed: {out!r}")
@@ -121,17 +78,7 @@ def run_child(code: str, timeout: float = 60.0) -> subprocess.CompletedProcess[s
     return proc
 
 
-CHILD_COMMON = """
-import gc, os, sys, threading, time
-from dotnet_sockets import *
-ANY4 = IPEndPoint(IPAddress.Any, 0)
-
-def udp(bound=True):
-    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
-    if bound:
-        s.Bind(IPEndPoint(IPAddress.Loopback, 0))
-    return s
-"""
+CHILD_COMMON = CHILD_PRELUDE + "import gc\n"
 
 
 # -- defect 1: a closed AsyncWaitHandle ---------------------------------------------------------
@@ -163,7 +110,7 @@ def test_closed_wait_handle_still_completes_the_whole_round(how: str, hook: Any)
         assert counter.wait_total(2), counter.runs
         got = [rx.EndReceiveFrom(a1), rx.EndReceiveFrom(a2)]
         assert [bytes(b[:n]) for b, (n, _) in zip(bufs, got, strict=True)] == [b"one", b"two"]
-        assert counter.not_once([a1, a2]) == {}
+        counter.once_each([a1, a2])
         with pytest.raises(ObjectDisposedException):
             a1.AsyncWaitHandle.WaitOne(0)  # as .NET: the user's own wait on a closed handle
     finally:
@@ -183,7 +130,7 @@ def test_close_completes_every_pending_operation_whatever_was_done_to_its_handle
         ars.append(ar)
     rx.Close()  # must not raise
     assert counter.wait_total(len(ars)), counter.runs
-    assert counter.not_once(ars) == {}
+    counter.once_each(ars)
     for ar in ars:
         assert ar.IsCompleted
         with pytest.raises((ObjectDisposedException, SocketException)):
@@ -670,7 +617,7 @@ def _close_race_round(rng: random.Random, loop: asyncio.AbstractEventLoop) -> No
         t.join(WAIT)
         assert not t.is_alive(), "a thread hung"
     assert counter.wait_total(len(results) + len(events)), (counter.total, len(results), len(events))
-    assert counter.not_once(results + events) == {}
+    counter.once_each(results + events)
     for f in awaited:
         try:
             f.result(WAIT)
@@ -701,14 +648,7 @@ def test_close_race_with_a_tiny_switch_interval(hook: Any) -> None:
 
 def test_closing_a_tcp_socket_with_a_pending_send_and_closed_handles(hook: Any) -> None:
     """The write side: a stream send waiting for room, its handle closed, aborted by Close."""
-    lst = socket.socket()
-    lst.bind(("127.0.0.1", 0))
-    lst.listen(1)
-    c = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-    c.Connect(IPEndPoint(IPAddress.Loopback, lst.getsockname()[1]))
-    lst.settimeout(WAIT)
-    peer, _ = lst.accept()
-    lst.close()
+    c, peer = tcp_pair()
     try:
         c.SendBufferSize = 4096
         counter = Counter()
@@ -718,7 +658,7 @@ def test_closing_a_tcp_socket_with_a_pending_send_and_closed_handles(hook: Any) 
             ar.AsyncWaitHandle.Close()
         c.Close()
         assert counter.wait_total(3)
-        assert counter.not_once(ars) == {}
+        counter.once_each(ars)
         for ar in ars:
             with pytest.raises((SocketException, ObjectDisposedException)):
                 c.EndSend(ar)

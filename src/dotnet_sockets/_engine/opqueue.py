@@ -171,7 +171,10 @@ class OpQueue:
             if mask:
                 engine.arm(self, mask)
         for op in done:
-            _finish(op, False)
+            try:
+                op._complete(False)
+            except Exception as exc:  # noqa: BLE001 - see _finish (inlined: the hot path)
+                report_exception(exc)
 
     def close(self) -> None:
         """Close the descriptor; every queued operation completes once, aborted."""
