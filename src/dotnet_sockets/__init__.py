@@ -10,6 +10,7 @@ from __future__ import annotations
 from .addresses import DnsEndPoint, EndPoint, IPAddress, IPEndPoint, UnixDomainSocketEndPoint
 from .aio import TaskFactory, from_async
 from .asyncresult import AsyncCallback, IAsyncResult
+from .cancellation import CancellationToken, CancellationTokenRegistration, CancellationTokenSource
 from .dns import Dns, IPHostEntry
 from .enums import (
     AddressFamily,
@@ -25,16 +26,23 @@ from .enums import (
 )
 from .eventargs import SocketAsyncEventArgs
 from .exceptions import (
+    AggregateException,
     ArgumentException,
     ArgumentNullException,
     ArgumentOutOfRangeException,
+    EndOfStreamException,
     FormatException,
     InvalidOperationException,
+    IOException,
     NotImplementedException,
     NotSupportedException,
     ObjectDisposedException,
+    OperationCanceledException,
+    PlatformNotSupportedException,
     SecurityException,
+    SemaphoreFullException,
     SocketException,
+    TaskCanceledException,
 )
 from .execution_context import AsyncFlowControl, ExecutionContext
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
@@ -46,19 +54,25 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AddressFamily",
+    "AggregateException",
     "ArgumentException",
     "ArgumentNullException",
     "ArgumentOutOfRangeException",
     "AsyncCallback",
     "AsyncFlowControl",
     "AutoResetEvent",
+    "CancellationToken",
+    "CancellationTokenRegistration",
+    "CancellationTokenSource",
     "Dns",
     "DnsEndPoint",
+    "EndOfStreamException",
     "EndPoint",
     "EventWaitHandle",
     "ExecutionContext",
     "FormatException",
     "IAsyncResult",
+    "IOException",
     "IPAddress",
     "IPEndPoint",
     "IPHostEntry",
@@ -70,9 +84,12 @@ __all__ = [
     "NotImplementedException",
     "NotSupportedException",
     "ObjectDisposedException",
+    "OperationCanceledException",
+    "PlatformNotSupportedException",
     "ProtocolType",
     "SecurityException",
     "SelectMode",
+    "SemaphoreFullException",
     "Socket",
     "SocketAsyncEventArgs",
     "SocketAsyncOperation",
@@ -84,6 +101,7 @@ __all__ = [
     "SocketReceiveFromResult",
     "SocketShutdown",
     "SocketType",
+    "TaskCanceledException",
     "TaskFactory",
     "UnixDomainSocketEndPoint",
     "WaitHandle",
