@@ -24,6 +24,7 @@ import pytest
 
 from conftest import WAIT
 from dotnet_sockets import (
+    CancellationTokenSource,
     ExecutionContext,
     IAsyncResult,
     IPAddress,
@@ -452,6 +453,69 @@ def test_fork_while_threads_wait_poll_and_operations_are_pending() -> None:
     proc = run_child(code, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip() == "hung 0 failed 0", proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_fork_while_cancellation_sources_are_busy() -> None:
+    """A source's lock held by a parent thread at the fork, and a timer that falls due as the
+    child starts: the child can still cancel the one and gets the other."""
+    children = 40 if SOAK else 12
+    code = CHILD_COMMON + textwrap.dedent(f"""
+    stop = threading.Event()
+    busy = CancellationTokenSource()
+    def churn():
+        while not stop.is_set():
+            busy.Token.Register(lambda: None).Dispose()
+    t = threading.Thread(target=churn); t.start()
+    time.sleep(0.02)
+    pids = []
+    for k in range({children}):
+        timed = CancellationTokenSource()
+        timed.CancelAfter(k % 3)  # due now, or in a millisecond or two
+        pid = os.fork()
+        if pid == 0:
+            try:
+                fired = timed.Token.WaitHandle.WaitOne(5000)
+                assert fired, "the inherited CancelAfter never fired"
+                busy.Cancel()
+                assert busy.IsCancellationRequested
+                os._exit(0)
+            except BaseException:
+                import traceback; traceback.print_exc()
+                os._exit(1)
+        pids.append(pid)
+    deadline = time.monotonic() + 20
+    codes = {{}}
+    while pids and time.monotonic() < deadline:
+        for pid in list(pids):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                codes[pid] = os.waitstatus_to_exitcode(status)
+                pids.remove(pid)
+        time.sleep(0.01)
+    for pid in pids:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    stop.set(); t.join(5)
+    print("hung", len(pids), "failed", sum(1 for c in codes.values() if c != 0))
+    """)
+    proc = run_child(code, timeout=60)
+    assert proc.stdout.strip() == "hung 0 failed 0", proc.stdout + proc.stderr
+
+
+def test_cancel_with_a_closed_token_wait_handle(hook: Any) -> None:
+    """Cancel (and the CancelAfter timer thread) set the token's handle even if it was closed."""
+    cts = CancellationTokenSource()
+    h = cts.Token.WaitHandle
+    h.Close()
+    cts.Cancel()  # raised AggregateException(ObjectDisposedException) before
+    timed = CancellationTokenSource()
+    h2 = timed.Token.WaitHandle
+    h3 = timed.Token.WaitHandle
+    h2.Dispose()
+    timed.CancelAfter(1)
+    assert h3.WaitOne(int(WAIT * 1000))
+    assert timed.IsCancellationRequested
 
 
 # -- defect 9: blocked callbacks never starve the one that would free them -----------------------

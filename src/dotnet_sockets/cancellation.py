@@ -21,6 +21,7 @@ import itertools
 import os
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -96,15 +97,26 @@ class _Timers:
             source._timer_fired(seq)
 
     def _reset_after_fork(self) -> None:
+        # Every source's lock first (another thread may have held one at the fork), then
+        # the pending timers, and only then a thread that may fire them: one started
+        # earlier could fire a timer before its source knew its new number, and lose it.
+        for source in list(_sources):
+            source._lock = threading.Lock()
         self._cond = threading.Condition(threading.Lock())
         self._thread = None
         heap, self._heap = self._heap, []
-        # The child inherits the sources but not the thread: re-arm what was pending.
         for due, _seq, source in heap:
-            source._rearm_after_fork(self.schedule(source, due))
+            seq = next(self._seq)
+            source._timer_seq = seq
+            heapq.heappush(self._heap, (due, seq, source))
+        if self._heap:
+            self._thread = threading.Thread(target=self._run, name="dotnet_sockets-timers", daemon=True)
+            self._thread.start()
 
 
 _timers = _Timers()
+# Every live source, so that a forked child re-makes each one's lock.
+_sources: weakref.WeakSet[CancellationTokenSource] = weakref.WeakSet()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_timers._reset_after_fork)
 
@@ -145,6 +157,7 @@ class CancellationTokenSource:
         ms = _delay_ms(millisecond_delay, _delay_param(millisecond_delay))
         # Callbacks run outside the lock, so a callback may register, dispose or cancel again.
         self._lock = threading.Lock()
+        _sources.add(self)
         self._cancelled = False
         self._callbacks: list[_Callback] = []
         self._disposed = False
@@ -268,10 +281,6 @@ class CancellationTokenSource:
                 # Nobody called Cancel, so nobody can catch it: report it like any exception in a thread.
                 threading.excepthook(threading.ExceptHookArgs((type(exc), exc, exc.__traceback__, None)))
 
-    def _rearm_after_fork(self, seq: int) -> None:
-        self._lock = threading.Lock()
-        self._timer_seq = seq
-
     def _cancel(self, throw_on_first: bool) -> None:
         with self._lock:
             if self._cancelled:
@@ -356,7 +365,9 @@ class CancellationToken:
 
         handle = ManualResetEvent(self.IsCancellationRequested)
         if self.CanBeCanceled and not self.IsCancellationRequested:
-            self.Register(handle.Set)
+            # Set even if the caller closed it: a closed handle must not make Cancel (or the
+            # timer thread) raise, as an operation's completion ignores its closed handle.
+            self.Register(handle._set_even_if_disposed)
         return handle
 
     def ThrowIfCancellationRequested(self) -> None:
