@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import socket
 import subprocess
 import sys
 import textwrap
@@ -24,15 +25,18 @@ import pytest
 
 from conftest import WAIT
 from dotnet_sockets import (
+    AddressFamily,
     CancellationTokenSource,
     ExecutionContext,
     IAsyncResult,
     IPAddress,
     IPEndPoint,
     ObjectDisposedException,
+    ProtocolType,
     Socket,
     SocketAsyncEventArgs,
     SocketException,
+    SocketType,
     execution_context,
 )
 from dotnet_sockets._engine import dispatch
@@ -204,6 +208,44 @@ def test_set_and_reset_racing_completions(hook: Any) -> None:
         rx.Dispose()
         tx.Dispose()
     assert not errors, errors
+
+
+def test_a_step_that_raises_on_an_engine_thread_still_completes_the_operation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The continuation of an operation (here the adoption of an accepted connection by
+    ``BeginAccept(receive_size, ...)``) raises on the engine thread: the operation completes
+    once, failed, the exception is reported, and the rest of the round goes on."""
+    from dotnet_sockets import _socket_connections
+
+    def broken_adopt(*args: Any) -> Any:
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(_socket_connections.SocketConnections, "_adopt", broken_adopt)
+    counter = Counter()
+    with recording_excepthook() as rec:
+        lst = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+        lst.Bind(IPEndPoint(IPAddress.Loopback, 0))
+        lst.Listen(2)
+        try:
+            ar = lst.BeginAccept(16, counter, None)
+            ar2 = lst.BeginAccept(counter, None)
+            c1 = socket.create_connection(addr_of(lst), timeout=WAIT)
+            c2 = socket.create_connection(addr_of(lst), timeout=WAIT)
+            assert counter.wait_total(2), counter.runs
+            counter.once_each([ar, ar2])
+            with pytest.raises(SocketException) as info:
+                lst.EndAccept(ar)
+            assert isinstance(info.value.__cause__, RuntimeError)
+            accepted = lst.EndAccept(ar2)
+            assert accepted.Connected
+            accepted.Dispose()
+            c1.close()
+            c2.close()
+        finally:
+            lst.Dispose()
+    assert [type(e) for e, _ in rec.seen] == [RuntimeError]
+    assert_engine_serves()
 
 
 # -- defect 2: finalizers never take a lock -----------------------------------------------------
