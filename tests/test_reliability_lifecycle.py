@@ -652,6 +652,23 @@ def test_end_interrupted_by_ctrl_c_can_be_called_again() -> None:
     c = pysock.create_connection(("127.0.0.1", lst.LocalEndPoint.Port))
     a = lst.EndAccept(ar)
     assert a.Connected
+
+    # EndSend of a send waiting for room: the peer reads only after the interrupt.
+    a.SendBufferSize = 4096
+    size = 2 << 20
+    ar = a.BeginSend(bytes(size), 0, size, 0, None, None)
+    assert not ar.IsCompleted
+    interrupt_soon()
+    try:
+        a.EndSend(ar)
+        raise SystemExit("EndSend returned before the peer read")
+    except KeyboardInterrupt:
+        pass
+    got = 0
+    c.settimeout(10)
+    while got < size:
+        got += len(c.recv(1 << 20))
+    assert a.EndSend(ar) == size
     a.Dispose(); c.close(); lst.Dispose(); rx.Dispose(); tx.Dispose()
     print("ok")
     """)
@@ -686,6 +703,15 @@ def _close_race_round(rng: random.Random, loop: asyncio.AbstractEventLoop) -> No
     awaited = [
         asyncio.run_coroutine_threadsafe(s.ReceiveFromAsync(bytearray(16), 0, ANY4), loop) for s in sockets[:2]
     ]
+    # The stream side: a receive, a send waiting for room, an accept.
+    c, peer = tcp_pair()
+    c.SendBufferSize = 4096
+    results.append(c.BeginReceive(bytearray(64), 0, 64, 0, counter, None))
+    results.append(c.BeginSend(bytes(1 << 20), 0, 1 << 20, 0, counter, None))
+    lst = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+    lst.Bind(IPEndPoint(IPAddress.Loopback, 0))
+    lst.Listen(2)
+    results.append(lst.BeginAccept(counter, None))
 
     def sync_receive(s: Socket) -> None:
         s.ReceiveTimeout = 3000
@@ -710,12 +736,12 @@ def _close_race_round(rng: random.Random, loop: asyncio.AbstractEventLoop) -> No
             time.sleep(rng.random() * 0.002)
             s.Close()
 
-    order = sockets[:]
+    order = [*sockets, c, lst]
     rng.shuffle(order)
     workers = [
         threading.Thread(target=send_some),
-        threading.Thread(target=close_some, args=(order[:2],)),
-        threading.Thread(target=close_some, args=(order[2:],)),
+        threading.Thread(target=close_some, args=(order[:3],)),
+        threading.Thread(target=close_some, args=(order[3:],)),
     ]
     for t in workers:
         t.start()
@@ -731,11 +757,13 @@ def _close_race_round(rng: random.Random, loop: asyncio.AbstractEventLoop) -> No
             pass
     assert len(sync_outcomes) == len(syncs)
     tx.Dispose()
+    peer.close()
 
 
 def test_close_race_with_a_tiny_switch_interval(hook: Any) -> None:
-    """Closes from several threads while Begin/End, SAEA, await and sync receives are in flight,
-    with a thread switch possible after almost every bytecode."""
+    """Closes from several threads while Begin/End (UDP and TCP receives, a TCP send waiting
+    for room, an accept), SAEA, await and sync receives are in flight, with a thread switch
+    possible after almost every bytecode."""
     loop = asyncio.new_event_loop()
     loop_thread = threading.Thread(target=loop.run_forever)
     loop_thread.start()
