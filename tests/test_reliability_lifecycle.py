@@ -248,6 +248,48 @@ def test_a_step_that_raises_on_an_engine_thread_still_completes_the_operation(
     assert_engine_serves()
 
 
+def test_a_descriptor_the_engine_cannot_rearm_fails_what_waits_and_keeps_what_finished(
+    monkeypatch: pytest.MonkeyPatch, hook: Any
+) -> None:
+    """``epoll_ctl`` refuses the descriptor (closed or replaced behind the package's back
+    through ``Handle``): the receive that got its datagram in that round still completes with
+    it, the one that would wait fails at once, and a new one fails in ``End``, not never."""
+    import errno
+
+    from dotnet_sockets._engine.epoll import engine
+
+    rx, tx = udp(), udp(False)
+    counter = Counter()
+    try:
+        bufs = [bytearray(16), bytearray(16)]
+        a1 = rx.BeginReceiveFrom(bufs[0], 0, 16, 0, ANY4, counter, None)
+        a2 = rx.BeginReceiveFrom(bufs[1], 0, 16, 0, ANY4, counter, None)
+        real_arm = engine.arm
+
+        def refuse(q: Any, mask: int) -> None:
+            if q is rx._io:
+                raise OSError(errno.EBADF, "Bad file descriptor")
+            real_arm(q, mask)
+
+        monkeypatch.setattr(engine, "arm", refuse)
+        tx.SendTo(b"first", rx.LocalEndPoint)
+        assert counter.wait_total(2), counter.runs
+        counter.once_each([a1, a2])
+        n, _ = rx.EndReceiveFrom(a1)
+        assert bytes(bufs[0][:n]) == b"first"
+        with pytest.raises(SocketException):
+            rx.EndReceiveFrom(a2)
+        a3 = rx.BeginReceive(bytearray(16), 0, 16, 0, counter, None)
+        assert counter.wait_total(3)
+        with pytest.raises(SocketException):
+            rx.EndReceive(a3)
+    finally:
+        monkeypatch.undo()
+        rx.Dispose()
+        tx.Dispose()
+    assert_engine_serves()
+
+
 # -- defect 2: finalizers never take a lock -----------------------------------------------------
 
 

@@ -49,6 +49,17 @@ def _broken(op: AsyncOperation, exc: Exception) -> None:
     op._error = err
 
 
+def _unwatchable(op: AsyncOperation, exc: Exception) -> None:
+    """The engine could not watch the descriptor for ``op`` (``epoll_ctl`` failed: a
+    descriptor closed or replaced behind the package's back through ``Handle``; or no
+    thread to be had for the engine).  The operation fails now rather than wait forever:
+    with the system's error, or as :func:`_broken` for anything else."""
+    if isinstance(exc, OSError):
+        op._error = exc
+    else:
+        _broken(op, exc)
+
+
 def _drain(q: deque[AsyncOperation], done: list[AsyncOperation]) -> None:
     """Retry queued operations in order while they make progress; move the finished to ``done``."""
     while q:
@@ -134,12 +145,21 @@ class OpQueue:
     def _enqueue(self, op: AsyncOperation, q: deque[AsyncOperation], bit: int) -> None:
         with self.lock:
             if not self.closed:
-                q.append(op)
-                if not self.mask & bit:
+                if self.mask & bit:
+                    q.append(op)
+                    return
+                try:
+                    engine.arm(self, self.mask | bit)
+                except Exception as exc:  # noqa: BLE001 - see _unwatchable
+                    _unwatchable(op, exc)
+                else:
                     self.mask |= bit
-                    engine.arm(self, self.mask)
-                return
-        op._abort()
+                    q.append(op)
+                    return
+        if op._error is None:
+            op._abort()
+        else:
+            op._complete(False)
 
     def cancel(self, op: AsyncOperation) -> bool:
         """Remove a queued operation; False if it already left the queue (it completed)."""
@@ -169,7 +189,16 @@ class OpQueue:
             mask = (EPOLLIN if self.rq else 0) | (EPOLLOUT if self.wq else 0)
             self.mask = mask
             if mask:
-                engine.arm(self, mask)
+                try:
+                    engine.arm(self, mask)
+                except Exception as exc:  # noqa: BLE001 - see _unwatchable
+                    # What finished in this round still completes; what would wait fails now.
+                    for left in (self.rq, self.wq):
+                        while left:
+                            op = left.popleft()
+                            _unwatchable(op, exc)
+                            done.append(op)
+                    self.mask = 0
         for op in done:
             try:
                 op._complete(False)
