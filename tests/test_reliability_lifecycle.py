@@ -290,6 +290,40 @@ def test_a_descriptor_the_engine_cannot_rearm_fails_what_waits_and_keeps_what_fi
     assert_engine_serves()
 
 
+def test_completed_fires_even_when_reading_the_outcome_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a pending ``ReceiveFromAsync(e)``'s outcome raises on the completion thread (a
+    state changed while pending; here a finisher made to raise): ``Completed`` still fires,
+    once, with ``SocketError.SocketError``, the exception is reported, and ``e`` is free again."""
+    from dotnet_sockets import SocketError, eventargs
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("broken on purpose")
+
+    counter = Counter()
+    rx, tx = udp(), udp(False)
+    with recording_excepthook() as rec:
+        try:
+            monkeypatch.setattr(eventargs, "_finish_receive_from", broken)
+            e = SocketAsyncEventArgs()
+            e.SetBuffer(bytearray(16), 0, 16)
+            e.RemoteEndPoint = ANY4
+            e.Completed += counter.handler
+            assert rx.ReceiveFromAsync(e)
+            monkeypatch.undo()
+            tx.SendTo(b"x", rx.LocalEndPoint)
+            assert counter.wait_total(1)
+            assert e.SocketError == SocketError.SocketError
+            tx.SendTo(b"again", rx.LocalEndPoint)
+            if rx.ReceiveFromAsync(e):  # e is free again
+                assert counter.wait_total(2)
+            assert e.SocketError == SocketError.Success and e.BytesTransferred == 5
+        finally:
+            rx.Dispose()
+            tx.Dispose()
+    assert [type(x) for x, _ in rec.seen] == [RuntimeError]
+    assert counter.total in (1, 2)
+
+
 # -- defect 2: finalizers never take a lock -----------------------------------------------------
 
 
