@@ -22,7 +22,7 @@ def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
 )
 def test_ruff_is_clean() -> None:
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    paths = [p for p in ("src", "tests", "benchmarks", "examples") if (ROOT / p).exists()]
+    paths = [p for p in ("src", "tests", "tools", "benchmarks", "examples") if (ROOT / p).exists()]
     res = _run(ruff, "check", *paths)
     assert res.returncode == 0, res.stdout + res.stderr
 

@@ -230,3 +230,13 @@ class AsyncMethodsMixin:
         if reuse is _NOT_EVENT or len(args) > 1 or kwargs:
             raise TypeError("DisconnectAsync() takes a SocketAsyncEventArgs or reuse_socket")
         return aio.disconnect_async(sock, bool(reuse))
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    send_to_async = SendToAsync
+    receive_from_async = ReceiveFromAsync
+    send_async = SendAsync
+    receive_async = ReceiveAsync
+    accept_async = AcceptAsync
+    connect_async = ConnectAsync
+    disconnect_async = DisconnectAsync
+    # -- end of PEP 8 spellings --

@@ -603,3 +603,18 @@ class SocketConnections(SocketCore):
     @traced
     def EndDisconnect(self, async_result: IAsyncResult) -> None:
         self._end(async_result, "EndDisconnect")
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    bind = Bind
+    listen = Listen
+    connect = Connect
+    accept = Accept
+    shutdown = Shutdown
+    disconnect = Disconnect
+    begin_connect = BeginConnect
+    end_connect = EndConnect
+    begin_accept = BeginAccept
+    end_accept = EndAccept
+    begin_disconnect = BeginDisconnect
+    end_disconnect = EndDisconnect
+    # -- end of PEP 8 spellings --

@@ -315,3 +315,22 @@ class SocketOptions(SocketCore):
         if level == SocketOptionLevel.Socket and name == SocketOptionName.ExclusiveAddressUse:
             return 0 if value else 1
         return value
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    available = Available
+    enable_broadcast = EnableBroadcast
+    dont_fragment = DontFragment
+    dual_mode = DualMode
+    ttl = Ttl
+    exclusive_address_use = ExclusiveAddressUse
+    no_delay = NoDelay
+    linger_state = LingerState
+    receive_buffer_size = ReceiveBufferSize
+    send_buffer_size = SendBufferSize
+    receive_timeout = ReceiveTimeout
+    send_timeout = SendTimeout
+    multicast_loopback = MulticastLoopback
+    inline_completions = InlineCompletions
+    set_socket_option = SetSocketOption
+    get_socket_option = GetSocketOption
+    # -- end of PEP 8 spellings --

@@ -410,3 +410,20 @@ class SocketTransfer(SocketCore):
             if _isEnabledFor(VERBOSE):
                 trace_dump("EndReceiveFrom", self, ar.buf[:n])
         return result
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    send_to = SendTo
+    send = Send
+    receive = Receive
+    receive_from = ReceiveFrom
+    poll = Poll
+    select = Select
+    begin_send_to = BeginSendTo
+    end_send_to = EndSendTo
+    begin_send = BeginSend
+    end_send = EndSend
+    begin_receive = BeginReceive
+    end_receive = EndReceive
+    begin_receive_from = BeginReceiveFrom
+    end_receive_from = EndReceiveFrom
+    # -- end of PEP 8 spellings --

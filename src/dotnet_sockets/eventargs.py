@@ -602,6 +602,28 @@ class SocketAsyncEventArgs:
         seg = self._seg
         return b"" if seg is None else seg
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    accept_socket = AcceptSocket
+    connect_socket = ConnectSocket
+    connect_by_name_error = ConnectByNameError
+    buffer = Buffer
+    memory_buffer = MemoryBuffer
+    offset = Offset
+    count = Count
+    buffer_list = BufferList
+    bytes_transferred = BytesTransferred
+    completed = Completed
+    disconnect_reuse_socket = DisconnectReuseSocket
+    last_operation = LastOperation
+    remote_end_point = RemoteEndPoint
+    socket_error = SocketError
+    socket_flags = SocketFlags
+    user_token = UserToken
+    set_buffer = SetBuffer
+    dispose = Dispose
+    on_completed = OnCompleted
+    # -- end of PEP 8 spellings --
+
 
 _UNSET: Any = object()
 

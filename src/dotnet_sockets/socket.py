@@ -214,6 +214,20 @@ class Socket(SocketTransfer, SocketConnections, SocketOptions, AsyncMethodsMixin
             fd = -1
         return f"<Socket fd={fd} {self._af.name}/{self._st.name}/{self._pt.name}>"
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    address_family = AddressFamily
+    socket_type = SocketType
+    protocol_type = ProtocolType
+    handle = Handle
+    blocking = Blocking
+    connected = Connected
+    is_bound = IsBound
+    local_end_point = LocalEndPoint
+    remote_end_point = RemoteEndPoint
+    close = Close
+    dispose = Dispose
+    # -- end of PEP 8 spellings --
+
 
 # The compiled steady-state send paths, when built (see _accel.py); the methods
 # above stay their fallbacks and their documentation.
