@@ -13,6 +13,7 @@ import importlib.util
 import inspect
 import json
 import os
+import platform
 import pydoc
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from typing import Any
 
 import pytest
 
+import dotnet_sockets
 from dotnet_sockets import Socket, _accel
 
 HERE = Path(__file__).parent
@@ -170,6 +172,28 @@ def test_a_stale_or_broken_build_falls_back_to_the_pure_path(interface: int, war
     flag, n, data, warnings_seen = proc.stdout.split(" ", 3)
     assert (flag, n, data) == ("False", "3", "abc")
     assert eval(warnings_seen) == warned  # noqa: S307 - our own printed list
+    check = FAKE_BUILD.format(interface=interface) + "import dotnet_sockets; print(dotnet_sockets.version_string())"
+    proc = run_python(check, pure=False)
+    assert proc.returncode == 0, proc.stderr
+    said = proc.stdout.splitlines()[-1]
+    assert ("other sources" if interface == 0 else "failed to start") in said, said
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["default", "DOTNET_SOCKETS_PURE=1"])
+def test_the_send_path_is_public_and_says_why(pure: bool) -> None:
+    code = "import dotnet_sockets as d, platform; print(d.ACCELERATED, d._accel.ACCELERATED); print(d.version_string())"
+    proc = run_python(code, pure=pure)
+    assert proc.returncode == 0, proc.stderr
+    flags, said = proc.stdout.splitlines()
+    expect_compiled = BUILT and not pure
+    assert flags == f"{expect_compiled} {expect_compiled}"
+    assert said.startswith(f"dotnet-sockets {dotnet_sockets.__version__} (CPython {platform.python_version()}, ")
+    if expect_compiled:
+        assert said.endswith(", compiled send path)")
+    elif pure:
+        assert said.endswith("pure-Python send path: DOTNET_SOCKETS_PURE is set)")
+    else:
+        assert "pure-Python send path: the accelerator was not built" in said
 
 
 LEAK_CHECK = """

@@ -36,7 +36,7 @@ PACKAGE = "dotnet_sockets"
 
 # Topic of each public name; anything not listed goes to "Other", so nothing is ever dropped.
 GROUPS: list[tuple[str, list[str]]] = [
-    ("Socket", ["Socket", "set_inline_completions"]),
+    ("Socket", ["Socket", "set_inline_completions", "ACCELERATED", "version_string"]),
     (
         "Asynchronous operations",
         [

@@ -23,23 +23,35 @@ import os
 import warnings
 from typing import Any, NoReturn
 
-__all__ = ["ACCELERATED", "install", "sent_counts"]
+__all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
 _INTERFACE = 1  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
+_why_pure = ""  # why the pure-Python path runs, in words for send_path()
 try:
     if os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0"):
-        raise ImportError("DOTNET_SOCKETS_PURE is set")
+        _why_pure = "DOTNET_SOCKETS_PURE is set"
+        raise ImportError(_why_pure)
+    _why_pure = "the accelerator was not built: no C compiler at install"
     from . import _speedups  # type: ignore[attr-defined,no-redef]
 
     if getattr(_speedups, "INTERFACE", None) != _INTERFACE:
-        raise ImportError("a _speedups built from other sources")  # a stale build: not used
+        _why_pure = "the built accelerator is from other sources: reinstall"
+        raise ImportError(_why_pure)  # a stale build: not used
+    _why_pure = ""
 except ImportError:
     _speedups = None
 
 ACCELERATED: bool = _speedups is not None
 """True when the compiled send path is in use."""
+
+
+def send_path() -> str:
+    """Which send path runs, and why, in a few words (for ``--version`` and the demo)."""
+    if ACCELERATED:
+        return "compiled send path"
+    return f"pure-Python send path: {_why_pure}"
 
 def sent_counts() -> tuple[int, int]:
     """(bytes, datagrams) sent by the accelerated paths, for telemetry to add to its records."""
@@ -65,7 +77,7 @@ def _sendto_failed(sock: Any, exc: OSError) -> NoReturn:
 
 def install() -> None:
     """Put the accelerated methods on ``Socket``'s classes (under both spellings), if built."""
-    global _speedups, ACCELERATED
+    global _speedups, ACCELERATED, _why_pure
     if _speedups is None:
         return
     try:
@@ -74,6 +86,7 @@ def install() -> None:
         warnings.warn(f"dotnet_sockets: accelerator not used ({exc!r})", RuntimeWarning, stacklevel=2)
         _speedups = None
         ACCELERATED = False
+        _why_pure = f"the accelerator failed to start: {exc!r}"
 
 
 def _install() -> None:
