@@ -70,7 +70,7 @@ class Sender:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="receiver's host name or address")
     parser.add_argument("--port", type=int, default=11000, help="receiver's port; 0 runs alone with its own receiver")
     parser.add_argument("--count", type=int, default=3, help="datagrams to send")
