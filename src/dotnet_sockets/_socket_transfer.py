@@ -229,8 +229,8 @@ class SocketTransfer(SocketCore):
         - ``SecurityException``: a policy refused the operation.
         - ``SocketException``: the receive failed; ``SocketErrorCode`` says why (``NotConnected``,
           ``ConnectionReset``, ``MessageSize`` for a datagram larger than the buffer, ``TimedOut``
-          after ``ReceiveTimeout``, ``WouldBlock`` when ``Blocking`` is false,
-          ``OperationAborted``/``Interrupted`` when closed meanwhile).
+          after ``ReceiveTimeout``, ``WouldBlock`` when ``Blocking`` is false; ``Interrupted`` on a
+          datagram socket, ``ConnectionAborted`` on a stream socket, when another thread closes it).
         """
         self._throw_if_disposed()
         op = self._new_receive(buffer, args, kwargs, None, None)
