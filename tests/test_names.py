@@ -151,6 +151,19 @@ def test_generator_writes_checks_and_is_idempotent(tmp_path: Path) -> None:
     assert text.count(gen_names.BEGIN) == 1
 
 
+def test_generator_never_writes_a_field(tmp_path: Path) -> None:
+    """A second annotation in a NamedTuple or dataclass would be a second field: refused, said."""
+    source = "@dotnet_names\nclass Pair(NamedTuple):\n    First: int\n    Last: ClassVar[int]\n"
+    notes: list[str] = []
+    rendered = gen_names.render(source, notes)
+    assert "    last: ClassVar[int]\n" in rendered and "first" not in rendered
+    assert notes == [
+        "Pair.First is a field, so its alias first cannot be written out; "
+        "make it a property (as SocketReceiveFromResult does)"
+    ]
+    assert gen_names.unwritable() == []
+
+
 def test_generator_replaces_a_block_a_merge_left_in_conflict(tmp_path: Path) -> None:
     merged = gen_names.render(SAMPLE).replace(
         "    begin_work = BeginWork\n",

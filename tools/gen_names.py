@@ -95,7 +95,7 @@ def _class_members(node: ast.ClassDef, source: str) -> tuple[dict[str, str | Non
     return members, defined
 
 
-def _block(node: ast.ClassDef, source: str, indent: str) -> list[str]:
+def _block(node: ast.ClassDef, source: str, indent: str, notes: list[str]) -> list[str]:
     members, defined = _class_members(node, source)
     lines = []
     for name, annotation in members.items():
@@ -103,18 +103,27 @@ def _block(node: ast.ClassDef, source: str, indent: str) -> list[str]:
         if alias == name or alias in defined:
             # Spelled the same, or written by hand (the decorator checks it is the same object).
             continue
-        if annotation is not None:
+        if annotation is None:
+            lines.append(f"{indent}{alias} = {name}")
+        elif annotation.startswith(("ClassVar", "typing.ClassVar")):
             # Declared here, assigned after the class (IPAddress.Any): the decorator copies the value.
             lines.append(f"{indent}{alias}: {annotation}")
         else:
-            lines.append(f"{indent}{alias} = {name}")
+            # A field (NamedTuple, dataclass): a second annotation would be a second field.
+            notes.append(
+                f"{node.name}.{name} is a field, so its alias {alias} cannot be written out; "
+                "make it a property (as SocketReceiveFromResult does)"
+            )
     if not lines:
         return []
     return ["", f"{indent}{BEGIN}", *lines, f"{indent}{END}"]
 
 
-def render(source: str) -> str:
-    """``source`` with every generated block written anew (idempotent)."""
+def render(source: str, notes: list[str] | None = None) -> str:
+    """``source`` with every generated block written anew (idempotent); what cannot be written
+    out is described in ``notes``."""
+    if notes is None:
+        notes = []
     stripped = _BLOCK.sub("", source)
     tree = ast.parse(stripped)
     lines = stripped.splitlines(keepends=True)
@@ -122,7 +131,7 @@ def render(source: str) -> str:
     for node in _decorated_classes(tree):
         first = node.body[0]
         indent = lines[first.lineno - 1][: first.col_offset]
-        block = _block(node, stripped, indent)
+        block = _block(node, stripped, indent, notes)
         if block:
             assert node.end_lineno is not None
             inserts.append((node.end_lineno, block))
@@ -139,6 +148,14 @@ def out_of_date(package: Path = PACKAGE) -> list[Path]:
     return [p for p in sources(package) if render(p.read_text(encoding="utf-8")) != p.read_text(encoding="utf-8")]
 
 
+def unwritable(package: Path = PACKAGE) -> list[str]:
+    """The members whose alias the generator cannot write out (fields), with what to do instead."""
+    notes: list[str] = []
+    for path in sources(package):
+        render(path.read_text(encoding="utf-8"), notes)
+    return notes
+
+
 def write(package: Path = PACKAGE) -> list[Path]:
     changed = out_of_date(package)
     for path in changed:
@@ -150,14 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is out of date")
     args = parser.parse_args(argv)
+    notes = unwritable()
+    for note in notes:
+        print(f"cannot write out: {note}", file=sys.stderr)
     if args.check:
         stale = out_of_date()
         for path in stale:
             print(f"{path.relative_to(ROOT)}: PEP 8 spellings out of date; run: {COMMAND}")
-        return 1 if stale else 0
+        return 1 if stale or notes else 0
     for path in write():
         print(f"rewrote {path.relative_to(ROOT)}")
-    return 0
+    return 1 if notes else 0
 
 
 if __name__ == "__main__":
