@@ -176,7 +176,8 @@ def test_a_stale_or_broken_build_falls_back_to_the_pure_path(interface: int, war
     proc = run_python(check, pure=False)
     assert proc.returncode == 0, proc.stderr
     said = proc.stdout.splitlines()[-1]
-    assert ("other sources" if interface == 0 else "failed to start") in said, said
+    assert ("send path: pure Python (the built accelerator is from other sources" if interface == 0
+            else "send path: pure Python (the accelerator failed to start") in said, said
 
 
 @pytest.mark.parametrize("pure", [False, True], ids=["default", "DOTNET_SOCKETS_PURE=1"])
@@ -187,13 +188,13 @@ def test_the_send_path_is_public_and_says_why(pure: bool) -> None:
     flags, said = proc.stdout.splitlines()
     expect_compiled = BUILT and not pure
     assert flags == f"{expect_compiled} {expect_compiled}"
-    assert said.startswith(f"dotnet-sockets {dotnet_sockets.__version__} (CPython {platform.python_version()}, ")
+    assert said.startswith(f"dotnet-sockets {dotnet_sockets.__version__} (Python CPython {platform.python_version()}; ")
     if expect_compiled:
-        assert said.endswith(", compiled send path)")
+        assert said.endswith("; send path: compiled accelerator (DOTNET_SOCKETS_PURE=1 turns it off))")
     elif pure:
-        assert said.endswith("pure-Python send path: DOTNET_SOCKETS_PURE is set)")
+        assert said.endswith("; send path: pure Python (DOTNET_SOCKETS_PURE is set))")
     else:
-        assert "pure-Python send path: the accelerator was not built" in said
+        assert "; send path: pure Python (the accelerator was not built" in said
 
 
 LEAK_CHECK = """

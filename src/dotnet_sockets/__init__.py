@@ -13,7 +13,9 @@ from ._about import version_string
 from .addresses import DnsEndPoint, EndPoint, IPAddress, IPEndPoint, UnixDomainSocketEndPoint
 from .aio import TaskFactory, from_async
 from .asyncresult import AsyncCallback, IAsyncResult
+from .cancellation import CancellationToken, CancellationTokenRegistration, CancellationTokenSource
 from .dns import Dns, IPHostEntry
+from .encoding import Encoding
 from .enums import (
     AddressFamily,
     ProtocolType,
@@ -28,16 +30,23 @@ from .enums import (
 )
 from .eventargs import SocketAsyncEventArgs
 from .exceptions import (
+    AggregateException,
     ArgumentException,
     ArgumentNullException,
     ArgumentOutOfRangeException,
+    EndOfStreamException,
     FormatException,
     InvalidOperationException,
+    IOException,
     NotImplementedException,
     NotSupportedException,
     ObjectDisposedException,
+    OperationCanceledException,
+    PlatformNotSupportedException,
     SecurityException,
+    SemaphoreFullException,
     SocketException,
+    TaskCanceledException,
 )
 from .execution_context import AsyncFlowControl, ExecutionContext
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
@@ -54,19 +63,26 @@ False on the pure-Python path, which behaves the same and sends 0.6-0.85x as fas
 __all__ = [
     "ACCELERATED",
     "AddressFamily",
+    "AggregateException",
     "ArgumentException",
     "ArgumentNullException",
     "ArgumentOutOfRangeException",
     "AsyncCallback",
     "AsyncFlowControl",
     "AutoResetEvent",
+    "CancellationToken",
+    "CancellationTokenRegistration",
+    "CancellationTokenSource",
     "Dns",
     "DnsEndPoint",
+    "Encoding",
+    "EndOfStreamException",
     "EndPoint",
     "EventWaitHandle",
     "ExecutionContext",
     "FormatException",
     "IAsyncResult",
+    "IOException",
     "IPAddress",
     "IPEndPoint",
     "IPHostEntry",
@@ -78,9 +94,12 @@ __all__ = [
     "NotImplementedException",
     "NotSupportedException",
     "ObjectDisposedException",
+    "OperationCanceledException",
+    "PlatformNotSupportedException",
     "ProtocolType",
     "SecurityException",
     "SelectMode",
+    "SemaphoreFullException",
     "Socket",
     "SocketAsyncEventArgs",
     "SocketAsyncOperation",
@@ -92,6 +111,7 @@ __all__ = [
     "SocketReceiveFromResult",
     "SocketShutdown",
     "SocketType",
+    "TaskCanceledException",
     "TaskFactory",
     "UnixDomainSocketEndPoint",
     "WaitHandle",

@@ -12,12 +12,11 @@ __version__ = "0.1.0"
 
 
 def version_string() -> str:
-    """``dotnet-sockets VERSION (PYTHON VERSION, SEND PATH)``: what ``dotnet-sockets --version`` prints.
+    """What ``dotnet-sockets --version`` prints: the version, the Python, and which send path runs.
 
-    The send path is the compiled one, or the pure-Python one with the reason
-    (``DOTNET_SOCKETS_PURE`` set, no compiler at install, a stale build).
+    ``dotnet-sockets 0.1.0 (Python CPython 3.11.7; send path: compiled accelerator ...)``; the
+    pure-Python path says why it runs (``DOTNET_SOCKETS_PURE`` set, no compiler at install, a
+    build from other sources, an accelerator that failed to start).
     """
-    return (
-        f"dotnet-sockets {__version__} "
-        f"({platform.python_implementation()} {platform.python_version()}, {_accel.send_path()})"
-    )
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"dotnet-sockets {__version__} (Python {python}; send path: {_accel.send_path()})"

@@ -48,10 +48,10 @@ ACCELERATED: bool = _speedups is not None
 
 
 def send_path() -> str:
-    """Which send path runs, and why, in a few words (for ``--version`` and the demo)."""
+    """Which send path runs, and why, in the words the docs use (``--version``, the demo, bench)."""
     if ACCELERATED:
-        return "compiled send path"
-    return f"pure-Python send path: {_why_pure}"
+        return "compiled accelerator (DOTNET_SOCKETS_PURE=1 turns it off)"
+    return f"pure Python ({_why_pure})"
 
 def sent_counts() -> tuple[int, int]:
     """(bytes, datagrams) sent by the accelerated paths, for telemetry to add to its records."""
