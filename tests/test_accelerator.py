@@ -20,6 +20,7 @@ import subprocess
 import sys
 import sysconfig
 import textwrap
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,17 @@ def test_accelerated_methods_look_like_the_python_ones(dotnet: str, pep8: str) -
         assert repr(method).startswith("<accelerated <function ")
         assert method.__qualname__ == python_function.__qualname__
         assert method.__module__ == python_function.__module__
+
+
+@pytest.mark.parametrize("dotnet", ["SendTo", "SendToAsync"])
+def test_accelerated_methods_keep_their_overloads(dotnet: str) -> None:
+    """``typing.get_overloads`` (and so the API reference) sees .NET's overloads on both paths."""
+    method = getattr(Socket, dotnet)
+    overloads = typing.get_overloads(method)
+    assert overloads and overloads == typing.get_overloads(inspect.unwrap(method))
+    assert [list(inspect.signature(o).parameters)[-1] for o in overloads if dotnet == "SendTo"] == ["remote_ep"] * (
+        4 if dotnet == "SendTo" else 0
+    )
 
 
 def test_bound_accelerated_methods_know_their_socket() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import typing
 from pathlib import Path
 from types import ModuleType
 
@@ -211,3 +212,40 @@ def test_written_aliases_are_the_same_objects_properties_included() -> None:
     result = SocketReceiveFromResult(5, IPEndPoint.Parse("127.0.0.1:9"))
     n, ep = result
     assert (result.received_bytes, result.remote_end_point) == (n, ep) == (5, IPEndPoint.Parse("127.0.0.1:9"))
+
+
+def _has_overloads(value: object) -> bool:
+    func = inspect.unwrap(getattr(value, "__func__", value))  # type: ignore[arg-type]
+    try:
+        return bool(typing.get_overloads(func))
+    except AttributeError:  # not a function: a property, a constant, a slot wrapper
+        return False
+
+
+def _overloaded_members() -> list[tuple[str, object]]:
+    out = []
+    for name in dotnet_sockets.__all__:
+        cls = getattr(dotnet_sockets, name)
+        if inspect.isclass(cls):
+            for member in dir(cls):
+                value = inspect.getattr_static(cls, member)
+                if (member[:1].isupper() or member == "__init__") and _has_overloads(value):
+                    out.append((f"{name}.{member}", value))
+    return out
+
+
+OVERLOADED = _overloaded_members()
+
+
+def test_the_overloaded_members_are_found() -> None:
+    names = {n for n, _ in OVERLOADED}
+    assert {"Socket.Send", "Socket.ReceiveFrom", "Socket.__init__", "SocketAsyncEventArgs.SetBuffer"} <= names
+
+
+@pytest.mark.parametrize(("name", "member"), OVERLOADED, ids=[n for n, _ in OVERLOADED])
+def test_an_overloaded_member_says_what_it_raises(name: str, member: object) -> None:
+    """help() shows the implementation's docstring only: it must name the forms' exceptions."""
+    doc = (member.__doc__ if not name.endswith("__init__") else None) or ""
+    if name.endswith("__init__"):
+        doc = getattr(dotnet_sockets, name.split(".")[0]).__doc__ or ""
+    assert "Exception" in doc and "raise" in doc.lower(), f"{name}: its docstring does not say what it raises"

@@ -219,8 +219,13 @@ class AsyncMethodsMixin:
         """``AcceptAsync(e) -> bool`` (the new socket goes to ``e.AcceptSocket``), or
         ``await AcceptAsync([accept_socket]) -> Socket``.
 
-        The socket must be bound and listening (``InvalidOperationException``
-        otherwise, from the call).  A cancelled await accepts nothing.
+        The socket must be bound and listening.  A cancelled await accepts nothing.
+
+        Raises from the call ``ObjectDisposedException`` (closed) and ``InvalidOperationException``
+        (not bound, not listening, ``accept_socket`` bound or connected, ``e`` already in use) and
+        ``ArgumentException`` (``accept_socket`` not a ``Socket``); a
+        failed accept goes into ``e.SocketError`` or is raised by the await as ``SocketException``
+        (``OperationAborted`` when the socket is closed meanwhile).
         """
         sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
@@ -271,7 +276,12 @@ class AsyncMethodsMixin:
 
     def DisconnectAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``DisconnectAsync(e) -> bool`` (uses ``e.DisconnectReuseSocket``), or
-        ``await DisconnectAsync(reuse_socket)``.  Both finish at once on Linux."""
+        ``await DisconnectAsync(reuse_socket)``.  Both finish at once on Linux.
+
+        Raises ``ObjectDisposedException`` from the call on a closed socket; the disconnect's own
+        ``SocketException`` (``NotConnected`` on a socket that never connected) goes into
+        ``e.SocketError`` or is raised by the await.
+        """
         sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:

@@ -549,6 +549,12 @@ class SocketConnections(SocketCore):
         and ``EndAccept`` returns ``(socket, data, bytes_transferred)``, .NET's ``out`` parameters.
         ``accept_socket``, when given, must be neither bound nor connected; it becomes the accepted
         socket.
+
+        Raises from the call ``ObjectDisposedException`` (closed), ``InvalidOperationException``
+        (not bound or not listening; ``accept_socket`` bound or connected),
+        ``ArgumentOutOfRangeException`` (a negative ``receive_size``) and ``ArgumentException``
+        (``accept_socket`` not a ``Socket``, ``callback`` not callable).  ``EndAccept`` raises the
+        accept's ``SocketException`` (``OperationAborted`` when the socket is closed meanwhile).
         """
         self._throw_if_disposed()
         pos, callback, state = _split_callback(args, kwargs, _accept_lead(args))
