@@ -249,3 +249,31 @@ def test_an_overloaded_member_says_what_it_raises(name: str, member: object) -> 
     if name.endswith("__init__"):
         doc = getattr(dotnet_sockets, name.split(".")[0]).__doc__ or ""
     assert "Exception" in doc and "raise" in doc.lower(), f"{name}: its docstring does not say what it raises"
+
+
+def test_an_implementation_of_an_abstract_class_overrides_the_dotnet_names_only() -> None:
+    """The written-out alias of an abstract member is not abstract: a port implements .NET's name."""
+    from typing import Any
+
+    from dotnet_sockets import IAsyncResult, WaitHandle
+
+    class MyResult(IAsyncResult):
+        @property
+        def AsyncState(self) -> Any:
+            return "state"
+
+        @property
+        def AsyncWaitHandle(self) -> WaitHandle:
+            raise NotImplementedError
+
+        @property
+        def CompletedSynchronously(self) -> bool:
+            return True
+
+        @property
+        def IsCompleted(self) -> bool:
+            return True
+
+    assert MyResult().AsyncState == "state"
+    assert "async_state" in vars(IAsyncResult) and "AsyncState" in IAsyncResult.__abstractmethods__
+    assert not IAsyncResult.__abstractmethods__ & {"async_state", "is_completed"}

@@ -51,13 +51,17 @@ def dotnet_names(cls: _T) -> _T:
     Only names defined on the class itself are aliased (inherited ones
     already got theirs on the base class).  An alias is never allowed to
     overwrite a different member, which would silently change behaviour.
+    On an abstract class only the .NET name is abstract: an implementation
+    overrides that one, as it would in .NET.
     """
+    aliases = set()
     for name, value in list(vars(cls).items()):
         if not name[:1].isupper():
             continue
         alias = pep8_name(name)
         if alias == name:
             continue
+        aliases.add(alias)
         existing = vars(cls).get(alias, None)
         if existing is value:
             continue
@@ -67,6 +71,9 @@ def dotnet_names(cls: _T) -> _T:
             # Only declared in the source (a constant assigned after the class) is written out too.
             _made.append(f"{cls.__module__}.{cls.__qualname__}.{alias}")
         setattr(cls, alias, value)
+    abstract = getattr(cls, "__abstractmethods__", None)
+    if abstract and not abstract.isdisjoint(aliases):
+        cls.__abstractmethods__ = abstract - aliases  # type: ignore[attr-defined]
     return cls
 
 
