@@ -152,6 +152,15 @@ def test_generator_writes_checks_and_is_idempotent(tmp_path: Path) -> None:
     assert text.count(gen_names.BEGIN) == 1
 
 
+def test_generator_finds_every_way_of_applying_the_decorator() -> None:
+    source = (
+        "@_names.dotnet_names\nclass A:\n    def DoIt(self) -> None: ...\n\n\n"
+        "class B:\n    Value: ClassVar[int]\n\n\nB.Value = 1\ndotnet_names(B)\n"
+    )
+    rendered = gen_names.render(source)
+    assert "    do_it = DoIt\n" in rendered and "    value: ClassVar[int]\n" in rendered
+
+
 def test_generator_never_writes_a_field(tmp_path: Path) -> None:
     """A second annotation in a NamedTuple or dataclass would be a second field: refused, said."""
     source = "@dotnet_names\nclass Pair(NamedTuple):\n    First: int\n    Last: ClassVar[int]\n"

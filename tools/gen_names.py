@@ -50,6 +50,13 @@ def _load_rule() -> Callable[[str], str]:
 pep8_name = _load_rule()
 
 
+def _is_decorator(node: ast.expr) -> bool:
+    """``dotnet_names`` or ``something.dotnet_names``."""
+    return (isinstance(node, ast.Name) and node.id == DECORATOR) or (
+        isinstance(node, ast.Attribute) and node.attr == DECORATOR
+    )
+
+
 def _decorated_classes(tree: ast.Module) -> list[ast.ClassDef]:
     """Top-level classes given PEP 8 aliases: ``@dotnet_names`` or ``dotnet_names(Cls)`` later."""
     called = {
@@ -57,8 +64,7 @@ def _decorated_classes(tree: ast.Module) -> list[ast.ClassDef]:
         for stmt in tree.body
         if isinstance(stmt, ast.Expr)
         and isinstance(stmt.value, ast.Call)
-        and isinstance(stmt.value.func, ast.Name)
-        and stmt.value.func.id == DECORATOR
+        and _is_decorator(stmt.value.func)
         and len(stmt.value.args) == 1
         and isinstance(stmt.value.args[0], ast.Name)
     }
@@ -66,7 +72,7 @@ def _decorated_classes(tree: ast.Module) -> list[ast.ClassDef]:
         node
         for node in tree.body
         if isinstance(node, ast.ClassDef)
-        and (node.name in called or any(isinstance(d, ast.Name) and d.id == DECORATOR for d in node.decorator_list))
+        and (node.name in called or any(_is_decorator(d) for d in node.decorator_list))
     ]
 
 
