@@ -192,6 +192,31 @@ def test_a_stale_or_broken_build_falls_back_to_the_pure_path(interface: int, war
             else "send path: pure Python (the accelerator failed to start") in said, said
 
 
+@pytest.mark.parametrize(
+    ("build", "said"),
+    [
+        (None, "pure Python (the accelerator was not built: no C compiler at install)"),
+        (b"not a shared object", "pure Python (the built accelerator did not load: "),
+    ],
+    ids=["no build", "a build that does not load"],
+)
+def test_a_missing_or_unloadable_build_is_named(tmp_path: Path, build: bytes | None, said: str) -> None:
+    package = Path(inspect.getfile(_accel)).parent
+    copy = tmp_path / "dotnet_sockets"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("_speedups*.so", "__pycache__"))
+    if build is not None:
+        (copy / f"_speedups{sysconfig.get_config_var('EXT_SUFFIX')}").write_bytes(build)
+    code = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); "
+        "import dotnet_sockets as d; print(d.__file__); print(d.version_string())"
+    )
+    proc = run_python(code, pure=False)
+    assert proc.returncode == 0, proc.stderr
+    where, version = proc.stdout.splitlines()
+    assert where.startswith(str(tmp_path))
+    assert f"; send path: {said}" in version, version
+
+
 @pytest.mark.parametrize("pure", [False, True], ids=["default", "DOTNET_SOCKETS_PURE=1"])
 def test_the_send_path_is_public_and_says_why(pure: bool) -> None:
     code = "import dotnet_sockets as d, platform; print(d.ACCELERATED, d._accel.ACCELERATED); print(d.version_string())"

@@ -18,6 +18,7 @@ both ways.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import warnings
@@ -33,15 +34,18 @@ try:
     if os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0"):
         _why_pure = "DOTNET_SOCKETS_PURE is set"
         raise ImportError(_why_pure)
-    _why_pure = "the accelerator was not built: no C compiler at install"
     from . import _speedups  # type: ignore[attr-defined,no-redef]
 
     if getattr(_speedups, "INTERFACE", None) != _INTERFACE:
         _why_pure = "the built accelerator is from other sources: reinstall"
         raise ImportError(_why_pure)  # a stale build: not used
-    _why_pure = ""
-except ImportError:
+except ImportError as exc:
     _speedups = None
+    if not _why_pure:
+        if importlib.util.find_spec(f"{__package__}._speedups") is None:
+            _why_pure = "the accelerator was not built: no C compiler at install"
+        else:
+            _why_pure = f"the built accelerator did not load: {exc}"
 
 ACCELERATED: bool = _speedups is not None
 """True when the compiled send path is in use."""
