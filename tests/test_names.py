@@ -182,6 +182,18 @@ def test_generator_replaces_a_block_a_merge_left_in_conflict(tmp_path: Path) -> 
     assert gen_names.render(merged) == gen_names.render(SAMPLE)
 
 
+def test_generator_moves_a_block_that_a_merge_left_mid_class() -> None:
+    """Another branch added members at the end of the class, after the block: both sides kept."""
+    current = gen_names.render(SAMPLE)
+    end = current.index(gen_names.END) + len(gen_names.END) + 1
+    merged = current[:end] + "\n    def EndWork(self) -> None:\n        pass\n" + current[end:]
+    rendered = gen_names.render(merged)
+    assert rendered.count(gen_names.BEGIN) == 1
+    block = rendered[rendered.index(gen_names.BEGIN) :]
+    assert "    end_work = EndWork\n" in block and "def EndWork" not in block
+    assert rendered.index("def EndWork") < rendered.index(gen_names.BEGIN)
+
+
 def test_decorator_still_aliases_a_class_not_yet_regenerated() -> None:
     import dotnet_sockets._names as names
 
