@@ -14,7 +14,9 @@ from .cancellation import CancellationToken, CancellationTokenRegistration, Canc
 from .dns import Dns, IPHostEntry
 from .enums import (
     AddressFamily,
+    FileAccess,
     ProtocolType,
+    SeekOrigin,
     SelectMode,
     SocketAsyncOperation,
     SocketError,
@@ -45,9 +47,13 @@ from .exceptions import (
     TaskCanceledException,
 )
 from .execution_context import AsyncFlowControl, ExecutionContext
+from .networkstream import NetworkStream
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
-from .results import SocketReceiveFromResult
+from .results import SocketReceiveFromResult, UdpReceiveResult
 from .socket import Socket, set_inline_completions
+from .tcpclient import TcpClient
+from .tcplistener import TcpListener
+from .udpclient import UdpClient
 from .waithandles import AutoResetEvent, EventWaitHandle, ManualResetEvent, WaitHandle
 
 __version__ = "0.1.0"
@@ -70,6 +76,7 @@ __all__ = [
     "EndPoint",
     "EventWaitHandle",
     "ExecutionContext",
+    "FileAccess",
     "FormatException",
     "IAsyncResult",
     "IOException",
@@ -81,6 +88,7 @@ __all__ = [
     "LingerOption",
     "ManualResetEvent",
     "MulticastOption",
+    "NetworkStream",
     "NotImplementedException",
     "NotSupportedException",
     "ObjectDisposedException",
@@ -88,6 +96,7 @@ __all__ = [
     "PlatformNotSupportedException",
     "ProtocolType",
     "SecurityException",
+    "SeekOrigin",
     "SelectMode",
     "SemaphoreFullException",
     "Socket",
@@ -103,6 +112,10 @@ __all__ = [
     "SocketType",
     "TaskCanceledException",
     "TaskFactory",
+    "TcpClient",
+    "TcpListener",
+    "UdpClient",
+    "UdpReceiveResult",
     "UnixDomainSocketEndPoint",
     "WaitHandle",
     "from_async",

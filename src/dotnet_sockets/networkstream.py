@@ -20,10 +20,11 @@ from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, overload
 
 from ._checks import as_buffer, as_int, as_timeout_ms, as_writable_buffer
+from ._client_support import close_socket, split_token
 from ._names import dotnet_names
 from .asyncresult import AsyncCallback, IAsyncResult
 from .cancellation import CancellationToken, await_cancellable
-from .enums import FileAccess, SocketFlags, SocketShutdown, SocketType
+from .enums import FileAccess, SocketFlags, SocketType
 from .exceptions import (
     ArgumentException,
     ArgumentNullException,
@@ -78,18 +79,6 @@ def _range(buffer: Any, offset: Any, count: Any, writable: bool) -> memoryview:
             "of elements from index to the end of the source collection.",
         )
     return view[off : off + cnt]
-
-
-def _split_token(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], CancellationToken]:
-    """Take a trailing ``CancellationToken`` (positional or ``cancellation_token=``) off the arguments."""
-    token = kwargs.pop("cancellation_token", None)
-    if token is None and args and isinstance(args[-1], CancellationToken):
-        token, args = args[-1], args[:-1]
-    if token is None:
-        token = CancellationToken.None_
-    elif not isinstance(token, CancellationToken):
-        raise TypeError("cancellation_token must be a CancellationToken")
-    return args, token
 
 
 def _buffer_args(
@@ -484,12 +473,7 @@ class NetworkStream(io.RawIOBase):
         self._readable = False
         self._writeable = False
         if self._owns:
-            sock = self._sock
-            try:
-                sock.Shutdown(SocketShutdown.Both)
-            except (SocketException, ObjectDisposedException):
-                pass  # already closed, or never fully connected: closing is what matters
-            sock.Close(self._close_timeout if self._close_timeout >= 0 else None)
+            close_socket(self._sock, self._close_timeout)
         io.RawIOBase.close(self)
 
     def __del__(self) -> None:
@@ -573,7 +557,7 @@ class NetworkStream(io.RawIOBase):
         as ``IOException``.  A cancelled token ends it with ``OperationCanceledException`` and takes
         no bytes off the socket.
         """
-        args, token = _split_token(args, kwargs)
+        args, token = split_token(args, kwargs)
         self._check_read()
         view = self._read_view("ReadAsync", args, kwargs)
         try:
@@ -587,7 +571,7 @@ class NetworkStream(io.RawIOBase):
 
         Argument errors raise from the call, as from ``Write``; errors of the write from the await.
         """
-        args, token = _split_token(args, kwargs)
+        args, token = split_token(args, kwargs)
         self._check_write()
         view = self._write_view("WriteAsync", args, kwargs)
         try:
@@ -598,7 +582,7 @@ class NetworkStream(io.RawIOBase):
 
     def ReadExactlyAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]:
         """``await ReadExactlyAsync(buffer[, offset, count][, cancellation_token])``; as ``ReadExactly``."""
-        args, token = _split_token(args, kwargs)
+        args, token = split_token(args, kwargs)
         view = self._read_view("ReadExactlyAsync", args, kwargs)
         self._check_read()
         return _discard(await_cancellable(self._fill_async(view, len(view), True), token))
@@ -640,7 +624,7 @@ class NetworkStream(io.RawIOBase):
 
         A ``NetworkStream`` destination is written with ``WriteAsync``; any other with its ``write``.
         """
-        args, token = _split_token(args, kwargs)
+        args, token = split_token(args, kwargs)
         buffer_size = kwargs.pop("buffer_size", args[0] if args else _DEFAULT_COPY_BUFFER)
         if kwargs or len(args) > 1:
             raise TypeError("CopyToAsync() takes (destination[, buffer_size][, cancellation_token])")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 from ._names import dotnet_names
-from .addresses import EndPoint
+from .addresses import EndPoint, IPEndPoint
+from .exceptions import ArgumentNullException
 
-__all__ = ["SocketReceiveFromResult"]
+__all__ = ["SocketReceiveFromResult", "UdpReceiveResult"]
 
 
 @dotnet_names
@@ -20,3 +22,55 @@ class SocketReceiveFromResult(NamedTuple):
 
     ReceivedBytes: int
     RemoteEndPoint: EndPoint
+
+
+@dotnet_names
+class UdpReceiveResult:
+    """What ``UdpClient.ReceiveAsync`` returns: the datagram (``Buffer``) and its sender (``RemoteEndPoint``).
+
+    ``UdpReceiveResult(buffer, remote_end_point)``; both are required (``ArgumentNullException``,
+    ``buffer`` / ``remoteEndPoint``).  Two results are equal when their bytes and senders are; it
+    also unpacks like the tuple ``(buffer, remote_end_point)``, as ``UdpClient.Receive`` returns.
+    """
+
+    __slots__ = ("_buffer", "_remote")
+
+    def __init__(self, buffer: bytes, remote_end_point: IPEndPoint) -> None:
+        if buffer is None:
+            raise ArgumentNullException("buffer")
+        if remote_end_point is None:
+            raise ArgumentNullException("remoteEndPoint")
+        self._buffer = buffer
+        self._remote = remote_end_point
+
+    @property
+    def Buffer(self) -> bytes:
+        """The datagram's bytes."""
+        return self._buffer
+
+    @property
+    def RemoteEndPoint(self) -> IPEndPoint:
+        """Who sent it."""
+        return self._remote
+
+    def Equals(self, other: object) -> bool:
+        """``==``: the same bytes from the same endpoint."""
+        return self == other
+
+    def GetHashCode(self) -> int:
+        """``hash()``."""
+        return hash(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, UdpReceiveResult):
+            return NotImplemented
+        return bytes(self._buffer) == bytes(other._buffer) and self._remote == other._remote
+
+    def __hash__(self) -> int:
+        return hash((bytes(self._buffer), self._remote))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self._buffer, self._remote))
+
+    def __repr__(self) -> str:
+        return f"UdpReceiveResult(Buffer={bytes(self._buffer)!r}, RemoteEndPoint={self._remote})"
