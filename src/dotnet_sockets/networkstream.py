@@ -81,9 +81,7 @@ def _range(buffer: Any, offset: Any, count: Any, writable: bool) -> memoryview:
     return view[off : off + cnt]
 
 
-def _buffer_args(
-    method: str, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[Any, Any, Any]:
+def _buffer_args(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
     """``(buffer)`` or ``(buffer, offset, count)``, positional or by name, as ``(buffer, offset, count)``."""
     names = ("buffer", "offset", "count")
     values = dict(zip(names, args, strict=False))
@@ -163,8 +161,8 @@ class NetworkStream(io.RawIOBase):
             access = FileAccess.ReadWrite
         self._sock: Socket = socket
         self._owns = bool(owns)
-        self._readable = access != FileAccess.Write
-        self._writeable = access != FileAccess.Read
+        self._readable: bool = access != FileAccess.Write
+        self._writeable: bool = access != FileAccess.Read
         self._disposed = False
         self._close_timeout = -1
 
@@ -232,7 +230,9 @@ class NetworkStream(io.RawIOBase):
     def _timeout_value(value: Any) -> int:
         ms = as_timeout_ms(value, "value") if isinstance(value, datetime.timedelta) else as_int(value, "value")
         if ms <= 0 and ms != -1:
-            raise ArgumentOutOfRangeException("value", ms, "Timeout can be only be set to 'System.Threading.Timeout.Infinite' or a value > 0.")
+            raise ArgumentOutOfRangeException(
+                "value", ms, "Timeout can be only be set to 'System.Threading.Timeout.Infinite' or a value > 0."
+            )
         return 0 if ms == -1 else ms
 
     @property
@@ -316,7 +316,9 @@ class NetworkStream(io.RawIOBase):
         ``InvalidOperationException`` on a write-only stream, ``ObjectDisposedException`` once closed,
         and ``IOException`` (the ``SocketException`` inside) when the socket fails or times out.
         """
-        if (not args and "buffer" not in kwargs) or (args and (args[0] is None or type(args[0]) is int) and len(args) == 1):
+        if (not args and "buffer" not in kwargs) or (
+            args and (args[0] is None or type(args[0]) is int) and len(args) == 1
+        ):
             size = args[0] if args else kwargs.pop("size", -1)
             if kwargs:
                 raise TypeError(f"read() got unexpected arguments {sorted(kwargs)}")

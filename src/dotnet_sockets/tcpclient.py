@@ -15,7 +15,7 @@ from ._client_support import close_socket, split_token
 from ._names import dotnet_names
 from ._socket_core import _check_port
 from .addresses import IPAddress, IPEndPoint
-from .asyncresult import AsyncCallback, IAsyncResult
+from .asyncresult import IAsyncResult
 from .cancellation import await_cancellable
 from .dns import Dns
 from .enums import AddressFamily, ProtocolType, SocketError, SocketOptionLevel, SocketOptionName, SocketType
@@ -243,7 +243,8 @@ class TcpClient:
     def Connect(self, ip_addresses: Sequence[IPAddress], port: int) -> None: ...
 
     def Connect(self, *args: Any, **kwargs: Any) -> None:
-        """``Connect(remote_ep)``, ``Connect(address, port)``, ``Connect(hostname, port)``, ``Connect(ip_addresses, port)``.
+        """``Connect(remote_ep)``, ``Connect(address, port)``, ``Connect(hostname, port)`` or
+        ``Connect(ip_addresses, port)``.
 
         Raises ``ObjectDisposedException`` once closed; ``ArgumentNullException`` (``remoteEP``,
         ``address``, ``hostname``), ``ArgumentOutOfRangeException`` (``port``); for a host name,

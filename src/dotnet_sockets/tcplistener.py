@@ -125,7 +125,8 @@ class TcpListener:
 
     @property
     def LocalEndpoint(self) -> EndPoint:
-        """Where it listens: the socket's ``LocalEndPoint`` once started (the real port for port 0), else the endpoint given."""
+        """Where it listens: the socket's ``LocalEndPoint`` once started (the real port for port 0),
+        else the endpoint given."""
         if self._active and self._server is not None:
             ep = self._server.LocalEndPoint
             if ep is not None:
@@ -212,17 +213,23 @@ class TcpListener:
         return self._listening().Accept()
 
     def AcceptTcpClient(self) -> TcpClient:
-        """Wait for a connection and return it as a ``TcpClient``.  Raises ``InvalidOperationException`` before ``Start``."""
+        """Wait for a connection and return it as a ``TcpClient``.
+
+        Raises ``InvalidOperationException`` before ``Start``."""
         return TcpClient._accepted(self._listening().Accept())
 
     def BeginAcceptSocket(self, callback: AsyncCallback | None = None, state: Any = None) -> IAsyncResult:
-        """Start accepting; ``EndAcceptSocket`` gives the ``Socket``.  ``InvalidOperationException`` before ``Start``."""
+        """Start accepting; ``EndAcceptSocket`` gives the ``Socket``.
+
+        Raises ``InvalidOperationException`` before ``Start``."""
         server = self._listening()
         self._accepting = server
         return server.BeginAccept(callback, state)
 
     def BeginAcceptTcpClient(self, callback: AsyncCallback | None = None, state: Any = None) -> IAsyncResult:
-        """Start accepting; ``EndAcceptTcpClient`` gives the ``TcpClient``.  ``InvalidOperationException`` before ``Start``."""
+        """Start accepting; ``EndAcceptTcpClient`` gives the ``TcpClient``.
+
+        Raises ``InvalidOperationException`` before ``Start``."""
         return self.BeginAcceptSocket(callback, state)
 
     def EndAcceptSocket(self, async_result: IAsyncResult) -> Socket:
@@ -235,7 +242,9 @@ class TcpListener:
             raise ArgumentNullException("asyncResult")
         server = self._accepting or self._server
         if server is None:
-            raise ArgumentException("The IAsyncResult object was not returned from a Begin call on this listener.", "asyncResult")
+            raise ArgumentException(
+                "The IAsyncResult object was not returned from a Begin call on this listener.", "asyncResult"
+            )
         try:
             accepted: Socket = server.EndAccept(async_result)
         except (SocketException, ObjectDisposedException):

@@ -220,11 +220,20 @@ class UdpClient:
         if family == self._family:
             return True
         sock = self._sock
-        return family == AddressFamily.InterNetwork and sock is not None and self._family == AddressFamily.InterNetworkV6 and sock.DualMode
+        return (
+            family == AddressFamily.InterNetwork
+            and sock is not None
+            and self._family == AddressFamily.InterNetworkV6
+            and sock.DualMode
+        )
 
     def _check_broadcast(self, address: IPAddress) -> None:
         # .NET turns the option on for IPAddress.Broadcast only, and never turns it off again.
-        if not self._broadcast and address.AddressFamily == AddressFamily.InterNetwork and address == IPAddress.Broadcast:
+        if (
+            not self._broadcast
+            and address.AddressFamily == AddressFamily.InterNetwork
+            and address == IPAddress.Broadcast
+        ):
             self._broadcast = True
             self._client().SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Broadcast, 1)
 
@@ -311,7 +320,9 @@ class UdpClient:
             if self._compatible(address.AddressFamily):
                 self._check_broadcast(address)
                 return IPEndPoint(address, port)
-        raise ArgumentException("None of the discovered or specified addresses match the socket address family.", "hostname")
+        raise ArgumentException(
+            "None of the discovered or specified addresses match the socket address family.", "hostname"
+        )
 
     def _datagram(self, datagram: Any, nbytes: Any, name: str, count_name: str = "bytes") -> memoryview:
         """The first ``bytes`` bytes of ``datagram``, checked as .NET's ValidateDatagram."""
@@ -478,7 +489,9 @@ class UdpClient:
         assert buffer is not None
         return bytes(memoryview(buffer)[:n]), sender  # type: ignore[return-value]
 
-    def ReceiveAsync(self, cancellation_token: CancellationToken = CancellationToken.None_) -> Coroutine[Any, Any, UdpReceiveResult]:
+    def ReceiveAsync(
+        self, cancellation_token: CancellationToken = CancellationToken.None_
+    ) -> Coroutine[Any, Any, UdpReceiveResult]:
         """``await ReceiveAsync([cancellation_token]) -> UdpReceiveResult``.
 
         A cancelled token ends it with ``OperationCanceledException`` and takes no datagram: the next
@@ -554,7 +567,9 @@ class UdpClient:
 
     def _join_v6(self, ifindex: Any, group: Any) -> None:
         index = self._interface_index(group, ifindex)
-        self._client().SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.AddMembership, IPv6MulticastOption(group, index))
+        self._client().SetSocketOption(
+            SocketOptionLevel.IPv6, SocketOptionName.AddMembership, IPv6MulticastOption(group, index)
+        )
 
     def _join_ttl(self, group: Any, ttl: Any) -> None:
         self._client()
