@@ -29,8 +29,9 @@ class UdpReceiveResult:
     """What ``UdpClient.ReceiveAsync`` returns: the datagram (``Buffer``) and its sender (``RemoteEndPoint``).
 
     ``UdpReceiveResult(buffer, remote_end_point)``; both are required (``ArgumentNullException``,
-    ``buffer`` / ``remoteEndPoint``).  Two results are equal when their bytes and senders are; it
-    also unpacks like the tuple ``(buffer, remote_end_point)``, as ``UdpClient.Receive`` returns.
+    ``buffer`` / ``remoteEndPoint``).  Two results are equal when they hold the same buffer object
+    (compared by reference, as .NET compares arrays) and equal senders; it also unpacks like the
+    tuple ``(buffer, remote_end_point)``, as ``UdpClient.Receive`` returns.
     """
 
     __slots__ = ("_buffer", "_remote")
@@ -54,7 +55,7 @@ class UdpReceiveResult:
         return self._remote
 
     def Equals(self, other: object) -> bool:
-        """``==``: the same bytes from the same endpoint."""
+        """``==``: the same buffer object from an equal endpoint."""
         return self == other
 
     def GetHashCode(self) -> int:
@@ -64,10 +65,11 @@ class UdpReceiveResult:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, UdpReceiveResult):
             return NotImplemented
-        return bytes(self._buffer) == bytes(other._buffer) and self._remote == other._remote
+        # .NET compares the arrays by reference, not by content.
+        return self._buffer is other._buffer and self._remote == other._remote
 
     def __hash__(self) -> int:
-        return hash((bytes(self._buffer), self._remote))
+        return hash((id(self._buffer), self._remote))
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self._buffer, self._remote))

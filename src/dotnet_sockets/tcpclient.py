@@ -155,6 +155,15 @@ class TcpClient:
         self._family = value.AddressFamily if value is not None else AddressFamily.Unknown
 
     @property
+    def Active(self) -> bool:
+        """True once a connection was made (protected in .NET); a host-name ``Connect`` refuses to run while it is."""
+        return self._active
+
+    @Active.setter
+    def Active(self, value: bool) -> None:
+        self._active = bool(value)
+
+    @property
     def Connected(self) -> bool:
         """The socket's ``Connected`` (False once closed)."""
         sock = self.Client
@@ -251,6 +260,8 @@ class TcpClient:
         ``SocketException`` ``IsConnected`` when already connected, and the last address's error when
         none accepts; otherwise what ``Socket.Connect`` raises.
         """
+        # A positional None cannot say which overload it meant: C#'s (string)null is the common one.
+        null_name = "address" if "address" in kwargs else "hostname"
         args = _connect_args("Connect", args, kwargs)
         if self._disposed:
             raise ObjectDisposedException(_NAME)
@@ -266,7 +277,7 @@ class TcpClient:
         target, port = args
         if isinstance(target, str) or target is None:
             if target is None:
-                raise ArgumentNullException("hostname")
+                raise ArgumentNullException(null_name)
             self._connect_host(target, _check_port(port))
             return
         if isinstance(target, IPAddress):

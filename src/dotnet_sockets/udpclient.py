@@ -254,6 +254,8 @@ class UdpClient:
         ``ArgumentOutOfRangeException`` (``port``), and ``SocketException`` when no address of
         ``hostname`` can be used.
         """
+        # A positional None cannot say which overload it meant: C#'s (string)null is the common one.
+        null_name = "addr" if "addr" in kwargs else "hostname"
         for key in ("end_point", "addr", "hostname", "port"):
             if key in kwargs:
                 args = (*args, kwargs.pop(key))
@@ -272,7 +274,7 @@ class UdpClient:
             return
         target, port = args
         if target is None:
-            raise ArgumentNullException("addr")
+            raise ArgumentNullException(null_name)
         if isinstance(target, IPAddress):
             self.Connect(IPEndPoint(target, _check_port(port)))
             return
