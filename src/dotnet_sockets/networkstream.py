@@ -184,24 +184,6 @@ class NetworkStream(io.RawIOBase):
         return self._writeable
 
     @property
-    def Readable(self) -> bool:
-        """Whether reads are allowed (protected in .NET); setting it changes ``CanRead``."""
-        return self._readable
-
-    @Readable.setter
-    def Readable(self, value: bool) -> None:
-        self._readable = bool(value)
-
-    @property
-    def Writeable(self) -> bool:
-        """Whether writes are allowed (protected in .NET, spelled so); setting it changes ``CanWrite``."""
-        return self._writeable
-
-    @Writeable.setter
-    def Writeable(self, value: bool) -> None:
-        self._writeable = bool(value)
-
-    @property
     def CanSeek(self) -> bool:
         """Always False: a network stream has no position."""
         return False
