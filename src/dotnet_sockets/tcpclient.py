@@ -300,6 +300,8 @@ class TcpClient:
                     sock = Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
                     self._sock = sock
                     try:
+                        if address.IsIPv4MappedToIPv6:
+                            sock.DualMode = True
                         sock.Connect(address, port)
                     except BaseException:
                         self._sock = None
