@@ -14,9 +14,8 @@ from collections.abc import Coroutine, Iterator
 from typing import Any
 
 import pytest
-from conftest import WAIT
-from socket_helpers import Made, wait_until
 
+from conftest import WAIT
 from dotnet_sockets import (
     AddressFamily,
     ArgumentException,
@@ -37,6 +36,7 @@ from dotnet_sockets import (
     SocketException,
     SocketShutdown,
 )
+from socket_helpers import Made, wait_until
 
 WAIT_MS = int(WAIT * 1000)
 
@@ -211,7 +211,9 @@ def test_read_write_io_shapes(streams: tuple[NetworkStream, NetworkStream]) -> N
     a.Flush()
 
 
-def test_buffered_reader_readline_and_text_wrapper(af: AddressFamily, streams: tuple[NetworkStream, NetworkStream]) -> None:
+def test_buffered_reader_readline_and_text_wrapper(
+    af: AddressFamily, streams: tuple[NetworkStream, NetworkStream]
+) -> None:
     a, b = streams
     a.Write("héllo\nworld\n".encode())
     reader = io.BufferedReader(b)
@@ -262,7 +264,9 @@ def test_copy_to(streams: tuple[NetworkStream, NetworkStream]) -> None:
     assert done.is_set() and sink.getvalue() == payload
 
 
-def test_copy_to_another_network_stream(made: Made, af: AddressFamily, streams: tuple[NetworkStream, NetworkStream]) -> None:
+def test_copy_to_another_network_stream(
+    made: Made, af: AddressFamily, streams: tuple[NetworkStream, NetworkStream]
+) -> None:
     a, b = streams
     c1, c2 = made.pair(af)
     c2.ReceiveTimeout = WAIT_MS
@@ -556,7 +560,9 @@ def test_read_exactly_at_least_copy_to_async(streams: tuple[NetworkStream, Netwo
     run(main())
 
 
-def test_copy_to_async_into_network_stream(made: Made, af: AddressFamily, streams: tuple[NetworkStream, NetworkStream]) -> None:
+def test_copy_to_async_into_network_stream(
+    made: Made, af: AddressFamily, streams: tuple[NetworkStream, NetworkStream]
+) -> None:
     a, b = streams
     c1, c2 = made.pair(af)
     out = NetworkStream(c1)

@@ -12,9 +12,8 @@ from collections.abc import Coroutine, Iterator
 from typing import Any
 
 import pytest
-from conftest import HAS_IPV6, WAIT, loopback
-from socket_helpers import Made, refused_endpoint
 
+from conftest import HAS_IPV6, WAIT, loopback
 from dotnet_sockets import (
     AddressFamily,
     ArgumentException,
@@ -36,6 +35,7 @@ from dotnet_sockets import (
     TcpClient,
     TcpListener,
 )
+from socket_helpers import Made, refused_endpoint
 
 WAIT_MS = int(WAIT * 1000)
 

@@ -9,9 +9,8 @@ from collections.abc import Coroutine
 from typing import Any
 
 import pytest
-from conftest import HAS_IPV6, WAIT, loopback
-from socket_helpers import pending, wait_until
 
+from conftest import HAS_IPV6, WAIT, loopback
 from dotnet_sockets import (
     AddressFamily,
     ArgumentException,
@@ -31,6 +30,7 @@ from dotnet_sockets import (
     TcpClient,
     TcpListener,
 )
+from socket_helpers import pending, wait_until
 
 WAIT_MS = int(WAIT * 1000)
 
