@@ -196,3 +196,69 @@ def test_echo_client_reports_a_refused_connection(example: str) -> None:
     )
     assert proc.returncode == 1
     assert "ConnectionRefused" in proc.stderr or "refused" in proc.stderr, proc.stderr
+
+
+# -- the client classes: TcpListener/TcpClient, UdpClient, and their awaitables -----------------
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_tcpclient_echo_alone(host: str) -> None:
+    out = run_example("tcpclient_echo.py", "--host", host).stdout
+    port = int(_LISTENING.match(out.splitlines()[0])["port"])  # type: ignore[index]
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    assert f"Connected to {shown}" in out and "Accepted" in out
+    assert [line for line in out.splitlines() if line.startswith("Echoed")] == [f"Echoed: {m}" for m in MESSAGES]
+    assert out.rstrip().endswith("Done.")
+
+
+def test_tcpclient_echo_server_and_client_in_two_processes(server_process: list[subprocess.Popen[str]]) -> None:
+    server = start_example("tcpclient_echo.py", "server", "--port", "0", "--connections", "2", "--timeout", "20")
+    server_process.append(server)
+    port = listening_port(server)
+    for _ in range(2):
+        out = run_example("tcpclient_echo.py", "client", "--port", str(port)).stdout
+        assert [line for line in out.splitlines() if line.startswith("Echoed")] == [f"Echoed: {m}" for m in MESSAGES]
+    assert finish(server).count("Accepted") == 2
+
+
+def test_tcpclient_echo_client_reports_a_refused_connection() -> None:
+    with dotnet_sockets.TcpListener(dotnet_sockets.IPAddress.Loopback, 0) as probe:
+        probe.Start()
+        port = probe.LocalEndpoint.Port  # type: ignore[attr-defined]
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "tcpclient_echo.py"), "client", "--port", str(port), "--timeout", "5"],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=LIMIT,
+    )
+    assert proc.returncode == 1
+    assert "ConnectionRefused" in proc.stderr or "refused" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_udpclient_pair_alone(host: str) -> None:
+    out = run_example("udpclient_pair.py", "--host", host, "--count", "3").stdout
+    assert out.count("Sent 10 bytes") == 3
+    for i in range(3):
+        assert f": 'datagram {i}'" in out
+    assert out.rstrip().endswith("Done.")
+
+
+def test_udpclient_receiver_and_sender_in_two_processes(server_process: list[subprocess.Popen[str]]) -> None:
+    receiver = start_example("udpclient_pair.py", "receiver", "--port", "0", "--count", "2", "--timeout", "20")
+    server_process.append(receiver)
+    port = listening_port(receiver)
+    sent = run_example("udpclient_pair.py", "sender", "--port", str(port), "--count", "2", "--message", "across")
+    assert sent.stdout.count("Sent 8 bytes") == 2
+    out = finish(receiver)
+    assert "'across 0'" in out and "'across 1'" in out
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_asyncio_clients_alone(host: str) -> None:
+    out = run_example("asyncio_clients.py", "--host", host).stdout
+    assert "Echoed: 'hello'" in out and "Echoed: 'echo me back'" in out
+    assert "Received b'datagram' from" in out
+    assert out.rstrip().endswith("Done.")
