@@ -146,7 +146,7 @@ def test_udp_sender_reports_a_failed_send() -> None:
 
 # -- TCP echo ----------------------------------------------------------------------------------
 
-ECHO_EXAMPLES = ["tcp_echo_apm.py", pytest.param("tcp_echo_saea.py", marks=needs_saea)]
+ECHO_EXAMPLES = ["tcp_echo_apm.py", pytest.param("tcp_echo_saea.py", marks=needs_saea), "tcpclient_echo.py"]
 MESSAGES = ["'hello'", "'echo me back'", "'non-ASCII: \u00e9\u00e8'"]
 
 
@@ -198,43 +198,7 @@ def test_echo_client_reports_a_refused_connection(example: str) -> None:
     assert "ConnectionRefused" in proc.stderr or "refused" in proc.stderr, proc.stderr
 
 
-# -- the client classes: TcpListener/TcpClient, UdpClient, and their awaitables -----------------
-
-
-@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
-def test_tcpclient_echo_alone(host: str) -> None:
-    out = run_example("tcpclient_echo.py", "--host", host).stdout
-    port = int(_LISTENING.match(out.splitlines()[0])["port"])  # type: ignore[index]
-    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    assert f"Connected to {shown}" in out and "Accepted" in out
-    assert [line for line in out.splitlines() if line.startswith("Echoed")] == [f"Echoed: {m}" for m in MESSAGES]
-    assert out.rstrip().endswith("Done.")
-
-
-def test_tcpclient_echo_server_and_client_in_two_processes(server_process: list[subprocess.Popen[str]]) -> None:
-    server = start_example("tcpclient_echo.py", "server", "--port", "0", "--connections", "2", "--timeout", "20")
-    server_process.append(server)
-    port = listening_port(server)
-    for _ in range(2):
-        out = run_example("tcpclient_echo.py", "client", "--port", str(port)).stdout
-        assert [line for line in out.splitlines() if line.startswith("Echoed")] == [f"Echoed: {m}" for m in MESSAGES]
-    assert finish(server).count("Accepted") == 2
-
-
-def test_tcpclient_echo_client_reports_a_refused_connection() -> None:
-    with dotnet_sockets.TcpListener(dotnet_sockets.IPAddress.Loopback, 0) as probe:
-        probe.Start()
-        port = probe.LocalEndpoint.Port  # type: ignore[attr-defined]
-    proc = subprocess.run(
-        [sys.executable, str(EXAMPLES / "tcpclient_echo.py"), "client", "--port", str(port), "--timeout", "5"],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=LIMIT,
-    )
-    assert proc.returncode == 1
-    assert "ConnectionRefused" in proc.stderr or "refused" in proc.stderr, proc.stderr
+# -- the client classes: UdpClient, and the awaitables (tcpclient_echo.py is in ECHO_EXAMPLES) ---
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])

@@ -10,11 +10,12 @@ import asyncio
 import gc
 import io
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from client_helpers import WAIT_MS, param_of, run
 from conftest import WAIT
 from dotnet_sockets import (
     AddressFamily,
@@ -37,15 +38,6 @@ from dotnet_sockets import (
     SocketShutdown,
 )
 from socket_helpers import Made, wait_until
-
-WAIT_MS = int(WAIT * 1000)
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    async def bounded() -> Any:
-        return await asyncio.wait_for(coro, WAIT)
-
-    return asyncio.run(bounded())
 
 
 @pytest.fixture
@@ -322,12 +314,6 @@ def test_no_seeking(streams: tuple[NetworkStream, NetworkStream]) -> None:
 # -- bad input for every member ------------------------------------------------------------------
 
 
-def _param(exc_type: type[BaseException], call: Any) -> str | None:
-    with pytest.raises(exc_type) as ei:
-        call()
-    return getattr(ei.value, "ParamName", None)
-
-
 def test_buffer_checks_in_every_model(streams: tuple[NetworkStream, NetworkStream]) -> None:
     a, _ = streams
     buf = bytearray(4)
@@ -343,41 +329,41 @@ def test_buffer_checks_in_every_model(streams: tuple[NetworkStream, NetworkStrea
         lambda *x: a.WriteAsync(*x),
     ]
     for op in readers + writers:
-        assert _param(ArgumentNullException, lambda op=op: op(None, 0, 1)) == "buffer"
-        assert _param(ArgumentOutOfRangeException, lambda op=op: op(buf, -1, 1)) == "offset"
-        assert _param(ArgumentOutOfRangeException, lambda op=op: op(buf, 0, -1)) == "count"
-        assert _param(ArgumentOutOfRangeException, lambda op=op: op(buf, 0, 5)) == "count"
-        assert _param(ArgumentOutOfRangeException, lambda op=op: op(buf, 5, 0)) == "count"
-        assert _param(ArgumentOutOfRangeException, lambda op=op: op(buf, 3, 2)) == "count"
+        assert param_of(ArgumentNullException, lambda op=op: op(None, 0, 1)) == "buffer"
+        assert param_of(ArgumentOutOfRangeException, lambda op=op: op(buf, -1, 1)) == "offset"
+        assert param_of(ArgumentOutOfRangeException, lambda op=op: op(buf, 0, -1)) == "count"
+        assert param_of(ArgumentOutOfRangeException, lambda op=op: op(buf, 0, 5)) == "count"
+        assert param_of(ArgumentOutOfRangeException, lambda op=op: op(buf, 5, 0)) == "count"
+        assert param_of(ArgumentOutOfRangeException, lambda op=op: op(buf, 3, 2)) == "count"
     for op in readers:
-        assert _param(ArgumentException, lambda op=op: op(b"readonly", 0, 1)) == "buffer"
-        assert _param(ArgumentException, lambda op=op: op("text", 0, 1)) == "buffer"
-    assert _param(ArgumentNullException, lambda: a.Write(None)) == "buffer"
-    assert _param(ArgumentNullException, lambda: a.ReadAsync(None)) == "buffer"
-    assert _param(ArgumentOutOfRangeException, lambda: a.WriteByte(256)) == "value"
-    assert _param(ArgumentOutOfRangeException, lambda: a.WriteByte(-1)) == "value"
-    assert _param(ArgumentNullException, lambda: a.ReadAtLeast(None, 1)) == "buffer"
-    assert _param(ArgumentOutOfRangeException, lambda: a.ReadAtLeast(buf, -1)) == "minimumBytes"
-    assert _param(ArgumentOutOfRangeException, lambda: a.ReadAtLeast(buf, 5)) == "minimumBytes"
-    assert _param(ArgumentOutOfRangeException, lambda: a.ReadAtLeastAsync(buf, 5)) == "minimumBytes"
-    assert _param(ArgumentNullException, lambda: a.CopyTo(None)) == "destination"
-    assert _param(ArgumentOutOfRangeException, lambda: a.CopyTo(io.BytesIO(), 0)) == "bufferSize"
-    assert _param(ArgumentNullException, lambda: a.CopyToAsync(None)) == "destination"
-    assert _param(ArgumentOutOfRangeException, lambda: a.CopyToAsync(io.BytesIO(), -1)) == "bufferSize"
+        assert param_of(ArgumentException, lambda op=op: op(b"readonly", 0, 1)) == "buffer"
+        assert param_of(ArgumentException, lambda op=op: op("text", 0, 1)) == "buffer"
+    assert param_of(ArgumentNullException, lambda: a.Write(None)) == "buffer"
+    assert param_of(ArgumentNullException, lambda: a.ReadAsync(None)) == "buffer"
+    assert param_of(ArgumentOutOfRangeException, lambda: a.WriteByte(256)) == "value"
+    assert param_of(ArgumentOutOfRangeException, lambda: a.WriteByte(-1)) == "value"
+    assert param_of(ArgumentNullException, lambda: a.ReadAtLeast(None, 1)) == "buffer"
+    assert param_of(ArgumentOutOfRangeException, lambda: a.ReadAtLeast(buf, -1)) == "minimumBytes"
+    assert param_of(ArgumentOutOfRangeException, lambda: a.ReadAtLeast(buf, 5)) == "minimumBytes"
+    assert param_of(ArgumentOutOfRangeException, lambda: a.ReadAtLeastAsync(buf, 5)) == "minimumBytes"
+    assert param_of(ArgumentNullException, lambda: a.CopyTo(None)) == "destination"
+    assert param_of(ArgumentOutOfRangeException, lambda: a.CopyTo(io.BytesIO(), 0)) == "bufferSize"
+    assert param_of(ArgumentNullException, lambda: a.CopyToAsync(None)) == "destination"
+    assert param_of(ArgumentOutOfRangeException, lambda: a.CopyToAsync(io.BytesIO(), -1)) == "bufferSize"
     with pytest.raises(NotSupportedException):
         a.CopyTo(io.BytesIO(b"x").getbuffer())  # not a writable stream
     for bad in (0, -2):
-        assert _param(ArgumentOutOfRangeException, lambda bad=bad: setattr(a, "ReadTimeout", bad)) == "value"
-        assert _param(ArgumentOutOfRangeException, lambda bad=bad: setattr(a, "WriteTimeout", bad)) == "value"
-    assert _param(ArgumentNullException, lambda: a.EndRead(None)) == "asyncResult"
-    assert _param(ArgumentNullException, lambda: a.EndWrite(None)) == "asyncResult"
+        assert param_of(ArgumentOutOfRangeException, lambda bad=bad: setattr(a, "ReadTimeout", bad)) == "value"
+        assert param_of(ArgumentOutOfRangeException, lambda bad=bad: setattr(a, "WriteTimeout", bad)) == "value"
+    assert param_of(ArgumentNullException, lambda: a.EndRead(None)) == "asyncResult"
+    assert param_of(ArgumentNullException, lambda: a.EndWrite(None)) == "asyncResult"
     with pytest.raises(TypeError):
         a.ReadAsync(buf, cancellation_token="nope")
 
 
 def test_close_timeout_checks(streams: tuple[NetworkStream, NetworkStream]) -> None:
     a, b = streams
-    assert _param(ArgumentOutOfRangeException, lambda: a.Close(-2)) == "timeout"
+    assert param_of(ArgumentOutOfRangeException, lambda: a.Close(-2)) == "timeout"
     a.Close(-1)
     a.Close(0)
     b.Close(100)

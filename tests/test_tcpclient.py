@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from conftest import HAS_IPV6, WAIT, loopback
+from client_helpers import WAIT_MS, param_of, run
+from conftest import HAS_IPV6, loopback
 from dotnet_sockets import (
     AddressFamily,
     ArgumentException,
@@ -35,23 +36,7 @@ from dotnet_sockets import (
     TcpClient,
     TcpListener,
 )
-from socket_helpers import Made, refused_endpoint
-
-WAIT_MS = int(WAIT * 1000)
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    async def bounded() -> Any:
-        return await asyncio.wait_for(coro, WAIT)
-
-    return asyncio.run(bounded())
-
-
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
+from socket_helpers import refused_endpoint
 
 
 @pytest.fixture
@@ -68,12 +53,6 @@ def endpoint(lst: TcpListener) -> IPEndPoint:
     return ep
 
 
-def _param(exc_type: type[BaseException], call: Any) -> str | None:
-    with pytest.raises(exc_type) as ei:
-        call()
-    return getattr(ei.value, "ParamName", None)
-
-
 # -- construction ------------------------------------------------------------------------------------
 
 
@@ -81,14 +60,14 @@ def _param(exc_type: type[BaseException], call: Any) -> str | None:
     "family", [AddressFamily.Banyan, AddressFamily.DataLink, AddressFamily.NetBios, AddressFamily.Unix, 12345]
 )
 def test_ctor_invalid_family(family: Any) -> None:
-    assert _param(ArgumentException, lambda: TcpClient(family)) == "family"
+    assert param_of(ArgumentException, lambda: TcpClient(family)) == "family"
 
 
 def test_ctor_invalid_arguments() -> None:
-    assert _param(ArgumentNullException, lambda: TcpClient(None)) == "localEP"
-    assert _param(ArgumentNullException, lambda: TcpClient(None, 0)) == "hostname"
-    assert _param(ArgumentOutOfRangeException, lambda: TcpClient("localhost", -1)) == "port"
-    assert _param(ArgumentOutOfRangeException, lambda: TcpClient("localhost", 65536)) == "port"
+    assert param_of(ArgumentNullException, lambda: TcpClient(None)) == "localEP"
+    assert param_of(ArgumentNullException, lambda: TcpClient(None, 0)) == "hostname"
+    assert param_of(ArgumentOutOfRangeException, lambda: TcpClient("localhost", -1)) == "port"
+    assert param_of(ArgumentOutOfRangeException, lambda: TcpClient("localhost", 65536)) == "port"
     with pytest.raises(TypeError):
         TcpClient(1, 2, 3)
     with pytest.raises(TypeError):
@@ -216,17 +195,19 @@ def test_active_round_trips() -> None:
 
 def test_connect_invalid_arguments() -> None:
     with TcpClient() as c:
-        assert _param(ArgumentNullException, lambda: c.Connect(None, 0)) == "hostname"
-        assert _param(ArgumentNullException, lambda: c.Connect(hostname=None, port=0)) == "hostname"
-        assert _param(ArgumentNullException, lambda: c.Connect(address=None, port=0)) == "address"
-        assert _param(ArgumentOutOfRangeException, lambda: c.Connect("localhost", -1)) == "port"
-        assert _param(ArgumentOutOfRangeException, lambda: c.Connect(IPAddress.Loopback, -1)) == "port"
-        assert _param(ArgumentOutOfRangeException, lambda: c.Connect(IPAddress.Loopback, 70000)) == "port"
-        assert _param(ArgumentNullException, lambda: c.Connect(None)) == "remoteEP"
-        assert _param(ArgumentOutOfRangeException, lambda: c.Connect([IPAddress.Loopback], -1)) == "port"
-        assert _param(ArgumentOutOfRangeException, lambda: c.BeginConnect(IPAddress.Loopback, -1, None, None)) == "port"
-        assert _param(ArgumentNullException, lambda: c.ConnectAsync(None)) == "remoteEP"
-        assert _param(ArgumentOutOfRangeException, lambda: c.ConnectAsync(IPAddress.Loopback, -1)) == "port"
+        assert param_of(ArgumentNullException, lambda: c.Connect(None, 0)) == "hostname"
+        assert param_of(ArgumentNullException, lambda: c.Connect(hostname=None, port=0)) == "hostname"
+        assert param_of(ArgumentNullException, lambda: c.Connect(address=None, port=0)) == "address"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.Connect("localhost", -1)) == "port"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.Connect(IPAddress.Loopback, -1)) == "port"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.Connect(IPAddress.Loopback, 70000)) == "port"
+        assert param_of(ArgumentNullException, lambda: c.Connect(None)) == "remoteEP"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.Connect([IPAddress.Loopback], -1)) == "port"
+        assert (
+            param_of(ArgumentOutOfRangeException, lambda: c.BeginConnect(IPAddress.Loopback, -1, None, None)) == "port"
+        )
+        assert param_of(ArgumentNullException, lambda: c.ConnectAsync(None)) == "remoteEP"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.ConnectAsync(IPAddress.Loopback, -1)) == "port"
         with pytest.raises(TypeError):
             c.Connect()
         with pytest.raises(TypeError):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import warnings
-from collections.abc import Coroutine
 from typing import Any
 
 import pytest
 
+from client_helpers import WAIT_MS, param_of, run
 from conftest import HAS_IPV6, WAIT, loopback
 from dotnet_sockets import (
     AddressFamily,
@@ -32,15 +32,6 @@ from dotnet_sockets import (
 )
 from socket_helpers import pending, wait_until
 
-WAIT_MS = int(WAIT * 1000)
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    async def bounded() -> Any:
-        return await asyncio.wait_for(coro, WAIT)
-
-    return asyncio.run(bounded())
-
 
 def port_of(lst: TcpListener) -> int:
     ep = lst.LocalEndpoint
@@ -48,24 +39,18 @@ def port_of(lst: TcpListener) -> int:
     return ep.Port
 
 
-def _param(exc_type: type[BaseException], call: Any) -> str | None:
-    with pytest.raises(exc_type) as ei:
-        call()
-    return getattr(ei.value, "ParamName", None)
-
-
 def test_ctor_invalid_arguments() -> None:
-    assert _param(ArgumentNullException, lambda: TcpListener(None)) == "localEP"
-    assert _param(ArgumentNullException, lambda: TcpListener(None, 0)) == "localaddr"
-    assert _param(ArgumentOutOfRangeException, lambda: TcpListener(IPAddress.Loopback, -1)) == "port"
-    assert _param(ArgumentOutOfRangeException, lambda: TcpListener(IPAddress.Loopback, 66000)) == "port"
+    assert param_of(ArgumentNullException, lambda: TcpListener(None)) == "localEP"
+    assert param_of(ArgumentNullException, lambda: TcpListener(None, 0)) == "localaddr"
+    assert param_of(ArgumentOutOfRangeException, lambda: TcpListener(IPAddress.Loopback, -1)) == "port"
+    assert param_of(ArgumentOutOfRangeException, lambda: TcpListener(IPAddress.Loopback, 66000)) == "port"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        assert _param(ArgumentOutOfRangeException, lambda: TcpListener(66000)) == "port"
-    assert _param(ArgumentOutOfRangeException, lambda: TcpListener.Create(66000)) == "port"
-    assert _param(ArgumentOutOfRangeException, lambda: TcpListener.Create(-1)) == "port"
-    assert _param(ArgumentException, lambda: TcpListener("127.0.0.1", 0)) == "localaddr"
-    assert _param(ArgumentException, lambda: TcpListener("127.0.0.1")) == "localEP"
+        assert param_of(ArgumentOutOfRangeException, lambda: TcpListener(66000)) == "port"
+    assert param_of(ArgumentOutOfRangeException, lambda: TcpListener.Create(66000)) == "port"
+    assert param_of(ArgumentOutOfRangeException, lambda: TcpListener.Create(-1)) == "port"
+    assert param_of(ArgumentException, lambda: TcpListener("127.0.0.1", 0)) == "localaddr"
+    assert param_of(ArgumentException, lambda: TcpListener("127.0.0.1")) == "localEP"
     with pytest.raises(TypeError):
         TcpListener()
     with pytest.raises(TypeError):
@@ -106,8 +91,8 @@ def test_allow_nat_traversal_is_windows_only() -> None:
 
 def test_start_invalid_args_and_twice() -> None:
     lst = TcpListener(IPAddress.Loopback, 0)
-    assert _param(ArgumentOutOfRangeException, lambda: lst.Start(-1)) == "backlog"
-    assert _param(ArgumentOutOfRangeException, lambda: lst.Start(2**31)) == "backlog"
+    assert param_of(ArgumentOutOfRangeException, lambda: lst.Start(-1)) == "backlog"
+    assert param_of(ArgumentOutOfRangeException, lambda: lst.Start(2**31)) == "backlog"
     assert not lst.Active
     lst.Start(1)
     lst.Start(1)  # nothing happens the second time
@@ -164,14 +149,14 @@ def test_accept_invalid() -> None:
     ):
         with pytest.raises(InvalidOperationException):
             call()
-    assert _param(ArgumentNullException, lambda: lst.EndAcceptSocket(None)) == "asyncResult"
-    assert _param(ArgumentNullException, lambda: lst.EndAcceptTcpClient(None)) == "asyncResult"
+    assert param_of(ArgumentNullException, lambda: lst.EndAcceptSocket(None)) == "asyncResult"
+    assert param_of(ArgumentNullException, lambda: lst.EndAcceptTcpClient(None)) == "asyncResult"
     lst.Start()
     with Socket(AddressFamily.InterNetwork, 2, 17) as other:  # Dgram, Udp
         other.Bind(IPEndPoint(IPAddress.Loopback, 0))
         foreign = other.BeginReceiveFrom(bytearray(1), 0, 1, 0, IPEndPoint(IPAddress.Any, 0), None, None)
-        assert _param(ArgumentException, lambda: lst.EndAcceptSocket(foreign)) == "asyncResult"
-        assert _param(ArgumentException, lambda: lst.EndAcceptTcpClient(foreign)) == "asyncResult"
+        assert param_of(ArgumentException, lambda: lst.EndAcceptSocket(foreign)) == "asyncResult"
+        assert param_of(ArgumentException, lambda: lst.EndAcceptTcpClient(foreign)) == "asyncResult"
     lst.Stop()
 
 

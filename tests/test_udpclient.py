@@ -7,12 +7,12 @@ WaitOne with a limit or asyncio.wait_for.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
-from conftest import HAS_IPV6, WAIT, UdpPeer, loopback
+from client_helpers import WAIT_MS, param_of, run
+from conftest import HAS_IPV6, UdpPeer, loopback
 from dotnet_sockets import (
     AddressFamily,
     ArgumentException,
@@ -32,21 +32,6 @@ from dotnet_sockets import (
     UdpClient,
     UdpReceiveResult,
 )
-
-WAIT_MS = int(WAIT * 1000)
-
-
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
-    async def bounded() -> Any:
-        return await asyncio.wait_for(coro, WAIT)
-
-    return asyncio.run(bounded())
-
-
-def _param(exc_type: type[BaseException], call: Any) -> str | None:
-    with pytest.raises(exc_type) as ei:
-        call()
-    return getattr(ei.value, "ParamName", None)
 
 
 @pytest.fixture
@@ -80,21 +65,21 @@ def test_ctor_valid_family(af: AddressFamily) -> None:
 
 @pytest.mark.parametrize("family", [AddressFamily.DataKit, AddressFamily.Unix, AddressFamily.Unspecified])
 def test_ctor_invalid_family(family: AddressFamily) -> None:
-    assert _param(ArgumentException, lambda: UdpClient(family)) == "family"
-    assert _param(ArgumentException, lambda: UdpClient(0, family)) == "family"
+    assert param_of(ArgumentException, lambda: UdpClient(family)) == "family"
+    assert param_of(ArgumentException, lambda: UdpClient(0, family)) == "family"
 
 
 @pytest.mark.parametrize("port", [-1, 66000])
 def test_ctor_invalid_port(port: int) -> None:
-    assert _param(ArgumentOutOfRangeException, lambda: UdpClient(port)) == "port"
-    assert _param(ArgumentOutOfRangeException, lambda: UdpClient(port, AddressFamily.InterNetwork)) == "port"
-    assert _param(ArgumentOutOfRangeException, lambda: UdpClient(port, AddressFamily.InterNetworkV6)) == "port"
-    assert _param(ArgumentOutOfRangeException, lambda: UdpClient("localhost", port)) == "port"
+    assert param_of(ArgumentOutOfRangeException, lambda: UdpClient(port)) == "port"
+    assert param_of(ArgumentOutOfRangeException, lambda: UdpClient(port, AddressFamily.InterNetwork)) == "port"
+    assert param_of(ArgumentOutOfRangeException, lambda: UdpClient(port, AddressFamily.InterNetworkV6)) == "port"
+    assert param_of(ArgumentOutOfRangeException, lambda: UdpClient("localhost", port)) == "port"
 
 
 def test_ctor_null_arguments() -> None:
-    assert _param(ArgumentNullException, lambda: UdpClient(None)) == "localEP"
-    assert _param(ArgumentNullException, lambda: UdpClient(None, 0)) == "hostname"
+    assert param_of(ArgumentNullException, lambda: UdpClient(None)) == "localEP"
+    assert param_of(ArgumentNullException, lambda: UdpClient(None, 0)) == "hostname"
     with pytest.raises(TypeError):
         UdpClient(1, 2, 3)
 
@@ -235,12 +220,12 @@ def test_dispose_close_operations_raise(close: bool) -> None:
 def test_send_invalid_arguments() -> None:
     with UdpClient() as c:
         ep = IPEndPoint(IPAddress.Loopback, 9)
-        assert _param(ArgumentNullException, lambda: c.Send(None, 0)) == "dgram"
-        assert _param(ArgumentNullException, lambda: c.Send(None, 0, "localhost", 0)) == "dgram"
-        assert _param(ArgumentNullException, lambda: c.Send(None, 0, ep)) == "dgram"
-        assert _param(ArgumentOutOfRangeException, lambda: c.Send(b"x", 2, ep)) == "size"
-        assert _param(ArgumentOutOfRangeException, lambda: c.Send(b"x", -1, ep)) == "size"
-        assert _param(ArgumentException, lambda: c.Send("text", 1, ep)) == "dgram"
+        assert param_of(ArgumentNullException, lambda: c.Send(None, 0)) == "dgram"
+        assert param_of(ArgumentNullException, lambda: c.Send(None, 0, "localhost", 0)) == "dgram"
+        assert param_of(ArgumentNullException, lambda: c.Send(None, 0, ep)) == "dgram"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.Send(b"x", 2, ep)) == "size"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.Send(b"x", -1, ep)) == "size"
+        assert param_of(ArgumentException, lambda: c.Send("text", 1, ep)) == "dgram"
         with pytest.raises(InvalidOperationException):
             c.Send(b"x", 1)  # no default peer
         with pytest.raises(InvalidOperationException):
@@ -259,11 +244,11 @@ def test_send_invalid_arguments() -> None:
 def test_begin_send_and_send_async_invalid_arguments() -> None:
     with UdpClient(AddressFamily.InterNetwork) as c:
         ep = IPEndPoint(IPAddress.Loopback, 9)
-        assert _param(ArgumentNullException, lambda: c.BeginSend(None, 0, None, None)) == "datagram"
-        assert _param(ArgumentOutOfRangeException, lambda: c.BeginSend(b"x", -1, ep, None, None)) == "bytes"
-        assert _param(ArgumentOutOfRangeException, lambda: c.BeginSend(b"x", 2, ep, None, None)) == "bytes"
-        assert _param(ArgumentNullException, lambda: c.SendAsync(None, 0)) == "datagram"
-        assert _param(ArgumentOutOfRangeException, lambda: c.SendAsync(b"x", 5, ep)) == "bytes"
+        assert param_of(ArgumentNullException, lambda: c.BeginSend(None, 0, None, None)) == "datagram"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.BeginSend(b"x", -1, ep, None, None)) == "bytes"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.BeginSend(b"x", 2, ep, None, None)) == "bytes"
+        assert param_of(ArgumentNullException, lambda: c.SendAsync(None, 0)) == "datagram"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.SendAsync(b"x", 5, ep)) == "bytes"
     with UdpClient("127.0.0.1", 9) as connected:
         with pytest.raises(InvalidOperationException):
             connected.BeginSend(b"x", 1, "localhost", 9, None, None)
@@ -277,32 +262,34 @@ def test_begin_send_and_send_async_invalid_arguments() -> None:
 
 def test_connect_invalid_arguments() -> None:
     with UdpClient() as c:
-        assert _param(ArgumentNullException, lambda: c.Connect(None, 0)) == "hostname"
-        assert _param(ArgumentNullException, lambda: c.Connect(addr=None, port=0)) == "addr"
-        assert _param(ArgumentOutOfRangeException, lambda: c.Connect("localhost", -1)) == "port"
-        assert _param(ArgumentOutOfRangeException, lambda: c.Connect("localhost", 66000)) == "port"
-        assert _param(ArgumentOutOfRangeException, lambda: c.Connect(IPAddress.Loopback, -1)) == "port"
-        assert _param(ArgumentOutOfRangeException, lambda: c.Connect(IPAddress.Loopback, 66000)) == "port"
-        assert _param(ArgumentNullException, lambda: c.Connect(None)) == "endPoint"
+        assert param_of(ArgumentNullException, lambda: c.Connect(None, 0)) == "hostname"
+        assert param_of(ArgumentNullException, lambda: c.Connect(addr=None, port=0)) == "addr"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.Connect("localhost", -1)) == "port"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.Connect("localhost", 66000)) == "port"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.Connect(IPAddress.Loopback, -1)) == "port"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.Connect(IPAddress.Loopback, 66000)) == "port"
+        assert param_of(ArgumentNullException, lambda: c.Connect(None)) == "endPoint"
         with pytest.raises(TypeError):
             c.Connect()
 
 
 def test_join_drop_multicast_invalid_arguments() -> None:
     with UdpClient(AddressFamily.InterNetwork) as c:
-        assert _param(ArgumentNullException, lambda: c.JoinMulticastGroup(None)) == "multicastAddr"
-        assert _param(ArgumentNullException, lambda: c.JoinMulticastGroup(0, None)) == "multicastAddr"
-        assert _param(ArgumentNullException, lambda: c.JoinMulticastGroup(None, 0)) == "multicastAddr"
-        assert _param(ArgumentOutOfRangeException, lambda: c.JoinMulticastGroup(-1, IPAddress.Any)) == "ifindex"
-        assert _param(ArgumentOutOfRangeException, lambda: c.JoinMulticastGroup(IPAddress.Loopback, -1)) == "timeToLive"
+        assert param_of(ArgumentNullException, lambda: c.JoinMulticastGroup(None)) == "multicastAddr"
+        assert param_of(ArgumentNullException, lambda: c.JoinMulticastGroup(0, None)) == "multicastAddr"
+        assert param_of(ArgumentNullException, lambda: c.JoinMulticastGroup(None, 0)) == "multicastAddr"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.JoinMulticastGroup(-1, IPAddress.Any)) == "ifindex"
         assert (
-            _param(ArgumentOutOfRangeException, lambda: c.JoinMulticastGroup(IPAddress.Loopback, 256)) == "timeToLive"
+            param_of(ArgumentOutOfRangeException, lambda: c.JoinMulticastGroup(IPAddress.Loopback, -1)) == "timeToLive"
         )
-        assert _param(ArgumentException, lambda: c.JoinMulticastGroup(IPAddress.IPv6Loopback)) == "multicastAddr"
-        assert _param(ArgumentNullException, lambda: c.DropMulticastGroup(None)) == "multicastAddr"
-        assert _param(ArgumentNullException, lambda: c.DropMulticastGroup(None, 0)) == "multicastAddr"
-        assert _param(ArgumentException, lambda: c.DropMulticastGroup(IPAddress.IPv6Loopback)) == "multicastAddr"
-        assert _param(ArgumentOutOfRangeException, lambda: c.DropMulticastGroup(IPAddress.Loopback, -1)) == "ifindex"
+        assert (
+            param_of(ArgumentOutOfRangeException, lambda: c.JoinMulticastGroup(IPAddress.Loopback, 256)) == "timeToLive"
+        )
+        assert param_of(ArgumentException, lambda: c.JoinMulticastGroup(IPAddress.IPv6Loopback)) == "multicastAddr"
+        assert param_of(ArgumentNullException, lambda: c.DropMulticastGroup(None)) == "multicastAddr"
+        assert param_of(ArgumentNullException, lambda: c.DropMulticastGroup(None, 0)) == "multicastAddr"
+        assert param_of(ArgumentException, lambda: c.DropMulticastGroup(IPAddress.IPv6Loopback)) == "multicastAddr"
+        assert param_of(ArgumentOutOfRangeException, lambda: c.DropMulticastGroup(IPAddress.Loopback, -1)) == "ifindex"
         with pytest.raises(SocketException) as ei:
             c.JoinMulticastGroup(1, IPAddress.Parse("ff02::1"))  # the interface form is IPv6's
         assert ei.value.SocketErrorCode == SocketError.OperationNotSupported
@@ -312,7 +299,9 @@ def test_join_drop_multicast_invalid_arguments() -> None:
         with pytest.raises(SocketException) as ei:
             c6.JoinMulticastGroup(IPAddress.Parse("239.1.2.3"), IPAddress.Loopback)  # the local-address form is IPv4's
         assert ei.value.SocketErrorCode == SocketError.OperationNotSupported
-        assert _param(ArgumentException, lambda: c6.JoinMulticastGroup(IPAddress.Parse("239.1.2.3"))) == "multicastAddr"
+        assert (
+            param_of(ArgumentException, lambda: c6.JoinMulticastGroup(IPAddress.Parse("239.1.2.3"))) == "multicastAddr"
+        )
 
 
 def test_join_multicast_on_loopback_interface() -> None:
@@ -327,8 +316,8 @@ def test_join_multicast_on_loopback_interface() -> None:
 
 
 def test_udp_receive_result() -> None:
-    assert _param(ArgumentNullException, lambda: UdpReceiveResult(None, None)) == "buffer"
-    assert _param(ArgumentNullException, lambda: UdpReceiveResult(b"\x01", None)) == "remoteEndPoint"
+    assert param_of(ArgumentNullException, lambda: UdpReceiveResult(None, None)) == "buffer"
+    assert param_of(ArgumentNullException, lambda: UdpReceiveResult(b"\x01", None)) == "remoteEndPoint"
     buffer1, buffer2 = bytearray(b"\x2a"), bytearray(b"\x2a")
     ep1, ep2, ep3 = (
         IPEndPoint(IPAddress.Loopback, 123),
@@ -424,7 +413,7 @@ def test_begin_end_send_receive(pair: tuple[UdpClient, UdpClient]) -> None:
     assert sender.EndSend(sender.BeginSend(b"cb", 2, to, lambda ar: None, None)) == 2
     assert receiver.EndReceive(receiver.BeginReceive(None, None), None)[0] == b"host"
     assert receiver.EndReceive(receiver.BeginReceive(None, None))[0] == b"cb"
-    assert _param(ArgumentNullException, lambda: receiver.EndReceive(None)) == "asyncResult"
+    assert param_of(ArgumentNullException, lambda: receiver.EndReceive(None)) == "asyncResult"
 
 
 def test_from_async_send_receive(pair: tuple[UdpClient, UdpClient]) -> None:

@@ -11,7 +11,7 @@ from .exceptions import ObjectDisposedException, SocketException
 if TYPE_CHECKING:
     from .socket import Socket
 
-__all__ = ["close_socket", "split_token"]
+__all__ = ["close_socket", "positional", "split_token"]
 
 
 def close_socket(sock: Socket, timeout: int = -1) -> None:
@@ -34,3 +34,12 @@ def split_token(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[An
     if not isinstance(token, CancellationToken):
         raise TypeError("cancellation_token must be a CancellationToken")
     return args, token
+
+
+def positional(method: str, args: tuple[Any, ...], kwargs: dict[str, Any], names: tuple[str, ...]) -> tuple[Any, ...]:
+    """``args`` followed by the keyword arguments among ``names``, in that order (.NET's overloads
+    are told apart by position); any other keyword is a ``TypeError``."""
+    named = tuple(kwargs.pop(k) for k in names if k in kwargs)
+    if kwargs:
+        raise TypeError(f"{method}() got unexpected arguments {sorted(kwargs)}")
+    return args + named

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Coroutine, Sequence
 from typing import Any, overload
 
-from ._client_support import close_socket, split_token
+from ._client_support import close_socket, positional, split_token
 from ._names import dotnet_names
 from ._socket_core import _check_port
 from .addresses import IPAddress, IPEndPoint
@@ -48,13 +48,8 @@ def _new_socket(family: AddressFamily) -> Socket:
 
 def _connect_args(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
     """The Connect overloads' arguments, positional or by PEP 8 name, in .NET's order."""
-    names = ("remote_ep", "address", "hostname", "host", "ip_addresses", "addresses")
-    named = [kwargs.pop(k) for k in names if k in kwargs]
-    if "port" in kwargs:
-        named.append(kwargs.pop("port"))
-    if kwargs:
-        raise TypeError(f"{method}() got unexpected arguments {sorted(kwargs)}")
-    out = args + tuple(named)
+    names = ("remote_ep", "address", "hostname", "host", "ip_addresses", "addresses", "port")
+    out = positional(method, args, kwargs, names)
     if len(out) not in (1, 2):
         raise TypeError(f"{method}() takes (remote_ep), (address, port), (hostname, port) or (ip_addresses, port)")
     return out
@@ -92,11 +87,7 @@ class TcpClient:
         self._active = False
         self._sock: Socket | None = None
         self._family = AddressFamily.Unknown
-        for key in ("family", "address_family", "local_ep", "hostname", "port"):
-            if key in kwargs:
-                args = (*args, kwargs.pop(key))
-        if kwargs:
-            raise TypeError(f"TcpClient() got unexpected arguments {sorted(kwargs)}")
+        args = positional("TcpClient", args, kwargs, ("family", "address_family", "local_ep", "hostname", "port"))
         if len(args) == 2:
             hostname, port = args
             if hostname is None:

@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 from typing import Any, overload
 
 from ._checks import as_int
+from ._client_support import positional
 from ._names import dotnet_names
 from ._socket_core import _check_port
 from .addresses import EndPoint, IPAddress, IPEndPoint
@@ -60,11 +61,7 @@ class TcpListener:
     def __init__(self, port: int) -> None: ...
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        for key in ("local_ep", "local_address", "localaddr", "port"):
-            if key in kwargs:
-                args = (*args, kwargs.pop(key))
-        if kwargs:
-            raise TypeError(f"TcpListener() got unexpected arguments {sorted(kwargs)}")
+        args = positional("TcpListener", args, kwargs, ("local_ep", "local_address", "localaddr", "port"))
         if len(args) == 2:
             address, port = args
             if address is None:

@@ -12,7 +12,7 @@ from collections.abc import Coroutine
 from typing import Any, overload
 
 from ._checks import as_buffer, as_int
-from ._client_support import close_socket, split_token
+from ._client_support import close_socket, positional, split_token
 from ._names import dotnet_names
 from ._socket_core import _check_port
 from .addresses import IPAddress, IPEndPoint
@@ -88,13 +88,7 @@ class UdpClient:
         self._disposed = False
         self._broadcast = False
         self._receives: dict[IAsyncResult, bytearray] = {}
-        if "hostname" in kwargs or "local_ep" in kwargs:
-            args = (*args, kwargs.pop("hostname", kwargs.pop("local_ep", None)))
-        for key in ("port", "family"):
-            if key in kwargs:
-                args = (*args, kwargs.pop(key))
-        if kwargs:
-            raise TypeError(f"UdpClient() got unexpected arguments {sorted(kwargs)}")
+        args = positional("UdpClient", args, kwargs, ("hostname", "local_ep", "port", "family"))
         if len(args) == 2 and (args[0] is None or isinstance(args[0], str)):
             hostname, port = args
             if hostname is None:
@@ -256,10 +250,8 @@ class UdpClient:
         """
         # A positional None cannot say which overload it meant: C#'s (string)null is the common one.
         null_name = "addr" if "addr" in kwargs else "hostname"
-        for key in ("end_point", "addr", "hostname", "port"):
-            if key in kwargs:
-                args = (*args, kwargs.pop(key))
-        if kwargs or len(args) not in (1, 2):
+        args = positional("Connect", args, kwargs, ("end_point", "addr", "hostname", "port"))
+        if len(args) not in (1, 2):
             raise TypeError("Connect() takes (end_point), (addr, port) or (hostname, port)")
         if self._disposed:
             raise ObjectDisposedException(_NAME)
