@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Coroutine, Sequence
 from typing import Any, overload
 
-from ._client_support import close_socket, positional, split_token
+from ._client_support import close_socket, positional, socket_property, split_token
 from ._names import dotnet_names
 from ._socket_core import _check_port
 from .addresses import IPAddress, IPEndPoint
 from .asyncresult import IAsyncResult
 from .cancellation import await_cancellable
 from .dns import Dns
-from .enums import AddressFamily, ProtocolType, SocketError, SocketOptionLevel, SocketOptionName, SocketType
+from .enums import AddressFamily, ProtocolType, SocketError, SocketType
 from .exceptions import (
     ArgumentException,
     ArgumentNullException,
@@ -27,7 +27,6 @@ from .exceptions import (
     SocketException,
 )
 from .networkstream import NetworkStream
-from .options import LingerOption
 from .socket import Socket
 
 __all__ = ["TcpClient"]
@@ -177,59 +176,21 @@ class TcpClient:
         if self._sock is not None:
             self._sock.ExclusiveAddressUse = value
 
-    @property
-    def ReceiveBufferSize(self) -> int:
-        """The socket's receive buffer size in bytes."""
-        return int(self._client().GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer))
+    ReceiveBufferSize = socket_property("ReceiveBufferSize", "The socket's receive buffer size in bytes.")
 
-    @ReceiveBufferSize.setter
-    def ReceiveBufferSize(self, value: int) -> None:
-        self._client().SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer, value)
+    SendBufferSize = socket_property("SendBufferSize", "The socket's send buffer size in bytes.")
 
-    @property
-    def SendBufferSize(self) -> int:
-        """The socket's send buffer size in bytes."""
-        return int(self._client().GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.SendBuffer))
+    ReceiveTimeout = socket_property(
+        "ReceiveTimeout", "Milliseconds a synchronous read may wait (0: for ever), the socket's ``ReceiveTimeout``."
+    )
 
-    @SendBufferSize.setter
-    def SendBufferSize(self, value: int) -> None:
-        self._client().SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.SendBuffer, value)
+    SendTimeout = socket_property(
+        "SendTimeout", "Milliseconds a synchronous write may wait (0: for ever), the socket's ``SendTimeout``."
+    )
 
-    @property
-    def ReceiveTimeout(self) -> int:
-        """Milliseconds a synchronous read may wait (0: for ever), as the socket's ``ReceiveTimeout``."""
-        return self._client().ReceiveTimeout
+    LingerState = socket_property("LingerState", "The socket's ``LingerState`` (a ``LingerOption``).")
 
-    @ReceiveTimeout.setter
-    def ReceiveTimeout(self, value: int) -> None:
-        self._client().ReceiveTimeout = value
-
-    @property
-    def SendTimeout(self) -> int:
-        """Milliseconds a synchronous write may wait (0: for ever), as the socket's ``SendTimeout``."""
-        return self._client().SendTimeout
-
-    @SendTimeout.setter
-    def SendTimeout(self, value: int) -> None:
-        self._client().SendTimeout = value
-
-    @property
-    def LingerState(self) -> LingerOption:
-        """The socket's ``LingerState``."""
-        return self._client().LingerState
-
-    @LingerState.setter
-    def LingerState(self, value: LingerOption) -> None:
-        self._client().LingerState = value
-
-    @property
-    def NoDelay(self) -> bool:
-        """The socket's ``NoDelay`` (Nagle's algorithm off when True)."""
-        return self._client().NoDelay
-
-    @NoDelay.setter
-    def NoDelay(self, value: bool) -> None:
-        self._client().NoDelay = value
+    NoDelay = socket_property("NoDelay", "The socket's ``NoDelay`` (Nagle's algorithm off when True).")
 
     # -- connecting -------------------------------------------------------------------------------
 

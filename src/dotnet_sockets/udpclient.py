@@ -12,7 +12,7 @@ from collections.abc import Coroutine
 from typing import Any, overload
 
 from ._checks import as_buffer, as_int
-from ._client_support import close_socket, positional, split_token
+from ._client_support import close_socket, positional, socket_property, split_token
 from ._names import dotnet_names
 from ._socket_core import _check_port
 from .addresses import IPAddress, IPEndPoint
@@ -160,50 +160,17 @@ class UdpClient:
         """Bytes waiting to be received."""
         return self._client().Available
 
-    @property
-    def Ttl(self) -> int:
-        """The socket's ``Ttl`` (time to live of unicast datagrams)."""
-        return self._client().Ttl
+    Ttl = socket_property("Ttl", "The socket's ``Ttl`` (time to live of unicast datagrams).")
 
-    @Ttl.setter
-    def Ttl(self, value: int) -> None:
-        self._client().Ttl = value
+    DontFragment = socket_property("DontFragment", "The socket's ``DontFragment`` (IPv4 only).")
 
-    @property
-    def DontFragment(self) -> bool:
-        """The socket's ``DontFragment`` (IPv4 only)."""
-        return self._client().DontFragment
+    MulticastLoopback = socket_property("MulticastLoopback", "The socket's ``MulticastLoopback``.")
 
-    @DontFragment.setter
-    def DontFragment(self, value: bool) -> None:
-        self._client().DontFragment = value
+    EnableBroadcast = socket_property(
+        "EnableBroadcast", "The socket's ``EnableBroadcast`` (turned on by a send to ``IPAddress.Broadcast``)."
+    )
 
-    @property
-    def MulticastLoopback(self) -> bool:
-        """The socket's ``MulticastLoopback``."""
-        return self._client().MulticastLoopback
-
-    @MulticastLoopback.setter
-    def MulticastLoopback(self, value: bool) -> None:
-        self._client().MulticastLoopback = value
-
-    @property
-    def EnableBroadcast(self) -> bool:
-        """The socket's ``EnableBroadcast`` (turned on by a send to ``IPAddress.Broadcast``)."""
-        return self._client().EnableBroadcast
-
-    @EnableBroadcast.setter
-    def EnableBroadcast(self, value: bool) -> None:
-        self._client().EnableBroadcast = value
-
-    @property
-    def ExclusiveAddressUse(self) -> bool:
-        """The socket's ``ExclusiveAddressUse``."""
-        return self._client().ExclusiveAddressUse
-
-    @ExclusiveAddressUse.setter
-    def ExclusiveAddressUse(self, value: bool) -> None:
-        self._client().ExclusiveAddressUse = value
+    ExclusiveAddressUse = socket_property("ExclusiveAddressUse", "The socket's ``ExclusiveAddressUse``.")
 
     def AllowNatTraversal(self, allowed: bool) -> None:
         """Windows only: raises ``PlatformNotSupportedException`` here, as .NET does on Linux."""
