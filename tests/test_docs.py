@@ -45,7 +45,6 @@ EXECUTED = {"python"}
 SHOWN = {"csharp", "vbnet", "cpp", "sh", "console", "text"}
 
 _OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
-_NEXT_ENTRY = re.compile(r'<dt class="sig[^"]*" id="')
 _REQUIRES = re.compile(r"^<!--\s*requires:\s*(?P<name>[\w-]+)\s*-->$")
 
 
@@ -250,9 +249,8 @@ def test_reference_lists_every_member_under_both_spellings(built_docs: Path) -> 
         if at < 0:
             missing.append(f"{owner}.{member}: no entry in api.html")
             continue
-        # The entry runs to the next member's signature; an overload's extra signatures carry no id.
-        following = _NEXT_ENTRY.search(api, at + len(anchor))
-        entry = api[at : following.start() if following else len(api)]
+        # An overloaded member has one signature line per overload and one body: the entry runs to the next id.
+        entry = api[at : api.find(' id="dotnet_sockets.', at + len(anchor))]
         if f'<span class="pre">{alias}</span>' not in entry:
             missing.append(f"{owner}.{member}: PEP 8 spelling {alias} not shown")
     assert not missing, "\n".join(missing)
