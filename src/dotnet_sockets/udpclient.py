@@ -66,7 +66,7 @@ class UdpClient:
     ``ObjectDisposedException``.  A context manager, like ``using``.
     """
 
-    __slots__ = ("_sock", "_family", "_active", "_disposed", "_broadcast", "_receives")
+    __slots__ = ("_sock", "_family", "_active", "_disposed", "_broadcast")
 
     @overload
     def __init__(self) -> None: ...
@@ -87,7 +87,6 @@ class UdpClient:
         self._active = False
         self._disposed = False
         self._broadcast = False
-        self._receives: dict[IAsyncResult, bytearray] = {}
         args = positional("UdpClient", args, kwargs, ("hostname", "local_ep", "port", "family"))
         if len(args) == 2 and (args[0] is None or isinstance(args[0], str)):
             hostname, port = args
@@ -432,9 +431,7 @@ class UdpClient:
         """Start receiving a datagram; ``EndReceive`` gives ``(bytes, sender)``."""
         sock = self._client()
         buffer = bytearray(_MAX_UDP)
-        ar = sock.BeginReceiveFrom(buffer, 0, _MAX_UDP, 0, _any(self._family), callback, state)
-        self._receives[ar] = buffer
-        return ar
+        return sock.BeginReceiveFrom(buffer, 0, _MAX_UDP, 0, _any(self._family), callback, state)
 
     def EndReceive(self, async_result: IAsyncResult, remote_ep: IPEndPoint | None = None) -> tuple[bytes, IPEndPoint]:
         """Wait for ``BeginReceive``'s datagram: ``(bytes, sender)`` (C#'s ``ref remoteEP`` comes back).
@@ -442,13 +439,10 @@ class UdpClient:
         Raises ``ObjectDisposedException``, and what ``Socket.EndReceiveFrom`` raises
         (``ArgumentNullException``/``ArgumentException`` ``asyncResult``, the receive's ``SocketException``).
         """
-        sock = self._client()
-        try:
-            n, sender = sock.EndReceiveFrom(async_result)
-        finally:
-            buffer = self._receives.pop(async_result, None)
-        assert buffer is not None
-        return bytes(memoryview(buffer)[:n]), sender  # type: ignore[return-value]
+        n, sender = self._client().EndReceiveFrom(async_result)
+        # EndReceiveFrom accepted it, so it is the receive-from operation BeginReceive started, with its buffer.
+        view: memoryview = async_result.buf  # type: ignore[attr-defined]
+        return bytes(view[:n]), sender  # type: ignore[return-value]
 
     def ReceiveAsync(
         self, cancellation_token: CancellationToken = CancellationToken.None_
