@@ -27,4 +27,3 @@ def param_of(exc_type: type[BaseException], call: Callable[[], Any]) -> str | No
     with pytest.raises(exc_type) as ei:
         call()
     return getattr(ei.value, "ParamName", None)
-

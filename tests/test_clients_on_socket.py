@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from client_helpers import WAIT_MS, run
 
+from client_helpers import WAIT_MS, run
 from dotnet_sockets import IPAddress, IPEndPoint, SocketShutdown, TcpClient, TcpListener, UdpClient
 from dotnet_sockets.telemetry import Telemetry
 
