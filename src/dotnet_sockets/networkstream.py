@@ -51,6 +51,7 @@ _NONE = SocketFlags.None_
 # The errors .NET's NetworkStream turns into IOException: the socket's own (SocketException,
 # ObjectDisposedException once the socket is closed, the argument errors of End...).
 _WRAPPED = (SocketException, InvalidOperationException, ArgumentException)
+_BYTES = (bytes, bytearray)
 
 
 class _SeekNotSupported(NotSupportedException, io.UnsupportedOperation):
@@ -287,15 +288,15 @@ class NetworkStream(io.RawIOBase):
 
     # -- synchronous ------------------------------------------------------------------------------
 
-    def _receive(self, view: memoryview) -> int:
+    def _receive(self, view: Any, offset: int = 0, count: int = -1) -> int:
         try:
-            return self._sock.Receive(view, 0, len(view), _NONE)
+            return self._sock.Receive(view, offset, len(view) if count < 0 else count, _NONE)
         except _WRAPPED as exc:
             raise _wrap(exc, _READ_FAILURE) from None
 
-    def _send(self, view: memoryview) -> None:
+    def _send(self, view: Any, offset: int = 0, count: int = -1) -> None:
         try:
-            self._sock.Send(view, 0, len(view), _NONE)
+            self._sock.Send(view, offset, len(view) if count < 0 else count, _NONE)
         except _WRAPPED as exc:
             raise _wrap(exc, _WRITE_FAILURE) from None
 
@@ -316,6 +317,15 @@ class NetworkStream(io.RawIOBase):
         ``InvalidOperationException`` on a write-only stream, ``ObjectDisposedException`` once closed,
         and ``IOException`` (the ``SocketException`` inside) when the socket fails or times out.
         """
+        if self._readable and not kwargs and args and type(args[0]) is bytearray:
+            # The common shapes, checked here in full so the socket gets the caller's own buffer
+            # (CanRead is False once closed, so no disposed check is needed on this path).
+            if len(args) == 3:
+                buffer, offset, count = args
+                if type(offset) is int and type(count) is int and 0 <= offset and 0 <= count <= len(buffer) - offset:
+                    return self._receive(buffer, offset, count)
+            elif len(args) == 1:
+                return self._receive(args[0])
         if (not args and "buffer" not in kwargs) or (
             args and (args[0] is None or type(args[0]) is int) and len(args) == 1
         ):
@@ -371,6 +381,16 @@ class NetworkStream(io.RawIOBase):
         read-only stream, ``ObjectDisposedException`` once closed, and ``IOException`` (the
         ``SocketException`` inside) when the socket fails or times out.
         """
+        if self._writeable and not kwargs and args and type(args[0]) in _BYTES:
+            # The common shapes, as in Read.
+            if len(args) == 3:
+                buffer, offset, count = args
+                if type(offset) is int and type(count) is int and 0 <= offset and 0 <= count <= len(buffer) - offset:
+                    self._send(buffer, offset, count)
+                    return None
+            elif len(args) == 1:
+                self._send(args[0])
+                return len(args[0])
         self._check_write()
         view = self._write_view("Write", args, kwargs)
         self._send(view)

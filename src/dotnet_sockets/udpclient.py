@@ -50,8 +50,14 @@ def _family(value: Any) -> AddressFamily:
     return AddressFamily(value)
 
 
+# The "any sender" endpoints handed to ReceiveFrom as C#'s ref remoteEP; a datagram socket never
+# returns them, so one of each serves every receive.
+_ANY_V4 = IPEndPoint(IPAddress.Any, 0)
+_ANY_V6 = IPEndPoint(IPAddress.IPv6Any, 0)
+
+
 def _any(family: AddressFamily) -> IPEndPoint:
-    return IPEndPoint(IPAddress.Any if family == AddressFamily.InterNetwork else IPAddress.IPv6Any, 0)
+    return _ANY_V4 if family == AddressFamily.InterNetwork else _ANY_V6
 
 
 @dotnet_names
@@ -284,17 +290,20 @@ class UdpClient:
             "None of the discovered or specified addresses match the socket address family.", "hostname"
         )
 
-    def _datagram(self, datagram: Any, nbytes: Any, name: str, count_name: str = "bytes") -> memoryview:
-        """The first ``bytes`` bytes of ``datagram``, checked as .NET's ValidateDatagram."""
+    def _datagram(self, datagram: Any, nbytes: Any, name: str, count_name: str = "bytes") -> Any:
+        """The first ``bytes`` bytes of ``datagram``, checked as .NET's ValidateDatagram.
+
+        A whole ``bytes`` object comes back as it is: the socket's short datagram path takes it.
+        """
         if datagram is None:
             raise ArgumentNullException(name)
-        view = memoryview(as_buffer(datagram, name))
+        data = as_buffer(datagram, name)
         if nbytes is None:
-            return view
+            return data
         n = as_int(nbytes, count_name)
-        if n < 0 or n > len(view):
+        if n < 0 or n > len(data):
             raise ArgumentOutOfRangeException(count_name, n)
-        return view[:n]
+        return data if n == len(data) else memoryview(data)[:n]
 
     @staticmethod
     def _send_shape(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
@@ -340,8 +349,15 @@ class UdpClient:
         ``bytes`` is how many bytes of ``datagram`` to send (all of them when left out).  Raises
         ``ObjectDisposedException``; ``ArgumentNullException`` (``dgram``); ``InvalidOperationException``
         for an endpoint on a connected client, or for no endpoint on an unconnected one;
-        ``ArgumentOutOfRangeException`` (``bytes``); ``SocketException`` for the send's error.
+        ``ArgumentOutOfRangeException`` (``size``, as .NET's Socket names ``bytes``); ``SocketException``
+        for the send's error.
         """
+        if len(args) == 3 and not kwargs and not self._active and not self._disposed:
+            datagram, nbytes, peer = args
+            if type(datagram) is bytes and type(nbytes) is int and nbytes == len(datagram) and type(peer) is IPEndPoint:
+                # Send(dgram, dgram.Length, endPoint), the usual datagram send: to the socket's short path.
+                self._check_broadcast(peer.Address)
+                return self._client().SendTo(datagram, peer)
         datagram, nbytes, peer, host = self._send_shape(args, kwargs)
         sock = self._client()
         if host is not None:
@@ -424,7 +440,7 @@ class UdpClient:
         """
         sock = self._client()
         buffer = bytearray(_MAX_UDP)
-        n, sender = sock.ReceiveFrom(buffer, _MAX_UDP, 0, _any(self._family))
+        n, sender = sock.ReceiveFrom(buffer, _any(self._family))
         return bytes(memoryview(buffer)[:n]), sender  # type: ignore[return-value]
 
     def BeginReceive(self, callback: AsyncCallback | None = None, state: Any = None) -> IAsyncResult:
