@@ -52,6 +52,7 @@ _NONE = SocketFlags.None_
 # ObjectDisposedException once the socket is closed, the argument errors of End...).
 _WRAPPED = (SocketException, InvalidOperationException, ArgumentException)
 _BYTES = (bytes, bytearray)
+_WRITABLE = (bytearray,)
 
 
 class _SeekNotSupported(NotSupportedException, io.UnsupportedOperation):
@@ -80,6 +81,22 @@ def _range(buffer: Any, offset: Any, count: Any, writable: bool) -> memoryview:
             "of elements from index to the end of the source collection.",
         )
     return view[off : off + cnt]
+
+
+def _common_shape(args: tuple[Any, ...], kwargs: dict[str, Any], types: tuple[type, ...]) -> Any:
+    """The range of a ``(buffer)`` or ``(buffer, offset, count)`` call in its common shape (a ``bytes`` or
+    ``bytearray`` and two ints in range), as the socket takes it; None sends the call down the general
+    path, which checks everything and raises what .NET raises."""
+    if kwargs or not args or type(args[0]) not in types:
+        return None
+    buffer = args[0]
+    if len(args) == 1:
+        return buffer
+    if len(args) == 3:
+        offset, count = args[1], args[2]
+        if type(offset) is int and type(count) is int and 0 <= offset and 0 <= count <= len(buffer) - offset:
+            return buffer if offset == 0 and count == len(buffer) else memoryview(buffer)[offset : offset + count]
+    return None
 
 
 def _buffer_args(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -288,15 +305,15 @@ class NetworkStream(io.RawIOBase):
 
     # -- synchronous ------------------------------------------------------------------------------
 
-    def _receive(self, view: Any, offset: int = 0, count: int = -1) -> int:
+    def _receive(self, view: Any) -> int:
         try:
-            return self._sock.Receive(view, offset, len(view) if count < 0 else count, _NONE)
+            return self._sock.Receive(view, 0, len(view), _NONE)
         except _WRAPPED as exc:
             raise _wrap(exc, _READ_FAILURE) from None
 
-    def _send(self, view: Any, offset: int = 0, count: int = -1) -> None:
+    def _send(self, view: Any) -> None:
         try:
-            self._sock.Send(view, offset, len(view) if count < 0 else count, _NONE)
+            self._sock.Send(view, 0, len(view), _NONE)
         except _WRAPPED as exc:
             raise _wrap(exc, _WRITE_FAILURE) from None
 
@@ -317,15 +334,10 @@ class NetworkStream(io.RawIOBase):
         ``InvalidOperationException`` on a write-only stream, ``ObjectDisposedException`` once closed,
         and ``IOException`` (the ``SocketException`` inside) when the socket fails or times out.
         """
-        if self._readable and not kwargs and args and type(args[0]) is bytearray:
-            # The common shapes, checked here in full so the socket gets the caller's own buffer
-            # (CanRead is False once closed, so no disposed check is needed on this path).
-            if len(args) == 3:
-                buffer, offset, count = args
-                if type(offset) is int and type(count) is int and 0 <= offset and 0 <= count <= len(buffer) - offset:
-                    return self._receive(buffer, offset, count)
-            elif len(args) == 1:
-                return self._receive(args[0])
+        # The common shape goes straight to the socket (CanRead is False once closed).
+        common = _common_shape(args, kwargs, _WRITABLE) if self._readable else None
+        if common is not None:
+            return self._receive(common)
         if (not args and "buffer" not in kwargs) or (
             args and (args[0] is None or type(args[0]) is int) and len(args) == 1
         ):
@@ -381,16 +393,10 @@ class NetworkStream(io.RawIOBase):
         read-only stream, ``ObjectDisposedException`` once closed, and ``IOException`` (the
         ``SocketException`` inside) when the socket fails or times out.
         """
-        if self._writeable and not kwargs and args and type(args[0]) in _BYTES:
-            # The common shapes, as in Read.
-            if len(args) == 3:
-                buffer, offset, count = args
-                if type(offset) is int and type(count) is int and 0 <= offset and 0 <= count <= len(buffer) - offset:
-                    self._send(buffer, offset, count)
-                    return None
-            elif len(args) == 1:
-                self._send(args[0])
-                return len(args[0])
+        common = _common_shape(args, kwargs, _BYTES) if self._writeable else None
+        if common is not None:
+            self._send(common)
+            return len(common) if len(args) == 1 else None
         self._check_write()
         view = self._write_view("Write", args, kwargs)
         self._send(view)
@@ -580,13 +586,15 @@ class NetworkStream(io.RawIOBase):
         no bytes off the socket.
         """
         args, token = split_token(args, kwargs)
-        self._check_read()
-        view = self._read_view("ReadAsync", args, kwargs)
+        view = _common_shape(args, kwargs, _WRITABLE) if self._readable else None
+        if view is None:
+            self._check_read()
+            view = self._read_view("ReadAsync", args, kwargs)
         try:
             pending = self._sock.ReceiveAsync(view, _NONE)
         except _WRAPPED as exc:
             raise _wrap(exc, _READ_FAILURE) from None
-        return _awaited(await_cancellable(pending, token), _READ_FAILURE)
+        return _read(pending, token)
 
     def WriteAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]:
         """``await WriteAsync(buffer[, offset, count][, cancellation_token])``: every byte sent.
@@ -594,13 +602,15 @@ class NetworkStream(io.RawIOBase):
         Argument errors raise from the call, as from ``Write``; errors of the write from the await.
         """
         args, token = split_token(args, kwargs)
-        self._check_write()
-        view = self._write_view("WriteAsync", args, kwargs)
+        view = _common_shape(args, kwargs, _BYTES) if self._writeable else None
+        if view is None:
+            self._check_write()
+            view = self._write_view("WriteAsync", args, kwargs)
         try:
             pending = self._sock.SendAsync(view, _NONE)
         except _WRAPPED as exc:
             raise _wrap(exc, _WRITE_FAILURE) from None
-        return _discard(_awaited(await_cancellable(pending, token), _WRITE_FAILURE))
+        return _written(pending, token)
 
     def ReadExactlyAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]:
         """``await ReadExactlyAsync(buffer[, offset, count][, cancellation_token])``; as ``ReadExactly``."""
@@ -677,11 +687,24 @@ async def _done() -> None:
     return None
 
 
-async def _awaited(pending: Awaitable[int], template: str) -> int:
+async def _read(pending: Awaitable[int], token: CancellationToken) -> int:
     try:
+        # A token that can never be cancelled needs no registration (await_cancellable's own shortcut).
+        if token.CanBeCanceled:
+            return await await_cancellable(pending, token)
         return await pending
     except _WRAPPED as exc:
-        raise _wrap(exc, template) from None
+        raise _wrap(exc, _READ_FAILURE) from None
+
+
+async def _written(pending: Awaitable[int], token: CancellationToken) -> None:
+    try:
+        if token.CanBeCanceled:
+            await await_cancellable(pending, token)
+        else:
+            await pending
+    except _WRAPPED as exc:
+        raise _wrap(exc, _WRITE_FAILURE) from None
 
 
 async def _discard(pending: Awaitable[Any]) -> None:
