@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import WAIT
+from dotnet_sockets import SelectMode
 
 WAIT_MS = int(WAIT * 1000)
 
@@ -27,3 +28,12 @@ def param_of(exc_type: type[BaseException], call: Callable[[], Any]) -> str | No
     with pytest.raises(exc_type) as ei:
         call()
     return getattr(ei.value, "ParamName", None)
+
+
+def pending_connection(listener: Any) -> Any:
+    """``listener`` (a TcpListener), once a connection waits for it: accepting then cannot hang.
+
+    Fails the test if none arrives within WAIT seconds.
+    """
+    assert listener.Server.Poll(int(WAIT * 1_000_000), SelectMode.SelectRead), "no connection to accept"
+    return listener

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from client_helpers import WAIT_MS, run
+from client_helpers import WAIT_MS, pending_connection, run
 from dotnet_sockets import IPAddress, IPEndPoint, SocketShutdown, TcpClient, TcpListener, UdpClient
 from dotnet_sockets.telemetry import Telemetry
 
@@ -59,7 +59,7 @@ def test_tcp_traffic_is_counted_by_socket_telemetry() -> None:
     with TcpListener(IPAddress.Loopback, 0) as listener:
         listener.Start()
         port = listener.LocalEndpoint.Port  # type: ignore[attr-defined]
-        with TcpClient("127.0.0.1", port) as client, listener.AcceptTcpClient() as server:
+        with TcpClient("127.0.0.1", port) as client, pending_connection(listener).AcceptTcpClient() as server:
             client.GetStream().Write(b"a" * 1000)
             run(client.GetStream().WriteAsync(b"b" * 500))
             client.Client.Shutdown(SocketShutdown.Send)  # type: ignore[union-attr]
@@ -89,7 +89,7 @@ def test_audit_events_come_from_socket(audit_events: list[tuple[str, Any]]) -> N
         ep = listener.LocalEndpoint
         with TcpClient() as client:
             client.Connect(ep)  # type: ignore[arg-type]
-            with listener.AcceptTcpClient():
+            with pending_connection(listener).AcceptTcpClient():
                 pass
     with UdpClient() as sender:
         sender.Send(b"x", 1, IPEndPoint(IPAddress.Loopback, 9))
@@ -103,7 +103,7 @@ def test_tracing_comes_from_socket(trace: list[logging.LogRecord]) -> None:
         listener.Start()
         with TcpClient() as client:
             client.Connect(listener.LocalEndpoint)  # type: ignore[arg-type]
-            with listener.AcceptTcpClient() as server:
+            with pending_connection(listener).AcceptTcpClient() as server:
                 client.GetStream().Write(b"traced")
                 server.ReceiveTimeout = WAIT_MS
                 server.GetStream().Read(bytearray(6), 0, 6)

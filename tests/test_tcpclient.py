@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from client_helpers import WAIT_MS, param_of, run
+from client_helpers import WAIT_MS, param_of, pending_connection, run
 from conftest import HAS_IPV6, loopback
 from dotnet_sockets import (
     AddressFamily,
@@ -111,7 +111,7 @@ def test_ctor_host_port_connects(server: AddressFamily, host: str) -> None:
         lst.Start()
         with TcpClient(host, endpoint(lst).Port) as c:
             assert c.Connected and c.Active
-            with lst.AcceptTcpClient() as accepted:
+            with pending_connection(lst).AcceptTcpClient() as accepted:
                 assert accepted.Connected
 
 
@@ -247,7 +247,7 @@ def test_dispose_close_operations_raise(close: bool) -> None:
 
 def _check_connected(c: TcpClient, lst: TcpListener) -> None:
     assert c.Connected and c.Active
-    with lst.AcceptTcpClient() as server:
+    with pending_connection(lst).AcceptTcpClient() as server:
         stream = c.GetStream()
         assert stream is c.GetStream()
         stream.Write(b"ping\n")
@@ -352,7 +352,7 @@ def test_connect_host_when_connected_raises_is_connected(listener: TcpListener) 
         with pytest.raises(SocketException) as ei:
             c.Connect(str(ep.Address), ep.Port)
         assert ei.value.SocketErrorCode == SocketError.IsConnected
-        listener.AcceptSocket().Dispose()
+        pending_connection(listener).AcceptSocket().Dispose()
 
 
 # -- the stream and closing ----------------------------------------------------------------------
@@ -362,7 +362,7 @@ def test_closing_client_closes_stream_and_socket(listener: TcpListener) -> None:
     ep = endpoint(listener)
     c = TcpClient(ep.AddressFamily)
     c.Connect(ep)
-    server = listener.AcceptSocket()
+    server = pending_connection(listener).AcceptSocket()
     server.ReceiveTimeout = WAIT_MS
     stream = c.GetStream()
     sock = c.Client
@@ -378,7 +378,7 @@ def test_closing_stream_closes_client_socket(listener: TcpListener) -> None:
     ep = endpoint(listener)
     with TcpClient(ep.AddressFamily) as c:
         c.Connect(ep)
-        listener.AcceptSocket().Dispose()
+        pending_connection(listener).AcceptSocket().Dispose()
         c.GetStream().Close()
         assert c.Client is not None and c.Client._disposed and not c.Connected
 
@@ -411,7 +411,7 @@ def test_accepted_client_stream_round_trip_text(listener: TcpListener) -> None:
     ep = endpoint(listener)
     with TcpClient(ep.AddressFamily) as c:
         c.Connect(ep)
-        with listener.AcceptTcpClient() as server:
+        with pending_connection(listener).AcceptTcpClient() as server:
             assert isinstance(server.GetStream(), NetworkStream)
             c.ReceiveTimeout = WAIT_MS
             out = io.TextIOWrapper(io.BufferedRWPair(server.GetStream(), server.GetStream()), "utf-8", newline="\n")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from client_helpers import WAIT_MS, param_of, run
+from client_helpers import WAIT_MS, param_of, pending_connection, run
 from conftest import HAS_IPV6, WAIT, loopback
 from dotnet_sockets import (
     AddressFamily,
@@ -130,7 +130,7 @@ def test_pending(af: AddressFamily) -> None:
     with TcpClient(IPEndPoint(loopback(af), 0)) as client:
         client.Connect(loopback(af), port_of(lst))
         assert wait_until(lst.Pending)
-        lst.AcceptSocket().Dispose()
+        pending_connection(lst).AcceptSocket().Dispose()
         assert not lst.Pending()
     lst.Stop()
     with pytest.raises(InvalidOperationException):
@@ -162,7 +162,7 @@ def test_accept_invalid() -> None:
 
 def _accept(lst: TcpListener, mode: str, tcp_client: bool) -> Any:
     if mode == "sync":
-        return lst.AcceptTcpClient() if tcp_client else lst.AcceptSocket()
+        return pending_connection(lst).AcceptTcpClient() if tcp_client else pending_connection(lst).AcceptSocket()
     if mode == "apm":
         ar = lst.BeginAcceptTcpClient(None, "st") if tcp_client else lst.BeginAcceptSocket(None, "st")
         assert ar.AsyncWaitHandle.WaitOne(WAIT_MS) and ar.AsyncState == "st"
@@ -232,7 +232,7 @@ def test_start_after_stop_accepts(af: AddressFamily) -> None:
         assert lst.Server is first
         with TcpClient(af) as client:
             client.Connect(loopback(af), port_of(lst))
-            with lst.AcceptSocket():
+            with pending_connection(lst).AcceptSocket():
                 pass
         lst.Stop()
         assert lst.Server is not first and lst.Server is not None
@@ -273,7 +273,7 @@ def test_stop_keeps_accepted_connections(af: AddressFamily) -> None:
     lst.Start()
     with TcpClient(af) as client:
         client.Connect(loopback(af), port_of(lst))
-        accepted = lst.AcceptTcpClient()
+        accepted = pending_connection(lst).AcceptTcpClient()
         lst.Stop()
         client.GetStream().Write(b"still here")
         accepted.Client.ReceiveTimeout = WAIT_MS  # type: ignore[union-attr]
@@ -313,7 +313,7 @@ def test_create_is_dual_mode(client_af: AddressFamily) -> None:
         assert lst.LocalEndpoint.Address == IPAddress.IPv6Any  # type: ignore[attr-defined]
         with TcpClient(client_af) as client:
             client.Connect(loopback(client_af), port_of(lst))
-            with lst.AcceptTcpClient() as accepted:
+            with pending_connection(lst).AcceptTcpClient() as accepted:
                 remote = accepted.Client.RemoteEndPoint  # type: ignore[union-attr]
                 assert isinstance(remote, IPEndPoint)
                 if client_af == AddressFamily.InterNetwork:
