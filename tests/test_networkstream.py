@@ -402,9 +402,12 @@ def test_disposed_stream_members_raise(streams: tuple[NetworkStream, NetworkStre
         lambda: a.CopyTo(io.BytesIO()),
         lambda: a.CopyToAsync(io.BytesIO()),
         lambda: a.fileno(),
+        lambda: a.Read(None, 0, 1),  # the stream's state is checked before the arguments...
     ):
         with pytest.raises(ObjectDisposedException):
             call()
+    # ... except by Stream's helpers, which check their arguments first, as .NET's do.
+    assert param_of(ArgumentNullException, lambda: a.ReadExactly(None)) == "buffer"
 
 
 def test_socket_disposed_directly_read_write_raise_io_exception(pair: tuple[Socket, Socket]) -> None:

@@ -291,17 +291,29 @@ class NetworkStream(io.RawIOBase):
         if not can:
             raise InvalidOperationException("The operation is not allowed on a read-only stream.")
 
-    def _read_view(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> memoryview:
-        buffer, offset, count = _buffer_args(method, args, kwargs)
-        if count is None:
-            return as_writable_buffer(buffer)
-        return _range(buffer, offset, count, True)
+    def _target(
+        self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], read: bool, state_first: bool = True
+    ) -> Any:
+        """What a ``(buffer[, offset, count])`` call reads into or writes from, as the socket takes it.
 
-    def _write_view(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> memoryview:
+        Checked in .NET's order: the stream's state (closed, access), then ``buffer``, ``offset``,
+        ``count`` (``Stream``'s own helpers such as ``ReadExactly`` check the arguments first).
+        """
+        if state_first:
+            can = self._readable if read else self._writeable
+            # The common shape goes straight to the socket (CanRead/CanWrite are False once closed).
+            common = _common_shape(args, kwargs, _WRITABLE if read else _BYTES) if can else None
+            if common is not None:
+                return common
+            self._check_read() if read else self._check_write()
         buffer, offset, count = _buffer_args(method, args, kwargs)
         if count is None:
-            return memoryview(as_buffer(buffer))
-        return _range(buffer, offset, count, False)
+            view = as_writable_buffer(buffer) if read else memoryview(as_buffer(buffer))
+        else:
+            view = _range(buffer, offset, count, read)
+        if not state_first:
+            self._check_read() if read else self._check_write()
+        return view
 
     # -- synchronous ------------------------------------------------------------------------------
 
@@ -334,10 +346,6 @@ class NetworkStream(io.RawIOBase):
         ``InvalidOperationException`` on a write-only stream, ``ObjectDisposedException`` once closed,
         and ``IOException`` (the ``SocketException`` inside) when the socket fails or times out.
         """
-        # The common shape goes straight to the socket (CanRead is False once closed).
-        common = _common_shape(args, kwargs, _WRITABLE) if self._readable else None
-        if common is not None:
-            return self._receive(common)
         if (not args and "buffer" not in kwargs) or (
             args and (args[0] is None or type(args[0]) is int) and len(args) == 1
         ):
@@ -345,8 +353,7 @@ class NetworkStream(io.RawIOBase):
             if kwargs:
                 raise TypeError(f"read() got unexpected arguments {sorted(kwargs)}")
             return self._read_bytes(size)
-        self._check_read()
-        return self._receive(self._read_view("Read", args, kwargs))
+        return self._receive(self._target("Read", args, kwargs, True))
 
     def _read_bytes(self, size: int | None) -> bytes:
         if size is None or size < 0:
@@ -393,12 +400,7 @@ class NetworkStream(io.RawIOBase):
         read-only stream, ``ObjectDisposedException`` once closed, and ``IOException`` (the
         ``SocketException`` inside) when the socket fails or times out.
         """
-        common = _common_shape(args, kwargs, _BYTES) if self._writeable else None
-        if common is not None:
-            self._send(common)
-            return len(common) if len(args) == 1 else None
-        self._check_write()
-        view = self._write_view("Write", args, kwargs)
+        view = self._target("Write", args, kwargs, False)
         self._send(view)
         if len(args) + len(kwargs) == 1:
             return len(view)
@@ -417,8 +419,7 @@ class NetworkStream(io.RawIOBase):
 
         Raises what ``Read`` raises, and ``EndOfStreamException`` if the stream ends first.
         """
-        view = self._read_view("ReadExactly", (buffer, *args), kwargs)
-        self._check_read()
+        view = self._target("ReadExactly", (buffer, *args), kwargs, True, state_first=False)
         self._fill(view, len(view), True)
 
     def ReadAtLeast(self, buffer: Any, minimum_bytes: int, throw_on_end_of_stream: bool = True) -> int:
@@ -586,10 +587,7 @@ class NetworkStream(io.RawIOBase):
         no bytes off the socket.
         """
         args, token = split_token(args, kwargs)
-        view = _common_shape(args, kwargs, _WRITABLE) if self._readable else None
-        if view is None:
-            self._check_read()
-            view = self._read_view("ReadAsync", args, kwargs)
+        view = self._target("ReadAsync", args, kwargs, True)
         try:
             pending = self._sock.ReceiveAsync(view, _NONE)
         except _WRAPPED as exc:
@@ -602,10 +600,7 @@ class NetworkStream(io.RawIOBase):
         Argument errors raise from the call, as from ``Write``; errors of the write from the await.
         """
         args, token = split_token(args, kwargs)
-        view = _common_shape(args, kwargs, _BYTES) if self._writeable else None
-        if view is None:
-            self._check_write()
-            view = self._write_view("WriteAsync", args, kwargs)
+        view = self._target("WriteAsync", args, kwargs, False)
         try:
             pending = self._sock.SendAsync(view, _NONE)
         except _WRAPPED as exc:
@@ -615,8 +610,7 @@ class NetworkStream(io.RawIOBase):
     def ReadExactlyAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]:
         """``await ReadExactlyAsync(buffer[, offset, count][, cancellation_token])``; as ``ReadExactly``."""
         args, token = split_token(args, kwargs)
-        view = self._read_view("ReadExactlyAsync", args, kwargs)
-        self._check_read()
+        view = self._target("ReadExactlyAsync", args, kwargs, True, state_first=False)
         return _discard(await_cancellable(self._fill_async(view, len(view), True), token))
 
     def ReadAtLeastAsync(
