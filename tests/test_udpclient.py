@@ -315,6 +315,24 @@ def test_join_multicast_on_loopback_interface() -> None:
             c.JoinMulticastGroup(group, IPAddress.Loopback)  # already a member
 
 
+@pytest.mark.skipif(not HAS_IPV6, reason="no IPv6 loopback on this machine")
+def test_join_drop_ipv6_multicast_on_loopback_interface() -> None:
+    import socket
+
+    group = IPAddress.Parse("ff02::1:3")
+    with UdpClient(AddressFamily.InterNetworkV6) as c:
+        assert c.Client is not None
+        c.Client.Bind(IPEndPoint(IPAddress.IPv6Any, 0))
+        lo = socket.if_nametoindex("lo")
+        try:
+            c.JoinMulticastGroup(lo, group)
+        except SocketException as exc:
+            pytest.skip(f"no IPv6 multicast on the loopback interface here: {exc}")
+        c.DropMulticastGroup(group, lo)
+        with pytest.raises(SocketException):
+            c.DropMulticastGroup(group, lo)  # not a member any more
+
+
 def test_udp_receive_result() -> None:
     assert param_of(ArgumentNullException, lambda: UdpReceiveResult(None, None)) == "buffer"
     assert param_of(ArgumentNullException, lambda: UdpReceiveResult(b"\x01", None)) == "remoteEndPoint"
