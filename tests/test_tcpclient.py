@@ -82,6 +82,14 @@ def test_default_ctor_is_dual_mode() -> None:
         assert not c.Connected and c.Available == 0 and not c.Active
 
 
+def test_ctor_local_endpoint_in_use_raises(af: AddressFamily) -> None:
+    with TcpListener(loopback(af), 0) as lst:
+        lst.Start()
+        with pytest.raises(SocketException) as ei:
+            TcpClient(lst.LocalEndpoint)
+        assert ei.value.SocketErrorCode == SocketError.AddressAlreadyInUse
+
+
 def test_ctor_family_and_local_endpoint(af: AddressFamily) -> None:
     with TcpClient(af) as c:
         assert c.Client is not None and c.Client.AddressFamily == af

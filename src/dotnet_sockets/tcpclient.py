@@ -107,7 +107,12 @@ class TcpClient:
         if isinstance(arg, IPEndPoint):
             self._family = arg.AddressFamily
             self._sock = _new_socket(self._family)
-            self._sock.Bind(arg)
+            try:
+                self._sock.Bind(arg)
+            except BaseException:
+                # .NET leaves this socket to its finaliser; nobody can reach it to close it.
+                self._sock.Close()
+                raise
             return
         if isinstance(arg, bool) or not isinstance(arg, int) or arg not in _FAMILIES:
             raise ArgumentException("'TCP' Client can only accept InterNetwork or InterNetworkV6 addresses.", "family")
