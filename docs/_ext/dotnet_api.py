@@ -40,6 +40,10 @@ PACKAGE = "dotnet_sockets"
 GROUPS: list[tuple[str, list[str]]] = [
     ("Socket", ["Socket", "set_inline_completions", "ACCELERATED", "version_string"]),
     (
+        "Clients and streams",
+        ["TcpClient", "TcpListener", "UdpClient", "UdpReceiveResult", "NetworkStream", "FileAccess", "SeekOrigin"],
+    ),
+    (
         "Asynchronous operations",
         [
             "IAsyncResult",

@@ -18,7 +18,9 @@ from .dns import Dns, IPHostEntry
 from .encoding import Encoding
 from .enums import (
     AddressFamily,
+    FileAccess,
     ProtocolType,
+    SeekOrigin,
     SelectMode,
     SocketAsyncOperation,
     SocketError,
@@ -49,9 +51,13 @@ from .exceptions import (
     TaskCanceledException,
 )
 from .execution_context import AsyncFlowControl, ExecutionContext
+from .networkstream import NetworkStream
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
-from .results import SocketReceiveFromResult
+from .results import SocketReceiveFromResult, UdpReceiveResult
 from .socket import Socket, set_inline_completions
+from .tcpclient import TcpClient
+from .tcplistener import TcpListener
+from .udpclient import UdpClient
 from .waithandles import AutoResetEvent, EventWaitHandle, ManualResetEvent, WaitHandle
 
 # Read after every import above: importing ``socket`` installs the accelerator, or falls back.
@@ -80,6 +86,7 @@ __all__ = [
     "EndPoint",
     "EventWaitHandle",
     "ExecutionContext",
+    "FileAccess",
     "FormatException",
     "IAsyncResult",
     "IOException",
@@ -91,6 +98,7 @@ __all__ = [
     "LingerOption",
     "ManualResetEvent",
     "MulticastOption",
+    "NetworkStream",
     "NotImplementedException",
     "NotSupportedException",
     "ObjectDisposedException",
@@ -98,6 +106,7 @@ __all__ = [
     "PlatformNotSupportedException",
     "ProtocolType",
     "SecurityException",
+    "SeekOrigin",
     "SelectMode",
     "SemaphoreFullException",
     "Socket",
@@ -113,6 +122,10 @@ __all__ = [
     "SocketType",
     "TaskCanceledException",
     "TaskFactory",
+    "TcpClient",
+    "TcpListener",
+    "UdpClient",
+    "UdpReceiveResult",
     "UnixDomainSocketEndPoint",
     "WaitHandle",
     "from_async",
