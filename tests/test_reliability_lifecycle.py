@@ -10,6 +10,7 @@ a timeout.  ``DOTNET_SOCKETS_SOAK=1`` runs the random ones longer.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import socket
@@ -357,6 +358,25 @@ def test_collection_under_the_wait_handle_lock_does_not_deadlock() -> None:
     """)
     proc = run_child(code, timeout=20)
     assert proc.returncode == 0 and proc.stdout.split() == ["collected", "ok"], proc.stdout + proc.stderr
+
+
+def test_unclosed_socket_is_closed_even_when_resource_warnings_are_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``-W error::ResourceWarning`` makes the finalizer's warning raise: the socket is closed
+    (and its pending receive aborted, once) all the same."""
+    import warnings
+
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    counter = Counter()
+    s = udp()
+    ar = s.BeginReceiveFrom(bytearray(8), 0, 8, 0, ANY4, counter, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        del s
+        gc.collect()
+    assert counter.wait_total(1), "the unclosed socket's receive was never aborted"
+    counter.once_each([ar])
+    assert [type(u.exc_value) for u in unraisable] == [ResourceWarning]
 
 
 def test_collection_under_the_flow_count_lock_does_not_deadlock() -> None:
