@@ -22,12 +22,12 @@ on is one uncontended lock round trip.
 from __future__ import annotations
 
 import datetime
-import enum
 import threading
 from collections.abc import Sequence
 from types import TracebackType
 
 from ._names import dotnet_names
+from .enums import DotNetEnum
 from .exceptions import (
     ArgumentException,
     ArgumentNullException,
@@ -287,7 +287,7 @@ def _give_back(waiter: _Waiter) -> None:
             _signal(h)
 
 
-class EventResetMode(enum.IntEnum):
+class EventResetMode(DotNetEnum):
     """Whether an ``EventWaitHandle`` resets itself after releasing one waiter."""
 
     AutoReset = 0
