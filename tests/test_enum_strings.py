@@ -85,7 +85,7 @@ def test_int_still_gives_the_number() -> None:
     assert int(AddressFamily.InterNetworkV6) == 23
     assert int(SocketFlags.Peek | SocketFlags.DontRoute) == 6
     assert AddressFamily.InterNetwork == 2
-    assert "%d" % SocketError.ConnectionRefused == "10061"
+    assert f"{SocketError.ConnectionRefused:d}" == "10061"
 
 
 def test_dotnet_format_strings() -> None:
