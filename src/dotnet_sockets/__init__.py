@@ -47,6 +47,7 @@ from .exceptions import (
 from .execution_context import AsyncFlowControl, ExecutionContext
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
 from .results import SocketReceiveFromResult
+from .semaphores import Semaphore, SemaphoreSlim
 from .socket import Socket, set_inline_completions
 from .waithandles import AutoResetEvent, EventWaitHandle, ManualResetEvent, WaitHandle
 
@@ -89,7 +90,9 @@ __all__ = [
     "ProtocolType",
     "SecurityException",
     "SelectMode",
+    "Semaphore",
     "SemaphoreFullException",
+    "SemaphoreSlim",
     "Socket",
     "SocketAsyncEventArgs",
     "SocketAsyncOperation",
