@@ -22,7 +22,7 @@ from collections.abc import Coroutine
 from typing import Any, overload
 
 from ._names import dotnet_names
-from .cancellation import CancellationToken, await_cancellable
+from .cancellation import CancellationToken, await_task_cancellable
 from .exceptions import (
     ArgumentException,
     ArgumentOutOfRangeException,
@@ -439,12 +439,7 @@ class SemaphoreSlim:
             loop = asyncio.get_running_loop()
             waiter = _AsyncWaiter(loop, loop.create_future())
             self._waiters.append(waiter)
-        if token is None or not token.CanBeCanceled:
-            return await self._await_waiter(waiter, ms)
-        try:
-            return await await_cancellable(self._await_waiter(waiter, ms), token)
-        except OperationCanceledException as exc:
-            raise TaskCanceledException(None, token) from exc
+        return await await_task_cancellable(self._await_waiter(waiter, ms), token)
 
     async def _await_waiter(self, waiter: _AsyncWaiter, ms: int) -> bool:
         timer = None
