@@ -9,6 +9,7 @@ not started; one that has started runs to its end and its result is dropped.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import threading
@@ -17,7 +18,7 @@ from typing import Any
 
 from ._engine.dispatch import report_exception
 
-__all__ = ["Lookup", "submit"]
+__all__ = ["HostLookup", "Lookup", "run", "submit"]
 
 _MAX_WORKERS = 4
 
@@ -94,3 +95,45 @@ if hasattr(os, "register_at_fork"):
 def submit(work: Callable[[], Any], done: Done) -> Lookup:
     """Run ``work()`` on a pool thread, then ``done(result, None)`` or ``done(None, error)`` there."""
     return _pool.submit(work, done)
+
+
+async def run(work: Callable[[], Any]) -> Any:
+    """Await ``work()`` run on a pool thread, from a running asyncio loop (the loop never blocks).
+
+    Cancelling the awaiting task skips the lookup if it has not started, or drops its result.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if not future.done():
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+    def done(result: Any, error: BaseException | None) -> None:
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop is closed: nobody is waiting
+            pass
+
+    job = submit(work, done)
+    try:
+        return await future
+    finally:
+        job.cancel()
+
+
+class HostLookup:
+    """A host name an asynchronous connect resolves first, on the lookup pool (not in ``Begin…``).
+
+    ``event`` is the audit event its endpoints are judged under once they are known.
+    """
+
+    __slots__ = ("host", "port", "event")
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self.event = "dotnet_sockets.Socket.BeginConnect"

@@ -18,7 +18,6 @@ dropped.
 
 from __future__ import annotations
 
-import asyncio
 import socket as _socket
 import typing
 from collections.abc import Callable, Coroutine, Sequence
@@ -401,27 +400,7 @@ async def _canceled(token: CancellationToken) -> Any:
 
 async def _run_async(work: Callable[[], Any], token: CancellationToken | None) -> Any:
     """Run ``work`` on the lookup pool and await its result on this loop."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-
-    def settle(result: Any, error: BaseException | None) -> None:
-        if not future.done():
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
-
-    def done(result: Any, error: BaseException | None) -> None:
-        try:
-            loop.call_soon_threadsafe(settle, result, error)
-        except RuntimeError:  # the loop is closed: nobody is waiting
-            pass
-
-    job = _lookups.submit(work, done)
-    try:
-        return await await_task_cancellable(future, token)
-    finally:
-        job.cancel()
+    return await await_task_cancellable(_lookups.run(work), token)
 
 
 @dotnet_names
