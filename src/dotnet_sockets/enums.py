@@ -29,7 +29,28 @@ __all__ = [
 ]
 
 
-class DotNetEnum(enum.IntEnum):
+class _DotNetFormat:
+    """``str()``, ``format()`` and ``ToString()`` as .NET's ``Enum.ToString()`` (see :class:`DotNetEnum`)."""
+
+    __slots__ = ()
+
+    def ToString(self, format: str | None = None) -> str:  # noqa: A002 - .NET's parameter name
+        """.NET's ``ToString([format])``: the member name, flags joined by ``", "``, or the number for
+        a value with no name.  Raises ``FormatException`` for a format string .NET does not know."""
+        return _dotnet_format(self, format or "G")
+
+    def __str__(self) -> str:
+        return _dotnet_format(self, "G")
+
+    def __format__(self, spec: str) -> str:
+        if spec in _DOTNET_SPECS:
+            return _dotnet_format(self, spec or "G")
+        return int.__format__(int(self), spec)  # type: ignore[call-overload]
+
+    to_string = ToString
+
+
+class DotNetEnum(_DotNetFormat, enum.IntEnum):
     """An ``IntEnum`` whose ``str()`` and ``format()`` print what .NET's ``Enum.ToString()`` prints.
 
     ``str(AddressFamily.InterNetwork)`` is ``"InterNetwork"``; ``int()`` gives the number.
@@ -37,48 +58,13 @@ class DotNetEnum(enum.IntEnum):
     (the number), ``"X"`` (eight hex digits); any other spec formats the number as an ``int``.
     """
 
-    def ToString(self, format: str | None = None) -> str:  # noqa: A002 - .NET's parameter name
-        """.NET's ``ToString([format])``: the member name, or the number for a value with no name.
 
-        Raises ``FormatException`` for a format string .NET does not know.
-        """
-        return _dotnet_format(self, format or "G")
-
-    def __str__(self) -> str:
-        return _dotnet_format(self, "G")
-
-    def __format__(self, spec: str) -> str:
-        if spec in _DOTNET_SPECS:
-            return _dotnet_format(self, spec or "G")
-        return int.__format__(int(self), spec)
-
-
-DotNetEnum.to_string = DotNetEnum.ToString  # type: ignore[attr-defined]
-
-
-class DotNetFlags(enum.IntFlag, boundary=enum.KEEP):
+class DotNetFlags(_DotNetFormat, enum.IntFlag, boundary=enum.KEEP):
     """An ``IntFlag`` that prints as .NET prints a ``[Flags]`` enum: ``"Peek, DontRoute"``, ``"None"``.
 
     Bits with no name make the whole value print as its number, as in .NET.
     """
 
-    def ToString(self, format: str | None = None) -> str:  # noqa: A002 - .NET's parameter name
-        """.NET's ``ToString([format])``: the names of the set flags joined by ``", "`` (lowest first).
-
-        Raises ``FormatException`` for a format string .NET does not know.
-        """
-        return _dotnet_format(self, format or "G")
-
-    def __str__(self) -> str:
-        return _dotnet_format(self, "G")
-
-    def __format__(self, spec: str) -> str:
-        if spec in _DOTNET_SPECS:
-            return _dotnet_format(self, spec or "G")
-        return int.__format__(int(self), spec)
-
-
-DotNetFlags.to_string = DotNetFlags.ToString  # type: ignore[attr-defined]
 
 _DOTNET_SPECS = frozenset({"", "G", "g", "F", "f", "D", "d", "X", "x"})
 
