@@ -22,6 +22,8 @@ from dotnet_sockets import (
     IPv6MulticastOption,
     LingerOption,
     MulticastOption,
+    SocketError,
+    SocketException,
     UnixDomainSocketEndPoint,
 )
 
@@ -173,8 +175,11 @@ def test_parse_utf8_bytes_overloads() -> None:
     assert IPAddress.Parse(bytearray(b"::1")) == IPAddress.IPv6Loopback
     assert IPAddress.TryParse(memoryview(b"1.2.3.4")) == (True, IPAddress.Parse("1.2.3.4"))
     assert IPAddress.TryParse(b"\xff") == (False, None)
-    with pytest.raises(FormatException):
+    with pytest.raises(FormatException) as bad:
         IPAddress.Parse(b"nope")
+    # As .NET: FormatException with the SocketException (InvalidArgument) inside.
+    assert isinstance(bad.value.InnerException, SocketException)
+    assert bad.value.InnerException.SocketErrorCode == SocketError.InvalidArgument
     assert IPEndPoint.Parse(b"[::1]:80") == IPEndPoint(IPAddress.IPv6Loopback, 80)
     assert IPEndPoint.TryParse(b"1.2.3.4:99999") == (False, None)
     with pytest.raises(ArgumentNullException) as info:

@@ -388,7 +388,7 @@ class IPAddress(DotNetObject):
             raise ArgumentException(f"Expected a str, not {type(ip_string).__name__}.", "ipString")
         parsed = _parse_address(text)
         if parsed is None:
-            raise FormatException(_BAD_IP) from SocketException(SocketError.InvalidArgument)
+            raise FormatException(_BAD_IP, SocketException(SocketError.InvalidArgument))
         return _make_address(parsed[0], parsed[1], None)
 
     @staticmethod
