@@ -143,6 +143,15 @@ def test_slim_disposed() -> None:
             call()
         assert info.value.Message == "The semaphore has been disposed."
     assert sem.CurrentCount == 1  # readable after Dispose, as in .NET
+    # .NET checks the semaphore before the timeout and the token.
+    with pytest.raises(ObjectDisposedException):
+        sem.Wait(-2)
+    with pytest.raises(ObjectDisposedException):
+        sem.Wait(0, CancellationToken(True))
+    with pytest.raises(ObjectDisposedException):
+        sem.WaitAsync(-2)
+    with pytest.raises(ObjectDisposedException):
+        sem.Release(0)
 
 
 def test_slim_is_a_context_manager() -> None:

@@ -258,9 +258,9 @@ class SemaphoreSlim:
             token = None
             ms = timeout
         else:
+            self._throw_if_disposed()  # .NET checks the semaphore, then the timeout, then the token
             ms, token = _split_wait_args(timeout, cancellation_token)
             if token is not None and token.IsCancellationRequested:
-                self._throw_if_disposed()
                 raise OperationCanceledException(None, token)
         lock = self._lock
         lock.acquire()
@@ -421,8 +421,8 @@ class SemaphoreSlim:
         ``ObjectDisposedException`` and ``ArgumentOutOfRangeException`` (timeout below -1) are
         raised by the call itself.
         """
-        ms, token = _split_wait_args(timeout, cancellation_token)
         self._throw_if_disposed()
+        ms, token = _split_wait_args(timeout, cancellation_token)
         return self._wait_async(ms, token)
 
     async def _wait_async(self, ms: int, token: CancellationToken | None) -> bool:
