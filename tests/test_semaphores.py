@@ -152,6 +152,8 @@ def test_slim_disposed() -> None:
         sem.WaitAsync(-2)
     with pytest.raises(ObjectDisposedException):
         sem.Release(0)
+    with pytest.raises(ArgumentOutOfRangeException):  # a TimeSpan is checked first
+        sem.Wait(datetime.timedelta(milliseconds=-2))
 
 
 def test_slim_is_a_context_manager() -> None:

@@ -258,8 +258,7 @@ class SemaphoreSlim:
             token = None
             ms = timeout
         else:
-            self._throw_if_disposed()  # .NET checks the semaphore, then the timeout, then the token
-            ms, token = _split_wait_args(timeout, cancellation_token)
+            ms, token = self._checked_wait_args(timeout, cancellation_token)
             if token is not None and token.IsCancellationRequested:
                 raise OperationCanceledException(None, token)
         lock = self._lock
@@ -281,6 +280,15 @@ class SemaphoreSlim:
         finally:
             lock.release()
         return self._block(waiter, ms, token)
+
+    def _checked_wait_args(self, timeout: Any, cancellation_token: Any) -> tuple[int, CancellationToken | None]:
+        # .NET's order: a TimeSpan is checked before the semaphore, a millisecond count after it.
+        if isinstance(timeout, datetime.timedelta):
+            ms_token = _split_wait_args(timeout, cancellation_token)
+            self._throw_if_disposed()
+            return ms_token
+        self._throw_if_disposed()
+        return _split_wait_args(timeout, cancellation_token)
 
     def _block(self, waiter: _Waiter, ms: int, token: CancellationToken | None) -> bool:
         registration = None
@@ -421,8 +429,7 @@ class SemaphoreSlim:
         ``ObjectDisposedException`` and ``ArgumentOutOfRangeException`` (timeout below -1) are
         raised by the call itself.
         """
-        self._throw_if_disposed()
-        ms, token = _split_wait_args(timeout, cancellation_token)
+        ms, token = self._checked_wait_args(timeout, cancellation_token)
         return self._wait_async(ms, token)
 
     async def _wait_async(self, ms: int, token: CancellationToken | None) -> bool:
