@@ -51,7 +51,13 @@ class Resolver:
     can hold a lookup until the test lets it go."""
 
     def __init__(self) -> None:
-        self.forward = {"dual.test": ["192.0.2.1", "2001:db8::1"], "v4.test": ["192.0.2.7"], "loop.test": ["127.0.0.1"]}
+        self.forward = {
+            "dual.test": ["192.0.2.1", "2001:db8::1"],
+            "v4.test": ["192.0.2.7"],
+            "loop.test": ["127.0.0.1"],
+            "localhost": ["127.0.0.1", "::1"],
+            "known.localhost": ["127.0.0.5"],
+        }
         self.reverse = {"192.0.2.1": "dual.test", "127.0.0.1": "loop.test"}
         self.threads: list[int] = []
         self.families: list[int] = []
@@ -146,6 +152,37 @@ def test_get_host_entry_with_family(fake: Resolver) -> None:
     assert entry.HostName == "dual.test" and entry.AddressList == [P("2001:db8::1")]
     reverse = Dns.GetHostEntry("192.0.2.1", AddressFamily.InterNetwork)
     assert reverse.HostName == "dual.test" and reverse.AddressList == [P("192.0.2.1")]
+
+
+@pytest.mark.parametrize(
+    "name", ["invalid", "invalid.", "test.invalid", "test.invalid.", "foo.bar.invalid", "INVALID", "Test.INVALID"]
+)
+def test_invalid_names_never_resolve(fake: Resolver, name: str) -> None:
+    # RFC 6761 section 6.4, as GetHostAddressesTest.DnsGetHostAddresses_InvalidDomain_ThrowsHostNotFound.
+    with pytest.raises(SocketException) as info:
+        Dns.GetHostAddresses(name)
+    assert info.value.SocketErrorCode == SocketError.HostNotFound
+
+    async def main() -> None:
+        with pytest.raises(SocketException) as info:
+            await Dns.GetHostAddressesAsync(name)
+        assert info.value.SocketErrorCode == SocketError.HostNotFound
+
+    asyncio.run(main())
+    assert fake.families == []  # no lookup was made
+
+
+@pytest.mark.parametrize("name", ["foo.localhost", "bar.foo.localhost", "FOO.LOCALHOST", "foo.localhost."])
+def test_unknown_localhost_subdomain_is_localhost(fake: Resolver, name: str) -> None:
+    # RFC 6761 section 6.3, as GetHostAddressesTest.DnsGetHostAddresses_LocalhostSubdomain_ReturnsLoopback.
+    assert Dns.GetHostAddresses(name) == [IPAddress.Loopback, IPAddress.IPv6Loopback]
+    assert Dns.GetHostAddresses(name, AddressFamily.InterNetworkV6) == [IPAddress.IPv6Loopback]
+    assert Dns.GetHostAddresses("known.localhost") == [P("127.0.0.5")]  # the system's answer comes first
+
+    async def main() -> list[IPAddress]:
+        return await Dns.GetHostAddressesAsync(name, AddressFamily.InterNetwork)
+
+    assert asyncio.run(main()) == [IPAddress.Loopback]
 
 
 # -- Begin/End ------------------------------------------------------------------

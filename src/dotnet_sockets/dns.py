@@ -210,11 +210,26 @@ def _forward(name: str, family: int = AddressFamily.Unspecified) -> tuple[str, l
     if name == "":
         # As on Windows, and as .NET does everywhere: "" is the local host.
         name = _resolver.gethostname()
+    # RFC 6761, as current .NET applies it: "invalid" names never resolve (no lookup is made), and
+    # a "localhost" subdomain the system does not know is "localhost".
+    label = (name[:-1] if name.endswith(".") else name).lower()
+    if label == "invalid" or label.endswith(".invalid"):
+        raise SocketException(SocketError.HostNotFound)
+    localhost_subdomain = label.endswith(".localhost")
     native = _platform_family(family)
     try:
         infos = _resolver.getaddrinfo(name, None, native, 0, 0, _socket.AI_CANONNAME)
     except OSError as exc:
+        if localhost_subdomain:
+            return _forward("localhost", family)
         raise _fail(exc) from None
+    canonical, addresses = _unique_addresses(infos)
+    if not addresses and localhost_subdomain:
+        return _forward("localhost", family)
+    return canonical or name, addresses
+
+
+def _unique_addresses(infos: Sequence[AddrInfo]) -> tuple[str, list[IPAddress]]:
     canonical = ""
     seen: set[tuple[bytes, int]] = set()
     addresses: list[IPAddress] = []
@@ -232,7 +247,7 @@ def _forward(name: str, family: int = AddressFamily.Unspecified) -> tuple[str, l
         if key not in seen:
             seen.add(key)
             addresses.append(_make_address(key[0], key[1], None))
-    return canonical or name, addresses
+    return canonical, addresses
 
 
 def _reverse(address: IPAddress) -> str:
