@@ -493,3 +493,33 @@ def test_awaited_connect_to_a_host_name_does_not_block_the_loop(fake: Resolver, 
 
     asyncio.run(main())
     assert threading.get_ident() not in fake.threads
+
+
+@pytest.mark.parametrize("target", ["dual.test", IPAddress.Loopback, "127.0.0.1"])
+def test_all_variations_match(fake: Resolver, target: Any) -> None:
+    # GetHostEntryTest.DnsGetHostEntry_MachineName_AllVariationsMatch / _Loopback_AllVariationsMatch.
+    sync = Dns.GetHostEntry(target)
+    apm = Dns.EndGetHostEntry(Dns.BeginGetHostEntry(target, None, None))
+
+    async def main() -> IPHostEntry:
+        return await Dns.GetHostEntryAsync(target)
+
+    awaited = asyncio.run(main())
+    assert sync.HostName == apm.HostName == awaited.HostName
+    assert sync.AddressList == apm.AddressList == awaited.AddressList
+
+
+@pytest.mark.parametrize("name", ["0.0.1.1", "BadName", "x" * 254 + "."])
+def test_bad_names_are_socket_exceptions_in_every_model(fake: Resolver, name: str) -> None:
+    # GetHostEntryTest.DnsGetHostEntry_BadName_ThrowsSocketException (an unknown address or name,
+    # a long name that is still allowed).
+    with pytest.raises(SocketException):
+        Dns.GetHostEntry(name)
+    with pytest.raises(SocketException):
+        Dns.EndGetHostEntry(Dns.BeginGetHostEntry(name, None, None))
+
+    async def main() -> None:
+        with pytest.raises(SocketException):
+            await Dns.GetHostEntryAsync(name)
+
+    asyncio.run(main())
