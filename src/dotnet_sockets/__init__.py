@@ -12,6 +12,7 @@ from .aio import TaskFactory, from_async
 from .asyncresult import AsyncCallback, IAsyncResult
 from .cancellation import CancellationToken, CancellationTokenRegistration, CancellationTokenSource
 from .dns import Dns, IPHostEntry
+from .encoding import Encoding
 from .enums import (
     AddressFamily,
     ProtocolType,
@@ -67,6 +68,7 @@ __all__ = [
     "CancellationTokenSource",
     "Dns",
     "DnsEndPoint",
+    "Encoding",
     "EndOfStreamException",
     "EndPoint",
     "EventWaitHandle",
