@@ -523,3 +523,26 @@ def test_bad_names_are_socket_exceptions_in_every_model(fake: Resolver, name: st
             await Dns.GetHostEntryAsync(name)
 
     asyncio.run(main())
+
+
+def test_connect_to_an_unknown_host_in_the_other_models(fake: Resolver) -> None:
+    sock = _tcp()
+    done = threading.Event()
+    e = SocketAsyncEventArgs()
+    e.RemoteEndPoint = DnsEndPoint("nonexistent.test", 80)
+    e.Completed += lambda s, args: done.set()
+    try:
+        assert sock.ConnectAsync(e) is True
+        assert done.wait(WAIT)
+        assert e.SocketError == SocketError.HostNotFound
+        assert not sock.Connected
+    finally:
+        sock.Close()
+
+    async def main() -> None:
+        with _tcp() as s:
+            with pytest.raises(SocketException) as info:
+                await asyncio.wait_for(s.ConnectAsync("nonexistent.test", 80), WAIT)
+            assert info.value.SocketErrorCode == SocketError.HostNotFound
+
+    asyncio.run(main())
