@@ -263,15 +263,14 @@ class SemaphoreSlim:
                 raise OperationCanceledException(None, token)
         lock = self._lock
         lock.acquire()
-        count = self._count
-        if count > 0 and not self._waiters and not self._disposed:
-            # The uncontended path: one lock round trip.
-            self._count = count - 1
-            if count == 1 and self._avail is not None:
-                self._avail.Reset()
-            lock.release()
-            return True
         try:
+            count = self._count
+            if count > 0 and not self._waiters and not self._disposed:
+                # The uncontended path: one lock round trip.
+                self._count = count - 1
+                if count == 1 and self._avail is not None:
+                    self._avail.Reset()
+                return True
             self._throw_if_disposed()
             if ms == 0:
                 return False
@@ -345,15 +344,14 @@ class SemaphoreSlim:
             self._check_release_count(release_count)
         lock = self._lock
         lock.acquire()
-        previous = self._count
-        if not self._waiters and previous <= self._max - release_count and not self._disposed:
-            # The uncontended path: one lock round trip.
-            self._count = previous + release_count
-            if previous == 0 and self._avail is not None:
-                self._avail.Set()
-            lock.release()
-            return previous
         try:
+            previous = self._count
+            if not self._waiters and previous <= self._max - release_count and not self._disposed:
+                # The uncontended path: one lock round trip.
+                self._count = previous + release_count
+                if previous == 0 and self._avail is not None:
+                    self._avail.Set()
+                return previous
             self._throw_if_disposed()
             if previous > self._max - release_count:
                 raise SemaphoreFullException()
