@@ -527,6 +527,6 @@ async def await_task_cancellable(awaitable: Awaitable[_T], token: CancellationTo
     try:
         return await await_cancellable(awaitable, token)
     except OperationCanceledException as exc:
-        if isinstance(exc, TaskCanceledException):
+        if isinstance(exc, TaskCanceledException) or exc.CancellationToken != token:
             raise
         raise TaskCanceledException(None, token) from None
