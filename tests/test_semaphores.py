@@ -455,3 +455,25 @@ def test_semaphore_race_keeps_its_count() -> None:
     assert peak[0] <= 2
     assert sem._count == 2
     assert sem.WaitOne(0) and sem.WaitOne(0) and not sem.WaitOne(0)
+
+
+def test_only_the_awaited_tokens_cancellation_becomes_task_canceled() -> None:
+    from dotnet_sockets.cancellation import await_task_cancellable
+
+    other = CancellationToken(True)
+
+    async def cancelled_elsewhere() -> None:
+        raise OperationCanceledException(None, other)
+
+    async def main() -> None:
+        with CancellationTokenSource() as cts:
+            with pytest.raises(OperationCanceledException) as info:
+                await await_task_cancellable(cancelled_elsewhere(), cts.Token)
+            assert type(info.value) is OperationCanceledException
+            assert info.value.CancellationToken == other
+            cts.CancelAfter(10)
+            with pytest.raises(TaskCanceledException) as mine:
+                await await_task_cancellable(asyncio.sleep(JOIN), cts.Token)
+            assert mine.value.CancellationToken == cts.Token
+
+    asyncio.run(main())
