@@ -36,3 +36,9 @@ class DotNetObject:
     def ToString(self) -> str:
         """.NET's ``Object.ToString()``: the full type name."""
         return self._dotnet_type
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    equals = Equals
+    get_hash_code = GetHashCode
+    to_string = ToString
+    # -- end of PEP 8 spellings --

@@ -160,6 +160,12 @@ class IPHostEntry:
             f"address_list={self._address_list!r})"
         )
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    host_name = HostName
+    aliases = Aliases
+    address_list = AddressList
+    # -- end of PEP 8 spellings --
+
 
 # --------------------------------------------------------------------------
 # The lookups
@@ -680,6 +686,25 @@ class Dns:
     def EndResolve(async_result: IAsyncResult) -> IPHostEntry:
         """Obsolete in .NET (use ``EndGetHostEntry``)."""
         return _end(async_result, (_ENTRY,), "EndResolve")  # type: ignore[no-any-return]
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    get_host_name = GetHostName
+    get_host_entry = GetHostEntry
+    get_host_addresses = GetHostAddresses
+    get_host_addresses_async = GetHostAddressesAsync
+    get_host_entry_async = GetHostEntryAsync
+    begin_get_host_addresses = BeginGetHostAddresses
+    end_get_host_addresses = EndGetHostAddresses
+    begin_get_host_entry = BeginGetHostEntry
+    end_get_host_entry = EndGetHostEntry
+    get_host_by_name = GetHostByName
+    begin_get_host_by_name = BeginGetHostByName
+    end_get_host_by_name = EndGetHostByName
+    get_host_by_address = GetHostByAddress
+    resolve = Resolve
+    begin_resolve = BeginResolve
+    end_resolve = EndResolve
+    # -- end of PEP 8 spellings --
 
 
 def _resolve_core(name: str) -> IPHostEntry:

@@ -26,6 +26,8 @@ __all__ = [
     "SocketShutdown",
     "SelectMode",
     "SocketAsyncOperation",
+    "FileAccess",
+    "SeekOrigin",
 ]
 
 
@@ -381,6 +383,22 @@ class SocketAsyncOperation(DotNetEnum):
     Send = 7
     SendPackets = 8
     SendTo = 9
+
+
+class FileAccess(DotNetFlags):
+    """``System.IO.FileAccess``: which directions a ``NetworkStream`` allows."""
+
+    Read = 1
+    Write = 2
+    ReadWrite = 3
+
+
+class SeekOrigin(DotNetEnum):
+    """``System.IO.SeekOrigin``, for ``Stream.Seek`` (which a ``NetworkStream`` does not support)."""
+
+    Begin = 0
+    Current = 1
+    End = 2
 
 
 # Where several names share a value, the one .NET's Enum.ToString() prints (seen on .NET Core 3.1).

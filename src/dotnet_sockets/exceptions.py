@@ -107,6 +107,14 @@ class _DotNetException:
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), self._ctor_args, self.__dict__)
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    message = Message
+    inner_exception = InnerException
+    h_result = HResult
+    to_string = ToString
+    get_base_exception = GetBaseException
+    # -- end of PEP 8 spellings --
+
 
 def _stack_trace(exc: BaseException) -> str | None:
     """.NET's ``StackTrace`` text for a raised exception: innermost frame first."""
@@ -170,6 +178,10 @@ class ArgumentException(_DotNetException, ValueError):
         """The .NET name of the offending parameter (``"buffer"``, ``"remoteEP"``, ...)."""
         return self._param_name
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    param_name = ParamName
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
 class ArgumentNullException(ArgumentException, TypeError):
@@ -222,6 +234,10 @@ class ArgumentOutOfRangeException(ArgumentException):
     def ActualValue(self) -> object:
         """The value that was out of range, or ``None`` when it was not given."""
         return self._actual_value
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    actual_value = ActualValue
+    # -- end of PEP 8 spellings --
 
 
 @dotnet_names
@@ -282,6 +298,10 @@ class ObjectDisposedException(InvalidOperationException):
     def ObjectName(self) -> str:
         """The name of the disposed object (empty when not given, as in .NET)."""
         return self._object_name or ""
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    object_name = ObjectName
+    # -- end of PEP 8 spellings --
 
 
 @dotnet_names
@@ -456,6 +476,12 @@ class SocketException(_DotNetException, OSError):
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_socket_exception, (type(self), int(self._se), self._native, self._message), None)
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    socket_error_code = SocketErrorCode
+    error_code = ErrorCode
+    native_error_code = NativeErrorCode
+    # -- end of PEP 8 spellings --
+
 
 def _rebuild_socket_exception(
     cls: type[SocketException], error_code: int, native: int, message: str
@@ -541,6 +567,10 @@ class OperationCanceledException(_DotNetException, Exception):
             return CancellationToken.None_
         return self._token
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    cancellation_token = CancellationToken
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
 class TaskCanceledException(OperationCanceledException):
@@ -595,3 +625,8 @@ class AggregateException(_DotNetException, Exception):
         for i, inner in enumerate(self._inner_list[1:], 1):
             text += f"\n ---> (Inner Exception #{i}) {exception_to_string(inner)}<---\n"
         return text
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    inner_exceptions = InnerExceptions
+    to_string = ToString
+    # -- end of PEP 8 spellings --

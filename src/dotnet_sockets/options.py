@@ -53,6 +53,11 @@ class LingerOption(DotNetObject):
     def __repr__(self) -> str:
         return f"LingerOption(enable={self._enabled}, seconds={self._seconds})"
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    enabled = Enabled
+    linger_time = LingerTime
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
 class MulticastOption(DotNetObject):
@@ -90,6 +95,12 @@ class MulticastOption(DotNetObject):
     def InterfaceIndex(self) -> int:
         return self._index
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    group = Group
+    local_address = LocalAddress
+    interface_index = InterfaceIndex
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
 class IPv6MulticastOption(DotNetObject):
@@ -113,3 +124,8 @@ class IPv6MulticastOption(DotNetObject):
     @property
     def InterfaceIndex(self) -> int:
         return self._index
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    group = Group
+    interface_index = InterfaceIndex
+    # -- end of PEP 8 spellings --

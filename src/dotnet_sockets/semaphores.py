@@ -151,6 +151,12 @@ class Semaphore(WaitHandle):
         state = "disposed" if self._disposed else f"count={self._count}/{self._max}"
         return f"<Semaphore {state}>"
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    release = Release
+    open_existing = OpenExisting
+    try_open_existing = TryOpenExisting
+    # -- end of PEP 8 spellings --
+
 
 # --------------------------------------------------------------------------
 # SemaphoreSlim
@@ -484,3 +490,12 @@ class SemaphoreSlim:
     def __repr__(self) -> str:
         state = "disposed" if self._disposed else f"count={self._count}"
         return f"<SemaphoreSlim {state} waiters={len(self._waiters)}>"
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    current_count = CurrentCount
+    available_wait_handle = AvailableWaitHandle
+    wait = Wait
+    release = Release
+    wait_async = WaitAsync
+    dispose = Dispose
+    # -- end of PEP 8 spellings --
