@@ -83,6 +83,16 @@ def run_asyncio_transport(n: int) -> float:
         return asyncio.run(main())
 
 
+def _rate_when_done(done: Any, n: int, t0: float, sock: Any, receiver: Any) -> float:
+    """Datagrams per second once every callback ran (``done`` set), then close both sockets."""
+    if not done.wait(300):
+        raise SystemExit("the benchmark did not finish within 300 s")
+    rate = n / (time.perf_counter() - t0)
+    sock.Close()
+    receiver.close()
+    return rate
+
+
 def run_begin(n: int, inflight: int = 64, inline: bool = False) -> float:
     """``inflight`` chains of BeginSendTo whose callback calls EndSendTo and starts the next send."""
     import itertools
@@ -112,12 +122,7 @@ def run_begin(n: int, inflight: int = 64, inline: bool = False) -> float:
     t0 = time.perf_counter()
     for _ in range(inflight):
         begin(PAYLOAD, 0, size, 0, ep, callback, None)
-    if not done.wait(300):
-        raise SystemExit("the benchmark did not finish within 300 s")
-    rate = n / (time.perf_counter() - t0)
-    s.Close()
-    r.close()
-    return rate
+    return _rate_when_done(done, n, t0, s, r)
 
 
 def run_begin_64(n: int) -> float:
@@ -158,12 +163,7 @@ def run_begin_throttled(n: int, inflight: int = 64) -> float:
     for _ in range(n):
         wait()
         begin(PAYLOAD, 0, size, 0, ep, callback, None)
-    if not done.wait(300):
-        raise SystemExit("the benchmark did not finish within 300 s")
-    rate = n / (time.perf_counter() - t0)
-    s.Close()
-    r.close()
-    return rate
+    return _rate_when_done(done, n, t0, s, r)
 
 
 def run_begin_sem_64(n: int) -> float:
