@@ -594,17 +594,33 @@ def test_fork_while_threads_wait_poll_and_operations_are_pending() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_fork_while_cancellation_sources_are_busy() -> None:
-    """A source's lock held by a parent thread at the fork, and a timer that falls due as the
-    child starts: the child can still cancel the one and gets the other."""
+def test_fork_while_cancellation_sources_and_semaphores_are_busy() -> None:
+    """A source's or a semaphore's lock held by a parent thread at the fork, a parent thread
+    blocked in ``SemaphoreSlim.Wait``, and a timer that falls due as the child starts: the child
+    can still cancel, release and take, and gets its timer."""
     children = 40 if SOAK else 12
     code = CHILD_COMMON + textwrap.dedent(f"""
     stop = threading.Event()
     busy = CancellationTokenSource()
+    # Three counts for two threads: a count a parent thread held at the fork stays taken in
+    # the child (its thread is gone), as a lock would; one is always left.
+    slim = SemaphoreSlim(3)
+    blocked = SemaphoreSlim(0)
+    counting = Semaphore(3, 3)
     def churn():
         while not stop.is_set():
             busy.Token.Register(lambda: None).Dispose()
-    t = threading.Thread(target=churn); t.start()
+    def take_and_give():
+        while not stop.is_set():
+            if slim.Wait(50):
+                slim.Release()
+            if counting.WaitOne(50):
+                counting.Release()
+    def block():
+        while not stop.is_set():
+            blocked.Wait(50)
+    threads = [threading.Thread(target=f) for f in (churn, take_and_give, take_and_give, block)]
+    for t in threads: t.start()
     time.sleep(0.02)
     pids = []
     for k in range({children}):
@@ -617,6 +633,11 @@ def test_fork_while_cancellation_sources_are_busy() -> None:
                 assert fired, "the inherited CancelAfter never fired"
                 busy.Cancel()
                 assert busy.IsCancellationRequested
+                assert slim.Wait(5000), "the semaphore's lock or count was lost"
+                slim.Release()
+                assert counting.WaitOne(5000)
+                blocked.Release()
+                assert blocked.Wait(0), "a waiter of the parent took the count"
                 os._exit(0)
             except BaseException:
                 import traceback; traceback.print_exc()
@@ -634,7 +655,8 @@ def test_fork_while_cancellation_sources_are_busy() -> None:
     for pid in pids:
         os.kill(pid, 9)
         os.waitpid(pid, 0)
-    stop.set(); t.join(5)
+    stop.set()
+    for t in threads: t.join(5)
     print("hung", len(pids), "failed", sum(1 for c in codes.values() if c != 0))
     """)
     proc = run_child(code, timeout=60)

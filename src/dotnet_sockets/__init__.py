@@ -54,6 +54,7 @@ from .execution_context import AsyncFlowControl, ExecutionContext
 from .networkstream import NetworkStream
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
 from .results import SocketReceiveFromResult, UdpReceiveResult
+from .semaphores import Semaphore, SemaphoreSlim
 from .socket import Socket, set_inline_completions
 from .tcpclient import TcpClient
 from .tcplistener import TcpListener
@@ -65,6 +66,9 @@ ACCELERATED: bool = _accel.ACCELERATED
 """True when the compiled send path runs (built at install, ``DOTNET_SOCKETS_PURE`` not set);
 False on the pure-Python path, which behaves the same and sends 0.6-0.85x as fast.
 ``version_string()`` says which, and why."""
+
+# Last: its after-fork handler must run after those of every module imported above.
+from . import _fork  # noqa: E402, F401
 
 __all__ = [
     "ACCELERATED",
@@ -108,7 +112,9 @@ __all__ = [
     "SecurityException",
     "SeekOrigin",
     "SelectMode",
+    "Semaphore",
     "SemaphoreFullException",
+    "SemaphoreSlim",
     "Socket",
     "SocketAsyncEventArgs",
     "SocketAsyncOperation",

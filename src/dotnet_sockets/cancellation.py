@@ -31,6 +31,7 @@ from .exceptions import (
     ArgumentOutOfRangeException,
     ObjectDisposedException,
     OperationCanceledException,
+    TaskCanceledException,
 )
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "CancellationTokenRegistration",
     "CancellationTokenSource",
     "await_cancellable",
+    "await_task_cancellable",
 ]
 
 _T = TypeVar("_T")
@@ -98,8 +100,9 @@ class _Timers:
 
     def _reset_after_fork(self) -> None:
         # Every source's lock first (another thread may have held one at the fork), then
-        # the pending timers, and only then a thread that may fire them: one started
-        # earlier could fire a timer before its source knew its new number, and lose it.
+        # the pending timers, and only then (_resume_after_fork) a thread that may fire
+        # them: one started earlier could fire a timer before its source knew its new
+        # number, and lose it.
         for source in list(_sources):
             source._lock = threading.Lock()
         self._cond = threading.Condition(threading.Lock())
@@ -109,9 +112,14 @@ class _Timers:
             seq = next(self._seq)
             source._timer_seq = seq
             heapq.heappush(self._heap, (due, seq, source))
-        if self._heap:
-            self._thread = threading.Thread(target=self._run, name="dotnet_sockets-timers", daemon=True)
-            self._thread.start()
+
+    def _resume_after_fork(self) -> None:
+        # The thread runs cancellation callbacks, which may take any lock of the package:
+        # it starts once all are made anew (registered last, by the package's __init__).
+        with self._cond:
+            if self._heap and self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="dotnet_sockets-timers", daemon=True)
+                self._thread.start()
 
 
 _timers = _Timers()
@@ -554,3 +562,16 @@ async def await_cancellable(awaitable: Awaitable[_T], token: CancellationToken |
     finally:
         pending[0] = False
         registration.Dispose()
+
+
+async def await_task_cancellable(awaitable: Awaitable[_T], token: CancellationToken | None) -> _T:
+    """:func:`await_cancellable` for what .NET returns as a ``Task``: a cancelled token ends it with
+    ``TaskCanceledException`` (what awaiting a cancelled ``Task`` raises), carrying the token."""
+    if token is None or token._source is None:
+        return await awaitable
+    try:
+        return await await_cancellable(awaitable, token)
+    except OperationCanceledException as exc:
+        if isinstance(exc, TaskCanceledException) or exc.CancellationToken != token:
+            raise
+        raise TaskCanceledException(None, token) from None

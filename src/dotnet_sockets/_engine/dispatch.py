@@ -288,7 +288,7 @@ class Dispatcher:
 
     def _resume_after_fork(self) -> None:
         # Once every lock of the package is made anew (the callbacks a worker runs
-        # may take any of them): see the registration in opqueue.py.
+        # may take any of them): registered last, by the package's __init__.
         if self._q:
             self._add_worker(only_if_none_awake=True)
 

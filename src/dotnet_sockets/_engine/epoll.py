@@ -302,9 +302,17 @@ class Engine:
             q._reset_after_fork()
             q.registered = False
             if q.mask:
-                self.arm(q, q.mask)
+                # Armed here, but the thread that serves them starts in _resume_after_fork.
+                self._regs[q.fd] = q
+                self._ep.register(q.fd, q.mask | _ONESHOT)
+                q.registered = True
         if reaper.orphans:
             reaper.wake()
+
+    def _resume_after_fork(self) -> None:
+        # Once every lock of the package is made anew: this thread completes operations,
+        # and their callbacks may take any of them (registered last, by the package's __init__).
+        if len(self._regs) > 1 or self._reaper.orphans:
             self._start()
 
 

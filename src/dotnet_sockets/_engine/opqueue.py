@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..enums import SocketError
 from ..exceptions import SocketException
-from .dispatch import dispatcher, report_exception
+from .dispatch import report_exception
 from .epoll import EPOLLIN, EPOLLOUT, engine
 
 if TYPE_CHECKING:
@@ -257,9 +257,6 @@ _queues: weakref.WeakSet[OpQueue] = weakref.WeakSet()
 def _reset_locks_after_fork() -> None:
     for q in list(_queues):
         q._reset_after_fork()
-    # The last of the package's after-fork handlers (this module is imported after
-    # every other that has one): only now may a worker run callbacks in the child.
-    dispatcher._resume_after_fork()
 
 
 if hasattr(os, "register_at_fork"):
