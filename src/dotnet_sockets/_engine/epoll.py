@@ -303,8 +303,11 @@ class Engine:
             q.registered = False
             if q.mask:
                 # Armed here, but the thread that serves them starts in _resume_after_fork.
+                try:
+                    self._ep.register(q.fd, q.mask | _ONESHOT)
+                except OSError:
+                    continue  # a descriptor closed behind our back: its operations wait for Close
                 self._regs[q.fd] = q
-                self._ep.register(q.fd, q.mask | _ONESHOT)
                 q.registered = True
         if reaper.orphans:
             reaper.wake()
