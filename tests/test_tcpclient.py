@@ -259,7 +259,7 @@ def _check_connected(c: TcpClient, lst: TcpListener) -> None:
         stream = c.GetStream()
         assert stream is c.GetStream()
         stream.Write(b"ping\n")
-        server.Client.ReceiveTimeout = WAIT_MS  # type: ignore[union-attr]
+        server.Client.ReceiveTimeout = WAIT_MS
         assert io.BufferedReader(server.GetStream()).readline() == b"ping\n"
 
 
