@@ -141,6 +141,7 @@ port = TcpListener(IPAddress.Loopback, 0).LocalEndpoint.Port  # error: an EndPoi
 pending = u.SendAsync(b"x", 1, 2)  # error: no overload takes (datagram, bytes, int)
 reading = NetworkStream(s).ReadAsync(bytearray(4), 0)  # error: an offset needs a count
 c.BeginConnect(IPAddress.Loopback, 9, "callback", None)  # error: the callback is not a str
+NetworkStream(s).Write("text")  # error: a str is not bytes (C#'s Encoding.GetBytes)
 '''
 
 

@@ -333,9 +333,9 @@ class NetworkStream(io.RawIOBase):
     @overload
     def Read(self, size: int | None = -1, /) -> bytes: ...
     @overload
-    def Read(self, buffer: Any, /) -> int: ...
+    def Read(self, buffer: BytesLike, /) -> int: ...
     @overload
-    def Read(self, buffer: Any, offset: int, count: int, /) -> int: ...
+    def Read(self, buffer: BytesLike, offset: int, count: int, /) -> int: ...
 
     def Read(self, *args: Any, **kwargs: Any) -> Any:
         """``Read(buffer[, offset, count]) -> int`` (.NET), or ``read([size]) -> bytes`` (``io``).
@@ -388,9 +388,9 @@ class NetworkStream(io.RawIOBase):
         return one[0] if self._receive(memoryview(one)) else -1
 
     @overload
-    def Write(self, buffer: Any, /) -> int: ...
+    def Write(self, buffer: BytesLike, /) -> int: ...
     @overload
-    def Write(self, buffer: Any, offset: int, count: int, /) -> None: ...
+    def Write(self, buffer: BytesLike, offset: int, count: int, /) -> None: ...
 
     def Write(self, *args: Any, **kwargs: Any) -> int | None:
         """``Write(buffer[, offset, count])``: send every byte before returning.
@@ -415,6 +415,11 @@ class NetworkStream(io.RawIOBase):
             raise ArgumentOutOfRangeException("value", b, "A byte is a number from 0 to 255.")
         self._send(memoryview(bytes((b,))))
 
+    @overload
+    def ReadExactly(self, buffer: BytesLike, /) -> None: ...
+    @overload
+    def ReadExactly(self, buffer: BytesLike, offset: int, count: int, /) -> None: ...
+
     def ReadExactly(self, buffer: Any, *args: Any, **kwargs: Any) -> None:
         """``ReadExactly(buffer[, offset, count])``: fill the whole range or raise ``EndOfStreamException``.
 
@@ -423,7 +428,7 @@ class NetworkStream(io.RawIOBase):
         view = self._target("ReadExactly", (buffer, *args), kwargs, True, state_first=False)
         self._fill(view, len(view), True)
 
-    def ReadAtLeast(self, buffer: Any, minimum_bytes: int, throw_on_end_of_stream: bool = True) -> int:
+    def ReadAtLeast(self, buffer: BytesLike, minimum_bytes: int, throw_on_end_of_stream: bool = True) -> int:
         """Read until at least ``minimum_bytes`` are in ``buffer``; returns the count read.
 
         Raises ``ArgumentOutOfRangeException`` (``minimumBytes``) below 0 or beyond the buffer, and
@@ -652,7 +657,7 @@ class NetworkStream(io.RawIOBase):
 
     def ReadAtLeastAsync(
         self,
-        buffer: Any,
+        buffer: BytesLike,
         minimum_bytes: int,
         throw_on_end_of_stream: bool = True,
         cancellation_token: CancellationToken = CancellationToken.None_,
