@@ -84,7 +84,25 @@ def run_child(code: str, timeout: float = 60.0) -> subprocess.CompletedProcess[s
     return proc
 
 
-CHILD_COMMON = CHILD_PRELUDE + "import gc\n"
+CHILD_COMMON = CHILD_PRELUDE + """
+import gc
+
+def reap(pids, seconds=20):
+    # Wait for forked children at most `seconds`, kill the rest: (hung, failed).
+    deadline = time.monotonic() + seconds
+    codes = {}
+    while pids and time.monotonic() < deadline:
+        for pid in list(pids):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                codes[pid] = os.waitstatus_to_exitcode(status)
+                pids.remove(pid)
+        time.sleep(0.01)
+    for pid in pids:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    return len(pids), sum(1 for c in codes.values() if c != 0)
+"""
 
 
 # -- defect 1: a closed AsyncWaitHandle ---------------------------------------------------------
@@ -572,22 +590,11 @@ def test_fork_while_threads_wait_poll_and_operations_are_pending() -> None:
                 os._exit(1)
         pids.append(pid)
         time.sleep(0.005)
-    deadline = time.monotonic() + 20
-    codes = {{}}
-    while pids and time.monotonic() < deadline:
-        for pid in list(pids):
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                codes[pid] = os.waitstatus_to_exitcode(status)
-                pids.remove(pid)
-        time.sleep(0.01)
-    for pid in pids:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
+    hung, failed = reap(pids)
     stop.set()
     blocked_on.Set()
     for t in threads: t.join(5)
-    print("hung", len(pids), "failed", sum(1 for c in codes.values() if c != 0))
+    print("hung", hung, "failed", failed)
     """)
     proc = run_child(code, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -644,21 +651,10 @@ def test_fork_while_cancellation_sources_and_semaphores_are_busy() -> None:
                 import traceback; traceback.print_exc()
                 os._exit(1)
         pids.append(pid)
-    deadline = time.monotonic() + 20
-    codes = {{}}
-    while pids and time.monotonic() < deadline:
-        for pid in list(pids):
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                codes[pid] = os.waitstatus_to_exitcode(status)
-                pids.remove(pid)
-        time.sleep(0.01)
-    for pid in pids:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
+    hung, failed = reap(pids)
     stop.set()
     for t in threads: t.join(5)
-    print("hung", len(pids), "failed", sum(1 for c in codes.values() if c != 0))
+    print("hung", hung, "failed", failed)
     """)
     proc = run_child(code, timeout=60)
     assert proc.stdout.strip() == "hung 0 failed 0", proc.stdout + proc.stderr
