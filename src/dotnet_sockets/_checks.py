@@ -11,11 +11,14 @@ import datetime
 import operator
 from typing import Any
 
+from .enums import AddressFamily
+
 from .exceptions import (
     ArgumentException,
     ArgumentNullException,
     ArgumentOutOfRangeException,
 )
+from .socketaddress import SocketAddress
 
 __all__ = [
     "as_buffer",
@@ -24,6 +27,7 @@ __all__ = [
     "as_int",
     "as_timeout_ms",
     "buffer_list",
+    "check_received_address",
 ]
 
 _bytes_types = (bytes, bytearray)
@@ -134,3 +138,16 @@ def buffer_list(buffers: Any, writable: bool) -> list[memoryview]:
             mv = as_writable_buffer(item, "buffers") if writable else memoryview(as_buffer(item, "buffers"))
             views.append(mv)
     return views
+
+
+def check_received_address(address: Any, family: AddressFamily) -> SocketAddress:
+    """The ``receivedAddress`` checks of the .NET 8 ``ReceiveFrom`` overloads."""
+    if address is None:
+        raise ArgumentNullException("receivedAddress")
+    if not isinstance(address, SocketAddress):
+        raise ArgumentException(f"Expected a SocketAddress, not {type(address).__name__}.", "receivedAddress")
+    if address._size < SocketAddress.GetMaximumAddressSize(family):
+        raise ArgumentOutOfRangeException(
+            "receivedAddress", address._size, "Provided SocketAddress is too small for given AddressFamily."
+        )
+    return address

@@ -20,6 +20,7 @@ import typing
 from typing import ClassVar, Final
 
 from ._names import dotnet_names
+from .socketaddress import SocketAddress
 from .enums import AddressFamily as _Family
 from .enums import SocketError
 from .exceptions import (
@@ -311,6 +312,14 @@ class EndPoint:
     def AddressFamily(self) -> _Family:
         """The endpoint's address family; subclasses override it, the base raises."""
         raise NotImplementedException(f"{type(self).__name__} does not define AddressFamily.")
+
+    def Serialize(self) -> SocketAddress:
+        """This endpoint as a ``SocketAddress``; the base (and ``DnsEndPoint``) raise ``NotImplementedException``."""
+        raise NotImplementedException()
+
+    def Create(self, socket_address: SocketAddress) -> EndPoint:
+        """A new endpoint of this kind from ``socket_address``; the base raises ``NotImplementedException``."""
+        raise NotImplementedException()
 
 
 class IPAddress:
@@ -639,6 +648,22 @@ class IPEndPoint(EndPoint):
     def AddressFamily(self) -> _Family:
         return self._address.AddressFamily
 
+    def Serialize(self) -> SocketAddress:
+        """The ``sockaddr_in`` (16 bytes) or ``sockaddr_in6`` (28 bytes) of this endpoint."""
+        sa = self._sockaddr(False)
+        return SocketAddress._from_sockaddr(_AF_INET if len(sa) == 2 else _AF_INET6, sa)
+
+    def Create(self, socket_address: SocketAddress) -> EndPoint:
+        """The ``IPEndPoint`` in ``socket_address``, which must be of this endpoint's family and size."""
+        sa = _check_socket_address(socket_address, self.AddressFamily, type(self).__name__)
+        need = _SA_MIN[_AF_INET6 if self.AddressFamily == _Family.InterNetworkV6 else _AF_INET]
+        if sa.Size < need:
+            raise ArgumentException(
+                f"The supplied SocketAddress is an invalid size for the {type(self).__name__} end point.",
+                "socketAddress",
+            )
+        return from_sockaddr(sa._native(), sa._sockaddr())
+
     @staticmethod
     def Parse(s: str) -> IPEndPoint:
         """Parse ``"1.2.3.4:80"``, ``"[::1]:80"`` or a bare address (port 0)."""
@@ -853,6 +878,23 @@ class UnixDomainSocketEndPoint(EndPoint):
     def AddressFamily(self) -> _Family:
         return _Family.Unix
 
+    def Serialize(self) -> SocketAddress:
+        """The ``sockaddr_un`` of this path (110 bytes, as .NET on Linux makes it)."""
+        return SocketAddress._from_sockaddr(_AF_UNIX, self._encoded, _SUN_PATH_LEN + 2)
+
+    def Create(self, socket_address: SocketAddress) -> EndPoint:
+        """The ``UnixDomainSocketEndPoint`` in ``socket_address`` (``ArgumentOutOfRangeException`` if it is not one)."""
+        if socket_address is None:
+            raise ArgumentNullException("socketAddress")
+        if (
+            not isinstance(socket_address, SocketAddress)
+            or socket_address._native() != _AF_UNIX
+            or socket_address.Size > _SUN_PATH_LEN + 2
+        ):
+            raise ArgumentOutOfRangeException("socketAddress")
+        path = socket_address._sockaddr()
+        return _unix_endpoint(path if isinstance(path, bytes) else b"")
+
     def ToString(self) -> str:
         if self._path.startswith("\0"):
             return "@" + self._path[1:]
@@ -875,6 +917,24 @@ class UnixDomainSocketEndPoint(EndPoint):
 
     def __hash__(self) -> int:
         return hash(self._path)
+
+
+_SA_MIN: Final = {_AF_INET: 16, _AF_INET6: 28}
+
+
+def _check_socket_address(socket_address: typing.Any, family: _Family, kind: str) -> SocketAddress:
+    """``Create``'s checks: not None, a ``SocketAddress`` of ``family``."""
+    if socket_address is None:
+        raise ArgumentNullException("socketAddress")
+    if not isinstance(socket_address, SocketAddress):
+        raise ArgumentException(f"Expected a SocketAddress, not {type(socket_address).__name__}.", "socketAddress")
+    fam = socket_address.Family
+    if fam != family:
+        raise ArgumentException(
+            f"The AddressFamily {fam.name} is not valid for the {kind} end point, use {family.name} instead.",
+            "socketAddress",
+        )
+    return socket_address
 
 
 def _unix_endpoint(encoded: bytes) -> UnixDomainSocketEndPoint:

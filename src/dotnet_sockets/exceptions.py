@@ -31,6 +31,7 @@ __all__ = [
     "ObjectDisposedException",
     "NotSupportedException",
     "NotImplementedException",
+    "PlatformNotSupportedException",
     "SecurityException",
     "SocketException",
 ]
@@ -169,6 +170,13 @@ class NotSupportedException(_DotNetException, RuntimeError):
         self._ctor_args = (message,)
         self._message = self._default_message if message is None else message
         super().__init__(self._message)
+
+
+@dotnet_names
+class PlatformNotSupportedException(NotSupportedException):
+    """The member exists for Windows only; .NET on Linux raises this too."""
+
+    _default_message = "Operation is not supported on this platform."
 
 
 @dotnet_names
