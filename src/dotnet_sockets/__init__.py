@@ -13,6 +13,10 @@ from .asyncresult import AsyncCallback, IAsyncResult
 from .dns import Dns, IPHostEntry
 from .enums import (
     AddressFamily,
+    ConnectAlgorithm,
+    IOControlCode,
+    IPProtectionLevel,
+    ProtocolFamily,
     ProtocolType,
     SelectMode,
     SocketAsyncOperation,
@@ -21,7 +25,9 @@ from .enums import (
     SocketOptionLevel,
     SocketOptionName,
     SocketShutdown,
+    SocketInformationOptions,
     SocketType,
+    TransmitFileOptions,
 )
 from .eventargs import SocketAsyncEventArgs
 from .exceptions import (
@@ -33,13 +39,17 @@ from .exceptions import (
     NotImplementedException,
     NotSupportedException,
     ObjectDisposedException,
+    PlatformNotSupportedException,
     SecurityException,
     SocketException,
 )
 from .execution_context import AsyncFlowControl, ExecutionContext
+from .handles import SafeSocketHandle, SocketInformation
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
-from .results import SocketReceiveFromResult
+from .packets import SendPacketsElement
+from .results import IPPacketInformation, SocketReceiveFromResult, SocketReceiveMessageFromResult
 from .socket import Socket, set_inline_completions
+from .socketaddress import SocketAddress
 from .waithandles import AutoResetEvent, EventWaitHandle, ManualResetEvent, WaitHandle
 
 __version__ = "0.1.0"
@@ -52,6 +62,7 @@ __all__ = [
     "AsyncCallback",
     "AsyncFlowControl",
     "AutoResetEvent",
+    "ConnectAlgorithm",
     "Dns",
     "DnsEndPoint",
     "EndPoint",
@@ -59,9 +70,12 @@ __all__ = [
     "ExecutionContext",
     "FormatException",
     "IAsyncResult",
+    "IOControlCode",
     "IPAddress",
     "IPEndPoint",
     "IPHostEntry",
+    "IPPacketInformation",
+    "IPProtectionLevel",
     "IPv6MulticastOption",
     "InvalidOperationException",
     "LingerOption",
@@ -70,21 +84,30 @@ __all__ = [
     "NotImplementedException",
     "NotSupportedException",
     "ObjectDisposedException",
+    "PlatformNotSupportedException",
+    "ProtocolFamily",
     "ProtocolType",
+    "SafeSocketHandle",
     "SecurityException",
     "SelectMode",
+    "SendPacketsElement",
     "Socket",
+    "SocketAddress",
     "SocketAsyncEventArgs",
     "SocketAsyncOperation",
     "SocketError",
     "SocketException",
     "SocketFlags",
+    "SocketInformation",
+    "SocketInformationOptions",
     "SocketOptionLevel",
     "SocketOptionName",
     "SocketReceiveFromResult",
+    "SocketReceiveMessageFromResult",
     "SocketShutdown",
     "SocketType",
     "TaskFactory",
+    "TransmitFileOptions",
     "UnixDomainSocketEndPoint",
     "WaitHandle",
     "from_async",

@@ -15,9 +15,14 @@ from typing import TYPE_CHECKING, Any, overload
 
 from . import aio, eventargs
 from ._names import dotnet_names
-from .addresses import IPEndPoint
+from ._checks import as_int
+from ._socket_files import NOT_CONNECTED_MESSAGE
+from .addresses import DnsEndPoint, EndPoint, IPEndPoint
+from .enums import AddressFamily, ConnectAlgorithm, SocketFlags, TransmitFileOptions
 from .eventargs import SocketAsyncEventArgs
-from .results import SocketReceiveFromResult
+from .exceptions import ArgumentException, ArgumentNullException
+from .results import SocketReceiveFromResult, SocketReceiveMessageFromResult
+from .socketaddress import SocketAddress
 from .security import denied as _denied
 
 if TYPE_CHECKING:
@@ -114,12 +119,18 @@ class AsyncMethodsMixin:
     def ReceiveFromAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
     def ReceiveFromAsync(
+        self, buffer: Any, socket_flags: SocketFlags | int, received_address: SocketAddress, /
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def ReceiveFromAsync(
         self, buffer: Any, /, *args: Any, **kwargs: Any
     ) -> Coroutine[Any, Any, SocketReceiveFromResult]: ...
 
     def ReceiveFromAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``ReceiveFromAsync(e) -> bool`` (the sender goes to ``e.RemoteEndPoint``), or
-        ``await ReceiveFromAsync(buffer[, socket_flags], remote_ep) -> SocketReceiveFromResult``.
+        ``await ReceiveFromAsync(buffer[, socket_flags], remote_ep) -> SocketReceiveFromResult``, or
+        ``await ReceiveFromAsync(buffer, socket_flags, received_address) -> bytes`` (.NET 8: the
+        sender is written into the ``SocketAddress``).
 
         ``remote_ep`` only gives the address family, as in .NET.  A cancelled
         await takes no datagram off the socket.
@@ -129,6 +140,8 @@ class AsyncMethodsMixin:
         if e is not _NOT_EVENT:
             return eventargs.receive_from_async(sock, e)
         buffer, rest, kw = _buffer_first("ReceiveFromAsync", args, kwargs, ("buffer",))
+        if (rest and type(rest[-1]) is SocketAddress) or "received_address" in kw:
+            return aio.receive_from_address_async(sock, buffer, rest, kw)
         return aio.receive_from_async(sock, buffer, rest, kw)
 
     @overload
@@ -194,14 +207,20 @@ class AsyncMethodsMixin:
     @overload
     def ConnectAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]: ...
 
-    def ConnectAsync(self, *args: Any, **kwargs: Any) -> Any:
+    def ConnectAsync(self: Any, *args: Any, **kwargs: Any) -> Any:
         """``ConnectAsync(e) -> bool`` (``e.ConnectSocket`` is the socket once connected), or
         ``await ConnectAsync(remote_ep | address, port | host, port | addresses, port)``.
 
         Cancelling an await while the connection is being made closes the
-        socket, as .NET does.
+        socket, as .NET does.  Called on the class, ``Socket.ConnectAsync(socket_type,
+        protocol_type, e)`` is .NET's static form: it makes a socket for
+        ``e.RemoteEndPoint`` (a dual-mode one for a ``DnsEndPoint`` of no family) and
+        connects it; ``e.ConnectSocket`` is that socket, which is closed again if the
+        connect fails.
         """
-        sock: Socket = self  # type: ignore[assignment]
+        if not isinstance(self, AsyncMethodsMixin):
+            return _static_connect_async(self, *args, **kwargs)
+        sock: Socket = self
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.connect_async(sock, e)
@@ -230,3 +249,85 @@ class AsyncMethodsMixin:
         if reuse is _NOT_EVENT or len(args) > 1 or kwargs:
             raise TypeError("DisconnectAsync() takes a SocketAsyncEventArgs or reuse_socket")
         return aio.disconnect_async(sock, bool(reuse))
+
+    @staticmethod
+    def CancelConnectAsync(e: SocketAsyncEventArgs) -> None:
+        """End a pending ``ConnectAsync(e)`` with ``SocketError.OperationAborted`` (closing its socket)."""
+        eventargs.cancel_connect_async(e)
+
+    @overload
+    def ReceiveMessageFromAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
+    @overload
+    def ReceiveMessageFromAsync(
+        self, buffer: Any, socket_flags: SocketFlags | int, remote_end_point: EndPoint, /
+    ) -> Coroutine[Any, Any, SocketReceiveMessageFromResult]: ...
+    @overload
+    def ReceiveMessageFromAsync(
+        self, buffer: Any, remote_end_point: EndPoint, /
+    ) -> Coroutine[Any, Any, SocketReceiveMessageFromResult]: ...
+
+    def ReceiveMessageFromAsync(self, *args: Any, **kwargs: Any) -> Any:
+        """``ReceiveMessageFromAsync(e) -> bool`` (sender in ``e.RemoteEndPoint``, packet information in
+        ``e.ReceiveMessageFromPacketInfo``), or ``await ReceiveMessageFromAsync(buffer[, socket_flags],
+        remote_end_point) -> SocketReceiveMessageFromResult``.  A cancelled await takes no datagram."""
+        sock: Socket = self  # type: ignore[assignment]
+        e = _event_args(args, kwargs)
+        if e is not _NOT_EVENT:
+            return eventargs.receive_message_from_async(sock, e)
+        buffer, rest, kw = _buffer_first("ReceiveMessageFromAsync", args, kwargs, ("buffer",))
+        if "remote_end_point" in kw:
+            kw["remote_ep"] = kw.pop("remote_end_point")
+        return aio.receive_message_from_async(sock, buffer, rest, kw)
+
+    def SendPacketsAsync(self, e: SocketAsyncEventArgs) -> bool:
+        """Send ``e.SendPacketsElements`` (buffers and files) in order on a connected socket.
+
+        Always pending on Linux: ``Completed`` fires, with ``BytesTransferred`` and
+        ``SocketError`` (``InvalidArgument`` when a file range goes past the file's end,
+        nothing sent).  ``NotSupportedException`` when not connected; a missing file raises
+        ``FileNotFoundError`` from the call.  ``e.SendPacketsFlags`` ``Disconnect`` and
+        ``ReuseSocket`` disconnect the socket after the send, before ``Completed``.
+        """
+        sock: Socket = self  # type: ignore[assignment]
+        return eventargs.send_packets_async(sock, e, NOT_CONNECTED_MESSAGE)
+
+    @overload
+    def SendFileAsync(self, file_name: str | None) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def SendFileAsync(
+        self, file_name: str | None, pre_buffer: Any, post_buffer: Any, flags: TransmitFileOptions | int
+    ) -> Coroutine[Any, Any, None]: ...
+
+    def SendFileAsync(
+        self, file_name: Any, pre_buffer: Any = None, post_buffer: Any = None, flags: Any = 0
+    ) -> Coroutine[Any, Any, None]:
+        """``await SendFileAsync(file_name[, pre_buffer, post_buffer, flags])``: the buffers and the file, in order.
+
+        ``Disconnect``/``ReuseSocket`` disconnect afterwards; other flags are ignored, as on .NET
+        for Linux.  A cancelled await leaves the socket with part of the data sent (a stream
+        cannot take bytes back).
+        """
+        sock: Socket = self  # type: ignore[assignment]
+        return aio.send_file_async(sock, file_name, pre_buffer, post_buffer, flags)
+
+
+def _static_connect_async(socket_type: Any, protocol_type: Any, e: Any, connect_algorithm: Any = 0) -> bool:
+    """``Socket.ConnectAsync(socket_type, protocol_type, e[, connect_algorithm])``."""
+    from .socket import Socket
+
+    if e is None:
+        raise ArgumentNullException("e")
+    if not isinstance(e, SocketAsyncEventArgs):
+        raise ArgumentException(f"Expected a SocketAsyncEventArgs, not {type(e).__name__}.", "e")
+    if e.BufferList is not None:
+        raise ArgumentException("Multiple buffers cannot be used with this method.", "BufferList")
+    ep = e.RemoteEndPoint
+    if ep is None:
+        raise ArgumentNullException("remoteEP")
+    ConnectAlgorithm(as_int(connect_algorithm, "connectAlgorithm"))  # .NET 11; both connect in order here
+    family = ep.AddressFamily
+    if isinstance(ep, DnsEndPoint) and family == AddressFamily.Unspecified:
+        sock = Socket(socket_type, protocol_type)  # dual mode: either family of the name's addresses
+    else:
+        sock = Socket(family, socket_type, protocol_type)
+    return eventargs.connect_owned_async(sock, e)

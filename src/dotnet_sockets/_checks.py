@@ -11,7 +11,7 @@ import datetime
 import operator
 from typing import Any
 
-from .enums import AddressFamily
+from .enums import AddressFamily, TransmitFileOptions
 
 from .exceptions import (
     ArgumentException,
@@ -28,6 +28,8 @@ __all__ = [
     "as_timeout_ms",
     "buffer_list",
     "check_received_address",
+    "as_transmit_flags",
+    "as_microseconds",
 ]
 
 _bytes_types = (bytes, bytearray)
@@ -151,3 +153,24 @@ def check_received_address(address: Any, family: AddressFamily) -> SocketAddress
             "receivedAddress", address._size, "Provided SocketAddress is too small for given AddressFamily."
         )
     return address
+
+
+def as_transmit_flags(flags: Any) -> TransmitFileOptions:
+    """A ``TransmitFileOptions`` value (``flags``); plain ints are accepted, as for every flags enum."""
+    return TransmitFileOptions(as_int(flags, "flags"))
+
+
+_INT_MAX = 0x7FFFFFFF
+
+
+def as_microseconds(value: Any, name: str = "microSeconds") -> int:
+    """``Poll``/``Select``'s timeout: int microseconds (negative waits forever), or .NET's ``TimeSpan``
+    form as a ``timedelta`` (``timedelta(milliseconds=-1)`` is infinite; -1 to ``int.MaxValue`` us)."""
+    if isinstance(value, datetime.timedelta):
+        if value == datetime.timedelta(milliseconds=-1):
+            return -1
+        us = value // datetime.timedelta(microseconds=1)
+        if us < -1 or us > _INT_MAX:
+            raise ArgumentOutOfRangeException("timeout", value)
+        return int(us)
+    return as_int(value, name)

@@ -23,6 +23,7 @@ __all__ = [
     "platform_option",
     "platform_send_flags",
     "platform_receive_flags",
+    "from_platform_message_flags",
     "IP_MTU_DISCOVER",
     "IP_PMTUDISC_DONT",
     "IP_PMTUDISC_DO",
@@ -296,3 +297,12 @@ def platform_receive_flags(flags: int) -> int:
     if not flags:
         return 0
     return _convert_flags(flags)
+
+
+def from_platform_message_flags(native: int) -> int:
+    """The ``SocketFlags`` bits of the ``msg_flags`` a ``recvmsg`` reported (``Truncated``, ...)."""
+    value = 0
+    for bit, msg in _FLAG_BITS:
+        if native & msg:
+            value |= bit
+    return value

@@ -6,11 +6,12 @@ benchmarks measure; keep them spelled out.
 
 from __future__ import annotations
 
+import datetime
 import select
 from logging import DEBUG
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
-from ._checks import as_buffer, as_int, check_range
+from ._checks import as_buffer, as_microseconds, check_range
 from ._engine import ops
 from ._names import dotnet_names
 from .addresses import (
@@ -29,6 +30,7 @@ from .exceptions import (
     ObjectDisposedException,
 )
 from .results import SocketReceiveFromResult
+from .socketaddress import SocketAddress
 from .security import audit as _audit_op
 from .security import denied as _denied
 from .telemetry import DATAGRAM as _DGRAM
@@ -43,6 +45,7 @@ from .tracing import (
 
 if TYPE_CHECKING:
     from .socket import Socket
+from ._socket_messages import receive_from_address
 from ._socket_core import (
     _DISPOSED_NAME,
     _MISSING,
@@ -155,12 +158,31 @@ class SocketTransfer(SocketCore):
             trace_dump("Receive", self, op.buf[:n])
         return n
 
-    def ReceiveFrom(self, buffer: Any, *args: Any, **kwargs: Any) -> SocketReceiveFromResult:
+    @overload
+    def ReceiveFrom(
+        self, buffer: Any, offset: int, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
+    ) -> SocketReceiveFromResult: ...
+    @overload
+    def ReceiveFrom(
+        self, buffer: Any, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
+    ) -> SocketReceiveFromResult: ...
+    @overload
+    def ReceiveFrom(self, buffer: Any, socket_flags: SocketFlags | int, remote_ep: EndPoint) -> SocketReceiveFromResult: ...
+    @overload
+    def ReceiveFrom(self, buffer: Any, remote_ep: EndPoint) -> SocketReceiveFromResult: ...
+    @overload
+    def ReceiveFrom(self, buffer: Any, socket_flags: SocketFlags | int, received_address: SocketAddress) -> int: ...
+
+    def ReceiveFrom(self, buffer: Any, *args: Any, **kwargs: Any) -> Any:
         """``ReceiveFrom(buffer[, [[offset,] size,] socket_flags], remote_ep) -> (bytes, sender)``.
 
         ``remote_ep`` is .NET's ``ref EndPoint``: its family is checked and the
-        sender comes back as the second item of the result.
+        sender comes back as the second item of the result.  The .NET 8 form
+        ``ReceiveFrom(buffer, socket_flags, received_address) -> bytes`` writes the
+        sender into a reused ``SocketAddress`` instead, making no endpoint.
         """
+        if (args and type(args[-1]) is SocketAddress) or "received_address" in kwargs:
+            return receive_from_address(self, buffer, args, kwargs)
         self._throw_if_disposed()
         op, hint = self._new_receive_from(buffer, args, kwargs, None, None)
         _audit_op("dotnet_sockets.Socket.ReceiveFrom", self, hint)
@@ -169,15 +191,19 @@ class SocketTransfer(SocketCore):
             trace_dump("ReceiveFrom", self, op.buf[:n])
         return SocketReceiveFromResult(n, self._endpoint_from(sa, hint))
 
-    def Poll(self, microseconds: int, mode: SelectMode) -> bool:
+    def Poll(self, microseconds: int | datetime.timedelta, mode: SelectMode) -> bool:
         """Whether the socket is ready for ``mode`` within ``microseconds`` (negative: wait forever).
+
+        ``microseconds`` may be a ``timedelta`` (.NET's ``Poll(TimeSpan, SelectMode)``):
+        ``timedelta(milliseconds=-1)`` waits forever, less than that raises
+        ``ArgumentOutOfRangeException``.
 
         ``SelectRead``: data, a connection to accept, or the peer closed; ``SelectWrite``: a send
         would not block (a connect in progress has finished); ``SelectError``: an error or urgent
         data is pending.
         """
         self._throw_if_disposed()
-        us = as_int(microseconds, "microSeconds")
+        us = as_microseconds(microseconds)
         try:
             mode = SelectMode(mode)
         except (ValueError, TypeError):
@@ -202,9 +228,11 @@ class SocketTransfer(SocketCore):
         check_read: list[Socket] | None,
         check_write: list[Socket] | None,
         check_error: list[Socket] | None,
-        microseconds: int,
+        microseconds: int | datetime.timedelta,
     ) -> None:
         """.NET's static Select: the lists are filtered in place to the ready sockets.
+
+        ``microseconds`` may be a ``timedelta``, as .NET's ``Select(..., TimeSpan)``.
 
         ``microseconds`` negative waits forever.  At least one list must be non-empty
         (``ArgumentNullException`` otherwise), none may hold more than 65536 sockets.
@@ -222,7 +250,7 @@ class SocketTransfer(SocketCore):
         for lst, name, _ in lists:
             if lst is not None and len(lst) > 65536:
                 raise ArgumentOutOfRangeException(name, len(lst))
-        us = as_int(microseconds, "microSeconds")
+        us = as_microseconds(microseconds)
         p = select.poll()
         masks: dict[int, int] = {}
         for lst, name, mode in lists:

@@ -10,6 +10,8 @@ endpoint per datagram.
 
 from __future__ import annotations
 
+import errno
+import os
 import socket as _socket
 import struct
 from typing import Any, Final, overload
@@ -212,6 +214,24 @@ class SocketAddress:
             sa._size = size
         return sa
 
+    def _sockaddr_for(self, platform_family: int, dual_mode: bool) -> Any:
+        """The address for a send on a socket of ``platform_family``, or the ``OSError`` Linux gives.
+
+        An IPv4 address on a dual-mode IPv6 socket goes as its IPv4-mapped form (the
+        kernel's own rule); on a v6-only socket it is unreachable.
+        """
+        sa = self._sockaddr()
+        if isinstance(sa, OSError):
+            return sa
+        native = self._native()
+        if native == platform_family:
+            return sa
+        if native == _AF_INET and platform_family == _AF_INET6:
+            if dual_mode:
+                return ("::ffff:" + sa[0], sa[1], 0, 0)
+            return OSError(errno.ENETUNREACH, os.strerror(errno.ENETUNREACH))
+        return OSError(errno.EAFNOSUPPORT, os.strerror(errno.EAFNOSUPPORT))
+
     def _sockaddr(self) -> Any:
         """The ``socket`` module's form of this address, or an ``OSError`` Linux would give for it."""
         buf = self._buf
@@ -231,9 +251,6 @@ class SocketAddress:
                 return path
         except (ValueError, struct.error):
             pass
-        import errno
-        import os
-
         code = errno.EAFNOSUPPORT if native not in (_AF_INET, _AF_INET6, _AF_UNIX) else errno.EINVAL
         return OSError(code, os.strerror(code))
 

@@ -1,0 +1,220 @@
+"""``ReceiveMessageFrom`` (with the packet information) and the .NET 8 ``SocketAddress`` receive.
+
+``ReceiveMessageFrom`` is ``recvmsg`` with ``IP_PKTINFO``/``IPV6_RECVPKTINFO``
+turned on the first time it is used, as .NET does on Linux: besides the
+sender it reports the address the datagram was sent to and the interface it
+came in on (``IPPacketInformation``), and the flags the kernel returned
+(``Truncated`` when the datagram did not fit).
+"""
+
+from __future__ import annotations
+
+import socket as _socket
+import sys
+from logging import DEBUG
+from typing import TYPE_CHECKING, Any, overload
+
+from . import _platform
+from ._checks import buffer_list, check_received_address
+from ._engine import ops
+from ._names import dotnet_names
+from ._socket_core import _MISSING, SocketCore, _isEnabledFor, _recv_flags, _set_flags
+from .addresses import EndPoint, IPAddress
+from .asyncresult import AsyncCallback, IAsyncResult
+from .enums import AddressFamily, SocketFlags
+from .exceptions import ArgumentException, ArgumentNullException
+from .results import IPPacketInformation, SocketReceiveMessageFromResult
+from .security import audit as _audit_op
+from .socketaddress import SocketAddress
+from .tracing import trace_exit
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["SocketMessages", "receive_from_address", "new_receive_from_address"]
+
+_IP_PKTINFO = _platform.IP_PKTINFO
+_IPV6_RECVPKTINFO: int = getattr(_socket, "IPV6_RECVPKTINFO", 49)
+_IPV6_PKTINFO: int = getattr(_socket, "IPV6_PKTINFO", 50)
+# Room for one in6_pktinfo (20 bytes), the larger of the two kinds.
+_ANC_SPACE = _socket.CMSG_SPACE(20)
+_NO_PACKET_INFO = IPPacketInformation()
+
+
+def _packet_information(ancdata: list[tuple[int, int, bytes]]) -> IPPacketInformation:
+    """The ``in_pktinfo``/``in6_pktinfo`` of a ``recvmsg``, as .NET reads them (header address, interface)."""
+    for level, kind, data in ancdata:
+        if level == _socket.IPPROTO_IP and kind == _IP_PKTINFO and len(data) >= 12:
+            # struct in_pktinfo { int ipi_ifindex; in_addr ipi_spec_dst; in_addr ipi_addr; }
+            return IPPacketInformation(IPAddress(bytes(data[8:12])), int.from_bytes(data[0:4], sys.byteorder))
+        if level == _socket.IPPROTO_IPV6 and kind == _IPV6_PKTINFO and len(data) >= 20:
+            # struct in6_pktinfo { in6_addr ipi6_addr; unsigned ipi6_ifindex; }
+            return IPPacketInformation(IPAddress(bytes(data[0:16])), int.from_bytes(data[16:20], sys.byteorder))
+    return _NO_PACKET_INFO
+
+
+@dotnet_names
+class SocketMessages(SocketCore):
+    """``ReceiveMessageFrom``, ``BeginReceiveMessageFrom``, ``EndReceiveMessageFrom``."""
+
+    __slots__ = ()
+
+    def _receive_packet_information(self) -> None:
+        """.NET's SetReceivingPacketInformation: ask once for the control messages, per family."""
+        if self._pktinfo:
+            return
+        self._pktinfo = True
+        sock = self._sock
+        try:
+            if self._af == AddressFamily.InterNetwork:
+                sock.setsockopt(_socket.IPPROTO_IP, _IP_PKTINFO, 1)
+            elif self._af == AddressFamily.InterNetworkV6:
+                sock.setsockopt(_socket.IPPROTO_IPV6, _IPV6_RECVPKTINFO, 1)
+                if self._dual:
+                    sock.setsockopt(_socket.IPPROTO_IP, _IP_PKTINFO, 1)
+        except OSError:
+            pass  # not an IP datagram socket: the receive still works, without packet information
+
+    def _new_receive_message_from(
+        self, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any], callback: Any, state: Any
+    ) -> Any:
+        """The checks and the operation of every ReceiveMessageFrom form (the endpoint goes to ``extra``)."""
+        bufs: list[memoryview]
+        if isinstance(buffer, list):
+            # SocketAsyncEventArgs.BufferList: scatter into the segments.
+            bufs = buffer_list(buffer, True)
+            flags = kwargs.pop("socket_flags", args[0] if len(args) > 1 else 0)
+            ep = kwargs.pop("remote_ep", args[-1] if args else _MISSING)
+        else:
+            if buffer is None:
+                raise ArgumentNullException("buffer")
+            offset, size, flags, ep, buffer = self._split_overload(buffer, args, True, kwargs)
+            bufs = [memoryview(self._buffer_range(buffer, offset, size, True))]
+        self._check_receive_ep(ep, "remoteEP")
+        self._receive_packet_information()
+        op = ops.ReceiveMessageFromOp(self._io, callback, state)
+        op.bufs = bufs
+        op.ancsize = _ANC_SPACE
+        op.extra = ep
+        _set_flags(op, flags, _recv_flags)
+        return op
+
+    def _message_result(self, op: Any) -> SocketReceiveMessageFromResult:
+        n, ancdata, msg_flags, sa = op._value
+        return SocketReceiveMessageFromResult(
+            n,
+            SocketFlags(_platform.from_platform_message_flags(msg_flags)),
+            self._endpoint_from(sa, op.extra),
+            _packet_information(ancdata),
+        )
+
+    @overload
+    def ReceiveMessageFrom(
+        self, buffer: Any, offset: int, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
+    ) -> SocketReceiveMessageFromResult: ...
+    @overload
+    def ReceiveMessageFrom(
+        self, buffer: Any, socket_flags: SocketFlags | int, remote_ep: EndPoint
+    ) -> SocketReceiveMessageFromResult: ...
+
+    def ReceiveMessageFrom(self, buffer: Any, *args: Any, **kwargs: Any) -> SocketReceiveMessageFromResult:
+        """``ReceiveMessageFrom(buffer[, offset, size], socket_flags, remote_ep)``: one datagram and where it went.
+
+        Returns ``(received_bytes, socket_flags, remote_end_point, packet_information)``,
+        .NET's return value and its ``ref``/``out`` arguments.  Checks, in .NET's order:
+        disposed, ``buffer``, ``offset``, ``size``, ``remoteEP`` (not None, not a
+        ``DnsEndPoint``, of the socket's family), then the socket must be bound
+        (``InvalidOperationException``).  Errors of the receive raise ``SocketException``.
+        """
+        self._throw_if_disposed()
+        op = self._new_receive_message_from(buffer, args, kwargs, None, None)
+        _audit_op("dotnet_sockets.Socket.ReceiveMessageFrom", self, op.extra)
+        self._start_read(op, self._rcv_timeout)
+        return self._message_result(op)
+
+    def BeginReceiveMessageFrom(
+        self,
+        buffer: Any,
+        offset: int,
+        size: int,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        callback: AsyncCallback | None = None,
+        state: Any = None,
+    ) -> IAsyncResult:
+        """Start a ``ReceiveMessageFrom``; ``EndReceiveMessageFrom`` returns what it returns.
+
+        Argument errors raise here, as ``ReceiveMessageFrom``'s do; errors of the
+        receive are raised by ``EndReceiveMessageFrom``.
+        """
+        self._throw_if_disposed()
+        op = self._new_receive_message_from(buffer, (offset, size, socket_flags, remote_ep), {}, callback, state)
+        return self._begin(op, "BeginReceiveMessageFrom", write=False)
+
+    def EndReceiveMessageFrom(
+        self, async_result: IAsyncResult, socket_flags: Any = _MISSING, end_point: Any = _MISSING
+    ) -> SocketReceiveMessageFromResult:
+        """``(received_bytes, socket_flags, remote_end_point, packet_information)`` of the receive.
+
+        ``socket_flags`` and ``end_point`` stand for .NET's ``ref`` arguments and may be
+        left out; an ``end_point`` given must not be None and must be of the socket's
+        family (``ArgumentNullException``/``ArgumentException`` "endPoint").
+        """
+        if end_point is not _MISSING:
+            if end_point is None:
+                raise ArgumentNullException("endPoint")
+            if not isinstance(end_point, EndPoint):
+                raise ArgumentException(f"Expected an EndPoint, not {type(end_point).__name__}.", "endPoint")
+            self._check_family(end_point, "endPoint")
+        op = self._end(async_result, "EndReceiveMessageFrom")
+        result = self._message_result(op)
+        if _isEnabledFor(DEBUG):
+            trace_exit("EndReceiveMessageFrom", self, result)
+        return result
+
+
+def new_receive_from_address(
+    sock: SocketCore, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, SocketAddress]:
+    """The checks and operation of ``ReceiveFrom(buffer, socket_flags, received_address)`` (.NET 8).
+
+    Unlike the endpoint forms the socket need not be bound, as in .NET.
+    """
+    sock._throw_if_disposed()
+    address = kwargs.pop("received_address", _MISSING)
+    flags = kwargs.pop("socket_flags", _MISSING)
+    if kwargs:
+        raise TypeError(f"unexpected keyword arguments {sorted(kwargs)}")
+    rest = list(args)
+    if address is _MISSING:
+        address = rest.pop() if rest else None
+    if flags is _MISSING:
+        flags = rest.pop() if rest else 0
+    if rest:
+        raise TypeError("ReceiveFrom(buffer, socket_flags, received_address) takes 3 arguments")
+    if buffer is None:
+        raise ArgumentNullException("buffer")
+    view = memoryview(sock._buffer_range(buffer, _MISSING, _MISSING, True))
+    received = check_received_address(address, sock._af)
+    op = ops.ReceiveFromOp(sock._io, None, None)
+    op.buf = view
+    op.extra = None
+    _set_flags(op, flags, _recv_flags)
+    return op, received
+
+
+def store_sender(sock: SocketCore, received: SocketAddress, sockaddr: Any) -> None:
+    """Write the sender into ``received`` (``Size`` 0 when the kernel named none, as on a stream)."""
+    if sockaddr is None or sockaddr == "" or sockaddr == b"":
+        received.Size = 0
+        return
+    received._store(sock._pf, sockaddr)
+
+
+def receive_from_address(sock: SocketCore, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    """``ReceiveFrom(buffer, socket_flags, received_address) -> bytes``: the sender goes into the ``SocketAddress``."""
+    op, received = new_receive_from_address(sock, buffer, args, kwargs)
+    _audit_op("dotnet_sockets.Socket.ReceiveFrom", sock, None)
+    n, sa = sock._start_read(op, sock._rcv_timeout)
+    store_sender(sock, received, sa)
+    return int(n)
