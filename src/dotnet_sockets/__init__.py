@@ -22,10 +22,10 @@ from .enums import (
     SocketAsyncOperation,
     SocketError,
     SocketFlags,
+    SocketInformationOptions,
     SocketOptionLevel,
     SocketOptionName,
     SocketShutdown,
-    SocketInformationOptions,
     SocketType,
     TransmitFileOptions,
 )

@@ -14,16 +14,16 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, overload
 
 from . import aio, eventargs
-from ._names import dotnet_names
 from ._checks import as_int
+from ._names import dotnet_names
 from ._socket_files import NOT_CONNECTED_MESSAGE
 from .addresses import DnsEndPoint, EndPoint, IPEndPoint
 from .enums import AddressFamily, ConnectAlgorithm, SocketFlags, TransmitFileOptions
 from .eventargs import SocketAsyncEventArgs
 from .exceptions import ArgumentException, ArgumentNullException
 from .results import SocketReceiveFromResult, SocketReceiveMessageFromResult
-from .socketaddress import SocketAddress
 from .security import denied as _denied
+from .socketaddress import SocketAddress
 
 if TYPE_CHECKING:
     from .socket import Socket
@@ -220,7 +220,7 @@ class AsyncMethodsMixin:
         """
         if not isinstance(self, AsyncMethodsMixin):
             return _static_connect_async(self, *args, **kwargs)
-        sock: Socket = self
+        sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.connect_async(sock, e)

@@ -12,7 +12,6 @@ import operator
 from typing import Any
 
 from .enums import AddressFamily, TransmitFileOptions
-
 from .exceptions import (
     ArgumentException,
     ArgumentNullException,

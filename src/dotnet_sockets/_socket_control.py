@@ -18,6 +18,7 @@ from typing import Any, ClassVar, overload
 from ._checks import as_buffer, as_int, as_writable_buffer
 from ._names import dotnet_names
 from ._socket_core import SocketCore, _SocketOpError
+from .addresses import IPEndPoint, from_sockaddr
 from .enums import AddressFamily, IOControlCode, IPProtectionLevel, SocketError
 from .exceptions import (
     ArgumentException,
@@ -27,7 +28,6 @@ from .exceptions import (
     PlatformNotSupportedException,
     SocketException,
 )
-from .addresses import IPEndPoint, from_sockaddr
 from .handles import SafeSocketHandle, SocketInformation
 from .security import audit as _audit_op
 
@@ -49,7 +49,7 @@ def os_supports(family: int) -> bool:
 
 
 def _as_int32(code: Any) -> int:
-    """.NET's ``int`` control code; an ``IOControlCode`` above ``int.MaxValue`` wraps as ``unchecked((int)code)`` does."""
+    """.NET's ``int`` control code: an ``IOControlCode`` above ``int.MaxValue`` wraps, as ``unchecked((int)code)``."""
     value = as_int(code, "ioControlCode")
     value &= 0xFFFFFFFF
     return value - (1 << 32) if value >= 1 << 31 else value
@@ -110,7 +110,7 @@ class SocketControl(SocketCore):
 
     @property
     def SafeHandle(self) -> SafeSocketHandle:
-        """The socket's descriptor as a ``SafeSocketHandle`` that does not own it (closing it leaves the socket open)."""
+        """The descriptor as a ``SafeSocketHandle`` that does not own it (closing that leaves the socket open)."""
         self._throw_if_disposed()
         return SafeSocketHandle(self._sock.fileno(), False)
 
@@ -195,6 +195,4 @@ class SocketControl(SocketCore):
     def DuplicateAndClose(self, target_process_id: int) -> SocketInformation:
         """Windows only: raises ``PlatformNotSupportedException``, as .NET on Linux (pass the
         descriptor over a Unix domain socket instead)."""
-        raise PlatformNotSupportedException(
-            "This platform does not support packing a socket into a SocketInformation."
-        )
+        raise PlatformNotSupportedException("This platform does not support packing a socket into a SocketInformation.")

@@ -76,8 +76,9 @@ class SocketFiles(SocketCore):
     def _disconnect_after(self, op: Any, synchronously: bool) -> bool:
         """``TransmitFileOptions.Disconnect``/``ReuseSocket``: disconnect once everything is sent."""
         if op._error is None:
+            sock: Any = self  # Disconnect's work lives in SocketConnections, beside this in Socket
             try:
-                self._disconnect(bool(op.extra & TransmitFileOptions.ReuseSocket))
+                sock._disconnect(bool(op.extra & TransmitFileOptions.ReuseSocket))
             except SocketException as exc:
                 op._error = exc
         return False
@@ -89,9 +90,7 @@ class SocketFiles(SocketCore):
         self, file_name: str | None, pre_buffer: Any, post_buffer: Any, flags: TransmitFileOptions | int
     ) -> None: ...
 
-    def SendFile(
-        self, file_name: Any, pre_buffer: Any = None, post_buffer: Any = None, flags: Any = 0
-    ) -> None:
+    def SendFile(self, file_name: Any, pre_buffer: Any = None, post_buffer: Any = None, flags: Any = 0) -> None:
         """Send ``pre_buffer``, the file, then ``post_buffer`` on a connected socket.
 
         ``NotSupportedException`` when the socket is not connected; any ``flags`` but
@@ -153,4 +152,3 @@ class SocketFiles(SocketCore):
     def EndSendFile(self, async_result: IAsyncResult) -> None:
         """Wait for the send to finish; raises its error (``SocketException``)."""
         self._end(async_result, "EndSendFile")
-

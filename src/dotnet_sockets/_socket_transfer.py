@@ -30,9 +30,9 @@ from .exceptions import (
     ObjectDisposedException,
 )
 from .results import SocketReceiveFromResult
-from .socketaddress import SocketAddress
 from .security import audit as _audit_op
 from .security import denied as _denied
+from .socketaddress import SocketAddress
 from .telemetry import DATAGRAM as _DGRAM
 from .telemetry import tls as _tel
 from .tracing import (
@@ -45,7 +45,6 @@ from .tracing import (
 
 if TYPE_CHECKING:
     from .socket import Socket
-from ._socket_messages import receive_from_address
 from ._socket_core import (
     _DISPOSED_NAME,
     _MISSING,
@@ -60,6 +59,7 @@ from ._socket_core import (
     _SocketOpError,
     _split_callback,
 )
+from ._socket_messages import receive_from_address
 
 __all__ = ["SocketTransfer"]
 
@@ -167,7 +167,9 @@ class SocketTransfer(SocketCore):
         self, buffer: Any, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
     ) -> SocketReceiveFromResult: ...
     @overload
-    def ReceiveFrom(self, buffer: Any, socket_flags: SocketFlags | int, remote_ep: EndPoint) -> SocketReceiveFromResult: ...
+    def ReceiveFrom(
+        self, buffer: Any, socket_flags: SocketFlags | int, remote_ep: EndPoint
+    ) -> SocketReceiveFromResult: ...
     @overload
     def ReceiveFrom(self, buffer: Any, remote_ep: EndPoint) -> SocketReceiveFromResult: ...
     @overload

@@ -20,7 +20,6 @@ import typing
 from typing import ClassVar, Final
 
 from ._names import dotnet_names
-from .socketaddress import SocketAddress
 from .enums import AddressFamily as _Family
 from .enums import SocketError
 from .exceptions import (
@@ -31,6 +30,7 @@ from .exceptions import (
     NotImplementedException,
     SocketException,
 )
+from .socketaddress import SocketAddress
 
 __all__ = [
     "EndPoint",

@@ -28,9 +28,13 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._checks import as_transmit_flags
 from ._names import dotnet_names
+from ._socket_files import file_elements
+from ._socket_messages import new_receive_from_address, store_sender
 from .addresses import IPEndPoint
 from .asyncresult import IAsyncResult
+from .enums import SocketError
 from .eventargs import new_accept_op, new_connect_op
 from .exceptions import (
     ArgumentException,
@@ -38,10 +42,6 @@ from .exceptions import (
     ObjectDisposedException,
     SocketException,
 )
-from ._checks import as_transmit_flags
-from ._socket_files import file_elements
-from ._socket_messages import new_receive_from_address, store_sender
-from .enums import SocketError
 from .results import SocketReceiveFromResult, SocketReceiveMessageFromResult
 from .security import EVENT_PREFIX as _EVENT
 from .security import audit as _audit

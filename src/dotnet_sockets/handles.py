@@ -36,7 +36,9 @@ class SafeSocketHandle:
         if not isinstance(fd, int) and hasattr(fd, "fileno"):
             fd = fd.fileno()
         if not isinstance(fd, int) or isinstance(fd, bool):
-            raise ArgumentException(f"Expected a descriptor, not {type(preexisting_handle).__name__}.", "preexistingHandle")
+            raise ArgumentException(
+                f"Expected a descriptor, not {type(preexisting_handle).__name__}.", "preexistingHandle"
+            )
         self._fd = fd
         self._owns = bool(owns_handle)
         self._closed = False
@@ -89,9 +91,7 @@ class SocketInformation:
 
     __slots__ = ("Options", "ProtocolInformation")
 
-    def __init__(
-        self, options: SocketInformationOptions | int = 0, protocol_information: bytes | None = None
-    ) -> None:
+    def __init__(self, options: SocketInformationOptions | int = 0, protocol_information: bytes | None = None) -> None:
         self.Options = SocketInformationOptions(options)
         self.ProtocolInformation = protocol_information
 

@@ -56,8 +56,8 @@ class IPPacketInformation:
     def GetHashCode(self) -> int:
         return hash((self._address, self._interface))
 
-    __eq__ = Equals  # type: ignore[assignment]
-    __hash__ = GetHashCode  # type: ignore[assignment]
+    __eq__ = Equals
+    __hash__ = GetHashCode
 
     def __ne__(self, other: object) -> bool:
         return not self.Equals(other)

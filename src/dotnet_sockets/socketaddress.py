@@ -42,7 +42,7 @@ _PORT = struct.Struct("!H")
 _V6_TAIL = struct.Struct("!I16sI")  # flowinfo (network order), address, scope id
 _SCOPE = struct.Struct("=I")  # sin6_scope_id is host order
 
-_MAX_SIZES: Final = {
+_MAX_SIZES: Final[dict[int, int]] = {
     AddressFamily.InterNetwork: IPV4_ADDRESS_SIZE,
     AddressFamily.InterNetworkV6: IPV6_ADDRESS_SIZE,
     AddressFamily.Unix: UDS_ADDRESS_SIZE,
@@ -53,7 +53,9 @@ def _native_family(family: Any) -> int:
     try:
         return _platform.to_platform_family(AddressFamily(family))
     except (ValueError, TypeError, SocketException):
-        raise PlatformNotSupportedException(f"The address family {family!r} is not supported on this platform.") from None
+        raise PlatformNotSupportedException(
+            f"The address family {family!r} is not supported on this platform."
+        ) from None
 
 
 @dotnet_names
@@ -91,7 +93,7 @@ class SocketAddress:
     @staticmethod
     def GetMaximumAddressSize(address_family: AddressFamily | int) -> int:
         """The size of the largest address of ``address_family`` (128 for families without a fixed one)."""
-        return _MAX_SIZES.get(address_family, MAX_ADDRESS_SIZE)  # type: ignore[call-overload]
+        return _MAX_SIZES.get(int(address_family), MAX_ADDRESS_SIZE)
 
     @property
     def Family(self) -> AddressFamily:
@@ -153,8 +155,8 @@ class SocketAddress:
         body = ",".join(str(b) for b in self._buf[2 : self._size])
         return f"{family}:{self._size}:{{{body}}}"
 
-    __eq__ = Equals  # type: ignore[assignment]
-    __hash__ = GetHashCode  # type: ignore[assignment]
+    __eq__ = Equals
+    __hash__ = GetHashCode
 
     def __ne__(self, other: object) -> bool:
         return not self.Equals(other)
@@ -253,4 +255,3 @@ class SocketAddress:
             pass
         code = errno.EAFNOSUPPORT if native not in (_AF_INET, _AF_INET6, _AF_UNIX) else errno.EINVAL
         return OSError(code, os.strerror(code))
-
