@@ -879,7 +879,7 @@ class UnixDomainSocketEndPoint(EndPoint):
         return _Family.Unix
 
     def Serialize(self) -> SocketAddress:
-        """The ``sockaddr_un`` of this path (110 bytes, as .NET on Linux makes it)."""
+        """The ``sockaddr_un`` of this path: a 110-byte buffer, ``Size`` the length the kernel takes."""
         return SocketAddress._from_sockaddr(_AF_UNIX, self._encoded, _SUN_PATH_LEN + 2)
 
     def Create(self, socket_address: SocketAddress) -> EndPoint:

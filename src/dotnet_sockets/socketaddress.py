@@ -211,9 +211,7 @@ class SocketAddress:
         fam = _platform.from_platform_family(native)
         sa._buf = bytearray(size if size is not None else SocketAddress.GetMaximumAddressSize(fam))
         sa._size = len(sa._buf)
-        sa._store(native, sockaddr)
-        if size is not None:
-            sa._size = size
+        sa._store(native, sockaddr)  # sets Size to the address's own length
         return sa
 
     def _sockaddr_for(self, platform_family: int, dual_mode: bool) -> Any:
