@@ -36,21 +36,29 @@ __all__ = ["SocketMessages", "receive_from_address", "new_receive_from_address"]
 _IP_PKTINFO = _platform.IP_PKTINFO
 _IPV6_RECVPKTINFO: int = getattr(_socket, "IPV6_RECVPKTINFO", 49)
 _IPV6_PKTINFO: int = getattr(_socket, "IPV6_PKTINFO", 50)
-# Room for one in6_pktinfo (20 bytes), the larger of the two kinds.
-_ANC_SPACE = _socket.CMSG_SPACE(20)
+# Room for both kinds: a dual-mode socket gets an in_pktinfo and an in6_pktinfo for an IPv4 datagram.
+_ANC_SPACE = _socket.CMSG_SPACE(12) + _socket.CMSG_SPACE(20)
 _NO_PACKET_INFO = IPPacketInformation()
 
 
-def _packet_information(ancdata: list[tuple[int, int, bytes]]) -> IPPacketInformation:
-    """The ``in_pktinfo``/``in6_pktinfo`` of a ``recvmsg``, as .NET reads them (header address, interface)."""
+def _packet_information(ancdata: list[tuple[int, int, bytes]], ipv4: bool) -> IPPacketInformation:
+    """The ``in_pktinfo`` (IPv4 sender) or ``in6_pktinfo`` of a ``recvmsg``, as .NET reads them:
+    the header's destination address and the interface index."""
     for level, kind, data in ancdata:
-        if level == _socket.IPPROTO_IP and kind == _IP_PKTINFO and len(data) >= 12:
+        if ipv4 and level == _socket.IPPROTO_IP and kind == _IP_PKTINFO and len(data) >= 12:
             # struct in_pktinfo { int ipi_ifindex; in_addr ipi_spec_dst; in_addr ipi_addr; }
             return IPPacketInformation(IPAddress(bytes(data[8:12])), int.from_bytes(data[0:4], sys.byteorder))
-        if level == _socket.IPPROTO_IPV6 and kind == _IPV6_PKTINFO and len(data) >= 20:
+        if not ipv4 and level == _socket.IPPROTO_IPV6 and kind == _IPV6_PKTINFO and len(data) >= 20:
             # struct in6_pktinfo { in6_addr ipi6_addr; unsigned ipi6_ifindex; }
             return IPPacketInformation(IPAddress(bytes(data[0:16])), int.from_bytes(data[16:20], sys.byteorder))
     return _NO_PACKET_INFO
+
+
+def _ipv4_sender(sockaddr: Any) -> bool:
+    """An IPv4 sender, also when a dual-mode socket reports it IPv4-mapped (.NET's isIPv4)."""
+    if not isinstance(sockaddr, tuple):
+        return False
+    return len(sockaddr) == 2 or (sockaddr[0].startswith("::ffff:") and "." in sockaddr[0])
 
 
 @dotnet_names
@@ -105,7 +113,7 @@ class SocketMessages(SocketCore):
             n,
             SocketFlags(_platform.from_platform_message_flags(msg_flags)),
             self._endpoint_from(sa, op.extra),
-            _packet_information(ancdata),
+            _packet_information(ancdata, _ipv4_sender(sa)),
         )
 
     @overload
