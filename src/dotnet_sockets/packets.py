@@ -18,7 +18,6 @@ from .exceptions import (
     ArgumentException,
     ArgumentNullException,
     ArgumentOutOfRangeException,
-    InvalidOperationException,
 )
 
 __all__ = ["SendPacketsElement", "packet_parts"]
@@ -45,7 +44,7 @@ class SendPacketsElement:
     missing one reported, ``FileNotFoundError``) when the send starts, not here.
     """
 
-    __slots__ = ("_buffer", "_path", "_stream", "_offset", "_count", "_eop")
+    __slots__ = ("_buffer", "_view", "_path", "_stream", "_offset", "_count", "_eop")
 
     @overload
     def __init__(self, buffer: Any, /) -> None: ...
@@ -55,11 +54,13 @@ class SendPacketsElement:
     def __init__(self, buffer: Any, end_of_packet: bool, /) -> None: ...
 
     def __init__(self, source: Any = None, *args: Any, **kwargs: Any) -> None:
-        for name in ("buffer", "filepath", "file_stream"):
+        named = ""
+        for name, dotnet in (("buffer", "buffer"), ("filepath", "filepath"), ("file_stream", "fileStream")):
             if name in kwargs:
                 if source is not None:
                     raise TypeError(f"SendPacketsElement() got {name} twice")
                 source = kwargs.pop(name)
+                named = dotnet
         offset: Any = kwargs.pop("offset", None)
         count: Any = kwargs.pop("count", None)
         eop: Any = kwargs.pop("end_of_packet", False)
@@ -74,12 +75,13 @@ class SendPacketsElement:
         elif args:
             raise TypeError("SendPacketsElement() takes at most 4 arguments")
         self._buffer: Any = None
+        self._view: memoryview | None = None
         self._path: str | None = None
         self._stream: Any = None
         self._eop = bool(eop)
         if source is None:
-            # .NET's overloads name it buffer, filepath or fileStream; buffer is the first one.
-            raise ArgumentNullException("buffer")
+            # .NET's overloads name it buffer, filepath or fileStream: the keyword used says which.
+            raise ArgumentNullException(named or "buffer")
         if _is_path(source):
             self._path = os.fspath(source)
             self._set_file_range(offset, count)
@@ -88,16 +90,22 @@ class SendPacketsElement:
             self._set_file_range(offset, count)
         else:
             view = as_buffer(source, "buffer")
-            n = len(view)
+            mv = view if isinstance(view, memoryview) else memoryview(view)
+            n = len(mv)
             off = 0 if offset is None else as_int(offset, "offset")
             cnt = n - off if count is None else as_int(count, "count")
             if off < 0 or off > n:
                 raise ArgumentOutOfRangeException("offset", off)
             if cnt < 0 or cnt > n - off:
                 raise ArgumentOutOfRangeException("count", cnt)
-            self._buffer = source
-            self._offset = off
+            if isinstance(source, memoryview) and offset is None:
+                # .NET's ReadOnlyMemory<byte> form: no array, the whole view is the range.
+                self._offset = 0
+            else:
+                self._buffer = source
+                self._offset = off
             self._count = cnt
+            self._view = mv[off : off + cnt]
 
     def _set_file_range(self, offset: Any, count: Any) -> None:
         off = 0 if offset is None else as_int(offset, "offset")
@@ -111,16 +119,13 @@ class SendPacketsElement:
 
     @property
     def Buffer(self) -> Any:
-        """The buffer, or None for a file element."""
+        """The buffer given (.NET's ``byte[]`` form), or None for a file or a bare ``memoryview``."""
         return self._buffer
 
     @property
     def MemoryBuffer(self) -> memoryview | None:
-        """The whole buffer as a byte view, or None for a file element."""
-        if self._buffer is None:
-            return None
-        view = as_buffer(self._buffer)
-        return view if isinstance(view, memoryview) else memoryview(view)
+        """The range to send (``Offset``, ``Count``) as a byte view, or None for a file element."""
+        return self._view
 
     @property
     def FilePath(self) -> str | None:
@@ -132,9 +137,9 @@ class SendPacketsElement:
 
     @property
     def Offset(self) -> int:
-        """The offset as .NET's ``int``; ``InvalidOperationException`` when it does not fit (use ``OffsetLong``)."""
+        """The offset as .NET's ``int``; ``OverflowError`` (.NET's ``OverflowException``) when it does not fit."""
         if self._offset > _INT_MAX:
-            raise InvalidOperationException("The offset does not fit in an int; use OffsetLong.")
+            raise OverflowError("The offset does not fit in an int; use OffsetLong.")
         return self._offset
 
     @property
@@ -151,7 +156,7 @@ class SendPacketsElement:
         return self._eop
 
     def __repr__(self) -> str:
-        what = "buffer" if self._buffer is not None else repr(self._path) if self._path is not None else "stream"
+        what = "buffer" if self._view is not None else repr(self._path) if self._path is not None else "stream"
         return f"<SendPacketsElement {what} offset={self._offset} count={self._count}>"
 
 
@@ -178,11 +183,9 @@ def packet_parts(elements: Any) -> tuple[list[tuple[Any, int, int, int]], list[A
                 continue
             if not isinstance(el, SendPacketsElement):
                 raise ArgumentException(f"Expected a SendPacketsElement, not {type(el).__name__}.", "e")
-            if el._buffer is not None:
+            if el._view is not None:
                 if el._count:
-                    view = as_buffer(el._buffer)
-                    mv = view if isinstance(view, memoryview) else memoryview(view)
-                    parts.append((mv[el._offset : el._offset + el._count], -1, 0, 0))
+                    parts.append((el._view, -1, 0, 0))
                 continue
             if el._path is not None:
                 if not el._path:
