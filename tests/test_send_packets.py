@@ -350,7 +350,9 @@ def test_element_buffer_forms() -> None:
     assert SendPacketsElement.memory_buffer is SendPacketsElement.MemoryBuffer
 
 
-@pytest.mark.parametrize(("offset", "count", "param"), [(-1, 11, "offset"), (0, -1, "count"), (11, 1, "offset"), (5, 10, "count")])
+@pytest.mark.parametrize(
+    ("offset", "count", "param"), [(-1, 11, "offset"), (0, -1, "count"), (11, 1, "offset"), (5, 10, "count")]
+)
 def test_element_buffer_range_is_checked(offset: int, count: int, param: str) -> None:
     with pytest.raises(ArgumentOutOfRangeException) as ei:
         SendPacketsElement(bytes(10), offset, count)
@@ -358,8 +360,13 @@ def test_element_buffer_range_is_checked(offset: int, count: int, param: str) ->
 
 
 def test_element_nulls_name_their_parameter() -> None:
-    for kwargs, param in (({}, "buffer"), ({"buffer": None}, "buffer"), ({"filepath": None}, "filepath"),
-                          ({"file_stream": None}, "fileStream")):
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({}, "buffer"),
+        ({"buffer": None}, "buffer"),
+        ({"filepath": None}, "filepath"),
+        ({"file_stream": None}, "fileStream"),
+    ]
+    for kwargs, param in cases:
         with pytest.raises(ArgumentNullException) as ei:
             SendPacketsElement(**kwargs)
         assert ei.value.ParamName == param

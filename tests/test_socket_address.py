@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import WAIT, loopback
+from conftest import WAIT
 from dotnet_sockets import (
     AddressFamily,
     ArgumentException,
