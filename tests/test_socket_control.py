@@ -426,3 +426,11 @@ def test_new_enums_have_dotnets_values() -> None:
     assert TransmitFileOptions.UseDefaultWorkerThread == 0 and TransmitFileOptions.UseKernelApc == 32
     assert ConnectAlgorithm.Parallel == 1
     assert SocketOptionName.FastOpen == 15
+
+
+def test_fast_open_option_reaches_tcp_fastopen(made: Made) -> None:
+    from dotnet_sockets import SocketOptionLevel
+
+    listener = made.listener()
+    listener.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.FastOpen, 5)
+    assert listener.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.FastOpen) == 5

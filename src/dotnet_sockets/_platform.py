@@ -217,7 +217,7 @@ def _option_table() -> dict[tuple[int, int], tuple[int, int]]:
             _N.TcpKeepAliveRetryCount: so("TCP_KEEPCNT"),
             _N.TcpKeepAliveTime: so("TCP_KEEPIDLE"),
             _N.TcpKeepAliveInterval: so("TCP_KEEPINTVL"),
-            # .NET's internal number for TCP fast open (no public member has it at this level).
+            # SocketOptionName.FastOpen (.NET 9), which shares 15 with AddSourceMembership.
             15: so("TCP_FASTOPEN"),
         },
         _s.IPPROTO_TCP,
