@@ -29,6 +29,7 @@ __all__ = [
     "check_received_address",
     "as_transmit_flags",
     "as_microseconds",
+    "as_int32",
 ]
 
 _bytes_types = (bytes, bytearray)
@@ -173,3 +174,11 @@ def as_microseconds(value: Any, name: str = "microSeconds") -> int:
             raise ArgumentOutOfRangeException("timeout", value)
         return int(us)
     return as_int(value, name)
+
+
+def as_int32(value: Any, name: str) -> int:
+    """A .NET ``int`` argument: an integer from ``int.MinValue`` to ``int.MaxValue``."""
+    v = as_int(value, name)
+    if v < -_INT_MAX - 1 or v > _INT_MAX:
+        raise ArgumentOutOfRangeException(name, v)
+    return v

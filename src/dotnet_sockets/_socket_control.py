@@ -15,7 +15,7 @@ import sys
 import termios
 from typing import Any, ClassVar, overload
 
-from ._checks import as_buffer, as_int, as_writable_buffer
+from ._checks import as_buffer, as_int, as_int32, as_writable_buffer
 from ._names import dotnet_names
 from ._socket_core import SocketCore, _SocketOpError
 from .addresses import IPEndPoint, from_sockaddr
@@ -155,13 +155,14 @@ class SocketControl(SocketCore):
     def GetRawSocketOption(self, option_level: int, option_name: int, option_value: Any) -> int:
         """``getsockopt`` with the platform's own level and name numbers, into ``option_value``; returns the length."""
         self._throw_if_disposed()
-        level = as_int(option_level, "optionLevel")
-        name = as_int(option_name, "optionName")
+        level = as_int32(option_level, "optionLevel")
+        name = as_int32(option_name, "optionName")
         if option_value is None:
             raise ArgumentNullException("optionValue")
         out = as_writable_buffer(option_value, "optionValue")
         try:
-            data = self._sock.getsockopt(level, name, len(out)) if len(out) else b""
+            # The socket module reads at most 1024 bytes of an option; no option is longer.
+            data = self._sock.getsockopt(level, name, min(len(out), 1024)) if len(out) else b""
         except OSError as exc:
             raise _SocketOpError(exc) from None
         out[: len(data)] = data
@@ -170,8 +171,8 @@ class SocketControl(SocketCore):
     def SetRawSocketOption(self, option_level: int, option_name: int, option_value: Any) -> None:
         """``setsockopt`` with the platform's own level and name numbers and raw bytes."""
         self._throw_if_disposed()
-        level = as_int(option_level, "optionLevel")
-        name = as_int(option_name, "optionName")
+        level = as_int32(option_level, "optionLevel")
+        name = as_int32(option_name, "optionName")
         if option_value is None:
             raise ArgumentNullException("optionValue")
         data = bytes(as_buffer(option_value, "optionValue"))

@@ -407,7 +407,10 @@ class SocketAsyncEventArgs:
             else:
                 if isinstance(value, (SendPacketsElement, bytes, bytearray, memoryview, str)):
                     raise ArgumentException("SendPacketsElements must be a list of SendPacketsElement.", "value")
-                items = list(value)
+                try:
+                    items = list(value)
+                except TypeError:
+                    raise ArgumentException("SendPacketsElements must be a list of SendPacketsElement.", "value") from None
                 for item in items:
                     if item is not None and not isinstance(item, SendPacketsElement):
                         raise ArgumentException(f"Expected a SendPacketsElement, not {type(item).__name__}.", "value")
