@@ -405,12 +405,13 @@ class SocketAsyncEventArgs:
             if value is None:
                 self._send_packets = None
             else:
+                not_a_list = ArgumentException("SendPacketsElements must be a list of SendPacketsElement.", "value")
                 if isinstance(value, (SendPacketsElement, bytes, bytearray, memoryview, str)):
-                    raise ArgumentException("SendPacketsElements must be a list of SendPacketsElement.", "value")
+                    raise not_a_list
                 try:
                     items = list(value)
                 except TypeError:
-                    raise ArgumentException("SendPacketsElements must be a list of SendPacketsElement.", "value") from None
+                    raise not_a_list from None
                 for item in items:
                     if item is not None and not isinstance(item, SendPacketsElement):
                         raise ArgumentException(f"Expected a SendPacketsElement, not {type(item).__name__}.", "value")
