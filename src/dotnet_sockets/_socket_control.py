@@ -152,13 +152,17 @@ class SocketControl(SocketCore):
         out[:4] = value.to_bytes(4, "little", signed=True)
         return 4
 
-    def GetRawSocketOption(self, option_level: int, option_name: int, option_value: Any) -> int:
-        """``getsockopt`` with the platform's own level and name numbers, into ``option_value``; returns the length."""
+    def _raw_option(self, option_level: Any, option_name: Any, option_value: Any) -> tuple[int, int]:
         self._throw_if_disposed()
         level = as_int32(option_level, "optionLevel")
         name = as_int32(option_name, "optionName")
         if option_value is None:
             raise ArgumentNullException("optionValue")
+        return level, name
+
+    def GetRawSocketOption(self, option_level: int, option_name: int, option_value: Any) -> int:
+        """``getsockopt`` with the platform's own level and name numbers, into ``option_value``; returns the length."""
+        level, name = self._raw_option(option_level, option_name, option_value)
         out = as_writable_buffer(option_value, "optionValue")
         try:
             # The socket module reads at most 1024 bytes of an option; no option is longer.
@@ -170,11 +174,7 @@ class SocketControl(SocketCore):
 
     def SetRawSocketOption(self, option_level: int, option_name: int, option_value: Any) -> None:
         """``setsockopt`` with the platform's own level and name numbers and raw bytes."""
-        self._throw_if_disposed()
-        level = as_int32(option_level, "optionLevel")
-        name = as_int32(option_name, "optionName")
-        if option_value is None:
-            raise ArgumentNullException("optionValue")
+        level, name = self._raw_option(option_level, option_name, option_value)
         data = bytes(as_buffer(option_value, "optionValue"))
         try:
             self._sock.setsockopt(level, name, data)

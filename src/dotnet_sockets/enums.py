@@ -299,42 +299,11 @@ class SocketAsyncOperation(enum.IntEnum):
     SendTo = 9
 
 
-class ProtocolFamily(enum.IntEnum):
-    """The protocol family of a socket (the same numbers as ``AddressFamily``)."""
-
-    Unknown = -1
-    Unspecified = 0
-    Unix = 1
-    InterNetwork = 2
-    ImpLink = 3
-    Pup = 4
-    Chaos = 5
-    Ipx = 6
-    NS = 6
-    Iso = 7
-    Osi = 7
-    Ecma = 8
-    DataKit = 9
-    Ccitt = 10
-    Sna = 11
-    DecNet = 12
-    DataLink = 13
-    Lat = 14
-    HyperChannel = 15
-    AppleTalk = 16
-    NetBios = 17
-    VoiceView = 18
-    FireFox = 19
-    Banyan = 21
-    Atm = 22
-    InterNetworkV6 = 23
-    Cluster = 24
-    Ieee12844 = 25
-    Irda = 26
-    NetworkDesigners = 28
-    Max = 29
-    Packet = 65536
-    ControllerAreaNetwork = 65537
+# .NET's ProtocolFamily has AddressFamily's names and numbers; made from it, the two cannot drift apart.
+ProtocolFamily = enum.IntEnum(  # type: ignore[misc]
+    "ProtocolFamily", [(name, int(value)) for name, value in AddressFamily.__members__.items()], module=__name__
+)
+ProtocolFamily.__doc__ = "The protocol family of a socket: the names and numbers of ``AddressFamily``."
 
 
 class IPProtectionLevel(enum.IntEnum):

@@ -866,15 +866,22 @@ def receive_async(sock: Socket, e_: Any) -> bool:
     return e._pending(op)
 
 
-def receive_from_async(sock: Socket, e_: Any) -> bool:
-    """``Socket.ReceiveFromAsync(e)``: receive one datagram; the sender goes to ``e.RemoteEndPoint``."""
-    e = _check_call(sock, e_)
+def _receive_endpoint(sock: Socket, e: SocketAsyncEventArgs) -> EndPoint:
+    """``e.RemoteEndPoint`` of a receive-from: set, an endpoint, of the socket's family (ParamName "e")."""
     ep = e._remote_ep
     if ep is None:
+        # Current .NET: ArgumentException; .NET Core 3.1 and the Framework: ArgumentNullException. This is both.
         raise ArgumentNullException("e", "e.RemoteEndPoint must not be null.")
     if not isinstance(ep, EndPoint):
         raise ArgumentException(f"Expected an EndPoint, not {type(ep).__name__}.", "e")
     sock._check_family(ep, "e")
+    return ep
+
+
+def receive_from_async(sock: Socket, e_: Any) -> bool:
+    """``Socket.ReceiveFromAsync(e)``: receive one datagram; the sender goes to ``e.RemoteEndPoint``."""
+    e = _check_call(sock, e_)
+    ep = _receive_endpoint(sock, e)
     e._start_operation(sock, SocketAsyncOperation.ReceiveFrom, _finish_receive_from)
     try:
         if e._list_items is not None:
@@ -1005,12 +1012,7 @@ def receive_message_from_async(sock: Socket, e_: Any) -> bool:
     """``Socket.ReceiveMessageFromAsync(e)``: sender to ``e.RemoteEndPoint``, packet information to
     ``e.ReceiveMessageFromPacketInfo``, the kernel's flags to ``e.SocketFlags``."""
     e = _check_call(sock, e_)
-    ep = e._remote_ep
-    if ep is None:
-        raise ArgumentException("The parameter e.RemoteEndPoint must not be null.", "e")
-    if not isinstance(ep, EndPoint):
-        raise ArgumentException(f"Expected an EndPoint, not {type(ep).__name__}.", "e")
-    sock._check_family(ep, "e")
+    ep = _receive_endpoint(sock, e)
     e._start_operation(sock, SocketAsyncOperation.ReceiveMessageFrom, _finish_receive_message_from)
     try:
         target = e._list_items if e._list_items is not None else e._seg if e._seg is not None else bytearray()
