@@ -299,10 +299,17 @@ def platform_receive_flags(flags: int) -> int:
     return _convert_flags(flags)
 
 
+_MESSAGE_FLAGS: dict[int, int] = {}
+
+
 def from_platform_message_flags(native: int) -> int:
     """The ``SocketFlags`` bits of the ``msg_flags`` a ``recvmsg`` reported (``Truncated``, ...)."""
-    value = 0
-    for bit, msg in _FLAG_BITS:
-        if native & msg:
-            value |= bit
+    value = _MESSAGE_FLAGS.get(native)
+    if value is None:
+        value = 0
+        for bit, msg in _FLAG_BITS:
+            if native & int(msg):
+                value |= bit
+        if len(_MESSAGE_FLAGS) < 256:  # the kernel reports a handful of combinations
+            _MESSAGE_FLAGS[native] = value
     return value

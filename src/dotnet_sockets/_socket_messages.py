@@ -18,14 +18,17 @@ from . import _platform
 from ._checks import buffer_list, check_received_address
 from ._engine import ops
 from ._names import dotnet_names
-from ._socket_core import _MISSING, SocketCore, _isEnabledFor, _recv_flags, _set_flags
+from ._socket_core import _MISSING, SocketCore, _audit, _isEnabledFor, _recv_flags, _set_flags, _SocketOpError
 from .addresses import EndPoint, IPAddress
 from .asyncresult import AsyncCallback, IAsyncResult
 from .enums import AddressFamily, SocketFlags
 from .exceptions import ArgumentException, ArgumentNullException
 from .results import IPPacketInformation, SocketReceiveMessageFromResult
 from .security import audit as _audit_op
+from .security import denied as _denied
 from .socketaddress import SocketAddress
+from .telemetry import DATAGRAM as _DGRAM
+from .telemetry import tls as _tel
 from .tracing import trace_exit
 
 if TYPE_CHECKING:
@@ -39,6 +42,14 @@ _IPV6_PKTINFO: int = getattr(_socket, "IPV6_PKTINFO", 50)
 # Room for both kinds: a dual-mode socket gets an in_pktinfo and an in6_pktinfo for an IPv4 datagram.
 _ANC_SPACE = _socket.CMSG_SPACE(12) + _socket.CMSG_SPACE(20)
 _NO_PACKET_INFO = IPPacketInformation()
+_FLAG_TYPES = (int, SocketFlags)
+# sizeof(sockaddr_in), sizeof(sockaddr_in6) by the socket's tuple length; other families take the long way.
+_FULL_SIZE = {2: 16, 4: 28}
+_NEVER = 1 << 30
+_FLAGS_CACHE: dict[int, SocketFlags] = {}
+
+
+_INFO_CACHE: dict[bytes, IPPacketInformation] = {}
 
 
 def _packet_information(ancdata: list[tuple[int, int, bytes]], ipv4: bool) -> IPPacketInformation:
@@ -47,10 +58,20 @@ def _packet_information(ancdata: list[tuple[int, int, bytes]], ipv4: bool) -> IP
     for level, kind, data in ancdata:
         if ipv4 and level == _socket.IPPROTO_IP and kind == _IP_PKTINFO and len(data) >= 12:
             # struct in_pktinfo { int ipi_ifindex; in_addr ipi_spec_dst; in_addr ipi_addr; }
-            return IPPacketInformation(IPAddress(bytes(data[8:12])), int.from_bytes(data[0:4], sys.byteorder))
-        if not ipv4 and level == _socket.IPPROTO_IPV6 and kind == _IPV6_PKTINFO and len(data) >= 20:
+            key = bytes(data[0:4]) + bytes(data[8:12])
+        elif not ipv4 and level == _socket.IPPROTO_IPV6 and kind == _IPV6_PKTINFO and len(data) >= 20:
             # struct in6_pktinfo { in6_addr ipi6_addr; unsigned ipi6_ifindex; }
-            return IPPacketInformation(IPAddress(bytes(data[0:16])), int.from_bytes(data[16:20], sys.byteorder))
+            key = bytes(data[16:20]) + bytes(data[0:16])
+        else:
+            continue
+        # A receiver sees few destinations: the (immutable) result is kept, as addresses.py keeps peers.
+        info = _INFO_CACHE.get(key)
+        if info is None:
+            info = IPPacketInformation(IPAddress(key[4:]), int.from_bytes(key[0:4], sys.byteorder))
+            if len(_INFO_CACHE) >= 512:
+                _INFO_CACHE.clear()
+            _INFO_CACHE[key] = info
+        return info
     return _NO_PACKET_INFO
 
 
@@ -109,9 +130,12 @@ class SocketMessages(SocketCore):
 
     def _message_result(self, op: Any) -> SocketReceiveMessageFromResult:
         n, ancdata, msg_flags, sa = op._value
+        flags = _FLAGS_CACHE.get(msg_flags)
+        if flags is None:
+            flags = _FLAGS_CACHE[msg_flags] = SocketFlags(_platform.from_platform_message_flags(msg_flags))
         return SocketReceiveMessageFromResult(
             n,
-            SocketFlags(_platform.from_platform_message_flags(msg_flags)),
+            flags,
             self._endpoint_from(sa, op.extra),
             _packet_information(ancdata, _ipv4_sender(sa)),
         )
@@ -221,6 +245,35 @@ def store_sender(sock: SocketCore, received: SocketAddress, sockaddr: Any) -> No
 
 def receive_from_address(sock: SocketCore, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
     """``ReceiveFrom(buffer, socket_flags, received_address) -> bytes``: the sender goes into the ``SocketAddress``."""
+    if (
+        len(args) == 2
+        and not kwargs
+        and type(buffer) is bytearray
+        and type(args[0]) in _FLAG_TYPES
+        and not args[0]
+        and type(args[1]) is SocketAddress
+        and args[1]._size >= _FULL_SIZE.get(sock._alen, _NEVER)  # the family's whole address fits
+        and not sock._disposed
+        and sock._dgram
+        and not sock._io.rq
+        and not _isEnabledFor(DEBUG)
+    ):
+        # The receive loop this overload exists for, kept short: a datagram already waiting is
+        # taken at once; anything else (would block, an odd argument) takes the path below.
+        try:
+            _audit("dotnet_sockets.Socket.ReceiveFrom", sock, None)
+        except PermissionError as exc:
+            raise _denied(exc) from exc
+        try:
+            n, sa = sock._sock.recvfrom_into(buffer)
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            raise sock._failed(_SocketOpError(exc)) from None
+        else:
+            _tel.c.received += n + _DGRAM
+            args[1]._store(sock._pf, sa)
+            return int(n)
     op, received = new_receive_from_address(sock, buffer, args, kwargs)
     _audit_op("dotnet_sockets.Socket.ReceiveFrom", sock, None)
     n, sa = sock._start_read(op, sock._rcv_timeout)

@@ -386,7 +386,9 @@ class SocketAsyncEventArgs:
 
     @SocketFlags.setter
     def SocketFlags(self, value: _SocketFlags | int) -> None:
-        self._flags = value
+        # Only integers: .NET's property is an enum, and a value whose truth cannot be
+        # taken (a released buffer) must fail here, not inside the next operation.
+        self._flags = value if isinstance(value, int) else as_int(value, "value")
 
     @property
     def ReceiveMessageFromPacketInfo(self) -> IPPacketInformation:
