@@ -10,7 +10,9 @@ from __future__ import annotations
 from .addresses import DnsEndPoint, EndPoint, IPAddress, IPEndPoint, UnixDomainSocketEndPoint
 from .aio import TaskFactory, from_async
 from .asyncresult import AsyncCallback, IAsyncResult
+from .cancellation import CancellationToken, CancellationTokenRegistration, CancellationTokenSource
 from .dns import Dns, IPHostEntry
+from .encoding import Encoding
 from .enums import (
     AddressFamily,
     ConnectAlgorithm,
@@ -31,17 +33,23 @@ from .enums import (
 )
 from .eventargs import SocketAsyncEventArgs
 from .exceptions import (
+    AggregateException,
     ArgumentException,
     ArgumentNullException,
     ArgumentOutOfRangeException,
+    EndOfStreamException,
     FormatException,
     InvalidOperationException,
+    IOException,
     NotImplementedException,
     NotSupportedException,
     ObjectDisposedException,
+    OperationCanceledException,
     PlatformNotSupportedException,
     SecurityException,
+    SemaphoreFullException,
     SocketException,
+    TaskCanceledException,
 )
 from .execution_context import AsyncFlowControl, ExecutionContext
 from .handles import SafeSocketHandle, SocketInformation
@@ -56,21 +64,28 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AddressFamily",
+    "AggregateException",
     "ArgumentException",
     "ArgumentNullException",
     "ArgumentOutOfRangeException",
     "AsyncCallback",
     "AsyncFlowControl",
     "AutoResetEvent",
+    "CancellationToken",
+    "CancellationTokenRegistration",
+    "CancellationTokenSource",
     "ConnectAlgorithm",
     "Dns",
     "DnsEndPoint",
+    "Encoding",
+    "EndOfStreamException",
     "EndPoint",
     "EventWaitHandle",
     "ExecutionContext",
     "FormatException",
     "IAsyncResult",
     "IOControlCode",
+    "IOException",
     "IPAddress",
     "IPEndPoint",
     "IPHostEntry",
@@ -84,12 +99,14 @@ __all__ = [
     "NotImplementedException",
     "NotSupportedException",
     "ObjectDisposedException",
+    "OperationCanceledException",
     "PlatformNotSupportedException",
     "ProtocolFamily",
     "ProtocolType",
     "SafeSocketHandle",
     "SecurityException",
     "SelectMode",
+    "SemaphoreFullException",
     "SendPacketsElement",
     "Socket",
     "SocketAddress",
@@ -106,6 +123,7 @@ __all__ = [
     "SocketReceiveMessageFromResult",
     "SocketShutdown",
     "SocketType",
+    "TaskCanceledException",
     "TaskFactory",
     "TransmitFileOptions",
     "UnixDomainSocketEndPoint",

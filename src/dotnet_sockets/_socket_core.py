@@ -57,6 +57,7 @@ from .socketaddress import SocketAddress
 from .telemetry import track_socket as _track
 from .tracing import (
     log,
+    trace_enter,
     trace_error,
     trace_exit,
     trace_start,
@@ -470,6 +471,8 @@ class SocketCore:
         return exc
 
     def _end(self, ar: Any, method: str) -> Any:
+        if _isEnabledFor(DEBUG):
+            trace_enter(method, self, async_result=ar)
         if ar is None:
             raise ArgumentNullException("asyncResult")
         try:
