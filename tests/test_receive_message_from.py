@@ -328,3 +328,28 @@ def test_ip_packet_information_value_semantics() -> None:
     assert a != default and not a.Equals("x")
     assert IPPacketInformation.get_hash_code is IPPacketInformation.GetHashCode
     assert SocketAsyncEventArgs().ReceiveMessageFromPacketInfo == default
+
+
+def test_cancellation_token_ends_the_await_and_takes_no_datagram(made: Made) -> None:
+    from dotnet_sockets import CancellationTokenSource, OperationCanceledException
+
+    receiver = made.udp()
+    sender = made.udp()
+    receiver.ReceiveTimeout = int(WAIT * 1000)
+    cts = CancellationTokenSource()
+    ep = any_ep(AddressFamily.InterNetwork)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(receiver.ReceiveMessageFromAsync(bytearray(8), SocketFlags.None_, ep, cts.Token))
+        await asyncio.sleep(0.01)
+        cts.Cancel()
+        with pytest.raises(OperationCanceledException) as ei:
+            await asyncio.wait_for(task, WAIT)
+        assert ei.value.CancellationToken == cts.Token
+        # Already cancelled: raises at once; by keyword too.
+        with pytest.raises(OperationCanceledException):
+            await receiver.ReceiveMessageFromAsync(bytearray(8), ep, cancellation_token=cts.Token)
+
+    asyncio.run(main())
+    sender.SendTo(b"kept", receiver.LocalEndPoint)
+    assert receiver.ReceiveMessageFrom(bytearray(8), SocketFlags.None_, ep).ReceivedBytes == 4

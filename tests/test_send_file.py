@@ -311,3 +311,30 @@ def test_cancelled_await_closes_the_file(made: Made, tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert _open_fds() == before
+
+
+def test_send_file_async_takes_a_cancellation_token(made: Made, tmp_path: Path) -> None:
+    from dotnet_sockets import CancellationToken, CancellationTokenSource, OperationCanceledException
+
+    path, data = _make_file(tmp_path, 24 << 20)
+    small, small_data = _make_file(tmp_path, 100, seed=1)
+    client, server = made.pair()
+    cts = CancellationTokenSource()
+    before = _open_fds()
+
+    async def main() -> None:
+        # A token that is never cancelled changes nothing (positional, .NET's SendFileAsync(name, token)).
+        await asyncio.wait_for(client.SendFileAsync(small, CancellationToken.None_), WAIT)
+        task = asyncio.ensure_future(client.SendFileAsync(path, None, None, 0, cts.Token))
+        for _ in range(500):  # until the send waits for room (the peer does not read yet)
+            await asyncio.sleep(0.002)
+            if client._io.pending_count():
+                break
+        cts.Cancel()
+        with pytest.raises(OperationCanceledException):
+            await asyncio.wait_for(task, WAIT)
+
+    asyncio.run(main())
+    assert _open_fds() == before
+    server.ReceiveTimeout = int(WAIT * 1000)
+    assert receive_exactly(server, 100) == small_data

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import aio, eventargs
 from ._checks import as_int
 from ._names import dotnet_names
 from ._socket_files import NOT_CONNECTED_MESSAGE
 from .addresses import DnsEndPoint, EndPoint, IPEndPoint
+from .cancellation import CancellationToken, await_cancellable
 from .enums import AddressFamily, ConnectAlgorithm, SocketFlags, TransmitFileOptions
 from .eventargs import SocketAsyncEventArgs
 from .exceptions import ArgumentException, ArgumentNullException
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncMethodsMixin"]
 
+_T = TypeVar("_T")
 _NOT_EVENT: Any = object()
 _NO: Any = object()  # a positional argument that was not given
 _send_to_event = eventargs.send_to_async
@@ -269,15 +271,19 @@ class AsyncMethodsMixin:
     def ReceiveMessageFromAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``ReceiveMessageFromAsync(e) -> bool`` (sender in ``e.RemoteEndPoint``, packet information in
         ``e.ReceiveMessageFromPacketInfo``), or ``await ReceiveMessageFromAsync(buffer[, socket_flags],
-        remote_end_point) -> SocketReceiveMessageFromResult``.  A cancelled await takes no datagram."""
+        remote_end_point[, cancellation_token]) -> SocketReceiveMessageFromResult``.  A cancelled await
+        (``task.cancel()``, or the token: ``OperationCanceledException``) takes no datagram."""
         sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.receive_message_from_async(sock, e)
         buffer, rest, kw = _buffer_first("ReceiveMessageFromAsync", args, kwargs, ("buffer",))
+        token = kw.pop("cancellation_token", None)
+        if rest and isinstance(rest[-1], CancellationToken):
+            token, rest = rest[-1], rest[:-1]
         if "remote_end_point" in kw:
             kw["remote_ep"] = kw.pop("remote_end_point")
-        return aio.receive_message_from_async(sock, buffer, rest, kw)
+        return _cancellable(aio.receive_message_from_async(sock, buffer, rest, kw), token)
 
     def SendPacketsAsync(self, e: SocketAsyncEventArgs) -> bool:
         """Send ``e.SendPacketsElements`` (buffers and files) in order on a connected socket.
@@ -299,16 +305,31 @@ class AsyncMethodsMixin:
     ) -> Coroutine[Any, Any, None]: ...
 
     def SendFileAsync(
-        self, file_name: Any, pre_buffer: Any = None, post_buffer: Any = None, flags: Any = 0
+        self,
+        file_name: Any,
+        pre_buffer: Any = None,
+        post_buffer: Any = None,
+        flags: Any = 0,
+        cancellation_token: CancellationToken | None = None,
     ) -> Coroutine[Any, Any, None]:
-        """``await SendFileAsync(file_name[, pre_buffer, post_buffer, flags])``: the buffers and the file, in order.
+        """``await SendFileAsync(file_name[, pre_buffer, post_buffer, flags][, cancellation_token])``:
+        the buffers and the file, in order.
 
         ``Disconnect``/``ReuseSocket`` disconnect afterwards; other flags are ignored, as on .NET
-        for Linux.  A cancelled await leaves the socket with part of the data sent (a stream
-        cannot take bytes back).
+        for Linux.  A cancelled await (``task.cancel()``, or the token: ``OperationCanceledException``)
+        leaves the socket with part of the data sent: a stream cannot take bytes back.
         """
         sock: Socket = self  # type: ignore[assignment]
-        return aio.send_file_async(sock, file_name, pre_buffer, post_buffer, flags)
+        if isinstance(pre_buffer, CancellationToken):  # SendFileAsync(file_name, cancellation_token)
+            pre_buffer, cancellation_token = None, pre_buffer
+        return _cancellable(aio.send_file_async(sock, file_name, pre_buffer, post_buffer, flags), cancellation_token)
+
+
+def _cancellable(awaitable: Coroutine[Any, Any, _T], token: Any) -> Coroutine[Any, Any, _T]:
+    """``awaitable`` ended by ``token`` with ``OperationCanceledException`` (as cancellation.py does for all)."""
+    if token is None:
+        return awaitable
+    return await_cancellable(awaitable, token)
 
 
 def _static_connect_async(socket_type: Any, protocol_type: Any, e: Any, connect_algorithm: Any = 0) -> bool:
