@@ -74,6 +74,10 @@ class AsyncMethodsMixin:
     @overload
     def SendToAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
+    def SendToAsync(
+        self, buffer: Any, socket_flags: SocketFlags | int, socket_address: SocketAddress, /
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
     def SendToAsync(self, buffer: Any, /, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, int]: ...
 
     def SendToAsync(

@@ -18,7 +18,7 @@ from ._checks import as_buffer, as_transmit_flags
 from ._engine import ops
 from ._names import dotnet_names
 from ._socket_core import SocketCore
-from .asyncresult import IAsyncResult
+from .asyncresult import AsyncCallback, IAsyncResult
 from .enums import TransmitFileOptions
 from .exceptions import NotSupportedException, PlatformNotSupportedException, SocketException
 from .packets import SendPacketsElement, packet_parts
@@ -107,6 +107,21 @@ class SocketFiles(SocketCore):
             self._start_write(op, self._snd_timeout)
         finally:
             op.release()  # a send that timed out or was interrupted still closes its file
+
+    @overload
+    def BeginSendFile(
+        self, file_name: str | None, callback: AsyncCallback | None, state: Any
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginSendFile(
+        self,
+        file_name: str | None,
+        pre_buffer: Any,
+        post_buffer: Any,
+        flags: TransmitFileOptions | int,
+        callback: AsyncCallback | None,
+        state: Any,
+    ) -> IAsyncResult: ...
 
     def BeginSendFile(self, file_name: Any, *args: Any, **kwargs: Any) -> IAsyncResult:
         """``BeginSendFile(file_name, callback, state)`` or

@@ -70,6 +70,20 @@ class SocketTransfer(SocketCore):
 
     __slots__ = ()
 
+    # .NET's overloads, positionally (by keyword: offset, size, socket_flags, remote_ep).
+    @overload
+    def SendTo(self, buffer: Any, remote_ep: EndPoint, /) -> int: ...
+    @overload
+    def SendTo(self, buffer: Any, socket_flags: SocketFlags | int, remote_ep: EndPoint, /) -> int: ...
+    @overload
+    def SendTo(self, buffer: Any, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint, /) -> int: ...
+    @overload
+    def SendTo(
+        self, buffer: Any, offset: int, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint, /
+    ) -> int: ...
+    @overload
+    def SendTo(self, buffer: Any, socket_flags: SocketFlags | int, socket_address: SocketAddress, /) -> int: ...
+
     def SendTo(
         self,
         buffer: Any,
@@ -82,6 +96,8 @@ class SocketTransfer(SocketCore):
 
         Positional arguments follow the .NET overload of that length; by
         keyword they are ``offset``, ``size``, ``socket_flags``, ``remote_ep``.
+        ``SendTo(buffer, socket_flags, socket_address)`` (.NET 8) sends to the
+        address in a ``SocketAddress`` as it is.
         """
         if (
             size is _MISSING
