@@ -338,3 +338,29 @@ def test_send_file_async_takes_a_cancellation_token(made: Made, tmp_path: Path) 
     assert _open_fds() == before
     server.ReceiveTimeout = int(WAIT * 1000)
     assert receive_exactly(server, 100) == small_data
+
+
+def test_send_file_async_on_a_datagram_socket_fails_before_the_connected_check(made: Made) -> None:
+    """.NET's SendFileAsync checks for a stream first: an unconnected UDP socket gets NotConnected."""
+    s = made.udp()
+
+    async def main() -> None:
+        await s.SendFileAsync(None)
+
+    with pytest.raises(SocketException) as ei:
+        asyncio.run(main())
+    assert ei.value.SocketErrorCode == SocketError.NotConnected
+    with pytest.raises(NotSupportedException):
+        s.SendFile(None)  # the synchronous form asks for a connection first, as in .NET
+
+
+def test_messages_are_dotnets(made: Made) -> None:
+    client, _ = made.pair()
+    with pytest.raises(PlatformNotSupportedException) as ei:
+        client.SendFile(None, None, None, TransmitFileOptions.Disconnect)
+    assert ei.value.Message == (
+        "This platform does not support TransmitFileOptions other than TransmitFileOptions.UseDefaultWorkerThread."
+    )
+    with pytest.raises(NotSupportedException) as ei2:
+        made.tcp().SendFile(None)
+    assert ei2.value.Message == "The operation is not allowed on non-connected sockets."

@@ -31,7 +31,9 @@ from .exceptions import (
 from .handles import SafeSocketHandle, SocketInformation
 from .security import audit as _audit_op
 
-__all__ = ["SocketControl", "os_supports"]
+__all__ = ["SocketControl", "os_supports", "DUPLICATE_NOT_SUPPORTED"]
+
+DUPLICATE_NOT_SUPPORTED = "This platform does not support Socket.DuplicateAndClose.  Instead, create a new socket."
 
 _FIONBIO = IOControlCode.NonBlockingIO - (1 << 32)  # the int .NET compares, as unchecked((int)code)
 _FIONREAD = int(IOControlCode.DataToRead)
@@ -131,11 +133,11 @@ class SocketControl(SocketCore):
         self._throw_if_disposed()
         code = _as_int32(io_control_code)
         if code == _FIONBIO:
-            raise InvalidOperationException(
-                "In order to use IOControl with FIONBIO, use the Blocking property instead."
-            )
+            raise InvalidOperationException("Use the Blocking property to change the status of the Socket.")
         if code not in (_FIONREAD, _SIOCATMARK):
-            raise PlatformNotSupportedException("IOControl is not supported on this platform for this control code.")
+            raise PlatformNotSupportedException(
+                "Socket.IOControl handles Windows-specific control codes and is not supported on this platform."
+            )
         if option_in_value is not None:
             as_buffer(option_in_value, "optionInValue")
         out = None if option_out_value is None else as_writable_buffer(option_out_value, "optionOutValue")
@@ -196,4 +198,4 @@ class SocketControl(SocketCore):
     def DuplicateAndClose(self, target_process_id: int) -> SocketInformation:
         """Windows only: raises ``PlatformNotSupportedException``, as .NET on Linux (pass the
         descriptor over a Unix domain socket instead)."""
-        raise PlatformNotSupportedException("This platform does not support packing a socket into a SocketInformation.")
+        raise PlatformNotSupportedException(DUPLICATE_NOT_SUPPORTED)

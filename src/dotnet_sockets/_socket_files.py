@@ -29,6 +29,9 @@ __all__ = ["SocketFiles", "NOT_CONNECTED_MESSAGE"]
 NOT_CONNECTED_MESSAGE = "The operation is not allowed on non-connected sockets."
 _DISCONNECTING = TransmitFileOptions.Disconnect | TransmitFileOptions.ReuseSocket
 _NO: Any = object()
+_OPTIONS_NOT_SUPPORTED = (
+    "This platform does not support TransmitFileOptions other than TransmitFileOptions.UseDefaultWorkerThread."
+)
 
 
 def file_elements(file_name: Any, pre_buffer: Any, post_buffer: Any, empty_name_is_file: bool) -> list[Any]:
@@ -100,7 +103,7 @@ class SocketFiles(SocketCore):
         """
         self._check_send_file()
         if as_transmit_flags(flags):
-            raise PlatformNotSupportedException("This platform does not support the given TransmitFileOptions.")
+            raise PlatformNotSupportedException(_OPTIONS_NOT_SUPPORTED)
         op = self._new_send_packets(file_elements(file_name, pre_buffer, post_buffer, False), flags, None, None)
         try:
             _audit_op("dotnet_sockets.Socket.SendFile", self, self._peer())

@@ -320,18 +320,23 @@ def send_file_async(
 ) -> Coroutine[Any, Any, None]:
     """``await SendFileAsync(file_name[, pre_buffer, post_buffer, flags])``.
 
-    ``NotSupportedException`` (not connected) raises at the call; a missing file, and
-    ``SocketError.NotConnected`` for a socket that is not a stream, from the await.
+    In .NET's order: a socket that is not a stream fails with ``SocketError.NotConnected``
+    (from the await, as .NET's faulted task), then disposed and not connected
+    (``NotSupportedException``) raise at the call; a missing file raises from the await.
     """
+    if sock._dgram:
+        return _not_connected()
     sock._check_send_file()
     options = as_transmit_flags(flags)
     elements = file_elements(file_name, pre_buffer, post_buffer, True)
     return _send_file(sock, elements, options)
 
 
+async def _not_connected() -> None:
+    raise SocketException(SocketError.NotConnected)
+
+
 async def _send_file(sock: Socket, elements: list[Any], options: Any) -> None:
-    if sock._dgram:
-        raise SocketException(SocketError.NotConnected)
     op = sock._new_send_packets(elements, options, None, None)
     op.__class__ = _loop_class(type(op))
     op._ctx = _get_ident()

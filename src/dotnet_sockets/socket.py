@@ -19,7 +19,7 @@ from ._async_methods import AsyncMethodsMixin
 from ._checks import as_int
 from ._names import dotnet_names
 from ._socket_connections import SocketConnections
-from ._socket_control import SocketControl
+from ._socket_control import DUPLICATE_NOT_SUPPORTED, SocketControl
 from ._socket_core import (
     _AF_INET6,
     _SocketOpError,
@@ -113,9 +113,7 @@ class Socket(
 
     def _from_handle(self, handle: Any) -> None:
         if isinstance(handle, SocketInformation):
-            raise PlatformNotSupportedException(
-                "This platform does not support packing a socket into a SocketInformation."
-            )
+            raise PlatformNotSupportedException(DUPLICATE_NOT_SUPPORTED)
         if handle is None:
             raise ArgumentNullException("handle")
         if not isinstance(handle, SafeSocketHandle):
