@@ -733,8 +733,8 @@ class SocketCore:
         return OSError(errno.EAFNOSUPPORT, os.strerror(errno.EAFNOSUPPORT))
 
     def _begin(self, op: Any, member: str, write: bool) -> IAsyncResult:
-        # A ReceiveFrom keeps its remote_ep in op.extra; the others address the peer, if any.
-        ep = op.extra if "ReceiveFrom" in member else None if "Accept" in member else self._peer()
+        # A ReceiveFrom (or ReceiveMessageFrom) keeps its remote_ep in op.extra; the others address the peer.
+        ep = op.extra if "From" in member else None if "Accept" in member else self._peer()
         _audit_op(_EVENTS.get(member) or "dotnet_sockets.Socket." + member, self, ep)
         tracing = _isEnabledFor(DEBUG)
         if tracing:
