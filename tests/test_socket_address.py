@@ -336,3 +336,39 @@ def test_send_to_a_socket_address_of_another_family_fails_in_the_send(made: Made
     with pytest.raises(SocketException) as ei:
         s.SendTo(b"x", SocketFlags.None_, IPEndPoint(IPAddress.IPv6Loopback, 9).Serialize())
     assert ei.value.SocketErrorCode == SocketError.AddressFamilyNotSupported
+
+
+def test_send_to_socket_address_flags_and_disposed(made: Made) -> None:
+    receiver = made.udp()
+    receiver.ReceiveTimeout = int(WAIT * 1000)
+    sender = made.udp()
+    target = receiver.LocalEndPoint.Serialize()
+    assert sender.SendTo(b"routed", SocketFlags.DontRoute, target) == 6  # flags take the general path
+    with pytest.raises(SocketException) as ei:
+        sender.SendTo(b"x", SocketFlags.Partial, target)
+    assert ei.value.SocketErrorCode == SocketError.OperationNotSupported
+    received = SocketAddress(AddressFamily.InterNetwork)
+    assert receiver.ReceiveFrom(bytearray(8), SocketFlags.None_, received) == 6
+    assert received == sender.LocalEndPoint.Serialize()
+    # The buffer may be any bytes-like object; a memoryview takes the general path.
+    assert sender.SendTo(memoryview(b"view"), 0, target) == 4
+    assert receiver.ReceiveFrom(bytearray(8), SocketFlags.Peek, received) == 4
+    assert receiver.ReceiveFrom(memoryview(bytearray(8)), 0, received) == 4
+    sender.Dispose()
+    with pytest.raises(ObjectDisposedException):
+        sender.SendTo(b"x", SocketFlags.None_, target)
+
+
+def test_a_changed_socket_address_is_read_again(made: Made) -> None:
+    """The address is read from the buffer at each send: changing the port redirects the next one."""
+    a = made.udp()
+    b = made.udp()
+    a.ReceiveTimeout = b.ReceiveTimeout = int(WAIT * 1000)
+    sender = made.udp()
+    sa = a.LocalEndPoint.Serialize()
+    sender.SendTo(b"to a", SocketFlags.None_, sa)
+    struct.pack_into("!H", sa.Buffer, 2, b.LocalEndPoint.Port)
+    sender.SendTo(b"to b", SocketFlags.None_, sa)
+    buf = bytearray(8)
+    assert a.Receive(buf) == 4 and bytes(buf[:4]) == b"to a"
+    assert b.Receive(buf) == 4 and bytes(buf[:4]) == b"to b"

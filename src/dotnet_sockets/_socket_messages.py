@@ -34,7 +34,7 @@ from .tracing import trace_exit
 if TYPE_CHECKING:
     pass
 
-__all__ = ["SocketMessages", "receive_from_address", "new_receive_from_address"]
+__all__ = ["SocketMessages", "receive_from_address", "new_receive_from_address", "try_send_to_address"]
 
 _IP_PKTINFO = _platform.IP_PKTINFO
 _IPV6_RECVPKTINFO: int = getattr(_socket, "IPV6_RECVPKTINFO", 49)
@@ -43,6 +43,7 @@ _IPV6_PKTINFO: int = getattr(_socket, "IPV6_PKTINFO", 50)
 _ANC_SPACE = _socket.CMSG_SPACE(12) + _socket.CMSG_SPACE(20)
 _NO_PACKET_INFO = IPPacketInformation()
 _FLAG_TYPES = (int, SocketFlags)
+_BYTES = (bytes, bytearray)
 # sizeof(sockaddr_in), sizeof(sockaddr_in6) by the socket's tuple length; other families take the long way.
 _FULL_SIZE = {2: 16, 4: 28}
 _NEVER = 1 << 30
@@ -279,3 +280,37 @@ def receive_from_address(sock: SocketCore, buffer: Any, args: tuple[Any, ...], k
     n, sa = sock._start_read(op, sock._rcv_timeout)
     store_sender(sock, received, sa)
     return int(n)
+
+
+def try_send_to_address(sock: SocketCore, buffer: Any, flags: Any, address: SocketAddress) -> int | None:
+    """``SendTo(buffer, socket_flags, socket_address)`` in its steady state: bytes sent, or None.
+
+    None (nothing sent, nothing checked) sends the call down ``SendTo``'s general path, which
+    makes every check and reports every error the other forms do.
+    """
+    if (
+        type(buffer) not in _BYTES
+        or type(flags) not in _FLAG_TYPES
+        or flags
+        or sock._disposed
+        or not sock._dgram
+        or sock._right_ep is None
+        or sock._io.wq
+        or _isEnabledFor(DEBUG)
+    ):
+        return None
+    addr = address._sockaddr_for(sock._pf, sock._dual)
+    if type(addr) is not tuple:
+        return None
+    try:
+        _audit("dotnet_sockets.Socket.SendTo", sock, address)
+    except PermissionError as exc:
+        raise _denied(exc) from exc
+    try:
+        n: int = sock._sock.sendto(buffer, addr)
+    except BlockingIOError:
+        return None
+    except OSError as exc:
+        raise sock._failed(_SocketOpError(exc)) from None
+    _tel.c.sent += n + _DGRAM
+    return n

@@ -59,7 +59,7 @@ from ._socket_core import (
     _SocketOpError,
     _split_callback,
 )
-from ._socket_messages import receive_from_address
+from ._socket_messages import receive_from_address, try_send_to_address
 
 __all__ = ["SocketTransfer"]
 
@@ -131,6 +131,11 @@ class SocketTransfer(SocketCore):
                     if self._right_ep is None:
                         self._right_ep = a1
                     return n
+        if type(size) is SocketAddress and socket_flags is _MISSING:
+            # SendTo(buffer, socket_flags, socket_address): the reply of a SocketAddress receive loop.
+            sent = try_send_to_address(self, buffer, offset, size)
+            if sent is not None:
+                return sent
         if remote_ep is _MISSING:
             # Positional .NET overloads: the last argument given is the endpoint.
             given = [v for v in (offset, size, socket_flags) if v is not _MISSING]
