@@ -199,3 +199,18 @@ class SocketControl(SocketCore):
         """Windows only: raises ``PlatformNotSupportedException``, as .NET on Linux (pass the
         descriptor over a Unix domain socket instead)."""
         raise PlatformNotSupportedException(DUPLICATE_NOT_SUPPORTED)
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    os_supports_ipv4 = OSSupportsIPv4
+    os_supports_ipv6 = OSSupportsIPv6
+    os_supports_unix_domain_sockets = OSSupportsUnixDomainSockets
+    supports_ipv4 = SupportsIPv4
+    supports_ipv6 = SupportsIPv6
+    use_only_overlapped_io = UseOnlyOverlappedIO
+    safe_handle = SafeHandle
+    io_control = IOControl
+    get_raw_socket_option = GetRawSocketOption
+    set_raw_socket_option = SetRawSocketOption
+    set_ip_protection_level = SetIPProtectionLevel
+    duplicate_and_close = DuplicateAndClose
+    # -- end of PEP 8 spellings --

@@ -170,3 +170,9 @@ class SocketFiles(SocketCore):
     def EndSendFile(self, async_result: IAsyncResult) -> None:
         """Wait for the send to finish; raises its error (``SocketException``)."""
         self._end(async_result, "EndSendFile")
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    send_file = SendFile
+    begin_send_file = BeginSendFile
+    end_send_file = EndSendFile
+    # -- end of PEP 8 spellings --

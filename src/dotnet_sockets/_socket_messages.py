@@ -205,6 +205,12 @@ class SocketMessages(SocketCore):
             trace_exit("EndReceiveMessageFrom", self, result)
         return result
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    receive_message_from = ReceiveMessageFrom
+    begin_receive_message_from = BeginReceiveMessageFrom
+    end_receive_message_from = EndReceiveMessageFrom
+    # -- end of PEP 8 spellings --
+
 
 def new_receive_from_address(
     sock: SocketCore, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]

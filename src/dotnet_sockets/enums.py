@@ -30,6 +30,8 @@ __all__ = [
     "TransmitFileOptions",
     "IOControlCode",
     "ConnectAlgorithm",
+    "FileAccess",
+    "SeekOrigin",
 ]
 
 
@@ -391,3 +393,17 @@ class ConnectAlgorithm(enum.IntEnum):
 
     Default = 0
     Parallel = 1
+class FileAccess(enum.IntFlag):
+    """``System.IO.FileAccess``: which directions a ``NetworkStream`` allows."""
+
+    Read = 1
+    Write = 2
+    ReadWrite = 3
+
+
+class SeekOrigin(enum.IntEnum):
+    """``System.IO.SeekOrigin``, for ``Stream.Seek`` (which a ``NetworkStream`` does not support)."""
+
+    Begin = 0
+    Current = 1
+    End = 2

@@ -84,6 +84,15 @@ class SafeSocketHandle:
     def __repr__(self) -> str:
         return f"<SafeSocketHandle fd={self._fd} owns={self._owns} closed={self._closed}>"
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    is_invalid = IsInvalid
+    is_closed = IsClosed
+    dangerous_get_handle = DangerousGetHandle
+    set_handle_as_invalid = SetHandleAsInvalid
+    close = Close
+    dispose = Dispose
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
 class SocketInformation:

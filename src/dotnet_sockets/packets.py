@@ -159,6 +159,17 @@ class SendPacketsElement:
         what = "buffer" if self._view is not None else repr(self._path) if self._path is not None else "stream"
         return f"<SendPacketsElement {what} offset={self._offset} count={self._count}>"
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    buffer = Buffer
+    memory_buffer = MemoryBuffer
+    file_path = FilePath
+    file_stream = FileStream
+    offset = Offset
+    offset_long = OffsetLong
+    count = Count
+    end_of_packet = EndOfPacket
+    # -- end of PEP 8 spellings --
+
 
 def _bad_range() -> OSError:
     import errno

@@ -71,14 +71,19 @@ class Socket(
     ``Socket(socket_type, protocol_type)`` (an IPv6 socket in dual mode, which
     talks to IPv4 endpoints too).  Use it as a context manager where C# has
     ``using``.
+
+    Raises ``ArgumentException`` for a value that is not a member of its enum, and
+    ``SocketException`` when the system refuses the combination (``ProtocolNotSupported``,
+    ``AddressFamilyNotSupported``, ``SocketNotSupported``) or has no descriptor left
+    (``TooManyOpenSockets``).
     """
 
     __slots__ = ()
 
     @overload
-    def __init__(self, address_family: AddressFamily, socket_type: SocketType, protocol_type: ProtocolType) -> None: ...
-    @overload
     def __init__(self, socket_type: SocketType, protocol_type: ProtocolType) -> None: ...
+    @overload
+    def __init__(self, address_family: AddressFamily, socket_type: SocketType, protocol_type: ProtocolType) -> None: ...
     @overload
     def __init__(self, handle: SafeSocketHandle) -> None: ...
     @overload
@@ -276,6 +281,20 @@ class Socket(
         except Exception:  # noqa: BLE001
             fd = -1
         return f"<Socket fd={fd} {self._af.name}/{self._st.name}/{self._pt.name}>"
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    address_family = AddressFamily
+    socket_type = SocketType
+    protocol_type = ProtocolType
+    handle = Handle
+    blocking = Blocking
+    connected = Connected
+    is_bound = IsBound
+    local_end_point = LocalEndPoint
+    remote_end_point = RemoteEndPoint
+    close = Close
+    dispose = Dispose
+    # -- end of PEP 8 spellings --
 
 
 # The compiled steady-state send paths, when built (see _accel.py); the methods

@@ -253,3 +253,13 @@ class SocketAddress:
             pass
         code = errno.EAFNOSUPPORT if native not in (_AF_INET, _AF_INET6, _AF_UNIX) else errno.EINVAL
         return OSError(code, os.strerror(code))
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    get_maximum_address_size = GetMaximumAddressSize
+    family = Family
+    size = Size
+    buffer = Buffer
+    equals = Equals
+    get_hash_code = GetHashCode
+    to_string = ToString
+    # -- end of PEP 8 spellings --
