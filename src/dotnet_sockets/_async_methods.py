@@ -335,7 +335,12 @@ class AsyncMethodsMixin:
         """``ReceiveMessageFromAsync(e) -> bool`` (sender in ``e.RemoteEndPoint``, packet information in
         ``e.ReceiveMessageFromPacketInfo``), or ``await ReceiveMessageFromAsync(buffer[, socket_flags],
         remote_end_point[, cancellation_token]) -> SocketReceiveMessageFromResult``.  A cancelled await
-        (``task.cancel()``, or the token: ``OperationCanceledException``) takes no datagram."""
+        (``task.cancel()``, or the token: ``OperationCanceledException``) takes no datagram.
+
+        Argument errors raise from the call, as ``ReceiveMessageFrom``'s do (``ArgumentNullException``,
+        ``ArgumentOutOfRangeException``, ``ArgumentException`` ``remoteEP``/``e``,
+        ``InvalidOperationException`` when not bound, ``ObjectDisposedException``); errors of the
+        receive go into ``e.SocketError`` or are raised by the await (``SocketException``)."""
         sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
@@ -381,6 +386,10 @@ class AsyncMethodsMixin:
         ``Disconnect``/``ReuseSocket`` disconnect afterwards; other flags are ignored, as on .NET
         for Linux.  A cancelled await (``task.cancel()``, or the token: ``OperationCanceledException``)
         leaves the socket with part of the data sent: a stream cannot take bytes back.
+
+        Raises ``ObjectDisposedException`` and ``NotSupportedException`` (not connected) from the
+        call; from the await ``SocketException`` (``NotConnected`` on a socket that is not a stream,
+        or the send's error) and ``FileNotFoundError`` for a missing file.
         """
         sock: Socket = self  # type: ignore[assignment]
         if isinstance(pre_buffer, CancellationToken):  # SendFileAsync(file_name, cancellation_token)

@@ -22,6 +22,7 @@ class SafeSocketHandle:
     ``SafeSocketHandle()`` is invalid; ``SafeSocketHandle(preexisting_handle, owns_handle)``
     wraps a descriptor (an ``int``, or anything with ``fileno()``).  ``Socket(handle)``
     adopts it; ``Socket.SafeHandle`` gives one that does not own the socket's descriptor.
+    Raises ``ArgumentException`` (``preexistingHandle``) for something that is not a descriptor.
     """
 
     __slots__ = ("_fd", "_owns", "_closed", "_lock")
@@ -98,11 +99,29 @@ class SafeSocketHandle:
 class SocketInformation:
     """What ``DuplicateAndClose`` returns on Windows; Linux has no such transfer (.NET raises there too)."""
 
-    __slots__ = ("Options", "ProtocolInformation")
+    __slots__ = ("_options", "_protocol_information")
 
-    def __init__(self, options: SocketInformationOptions | int = 0, protocol_information: bytes | None = None) -> None:
-        self.Options = SocketInformationOptions(options)
-        self.ProtocolInformation = protocol_information
+    def __init__(
+        self, options: SocketInformationOptions | int = 0, protocol_information: bytes | None = None
+    ) -> None:
+        self._options = SocketInformationOptions(options)
+        self._protocol_information = protocol_information
+
+    @property
+    def Options(self) -> SocketInformationOptions:
+        return self._options
+
+    @Options.setter
+    def Options(self, value: SocketInformationOptions | int) -> None:
+        self._options = SocketInformationOptions(value)
+
+    @property
+    def ProtocolInformation(self) -> bytes | None:
+        return self._protocol_information
+
+    @ProtocolInformation.setter
+    def ProtocolInformation(self, value: bytes | None) -> None:
+        self._protocol_information = value
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SocketInformation):
@@ -110,3 +129,8 @@ class SocketInformation:
         return self.Options == other.Options and self.ProtocolInformation == other.ProtocolInformation
 
     __hash__ = None  # type: ignore[assignment]
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    options = Options
+    protocol_information = ProtocolInformation
+    # -- end of PEP 8 spellings --

@@ -42,6 +42,10 @@ class SendPacketsElement:
     ``SendPacketsElement(file_stream[, offset, count][, end_of_packet])``.
     A ``count`` of 0 for a file sends it to its end.  The file is opened (and a
     missing one reported, ``FileNotFoundError``) when the send starts, not here.
+
+    Raises ``ArgumentNullException`` (``buffer``, ``filepath`` or ``fileStream``, after the keyword
+    used), ``ArgumentOutOfRangeException`` (``offset``, ``count``) for a range outside the buffer
+    or a negative file range, and ``ArgumentException`` for something that is neither.
     """
 
     __slots__ = ("_buffer", "_view", "_path", "_stream", "_offset", "_count", "_eop")
