@@ -78,11 +78,11 @@ class SocketTransfer(SocketCore):
     @overload
     def SendTo(self, buffer: BytesLike, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint) -> int: ...
     @overload
-    def SendTo(self, buffer: BytesLike, socket_flags: SocketFlags | int, socket_address: SocketAddress) -> int: ...
-    @overload
     def SendTo(
         self, buffer: BytesLike, offset: int, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
     ) -> int: ...
+    @overload
+    def SendTo(self, buffer: BytesLike, socket_flags: SocketFlags | int, socket_address: SocketAddress) -> int: ...
 
     # The overloads name their second argument remote_ep, socket_flags, size or offset, as .NET
     # does; one positional parameter list takes them all and the body sorts them out (mypy cannot
