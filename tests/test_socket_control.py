@@ -434,3 +434,12 @@ def test_fast_open_option_reaches_tcp_fastopen(made: Made) -> None:
     listener = made.listener()
     listener.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.FastOpen, 5)
     assert listener.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.FastOpen) == 5
+
+
+def test_protocol_family_is_address_family_by_another_name() -> None:
+    assert {n: int(v) for n, v in ProtocolFamily.__members__.items()} == {
+        n: int(v) for n, v in AddressFamily.__members__.items()
+    }
+    assert str(ProtocolFamily(6)) == str(AddressFamily(6)) == "Ipx"
+    assert str(TransmitFileOptions.Disconnect | TransmitFileOptions.ReuseSocket) == "Disconnect, ReuseSocket"
+    assert format(IOControlCode.NonBlockingIO, "X") == "8004667E"

@@ -62,6 +62,7 @@ from .networkstream import NetworkStream
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
 from .packets import SendPacketsElement
 from .results import IPPacketInformation, SocketReceiveFromResult, SocketReceiveMessageFromResult, UdpReceiveResult
+from .semaphores import Semaphore, SemaphoreSlim
 from .socket import Socket, set_inline_completions
 from .socketaddress import SocketAddress
 from .tcpclient import TcpClient
@@ -123,7 +124,9 @@ __all__ = [
     "SecurityException",
     "SeekOrigin",
     "SelectMode",
+    "Semaphore",
     "SemaphoreFullException",
+    "SemaphoreSlim",
     "SendPacketsElement",
     "Socket",
     "SocketAddress",
@@ -142,9 +145,9 @@ __all__ = [
     "SocketType",
     "TaskCanceledException",
     "TaskFactory",
-    "TransmitFileOptions",
     "TcpClient",
     "TcpListener",
+    "TransmitFileOptions",
     "UdpClient",
     "UdpReceiveResult",
     "UnixDomainSocketEndPoint",

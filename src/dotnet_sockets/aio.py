@@ -26,9 +26,12 @@ import asyncio
 import sys
 import threading
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import _lookups
 from ._checks import as_transmit_flags
+from ._lookups import HostLookup
 from ._names import dotnet_names
 from ._socket_files import file_elements
 from ._socket_messages import new_receive_from_address, store_sender
@@ -392,6 +395,10 @@ def connect_async(sock: Socket, args: tuple[Any, ...]) -> Coroutine[Any, Any, No
 
 
 async def _connect(sock: Socket, op: Any) -> None:
+    if isinstance(op.extra, HostLookup):
+        # Resolve on the lookup pool while the loop runs on; connect from the loop's thread.
+        op.extra = await _lookups.run(partial(sock._resolve_lookup, op.extra))
+        sock._throw_if_disposed()
     op._ctx = _get_ident()
     sock._next_connect(op)
     if not op._done or op._value is _READY:
