@@ -443,3 +443,39 @@ def test_protocol_family_is_address_family_by_another_name() -> None:
     assert str(ProtocolFamily(6)) == str(AddressFamily(6)) == "Ipx"
     assert str(TransmitFileOptions.Disconnect | TransmitFileOptions.ReuseSocket) == "Disconnect, ReuseSocket"
     assert format(IOControlCode.NonBlockingIO, "X") == "8004667E"
+
+
+def test_socket_task_extensions_call_the_sockets_own_methods(made: Made) -> None:
+    import asyncio
+
+    from dotnet_sockets import SocketTaskExtensions
+
+    listener = made.listener()
+    client = made.tcp()
+    receiver = made.udp()
+    sender = made.udp()
+
+    async def main() -> None:
+        accept = asyncio.ensure_future(SocketTaskExtensions.AcceptAsync(listener))
+        await SocketTaskExtensions.ConnectAsync(client, listener.LocalEndPoint)
+        server = made.track(await asyncio.wait_for(accept, WAIT))
+        assert await SocketTaskExtensions.SendAsync(client, b"hi", SocketFlags.None_) == 2
+        buf = bytearray(4)
+        assert await asyncio.wait_for(SocketTaskExtensions.ReceiveAsync(server, buf, SocketFlags.None_), WAIT) == 2
+        any_ep = IPEndPoint(IPAddress.Any, 0)
+        await SocketTaskExtensions.SendToAsync(sender, b"dg", SocketFlags.None_, receiver.LocalEndPoint)
+        received = SocketTaskExtensions.ReceiveFromAsync(receiver, buf, SocketFlags.None_, any_ep)
+        n, ep = await asyncio.wait_for(received, WAIT)
+        assert n == 2 and ep == sender.LocalEndPoint
+        await SocketTaskExtensions.SendToAsync(sender, b"m", SocketFlags.None_, receiver.LocalEndPoint)
+        result = await asyncio.wait_for(
+            SocketTaskExtensions.ReceiveMessageFromAsync(receiver, buf, SocketFlags.None_, any_ep), WAIT
+        )
+        assert result.ReceivedBytes == 1
+
+    asyncio.run(main())
+    with pytest.raises(ArgumentNullException) as ei:
+        SocketTaskExtensions.SendAsync(None, b"x")  # type: ignore[arg-type]
+    assert ei.value.ParamName == "socket"
+    with pytest.raises(ArgumentException):
+        SocketTaskExtensions.receive_async("not a socket", bytearray(1))  # type: ignore[arg-type]

@@ -49,6 +49,7 @@ GROUPS: list[tuple[str, list[str]]] = [
             "IAsyncResult",
             "AsyncCallback",
             "SocketAsyncEventArgs",
+            "SocketTaskExtensions",
             "TaskFactory",
             "from_async",
             "WaitHandle",

@@ -57,6 +57,7 @@ from .exceptions import (
     TaskCanceledException,
 )
 from .execution_context import AsyncFlowControl, ExecutionContext
+from .extensions import SocketTaskExtensions
 from .handles import SafeSocketHandle, SocketInformation
 from .networkstream import NetworkStream
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
@@ -142,6 +143,7 @@ __all__ = [
     "SocketReceiveFromResult",
     "SocketReceiveMessageFromResult",
     "SocketShutdown",
+    "SocketTaskExtensions",
     "SocketType",
     "TaskCanceledException",
     "TaskFactory",
