@@ -444,7 +444,7 @@ class NetworkStream(io.RawIOBase):
             n = self._receive(view[total:])
             if n == 0:
                 if throw:
-                    raise EndOfStreamException("Unable to read beyond the end of the stream.")
+                    raise EndOfStreamException()
                 break
             total += n
         return total
@@ -640,7 +640,7 @@ class NetworkStream(io.RawIOBase):
                 raise _wrap(exc, _READ_FAILURE) from None
             if n == 0:
                 if throw:
-                    raise EndOfStreamException("Unable to read beyond the end of the stream.")
+                    raise EndOfStreamException()
                 break
             total += n
         return total
