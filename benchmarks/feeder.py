@@ -2,18 +2,22 @@
 
 ``python benchmarks/feeder.py PORT RATE SECONDS SIZE``: sends SIZE-byte datagrams to
 127.0.0.1:PORT at RATE per second (in bursts of 256, paced by the clock) for SECONDS,
-then prints ``{"sent": n, "rate": achieved}``.  The same feeder serves every side.
+or until SIGTERM (run_all.py stops it when the receiver has measured), then prints
+``{"sent": n, "rate": achieved}``.  The same feeder serves every side.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import sys
 import time
 
 
 def main() -> None:
+    stop = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.append(signum))
     port, target, seconds, size = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     addr = ("127.0.0.1", port)
@@ -26,7 +30,7 @@ def main() -> None:
     sent = 0
     while True:
         now = clock()
-        if now >= end:
+        if now >= end or stop:
             break
         due = int((now - t0) * target)
         if sent >= due:

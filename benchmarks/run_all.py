@@ -174,8 +174,11 @@ def bench_exe() -> str | None:
     if mcs is None:
         return None
     os.makedirs(BUILD, exist_ok=True)
-    subprocess.run([mcs, "-optimize+", "-nowarn:219", "-out:" + exe, src], check=True, capture_output=True, timeout=300)
     shutil.copy(os.path.join(DOTNET_DIR, "Bench.runtimeconfig.json"), BUILD)
+    # Built beside and renamed into place, so two runs at once never see half a file.
+    tmp = f"{exe}.{os.getpid()}.exe"
+    subprocess.run([mcs, "-optimize+", "-nowarn:219", "-out:" + tmp, src], check=True, capture_output=True, timeout=300)
+    os.replace(tmp, exe)
     return exe
 
 
@@ -282,7 +285,11 @@ def run_once(side: str, workload: str, params: dict[str, float], feed: dict[str,
     finally:
         _kill(proc)
         if feeder is not None:
-            _kill(feeder)
+            feeder.terminate()  # it prints what it sent, then exits
+            try:
+                feeder.wait(10)
+            except subprocess.TimeoutExpired:
+                _kill(feeder)
     result = next((json.loads(ln) for ln in reversed(lines) if ln.startswith("{")), None)
     if result is None:
         tail = (stderr[0] if stderr else "").strip().splitlines()[-3:]
@@ -358,9 +365,13 @@ def speed_ratio(a: float | None, b: float | None, latency: bool) -> float | None
 
 
 def table(rows: list[Row], sides: list[str], results: dict[tuple[str, str, str], Series], quick: bool) -> list[str]:
+    """Two Markdown tables: each side's median (min-max), then the ratios beside their targets."""
     shown = [s for s in SIDES if s in sides]
-    head = ["row"] + [SIDE_TITLES[s] for s in shown] + [f"{label} (>= {t:.2f})" for _, _, t, label in RATIOS]
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    figures = ["| row | " + " | ".join(SIDE_TITLES[s] for s in shown) + " |", "|---|" + "---|" * len(shown)]
+    ratios = [
+        "| row | " + " | ".join(f"{label} (target >= {t:.2f})" for _, _, t, label in RATIOS) + " |",
+        "|---|" + "---|" * len(RATIOS),
+    ]
     for row in rows:
         params = json.dumps(row.quick if quick else row.params, sort_keys=True)
         med: dict[str, float | None] = {}
@@ -368,32 +379,39 @@ def table(rows: list[Row], sides: list[str], results: dict[tuple[str, str, str],
         for s in shown:
             workload = row.workload if s in ("compiled", "pure", "core", "mono") else row.peers.get(s)
             series = results.get((s, workload or "", params))
-            if workload is None or series is None:
-                med[s] = None
-                cells.append("")
-                continue
-            m = series.median()
-            med[s] = m
-            v = series.values()
-            if m is None:
-                cells.append(series.note() or "-")
-                continue
-            text = f"{fmt(m, row.latency)} ({fmt(min(v), row.latency)}-{fmt(max(v), row.latency)})"
-            if row.latency and series.extra("p99") is not None:
-                text += f" p99 {fmt(series.extra('p99'), True)}"
-            if row.feed and series.extra("fed") is not None:
-                text += f" fed {fmt(series.extra('fed'), False)}/s"
-            if series.partial():
-                text += " partial"
-            cells.append(text)
+            med[s] = series.median() if series is not None else None
+            cells.append("" if workload is None or series is None else _cell(series, row))
+        figures.append("| " + " | ".join(cells) + " |")
+        cells = [f"`{row.key}`"]
         for num, den, target, _ in RATIOS:
             r = speed_ratio(med.get(num), med.get(den), row.latency)
-            if den == "plain" and not row.latency:
-                cells.append("" if r is None else f"{r:.2f}")  # informational: no target for throughput
-                continue
-            cells.append("" if r is None else f"{r:.2f} {'met' if r >= target else 'short'}")
-        out.append("| " + " | ".join(cells) + " |")
-    return out
+            if r is None:
+                cells.append("")
+            elif den == "plain" and not row.latency:
+                cells.append(f"{r:.2f}")  # the floor of CPython, for information: no target
+            else:
+                cells.append(f"{r:.2f} {'met' if r >= target else 'short'}")
+        ratios.append("| " + " | ".join(cells) + " |")
+    return figures + [""] + ratios
+
+
+def _cell(series: Series, row: Row) -> str:
+    m = series.median()
+    if m is None:
+        return series.note() or "-"
+    v = series.values()
+    text = f"{fmt(m, row.latency)} ({fmt(min(v), row.latency)}-{fmt(max(v), row.latency)})"
+    p99 = series.extra("p99")
+    if row.latency and p99 is not None:
+        text += f", p99 {fmt(p99, True)}"
+    fed = series.extra("fed")
+    if row.feed and fed is not None:
+        text += f", fed at {fmt(fed, False)}/s"
+    if series.partial():
+        text += ", partial (hit its time limit)"
+    if series.note():
+        text += f" [{series.note()}]"
+    return text
 
 
 def machine(sides: list[str]) -> list[str]:
@@ -437,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; each run a fresh process")
     p.add_argument("--quick", action="store_true", help="short counts, for a smoke run (figures meaningless)")
     p.add_argument("--write-results", action="store_true", help="rewrite the generated part of RESULTS.md")
+    p.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"), help="the file --write-results rewrites")
     p.add_argument("--list", action="store_true", help="list the rows and exit")
     args = p.parse_args(argv)
     if args.list:
@@ -454,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown side(s) {', '.join(unknown)}; choose from {', '.join(SIDES)}")
     compiled_built = accelerated()
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     info = machine(sides)
     for line in info:
         print("# " + line, flush=True)
@@ -473,13 +492,16 @@ def main(argv: list[str] | None = None) -> int:
     lines = table(rows, sides, results, args.quick)
     sems = {r.get("semaphore") for s in results.values() for r in s.runs if r.get("semaphore")}
     cmd = "python benchmarks/run_all.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
-    ended = datetime.datetime.now(datetime.timezone.utc)
+    ended = datetime.datetime.now(datetime.UTC)
     notes = [
         f"Command: `{cmd}`, {started:%Y-%m-%d %H:%M}-{ended:%H:%M} UTC, {args.rounds} interleaved round(s), "
         "each run a fresh process; cells are median (min-max) of the rounds.",
         *info,
-        "Compiled send path: " + ("built" if compiled_built else "NOT built (the compiled column ran the pure path)")
-        + ". Semaphore on the Python side of `sendto_sem`: " + (", ".join(sorted(s for s in sems if s)) or "-") + ".",
+        "Compiled send path: "
+        + ("built" if compiled_built else "NOT built (the compiled column ran the pure path)")
+        + ". Semaphore on the Python side of `sendto_sem`: "
+        + (", ".join(sorted(s for s in sems if s)) or "-")
+        + ".",
         "Ratios are speed ratios (> 1: dotnet_sockets faster; for p50 rows the inverse ratio of the p50s); "
         "`compiled / plain` on `ping_sync` is the issue's 'p50 within 1.5x of a plain blocking socket' (>= 0.67).",
     ]
@@ -488,12 +510,16 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(lines))
     if args.write_results:
-        write_results(notes, lines)
-    return 0
+        write_results(args.results, notes, lines)
+    failed = [f"{side} {workload}: {r['error']}" for (side, workload, _), s in results.items() for r in s.runs
+              if "error" in r]  # fmt: skip
+    for line in failed:
+        print("# failed: " + line, file=sys.stderr)
+    return 1 if failed else 0
 
 
-def write_results(notes: list[str], lines: list[str]) -> None:
-    path = os.path.join(HERE, "RESULTS.md")
+def write_results(path: str, notes: list[str], lines: list[str]) -> None:
+    """Replace this Python version's generated section of ``path`` (append it the first time)."""
     old = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmark results\n"
     tag = f"## Like-for-like rows, Python {platform.python_version()}"
     section = f"{MARK_BEGIN}\n{tag}\n\n" + "\n\n".join(notes) + "\n\n" + "\n".join(lines) + f"\n{MARK_END}\n"

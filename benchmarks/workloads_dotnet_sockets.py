@@ -12,8 +12,9 @@ import asyncio
 import threading
 from typing import Any
 
-import dotnet_sockets as ds
 from _common import Arrivals, Params, announce_port, latency, perf, rate, report
+
+import dotnet_sockets as ds
 from dotnet_sockets import (
     AddressFamily,
     IPAddress,
