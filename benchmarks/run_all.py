@@ -456,8 +456,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="short counts, for a smoke run (figures meaningless)")
     p.add_argument("--write-results", action="store_true", help="rewrite the generated part of RESULTS.md")
     p.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"), help="the file --write-results rewrites")
+    p.add_argument(
+        "--src",
+        help="the src/ directory whose dotnet_sockets the dotnet_sockets sides run (default: this checkout's); "
+        "for measuring another branch's code with this harness",
+    )
     p.add_argument("--list", action="store_true", help="list the rows and exit")
     args = p.parse_args(argv)
+    if args.src:
+        global SRC
+        SRC = os.path.abspath(args.src)
     if args.list:
         for row in ROWS:
             print(f"{row.key:20} {row.label}")
@@ -497,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `{cmd}`, {started:%Y-%m-%d %H:%M}-{ended:%H:%M} UTC, {args.rounds} interleaved round(s), "
         "each run a fresh process; cells are median (min-max) of the rounds.",
         *info,
-        "Compiled send path: "
+        f"dotnet_sockets: {_source_of(SRC)}. Compiled send path: "
         + ("built" if compiled_built else "NOT built (the compiled column ran the pure path)")
         + ". Semaphore on the Python side of `sendto_sem`: "
         + (", ".join(sorted(s for s in sems if s)) or "-")
@@ -510,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(lines))
     if args.write_results:
-        write_results(args.results, notes, lines)
+        write_results(args.results, notes, lines, "" if not args.src else f" (dotnet_sockets from `{args.src}`)")
     failed = [f"{side} {workload}: {r['error']}" for (side, workload, _), s in results.items() for r in s.runs
               if "error" in r]  # fmt: skip
     for line in failed:
@@ -518,10 +526,30 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def write_results(path: str, notes: list[str], lines: list[str]) -> None:
+def _source_of(src: str) -> str:
+    """Which code the dotnet_sockets sides ran: the commit of the checkout holding ``src``."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", src, "log", "-1", "--date=short", "--format=%h of %cd"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", src, "status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+    except OSError:
+        return f"`{src}`"
+    if out.returncode != 0:
+        return f"`{src}` (not a git checkout)"
+    head = out.stdout.strip()
+    return f"commit {head}" + (" plus uncommitted changes" if dirty else "")
+
+
+def write_results(path: str, notes: list[str], lines: list[str], source: str = "") -> None:
     """Replace this Python version's generated section of ``path`` (append it the first time)."""
     old = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmark results\n"
-    tag = f"## Like-for-like rows, Python {platform.python_version()}"
+    tag = f"## Like-for-like rows, Python {platform.python_version()}{source}"
     section = f"{MARK_BEGIN}\n{tag}\n\n" + "\n\n".join(notes) + "\n\n" + "\n".join(lines) + f"\n{MARK_END}\n"
     start = old.find(MARK_BEGIN + "\n" + tag)
     if start >= 0:
