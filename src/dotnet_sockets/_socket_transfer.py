@@ -293,7 +293,7 @@ class SocketTransfer(SocketCore):
             raise _denied(exc) from exc
         tracing = _isEnabledFor(DEBUG)
         if tracing:
-            trace_enter("BeginSendTo", self, size=size, offset=offset, socket_flags=socket_flags, remote_ep=remote_ep)
+            trace_enter("BeginSendTo", self, offset=offset, size=size, socket_flags=socket_flags, remote_ep=remote_ep)
             if _isEnabledFor(VERBOSE):
                 trace_dump("BeginSendTo", self, view)
         io = self._io
@@ -346,6 +346,8 @@ class SocketTransfer(SocketCore):
             ar = self._end(async_result, "EndSendTo")
         n: int = ar._value
         if _isEnabledFor(DEBUG):
+            if fast:  # the slow path traced its entry in _end
+                trace_enter("EndSendTo", self, async_result=async_result)
             trace_exit("EndSendTo", self, n)
         return n
 
