@@ -72,6 +72,21 @@ def announce_port(port: int) -> None:
     sys.stdout.flush()
 
 
+class Interlocked:
+    """C#'s ``Interlocked.Increment`` on one counter: callbacks may run on several threads."""
+
+    def __init__(self, value: int = 0) -> None:
+        import threading
+
+        self.value = value
+        self._lock = threading.Lock()
+
+    def increment(self) -> int:
+        with self._lock:
+            self.value += 1
+            return self.value
+
+
 class Arrivals:
     """Counts datagrams delivered; measured from ``warmup`` to ``warmup + seconds`` after the first."""
 

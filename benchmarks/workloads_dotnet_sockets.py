@@ -1,4 +1,4 @@
-"""The dotnet_sockets side of every row: the same code, line for line, as ``dotnet/Bench.cs``.
+"""The dotnet_sockets side of every row: the same program, step for step, as ``dotnet/Bench.cs``.
 
 Same threads, same throttling primitive, same buffer sizes, same counts (run_all.py
 passes the counts to both).  Each function is one workload; it ends the process
@@ -12,7 +12,7 @@ import asyncio
 import threading
 from typing import Any
 
-from _common import Arrivals, Params, announce_port, latency, perf, rate, report
+from _common import Arrivals, Interlocked, Params, announce_port, latency, perf, rate, report
 
 import dotnet_sockets as ds
 from dotnet_sockets import (
@@ -89,16 +89,12 @@ def sendto_sem(p: Params) -> None:
     s = _udp()
     (wait, release), name = semaphore(slots)
     done = threading.Event()
-    completed = [0]
-    lock = threading.Lock()  # C#'s Interlocked.Increment: callbacks may run on several threads
+    completed = Interlocked()
 
     def cb(ar: Any) -> None:
         s.EndSendTo(ar)
         release()
-        with lock:
-            completed[0] += 1
-            c = completed[0]
-        if c == n:
+        if completed.increment() == n:
             done.set()
 
     begin = s.BeginSendTo
@@ -108,7 +104,7 @@ def sendto_sem(p: Params) -> None:
             break
         begin(buf, 0, size, NONE, ep, cb, None)
     done.wait(p.remaining())
-    rate(completed[0], n, perf() - t0, "datagrams/s", semaphore=name)
+    rate(completed.value, n, perf() - t0, "datagrams/s", semaphore=name)
 
 
 def sendto_unthrottled(p: Params) -> None:
@@ -118,15 +114,11 @@ def sendto_unthrottled(p: Params) -> None:
     ep = sink.LocalEndPoint
     s = _udp()
     done = threading.Event()
-    completed = [0]
-    lock = threading.Lock()
+    completed = Interlocked()
 
     def cb(ar: Any) -> None:
         s.EndSendTo(ar)
-        with lock:
-            completed[0] += 1
-            c = completed[0]
-        if c == n:
+        if completed.increment() == n:
             done.set()
 
     begin = s.BeginSendTo
@@ -136,7 +128,7 @@ def sendto_unthrottled(p: Params) -> None:
         if not i & 1023 and p.over():
             break
     done.wait(p.remaining())
-    rate(completed[0], n, perf() - t0, "datagrams/s")
+    rate(completed.value, n, perf() - t0, "datagrams/s")
 
 
 def sendto_chains(p: Params) -> None:
@@ -147,27 +139,21 @@ def sendto_chains(p: Params) -> None:
     ep = sink.LocalEndPoint
     s = _udp()
     done = threading.Event()
-    counts = {"issued": chains, "completed": 0}
-    lock = threading.Lock()
+    issued, completed = Interlocked(chains), Interlocked()
     begin = s.BeginSendTo
 
     def cb(ar: Any) -> None:
         s.EndSendTo(ar)
-        with lock:
-            counts["completed"] += 1
-            c = counts["completed"]
-            counts["issued"] += 1
-            more = counts["issued"] <= n
-        if c == n:
+        if completed.increment() == n:
             done.set()
-        elif more and not p.over():
+        elif issued.increment() <= n and not p.over():
             begin(buf, 0, size, NONE, ep, cb, None)
 
     t0 = perf()
     for _ in range(chains):
         begin(buf, 0, size, NONE, ep, cb, None)
     done.wait(p.remaining())
-    rate(counts["completed"], n, perf() - t0, "datagrams/s")
+    rate(completed.value, n, perf() - t0, "datagrams/s")
 
 
 # -- UDP receive server fed by run_all.py's feeder process ---------------------------------------
@@ -406,8 +392,7 @@ def echo_begin(p: Params) -> None:
     listener = _tcp()
     listener.Bind(IPEndPoint(IPAddress.Loopback, 0))
     listener.Listen(conns)
-    echoed = [0]
-    lock = threading.Lock()
+    echoed = Interlocked()
     all_done = threading.Event()
 
     def serve(a: Socket) -> None:
@@ -458,10 +443,7 @@ def echo_begin(p: Params) -> None:
             if state["got"] < size:
                 c.BeginReceive(resp, state["got"], size - state["got"], NONE, on_recv, None)
                 return
-            with lock:
-                echoed[0] += 1
-                e = echoed[0]
-            if e == wanted:
+            if echoed.increment() == wanted:
                 all_done.set()
             state["done"] += 1
             if state["done"] < rounds and not p.over():
@@ -483,7 +465,7 @@ def echo_begin(p: Params) -> None:
     for start in starts:
         start()
     all_done.wait(p.remaining())
-    rate(echoed[0], wanted, perf() - t0, "round trips/s")
+    rate(echoed.value, wanted, perf() - t0, "round trips/s")
 
 
 def echo_await(p: Params) -> None:
