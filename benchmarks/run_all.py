@@ -433,7 +433,9 @@ def machine(sides: list[str]) -> list[str]:
 
         versions.append(f".NET Core {getattr(dotnetcore2, '__version__', '3.1')} (dotnetcore2)")
     except ImportError:
-        versions.append(".NET Core host: " + (os.environ.get("DOTNET_HOST") or "not installed"))
+        versions.append(
+            ".NET Core: " + ("the host in $DOTNET_HOST" if os.environ.get("DOTNET_HOST") else "not installed")
+        )
     mono = shutil.which("mono")
     if mono:
         first = subprocess.run([mono, "--version"], capture_output=True, text=True, timeout=30).stdout.splitlines()
@@ -499,7 +501,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {rnd + 1}/{args.rounds} {side:9} {workload:20} {shown}", flush=True)
     lines = table(rows, sides, results, args.quick)
     sems = {r.get("semaphore") for s in results.values() for r in s.runs if r.get("semaphore")}
-    cmd = "python benchmarks/run_all.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
+    python = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    host = "DOTNET_HOST=... " if os.environ.get("DOTNET_HOST") else ""
+    cmd = (
+        f"{host}{python} benchmarks/run_all.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
+    )
     ended = datetime.datetime.now(datetime.UTC)
     notes = [
         f"Command: `{cmd}`, {started:%Y-%m-%d %H:%M}-{ended:%H:%M} UTC, {args.rounds} interleaved round(s), "
