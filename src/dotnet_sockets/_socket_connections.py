@@ -10,7 +10,8 @@ import errno
 import os
 import select
 import socket as _socket
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from ._checks import as_int
 from ._engine import ops
@@ -325,13 +326,38 @@ class SocketConnections(SocketCore):
             except OSError as exc:
                 raise _SocketOpError(exc) from None
 
+    @overload
+    def Connect(self, remote_ep: EndPoint) -> None: ...
+    @overload
+    def Connect(self, address: IPAddress, port: int) -> None: ...
+    @overload
+    def Connect(self, host: str, port: int) -> None: ...
+    @overload
+    def Connect(self, addresses: Sequence[IPAddress], port: int) -> None: ...
+
     @traced
     def Connect(self, *args: Any, **kwargs: Any) -> None:
-        """``Connect(remote_ep)``, ``Connect(address, port)``, ``Connect(host, port)``,
-        ``Connect(addresses, port)``: the addresses are tried in order until one accepts.
+        """Connect to a remote endpoint; the addresses of a host or a list are tried in order.
 
-        A non-blocking socket (``Blocking`` false) raises ``SocketException`` ``WouldBlock`` while the
-        connection is still being made; it goes on, and ``Poll(-1, SelectMode.SelectWrite)`` waits for it.
+        .NET's overloads: ``Connect(remote_ep)`` (an ``IPEndPoint``, ``DnsEndPoint`` or
+        ``UnixDomainSocketEndPoint``), ``Connect(address, port)``, ``Connect(host, port)``,
+        ``Connect(addresses, port)``.  A non-blocking socket (``Blocking`` false) raises
+        ``SocketException`` ``WouldBlock`` while the connection is still being made; it goes on,
+        and ``Poll(-1, SelectMode.SelectWrite)`` waits for it.
+
+        Raises:
+
+        - ``ObjectDisposedException``: the socket is closed.
+        - ``ArgumentNullException``: ``remote_ep`` (``remoteEP``) or ``address`` is None.
+        - ``ArgumentOutOfRangeException``: ``port`` is outside 0-65535.
+        - ``ArgumentException``: an empty address list, or none of its family.
+        - ``NotSupportedException``: an address of another family, or a host on a non-IP socket.
+        - ``InvalidOperationException``: the socket is listening, or was disconnected (reconnect
+          with ``BeginConnect``).
+        - ``SecurityException``: a policy refused an address.
+        - ``SocketException``: ``IsConnected`` when already connected; otherwise the last attempt's
+          error (``ConnectionRefused``, ``TimedOut``, ``HostNotFound`` for a name that does not
+          resolve, ``WouldBlock`` when ``Blocking`` is false).
         """
         self._throw_if_disposed()
         targets = self._connect_targets(_connect_args(args, kwargs), begin=False)
@@ -443,15 +469,40 @@ class SocketConnections(SocketCore):
             except OSError:
                 pass
 
+    @overload
+    def BeginConnect(
+        self, remote_ep: EndPoint, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginConnect(
+        self, address: IPAddress, port: int, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginConnect(
+        self, host: str, port: int, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginConnect(
+        self, addresses: Sequence[IPAddress], port: int, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+
     @traced
     def BeginConnect(self, *args: Any, **kwargs: Any) -> IAsyncResult:
-        """``BeginConnect(remote_ep | address, port | host, port | addresses, port, callback, state)``.
+        """Start connecting; ``EndConnect`` waits for the connection and raises what failed.
 
-        The addresses of a host name or a list are tried in order until one accepts the
-        connection; ``EndConnect`` raises the last failure (a refused connection is
-        ``SocketException`` ``ConnectionRefused``).  After a failed attempt the socket gets a fresh
-        descriptor, as Linux requires (``Handle`` keeps its number).  ``Connected``,
-        ``RemoteEndPoint`` and ``LocalEndPoint`` are set before the callback runs.
+        .NET's overloads: ``BeginConnect(remote_ep, callback, state)``,
+        ``BeginConnect(address, port, callback, state)``, ``BeginConnect(host, port, callback,
+        state)``, ``BeginConnect(addresses, port, callback, state)``.  The addresses of a host name
+        or a list are tried in order until one accepts the connection.  After a failed attempt the
+        socket gets a fresh descriptor, as Linux requires (``Handle`` keeps its number).
+        ``Connected``, ``RemoteEndPoint`` and ``LocalEndPoint`` are set before the callback runs.
+
+        Raises from the call the argument and state errors of ``Connect`` (``ObjectDisposedException``,
+        ``ArgumentNullException``, ``ArgumentOutOfRangeException``, ``ArgumentException``,
+        ``NotSupportedException``, ``InvalidOperationException`` when listening,
+        ``SocketException`` ``IsConnected``, ``SecurityException``); ``EndConnect`` raises the
+        last attempt's ``SocketException`` (``ConnectionRefused``, ``TimedOut``, ``HostNotFound``,
+        ``OperationAborted`` when closed meanwhile).
         """
         self._throw_if_disposed()
         endpoint_form = bool(args) and (
@@ -473,6 +524,21 @@ class SocketConnections(SocketCore):
             # A _complete override skipped the step that records the connection.
             self._connected_to(ar.extra[getattr(ar, "index", 0)])
 
+    @overload
+    def BeginAccept(self, callback: AsyncCallback | None = None, state: Any = None) -> IAsyncResult: ...
+    @overload
+    def BeginAccept(
+        self, receive_size: int, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginAccept(
+        self,
+        accept_socket: Socket | None,
+        receive_size: int,
+        callback: AsyncCallback | None = None,
+        state: Any = None,
+    ) -> IAsyncResult: ...
+
     @traced
     def BeginAccept(self, *args: Any, **kwargs: Any) -> IAsyncResult:
         """``BeginAccept(callback, state)``: ``EndAccept`` returns the accepted ``Socket``.
@@ -483,6 +549,12 @@ class SocketConnections(SocketCore):
         and ``EndAccept`` returns ``(socket, data, bytes_transferred)``, .NET's ``out`` parameters.
         ``accept_socket``, when given, must be neither bound nor connected; it becomes the accepted
         socket.
+
+        Raises from the call ``ObjectDisposedException`` (closed), ``InvalidOperationException``
+        (not bound or not listening; ``accept_socket`` bound or connected),
+        ``ArgumentOutOfRangeException`` (a negative ``receive_size``) and ``ArgumentException``
+        (``accept_socket`` not a ``Socket``, ``callback`` not callable).  ``EndAccept`` raises the
+        accept's ``SocketException`` (``OperationAborted`` when the socket is closed meanwhile).
         """
         self._throw_if_disposed()
         pos, callback, state = _split_callback(args, kwargs, _accept_lead(args))
@@ -603,3 +675,18 @@ class SocketConnections(SocketCore):
     @traced
     def EndDisconnect(self, async_result: IAsyncResult) -> None:
         self._end(async_result, "EndDisconnect")
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    bind = Bind
+    listen = Listen
+    connect = Connect
+    accept = Accept
+    shutdown = Shutdown
+    disconnect = Disconnect
+    begin_connect = BeginConnect
+    end_connect = EndConnect
+    begin_accept = BeginAccept
+    end_accept = EndAccept
+    begin_disconnect = BeginDisconnect
+    end_disconnect = EndDisconnect
+    # -- end of PEP 8 spellings --

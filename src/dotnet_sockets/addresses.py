@@ -312,6 +312,10 @@ class EndPoint:
         """The endpoint's address family; subclasses override it, the base raises."""
         raise NotImplementedException(f"{type(self).__name__} does not define AddressFamily.")
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    address_family = AddressFamily
+    # -- end of PEP 8 spellings --
+
 
 class IPAddress:
     """An IPv4 or IPv6 address (.NET ``System.Net.IPAddress``), immutable.
@@ -523,6 +527,34 @@ class IPAddress:
     def __reduce__(self) -> tuple[type[IPAddress], tuple[bytes, int]]:
         return IPAddress, (self._packed, self._scope)
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    any: ClassVar[IPAddress]
+    loopback: ClassVar[IPAddress]
+    broadcast: ClassVar[IPAddress]
+    none_: ClassVar[IPAddress]
+    ipv6_any: ClassVar[IPAddress]
+    ipv6_loopback: ClassVar[IPAddress]
+    ipv6_none: ClassVar[IPAddress]
+    parse = Parse
+    try_parse = TryParse
+    address_family = AddressFamily
+    scope_id = ScopeId
+    address = Address
+    is_ipv4_mapped_to_ipv6 = IsIPv4MappedToIPv6
+    is_ipv6_link_local = IsIPv6LinkLocal
+    is_ipv6_multicast = IsIPv6Multicast
+    is_ipv6_site_local = IsIPv6SiteLocal
+    is_ipv6_teredo = IsIPv6Teredo
+    is_ipv6_unique_local = IsIPv6UniqueLocal
+    get_address_bytes = GetAddressBytes
+    map_to_ipv6 = MapToIPv6
+    map_to_ipv4 = MapToIPv4
+    is_loopback = IsLoopback
+    host_to_network_order = HostToNetworkOrder
+    network_to_host_order = NetworkToHostOrder
+    to_string = ToString
+    # -- end of PEP 8 spellings --
+
 
 def _make_address(packed: bytes, scope: int, host: str | None) -> IPAddress:
     """Build an IPAddress from trusted parts, skipping the constructor's checks."""
@@ -727,6 +759,17 @@ class IPEndPoint(EndPoint):
     def __reduce__(self) -> tuple[type[IPEndPoint], tuple[IPAddress, int]]:
         return IPEndPoint, (self._address, self._port)
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    min_port = MinPort
+    max_port = MaxPort
+    address = Address
+    port = Port
+    address_family = AddressFamily
+    parse = Parse
+    try_parse = TryParse
+    to_string = ToString
+    # -- end of PEP 8 spellings --
+
 
 def _make_endpoint(address: IPAddress, port: int, sa: IPSockAddr | None) -> IPEndPoint:
     ep: IPEndPoint = _new(IPEndPoint)
@@ -804,6 +847,13 @@ class DnsEndPoint(EndPoint):
     def __hash__(self) -> int:
         return hash((self._family, self._host, self._port))
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    host = Host
+    port = Port
+    address_family = AddressFamily
+    to_string = ToString
+    # -- end of PEP 8 spellings --
+
 
 # --------------------------------------------------------------------------
 # UnixDomainSocketEndPoint
@@ -875,6 +925,12 @@ class UnixDomainSocketEndPoint(EndPoint):
 
     def __hash__(self) -> int:
         return hash(self._path)
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    path = Path
+    address_family = AddressFamily
+    to_string = ToString
+    # -- end of PEP 8 spellings --
 
 
 def _unix_endpoint(encoded: bytes) -> UnixDomainSocketEndPoint:

@@ -402,3 +402,7 @@ class TaskFactory:
     __slots__ = ()
 
     FromAsync = staticmethod(from_async)
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    from_async = FromAsync
+    # -- end of PEP 8 spellings --

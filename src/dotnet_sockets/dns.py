@@ -153,6 +153,12 @@ class IPHostEntry:
             f"address_list={self._address_list!r})"
         )
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    host_name = HostName
+    aliases = Aliases
+    address_list = AddressList
+    # -- end of PEP 8 spellings --
+
 
 # --------------------------------------------------------------------------
 # The lookups
@@ -341,3 +347,11 @@ class Dns:
             except SocketException:
                 return _literal_entry(address)
         return _entry_for_name(name)
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    get_host_name = GetHostName
+    get_host_entry = GetHostEntry
+    get_host_addresses = GetHostAddresses
+    get_host_by_name = GetHostByName
+    resolve = Resolve
+    # -- end of PEP 8 spellings --

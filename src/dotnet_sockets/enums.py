@@ -24,6 +24,8 @@ __all__ = [
     "SocketShutdown",
     "SelectMode",
     "SocketAsyncOperation",
+    "FileAccess",
+    "SeekOrigin",
 ]
 
 
@@ -290,3 +292,19 @@ class SocketAsyncOperation(enum.IntEnum):
     Send = 7
     SendPackets = 8
     SendTo = 9
+
+
+class FileAccess(enum.IntFlag):
+    """``System.IO.FileAccess``: which directions a ``NetworkStream`` allows."""
+
+    Read = 1
+    Write = 2
+    ReadWrite = 3
+
+
+class SeekOrigin(enum.IntEnum):
+    """``System.IO.SeekOrigin``, for ``Stream.Seek`` (which a ``NetworkStream`` does not support)."""
+
+    Begin = 0
+    Current = 1
+    End = 2

@@ -67,6 +67,10 @@ class _DotNetException:
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), self._ctor_args, self.__dict__)
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    message = Message
+    # -- end of PEP 8 spellings --
+
 
 def _with_param(text: str, param_name: str | None) -> str:
     return text if not param_name else f"{text} (Parameter '{param_name}')"
@@ -88,6 +92,10 @@ class ArgumentException(_DotNetException, ValueError):
     def ParamName(self) -> str | None:
         """The .NET name of the offending parameter (``"buffer"``, ``"remoteEP"``, ...)."""
         return self._param_name
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    param_name = ParamName
+    # -- end of PEP 8 spellings --
 
 
 @dotnet_names
@@ -121,6 +129,10 @@ class ArgumentOutOfRangeException(ArgumentException):
     def ActualValue(self) -> object:
         """The value that was out of range, or ``None`` when it was not given."""
         return self._actual_value
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    actual_value = ActualValue
+    # -- end of PEP 8 spellings --
 
 
 @dotnet_names
@@ -165,6 +177,10 @@ class ObjectDisposedException(InvalidOperationException):
     def ObjectName(self) -> str:
         """The name of the disposed object (empty when not given, as in .NET)."""
         return self._object_name or ""
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    object_name = ObjectName
+    # -- end of PEP 8 spellings --
 
 
 @dotnet_names
@@ -321,6 +337,12 @@ class SocketException(_DotNetException, OSError):
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_socket_exception, (type(self), int(self._se), self._native, self._message), None)
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    socket_error_code = SocketErrorCode
+    error_code = ErrorCode
+    native_error_code = NativeErrorCode
+    # -- end of PEP 8 spellings --
+
 
 def _rebuild_socket_exception(
     cls: type[SocketException], error_code: int, native: int, message: str
@@ -364,6 +386,10 @@ class IOException(_DotNetException, OSError):
     def __str__(self) -> str:
         return self._message
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    inner_exception = InnerException
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
 class EndOfStreamException(IOException, EOFError):
@@ -396,6 +422,10 @@ class OperationCanceledException(_DotNetException, Exception):
 
             return CancellationToken.None_
         return self._token
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    cancellation_token = CancellationToken
+    # -- end of PEP 8 spellings --
 
 
 @dotnet_names
@@ -443,3 +473,8 @@ class AggregateException(_DotNetException, Exception):
     def InnerException(self) -> BaseException | None:
         """The first of ``InnerExceptions``."""
         return self._inner_list[0] if self._inner_list else None
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    inner_exceptions = InnerExceptions
+    inner_exception = InnerException
+    # -- end of PEP 8 spellings --

@@ -48,6 +48,11 @@ class LingerOption:
     def __repr__(self) -> str:
         return f"LingerOption(enable={self._enabled}, seconds={self._seconds})"
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    enabled = Enabled
+    linger_time = LingerTime
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
 class MulticastOption:
@@ -80,6 +85,12 @@ class MulticastOption:
     def InterfaceIndex(self) -> int:
         return self._index
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    group = Group
+    local_address = LocalAddress
+    interface_index = InterfaceIndex
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
 class IPv6MulticastOption:
@@ -102,3 +113,8 @@ class IPv6MulticastOption:
     @property
     def InterfaceIndex(self) -> int:
         return self._index
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    group = Group
+    interface_index = InterfaceIndex
+    # -- end of PEP 8 spellings --

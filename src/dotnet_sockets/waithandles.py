@@ -218,6 +218,15 @@ class WaitHandle:
         state = "disposed" if self._disposed else ("set" if self._signaled else "reset")
         return f"<{type(self).__name__} {state}>"
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    wait_timeout = WaitTimeout
+    wait_one = WaitOne
+    wait_all = WaitAll
+    wait_any = WaitAny
+    close = Close
+    dispose = Dispose
+    # -- end of PEP 8 spellings --
+
 
 def _dotnet_type_name(handle: WaitHandle) -> str:
     cls = type(handle)
@@ -323,6 +332,11 @@ class EventWaitHandle(WaitHandle):
                 raise ObjectDisposedException(_dotnet_type_name(self))
             self._signaled = False
         return True
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    set = Set
+    reset = Reset
+    # -- end of PEP 8 spellings --
 
 
 @dotnet_names
