@@ -55,6 +55,8 @@ GROUPS: list[tuple[str, list[str]]] = [
             "EventWaitHandle",
             "ManualResetEvent",
             "AutoResetEvent",
+            "Semaphore",
+            "SemaphoreSlim",
             "ExecutionContext",
             "AsyncFlowControl",
         ],

@@ -54,6 +54,7 @@ from .execution_context import AsyncFlowControl, ExecutionContext
 from .networkstream import NetworkStream
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
 from .results import SocketReceiveFromResult, UdpReceiveResult
+from .semaphores import Semaphore, SemaphoreSlim
 from .socket import Socket, set_inline_completions
 from .tcpclient import TcpClient
 from .tcplistener import TcpListener
@@ -108,7 +109,9 @@ __all__ = [
     "SecurityException",
     "SeekOrigin",
     "SelectMode",
+    "Semaphore",
     "SemaphoreFullException",
+    "SemaphoreSlim",
     "Socket",
     "SocketAsyncEventArgs",
     "SocketAsyncOperation",

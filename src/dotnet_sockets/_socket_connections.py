@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast, overload
 from ._checks import as_int
 from ._engine import ops
 from ._engine.epoll import engine
+from ._lookups import HostLookup, submit
 from ._names import dotnet_names
 from .addresses import (
     DnsEndPoint,
@@ -104,11 +105,13 @@ class SocketConnections(SocketCore):
             raise _SocketOpError(exc) from None
         self._listening = True
 
-    def _connect_targets(self, args: tuple[Any, ...], begin: bool) -> list[EndPoint] | SocketException:
+    def _connect_targets(
+        self, args: tuple[Any, ...], begin: bool
+    ) -> list[EndPoint] | SocketException | HostLookup:
         """The endpoints a Connect/BeginConnect overload tries, in order, checked as .NET does.
 
-        A host name is resolved here; its failure is returned (``BeginConnect`` reports it from
-        ``EndConnect``), not raised.
+        A synchronous connect resolves a host name here, and its failure is returned, not raised;
+        an asynchronous one (``begin``) gets a :class:`HostLookup` to resolve off the caller's thread.
         """
         if len(args) == 1:
             ep = args[0]
@@ -120,7 +123,7 @@ class SocketConnections(SocketCore):
             if isinstance(ep, DnsEndPoint):
                 if ep.AddressFamily != AddressFamily.Unspecified and not self._can_try(ep.AddressFamily):
                     raise NotSupportedException("This protocol version is not supported.")
-                return self._resolve(ep.Host, ep.Port)
+                return self._resolve_or_defer(ep.Host, ep.Port, begin)
             if begin and isinstance(ep, IPEndPoint) and not self._can_try(ep.AddressFamily):
                 raise NotSupportedException("This protocol version is not supported.")
             return [ep]
@@ -144,7 +147,7 @@ class SocketConnections(SocketCore):
                 if not self._can_try(parsed.AddressFamily):
                     raise NotSupportedException("This protocol version is not supported.")
                 return [IPEndPoint(parsed, port)]
-            return self._resolve(target, port)
+            return self._resolve_or_defer(target, port, begin)
         try:
             addrs = list(target)
         except (TypeError, ValueError):
@@ -168,6 +171,11 @@ class SocketConnections(SocketCore):
                 "None of the discovered or specified addresses match the socket address family.", "addresses"
             )
         return usable
+
+    def _resolve_or_defer(self, host: str, port: int, begin: bool) -> list[EndPoint] | SocketException | HostLookup:
+        if begin and not IPAddress.TryParse(host)[0]:
+            return HostLookup(host, port)
+        return self._resolve(host, port)
 
     def _resolve(self, host: str, port: int) -> list[EndPoint] | SocketException:
         from .dns import Dns
@@ -196,7 +204,9 @@ class SocketConnections(SocketCore):
         if self._connected:
             raise SocketException(SocketError.IsConnected)
 
-    def _start_connect(self, targets: list[EndPoint] | SocketException, callback: Any, state: Any) -> Any:
+    def _start_connect(
+        self, targets: list[EndPoint] | SocketException | HostLookup, callback: Any, state: Any
+    ) -> Any:
         op: Any = ops.ConnectOp(self._io, callback, state)
         op.addr = None
         op.started = False
@@ -213,21 +223,53 @@ class SocketConnections(SocketCore):
         self._connect_attempt(op)
         return op
 
+    def _resolve_lookup(self, lookup: HostLookup) -> list[EndPoint]:
+        """Resolve a deferred host name (blocking: run it on the lookup pool) and judge its endpoints;
+        raises the ``SocketException`` of a failed lookup."""
+        targets = self._resolve(lookup.host, lookup.port)
+        if isinstance(targets, SocketException):
+            raise targets
+        for ep in targets:  # every address it may try is judged before the first attempt
+            _audit_op(lookup.event, self, ep)
+        return targets
+
+    def _look_up_then_connect(self, op: Any) -> None:
+        """Resolve ``op.extra`` (a :class:`HostLookup`) on the lookup pool, then connect from there.
+
+        A failed lookup, or a socket closed meanwhile, completes ``op`` with that error.
+        """
+        lookup: HostLookup = op.extra
+        op.later = True  # whatever follows did not finish inside Begin
+
+        def resolved(targets: Any, error: BaseException | None) -> None:
+            if error is None and self._disposed:
+                error = ABORTED
+            if error is not None:
+                op.then = None
+                op._error = error
+                op._complete(False)
+                return
+            op.extra = targets
+            self._connect_attempt(op)
+
+        submit(lambda: self._resolve_lookup(lookup), resolved)
+
     def _check_can_connect(self) -> None:
         """The state checks of an asynchronous connect (disposed, listening, connected)."""
         self._throw_if_disposed()
         self._check_connect_state(True)
 
-    def _connect_addresses(self, args: tuple[Any, ...]) -> list[EndPoint]:
-        """The endpoints an asynchronous connect tries; a failed name resolution is raised."""
+    def _connect_addresses(self, args: tuple[Any, ...]) -> list[EndPoint] | HostLookup:
+        """The endpoints an asynchronous connect tries, or the host name it resolves first."""
         targets = self._connect_targets(args, begin=True)
         if isinstance(targets, SocketException):
             raise targets
         return targets
 
     def _next_connect(self, op: Any) -> None:
-        """Start a ``ConnectOp`` whose ``extra`` is its endpoint list: it tries them in order and
-        sets ``Connected``/``RemoteEndPoint`` before it completes."""
+        """Start a ``ConnectOp`` whose ``extra`` is its endpoint list (or a :class:`HostLookup`,
+        resolved first off this thread): it tries them in order and sets ``Connected``/
+        ``RemoteEndPoint`` before it completes."""
         op.index = 0
         op.later = False
         op.then = self._connect_step
@@ -240,6 +282,9 @@ class SocketConnections(SocketCore):
 
     def _connect_attempt(self, op: Any) -> None:
         """Start connecting ``op`` to its current endpoint, on a fresh descriptor after a failure."""
+        if isinstance(op.extra, HostLookup):
+            self._look_up_then_connect(op)
+            return
         if self._connect_failed:
             try:
                 self._replace_descriptor(rebind=True)
@@ -361,6 +406,8 @@ class SocketConnections(SocketCore):
         """
         self._throw_if_disposed()
         targets = self._connect_targets(_connect_args(args, kwargs), begin=False)
+        if isinstance(targets, HostLookup):  # pragma: no cover - only asynchronous connects defer
+            targets = self._resolve(targets.host, targets.port)
         if isinstance(targets, SocketException):
             raise targets
         for ep in targets:  # every address it may try is judged before the first attempt
@@ -511,7 +558,7 @@ class SocketConnections(SocketCore):
         )
         pos, callback, state = _split_callback(args, kwargs, 1 if endpoint_form else 2)
         targets = self._connect_targets(_connect_args(pos, kwargs), begin=True)
-        if not isinstance(targets, SocketException):
+        if isinstance(targets, list):
             for ep in targets:  # every address it may try is judged before the first attempt
                 _audit_op("dotnet_sockets.Socket.BeginConnect", self, ep)
         return self._start_connect(targets, callback, state)  # type: ignore[no-any-return]

@@ -26,8 +26,11 @@ import asyncio
 import sys
 import threading
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import _lookups
+from ._lookups import HostLookup
 from ._names import dotnet_names
 from .addresses import IPEndPoint
 from .asyncresult import IAsyncResult
@@ -325,6 +328,10 @@ def connect_async(sock: Socket, args: tuple[Any, ...]) -> Coroutine[Any, Any, No
 
 
 async def _connect(sock: Socket, op: Any) -> None:
+    if isinstance(op.extra, HostLookup):
+        # Resolve on the lookup pool while the loop runs on; connect from the loop's thread.
+        op.extra = await _lookups.run(partial(sock._resolve_lookup, op.extra))
+        sock._throw_if_disposed()
     op._ctx = _get_ident()
     sock._next_connect(op)
     if not op._done or op._value is _READY:

@@ -30,6 +30,7 @@ from .exceptions import (
     ArgumentOutOfRangeException,
     ObjectDisposedException,
     OperationCanceledException,
+    TaskCanceledException,
 )
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "CancellationTokenRegistration",
     "CancellationTokenSource",
     "await_cancellable",
+    "await_task_cancellable",
 ]
 
 _T = TypeVar("_T")
@@ -543,3 +545,16 @@ async def await_cancellable(awaitable: Awaitable[_T], token: CancellationToken |
     finally:
         pending[0] = False
         registration.Dispose()
+
+
+async def await_task_cancellable(awaitable: Awaitable[_T], token: CancellationToken | None) -> _T:
+    """:func:`await_cancellable` for what .NET returns as a ``Task``: a cancelled token ends it with
+    ``TaskCanceledException`` (what awaiting a cancelled ``Task`` raises), carrying the token."""
+    if token is None or token._source is None:
+        return await awaitable
+    try:
+        return await await_cancellable(awaitable, token)
+    except OperationCanceledException as exc:
+        if isinstance(exc, TaskCanceledException) or exc.CancellationToken != token:
+            raise
+        raise TaskCanceledException(None, token) from None

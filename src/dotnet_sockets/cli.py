@@ -722,7 +722,7 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--only",
         metavar="WAYS",
-        help="comma-separated: plain, asyncio_transport, begin_64, begin_64_inline, sync_sendto",
+        help="comma-separated: plain, asyncio_transport, begin_64, begin_64_inline, begin_sem_64, sync_sendto",
     )
     bench.add_argument("--chart", metavar="FILE.png", help="also draw a PNG chart (needs matplotlib)")
     bench.set_defaults(func=_bench)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ._checks import as_buffer, as_int
 from ._engine.dispatch import dispatcher
+from ._lookups import HostLookup
 from ._names import dotnet_names
 from ._types import BytesLike
 from .addresses import EndPoint, IPEndPoint
@@ -893,12 +894,16 @@ def new_accept_op(sock: Socket, accept_socket: Any) -> Any:
     return op
 
 
-def new_connect_op(sock: Socket, endpoints: list[EndPoint], member: str) -> Any:
-    """The operation of a connect that tries ``endpoints`` in order, as ``BeginConnect`` makes it."""
+def new_connect_op(sock: Socket, endpoints: list[EndPoint] | HostLookup, member: str) -> Any:
+    """The operation of a connect that tries ``endpoints`` in order, as ``BeginConnect`` makes it
+    (a host name is resolved when the operation starts, off the caller's thread)."""
     from ._engine import ops
 
-    for ep in endpoints:
-        _audit(_EVENT + member, sock, ep)
+    if isinstance(endpoints, HostLookup):
+        endpoints.event = _EVENT + member  # judged once resolved
+    else:
+        for ep in endpoints:
+            _audit(_EVENT + member, sock, ep)
     op: Any = ops.ConnectOp(sock._io, None, None)
     op.addr = None
     op.started = False
