@@ -130,13 +130,24 @@ if hasattr(os, "register_at_fork"):
 
 
 class _Callback:
-    __slots__ = ("callback", "state", "context", "registered")
+    __slots__ = ("callback", "state", "context", "_claim")
 
     def __init__(self, callback: Callable[..., object], state: Any, context: contextvars.Context | None) -> None:
         self.callback = callback
         self.state = state
         self.context = context
-        self.registered = True
+        # Whoever takes the claim first decides: Cancel runs the callback, Unregister drops it.  A
+        # non-blocking acquire never waits, so an Unregister run by a finalizer (a collected coroutine's
+        # ``finally``) cannot deadlock on a lock its own thread holds.
+        self._claim = threading.Lock()
+
+    def take(self) -> bool:
+        """Claim the callback (to run it, or to drop it); False when someone already did."""
+        return self._claim.acquire(False)
+
+    @property
+    def registered(self) -> bool:
+        return not self._claim.locked()
 
     def invoke(self) -> None:
         if self.state is _NO_STATE:
@@ -159,7 +170,7 @@ class CancellationTokenSource:
     raise ``ObjectDisposedException`` once disposed.  A context manager, like ``using``.
     """
 
-    __slots__ = ("_lock", "_cancelled", "_callbacks", "_disposed", "_timer_seq", "_due", "__weakref__")
+    __slots__ = ("_lock", "_cancelled", "_callbacks", "_compact_at", "_disposed", "_timer_seq", "_due", "__weakref__")
 
     def __init__(self, millisecond_delay: int | datetime.timedelta = -1) -> None:
         ms = _delay_ms(millisecond_delay, _delay_param(millisecond_delay))
@@ -168,6 +179,7 @@ class CancellationTokenSource:
         _sources.add(self)
         self._cancelled = False
         self._callbacks: list[_Callback] = []
+        self._compact_at = 16
         self._disposed = False
         self._timer_seq = -1
         self._due = 0.0
@@ -221,7 +233,7 @@ class CancellationTokenSource:
                 return False
             self._timer_seq = -1
             for cb in self._callbacks:
-                cb.registered = False
+                cb.take()
             self._callbacks.clear()
             return True
 
@@ -232,7 +244,7 @@ class CancellationTokenSource:
             self._timer_seq = -1
             if not self._cancelled:
                 for cb in self._callbacks:
-                    cb.registered = False
+                    cb.take()
                 self._callbacks.clear()
 
     def __enter__(self) -> CancellationTokenSource:
@@ -300,9 +312,8 @@ class CancellationTokenSource:
         errors: list[BaseException] = []
         # .NET runs registrations newest first.
         for cb in reversed(callbacks):
-            if not cb.registered:
+            if not cb.take():
                 continue
-            cb.registered = False
             try:
                 cb.invoke()
             except Exception as exc:
@@ -318,19 +329,18 @@ class CancellationTokenSource:
             if self._cancelled:
                 return False
             if not self._disposed:
-                self._callbacks.append(cb)
+                callbacks = self._callbacks
+                if len(callbacks) >= self._compact_at:
+                    # Unregister only claims; the dropped callbacks are swept here, under the lock.
+                    callbacks[:] = [c for c in callbacks if c.registered]
+                    self._compact_at = max(16, 2 * len(callbacks))
+                callbacks.append(cb)
             return True
 
-    def _unregister(self, cb: _Callback) -> bool:
-        with self._lock:
-            if not cb.registered:
-                return False
-            cb.registered = False
-            try:
-                self._callbacks.remove(cb)
-            except ValueError:
-                pass
-            return True
+    @staticmethod
+    def _unregister(cb: _Callback) -> bool:
+        # Takes no lock: a finalizer may run this on a thread that holds the source's lock.
+        return cb.take()
 
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     is_cancellation_requested = IsCancellationRequested
@@ -420,7 +430,7 @@ class CancellationToken:
             return CancellationTokenRegistration(None, None, self)
         cb = _Callback(callback, state, context)
         if not source._register(cb):
-            cb.registered = False
+            cb.take()
             cb.invoke()
             return CancellationTokenRegistration(None, None, self)
         return CancellationTokenRegistration(source, cb, self)
