@@ -272,6 +272,7 @@ def scenarios() -> None:
             break
     out["received sizes"] = got[:40]
 
+    odd_flags(s, ep)
     hooks(s, ep)
 
     s.Close()
@@ -282,6 +283,76 @@ def scenarios() -> None:
         x.Close()
     r.close()
     r6.close()
+
+
+class RaisingBool(int):
+    def __bool__(self) -> bool:
+        raise ValueError("__bool__ called")
+
+
+class RaisingIndex(int):
+    def __index__(self) -> int:
+        raise ValueError("__index__ called")
+
+    def __int__(self) -> int:
+        raise ValueError("__int__ called")
+
+
+class LiesFalse(int):
+    def __bool__(self) -> bool:
+        return False
+
+
+class LiesTrue(int):
+    def __bool__(self) -> bool:
+        return True
+
+
+def odd_flags(s: Socket, ep: IPEndPoint) -> None:
+    """Issue 14, defect 11: socket flags as int subclasses whose __bool__/__index__/__int__ raise or
+    lie are read by their value on both paths (the compiled path used to send where Python raised)."""
+    payload = b"0123456789abcdef"
+    kinds = {
+        "raising bool 0": RaisingBool(0),
+        "raising index 0": RaisingIndex(0),
+        "true 0": LiesTrue(0),
+        "false Partial": LiesFalse(0x8000),
+        "raising bool Partial": RaisingBool(0x8000),
+        "raising index DontRoute": RaisingIndex(4),
+    }
+
+    async def awaited(flags: Any) -> Any:
+        return await s.SendToAsync(payload, flags, ep)
+
+    for name, flags in kinds.items():
+        e = SocketAsyncEventArgs()
+        e.SetBuffer(payload, 0, 16)
+        e.RemoteEndPoint = ep
+        e.SocketFlags = flags
+        out[f"odd flags begin {name}"] = begin_and_end(s, payload, 0, 16, flags, ep)
+        out[f"odd flags sync {name}"] = outcome(lambda: s.SendTo(payload, 0, 16, flags, ep))
+        out[f"odd flags event {name}"] = [outcome(lambda: s.SendToAsync(e)), e.SocketError.name, e.BytesTransferred]
+        out[f"odd flags await {name}"] = outcome(lambda: asyncio.run(awaited(flags)))
+
+
+def accept_into(s_listener: Socket, to: IPEndPoint) -> tuple[Socket, socket.socket, Callable[[], None]]:
+    """A UDP socket, bound by a first send, that a pending AcceptAsync will turn into the accepted
+    connection when the returned function runs (it connects and waits for the accept)."""
+    victim = udp()
+    e = SocketAsyncEventArgs()
+    e.AcceptSocket = victim
+    accepted = threading.Event()
+    e.Completed += lambda _s, _e: accepted.set()
+    assert s_listener.AcceptAsync(e) is True
+    victim.SendTo(b"bind", to)
+    client = socket.socket()
+    client.settimeout(WAIT)
+
+    def accept_now() -> None:
+        client.connect(("127.0.0.1", s_listener.LocalEndPoint.Port))
+        accepted.wait(WAIT)
+
+    return victim, client, accept_now
 
 
 def hooks(s: Socket, ep: IPEndPoint) -> None:
@@ -298,6 +369,8 @@ def hooks(s: Socket, ep: IPEndPoint) -> None:
             raise PermissionError("no sendto")
         if event.startswith("dotnet_sockets.Socket.") and "then" in act:
             act.pop("then")()
+        if event == "socket.sendto" and "then sendto" in act:
+            act.pop("then sendto")()
 
     sys.addaudithook(hook)
     r2, ep2 = receiver()
@@ -369,6 +442,89 @@ def hooks(s: Socket, ep: IPEndPoint) -> None:
         except BlockingIOError:
             break
     out["hook receiver got"] = got
+
+    # Issue 14, defect 5: a pending accept into the sending socket completes during the audit,
+    # which gives the socket a new OpQueue (and frees the old one, unless the send holds it).
+    lst = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+    lst.Bind(IPEndPoint(IPAddress.Loopback, 0))
+    lst.Listen(4)
+    for kind in ("begin", "sync", "event", "await"):
+        victim, client, accept_now = accept_into(lst, ep2)
+        if kind == "await":
+            aw = victim.SendToAsync(payload, 0, ep2)
+            act["then sendto"] = accept_now
+
+            async def await_it(a: Any = aw) -> Any:
+                return await a
+
+            res = outcome(lambda: asyncio.run(await_it()))
+        else:
+            act["then"] = accept_now
+            if kind == "begin":
+                res = begin_and_end(victim, payload, 0, 16, 0, ep2)
+            elif kind == "sync":
+                res = outcome(lambda: victim.SendTo(payload, ep2))
+            else:
+                e3 = SocketAsyncEventArgs()
+                e3.SetBuffer(payload, 0, 16)
+                e3.RemoteEndPoint = ep2
+                fired = threading.Event()
+                e3.Completed += lambda _s, _e: fired.set()
+                res = outcome(lambda: victim.SendToAsync(e3))
+                if res == ["value", True]:
+                    fired.wait(WAIT)
+                res = [res, e3.SocketError.name, e3.BytesTransferred]
+        try:
+            data: Any = len(client.recv(100))
+        except OSError as exc:
+            data = type(exc).__name__
+        act.clear()
+        out[f"hook accepts into the socket {kind}"] = [res, data, victim.SocketType.name]
+        victim.Close()
+        client.close()
+    lst.Close()
+
+    # Issue 14, defect 12: a hook resumes the awaitable while its send runs: refused, one datagram.
+    box: dict[str, Any] = {}
+
+    def reenter() -> None:
+        aw = box.pop("aw")
+        for step in (lambda: aw.send(None), lambda: aw.throw(KeyError("x")), aw.close):
+            try:
+                step()
+                box.setdefault("seen", []).append("ran")
+            except BaseException as exc:  # noqa: BLE001 - the outcome is the point
+                box.setdefault("seen", []).append(f"{type(exc).__name__}: {exc}")
+
+    async def reentered() -> Any:
+        aw = s.SendToAsync(payload, 0, ep2)
+        box["aw"] = aw
+        act["then sendto"] = reenter
+        return await aw
+
+    out["hook re-enters the awaitable"] = [outcome(lambda: asyncio.run(reentered())), box.get("seen")]
+    act.clear()
+    got = []
+    while True:
+        try:
+            got.append(len(r2.recv(100)))
+        except BlockingIOError:
+            break
+    out["hook re-entered receiver got"] = got
+
+    # Issue 14, defect 8: the bytearray is exported before the hooks run: resizing it in one fails.
+    growing = bytearray(payload)
+
+    def grow() -> None:
+        try:
+            growing.extend(b"more")
+            box["grow"] = "resized"
+        except BufferError as exc:
+            box["grow"] = f"BufferError: {exc}"
+
+    act["then"] = grow
+    out["hook resizes an exported bytearray"] = [begin_and_end(s, growing, 0, 16, 0, ep2), box.get("grow")]
+    act.clear()
     r2.close()
 
 
