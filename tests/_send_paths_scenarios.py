@@ -330,9 +330,13 @@ def odd_flags(s: Socket, ep: IPEndPoint) -> None:
         e.RemoteEndPoint = ep
         e.SocketFlags = flags
         out[f"odd flags begin {name}"] = begin_and_end(s, payload, 0, 16, flags, ep)
-        out[f"odd flags sync {name}"] = outcome(lambda: s.SendTo(payload, 0, 16, flags, ep))
-        out[f"odd flags event {name}"] = [outcome(lambda: s.SendToAsync(e)), e.SocketError.name, e.BytesTransferred]
-        out[f"odd flags await {name}"] = outcome(lambda: asyncio.run(awaited(flags)))
+        out[f"odd flags sync {name}"] = outcome(lambda f=flags: s.SendTo(payload, 0, 16, f, ep))
+        out[f"odd flags event {name}"] = [
+            outcome(lambda ev=e: s.SendToAsync(ev)),
+            e.SocketError.name,
+            e.BytesTransferred,
+        ]
+        out[f"odd flags await {name}"] = outcome(lambda f=flags: asyncio.run(awaited(f)))
 
 
 def accept_into(s_listener: Socket, to: IPEndPoint) -> tuple[Socket, socket.socket, Callable[[], None]]:
@@ -463,14 +467,14 @@ def hooks(s: Socket, ep: IPEndPoint) -> None:
             if kind == "begin":
                 res = begin_and_end(victim, payload, 0, 16, 0, ep2)
             elif kind == "sync":
-                res = outcome(lambda: victim.SendTo(payload, ep2))
+                res = outcome(lambda v=victim: v.SendTo(payload, ep2))
             else:
                 e3 = SocketAsyncEventArgs()
                 e3.SetBuffer(payload, 0, 16)
                 e3.RemoteEndPoint = ep2
                 fired = threading.Event()
-                e3.Completed += lambda _s, _e: fired.set()
-                res = outcome(lambda: victim.SendToAsync(e3))
+                e3.Completed += lambda _s, _e, f=fired: f.set()
+                res = outcome(lambda v=victim, ev=e3: v.SendToAsync(ev))
                 if res == ["value", True]:
                     fired.wait(WAIT)
                 res = [res, e3.SocketError.name, e3.BytesTransferred]

@@ -174,8 +174,12 @@ SENDS: dict[str, Starter] = {
     "sync Send": lambda s, b, o, lp: _thread(o, lambda: s.Send(b)),
     "sync Send list": lambda s, b, o, lp: _thread(o, lambda: s.Send([b])),
     "sync SendTo": lambda s, b, o, lp: _thread(o, lambda: s.SendTo(b, s.RemoteEndPoint)),
-    "BeginSend": lambda s, b, o, lp: _begin(o, s, lambda cb: s.BeginSend(b, 0, len(b), SocketFlags.None_, cb, None), "EndSend"),
-    "BeginSend list": lambda s, b, o, lp: _begin(o, s, lambda cb: s.BeginSend([b], SocketFlags.None_, cb, None), "EndSend"),
+    "BeginSend": lambda s, b, o, lp: _begin(
+        o, s, lambda cb: s.BeginSend(b, 0, len(b), SocketFlags.None_, cb, None), "EndSend"
+    ),
+    "BeginSend list": lambda s, b, o, lp: _begin(
+        o, s, lambda cb: s.BeginSend([b], SocketFlags.None_, cb, None), "EndSend"
+    ),
     "BeginSendTo": lambda s, b, o, lp: _begin(
         o, s, lambda cb: s.BeginSendTo(b, 0, len(b), SocketFlags.None_, s.RemoteEndPoint, cb, None), "EndSendTo"
     ),
@@ -184,7 +188,9 @@ SENDS: dict[str, Starter] = {
     "SendToAsync(e)": lambda s, b, o, lp: _event(o, s, _e_buffer_to(b, s.RemoteEndPoint), "SendToAsync"),
     "await SendAsync": lambda s, b, o, lp: _await(o, lp, lambda: s.SendAsync(b, SocketFlags.None_)),
     "await SendAsync list": lambda s, b, o, lp: _await(o, lp, lambda: s.SendAsync([b], SocketFlags.None_)),
-    "await SendToAsync": lambda s, b, o, lp: _await(o, lp, lambda: s.SendToAsync(b, SocketFlags.None_, s.RemoteEndPoint)),
+    "await SendToAsync": lambda s, b, o, lp: _await(
+        o, lp, lambda: s.SendToAsync(b, SocketFlags.None_, s.RemoteEndPoint)
+    ),
 }
 
 
@@ -282,7 +288,10 @@ RECEIVES: dict[str, tuple[bool, RStarter]] = {
         False,
         lambda s, b, o, lp: _begin(o, s, lambda cb: s.BeginReceive(b[0], 0, len(b[0]), 0, cb, None), "EndReceive"),
     ),
-    "BeginReceive list": (True, lambda s, b, o, lp: _begin(o, s, lambda cb: s.BeginReceive(list(b), 0, cb, None), "EndReceive")),
+    "BeginReceive list": (
+        True,
+        lambda s, b, o, lp: _begin(o, s, lambda cb: s.BeginReceive(list(b), 0, cb, None), "EndReceive"),
+    ),
     "BeginReceiveFrom": (
         False,
         lambda s, b, o, lp: _begin(
@@ -294,7 +303,10 @@ RECEIVES: dict[str, tuple[bool, RStarter]] = {
     "ReceiveFromAsync(e)": (False, lambda s, b, o, lp: _event(o, s, _e_one(b[0], ANY), "ReceiveFromAsync")),
     "ReceiveFromAsync(e) list": (True, lambda s, b, o, lp: _event(o, s, _e_two(b, ANY), "ReceiveFromAsync")),
     "await ReceiveAsync": (False, lambda s, b, o, lp: _await(o, lp, lambda: s.ReceiveAsync(b[0], SocketFlags.None_))),
-    "await ReceiveAsync list": (True, lambda s, b, o, lp: _await(o, lp, lambda: s.ReceiveAsync(list(b), SocketFlags.None_))),
+    "await ReceiveAsync list": (
+        True,
+        lambda s, b, o, lp: _await(o, lp, lambda: s.ReceiveAsync(list(b), SocketFlags.None_)),
+    ),
     "await ReceiveFromAsync": (
         False,
         lambda s, b, o, lp: _await(o, lp, lambda: s.ReceiveFromAsync(b[0], SocketFlags.None_, ANY)),

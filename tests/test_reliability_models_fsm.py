@@ -27,7 +27,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from conftest import WAIT
 from dotnet_sockets import (
@@ -175,7 +182,9 @@ class SocketLife(RuleBasedStateMachine):
             op.done.wait(0.001)
         raise AssertionError(f"{op} never started")
 
-    def _begin_callback(self, op: Op, end: Callable[[Any], Any], convert: Callable[[Any], Any]) -> Callable[[Any], None]:
+    def _begin_callback(
+        self, op: Op, end: Callable[[Any], Any], convert: Callable[[Any], Any]
+    ) -> Callable[[Any], None]:
         def cb(ar: Any) -> None:
             try:
                 op.hit(convert(end(ar)))
@@ -184,7 +193,13 @@ class SocketLife(RuleBasedStateMachine):
 
         return cb
 
-    def _event(self, op: Op, e: SocketAsyncEventArgs, start: Callable[[SocketAsyncEventArgs], bool], convert: Callable[[SocketAsyncEventArgs], Any]) -> None:
+    def _event(
+        self,
+        op: Op,
+        e: SocketAsyncEventArgs,
+        start: Callable[[SocketAsyncEventArgs], bool],
+        convert: Callable[[SocketAsyncEventArgs], Any],
+    ) -> None:
         def finish(ev: SocketAsyncEventArgs) -> None:
             if ev.SocketError == SocketError.Success:
                 op.hit(convert(ev))
@@ -253,7 +268,9 @@ class SocketLife(RuleBasedStateMachine):
             e.SetBuffer(buf, 0, MSG)
             if frm:
                 e.RemoteEndPoint = ANY4
-            self._event(op, e, s.ReceiveFromAsync if frm else s.ReceiveAsync, lambda ev: bytes(buf[: ev.BytesTransferred]))
+            self._event(
+                op, e, s.ReceiveFromAsync if frm else s.ReceiveAsync, lambda ev: bytes(buf[: ev.BytesTransferred])
+            )
         else:
             make = (lambda: s.ReceiveFromAsync(buf, 0, ANY4)) if frm else (lambda: s.ReceiveAsync(buf, 0))
             self._run_await(op, make, lambda r: bytes(buf[: r[0] if isinstance(r, tuple) else r]))
@@ -290,7 +307,9 @@ class SocketLife(RuleBasedStateMachine):
             ("begin", False): lambda: s.BeginReceive(buf, 0, MSG, SocketFlags.None_, None, None),
             ("event", True): lambda: s.SendAsync(SocketAsyncEventArgs()),
             ("event", False): lambda: s.ReceiveAsync(SocketAsyncEventArgs()),
-            ("await", True): lambda: s.SendToAsync(bytes(buf), 0, self.peer_ep) if self.udp else s.SendAsync(bytes(buf), 0),
+            ("await", True): lambda: (
+                s.SendToAsync(bytes(buf), 0, self.peer_ep) if self.udp else s.SendAsync(bytes(buf), 0)
+            ),
             ("await", False): lambda: s.ReceiveAsync(buf, 0),
         }
         with pytest.raises(ObjectDisposedException):

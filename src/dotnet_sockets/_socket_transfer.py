@@ -327,7 +327,7 @@ class SocketTransfer(SocketCore):
                     _run_inline(op)
                 else:
                     _post(op)
-        return op  # type: ignore[no-any-return]
+        return op
 
     def _begin_send_to_general(
         self,
