@@ -31,6 +31,7 @@ from dotnet_sockets import (
 )
 from dotnet_sockets.security import SocketPolicy, using_policy
 from dotnet_sockets.telemetry import Telemetry
+from odd_flags import LiesFalse, LiesTrue, RaisingBool, RaisingIndex
 
 WAIT = 10.0
 out: dict[str, Any] = {"accelerated": _accel.ACCELERATED}
@@ -59,6 +60,17 @@ def receiver(v6: bool = False) -> tuple[socket.socket, IPEndPoint]:
     ip = IPAddress.IPv6Loopback if v6 else IPAddress.Loopback
     PORTS.append(str(r.getsockname()[1]))
     return r, IPEndPoint(ip, r.getsockname()[1])
+
+
+def received_sizes(r: socket.socket) -> list[int]:
+    """The sizes of the datagrams waiting on ``r``, in order (it is left non-blocking)."""
+    r.setblocking(False)
+    sizes = []
+    while True:
+        try:
+            sizes.append(len(r.recv(70000)))
+        except BlockingIOError:
+            return sizes
 
 
 def udp(v6: bool = False) -> Socket:
@@ -285,29 +297,6 @@ def scenarios() -> None:
     r6.close()
 
 
-class RaisingBool(int):
-    def __bool__(self) -> bool:
-        raise ValueError("__bool__ called")
-
-
-class RaisingIndex(int):
-    def __index__(self) -> int:
-        raise ValueError("__index__ called")
-
-    def __int__(self) -> int:
-        raise ValueError("__int__ called")
-
-
-class LiesFalse(int):
-    def __bool__(self) -> bool:
-        return False
-
-
-class LiesTrue(int):
-    def __bool__(self) -> bool:
-        return True
-
-
 def odd_flags(s: Socket, ep: IPEndPoint) -> None:
     """Issue 14, defect 11: socket flags as int subclasses whose __bool__/__index__/__int__ raise or
     lie are read by their value on both paths (the compiled path used to send where Python raised)."""
@@ -438,14 +427,7 @@ def hooks(s: Socket, ep: IPEndPoint) -> None:
     victim.SendTo(payload, ep2)
     act["then"] = victim.Close
     out["hook closes the socket"] = outcome(lambda: victim.SendTo(payload, ep2))
-    r2.setblocking(False)
-    got = []
-    while True:
-        try:
-            got.append(len(r2.recv(100)))
-        except BlockingIOError:
-            break
-    out["hook receiver got"] = got
+    out["hook receiver got"] = received_sizes(r2)
 
     # Issue 14, defect 5: a pending accept into the sending socket completes during the audit,
     # which gives the socket a new OpQueue (and frees the old one, unless the send holds it).
@@ -508,13 +490,7 @@ def hooks(s: Socket, ep: IPEndPoint) -> None:
 
     out["hook re-enters the awaitable"] = [outcome(lambda: asyncio.run(reentered())), box.get("seen")]
     act.clear()
-    got = []
-    while True:
-        try:
-            got.append(len(r2.recv(100)))
-        except BlockingIOError:
-            break
-    out["hook re-entered receiver got"] = got
+    out["hook re-entered receiver got"] = received_sizes(r2)
 
     # Issue 14, defect 8: the bytearray is exported before the hooks run: resizing it in one fails.
     growing = bytearray(payload)

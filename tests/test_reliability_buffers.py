@@ -32,7 +32,7 @@ from dotnet_sockets import (
     SocketError,
     SocketFlags,
 )
-from reliability_support import dead_engine_threads, recording_excepthook
+from reliability_support import checked_sockets
 from socket_helpers import Made, fill, pending, receive_exactly
 
 SIZE = 50_000
@@ -64,12 +64,8 @@ class Loop:
 
 @pytest.fixture
 def made() -> Iterator[Made]:
-    m = Made()
-    with recording_excepthook() as rec:
+    with checked_sockets() as m:
         yield m
-        m.dispose_all()
-    assert rec.unexpected(BaseException) == []
-    assert not dead_engine_threads()
 
 
 @pytest.fixture

@@ -27,18 +27,15 @@ from dotnet_sockets import (
     SocketException,
     SocketFlags,
 )
-from reliability_support import PYTHON, dead_engine_threads, fd_count, recording_excepthook, subprocess_env
+from odd_flags import LiesFalse, LiesTrue, RaisingBool, RaisingIndex
+from reliability_support import PYTHON, checked_sockets, fd_count, subprocess_env
 from socket_helpers import Made, pending
 
 
 @pytest.fixture
 def made() -> Iterator[Made]:
-    m = Made()
-    with recording_excepthook() as rec:
+    with checked_sockets() as m:
         yield m
-        m.dispose_all()
-    assert rec.unexpected(BaseException) == []
-    assert not dead_engine_threads()
 
 
 def run_child(code: str) -> Any:
@@ -128,33 +125,6 @@ def test_accept_into_disposed_accept_socket(made: Made, model: str) -> None:
 
 
 # -- defect 11: socket flags are read by value, whatever an int subclass says -------------------
-class RaisingBool(int):
-    def __bool__(self) -> bool:
-        raise ValueError("__bool__ called")
-
-
-class RaisingIndex(int):
-    def __index__(self) -> int:
-        raise ValueError("__index__ called")
-
-    def __int__(self) -> int:
-        raise ValueError("__int__ called")
-
-
-class LiesFalse(int):
-    """A non-zero value that says it is false."""
-
-    def __bool__(self) -> bool:
-        return False
-
-
-class LiesTrue(int):
-    """Zero that says it is true."""
-
-    def __bool__(self) -> bool:
-        return True
-
-
 ODD_FLAGS = {
     "raising __bool__ (0)": (RaisingBool(0), None),
     "raising __index__/__int__ (0)": (RaisingIndex(0), None),
