@@ -1142,8 +1142,13 @@ sendnow_am_send(PyObject *o, PyObject *arg, PyObject **result)
         *result = NULL;
         return PYGEN_ERROR;
     }
-    if (s->state == 1)
-        return PyIter_Send(s->inner, arg, result);
+    if (s->state == 1) {
+        /* Held for the call: code it runs may clear this object (and so drop the coroutine). */
+        PyObject *inner = Py_NewRef(s->inner);
+        PySendResult r = PyIter_Send(inner, arg, result);
+        Py_DECREF(inner);
+        return r;
+    }
     if (s->state == 2) {
         PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited coroutine");
         *result = NULL;
@@ -1274,11 +1279,14 @@ sendnow_throw(PyObject *o, PyObject *const *args, Py_ssize_t nargs)
     if (sendnow_refuse_reentry(s) < 0)
         return NULL;
     if (s->state == 1) {
-        PyObject *callargs[4] = {s->inner, NULL, NULL, NULL};
+        PyObject *inner = Py_NewRef(s->inner); /* held for the call, as in sendnow_am_send */
+        PyObject *callargs[4] = {inner, NULL, NULL, NULL};
         Py_ssize_t i;
         for (i = 0; i < nargs && i < 3; i++)
             callargs[i + 1] = args[i];
-        return PyObject_VectorcallMethod(str_throw, callargs, (size_t)(i + 1), NULL);
+        PyObject *r = PyObject_VectorcallMethod(str_throw, callargs, (size_t)(i + 1), NULL);
+        Py_DECREF(inner);
+        return r;
     }
     s->state = 2;
     if (nargs < 1) {
@@ -1303,8 +1311,12 @@ sendnow_close(PyObject *o, PyObject *unused)
         return NULL;
     int was = s->state;
     s->state = 2;
-    if (was == 1)
-        return PyObject_CallMethod(s->inner, "close", NULL);
+    if (was == 1 && s->inner != NULL) {
+        PyObject *inner = Py_NewRef(s->inner); /* held for the call, as in sendnow_am_send */
+        PyObject *r = PyObject_CallMethod(inner, "close", NULL);
+        Py_DECREF(inner);
+        return r;
+    }
     Py_RETURN_NONE;
 }
 
