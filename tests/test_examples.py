@@ -196,3 +196,39 @@ def test_echo_client_reports_a_refused_connection(example: str) -> None:
     )
     assert proc.returncode == 1
     assert "ConnectionRefused" in proc.stderr or "refused" in proc.stderr, proc.stderr
+
+
+# -- the examples page says what is true ----------------------------------------------------------
+
+PAGE = ROOT / "docs" / "examples.md"
+_ROW = re.compile(r"^\| `(?P<name>[\w.]+\.py)` \| .* \| `(?P<command>python examples/[^`]+)` \|$")
+
+
+def _table() -> dict[str, str]:
+    rows = {}
+    for line in PAGE.read_text(encoding="utf-8").splitlines():
+        m = _ROW.match(line)
+        if m:
+            rows[m["name"]] = m["command"]
+    return rows
+
+
+def test_the_examples_page_lists_every_example_and_shows_its_source() -> None:
+    table = _table()
+    programs = sorted(p.name for p in EXAMPLES.glob("*.py"))
+    assert sorted(table) == programs, "docs/examples.md's table must list every program in examples/"
+    page = PAGE.read_text(encoding="utf-8")
+    for name in programs:
+        assert "literalinclude} ../examples/" + name in page, f"docs/examples.md does not show {name}"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.py")))
+def test_each_example_runs_alone_with_no_arguments_and_as_the_page_says(name: str) -> None:
+    """The page's promise: started with no arguments, each program exits by itself, successfully."""
+    run_example(name)
+    command = _table().get(name)
+    assert command is not None, f"{name} is not in docs/examples.md's table"
+    words = command.split()
+    assert words[:2] == ["python", f"examples/{name}"], command
+    if words[2:]:
+        run_example(name, *words[2:])

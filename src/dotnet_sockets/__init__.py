@@ -10,7 +10,9 @@ from __future__ import annotations
 from .addresses import DnsEndPoint, EndPoint, IPAddress, IPEndPoint, UnixDomainSocketEndPoint
 from .aio import TaskFactory, from_async
 from .asyncresult import AsyncCallback, IAsyncResult
+from .cancellation import CancellationToken, CancellationTokenRegistration, CancellationTokenSource
 from .dns import Dns, IPHostEntry
+from .encoding import Encoding
 from .enums import (
     AddressFamily,
     ProtocolType,
@@ -25,16 +27,23 @@ from .enums import (
 )
 from .eventargs import SocketAsyncEventArgs
 from .exceptions import (
+    AggregateException,
     ArgumentException,
     ArgumentNullException,
     ArgumentOutOfRangeException,
+    EndOfStreamException,
     FormatException,
     InvalidOperationException,
+    IOException,
     NotImplementedException,
     NotSupportedException,
     ObjectDisposedException,
+    OperationCanceledException,
+    PlatformNotSupportedException,
     SecurityException,
+    SemaphoreFullException,
     SocketException,
+    TaskCanceledException,
 )
 from .execution_context import AsyncFlowControl, ExecutionContext
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
@@ -46,19 +55,26 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AddressFamily",
+    "AggregateException",
     "ArgumentException",
     "ArgumentNullException",
     "ArgumentOutOfRangeException",
     "AsyncCallback",
     "AsyncFlowControl",
     "AutoResetEvent",
+    "CancellationToken",
+    "CancellationTokenRegistration",
+    "CancellationTokenSource",
     "Dns",
     "DnsEndPoint",
+    "Encoding",
+    "EndOfStreamException",
     "EndPoint",
     "EventWaitHandle",
     "ExecutionContext",
     "FormatException",
     "IAsyncResult",
+    "IOException",
     "IPAddress",
     "IPEndPoint",
     "IPHostEntry",
@@ -70,9 +86,12 @@ __all__ = [
     "NotImplementedException",
     "NotSupportedException",
     "ObjectDisposedException",
+    "OperationCanceledException",
+    "PlatformNotSupportedException",
     "ProtocolType",
     "SecurityException",
     "SelectMode",
+    "SemaphoreFullException",
     "Socket",
     "SocketAsyncEventArgs",
     "SocketAsyncOperation",
@@ -84,6 +103,7 @@ __all__ = [
     "SocketReceiveFromResult",
     "SocketShutdown",
     "SocketType",
+    "TaskCanceledException",
     "TaskFactory",
     "UnixDomainSocketEndPoint",
     "WaitHandle",

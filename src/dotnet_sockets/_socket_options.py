@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import socket as _socket
 import sys
 from typing import TYPE_CHECKING, Any
 
 from . import _platform
-from ._checks import as_int
+from ._checks import as_int, as_timeout_property
 from ._names import dotnet_names
 from .enums import (
     AddressFamily,
@@ -173,30 +174,28 @@ class SocketOptions(SocketCore):
     def ReceiveTimeout(self) -> int:
         """Milliseconds a synchronous receive waits; 0 (or -1 when set) is infinite.
 
-        On expiry the call raises ``SocketException`` with ``SocketError.TimedOut``.
+        Set it in milliseconds or as a ``datetime.timedelta``; it reads back in milliseconds.  On
+        expiry the call raises ``SocketException`` with ``SocketError.TimedOut``.  Setting a value
+        below -1 raises ``ArgumentOutOfRangeException`` (``value``).
         """
         self._throw_if_disposed()
         return self._rcv_timeout
 
     @ReceiveTimeout.setter
-    def ReceiveTimeout(self, value: int) -> None:
-        ms = as_int(value, "value")
-        if ms < -1 or ms > 0x7FFFFFFF:  # beyond .NET's int the wait of a later Receive would fail
-            raise ArgumentOutOfRangeException("value", ms)
+    def ReceiveTimeout(self, value: int | datetime.timedelta) -> None:
+        ms = as_timeout_property(value)
         self._throw_if_disposed()
         self._rcv_timeout = 0 if ms == -1 else ms
 
     @property
     def SendTimeout(self) -> int:
-        """Milliseconds a synchronous send waits; 0 (or -1 when set) is infinite."""
+        """Milliseconds a synchronous send waits; 0 (or -1 when set) is infinite (settable as a ``timedelta``)."""
         self._throw_if_disposed()
         return self._snd_timeout
 
     @SendTimeout.setter
-    def SendTimeout(self, value: int) -> None:
-        ms = as_int(value, "value")
-        if ms < -1 or ms > 0x7FFFFFFF:
-            raise ArgumentOutOfRangeException("value", ms)
+    def SendTimeout(self, value: int | datetime.timedelta) -> None:
+        ms = as_timeout_property(value)
         self._throw_if_disposed()
         self._snd_timeout = 0 if ms == -1 else ms
 

@@ -345,7 +345,7 @@ class SocketTransfer(SocketCore):
         over here when an audit hook changed the socket under it."""
         tracing = _isEnabledFor(DEBUG)
         if tracing:
-            trace_enter("BeginSendTo", self, size=size, offset=offset, socket_flags=socket_flags, remote_ep=remote_ep)
+            trace_enter("BeginSendTo", self, offset=offset, size=size, socket_flags=socket_flags, remote_ep=remote_ep)
             if _isEnabledFor(VERBOSE):
                 trace_dump("BeginSendTo", self, view)
         op = self._new_send_to(view, socket_flags, addr, callback, state)
@@ -369,6 +369,8 @@ class SocketTransfer(SocketCore):
             ar = self._end(async_result, "EndSendTo")
         n: int = ar._value
         if _isEnabledFor(DEBUG):
+            if fast:  # the slow path traced its entry in _end
+                trace_enter("EndSendTo", self, async_result=async_result)
             trace_exit("EndSendTo", self, n)
         return n
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno as _errno_mod
 import os
 import socket
+from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
 from ._errno import (
@@ -33,6 +34,13 @@ __all__ = [
     "NotImplementedException",
     "SecurityException",
     "SocketException",
+    "PlatformNotSupportedException",
+    "IOException",
+    "EndOfStreamException",
+    "OperationCanceledException",
+    "TaskCanceledException",
+    "SemaphoreFullException",
+    "AggregateException",
 ]
 
 
@@ -320,3 +328,118 @@ def _rebuild_socket_exception(
     self = cls.__new__(cls)
     self._setup(SocketError(error_code), native, message, None)
     return self
+
+
+@dotnet_names
+class PlatformNotSupportedException(NotSupportedException):
+    """The member exists in .NET but not on this platform (Windows-only members on Linux)."""
+
+    _default_message = "Operation is not supported on this platform."
+
+
+@dotnet_names
+class IOException(_DotNetException, OSError):
+    """An I/O error on a stream.  ``NetworkStream`` wraps the ``SocketException`` in ``InnerException``."""
+
+    _default_message = "I/O error occurred."
+
+    def __init__(self, message: str | None = None, inner_exception: BaseException | None = None) -> None:
+        self._ctor_args = (message, inner_exception)
+        self._message = self._default_message if message is None else message
+        self._inner = inner_exception
+        # errno follows the inner SocketException, so `except OSError as e: e.errno` still tells what happened.
+        native = getattr(inner_exception, "errno", None)
+        if isinstance(native, int):
+            OSError.__init__(self, native, self._message)
+        else:
+            OSError.__init__(self, self._message)
+        if inner_exception is not None:
+            self.__cause__ = inner_exception
+
+    @property
+    def InnerException(self) -> BaseException | None:
+        """The exception that caused this one (a ``SocketException`` for a failed network read or write)."""
+        return self._inner
+
+    def __str__(self) -> str:
+        return self._message
+
+
+@dotnet_names
+class EndOfStreamException(IOException, EOFError):
+    """A read needed more bytes than the stream had before its end (``ReadExactly``)."""
+
+    _default_message = "Unable to read beyond the end of the stream."
+
+
+@dotnet_names
+class OperationCanceledException(_DotNetException, Exception):
+    """An operation ended because its ``CancellationToken`` was cancelled.
+
+    ``CancellationToken`` is the token that was cancelled (``CancellationToken.None_`` when unknown).
+    It is not an ``asyncio.CancelledError``: ``task.cancel()`` keeps its asyncio meaning and raises that.
+    """
+
+    _default_message = "The operation was canceled."
+
+    def __init__(self, message: str | None = None, token: object = None) -> None:
+        self._ctor_args = (message, token)
+        self._message = self._default_message if message is None else message
+        self._token = token
+        super().__init__(self._message)
+
+    @property
+    def CancellationToken(self) -> Any:
+        """The token whose cancellation ended the operation."""
+        if self._token is None:
+            from .cancellation import CancellationToken
+
+            return CancellationToken.None_
+        return self._token
+
+
+@dotnet_names
+class TaskCanceledException(OperationCanceledException):
+    """A task-returning operation (``Dns.GetHostAddressesAsync``, ...) was cancelled."""
+
+    _default_message = "A task was canceled."
+
+
+@dotnet_names
+class SemaphoreFullException(_DotNetException, Exception):
+    """``Release`` would raise a semaphore's count above its maximum."""
+
+    _default_message = "Adding the specified count to the semaphore would cause it to exceed its maximum count."
+
+    def __init__(self, message: str | None = None) -> None:
+        self._ctor_args = (message,)
+        self._message = self._default_message if message is None else message
+        super().__init__(self._message)
+
+
+@dotnet_names
+class AggregateException(_DotNetException, Exception):
+    """Several exceptions at once (callbacks of a cancelled token that raised).  ``InnerExceptions`` lists them."""
+
+    _default_message = "One or more errors occurred."
+
+    def __init__(self, message: str | None = None, inner_exceptions: Sequence[BaseException] = ()) -> None:
+        self._ctor_args = (message, tuple(inner_exceptions))
+        self._inner_list = tuple(inner_exceptions)
+        text = self._default_message if message is None else message
+        if self._inner_list:
+            text += " " + " ".join(f"({e})" for e in self._inner_list)
+        self._message = text
+        super().__init__(self._message)
+        if self._inner_list:
+            self.__cause__ = self._inner_list[0]
+
+    @property
+    def InnerExceptions(self) -> tuple[BaseException, ...]:
+        """Every exception collected, in the order they were raised."""
+        return self._inner_list
+
+    @property
+    def InnerException(self) -> BaseException | None:
+        """The first of ``InnerExceptions``."""
+        return self._inner_list[0] if self._inner_list else None
