@@ -393,3 +393,74 @@ def test_receive_memoryview_released_while_pending(made: Made, loop: Loop, form:
     tx.SendTo(DATAGRAM, rx.LocalEndPoint)
     n = _first(once.result())
     assert _landed(form, backing, n) == (DATAGRAM if RECEIVES[form][0] else DATAGRAM[:20])
+
+
+def _resizable(ba: bytearray) -> bool:
+    try:
+        ba.extend(b"x")
+    except BufferError:
+        return False
+    del ba[-1:]
+    return True
+
+
+@pytest.mark.parametrize(
+    "form", ["BeginSendTo udp", "BeginSendTo udp queued", "BeginSend tcp", "BeginSend tcp waited", "SendToAsync(e)"]
+)
+def test_send_buffer_resizable_once_sent(made: Made, form: str) -> None:
+    """The export ends with the send: the buffer may be resized from the callback on, even while
+    the IAsyncResult is kept (a callback that clears its bytearray to fill it again)."""
+    ba = bytearray(PAYLOAD[:1000])
+    in_callback: list[bool] = []
+    kept: list[Any] = []
+    done = threading.Event()
+
+    def cb(ar: Any) -> None:
+        kept.append(ar)
+        in_callback.append(_resizable(ba))
+        done.set()
+
+    if form.startswith("BeginSendTo"):
+        rx, tx = made.udp(), made.udp()
+        tx.SendTo(b"bind", rx.LocalEndPoint)
+        if form.endswith("queued"):
+            # Another send already queued: this one completes on the engine's side, not in Begin.
+            tx._io.enqueue_write(_blocker(tx))
+        ar = tx.BeginSendTo(ba, 0, len(ba), 0, rx.LocalEndPoint, cb, None)
+        if form.endswith("queued"):
+            assert not done.is_set()
+            tx._io.on_ready(False, True)
+        assert done.wait(WAIT)
+        assert tx.EndSendTo(ar) == len(ba)
+    elif form.startswith("BeginSend"):
+        client, server = made.pair()
+        server.ReceiveTimeout = int(WAIT * 1000)
+        filled = fill(client) if form.endswith("waited") else 0
+        ar = client.BeginSend(ba, 0, len(ba), SocketFlags.None_, cb, None)
+        receive_exactly(server, filled + len(ba))
+        assert done.wait(WAIT)
+        assert client.EndSend(ar) == len(ba)
+    else:
+        rx, tx = made.udp(), made.udp()
+        tx.SendTo(b"bind", rx.LocalEndPoint)
+        e = SocketAsyncEventArgs()
+        e.SetBuffer(ba, 0, len(ba))
+        e.RemoteEndPoint = rx.LocalEndPoint
+        assert tx.SendToAsync(e) is False
+        assert e.BytesTransferred == len(ba)
+        in_callback.append(True)
+        kept.append(e)
+    assert in_callback == [True]
+    assert _resizable(ba)
+    assert kept
+
+
+def _blocker(sock: Socket) -> Any:
+    """A queued send that finishes when the queue is next served (an empty datagram to itself)."""
+    from dotnet_sockets._engine import ops
+
+    op = ops.SendToOp(sock._io, None, None)
+    op.buf = b""
+    op.flags = 0
+    op.addr = sock._sock.getsockname()
+    return op

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._checks import as_buffer, as_int, check_range, no_flags
 from ._engine import ops
+from ._engine.ops import let_go as _let_go
 from ._names import dotnet_names
 from .addresses import (
     EndPoint,
@@ -318,8 +319,11 @@ class SocketTransfer(SocketCore):
                 return op
             except OSError as exc:
                 op._error = exc
-            # Inlined op._complete(True): nobody can wait on a result
+            # Inlined op._complete(True) (ops._complete_send): nobody can wait on a result
             # that has not been returned yet, so there is no handle to set.
+            op.buf = None
+            if view is not buffer:
+                _let_go(view)
             op._sync = True
             op._done = True
             if callback is not None:

@@ -684,7 +684,9 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     else {
         set_slot_steal(op, o_error, exc);
     }
-    /* Completed inside Begin: nobody can wait on a result not returned yet, so no handle to set. */
+    /* Completed inside Begin (ops._complete_send): nobody can wait on a result not returned
+       yet, so no handle to set; the data (a bytearray's export) is let go. */
+    set_slot(op, o_buf, Py_None);
     set_slot(op, o_sync, Py_True);
     set_slot(op, o_done, Py_True);
     if (callback != Py_None) {
