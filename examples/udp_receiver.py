@@ -77,7 +77,7 @@ class Receiver:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="local address to bind")
     parser.add_argument(
         "--port",
@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     receiver = Receiver(IPEndPoint(IPAddress.Parse(args.host), args.port), args.count)
     local_ep = receiver.socket.LocalEndPoint
+    assert local_ep is not None  # bound by Receiver
     print(f"Listening on {local_ep}", flush=True)
     try:
         receiver.start()

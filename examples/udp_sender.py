@@ -70,7 +70,7 @@ class Sender:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="receiver's host name or address")
     parser.add_argument(
         "--port", type=int, default=0, help="receiver's port (.NET's samples use 11000); 0, the default, runs alone"

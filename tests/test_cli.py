@@ -325,13 +325,14 @@ def test_the_bench_header_names_the_path_it_runs() -> None:
 
 
 def test_bench_prints_a_plain_table_when_piped() -> None:
-    res = run("bench", "--count", "2000", "--runs", "1", "--only", "plain,begin_64", timeout=120)
+    res = run("bench", "--count", "2000", "--runs", "1", "--only", "plain,begin_64,begin_sem_64", timeout=120)
     assert res.returncode == 0, res.stderr
     assert "\r" not in res.stdout and "\x1b" not in res.stdout
     rows = [line for line in res.stdout.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| way |")
     assert any(r.startswith("| plain socket.sendto loop |") and r.endswith("| 1.00 |") for r in rows)
     assert any(r.startswith("| BeginSendTo + callback EndSendTo, 64 in flight |") for r in rows)
+    assert any(r.startswith("| BeginSendTo, SemaphoreSlim(64) throttle as the .NET program |") for r in rows)
 
 
 def test_bench_chart_without_matplotlib_is_a_usage_error() -> None:

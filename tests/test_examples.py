@@ -146,7 +146,7 @@ def test_udp_sender_reports_a_failed_send() -> None:
 
 # -- TCP echo ----------------------------------------------------------------------------------
 
-ECHO_EXAMPLES = ["tcp_echo_apm.py", pytest.param("tcp_echo_saea.py", marks=needs_saea)]
+ECHO_EXAMPLES = ["tcp_echo_apm.py", pytest.param("tcp_echo_saea.py", marks=needs_saea), "tcpclient_echo.py"]
 MESSAGES = ["'hello'", "'echo me back'", "'non-ASCII: \u00e9\u00e8'"]
 
 
@@ -196,6 +196,36 @@ def test_echo_client_reports_a_refused_connection(example: str) -> None:
     )
     assert proc.returncode == 1
     assert "ConnectionRefused" in proc.stderr or "refused" in proc.stderr, proc.stderr
+
+
+# -- the client classes: UdpClient, and the awaitables (tcpclient_echo.py is in ECHO_EXAMPLES) ---
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_udpclient_pair_alone(host: str) -> None:
+    out = run_example("udpclient_pair.py", "--host", host, "--count", "3").stdout
+    assert out.count("Sent 10 bytes") == 3
+    for i in range(3):
+        assert f": 'datagram {i}'" in out
+    assert out.rstrip().endswith("Done.")
+
+
+def test_udpclient_receiver_and_sender_in_two_processes(server_process: list[subprocess.Popen[str]]) -> None:
+    receiver = start_example("udpclient_pair.py", "receiver", "--port", "0", "--count", "2", "--timeout", "20")
+    server_process.append(receiver)
+    port = listening_port(receiver)
+    sent = run_example("udpclient_pair.py", "sender", "--port", str(port), "--count", "2", "--message", "across")
+    assert sent.stdout.count("Sent 8 bytes") == 2
+    out = finish(receiver)
+    assert "'across 0'" in out and "'across 1'" in out
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_asyncio_clients_alone(host: str) -> None:
+    out = run_example("asyncio_clients.py", "--host", host).stdout
+    assert "Echoed: 'hello'" in out and "Echoed: 'echo me back'" in out
+    assert "Received b'datagram' from" in out
+    assert out.rstrip().endswith("Done.")
 
 
 # -- the examples page says what is true ----------------------------------------------------------

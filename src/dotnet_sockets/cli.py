@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import platform
 import queue
 import sys
 import threading
@@ -45,6 +43,7 @@ from . import (
     SocketShutdown,
     SocketType,
     _accel,
+    version_string,
 )
 from .security import SocketPolicy, install_policy
 from .telemetry import Telemetry, TelemetrySnapshot
@@ -82,20 +81,8 @@ def _describe(exc: SocketException) -> str:
     return f"{exc} (SocketError.{exc.SocketErrorCode.name}, ErrorCode {exc.ErrorCode})"
 
 
-def _send_path() -> str:
-    """Which send path runs, and why, in the words the docs use."""
-    if _accel.ACCELERATED:
-        return "compiled accelerator (DOTNET_SOCKETS_PURE=1 turns it off)"
-    if os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0"):
-        return "pure Python (DOTNET_SOCKETS_PURE is set)"
-    return "pure Python (the accelerator was not built: no C compiler at install)"
-
-
-def _version_text() -> str:
-    from . import __version__
-
-    python = f"{platform.python_implementation()} {platform.python_version()}"
-    return f"dotnet-sockets {__version__} (Python {python}; send path: {_send_path()})"
+_send_path = _accel.send_path
+_version_text = version_string
 
 
 def _out(text: str, stream: TextIO | None = None) -> None:
@@ -735,7 +722,7 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--only",
         metavar="WAYS",
-        help="comma-separated: plain, asyncio_transport, begin_64, begin_64_inline, sync_sendto",
+        help="comma-separated: plain, asyncio_transport, begin_64, begin_64_inline, begin_sem_64, sync_sendto",
     )
     bench.add_argument("--chart", metavar="FILE.png", help="also draw a PNG chart (needs matplotlib)")
     bench.set_defaults(func=_bench)

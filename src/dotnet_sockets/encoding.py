@@ -198,17 +198,36 @@ class Encoding:
     def __repr__(self) -> str:
         return f"<Encoding {self._web}>"
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    ascii: ClassVar[Encoding]
+    utf8: ClassVar[Encoding]
+    unicode: ClassVar[Encoding]
+    big_endian_unicode: ClassVar[Encoding]
+    default: ClassVar[Encoding]
+    get_bytes = GetBytes
+    get_byte_count = GetByteCount
+    get_string = GetString
+    get_char_count = GetCharCount
+    get_max_byte_count = GetMaxByteCount
+    get_max_char_count = GetMaxCharCount
+    get_preamble = GetPreamble
+    web_name = WebName
+    encoding_name = EncodingName
+    code_page = CodePage
+    body_name = BodyName
+    # -- end of PEP 8 spellings --
 
-Encoding.ASCII = Encoding.ascii = Encoding(  # type: ignore[attr-defined]
+
+Encoding.ASCII = Encoding.ascii = Encoding(
     "ascii", ("dotnet_sockets.question", "dotnet_sockets.question"), "us-ascii", "US-ASCII", 20127, b"", "ascii"
 )
-Encoding.UTF8 = Encoding.utf8 = Encoding(  # type: ignore[attr-defined]
+Encoding.UTF8 = Encoding.utf8 = Encoding(
     "utf-8", ("replace", "dotnet_sockets.replacement"), "utf-8", "Unicode (UTF-8)", 65001, codecs.BOM_UTF8, "utf8"
 )
-Encoding.Unicode = Encoding.unicode = Encoding(  # type: ignore[attr-defined]
+Encoding.Unicode = Encoding.unicode = Encoding(
     "utf-16-le", ("replace", "dotnet_sockets.replacement"), "utf-16", "Unicode", 1200, codecs.BOM_UTF16_LE, "utf16"
 )
-Encoding.BigEndianUnicode = Encoding.big_endian_unicode = Encoding(  # type: ignore[attr-defined]
+Encoding.BigEndianUnicode = Encoding.big_endian_unicode = Encoding(
     "utf-16-be",
     ("replace", "dotnet_sockets.replacement"),
     "utf-16BE",
@@ -218,4 +237,4 @@ Encoding.BigEndianUnicode = Encoding.big_endian_unicode = Encoding(  # type: ign
     "utf16",
 )
 # .NET Core and later: Encoding.Default is UTF-8 on every platform.
-Encoding.Default = Encoding.default = Encoding.UTF8  # type: ignore[attr-defined]
+Encoding.Default = Encoding.default = Encoding.UTF8

@@ -78,14 +78,6 @@ def _is_endpoint(value: object) -> bool:
     return type(value).__name__.endswith("EndPoint") and hasattr(value, "AddressFamily")
 
 
-def _enum_text(value: enum.Enum) -> str:
-    """.NET's ``ToString()`` of an enum value: ``None``, ``Peek, DontRoute``, or the number when undefined."""
-    if isinstance(value, enum.Flag) and value.value:
-        names = [m.name.rstrip("_") for m in type(value) if m.name and m.value and value.value & m.value == m.value]
-        return ", ".join(names) if names else str(value.value)
-    return (value.name or str(value.value)).rstrip("_")
-
-
 def _fmt(value: Any) -> str:
     """An argument as the trace shows it: buffers by size (their bytes go to the dump), the rest by repr."""
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -102,7 +94,7 @@ def _fmt(value: Any) -> str:
             host = f"[{sender[0]}]" if ":" in sender[0] else sender[0]
             return f"{value[0]} bytes from {host}:{sender[1]}"
     if isinstance(value, enum.Enum):
-        return _enum_text(value)
+        return str(value)  # the package's enums print .NET's ToString() ("None", "Peek, DontRoute")
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], (bytes, bytearray, memoryview)):
         return f"<{len(value)} buffers>"
     if callable(value) and not isinstance(value, type):
