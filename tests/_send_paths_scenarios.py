@@ -31,6 +31,7 @@ from dotnet_sockets import (
 )
 from dotnet_sockets.security import SocketPolicy, using_policy
 from dotnet_sockets.telemetry import Telemetry
+from odd_flags import LiesFalse, LiesTrue, RaisingBool, RaisingIndex
 
 WAIT = 10.0
 out: dict[str, Any] = {"accelerated": _accel.ACCELERATED}
@@ -59,6 +60,17 @@ def receiver(v6: bool = False) -> tuple[socket.socket, IPEndPoint]:
     ip = IPAddress.IPv6Loopback if v6 else IPAddress.Loopback
     PORTS.append(str(r.getsockname()[1]))
     return r, IPEndPoint(ip, r.getsockname()[1])
+
+
+def received_sizes(r: socket.socket) -> list[int]:
+    """The sizes of the datagrams waiting on ``r``, in order (it is left non-blocking)."""
+    r.setblocking(False)
+    sizes = []
+    while True:
+        try:
+            sizes.append(len(r.recv(70000)))
+        except BlockingIOError:
+            return sizes
 
 
 def udp(v6: bool = False) -> Socket:
@@ -272,6 +284,7 @@ def scenarios() -> None:
             break
     out["received sizes"] = got[:40]
 
+    odd_flags(s, ep)
     hooks(s, ep)
 
     s.Close()
@@ -282,6 +295,57 @@ def scenarios() -> None:
         x.Close()
     r.close()
     r6.close()
+
+
+def odd_flags(s: Socket, ep: IPEndPoint) -> None:
+    """Issue 14, defect 11: socket flags as int subclasses whose __bool__/__index__/__int__ raise or
+    lie are read by their value on both paths (the compiled path used to send where Python raised)."""
+    payload = b"0123456789abcdef"
+    kinds = {
+        "raising bool 0": RaisingBool(0),
+        "raising index 0": RaisingIndex(0),
+        "true 0": LiesTrue(0),
+        "false Partial": LiesFalse(0x8000),
+        "raising bool Partial": RaisingBool(0x8000),
+        "raising index DontRoute": RaisingIndex(4),
+    }
+
+    async def awaited(flags: Any) -> Any:
+        return await s.SendToAsync(payload, flags, ep)
+
+    for name, flags in kinds.items():
+        e = SocketAsyncEventArgs()
+        e.SetBuffer(payload, 0, 16)
+        e.RemoteEndPoint = ep
+        e.SocketFlags = flags
+        out[f"odd flags begin {name}"] = begin_and_end(s, payload, 0, 16, flags, ep)
+        out[f"odd flags sync {name}"] = outcome(lambda f=flags: s.SendTo(payload, 0, 16, f, ep))
+        out[f"odd flags event {name}"] = [
+            outcome(lambda ev=e: s.SendToAsync(ev)),
+            e.SocketError.name,
+            e.BytesTransferred,
+        ]
+        out[f"odd flags await {name}"] = outcome(lambda f=flags: asyncio.run(awaited(f)))
+
+
+def accept_into(s_listener: Socket, to: IPEndPoint) -> tuple[Socket, socket.socket, Callable[[], None]]:
+    """A UDP socket, bound by a first send, that a pending AcceptAsync will turn into the accepted
+    connection when the returned function runs (it connects and waits for the accept)."""
+    victim = udp()
+    e = SocketAsyncEventArgs()
+    e.AcceptSocket = victim
+    accepted = threading.Event()
+    e.Completed += lambda _s, _e: accepted.set()
+    assert s_listener.AcceptAsync(e) is True
+    victim.SendTo(b"bind", to)
+    client = socket.socket()
+    client.settimeout(WAIT)
+
+    def accept_now() -> None:
+        client.connect(("127.0.0.1", s_listener.LocalEndPoint.Port))
+        accepted.wait(WAIT)
+
+    return victim, client, accept_now
 
 
 def hooks(s: Socket, ep: IPEndPoint) -> None:
@@ -298,6 +362,8 @@ def hooks(s: Socket, ep: IPEndPoint) -> None:
             raise PermissionError("no sendto")
         if event.startswith("dotnet_sockets.Socket.") and "then" in act:
             act.pop("then")()
+        if event == "socket.sendto" and "then sendto" in act:
+            act.pop("then sendto")()
 
     sys.addaudithook(hook)
     r2, ep2 = receiver()
@@ -361,14 +427,84 @@ def hooks(s: Socket, ep: IPEndPoint) -> None:
     victim.SendTo(payload, ep2)
     act["then"] = victim.Close
     out["hook closes the socket"] = outcome(lambda: victim.SendTo(payload, ep2))
-    r2.setblocking(False)
-    got = []
-    while True:
+    out["hook receiver got"] = received_sizes(r2)
+
+    # Issue 14, defect 5: a pending accept into the sending socket completes during the audit,
+    # which gives the socket a new OpQueue (and frees the old one, unless the send holds it).
+    lst = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+    lst.Bind(IPEndPoint(IPAddress.Loopback, 0))
+    lst.Listen(4)
+    for kind in ("begin", "sync", "event", "await"):
+        victim, client, accept_now = accept_into(lst, ep2)
+        if kind == "await":
+            aw = victim.SendToAsync(payload, 0, ep2)
+            act["then sendto"] = accept_now
+
+            async def await_it(a: Any = aw) -> Any:
+                return await a
+
+            res = outcome(lambda: asyncio.run(await_it()))
+        else:
+            act["then"] = accept_now
+            if kind == "begin":
+                res = begin_and_end(victim, payload, 0, 16, 0, ep2)
+            elif kind == "sync":
+                res = outcome(lambda v=victim: v.SendTo(payload, ep2))
+            else:
+                e3 = SocketAsyncEventArgs()
+                e3.SetBuffer(payload, 0, 16)
+                e3.RemoteEndPoint = ep2
+                fired = threading.Event()
+                e3.Completed += lambda _s, _e, f=fired: f.set()
+                res = outcome(lambda v=victim, ev=e3: v.SendToAsync(ev))
+                if res == ["value", True]:
+                    fired.wait(WAIT)
+                res = [res, e3.SocketError.name, e3.BytesTransferred]
         try:
-            got.append(len(r2.recv(100)))
-        except BlockingIOError:
-            break
-    out["hook receiver got"] = got
+            data: Any = len(client.recv(100))
+        except OSError as exc:
+            data = type(exc).__name__
+        act.clear()
+        out[f"hook accepts into the socket {kind}"] = [res, data, victim.SocketType.name]
+        victim.Close()
+        client.close()
+    lst.Close()
+
+    # Issue 14, defect 12: a hook resumes the awaitable while its send runs: refused, one datagram.
+    box: dict[str, Any] = {}
+
+    def reenter() -> None:
+        aw = box.pop("aw")
+        for step in (lambda: aw.send(None), lambda: aw.throw(KeyError("x")), aw.close):
+            try:
+                step()
+                box.setdefault("seen", []).append("ran")
+            except BaseException as exc:  # noqa: BLE001 - the outcome is the point
+                box.setdefault("seen", []).append(f"{type(exc).__name__}: {exc}")
+
+    async def reentered() -> Any:
+        aw = s.SendToAsync(payload, 0, ep2)
+        box["aw"] = aw
+        act["then sendto"] = reenter
+        return await aw
+
+    out["hook re-enters the awaitable"] = [outcome(lambda: asyncio.run(reentered())), box.get("seen")]
+    act.clear()
+    out["hook re-entered receiver got"] = received_sizes(r2)
+
+    # Issue 14, defect 8: the bytearray is exported before the hooks run: resizing it in one fails.
+    growing = bytearray(payload)
+
+    def grow() -> None:
+        try:
+            growing.extend(b"more")
+            box["grow"] = "resized"
+        except BufferError as exc:
+            box["grow"] = f"BufferError: {exc}"
+
+    act["then"] = grow
+    out["hook resizes an exported bytearray"] = [begin_and_end(s, growing, 0, 16, 0, ep2), box.get("grow")]
+    act.clear()
     r2.close()
 
 

@@ -32,6 +32,7 @@ from dotnet_sockets import (
 )
 from dotnet_sockets._engine.dispatch import dispatcher
 from dotnet_sockets._engine.epoll import engine
+from socket_helpers import Made
 
 # The only exceptions the contract lets escape a public member (ObjectDisposedException
 # is an InvalidOperationException, ArgumentNullException/OutOfRange are ArgumentExceptions).
@@ -125,6 +126,20 @@ def recording_excepthook() -> Iterator[HookRecorder]:
         yield rec
     finally:
         threading.excepthook = old
+
+
+@contextmanager
+def checked_sockets() -> Iterator[Made]:
+    """A socket factory for one test; afterwards every socket is disposed, nothing but what
+    the test raised on purpose reached ``threading.excepthook``, and no engine thread died."""
+    made = Made()
+    with recording_excepthook() as rec:
+        try:
+            yield made
+        finally:
+            made.dispose_all()
+    assert rec.unexpected(BaseException) == []
+    assert not dead_engine_threads()
 
 
 def fd_count() -> int:

@@ -129,6 +129,7 @@ def _install() -> None:
             "send_to_queued": eventargs.send_to_queued,
             "send_to_now": aio._send_to_now,
             "aio_send_to_queued": aio._send_to_queued,
+            "begin_send_to_general": SocketTransfer._begin_send_to_general,
         }
     )
     with execution_context._count_lock:

@@ -14,7 +14,7 @@ from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import aio, eventargs
-from ._checks import as_int
+from ._checks import as_int, no_flags, send_view
 from ._names import dotnet_names
 from ._socket_files import NOT_CONNECTED_MESSAGE
 from ._types import BufferList, BytesLike
@@ -120,7 +120,12 @@ class AsyncMethodsMixin:
             if a0 is None or isinstance(a0, SocketAsyncEventArgs):
                 return _send_to_event(sock, a0)
         elif a3 is _NO and a2 is not _NO and not kwargs:
-            if type(a2) is IPEndPoint and not a1 and type(a0) in _BYTES and sock._dgram:
+            if (
+                type(a2) is IPEndPoint
+                and (a1 == 0 if type(a1) is int else no_flags(a1))
+                and type(a0) in _BYTES
+                and sock._dgram
+            ):
                 # The awaited datagram send of asyncio loops: straight to its coroutine.
                 addr = a2._sa_dual if sock._v6 else a2._sa
                 if addr is not None and len(addr) == sock._alen and not sock._disposed:
@@ -128,7 +133,8 @@ class AsyncMethodsMixin:
                         _sys_audit(_SEND_TO_ASYNC, sock, a2)
                     except PermissionError as exc:
                         raise _denied(exc) from exc
-                    return _send_to_now(sock, a0, addr, a2)
+                    # A bytearray is exported until the send is over (see send_view).
+                    return _send_to_now(sock, send_view(a0), addr, a2)
         args = tuple(a for a in (a0, a1, a2, a3, a4) if a is not _NO)
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:

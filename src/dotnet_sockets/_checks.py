@@ -28,6 +28,9 @@ __all__ = [
     "as_timeout_property",
     "timedelta_ms",
     "buffer_list",
+    "flags_value",
+    "no_flags",
+    "send_view",
     "check_received_address",
     "as_transmit_flags",
     "as_microseconds",
@@ -76,6 +79,41 @@ def as_writable_buffer(buffer: Any, name: str = "buffer") -> memoryview:
     if mv.readonly:
         raise ArgumentException("The buffer must be writable (bytearray, memoryview, array...).", name)
     return mv
+
+
+def send_view(buf: Any) -> Any:
+    """What a send holds while it is pending: ``bytes`` as they are, anything else exported.
+
+    The export (a memoryview) is what ``socket.sendall`` and asyncio hold too: resizing a
+    ``bytearray`` while its send is pending raises ``BufferError`` in whoever resizes it,
+    and exactly the bytes there at the start are sent.
+    """
+    return buf if type(buf) is bytes else memoryview(buf)
+
+
+def no_flags(flags: Any) -> bool:
+    """The one rule for "no socket flags" on the fast paths (``_speedups.c`` spells it too).
+
+    An ``int`` (``SocketFlags`` or any subclass) counts by its stored value: its
+    ``__bool__``, ``__index__`` and ``__int__`` are never called, so a subclass that raises
+    or lies in them is read the same way by every path.  Anything else is not "no flags"
+    here: the general path reads it with :func:`flags_value`.
+    """
+    t = type(flags)
+    return (t is int or issubclass(t, int)) and operator.index(flags) == 0
+
+
+def flags_value(flags: Any) -> int:
+    """The value of a ``socket_flags`` argument (see :func:`no_flags` for ints).
+
+    ``None`` and other false values are no flags, as before; anything else must be an
+    integer (``ArgumentException``, ParamName ``socketFlags``, otherwise).
+    """
+    if issubclass(type(flags), int):
+        return operator.index(flags)
+    if flags is None or not flags:
+        return 0
+    return as_int(flags, "socketFlags")
 
 
 def as_int(value: Any, name: str) -> int:

@@ -644,10 +644,8 @@ class SocketConnections(SocketCore):
             return False
         pysock, sa = op._value
         accept_socket, size, _ = op.extra
-        try:
-            accepted = self._adopt(pysock, sa, accept_socket)
-        except ObjectDisposedException:
-            pysock.close()
+        accepted = self._adopt_or_close(pysock, sa, accept_socket)
+        if accepted is None:
             op._error = ABORTED
             return False
         if size == 0:
@@ -673,6 +671,16 @@ class SocketConnections(SocketCore):
         accepted._io.start_read(rop)
         return True
 
+    def _adopt_or_close(self, pysock: _socket.socket, sockaddr: Any, accept_socket: Socket | None) -> Socket | None:
+        """The accepted connection in its Socket; None when ``accept_socket`` was disposed while
+        the accept was pending: the connection is closed then (nobody can use it), and the
+        operation reports ``OperationAborted``, in every model."""
+        try:
+            return self._adopt(pysock, sockaddr, accept_socket)
+        except ObjectDisposedException:
+            pysock.close()
+            return None
+
     def _adopt(self, pysock: _socket.socket, sockaddr: Any, accept_socket: Socket | None) -> Socket:
         if accept_socket is None:
             return cast("Socket", self._from_accepted(self, pysock, sockaddr))
@@ -696,7 +704,10 @@ class SocketConnections(SocketCore):
         if len(extra) == 2:
             # (accept_socket, 0): the other models' accept into a given socket.
             pysock, sa = ar._value
-            return self._adopt(pysock, sa, extra[0])
+            accepted = self._adopt_or_close(pysock, sa, extra[0])
+            if accepted is None:
+                raise SocketException(SocketError.OperationAborted)
+            return accepted
         return ar._value  # (socket, data, bytes_transferred), made by _accept_step
 
     @traced

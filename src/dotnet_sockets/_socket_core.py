@@ -21,7 +21,7 @@ from logging import DEBUG
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _platform
-from ._checks import as_buffer, as_int, as_writable_buffer, buffer_list, check_range
+from ._checks import as_buffer, as_int, as_writable_buffer, buffer_list, check_range, flags_value, send_view
 from ._engine import ops
 from ._engine.dispatch import dispatcher
 from ._engine.opqueue import OpQueue
@@ -300,9 +300,12 @@ def _set_flags(op: Any, flags: Any, translate: Callable[[int], int]) -> None:
     from End... (or from the synchronous call before any I/O).
     """
     op.flags = 0
-    if flags is not _MISSING and flags:
+    if flags is _MISSING:
+        return
+    value = flags_value(flags)
+    if value:
         try:
-            op.flags = translate(as_int(flags, "socketFlags"))
+            op.flags = translate(value)
         except SocketException as exc:
             op._error = exc
 
@@ -624,7 +627,8 @@ class SocketCore:
             size = n - (offset if type(offset) is int and 0 <= offset <= n else 0)
         offset, size = check_range(n, offset, size)
         if offset == 0 and size == n:
-            return buf
+            # A send holds an export of a whole bytearray too (a receive's callers wrap it).
+            return buf if writable else send_view(buf)
         return memoryview(buf)[offset : offset + size]
 
     def _new_send_to(self, view: Any, flags: Any, addr: Any, callback: Any, state: Any) -> Any:

@@ -11,8 +11,9 @@ import select
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any, overload
 
-from ._checks import as_buffer, as_microseconds, check_range
+from ._checks import as_buffer, as_microseconds, check_range, no_flags
 from ._engine import ops
+from ._engine.ops import let_go as _let_go
 from ._names import dotnet_names
 from ._types import BufferList, BytesLike
 from .addresses import (
@@ -429,47 +430,73 @@ class SocketTransfer(SocketCore):
                 addr = self._mismatch()
         else:
             addr = self._sockaddr(remote_ep, "remoteEP")
-        view = buffer if offset == 0 and size == n else memoryview(buffer)[offset : offset + size]
+        # A bytearray is exported for as long as the operation holds it (see send_view).
+        view = buffer if t is bytes and offset == 0 and size == n else memoryview(buffer)[offset : offset + size]
         try:
             _audit("dotnet_sockets.Socket.BeginSendTo", self, remote_ep)
         except PermissionError as exc:
             raise _denied(exc) from exc
+        if (
+            _isEnabledFor(DEBUG)
+            or not (socket_flags == 0 if type(socket_flags) is int else no_flags(socket_flags))
+            or not self._dgram
+            or self._right_ep is None
+            or type(addr) is not tuple
+        ):
+            return self._begin_send_to_general(view, socket_flags, addr, remote_ep, callback, state, size, offset)
+        # The steady-state datagram send, spelled out: this path is what
+        # the callback-model benchmarks measure.
+        io = self._io
+        op = _SendToOp(io, callback, state)
+        op.buf = view
+        op.addr = addr
+        op.flags = 0
+        if io.wq or io.closed:
+            io.enqueue_write(op)
+        else:
+            try:
+                op._value = self._sock.sendto(view, addr)
+                _tel.c.sent += size + _DGRAM  # telemetry: one datagram of size bytes
+            except BlockingIOError:
+                io.enqueue_write(op)
+                return op
+            except OSError as exc:
+                op._error = exc
+            # Inlined op._complete(True) (ops._complete_send): nobody can wait on a result
+            # that has not been returned yet, so there is no handle to set.
+            op.buf = None
+            if view is not buffer:
+                _let_go(view)
+            op._sync = True
+            op._done = True
+            if callback is not None:
+                if io.inline:
+                    _run_inline(op)
+                else:
+                    _post(op)
+        return op
+
+    def _begin_send_to_general(
+        self,
+        view: Any,
+        socket_flags: Any,
+        addr: Any,
+        remote_ep: EndPoint,
+        callback: AsyncCallback | None,
+        state: Any,
+        size: int,
+        offset: int,
+    ) -> IAsyncResult:
+        """BeginSendTo past its argument checks and audit, off the steady state (flags, a
+        stream, an unbound socket, a refused endpoint, tracing on).  The accelerator hands
+        over here when an audit hook changed the socket under it."""
         tracing = _isEnabledFor(DEBUG)
         if tracing:
             trace_enter("BeginSendTo", self, offset=offset, size=size, socket_flags=socket_flags, remote_ep=remote_ep)
             if _isEnabledFor(VERBOSE):
                 trace_dump("BeginSendTo", self, view)
-        io = self._io
-        if socket_flags or not self._dgram or self._right_ep is None or type(addr) is not tuple:
-            op = self._new_send_to(view, socket_flags, addr, callback, state)
-            self._start_send_to(op, remote_ep)
-        else:
-            # The steady-state datagram send, spelled out: this path is what
-            # the callback-model benchmarks measure.
-            op = _SendToOp(io, callback, state)
-            op.buf = view
-            op.addr = addr
-            op.flags = 0
-            if io.wq or io.closed:
-                io.enqueue_write(op)
-            else:
-                try:
-                    op._value = self._sock.sendto(view, addr)
-                    _tel.c.sent += size + _DGRAM  # telemetry: one datagram of size bytes
-                except BlockingIOError:
-                    io.enqueue_write(op)
-                    return op
-                except OSError as exc:
-                    op._error = exc
-                # Inlined op._complete(True): nobody can wait on a result
-                # that has not been returned yet, so there is no handle to set.
-                op._sync = True
-                op._done = True
-                if callback is not None:
-                    if io.inline:
-                        _run_inline(op)
-                    else:
-                        _post(op)
+        op = self._new_send_to(view, socket_flags, addr, callback, state)
+        self._start_send_to(op, remote_ep)
         if tracing:
             trace_exit("BeginSendTo", self, op)
         return op  # type: ignore[no-any-return]

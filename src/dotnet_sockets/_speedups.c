@@ -46,6 +46,7 @@ static PyObject *report_exception;  /* dispatch.report_exception */
 static PyObject *audit_failed;      /* raises the SecurityException for a denied audit event */
 static PyObject *sendto_failed;     /* raises SendTo's SocketException */
 static PyObject *sendto_python;     /* SocketTransfer.SendTo, the Python function (its slow path) */
+static PyObject *begin_send_to_general; /* SocketTransfer._begin_send_to_general: BeginSendTo past its audit */
 static PyObject *kw_remote_ep;      /* ("remote_ep",) */
 static PyObject *logger_cache_owner; /* the "dotnet_sockets" logger */
 static PyObject *is_enabled_for;    /* its isEnabledFor */
@@ -171,6 +172,25 @@ queue_length(PyObject *q)
     if (n < 0)
         PyErr_Clear();
     return n;
+}
+
+/* _checks.no_flags, the one rule for "no socket flags", spelled in C: an int (SocketFlags
+   or any int subclass) whose stored value is 0.  Its __bool__, __index__ and __int__ are
+   never called (PyLong_AsLongAndOverflow reads an int subclass's value directly), so a
+   subclass that raises or lies in them gets the answer the Python path gets.  Anything
+   that is not an int: 0 here, and Python decides. */
+static int
+flags_none(PyObject *flags)
+{
+    if (!PyLong_Check(flags))
+        return 0;
+    int overflow;
+    long v = PyLong_AsLongAndOverflow(flags, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return v == 0 && overflow == 0;
 }
 
 /* The endpoint's sockaddr tuple for this socket (borrowed), picked as the twins pick it
@@ -525,44 +545,66 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     int is_bytes = PyBytes_CheckExact(buffer);
     if (!is_bytes && !PyByteArray_CheckExact(buffer))
         return NULL;
-    if (!PyLong_CheckExact(args[1]) || !PyLong_CheckExact(args[2]) || !PyLong_Check(args[3]))
+    if (!PyLong_CheckExact(args[1]) || !PyLong_CheckExact(args[2]) || !flags_none(args[3]))
         return NULL;
     Py_ssize_t n = is_bytes ? PyBytes_GET_SIZE(buffer) : PyByteArray_GET_SIZE(buffer);
     Py_ssize_t offset = PyLong_AsSsize_t(args[1]), size = PyLong_AsSsize_t(args[2]);
-    long flags = PyLong_AsLong(args[3]);
     if (PyErr_Occurred()) {
         PyErr_Clear();
         return NULL;
     }
     /* A slice would need a memoryview kept with the operation: the Python path makes it. */
-    if (offset != 0 || size != n || flags != 0)
+    if (offset != 0 || size != n)
         return NULL;
-    if (!Py_IS_TYPE(ep, EndPointType))
+    if (!Py_IS_TYPE(ep, EndPointType) || (callback != Py_None && !PyCallable_Check(callback)))
         return NULL;
-    PyObject *addr = cached_sockaddr(self, ep);
-    if (addr == NULL)
-        return NULL;
-    if (callback != Py_None && !PyCallable_Check(callback))
-        return NULL;
-    struct sockaddr_storage ss;
-    socklen_t salen;
-    if (!parse_sockaddr(addr, &ss, &salen))
-        return NULL;
-    /* (Suppressed flow is handled after the audit, where the twin captures the context.) */
+    /* (Suppressed flow is handled after the audit, where the twin captures the context.)
+       Asked before anything borrowed is read: it is Python code. */
     if (tracing_enabled())
         return NULL;
     PyObject *io = SLOT(self, s_io);
     if (io == NULL || !Py_IS_TYPE(io, OpQueueType))
+        return NULL;
+    PyObject *addr = cached_sockaddr(self, ep);
+    if (addr == NULL)
+        return NULL;
+    struct sockaddr_storage ss;
+    socklen_t salen;
+    if (!parse_sockaddr(addr, &ss, &salen))
         return NULL;
 
     /* From here on the call is ours: what Python's BeginSendTo does, in its order. */
     /* addr is borrowed from ep._sa/_sa_dual, and the audit hooks are Python code that may
        move the endpoint (ep.Port = ... drops that tuple): hold it, as the twin's local does. */
     Py_INCREF(addr);
-    if (audit_send("dotnet_sockets.Socket.BeginSendTo", self, ep) < 0) {
+    /* A bytearray is exported before the hooks run and for as long as the operation holds
+       it (the twin's memoryview): resizing it while the send is pending raises BufferError
+       in whoever resizes, and exactly size bytes go out. */
+    PyObject *view = is_bytes ? Py_NewRef(buffer) : PyMemoryView_FromObject(buffer);
+    if (view == NULL) {
         Py_DECREF(addr);
         return NULL;
     }
+    PyObject *op = NULL;
+    io = NULL;
+    if (audit_send("dotnet_sockets.Socket.BeginSendTo", self, ep) < 0)
+        goto fail;
+    /* Everything the twin reads after its audit is read again here: a hook may have changed
+       the socket (tracing on, a new OpQueue from an accept into it, ...).  The OpQueue is
+       held from here on: a hook, a callback or a finalizer run below may give the socket
+       another one, which frees this one if nothing holds it. */
+    io = SLOT(self, s_io);
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType) || tracing_enabled() || SLOT(self, s_dgram) != Py_True ||
+        SLOT(self, s_right_ep) == NULL || SLOT(self, s_right_ep) == Py_None) {
+        /* Not the steady state any more: the twin's general path, without its audit. */
+        io = NULL;
+        PyObject *callargs[9] = {self, view, args[3], addr, ep, callback, state, args[2], args[1]};
+        PyObject *res = PyObject_Vectorcall(begin_send_to_general, callargs, 9, NULL);
+        Py_DECREF(view);
+        Py_DECREF(addr);
+        return res;
+    }
+    Py_INCREF(io);
     PyObject *ctx = NULL;
     if (callback != Py_None) {
         /* AsyncOperation.__init__ runs after the audit: flow suppressed by then (by a hook)
@@ -583,16 +625,13 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                 PyErr_SetString(PyExc_SystemError, "execution_context.capture_context missing");
             Py_XDECREF(capture);
         }
-        if (ctx == NULL) {
-            Py_DECREF(addr);
-            return NULL;
-        }
+        if (ctx == NULL)
+            goto fail;
     }
-    PyObject *op = SendToOpType->tp_alloc(SendToOpType, 0);
+    op = SendToOpType->tp_alloc(SendToOpType, 0);
     if (op == NULL) {
         Py_XDECREF(ctx);
-        Py_DECREF(addr);
-        return NULL;
+        goto fail;
     }
     set_slot(op, o_io, io);
     set_slot(op, o_callback, callback);
@@ -604,9 +643,10 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     set_slot(op, o_value, Py_None);
     set_slot(op, o_error, Py_None);
     set_slot(op, o_handle, Py_None);
-    set_slot(op, o_buf, buffer);
+    set_slot_steal(op, o_buf, view);                 /* our reference */
     set_slot_steal(op, o_addr, addr);                /* our reference */
     set_slot_steal(op, o_flags, PyLong_FromLong(0)); /* a small int: cannot fail */
+    view = addr = NULL;
 
     PyObject *wq = SLOT(io, q_wq), *closed = SLOT(io, q_closed), *fdo = SLOT(io, q_fd);
     if (wq == NULL || closed != Py_False || fdo == NULL || queue_length(wq) != 0) {
@@ -614,43 +654,39 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             PyErr_Clear();
         goto enqueue;
     }
-    /* The buffer's length is read now, not before the audit hooks ran (one may have resized
-       a bytearray), and a bytearray is exported for the send, as socket.sendto does, so that
-       nothing run meanwhile (audit hooks, signal handlers) can resize it under the pointer. */
+    /* The buffer's length is read now, not before the audit hooks ran.  The send reads
+       through its own export of op.buf, as socket.sendto does. */
     PyObject *exc;
     Py_ssize_t r;
-    if (is_bytes) {
-        r = send_datagram(self, io, PyBytes_AS_STRING(buffer), PyBytes_GET_SIZE(buffer), &ss, salen, addr, &exc);
-    }
-    else {
-        Py_buffer view;
-        if (PyObject_GetBuffer(buffer, &view, PyBUF_SIMPLE) < 0) {
-            Py_DECREF(op);
-            return NULL;
+    {
+        PyObject *buf = Py_NewRef(SLOT(op, o_buf));
+        Py_buffer pb;
+        if (PyObject_GetBuffer(buf, &pb, PyBUF_SIMPLE) < 0) {
+            Py_DECREF(buf);
+            goto fail;
         }
-        r = send_datagram(self, io, view.buf, view.len, &ss, salen, addr, &exc);
-        PyBuffer_Release(&view);
+        r = send_datagram(self, io, pb.buf, pb.len, &ss, salen, SLOT(op, o_addr), &exc);
+        PyBuffer_Release(&pb);
+        Py_DECREF(buf);
     }
-    if (r == SEND_RAISED) {
-        Py_DECREF(op);
-        return NULL;
-    }
+    if (r == SEND_RAISED)
+        goto fail;
     if (r == SEND_WOULD_BLOCK)
         goto enqueue;
     if (r >= 0) {
         __atomic_add_fetch(&tel_bytes_sent, (long long)r, __ATOMIC_RELAXED);
         __atomic_add_fetch(&tel_datagrams_sent, 1, __ATOMIC_RELAXED);
         PyObject *v = PyLong_FromSsize_t(r);
-        if (v == NULL) {
-            Py_DECREF(op);
-            return NULL;
-        }
+        if (v == NULL)
+            goto fail;
         set_slot_steal(op, o_value, v);
     }
     else {
         set_slot_steal(op, o_error, exc);
     }
-    /* Completed inside Begin: nobody can wait on a result not returned yet, so no handle to set. */
+    /* Completed inside Begin (ops._complete_send): nobody can wait on a result not returned
+       yet, so no handle to set; the data (a bytearray's export) is let go. */
+    set_slot(op, o_buf, Py_None);
     set_slot(op, o_sync, Py_True);
     set_slot(op, o_done, Py_True);
     if (callback != Py_None) {
@@ -668,22 +704,27 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                 }
             }
         }
-        if (res == NULL) {
-            Py_DECREF(op);
-            return NULL;
-        }
+        if (res == NULL)
+            goto fail;
         Py_DECREF(res);
     }
+    Py_DECREF(io);
     return op;
 
 enqueue:;
     PyObject *res = PyObject_CallMethodOneArg(io, str_enqueue_write, op);
-    if (res == NULL) {
-        Py_DECREF(op);
-        return NULL;
-    }
+    if (res == NULL)
+        goto fail;
     Py_DECREF(res);
+    Py_DECREF(io);
     return op;
+
+fail:
+    Py_XDECREF(op);
+    Py_XDECREF(io);
+    Py_XDECREF(view);
+    Py_XDECREF(addr);
+    return NULL;
 }
 
 /* ---- EndSendTo ---------------------------------------------------------- */
@@ -694,10 +735,11 @@ fast_end_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (nargs != 1 || !is_socket(self))
         return NULL;
     PyObject *ar = args[0];
+    /* Python code first (the logger), the reads after it. */
+    if (tracing_enabled())
+        return NULL;
     if (!Py_IS_TYPE(ar, SendToOpType) || SLOT(ar, o_done) != Py_True || SLOT(ar, o_ended) != Py_False ||
         SLOT(ar, o_error) != Py_None || SLOT(ar, o_io) != SLOT(self, s_io) || SLOT(ar, o_value) == NULL)
-        return NULL;
-    if (tracing_enabled())
         return NULL;
     set_slot(ar, o_ended, Py_True);
     return Py_NewRef(SLOT(ar, o_value));
@@ -714,6 +756,9 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (!PyBytes_CheckExact(buffer) || !Py_IS_TYPE(ep, EndPointType) || SLOT(self, s_disposed) != Py_False ||
         SLOT(self, s_dgram) != Py_True)
         return NULL;
+    /* Python code (the logger) before anything borrowed is read. */
+    if (tracing_enabled())
+        return NULL;
     PyObject *io = SLOT(self, s_io);
     if (io == NULL || !Py_IS_TYPE(io, OpQueueType))
         return NULL;
@@ -729,8 +774,6 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     socklen_t salen;
     if (!parse_sockaddr(addr, &ss, &salen))
         return NULL;
-    if (tracing_enabled())
-        return NULL;
     /* addr is borrowed from ep._sa, and the audit hooks may move ep (dropping that tuple):
        hold it, as the twin's local does (it is the "socket.sendto" event's argument). */
     Py_INCREF(addr);
@@ -738,8 +781,18 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(addr);
         return NULL;
     }
+    /* The twin reads self._sock after its audit: the socket's OpQueue of that moment, held
+       (a hook that gave the socket a new one freed the one read above). */
+    io = SLOT(self, s_io);
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType)) {
+        Py_DECREF(addr);
+        PyErr_SetString(PyExc_SystemError, "Socket._io is not an OpQueue");
+        return NULL;
+    }
+    Py_INCREF(io);
     PyObject *exc;
     Py_ssize_t r = send_datagram(self, io, PyBytes_AS_STRING(buffer), PyBytes_GET_SIZE(buffer), &ss, salen, addr, &exc);
+    Py_DECREF(io);
     Py_DECREF(addr);
     if (r == SEND_RAISED)
         return NULL;
@@ -875,8 +928,10 @@ static PyObject *ea_send_to_queued;   /* eventargs.send_to_queued(sock, e, addr,
 static PyObject *send_to_now;         /* aio._send_to_now(sock, buffer, addr, ep): the coroutine */
 static PyObject *send_to_queued;      /* aio._send_to_queued(...): its part after the first try */
 
-/* The socket's OpQueue (borrowed) when it is a datagram socket with its implicit bind done
-   and nothing queued to send, so that a send may be tried at once; NULL when not. */
+/* The socket's OpQueue (a new reference) when it is a datagram socket with its implicit
+   bind done and nothing queued to send, so that a send may be tried at once; NULL when not.
+   A new reference: the caller runs Python code (audit hooks) before it is done with it,
+   and a hook may give the socket another OpQueue, which frees this one if nothing holds it. */
 static PyObject *
 can_send_now(PyObject *sock)
 {
@@ -886,21 +941,22 @@ can_send_now(PyObject *sock)
     PyObject *right = SLOT(sock, s_right_ep), *wq = SLOT(io, q_wq), *fdo = SLOT(io, q_fd);
     if (right == NULL || right == Py_None || wq == NULL || fdo == NULL || SLOT(io, q_closed) != Py_False)
         return NULL;
+    Py_INCREF(io);
     Py_ssize_t qn = queue_length(wq);
     if (qn != 0) {
         PyErr_Clear();
+        Py_DECREF(io);
         return NULL;
     }
     return io;
 }
 
-/* e._flags falsy and e._list_items None: the reused-args steady state. */
+/* e._flags no flags (flags_none) and e._list_items None: the reused-args steady state. */
 static int
 event_plain(PyObject *e)
 {
     PyObject *flags = SLOT(e, ea_flags);
-    return flags != NULL && PyLong_Check(flags) && PyLong_AsLong(flags) == 0 && !PyErr_Occurred() &&
-           SLOT(e, ea_list_items) == Py_None;
+    return flags != NULL && flags_none(flags) && SLOT(e, ea_list_items) == Py_None;
 }
 
 static PyObject *send_to_event_audited(PyObject *self, PyObject *e, PyObject *ep, PyObject *addr,
@@ -917,12 +973,21 @@ fast_send_to_event(PyObject *self, PyObject *e)
         PyErr_Clear();
         return NULL;
     }
+    /* Only asked (the OpQueue to send on is read after the audit), and asked first: it may
+       run Python code (a queue's __len__), after which nothing borrowed before is trusted. */
+    PyObject *io = can_send_now(self);
+    if (io == NULL)
+        return NULL;
+    Py_DECREF(io);
+    ep = SLOT(e, ea_remote_ep);
+    if (ep == NULL || !Py_IS_TYPE(ep, EndPointType))
+        return NULL;
     PyObject *addr = cached_sockaddr(self, ep);
     if (addr == NULL)
         return NULL;
     struct sockaddr_storage ss;
     socklen_t salen;
-    if (!parse_sockaddr(addr, &ss, &salen) || can_send_now(self) == NULL || SLOT(e, ea_seg) == NULL)
+    if (!parse_sockaddr(addr, &ss, &salen) || SLOT(e, ea_seg) == NULL)
         return NULL;
     /* ep and addr are borrowed from e and from ep, and the audit hooks are Python code that
        may change both (e.RemoteEndPoint = ..., ep.Port = ...): hold them, as the twin's
@@ -958,14 +1023,18 @@ send_to_event_audited(PyObject *self, PyObject *e, PyObject *ep, PyObject *addr,
     }
     PyObject *io = can_send_now(self);
     if (io == NULL || !event_plain(e)) {
+        Py_XDECREF(io);
         if (PyErr_Occurred())
             return NULL;
         return PyObject_CallFunctionObjArgs(ea_send_to_queued, self, e, addr, ep, NULL);
     }
     PyObject *seg = SLOT(e, ea_seg); /* read after the audit, as the twin reads it */
-    if (seg == NULL)
+    if (seg == NULL) {
+        Py_DECREF(io);
         return PyObject_GetAttrString(e, "_seg"); /* its AttributeError */
+    }
     Py_INCREF(seg);
+    /* (set_slot drops the old values: a finalizer may run there, hence io and seg held.) */
     set_slot(e, ea_last_op, ea_send_to_op);
     set_slot(e, ea_socket, self);
     PyObject *exc;
@@ -978,12 +1047,14 @@ send_to_event_audited(PyObject *self, PyObject *e, PyObject *ep, PyObject *addr,
         Py_buffer view;
         if (PyObject_GetBuffer(seg, &view, PyBUF_SIMPLE) < 0) {
             Py_DECREF(seg);
+            Py_DECREF(io);
             return NULL;
         }
         r = send_datagram(self, io, view.buf, view.len, ss, salen, addr, &exc);
         PyBuffer_Release(&view);
     }
     Py_DECREF(seg);
+    Py_DECREF(io);
     if (r == SEND_RAISED)
         return NULL;
     if (r == SEND_WOULD_BLOCK)
@@ -1012,6 +1083,7 @@ typedef struct {
     PyObject *sock, *buffer, *addr, *ep;
     PyObject *inner; /* the Python coroutine once handed over */
     int state;       /* 0 not started, 1 delegating, 2 finished */
+    int running;     /* inside its first step (audit hooks run there): not to be re-entered */
 } SendNow;
 
 static PyTypeObject SendNowType;
@@ -1051,12 +1123,34 @@ sendnow_dealloc(PyObject *o)
     PyObject_GC_Del(o);
 }
 
+/* What the coroutine raises when it is resumed while it runs (an audit hook calling
+   .send(None), .throw() or .close() on it): one datagram per await. */
+static int
+sendnow_refuse_reentry(SendNow *s)
+{
+    if (!s->running)
+        return 0;
+    PyErr_SetString(PyExc_ValueError, "coroutine already executing");
+    return -1;
+}
+
+static PySendResult sendnow_first_step(SendNow *s, PyObject **result);
+
 static PySendResult
 sendnow_am_send(PyObject *o, PyObject *arg, PyObject **result)
 {
     SendNow *s = (SendNow *)o;
-    if (s->state == 1)
-        return PyIter_Send(s->inner, arg, result);
+    if (sendnow_refuse_reentry(s) < 0) {
+        *result = NULL;
+        return PYGEN_ERROR;
+    }
+    if (s->state == 1) {
+        /* Held for the call: code it runs may clear this object (and so drop the coroutine). */
+        PyObject *inner = Py_NewRef(s->inner);
+        PySendResult r = PyIter_Send(inner, arg, result);
+        Py_DECREF(inner);
+        return r;
+    }
     if (s->state == 2) {
         PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited coroutine");
         *result = NULL;
@@ -1067,53 +1161,80 @@ sendnow_am_send(PyObject *o, PyObject *arg, PyObject **result)
         *result = NULL;
         return PYGEN_ERROR;
     }
+    /* The fields are held for the step: hooks run inside it, and nothing they do to this
+       object (a tp_clear of a cycle it is in) may free what the step still uses. */
+    Py_INCREF(o);
+    s->running = 1;
+    PySendResult r = sendnow_first_step(s, result);
+    s->running = 0;
+    Py_DECREF(o);
+    return r;
+}
+
+static PySendResult
+sendnow_first_step(SendNow *s, PyObject **result)
+{
+    PyObject *sock = Py_NewRef(s->sock), *buffer = Py_NewRef(s->buffer), *addr = Py_NewRef(s->addr),
+             *ep = Py_NewRef(s->ep);
+    PySendResult ret = PYGEN_ERROR;
+    *result = NULL;
     struct sockaddr_storage ss;
     socklen_t salen;
-    PyObject *io;
-    if (PyBytes_CheckExact(s->buffer) && parse_sockaddr(s->addr, &ss, &salen) && (io = can_send_now(s->sock)) != NULL) {
+    PyObject *io = NULL, *inner;
+    if (PyBytes_CheckExact(buffer) && parse_sockaddr(addr, &ss, &salen) && (io = can_send_now(sock)) != NULL) {
         PyObject *exc;
-        Py_ssize_t r = send_datagram(s->sock, io, PyBytes_AS_STRING(s->buffer), PyBytes_GET_SIZE(s->buffer), &ss, salen,
-                                     s->addr, &exc);
+        Py_ssize_t r = send_datagram(sock, io, PyBytes_AS_STRING(buffer), PyBytes_GET_SIZE(buffer), &ss, salen, addr,
+                                     &exc);
+        Py_CLEAR(io);
         if (r == SEND_RAISED) {
             s->state = 2;
-            *result = NULL;
-            return PYGEN_ERROR;
+            goto done;
         }
         if (r >= 0) {
             __atomic_add_fetch(&tel_bytes_sent, (long long)r, __ATOMIC_RELAXED);
             __atomic_add_fetch(&tel_datagrams_sent, 1, __ATOMIC_RELAXED);
             s->state = 2;
             *result = PyLong_FromSsize_t(r);
-            return *result != NULL ? PYGEN_RETURN : PYGEN_ERROR;
+            ret = *result != NULL ? PYGEN_RETURN : PYGEN_ERROR;
+            goto done;
         }
         if (r == SEND_FAILED) {
             s->state = 2;
-            PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, s->sock, exc, NULL);
+            PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, sock, exc, NULL);
             if (res == NULL)
                 chain_raised(exc); /* as _send_to_now's "raise ... from None" in its except clause */
             Py_DECREF(exc);
             Py_XDECREF(res);
             if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_SystemError, "sendto_failed returned");
-            *result = NULL;
-            return PYGEN_ERROR;
+            goto done;
         }
         /* SEND_WOULD_BLOCK: on to the queued send, as _send_to_now goes on after its try. */
-        s->inner = PyObject_CallFunctionObjArgs(send_to_queued, s->sock, s->buffer, s->addr, s->ep, NULL);
+        inner = PyObject_CallFunctionObjArgs(send_to_queued, sock, buffer, addr, ep, NULL);
     }
     else {
         if (PyErr_Occurred())
             PyErr_Clear();
         /* Not the steady state: the Python coroutine does all of it. */
-        s->inner = PyObject_CallFunctionObjArgs(send_to_now, s->sock, s->buffer, s->addr, s->ep, NULL);
+        inner = PyObject_CallFunctionObjArgs(send_to_now, sock, buffer, addr, ep, NULL);
     }
-    if (s->inner == NULL) {
+    if (inner == NULL || s->state != 0) {
+        /* (state != 0: cleared meanwhile, by the GC) */
+        Py_XDECREF(inner);
         s->state = 2;
-        *result = NULL;
-        return PYGEN_ERROR;
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "cannot reuse already awaited coroutine");
+        goto done;
     }
+    Py_XSETREF(s->inner, inner);
     s->state = 1;
-    return PyIter_Send(s->inner, Py_None, result);
+    ret = PyIter_Send(inner, Py_None, result);
+done:
+    Py_DECREF(sock);
+    Py_DECREF(buffer);
+    Py_DECREF(addr);
+    Py_DECREF(ep);
+    return ret;
 }
 
 static PyObject *
@@ -1157,12 +1278,17 @@ static PyObject *
 sendnow_throw(PyObject *o, PyObject *const *args, Py_ssize_t nargs)
 {
     SendNow *s = (SendNow *)o;
+    if (sendnow_refuse_reentry(s) < 0)
+        return NULL;
     if (s->state == 1) {
-        PyObject *callargs[4] = {s->inner, NULL, NULL, NULL};
+        PyObject *inner = Py_NewRef(s->inner); /* held for the call, as in sendnow_am_send */
+        PyObject *callargs[4] = {inner, NULL, NULL, NULL};
         Py_ssize_t i;
         for (i = 0; i < nargs && i < 3; i++)
             callargs[i + 1] = args[i];
-        return PyObject_VectorcallMethod(str_throw, callargs, (size_t)(i + 1), NULL);
+        PyObject *r = PyObject_VectorcallMethod(str_throw, callargs, (size_t)(i + 1), NULL);
+        Py_DECREF(inner);
+        return r;
     }
     s->state = 2;
     if (nargs < 1) {
@@ -1183,10 +1309,16 @@ static PyObject *
 sendnow_close(PyObject *o, PyObject *unused)
 {
     SendNow *s = (SendNow *)o;
+    if (sendnow_refuse_reentry(s) < 0)
+        return NULL;
     int was = s->state;
     s->state = 2;
-    if (was == 1)
-        return PyObject_CallMethod(s->inner, "close", NULL);
+    if (was == 1 && s->inner != NULL) {
+        PyObject *inner = Py_NewRef(s->inner); /* held for the call, as in sendnow_am_send */
+        PyObject *r = PyObject_CallMethod(inner, "close", NULL);
+        Py_DECREF(inner);
+        return r;
+    }
     Py_RETURN_NONE;
 }
 
@@ -1234,14 +1366,9 @@ fast_send_to_async(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (nargs != 3)
         return NULL;
     PyObject *buffer = args[0], *flags = args[1], *ep = args[2];
-    if (!PyBytes_CheckExact(buffer) || !PyLong_Check(flags) || !Py_IS_TYPE(ep, EndPointType) ||
+    if (!PyBytes_CheckExact(buffer) || !flags_none(flags) || !Py_IS_TYPE(ep, EndPointType) ||
         SLOT(self, s_dgram) != Py_True || SLOT(self, s_disposed) != Py_False)
         return NULL;
-    long f = PyLong_AsLong(flags);
-    if (f != 0) {
-        PyErr_Clear();
-        return NULL;
-    }
     PyObject *addr = cached_sockaddr(self, ep);
     if (addr == NULL)
         return NULL;
@@ -1263,6 +1390,7 @@ fast_send_to_async(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     s->ep = Py_NewRef(ep);
     s->inner = NULL;
     s->state = 0;
+    s->running = 0;
     PyObject_GC_Track((PyObject *)s);
     return (PyObject *)s;
 }
@@ -1386,7 +1514,8 @@ configure(PyObject *module, PyObject *cfg)
     if (take_type(cfg, "SocketAsyncEventArgs", &EventArgsType) || take_obj(cfg, "SEND_TO", &ea_send_to_op) ||
         take_obj(cfg, "SUCCESS", &ea_success) || take_obj(cfg, "NO_FLAGS", &ea_no_flags) ||
         take_obj(cfg, "send_to_failed", &ea_send_to_failed) || take_obj(cfg, "send_to_queued", &ea_send_to_queued) ||
-        take_obj(cfg, "send_to_now", &send_to_now) || take_obj(cfg, "aio_send_to_queued", &send_to_queued))
+        take_obj(cfg, "send_to_now", &send_to_now) || take_obj(cfg, "aio_send_to_queued", &send_to_queued) ||
+        take_obj(cfg, "begin_send_to_general", &begin_send_to_general))
         return NULL;
     OFF(ea_remote_ep, EventArgsType, "_remote_ep");
     OFF(ea_operating, EventArgsType, "_operating");

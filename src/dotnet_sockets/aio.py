@@ -30,7 +30,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _lookups
-from ._checks import as_transmit_flags
+from ._checks import as_transmit_flags, no_flags, send_view
 from ._lookups import HostLookup
 from ._names import dotnet_names
 from ._socket_files import file_elements
@@ -230,7 +230,7 @@ def send_to_async(
         # The plain datagram send (the common case, kept short): bytes to an
         # IPEndPoint without flags; anything else takes the general path below.
         ep = args[-1]
-        if type(ep) is IPEndPoint and (len(args) == 1 or not args[0]) and sock._dgram and not sock._disposed:
+        if type(ep) is IPEndPoint and (len(args) == 1 or no_flags(args[0])) and sock._dgram and not sock._disposed:
             addr = ep._sa_dual if sock._v6 else ep._sa
             if addr is None:
                 addr = ep._sockaddr(sock._v6)
@@ -239,7 +239,8 @@ def send_to_async(
                     _sys_audit(_SEND_TO_ASYNC, sock, ep)
                 except PermissionError as exc:
                     raise _denied(exc) from exc
-                return _send_to_now(sock, buffer, addr, ep)
+                # Exported from here to the end of the send (see send_view).
+                return _send_to_now(sock, send_view(buffer), addr, ep)
     offset, size, flags, ep, buffer = sock._split_overload(buffer, args, True, kwargs)
     _check_disposed(sock)
     if buffer is None:

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
-from ._checks import as_buffer, as_int
+from ._checks import as_buffer, as_int, buffer_list, no_flags, send_view
 from ._engine.dispatch import dispatcher, report_exception
 from ._lookups import HostLookup
 from ._names import dotnet_names
@@ -233,7 +233,9 @@ class SocketAsyncEventArgs:
         self._dispose_called = False
         self._socket: Socket | None = None
         self._finish: Callable[[SocketAsyncEventArgs, Any, Any], None] | None = None
-        self._scatter: bytearray | None = None
+        # A pending ReceiveFromAsync into a BufferList: the datagram's landing buffer, and the
+        # list's buffers exported at the start (what it is copied into when it arrives).
+        self._scatter: tuple[bytearray, list[memoryview]] | None = None
         # Bound once: the completion callback of every pending operation.
         self._on_op = self._async_completion
         self._packet_info: IPPacketInformation = _NO_PACKET_INFO
@@ -683,11 +685,9 @@ class SocketAsyncEventArgs:
     def _send_bytes(self) -> Any:
         """What a send-to sends: the buffer segment, the gathered list, or nothing."""
         if self._list_items is not None:
-            from ._checks import buffer_list
-
             return b"".join(buffer_list(self._list_items, False))
         seg = self._seg
-        return b"" if seg is None else seg
+        return b"" if seg is None else send_view(seg)
 
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     accept_socket = AcceptSocket
@@ -763,15 +763,16 @@ def _finish_receive_from(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
     except SocketException as exc:
         _fail(e, exc)
         return
-    if scatter is not None and e._list_items is not None:
-        from ._checks import buffer_list
-
+    if scatter is not None:
+        # Into the buffers exported at the start, not the list as it is now: a list changed
+        # meanwhile cannot lose the datagram, already taken off the socket.
+        landed, views = scatter
         pos = 0
-        for view in buffer_list(e._list_items, True):
+        for view in views:
             take = min(len(view), n - pos)
             if take <= 0:
                 break
-            view[:take] = scatter[pos : pos + take]
+            view[:take] = landed[pos : pos + take]
             pos += take
     e._remote_ep = sender
     e._set_results(_SUCCESS, n)
@@ -811,7 +812,8 @@ def _check_call(sock: Socket, e: Any) -> SocketAsyncEventArgs:
 
 
 def _flags_args(e: SocketAsyncEventArgs) -> Any:
-    return e._flags if e._flags else 0
+    # Read by _set_flags, by the one rule (never by the flags' own __bool__).
+    return e._flags
 
 
 def send_to_async(sock: Socket, e_: Any) -> bool:
@@ -840,7 +842,7 @@ def send_to_async(sock: Socket, e_: Any) -> bool:
     if (
         type(addr) is tuple
         and sock._dgram
-        and not e._flags
+        and no_flags(e._flags)
         and e._list_items is None
         and sock._right_ep is not None
         and not io.wq
@@ -938,11 +940,12 @@ def receive_from_async(sock: Socket, e_: Any) -> bool:
     e._start_operation(sock, SocketAsyncOperation.ReceiveFrom, _finish_receive_from)
     try:
         if e._list_items is not None:
-            from ._checks import buffer_list
-
-            total = sum(len(v) for v in buffer_list(e._list_items, True))
-            e._scatter = bytearray(total)
-            target: Any = e._scatter
+            # Exported and checked here, as the other receive forms do: a buffer of the list
+            # shrunk or released later fails in the caller, not on a completion thread.
+            views = buffer_list(e._list_items, True)
+            landed = bytearray(sum(len(v) for v in views))
+            e._scatter = (landed, views)
+            target: Any = landed
         else:
             target = e._seg if e._seg is not None else bytearray()
         op, hint = sock._new_receive_from(target, (_flags_args(e), ep), {}, None, None)

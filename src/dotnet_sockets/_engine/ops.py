@@ -22,6 +22,7 @@ from .dispatch import report_exception
 from .opqueue import _broken
 
 __all__ = [
+    "let_go",
     "SendToOp",
     "StreamSendOp",
     "DatagramSendOp",
@@ -82,6 +83,44 @@ def _complete_then(op: Any, synchronously: bool) -> None:
     AsyncOperation._complete(op, synchronously and not getattr(op, "later", False))
 
 
+def let_go(data: Any) -> None:
+    """End a finished send's export of the caller's buffer (see ``_checks.send_view``).
+
+    The memoryviews a send holds are always its own, made when it started: released here,
+    not left to whoever else still refers to them (the frame of a ``Begin...`` that has not
+    returned yet while the callback already runs), so that a ``bytearray`` may be resized
+    again from the callback on, its ``IAsyncResult`` kept or not.
+    """
+    if type(data) is memoryview:
+        try:
+            data.release()
+        except BufferError:
+            pass  # still in use by a call on another thread: its last reference lets it go
+    elif type(data) is list:
+        for view in data:
+            let_go(view)
+
+
+def _let_go_of(op: Any, field: str) -> None:
+    data = getattr(op, field)
+    setattr(op, field, None)
+    let_go(data)
+
+
+def _complete_send(op: Any, synchronously: bool) -> None:
+    """``_complete`` of a send holding its data in ``buf``: the data is let go (``let_go``)."""
+    if not op._done:
+        _let_go_of(op, "buf")
+    AsyncOperation._complete(op, synchronously)
+
+
+def _complete_send_list(op: Any, synchronously: bool) -> None:
+    """``_complete`` of a send of a buffer list (``bufs``), as ``_complete_send``."""
+    if not op._done:
+        _let_go_of(op, "bufs")
+    AsyncOperation._complete(op, synchronously)
+
+
 class SendToOp(AsyncOperation):
     """``sendto`` of one datagram (datagram sockets: one call sends all or fails)."""
 
@@ -90,6 +129,8 @@ class SendToOp(AsyncOperation):
     flags: int
     addr: Any
     end_method = "EndSendTo"
+
+    _complete = _complete_send
 
     def attempt(self) -> bool:
         try:
@@ -115,6 +156,8 @@ class StreamSendOp(AsyncOperation):
     addr: Any
     sent: int
     end_method = "EndSendTo"
+
+    _complete = _complete_send
 
     def attempt(self) -> bool:
         buf = self.buf
@@ -154,6 +197,8 @@ class DatagramSendOp(AsyncOperation):
     flags: int
     end_method = "EndSend"
 
+    _complete = _complete_send
+
     def attempt(self) -> bool:
         try:
             self._value = n = self._io.sock.send(self.buf, self.flags)
@@ -175,6 +220,8 @@ class SendListOp(AsyncOperation):
     sent: int
     total: int
     end_method = "EndSend"
+
+    _complete = _complete_send_list
 
     def attempt(self) -> bool:
         sendmsg = self._io.sock.sendmsg
