@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ._checks import as_int
 from ._engine import ops
-from ._engine.epoll import engine
 from ._names import dotnet_names
 from .addresses import (
     DnsEndPoint,
@@ -307,11 +306,8 @@ class SocketConnections(SocketCore):
             with io.lock:
                 if io.closed:
                     raise ObjectDisposedException(_DISPOSED_NAME)
-                pending = [*io.rq, *io.wq]
-                io.rq.clear()
-                io.wq.clear()
-                io.mask = 0
-                engine.forget(io)
+                pending = io.take_all()
+                io.abort_waiting(pending)
                 os.dup2(new.fileno(), io.fd, inheritable=False)
         finally:
             new.close()

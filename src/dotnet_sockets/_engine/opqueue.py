@@ -1,17 +1,31 @@
 """Per-socket read and write queues: try first, queue on would-block, abort on close.
 
-Every asynchronous model (and the synchronous calls, when they would block)
-goes through :meth:`OpQueue.start_read` / :meth:`OpQueue.start_write`:
+Every model goes through :meth:`OpQueue.start_read` / :meth:`OpQueue.start_write`:
 
 1. If nothing is queued in that direction, the system call is tried at once
    on the caller's thread (the common case for datagram sends: done, no
    other thread involved).
-2. Otherwise, or if it would block, the operation joins the queue and the
-   descriptor's interest is armed with the engine; the engine thread retries
-   queued operations in order when the descriptor becomes ready.
+2. Otherwise, or if it would block, the operation joins the queue.  For an
+   ordinary operation (Begin/End, SocketAsyncEventArgs) the descriptor's
+   interest is armed with the engine, whose thread retries queued
+   operations in order when the descriptor becomes ready.
 
 Queued operations keep the order in which they were started, which is what
-.NET promises for several pending sends or receives on one socket.
+.NET promises for several pending sends or receives on one socket, across
+every model.
+
+Some operations wait on their own rather than through the engine thread: a
+synchronous call waits in ``poll`` on its caller's thread, an awaitable on
+its asyncio loop's selector.  Such an operation carries a :class:`Waiter` in
+its ``_ctx`` slot (it has no callback, so that slot is free).  At the head of
+its queue it is *parked*: the engine is not armed for that direction,
+nobody else makes its system call, and its waiter retries it
+(:meth:`OpQueue.retry_parked`) when it sees the descriptor ready.  When it
+leaves the queue the direction passes on to the next operation: the engine
+is armed for an ordinary one, the waiter of a waiting one is woken.  An
+operation started meanwhile joins the queue behind it, so a later
+``BeginReceive`` never overtakes an earlier ``Receive`` or ``await
+ReceiveAsync``, nor a later ``BeginSend`` an awaited ``SendAsync``.
 """
 
 from __future__ import annotations
@@ -29,7 +43,22 @@ from .epoll import EPOLLIN, EPOLLOUT, engine
 if TYPE_CHECKING:
     from ..asyncresult import AsyncOperation
 
-__all__ = ["OpQueue"]
+__all__ = ["OpQueue", "Waiter"]
+
+
+class Waiter:
+    """Who waits for an operation that the engine thread does not serve (see the module docstring)."""
+
+    __slots__ = ()
+
+    def wake(self) -> None:
+        """Any thread, possibly with the queue's lock held: the operation was parked for this
+        waiter, or it completed (aborted by a close); look at it now.  Must not block."""
+        raise NotImplementedError
+
+
+def _waits_itself(op: AsyncOperation) -> bool:
+    return isinstance(op._ctx, Waiter)
 
 
 def _broken(op: AsyncOperation, exc: Exception) -> None:
@@ -50,6 +79,8 @@ def _broken(op: AsyncOperation, exc: Exception) -> None:
 def _drain(q: deque[AsyncOperation], done: list[AsyncOperation]) -> None:
     """Retry queued operations in order while they make progress; move the finished to ``done``."""
     while q:
+        if _waits_itself(q[0]):
+            return  # its own waiter makes its call (the caller parks it)
         try:
             if not q[0].attempt():
                 return
@@ -61,7 +92,7 @@ def _drain(q: deque[AsyncOperation], done: list[AsyncOperation]) -> None:
 class OpQueue:
     """The I/O state the engine keeps for one socket."""
 
-    __slots__ = ("sock", "fd", "lock", "rq", "wq", "mask", "registered", "closed", "inline", "dgram")
+    __slots__ = ("sock", "fd", "lock", "rq", "wq", "rpark", "wpark", "mask", "registered", "closed", "inline", "dgram")
 
     def __init__(self, sock: socket.socket) -> None:
         sock.setblocking(False)
@@ -72,6 +103,9 @@ class OpQueue:
         self.lock = threading.Lock()
         self.rq: deque[AsyncOperation] = deque()
         self.wq: deque[AsyncOperation] = deque()
+        # The parked head of each queue (watched by its own waiter, not the engine), or None.
+        self.rpark: AsyncOperation | None = None
+        self.wpark: AsyncOperation | None = None
         self.mask = 0
         self.registered = False
         self.closed = False
@@ -104,11 +138,62 @@ class OpQueue:
         with self.lock:
             if not self.closed:
                 q.append(op)
-                if not self.mask & bit:
-                    self.mask |= bit
-                    engine.arm(self, self.mask)
+                if (self.rpark if bit == EPOLLIN else self.wpark) is None:
+                    if len(q) == 1 and _waits_itself(op):
+                        # Its waiter is the caller, who sees it parked (is_parked): no wake-up.
+                        self._set_park(bit, op)
+                    elif not self.mask & bit:
+                        self.mask |= bit
+                        engine.arm(self, self.mask)
                 return
         op._abort()
+
+    def _set_park(self, bit: int, op: AsyncOperation | None) -> None:
+        if bit == EPOLLIN:
+            self.rpark = op
+        else:
+            self.wpark = op
+
+    def _pass_on(self, q: deque[AsyncOperation], bit: int) -> None:
+        """Lock held, nothing parked in ``q``'s direction: hand it to the operation now at the head."""
+        if not q:
+            return
+        waiter = q[0]._ctx
+        if isinstance(waiter, Waiter):
+            self._set_park(bit, q[0])
+            waiter.wake()
+        elif not self.mask & bit:
+            self.mask |= bit
+            engine.arm(self, self.mask)
+
+    def is_parked(self, op: AsyncOperation) -> bool:
+        """True while ``op`` is the parked head of its queue: its waiter must watch the descriptor."""
+        return op is self.rpark or op is self.wpark
+
+    def retry_parked(self, op: AsyncOperation, write: bool) -> bool:
+        """The waiter of the parked ``op`` saw its descriptor ready: make the call once, on its thread.
+
+        True when the call finished: ``op`` left the queue, the direction
+        passed on, and ``op`` was completed (or went on to a next step of
+        its own, which may have parked it again).  False when it would
+        block, or when ``op`` is no longer parked (a close aborted it).
+        """
+        with self.lock:
+            if write:
+                if self.wpark is not op:
+                    return False
+                q, bit = self.wq, EPOLLOUT
+            else:
+                if self.rpark is not op:
+                    return False
+                q, bit = self.rq, EPOLLIN
+            if not op.attempt():
+                return False
+            q.popleft()  # a parked operation is the head of its queue
+            self._set_park(bit, None)
+            self._pass_on(q, bit)
+        op._complete(False)
+        return True
 
     def cancel(self, op: AsyncOperation) -> bool:
         """Remove a queued operation; False if it already left the queue (it completed)."""
@@ -118,7 +203,10 @@ class OpQueue:
                     q.remove(op)
                 except ValueError:
                     continue
-                if not q and self.mask & bit:
+                if (self.rpark if bit == EPOLLIN else self.wpark) is op:
+                    self._set_park(bit, None)
+                    self._pass_on(q, bit)
+                elif not q and self.mask & bit:
                     # Still armed in the kernel; a late report finds nothing to do.
                     self.mask &= ~bit
                 return True
@@ -130,17 +218,49 @@ class OpQueue:
         with self.lock:
             if self.closed:
                 return
-            if readable:
-                _drain(self.rq, done)
-            if writable:
-                _drain(self.wq, done)
-            # The report disarmed the descriptor (one-shot): re-arm only for what is left.
-            mask = (EPOLLIN if self.rq else 0) | (EPOLLOUT if self.wq else 0)
+            rq, wq = self.rq, self.wq
+            if readable and self.rpark is None:
+                _drain(rq, done)
+                if rq and _waits_itself(rq[0]):
+                    self.rpark = rq[0]
+                    rq[0]._ctx.wake()
+            if writable and self.wpark is None:
+                _drain(wq, done)
+                if wq and _waits_itself(wq[0]):
+                    self.wpark = wq[0]
+                    wq[0]._ctx.wake()
+            # The report disarmed the descriptor (one-shot): re-arm only for what the
+            # engine serves (a parked direction is watched by its waiter).
+            mask = (EPOLLIN if rq and self.rpark is None else 0) | (EPOLLOUT if wq and self.wpark is None else 0)
             self.mask = mask
             if mask:
                 engine.arm(self, mask)
         for op in done:
             op._complete(False)
+
+    def take_all(self) -> list[AsyncOperation]:
+        """Lock held: empty both queues and forget the descriptor; the caller aborts what is returned."""
+        pending = [*self.rq, *self.wq]
+        self.rq.clear()
+        self.wq.clear()
+        self.rpark = self.wpark = None
+        self.mask = 0
+        engine.forget(self)
+        return pending
+
+    @staticmethod
+    def abort_waiting(pending: list[AsyncOperation]) -> None:
+        """Abort the operations that wait on their own and wake their waiters.
+
+        Done before the descriptor is closed: a waiter on this thread (an
+        asyncio loop closing its own socket) stops watching the descriptor
+        while its number still names this socket.
+        """
+        for op in pending:
+            waiter = op._ctx
+            if isinstance(waiter, Waiter):
+                op._abort()
+                waiter.wake()
 
     def close(self) -> None:
         """Close the descriptor; every queued operation completes once, aborted."""
@@ -148,11 +268,8 @@ class OpQueue:
             if self.closed:
                 return
             self.closed = True
-            pending = [*self.rq, *self.wq]
-            self.rq.clear()
-            self.wq.clear()
-            self.mask = 0
-            engine.forget(self)
+            pending = self.take_all()
+        self.abort_waiting(pending)
         try:
             self.sock.close()
         except OSError:
