@@ -115,6 +115,8 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
     poller = w.poller
     fd = io.fd
     deadline = _monotonic() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
+    # Its start has just tried the call: poll before the next try.
+    polled = False
     try:
         while True:
             if op._done:
@@ -122,14 +124,15 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
             # Parked: this thread watches the descriptor; queued behind others: only its eventfd.
             if op is io.rpark:
                 mask = _POLLIN
-                if io.retry_parked(op, False):
+                if polled and io.retry_parked(op, False):
                     continue  # finished, or went on to a next step of its own
             elif op is io.wpark:
                 mask = _POLLOUT
-                if io.retry_parked(op, True):
+                if polled and io.retry_parked(op, True):
                     continue
             else:
                 mask = 0
+            polled = True
             if deadline:
                 left = deadline - _monotonic()
                 if left <= 0:
