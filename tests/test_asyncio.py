@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 import pytest
 
 from conftest import WAIT, UdpPeer, loopback
-from socket_helpers import wait_until
 from dotnet_sockets import (
     AddressFamily,
     ArgumentException,
@@ -38,6 +37,7 @@ from dotnet_sockets import (
     TaskFactory,
     from_async,
 )
+from socket_helpers import wait_until
 
 MakeSocket = Callable[..., Socket]
 T = TypeVar("T")

@@ -37,9 +37,9 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._engine.opqueue import Waiter
 from ._names import dotnet_names
 from .addresses import IPEndPoint
-from ._engine.opqueue import Waiter
 from .asyncresult import IAsyncResult
 from .eventargs import new_accept_op, new_connect_op
 from .exceptions import (
@@ -126,7 +126,8 @@ def _waiter(op: Any) -> _LoopWaiter:
 async def _wait(op: Any, on_cancel: Callable[[], None] | None = None) -> None:
     """Wait until a started operation has its outcome, making its call on this thread when ready."""
     io = op._io
-    w: _LoopWaiter = op._ctx
+    w = op._ctx
+    assert isinstance(w, _LoopWaiter)
     create_future = w.loop.create_future
     while True:
         if op._done:

@@ -154,15 +154,16 @@ class OpQueue:
         else:
             self.wpark = op
 
-    def _pass_on(self, q: deque[AsyncOperation], bit: int) -> None:
-        """Lock held, nothing parked in ``q``'s direction: hand it to the operation now at the head."""
+    def _pass_on(self, q: deque[AsyncOperation], bit: int, arm: bool = True) -> None:
+        """Lock held, nothing parked in ``q``'s direction: hand it to the operation now at the head
+        (its waiter, or the engine unless ``arm`` is False, when the caller arms it)."""
         if not q:
             return
         waiter = q[0]._ctx
         if isinstance(waiter, Waiter):
             self._set_park(bit, q[0])
             waiter.wake()
-        elif not self.mask & bit:
+        elif arm and not self.mask & bit:
             self.mask |= bit
             engine.arm(self, self.mask)
 
@@ -221,14 +222,10 @@ class OpQueue:
             rq, wq = self.rq, self.wq
             if readable and self.rpark is None:
                 _drain(rq, done)
-                if rq and _waits_itself(rq[0]):
-                    self.rpark = rq[0]
-                    rq[0]._ctx.wake()
+                self._pass_on(rq, EPOLLIN, False)
             if writable and self.wpark is None:
                 _drain(wq, done)
-                if wq and _waits_itself(wq[0]):
-                    self.wpark = wq[0]
-                    wq[0]._ctx.wake()
+                self._pass_on(wq, EPOLLOUT, False)
             # The report disarmed the descriptor (one-shot): re-arm only for what the
             # engine serves (a parked direction is watched by its waiter).
             mask = (EPOLLIN if rq and self.rpark is None else 0) | (EPOLLOUT if wq and self.wpark is None else 0)

@@ -110,7 +110,8 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
     operation has been withdrawn from the queue.  Whatever interrupts the
     wait (``KeyboardInterrupt``) withdraws it too, and is raised.
     """
-    w: ThreadWaiter = op._ctx
+    w = op._ctx
+    assert isinstance(w, ThreadWaiter)
     w.ready()
     poller = w.poller
     fd = io.fd
