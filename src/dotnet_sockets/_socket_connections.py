@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ._checks import as_int
 from ._engine import ops
+from ._engine.syncwait import thread_waiter as _thread_waiter
+from ._engine.syncwait import wait as _sync_wait
 from ._names import dotnet_names
 from .addresses import (
     DnsEndPoint,
@@ -194,8 +196,12 @@ class SocketConnections(SocketCore):
         if self._connected:
             raise SocketException(SocketError.IsConnected)
 
-    def _start_connect(self, targets: list[EndPoint] | SocketException, callback: Any, state: Any) -> Any:
+    def _start_connect(
+        self, targets: list[EndPoint] | SocketException, callback: Any, state: Any, waiter: Any = None
+    ) -> Any:
         op: Any = ops.ConnectOp(self._io, callback, state)
+        if waiter is not None:
+            op._ctx = waiter  # a blocking Connect waits on its own thread (see _engine.syncwait)
         op.addr = None
         op.started = False
         op.index = 0
@@ -335,11 +341,13 @@ class SocketConnections(SocketCore):
             raise targets
         for ep in targets:  # every address it may try is judged before the first attempt
             _audit_op("dotnet_sockets.Socket.Connect", self, ep)
-        op = self._start_connect(targets, None, None)
+        blocking = self._blocking
+        # A non-blocking connect goes on after WouldBlock: the engine finishes it.
+        op = self._start_connect(targets, None, None, _thread_waiter() if blocking else None)
         if not op._done:
-            if not self._blocking:
+            if not blocking:
                 raise SocketException(SocketError.WouldBlock)
-            op._wait(-1)
+            _sync_wait(self._io, op, -1)
         err = op._error
         if err is not None:
             if err is ABORTED and self._disposed:
