@@ -348,3 +348,46 @@ def test_close_from_another_thread_ends_an_await(made: Made) -> None:
         assert info.value.SocketErrorCode == SocketError.OperationAborted
 
     run(main())
+
+
+def test_close_from_another_thread_never_leaves_a_closed_descriptor_in_the_loops_selector(made: Made) -> None:
+    """The loop's selector watched the socket: the descriptor is closed once the loop stopped
+    watching it, so its number cannot be reused under a stale registration (a new socket that
+    got that number would then never be reported ready)."""
+    receiver, sender = udp_pair(made)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        selector_map = loop._selector.get_map()  # type: ignore[attr-defined]
+        task = asyncio.ensure_future(receiver.ReceiveAsync(bytearray(8), 0))
+        await queued_in_selector(receiver, selector_map)
+        fd = receiver._io.fd
+        # Closed while this loop cannot run (this thread waits for the closing one).
+        t = threading.Thread(target=receiver.Close)
+        t.start()
+        t.join(WAIT)
+        assert not t.is_alive()
+        assert fd in selector_map
+        assert receiver._sock.fileno() == fd, "still open while the loop's selector holds it"
+        with pytest.raises(SocketException) as info:
+            await task
+        assert info.value.SocketErrorCode == SocketError.OperationAborted
+        assert fd not in selector_map
+        assert receiver._sock.fileno() == -1
+        # The loop goes on with new sockets, whatever numbers they get.
+        other = made.udp()
+        buf = bytearray(8)
+        pending = asyncio.ensure_future(other.ReceiveAsync(buf, 0))
+        await queued_in_selector(other, selector_map)
+        send_datagrams(sender, other, b"fresh")
+        assert await pending == 5
+
+    run(main())
+
+
+async def queued_in_selector(s: Socket, selector_map: Any) -> None:
+    for _ in range(1000):  # bounded: a few loop iterations are enough
+        if s._io.fd in selector_map:
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("the await never watched its socket")

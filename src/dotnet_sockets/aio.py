@@ -92,6 +92,22 @@ class _LoopWaiter(Waiter):
             except RuntimeError:
                 pass  # the loop is closed: nobody can be awaiting any more
 
+    def wake_then(self, closed: Callable[[], None]) -> bool:
+        if not self.watching or _get_ident() == self.tid:
+            self.wake()
+            return False
+        try:
+            self.loop.call_soon_threadsafe(self._fire_then, closed)
+        except RuntimeError:
+            return False  # the loop is closed: its selector is gone
+        return True
+
+    def _fire_then(self, closed: Callable[[], None]) -> None:
+        try:
+            self._fire()
+        finally:
+            closed()
+
     def _fire(self) -> None:
         self.unwatch()
         fut = self.fut
@@ -129,19 +145,21 @@ async def _wait(op: Any, on_cancel: Callable[[], None] | None = None) -> None:
     w = op._ctx
     assert isinstance(w, _LoopWaiter)
     create_future = w.loop.create_future
+    watch = w.watch
+    # Its start has just tried the call: watch before the next try.
+    tried = False
     while True:
         if op._done:
             w.unwatch()
             return
         if op is io.rpark:
-            if io.retry_parked(op, False):
+            if io.retry_parked(op, False, watch, tried):
                 continue  # finished, or went on to a next step of its own
-            w.watch(False)
         elif op is io.wpark:
-            if io.retry_parked(op, True):
+            if io.retry_parked(op, True, watch, tried):
                 continue
-            w.watch(True)
         # else: queued behind other operations; woken when its turn comes
+        tried = True
         fut = w.fut = create_future()
         try:
             await fut

@@ -33,6 +33,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..enums import SocketError
@@ -55,6 +56,14 @@ class Waiter:
         """Any thread, possibly with the queue's lock held: the operation was parked for this
         waiter, or it completed (aborted by a close); look at it now.  Must not block."""
         raise NotImplementedError
+
+    def wake_then(self, closed: Callable[[], None]) -> bool:
+        """``wake`` for a close, when this waiter registered the descriptor with a selector on
+        another thread: True when that thread will call ``closed()`` once it stopped watching
+        (the descriptor is closed then, so that its number is never reused under a stale
+        registration); False when the caller must close it now."""
+        self.wake()
+        return False
 
 
 def _waits_itself(op: AsyncOperation) -> bool:
@@ -87,6 +96,24 @@ def _drain(q: deque[AsyncOperation], done: list[AsyncOperation]) -> None:
         except Exception as exc:  # noqa: BLE001 - see _broken
             _broken(q[0], exc)
         done.append(q.popleft())
+
+
+class _LateClose:
+    """Closes the descriptor when the closing thread and every selector that watched it are done."""
+
+    __slots__ = ("count", "close", "lock")
+
+    def __init__(self, close: Callable[[], None]) -> None:
+        self.count = 1  # the closing thread's own share
+        self.close = close
+        self.lock = threading.Lock()
+
+    def done(self) -> None:
+        with self.lock:
+            self.count -= 1
+            last = self.count == 0
+        if last:
+            self.close()
 
 
 class OpQueue:
@@ -171,13 +198,17 @@ class OpQueue:
         """True while ``op`` is the parked head of its queue: its waiter must watch the descriptor."""
         return op is self.rpark or op is self.wpark
 
-    def retry_parked(self, op: AsyncOperation, write: bool) -> bool:
+    def retry_parked(
+        self, op: AsyncOperation, write: bool, on_block: Callable[[bool], None] | None = None, attempt: bool = True
+    ) -> bool:
         """The waiter of the parked ``op`` saw its descriptor ready: make the call once, on its thread.
 
         True when the call finished: ``op`` left the queue, the direction
         passed on, and ``op`` was completed (or went on to a next step of
         its own, which may have parked it again).  False when it would
-        block, or when ``op`` is no longer parked (a close aborted it).
+        block (or ``attempt`` is False: just watch), after
+        ``on_block(write)`` ran with the lock held (so that a close sees the
+        watch it starts), or when ``op`` is no longer parked (a close aborted it).
         """
         with self.lock:
             if write:
@@ -188,7 +219,9 @@ class OpQueue:
                 if self.rpark is not op:
                     return False
                 q, bit = self.rq, EPOLLIN
-            if not op.attempt():
+            if not attempt or not op.attempt():
+                if on_block is not None:
+                    on_block(write)
                 return False
             q.popleft()  # a parked operation is the head of its queue
             self._set_park(bit, None)
@@ -266,13 +299,23 @@ class OpQueue:
                 return
             self.closed = True
             pending = self.take_all()
-        self.abort_waiting(pending)
+        late = _LateClose(self._close_descriptor)
+        for op in pending:
+            waiter = op._ctx
+            if isinstance(waiter, Waiter):
+                op._abort()
+                late.count += 1
+                if not waiter.wake_then(late.done):
+                    late.count -= 1
+        late.done()
+        for op in pending:
+            op._abort()
+
+    def _close_descriptor(self) -> None:
         try:
             self.sock.close()
         except OSError:
             pass
-        for op in pending:
-            op._abort()
 
     def pending_count(self) -> int:
         return len(self.rq) + len(self.wq)
