@@ -30,7 +30,10 @@ from dotnet_sockets import (
     SocketAsyncEventArgs,
     SocketError,
     SocketException,
+    SocketFlags,
 )
+from dotnet_sockets._engine.opqueue import Waiter
+from dotnet_sockets._engine.ops import SendToOp
 from socket_helpers import Made, fill, receive_exactly, wait_until
 
 T = TypeVar("T")
@@ -391,3 +394,34 @@ async def queued_in_selector(s: Socket, selector_map: Any) -> None:
             return
         await asyncio.sleep(0.001)
     raise AssertionError("the await never watched its socket")
+
+
+class _HeldBack(Waiter):
+    """A waiter that never watches anything: its parked operation holds the queue until withdrawn."""
+
+    def wake(self) -> None:
+        pass
+
+
+def test_awaited_send_to_behind_a_parked_operation_waits_for_its_turn_on_the_loop(made: Made) -> None:
+    """``await SendToAsync(bytes, flags, ep)`` (the compiled awaitable when the accelerator is built)
+    that cannot send at once waits as every awaitable does: queued behind, then on its loop."""
+    s, receiver = udp_pair(made)
+    io = s._io
+    held = SendToOp(io, None, None)
+    held.buf, held.flags, held.addr = b"held", 0, None
+    held._ctx = _HeldBack()
+    io.enqueue_write(held)
+    assert io.wpark is held
+
+    async def main() -> int:
+        task = asyncio.ensure_future(s.SendToAsync(b"mine", SocketFlags.None_, receiver.LocalEndPoint))
+        await asyncio.sleep(0)
+        assert writes_queued(s, 2) and not task.done()
+        assert receiver.Available == 0 and not io.registered
+        assert io.cancel(held)  # its turn passes on: the loop is woken and sends
+        return await task
+
+    assert run(main()) == 4
+    assert wait_until(lambda: receiver.Available == 4)
+    assert not io.registered  # the engine was never involved
