@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -26,8 +26,8 @@ from dotnet_sockets import (
     SocketFlags,
 )
 from socket_helpers import Made, fill, receive_exactly, wait_until
+from socket_helpers import run_bounded as run
 
-T = TypeVar("T")
 LOOP4 = loopback(AddressFamily.InterNetwork)
 ANY4 = IPEndPoint(LOOP4, 0)
 
@@ -37,14 +37,6 @@ def made() -> Iterator[Made]:
     m = Made()
     yield m
     m.dispose_all()
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    async def bounded() -> T:
-        async with asyncio.timeout(WAIT * 2):
-            return await coro
-
-    return asyncio.run(bounded())
 
 
 def cancelled_source() -> CancellationTokenSource:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -35,8 +35,8 @@ from dotnet_sockets import (
 from dotnet_sockets._engine.opqueue import Waiter
 from dotnet_sockets._engine.ops import SendToOp
 from socket_helpers import Made, fill, receive_exactly, wait_until
+from socket_helpers import run_bounded as run
 
-T = TypeVar("T")
 ANY4 = IPEndPoint(loopback(AddressFamily.InterNetwork), 0)
 
 
@@ -47,14 +47,6 @@ def made() -> Iterator[Made]:
     m.dispose_all()
 
 
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    async def bounded() -> T:
-        async with asyncio.timeout(WAIT * 2):
-            return await coro
-
-    return asyncio.run(bounded())
-
-
 def udp_pair(made: Made) -> tuple[Socket, Socket]:
     """(receiver, sender), both bound to loopback."""
     return made.udp(), made.udp()
@@ -63,6 +55,14 @@ def udp_pair(made: Made) -> tuple[Socket, Socket]:
 def send_datagrams(sender: Socket, receiver: Socket, *payloads: bytes) -> None:
     for p in payloads:
         sender.SendTo(p, receiver.LocalEndPoint)
+
+
+async def awaiting_receive(s: Socket, buf: bytearray, queued: int = 1) -> asyncio.Future[int]:
+    """An ``await ReceiveAsync(buf)`` started in a task, checked to be waiting (``queued`` reads in all)."""
+    task = asyncio.ensure_future(s.ReceiveAsync(buf, 0))
+    await asyncio.sleep(0)
+    assert reads_queued(s, queued), "the await must be pending"
+    return task
 
 
 def reads_queued(s: Socket, n: int) -> bool:
@@ -159,9 +159,7 @@ def test_event_args_receive_after_a_pending_await_gets_the_second_datagram(made:
 
     async def main() -> None:
         buf = bytearray(8)
-        task = asyncio.ensure_future(receiver.ReceiveAsync(buf, 0))
-        await asyncio.sleep(0)
-        assert reads_queued(receiver, 1)
+        task = await awaiting_receive(receiver, buf)
         done = threading.Event()
         e = SocketAsyncEventArgs()
         e.SetBuffer(bytearray(8), 0, 8)
@@ -220,9 +218,7 @@ def test_await_behind_a_begin_receive_gets_its_turn(made: Made) -> None:
         ended = Ended(receiver.EndReceive)
         receiver.BeginReceive(first, 0, 8, 0, ended, None)
         buf = bytearray(8)
-        task = asyncio.ensure_future(receiver.ReceiveAsync(buf, 0))
-        await asyncio.sleep(0)
-        assert reads_queued(receiver, 2)
+        task = await awaiting_receive(receiver, buf, 2)
         send_datagrams(sender, receiver, b"first", b"second")
         n = await task
         assert bytes(buf[:n]) == b"second"
@@ -244,9 +240,7 @@ def test_await_behind_a_blocked_sync_receive_gets_its_turn(made: Made) -> None:
 
     async def main() -> bytes:
         buf = bytearray(8)
-        task = asyncio.ensure_future(receiver.ReceiveAsync(buf, 0))
-        await asyncio.sleep(0)
-        assert reads_queued(receiver, 2)
+        task = await awaiting_receive(receiver, buf, 2)
         send_datagrams(sender, receiver, b"first", b"second")
         n = await task
         return bytes(buf[:n])
@@ -261,9 +255,7 @@ def test_cancelled_head_passes_the_turn_on(made: Made) -> None:
     receiver, sender = udp_pair(made)
 
     async def main() -> None:
-        task = asyncio.ensure_future(receiver.ReceiveAsync(bytearray(8), 0))
-        await asyncio.sleep(0)
-        assert reads_queued(receiver, 1)
+        task = await awaiting_receive(receiver, bytearray(8))
         later = bytearray(8)
         ended = Ended(receiver.EndReceive)
         receiver.BeginReceive(later, 0, 8, 0, ended, None)
@@ -283,9 +275,7 @@ def test_an_await_waits_on_its_loop_not_on_the_engine(made: Made) -> None:
 
     async def main() -> None:
         buf = bytearray(8)
-        task = asyncio.ensure_future(receiver.ReceiveAsync(buf, 0))
-        await asyncio.sleep(0)
-        assert reads_queued(receiver, 1)
+        task = await awaiting_receive(receiver, buf)
         io = receiver._io
         op = io.rpark
         assert op is not None and op._ctx.watching == 1  # a reader on this loop's selector
@@ -342,9 +332,7 @@ def test_close_from_another_thread_ends_an_await(made: Made) -> None:
     receiver, _ = udp_pair(made)
 
     async def main() -> None:
-        task = asyncio.ensure_future(receiver.ReceiveAsync(bytearray(8), 0))
-        await asyncio.sleep(0)
-        assert reads_queued(receiver, 1)
+        task = await awaiting_receive(receiver, bytearray(8))
         await asyncio.to_thread(receiver.Close)
         with pytest.raises(SocketException) as info:
             await task
