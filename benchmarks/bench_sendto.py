@@ -27,6 +27,7 @@ WAYS = {
     "asyncio DatagramTransport.sendto": "asyncio_transport",
     "BeginSendTo + callback EndSendTo, 64 in flight": "begin_64",
     "BeginSendTo, 64 in flight, inline completions": "begin_64_inline",
+    "BeginSendTo, SemaphoreSlim(64) throttle as the .NET program": "begin_sem_64",
     "synchronous Socket.SendTo": "sync_sendto",
 }
 
@@ -60,6 +61,12 @@ def run_begin_64_inline(n: int) -> float:
     from dotnet_sockets import _bench
 
     return _bench.run_begin(n, 64, True)
+
+
+def run_begin_sem_64(n: int) -> float:
+    from dotnet_sockets import _bench
+
+    return _bench.run_begin_sem_64(n)
 
 
 def run_sync_sendto(n: int) -> float:

@@ -31,6 +31,8 @@ myst_heading_anchors = 3
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_preserve_defaults = True
+# Shown by name: on Python 3.11 BytesLike is Any at run time (see dotnet_sockets/_types.py).
+autodoc_type_aliases = {"BytesLike": "BytesLike", "BufferList": "BufferList"}
 
 html_theme = "alabaster"
 html_title = "dotnet-sockets"

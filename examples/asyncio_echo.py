@@ -99,8 +99,10 @@ async def udp_round_trip(host: IPAddress) -> bool:
         Socket(family, SocketType.Dgram, ProtocolType.Udp) as b,
     ):
         b.Bind(IPEndPoint(host, 0))
+        b_ep = b.LocalEndPoint
+        assert b_ep is not None
         buffer = bytearray(BUFFER_SIZE)
-        await a.SendToAsync(b"datagram", SocketFlags.None_, b.LocalEndPoint)
+        await a.SendToAsync(b"datagram", SocketFlags.None_, b_ep)
         got = await b.ReceiveFromAsync(buffer, SocketFlags.None_, any_ep)
         await b.SendToAsync(memoryview(buffer)[: got.ReceivedBytes], SocketFlags.None_, got.RemoteEndPoint)
         back = await a.ReceiveFromAsync(buffer, SocketFlags.None_, any_ep)
@@ -135,7 +137,7 @@ async def amain(role: str, endpoint: IPEndPoint, connections: int, timeout: floa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("role", nargs="?", choices=["demo", "server", "client"], default="demo")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (demo, server)")

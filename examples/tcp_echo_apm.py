@@ -170,7 +170,7 @@ def run_client(remote_ep: IPEndPoint, messages: list[bytes], timeout_ms: int) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("role", nargs="?", choices=["demo", "server", "client"], default="demo")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (demo, server)")

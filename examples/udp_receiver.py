@@ -2,7 +2,7 @@
 
 Run it alone (it binds a free loopback port and sends itself the datagrams)::
 
-    python examples/udp_receiver.py --port 0
+    python examples/udp_receiver.py
 
 or wait for udp_sender.py in another terminal::
 
@@ -77,9 +77,14 @@ class Receiver:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="local address to bind")
-    parser.add_argument("--port", type=int, default=11000, help="local port; 0 picks a free one and runs alone")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="local port (.NET's samples use 11000); 0, the default, picks a free one and runs alone",
+    )
     parser.add_argument("--count", type=int, default=3, help="datagrams to receive before exiting")
     parser.add_argument("--wait", action="store_true", help="with --port 0: wait for another process to send")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for all datagrams")
@@ -87,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     receiver = Receiver(IPEndPoint(IPAddress.Parse(args.host), args.port), args.count)
     local_ep = receiver.socket.LocalEndPoint
+    assert local_ep is not None  # bound by Receiver
     print(f"Listening on {local_ep}", flush=True)
     try:
         receiver.start()

@@ -6,7 +6,7 @@ docs/porting.md).  This is the same loop on a UDP socket, with the callback call
 
 Run it alone (it starts its own receiver on a free loopback port, sends, checks, exits)::
 
-    python examples/udp_sender.py --port 0
+    python examples/udp_sender.py
 
 or against udp_receiver.py in another terminal::
 
@@ -70,9 +70,11 @@ class Sender:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="receiver's host name or address")
-    parser.add_argument("--port", type=int, default=11000, help="receiver's port; 0 runs alone with its own receiver")
+    parser.add_argument(
+        "--port", type=int, default=0, help="receiver's port (.NET's samples use 11000); 0, the default, runs alone"
+    )
     parser.add_argument("--count", type=int, default=3, help="datagrams to send")
     parser.add_argument("--message", default="This is a test")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for each step")

@@ -13,17 +13,20 @@ import importlib.util
 import inspect
 import json
 import os
+import platform
 import pydoc
 import shutil
 import subprocess
 import sys
 import sysconfig
 import textwrap
+import typing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import dotnet_sockets
 from dotnet_sockets import Socket, _accel
 
 HERE = Path(__file__).parent
@@ -109,6 +112,17 @@ def test_accelerated_methods_look_like_the_python_ones(dotnet: str, pep8: str) -
         assert method.__module__ == python_function.__module__
 
 
+@pytest.mark.parametrize("dotnet", ["SendTo", "SendToAsync"])
+def test_accelerated_methods_keep_their_overloads(dotnet: str) -> None:
+    """``typing.get_overloads`` (and so the API reference) sees .NET's overloads on both paths."""
+    method = getattr(Socket, dotnet)
+    overloads = typing.get_overloads(method)
+    assert overloads and overloads == typing.get_overloads(inspect.unwrap(method))
+    assert [list(inspect.signature(o).parameters)[-1] for o in overloads if dotnet == "SendTo"] == ["remote_ep"] * (
+        4 if dotnet == "SendTo" else 0
+    )
+
+
 def test_bound_accelerated_methods_know_their_socket() -> None:
     from dotnet_sockets import AddressFamily, ProtocolType, SocketType
 
@@ -170,6 +184,54 @@ def test_a_stale_or_broken_build_falls_back_to_the_pure_path(interface: int, war
     flag, n, data, warnings_seen = proc.stdout.split(" ", 3)
     assert (flag, n, data) == ("False", "3", "abc")
     assert eval(warnings_seen) == warned  # noqa: S307 - our own printed list
+    check = FAKE_BUILD.format(interface=interface) + "import dotnet_sockets; print(dotnet_sockets.version_string())"
+    proc = run_python(check, pure=False)
+    assert proc.returncode == 0, proc.stderr
+    said = proc.stdout.splitlines()[-1]
+    assert ("send path: pure Python (the built accelerator is from other sources" if interface == 0
+            else "send path: pure Python (the accelerator failed to start") in said, said
+
+
+@pytest.mark.parametrize(
+    ("build", "said"),
+    [
+        (None, "pure Python (the accelerator was not built: no C compiler at install)"),
+        (b"not a shared object", "pure Python (the built accelerator did not load: "),
+    ],
+    ids=["no build", "a build that does not load"],
+)
+def test_a_missing_or_unloadable_build_is_named(tmp_path: Path, build: bytes | None, said: str) -> None:
+    package = Path(inspect.getfile(_accel)).parent
+    copy = tmp_path / "dotnet_sockets"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("_speedups*.so", "__pycache__"))
+    if build is not None:
+        (copy / f"_speedups{sysconfig.get_config_var('EXT_SUFFIX')}").write_bytes(build)
+    code = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); "
+        "import dotnet_sockets as d; print(d.__file__); print(d.version_string())"
+    )
+    proc = run_python(code, pure=False)
+    assert proc.returncode == 0, proc.stderr
+    where, version = proc.stdout.splitlines()
+    assert where.startswith(str(tmp_path))
+    assert f"; send path: {said}" in version, version
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["default", "DOTNET_SOCKETS_PURE=1"])
+def test_the_send_path_is_public_and_says_why(pure: bool) -> None:
+    code = "import dotnet_sockets as d, platform; print(d.ACCELERATED, d._accel.ACCELERATED); print(d.version_string())"
+    proc = run_python(code, pure=pure)
+    assert proc.returncode == 0, proc.stderr
+    flags, said = proc.stdout.splitlines()
+    expect_compiled = BUILT and not pure
+    assert flags == f"{expect_compiled} {expect_compiled}"
+    assert said.startswith(f"dotnet-sockets {dotnet_sockets.__version__} (Python CPython {platform.python_version()}; ")
+    if expect_compiled:
+        assert said.endswith("; send path: compiled accelerator (DOTNET_SOCKETS_PURE=1 turns it off))")
+    elif pure:
+        assert said.endswith("; send path: pure Python (DOTNET_SOCKETS_PURE is set))")
+    else:
+        assert "; send path: pure Python (the accelerator was not built" in said
 
 
 LEAK_CHECK = """

@@ -586,7 +586,7 @@ def test_trace_shows_entry_arguments_bytes_and_outcome(
     assert s.EndSendTo(ar) == 7
     text = "\n".join(r.getMessage() for r in trace)
     assert "BeginSendTo enter" in text
-    assert f"remote_ep={udp_peer.endpoint!r}" in text
+    assert f"remote_ep={udp_peer.endpoint})" in text  # as .NET prints an endpoint: 127.0.0.1:port, [::1]:port
     assert "size=7" in text
     assert "74 72 61 63 65 64 21" in text  # the hex dump of b"traced!"
     assert "EndSendTo exit -> 7" in text

@@ -7,6 +7,8 @@ Every child is bounded by a timeout; ``listen`` always gets ``--count`` or
 from __future__ import annotations
 
 import os
+import platform
+import re
 import signal
 import socket
 import subprocess
@@ -28,15 +30,23 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, timeout: float = TIMEOUT, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "dotnet_sockets", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=_env(),
+        env={**_env(), **(env_extra or {})},
         check=False,
     )
+
+
+def _foreground_sigint() -> None:
+    # When pytest itself runs as a background job, SIGINT arrives ignored and a child would inherit that;
+    # the child must be the foreground program a user presses Ctrl-C in.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Listener:
@@ -49,6 +59,7 @@ class Listener:
             stderr=subprocess.PIPE,
             text=True,
             env=_env(),
+            preexec_fn=_foreground_sigint,
         )
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()  # bounded: the child exits (closing stdout) on any error
@@ -171,7 +182,8 @@ def test_tcp_send_to_listen_on_loopback(listeners: list[Listener]) -> None:
     res = run("send", f"127.0.0.1:{lst.port}", "over tcp", "--tcp")
     assert res.returncode == 0, res.stderr
     assert "connected to 127.0.0.1:" in res.stdout
-    assert "EndSendTo: 8 bytes sent over tcp" in res.stdout
+    # A connected TCP socket sends with BeginSend/EndSend, not EndSendTo.
+    assert "EndSend: 8 bytes sent over tcp" in res.stdout and "EndSendTo" not in res.stdout
     code, out, err = lst.finish()
     assert code == 0, err
     assert "connection from 127.0.0.1:" in out
@@ -267,20 +279,60 @@ def test_demo_shows_callbacks_trace_and_telemetry() -> None:
     assert res.returncode == 0, res.stderr
     out = res.stdout
     assert out.count("EndSendTo -> 32 bytes") == 2  # b"datagram 1 of 2 from BeginSendTo"
-    assert "BeginSendTo enter" in out
     assert "datagrams-sent: 2" in out and "datagrams-received: 2" in out
     assert "bytes-sent: 64" in out
     assert out.rstrip().endswith("demo complete")
+    assert "send path: " in out.splitlines()[0]
+    # The trace goes to standard error, in the same format as --trace, never into the story on stdout.
+    assert "BeginSendTo enter" not in out
+    trace = [line for line in res.stderr.splitlines() if "BeginSendTo enter" in line]
+    assert len(trace) == 2 and all(TRACE_LINE.match(line) for line in trace), res.stderr
+    quiet = run("demo", "--count", "1", "--no-trace")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+TRACE_LINE = re.compile(r"^trace +[0-9.]+ms \S.*: Socket#\d+ \w+ (enter|exit|error)")
+
+
+def test_version_names_the_python_and_the_send_path() -> None:
+    res = run("--version")
+    assert res.returncode == 0, res.stderr
+    from dotnet_sockets import __version__
+
+    line = res.stdout.strip()
+    assert line.startswith(f"dotnet-sockets {__version__} (Python ")
+    assert platform.python_version() in line
+    pure = run("--version", env_extra={"DOTNET_SOCKETS_PURE": "1"})
+    assert "send path: pure Python (DOTNET_SOCKETS_PURE is set)" in pure.stdout
+    from dotnet_sockets import _accel
+
+    if _accel.ACCELERATED:
+        assert "send path: compiled accelerator" in line
+
+
+def test_listen_binds_loopback_unless_told_otherwise() -> None:
+    res = run("listen", "0", "--timeout", "0.2")
+    assert res.returncode == 5
+    assert res.stdout.startswith("listening on udp 127.0.0.1:"), res.stdout
+
+
+def test_the_bench_header_names_the_path_it_runs() -> None:
+    res = run("bench", "--count", "200", "--runs", "1", "--only", "plain", env_extra={"DOTNET_SOCKETS_PURE": "1"})
+    assert res.returncode == 0, res.stderr
+    header = res.stdout.splitlines()[0]
+    assert "send path: pure Python (DOTNET_SOCKETS_PURE is set)" in header
+    assert "DOTNET_SOCKETS_PURE=1 for" not in header
 
 
 def test_bench_prints_a_plain_table_when_piped() -> None:
-    res = run("bench", "--count", "2000", "--runs", "1", "--only", "plain,begin_64", timeout=120)
+    res = run("bench", "--count", "2000", "--runs", "1", "--only", "plain,begin_64,begin_sem_64", timeout=120)
     assert res.returncode == 0, res.stderr
     assert "\r" not in res.stdout and "\x1b" not in res.stdout
     rows = [line for line in res.stdout.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| way |")
     assert any(r.startswith("| plain socket.sendto loop |") and r.endswith("| 1.00 |") for r in rows)
     assert any(r.startswith("| BeginSendTo + callback EndSendTo, 64 in flight |") for r in rows)
+    assert any(r.startswith("| BeginSendTo, SemaphoreSlim(64) throttle as the .NET program |") for r in rows)
 
 
 def test_bench_chart_without_matplotlib_is_a_usage_error() -> None:

@@ -146,7 +146,7 @@ def test_udp_sender_reports_a_failed_send() -> None:
 
 # -- TCP echo ----------------------------------------------------------------------------------
 
-ECHO_EXAMPLES = ["tcp_echo_apm.py", pytest.param("tcp_echo_saea.py", marks=needs_saea)]
+ECHO_EXAMPLES = ["tcp_echo_apm.py", pytest.param("tcp_echo_saea.py", marks=needs_saea), "tcpclient_echo.py"]
 MESSAGES = ["'hello'", "'echo me back'", "'non-ASCII: \u00e9\u00e8'"]
 
 
@@ -196,3 +196,69 @@ def test_echo_client_reports_a_refused_connection(example: str) -> None:
     )
     assert proc.returncode == 1
     assert "ConnectionRefused" in proc.stderr or "refused" in proc.stderr, proc.stderr
+
+
+# -- the client classes: UdpClient, and the awaitables (tcpclient_echo.py is in ECHO_EXAMPLES) ---
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_udpclient_pair_alone(host: str) -> None:
+    out = run_example("udpclient_pair.py", "--host", host, "--count", "3").stdout
+    assert out.count("Sent 10 bytes") == 3
+    for i in range(3):
+        assert f": 'datagram {i}'" in out
+    assert out.rstrip().endswith("Done.")
+
+
+def test_udpclient_receiver_and_sender_in_two_processes(server_process: list[subprocess.Popen[str]]) -> None:
+    receiver = start_example("udpclient_pair.py", "receiver", "--port", "0", "--count", "2", "--timeout", "20")
+    server_process.append(receiver)
+    port = listening_port(receiver)
+    sent = run_example("udpclient_pair.py", "sender", "--port", str(port), "--count", "2", "--message", "across")
+    assert sent.stdout.count("Sent 8 bytes") == 2
+    out = finish(receiver)
+    assert "'across 0'" in out and "'across 1'" in out
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_asyncio_clients_alone(host: str) -> None:
+    out = run_example("asyncio_clients.py", "--host", host).stdout
+    assert "Echoed: 'hello'" in out and "Echoed: 'echo me back'" in out
+    assert "Received b'datagram' from" in out
+    assert out.rstrip().endswith("Done.")
+
+
+# -- the examples page says what is true ----------------------------------------------------------
+
+PAGE = ROOT / "docs" / "examples.md"
+_ROW = re.compile(r"^\| `(?P<name>[\w.]+\.py)` \| .* \| `(?P<command>python examples/[^`]+)` \|$")
+
+
+def _table() -> dict[str, str]:
+    rows = {}
+    for line in PAGE.read_text(encoding="utf-8").splitlines():
+        m = _ROW.match(line)
+        if m:
+            rows[m["name"]] = m["command"]
+    return rows
+
+
+def test_the_examples_page_lists_every_example_and_shows_its_source() -> None:
+    table = _table()
+    programs = sorted(p.name for p in EXAMPLES.glob("*.py"))
+    assert sorted(table) == programs, "docs/examples.md's table must list every program in examples/"
+    page = PAGE.read_text(encoding="utf-8")
+    for name in programs:
+        assert "literalinclude} ../examples/" + name in page, f"docs/examples.md does not show {name}"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.py")))
+def test_each_example_runs_alone_with_no_arguments_and_as_the_page_says(name: str) -> None:
+    """The page's promise: started with no arguments, each program exits by itself, successfully."""
+    run_example(name)
+    command = _table().get(name)
+    assert command is not None, f"{name} is not in docs/examples.md's table"
+    words = command.split()
+    assert words[:2] == ["python", f"examples/{name}"], command
+    if words[2:]:
+        run_example(name, *words[2:])

@@ -669,6 +669,8 @@ def test_ctrl_c_in_a_blocking_receive_loses_no_later_datagram() -> None:
     datagram goes to the next Receive, not to the call that was interrupted."""
     code = COMMON + textwrap.dedent("""
     import signal
+    # A shell's background job starts with SIGINT ignored, and so would this child: be the foreground program.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     rx, tx = udp(), udp(False)
     buf = bytearray(32)
     for k in range(3):

@@ -7,6 +7,7 @@ decisions of the contract where .NET versions disagree.
 
 from __future__ import annotations
 
+import datetime
 import os
 import socket
 import threading
@@ -193,6 +194,18 @@ def test_negative_buffer_sizes(make_socket: Made, prop: str) -> None:
 def test_timeouts_below_minus_one(make_socket: Made, prop: str, value: int) -> None:
     with pytest.raises(ArgumentOutOfRangeException) as ei:
         setattr(make_socket.tcp(), prop, value)
+    assert ei.value.ParamName == "value"
+
+
+@pytest.mark.parametrize("prop", ["ReceiveTimeout", "SendTimeout"])
+def test_timeouts_take_a_timedelta_as_the_porting_guide_says(make_socket: Made, prop: str) -> None:
+    s = make_socket.tcp()
+    setattr(s, prop, datetime.timedelta(seconds=1.5))
+    assert getattr(s, prop) == 1500
+    setattr(s, prop, datetime.timedelta(microseconds=2500))  # .NET truncates TotalMilliseconds
+    assert getattr(s, prop) == 2
+    with pytest.raises(ArgumentOutOfRangeException) as ei:
+        setattr(s, prop, datetime.timedelta(milliseconds=-2))
     assert ei.value.ParamName == "value"
 
 

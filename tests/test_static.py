@@ -22,14 +22,14 @@ def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
 )
 def test_ruff_is_clean() -> None:
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    paths = [p for p in ("src", "tests", "benchmarks", "examples") if (ROOT / p).exists()]
+    paths = [p for p in ("src", "tests", "tools", "benchmarks", "examples") if (ROOT / p).exists()]
     res = _run(ruff, "check", *paths)
     assert res.returncode == 0, res.stdout + res.stderr
 
 
 def test_mypy_strict_is_clean() -> None:
     pytest.importorskip("mypy")
-    res = _run(sys.executable, "-m", "mypy", "--strict", "src/dotnet_sockets")
+    res = _run(sys.executable, "-m", "mypy", "--strict", "src/dotnet_sockets", "tools")
     assert res.returncode == 0, res.stdout + res.stderr
 
 

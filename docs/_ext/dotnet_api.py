@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import typing
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.pycode import ModuleAnalyzer, PycodeError
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
@@ -36,7 +38,11 @@ PACKAGE = "dotnet_sockets"
 
 # Topic of each public name; anything not listed goes to "Other", so nothing is ever dropped.
 GROUPS: list[tuple[str, list[str]]] = [
-    ("Socket", ["Socket", "set_inline_completions"]),
+    ("Socket", ["Socket", "set_inline_completions", "ACCELERATED", "version_string"]),
+    (
+        "Clients and streams",
+        ["TcpClient", "TcpListener", "UdpClient", "UdpReceiveResult", "NetworkStream", "FileAccess", "SeekOrigin"],
+    ),
     (
         "Asynchronous operations",
         [
@@ -49,6 +55,8 @@ GROUPS: list[tuple[str, list[str]]] = [
             "EventWaitHandle",
             "ManualResetEvent",
             "AutoResetEvent",
+            "Semaphore",
+            "SemaphoreSlim",
             "ExecutionContext",
             "AsyncFlowControl",
         ],
@@ -304,6 +312,33 @@ def _init_aliases(app: Sphinx) -> None:
     _ALIAS_KEYS.update(_alias_keys())
 
 
+def _inherited_overloads(app: Sphinx) -> None:
+    """Let autodoc find the ``@overload`` signatures of members documented under a subclass.
+
+    autodoc looks a method's overloads up by the name it documents (``Socket.Send``) in the module
+    that defines it, where the parser recorded them under the defining class (``SocketTransfer.Send``);
+    ``Socket`` gets most of its members from mixins, so the names are added here.
+    """
+    for public in dotnet_sockets.__all__:
+        cls = getattr(dotnet_sockets, public)
+        if not isinstance(cls, type):
+            continue
+        for name in dir(cls):
+            func = inspect.unwrap(inspect.getattr_static(cls, name, None))
+            qualname = getattr(func, "__qualname__", None)
+            if not name[:1].isupper() or not isinstance(qualname, str) or not hasattr(func, "__module__"):
+                continue
+            if qualname.split(".")[0] == cls.__name__ or not typing.get_overloads(func):
+                continue
+            try:
+                analyzer = ModuleAnalyzer.for_module(func.__module__)
+                analyzer.analyze()
+            except PycodeError:
+                continue
+            if qualname in analyzer.overloads:
+                analyzer.overloads[f"{cls.__name__}.{name}"] = analyzer.overloads[qualname]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("dotnet-reference", DotnetReference)
     app.add_directive("dotnet-names", DotnetNames)
@@ -311,4 +346,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("autodoc-skip-member", _skip_alias)
     app.connect("object-description-transform", _pep8_beside)
     app.connect("autodoc-process-bases", _public_bases)
+    app.connect("builder-inited", _inherited_overloads)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

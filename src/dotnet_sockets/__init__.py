@@ -7,14 +7,20 @@ Every public name of the API contract is importable from here::
 
 from __future__ import annotations
 
+from . import _accel
+from ._about import __version__ as __version__
+from ._about import version_string
 from .addresses import DnsEndPoint, EndPoint, IPAddress, IPEndPoint, UnixDomainSocketEndPoint
 from .aio import TaskFactory, from_async
 from .asyncresult import AsyncCallback, IAsyncResult
 from .cancellation import CancellationToken, CancellationTokenRegistration, CancellationTokenSource
 from .dns import Dns, IPHostEntry
+from .encoding import Encoding
 from .enums import (
     AddressFamily,
+    FileAccess,
     ProtocolType,
+    SeekOrigin,
     SelectMode,
     SocketAsyncOperation,
     SocketError,
@@ -45,14 +51,24 @@ from .exceptions import (
     TaskCanceledException,
 )
 from .execution_context import AsyncFlowControl, ExecutionContext
+from .networkstream import NetworkStream
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
-from .results import SocketReceiveFromResult
+from .results import SocketReceiveFromResult, UdpReceiveResult
+from .semaphores import Semaphore, SemaphoreSlim
 from .socket import Socket, set_inline_completions
+from .tcpclient import TcpClient
+from .tcplistener import TcpListener
+from .udpclient import UdpClient
 from .waithandles import AutoResetEvent, EventWaitHandle, ManualResetEvent, WaitHandle
 
-__version__ = "0.1.0"
+# Read after every import above: importing ``socket`` installs the accelerator, or falls back.
+ACCELERATED: bool = _accel.ACCELERATED
+"""True when the compiled send path runs (built at install, ``DOTNET_SOCKETS_PURE`` not set);
+False on the pure-Python path, which behaves the same and sends 0.6-0.85x as fast.
+``version_string()`` says which, and why."""
 
 __all__ = [
+    "ACCELERATED",
     "AddressFamily",
     "AggregateException",
     "ArgumentException",
@@ -66,10 +82,12 @@ __all__ = [
     "CancellationTokenSource",
     "Dns",
     "DnsEndPoint",
+    "Encoding",
     "EndOfStreamException",
     "EndPoint",
     "EventWaitHandle",
     "ExecutionContext",
+    "FileAccess",
     "FormatException",
     "IAsyncResult",
     "IOException",
@@ -81,6 +99,7 @@ __all__ = [
     "LingerOption",
     "ManualResetEvent",
     "MulticastOption",
+    "NetworkStream",
     "NotImplementedException",
     "NotSupportedException",
     "ObjectDisposedException",
@@ -88,8 +107,11 @@ __all__ = [
     "PlatformNotSupportedException",
     "ProtocolType",
     "SecurityException",
+    "SeekOrigin",
     "SelectMode",
+    "Semaphore",
     "SemaphoreFullException",
+    "SemaphoreSlim",
     "Socket",
     "SocketAsyncEventArgs",
     "SocketAsyncOperation",
@@ -103,8 +125,13 @@ __all__ = [
     "SocketType",
     "TaskCanceledException",
     "TaskFactory",
+    "TcpClient",
+    "TcpListener",
+    "UdpClient",
+    "UdpReceiveResult",
     "UnixDomainSocketEndPoint",
     "WaitHandle",
     "from_async",
     "set_inline_completions",
+    "version_string",
 ]

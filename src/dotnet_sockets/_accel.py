@@ -18,28 +18,44 @@ both ways.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import warnings
 from typing import Any, NoReturn
 
-__all__ = ["ACCELERATED", "install", "sent_counts"]
+__all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
 _INTERFACE = 1  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
+_why_pure = ""  # why the pure-Python path runs, in words for send_path()
 try:
     if os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0"):
-        raise ImportError("DOTNET_SOCKETS_PURE is set")
+        _why_pure = "DOTNET_SOCKETS_PURE is set"
+        raise ImportError(_why_pure)
     from . import _speedups  # type: ignore[attr-defined,no-redef]
 
     if getattr(_speedups, "INTERFACE", None) != _INTERFACE:
-        raise ImportError("a _speedups built from other sources")  # a stale build: not used
-except ImportError:
+        _why_pure = "the built accelerator is from other sources: reinstall"
+        raise ImportError(_why_pure)  # a stale build: not used
+except ImportError as exc:
     _speedups = None
+    if not _why_pure:
+        if importlib.util.find_spec(f"{__package__}._speedups") is None:
+            _why_pure = "the accelerator was not built: no C compiler at install"
+        else:
+            _why_pure = f"the built accelerator did not load: {exc}"
 
 ACCELERATED: bool = _speedups is not None
 """True when the compiled send path is in use."""
+
+
+def send_path() -> str:
+    """Which send path runs, and why, in the words the docs use (``--version``, the demo, bench)."""
+    if ACCELERATED:
+        return "compiled accelerator (DOTNET_SOCKETS_PURE=1 turns it off)"
+    return f"pure Python ({_why_pure})"
 
 def sent_counts() -> tuple[int, int]:
     """(bytes, datagrams) sent by the accelerated paths, for telemetry to add to its records."""
@@ -65,7 +81,7 @@ def _sendto_failed(sock: Any, exc: OSError) -> NoReturn:
 
 def install() -> None:
     """Put the accelerated methods on ``Socket``'s classes (under both spellings), if built."""
-    global _speedups, ACCELERATED
+    global _speedups, ACCELERATED, _why_pure
     if _speedups is None:
         return
     try:
@@ -74,6 +90,7 @@ def install() -> None:
         warnings.warn(f"dotnet_sockets: accelerator not used ({exc!r})", RuntimeWarning, stacklevel=2)
         _speedups = None
         ACCELERATED = False
+        _why_pure = f"the accelerator failed to start: {exc!r}"
 
 
 def _install() -> None:

@@ -19,13 +19,15 @@ already cancelled raises when awaited, before any I/O.
 from __future__ import annotations
 
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import aio, eventargs
 from ._names import dotnet_names
-from .addresses import IPEndPoint
+from ._types import BufferList, BytesLike
+from .addresses import EndPoint, IPAddress, IPEndPoint
 from .cancellation import CancellationToken, await_cancellable
+from .enums import SocketFlags
 from .eventargs import SocketAsyncEventArgs
 from .results import SocketReceiveFromResult
 from .security import denied as _denied
@@ -98,7 +100,39 @@ class AsyncMethodsMixin:
     @overload
     def SendToAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def SendToAsync(self, buffer: Any, /, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, int]: ...
+    def SendToAsync(
+        self, buffer: BytesLike, /, remote_ep: EndPoint, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendToAsync(
+        self,
+        buffer: BytesLike,
+        /,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendToAsync(
+        self,
+        buffer: BytesLike,
+        /,
+        size: int,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendToAsync(
+        self,
+        buffer: BytesLike,
+        /,
+        offset: int,
+        size: int,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
+    ) -> Coroutine[Any, Any, int]: ...
 
     def SendToAsync(
         self,
@@ -115,10 +149,12 @@ class AsyncMethodsMixin:
         ``await SendToAsync(buffer[, [[offset,] size,] socket_flags], remote_ep[, cancellation_token])
         -> bytes sent`` (asyncio).
 
-        Argument errors raise from the call, in the order of ``SendTo``;
-        errors of the send go into ``e.SocketError`` or are raised by the await.
-        An unbound socket is bound by the send, and ``LocalEndPoint`` is set
-        from then on, as in the other models.
+        Argument errors raise from the call, in the order of ``SendTo``
+        (``ObjectDisposedException``, ``ArgumentNullException``, ``ArgumentOutOfRangeException``,
+        ``ArgumentException``; ``InvalidOperationException`` when ``e`` is already in use;
+        ``SecurityException``).  Errors of the send go into ``e.SocketError`` or are raised by the
+        await as ``SocketException``.  An unbound socket is bound by the send, and
+        ``LocalEndPoint`` is set from then on, as in the other models.
         """
         sock: Socket = self  # type: ignore[assignment]
         # Positional parameters rather than *args: the two hot shapes below
@@ -148,7 +184,34 @@ class AsyncMethodsMixin:
     def ReceiveFromAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
     def ReceiveFromAsync(
-        self, buffer: Any, /, *args: Any, **kwargs: Any
+        self, buffer: BytesLike, remote_ep: EndPoint, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, SocketReceiveFromResult]: ...
+    @overload
+    def ReceiveFromAsync(
+        self,
+        buffer: BytesLike,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
+    ) -> Coroutine[Any, Any, SocketReceiveFromResult]: ...
+    @overload
+    def ReceiveFromAsync(
+        self,
+        buffer: BytesLike,
+        size: int,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
+    ) -> Coroutine[Any, Any, SocketReceiveFromResult]: ...
+    @overload
+    def ReceiveFromAsync(
+        self,
+        buffer: BytesLike,
+        offset: int,
+        size: int,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
     ) -> Coroutine[Any, Any, SocketReceiveFromResult]: ...
 
     def ReceiveFromAsync(self, *args: Any, **kwargs: Any) -> Any:
@@ -156,7 +219,9 @@ class AsyncMethodsMixin:
         ``await ReceiveFromAsync(buffer[, socket_flags], remote_ep[, cancellation_token]) -> SocketReceiveFromResult``.
 
         ``remote_ep`` only gives the address family, as in .NET.  A cancelled
-        await takes no datagram off the socket.
+        await takes no datagram off the socket.  Argument errors raise from the call, as
+        ``ReceiveFrom``'s do (``InvalidOperationException`` too when the socket is not bound);
+        errors of the receive go into ``e.SocketError`` or are raised by the await.
         """
         sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
@@ -169,13 +234,19 @@ class AsyncMethodsMixin:
     @overload
     def SendAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def SendAsync(self, buffer: Any, /, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, int]: ...
+    def SendAsync(
+        self, buffer: BytesLike, socket_flags: SocketFlags | int = ..., cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendAsync(self, buffers: BufferList, /, socket_flags: SocketFlags | int = ...) -> Coroutine[Any, Any, int]: ...
 
     def SendAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``SendAsync(e) -> bool``, or
         ``await SendAsync(buffer | buffers[, socket_flags][, cancellation_token]) -> bytes sent``.
 
-        On a stream socket the send completes when every byte is handed to the kernel.
+        On a stream socket the send completes when every byte is handed to the kernel.  Argument
+        errors raise from the call, as ``Send``'s do; errors of the send go into ``e.SocketError``
+        or are raised by the await (``SocketException``).
         """
         sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
@@ -188,14 +259,22 @@ class AsyncMethodsMixin:
     @overload
     def ReceiveAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def ReceiveAsync(self, buffer: Any, /, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, int]: ...
+    def ReceiveAsync(
+        self, buffer: BytesLike, socket_flags: SocketFlags | int = ..., cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def ReceiveAsync(
+        self, buffers: BufferList, /, socket_flags: SocketFlags | int = ...
+    ) -> Coroutine[Any, Any, int]: ...
 
     def ReceiveAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``ReceiveAsync(e) -> bool``, or
         ``await ReceiveAsync(buffer | buffers[, socket_flags][, cancellation_token]) -> bytes``.
 
         0 bytes from a stream socket means the peer closed its side.  A
-        cancelled await takes no data off the socket.
+        cancelled await takes no data off the socket.  Argument errors raise from the call, as
+        ``Receive``'s do; errors of the receive go into ``e.SocketError`` or are raised by the
+        await (``SocketException``).
         """
         sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
@@ -208,16 +287,23 @@ class AsyncMethodsMixin:
     @overload
     def AcceptAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def AcceptAsync(self) -> Coroutine[Any, Any, Socket]: ...
+    def AcceptAsync(self, cancellation_token: CancellationToken = ...) -> Coroutine[Any, Any, Socket]: ...
     @overload
-    def AcceptAsync(self, accept_socket: Socket | None) -> Coroutine[Any, Any, Socket]: ...
+    def AcceptAsync(
+        self, accept_socket: Socket | None, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, Socket]: ...
 
     def AcceptAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``AcceptAsync(e) -> bool`` (the new socket goes to ``e.AcceptSocket``), or
         ``await AcceptAsync([accept_socket][, cancellation_token]) -> Socket``.
 
-        The socket must be bound and listening (``InvalidOperationException``
-        otherwise, from the call).  A cancelled await accepts nothing.
+        The socket must be bound and listening.  A cancelled await accepts nothing.
+
+        Raises from the call ``ObjectDisposedException`` (closed) and ``InvalidOperationException``
+        (not bound, not listening, ``accept_socket`` bound or connected, ``e`` already in use) and
+        ``ArgumentException`` (``accept_socket`` not a ``Socket``); a
+        failed accept goes into ``e.SocketError`` or is raised by the await as ``SocketException``
+        (``OperationAborted`` when the socket is closed meanwhile).
         """
         sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
@@ -232,14 +318,30 @@ class AsyncMethodsMixin:
     @overload
     def ConnectAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def ConnectAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]: ...
+    def ConnectAsync(
+        self, remote_ep: EndPoint, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def ConnectAsync(
+        self, address: IPAddress, port: int, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def ConnectAsync(
+        self, host: str, port: int, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def ConnectAsync(
+        self, addresses: Sequence[IPAddress], port: int, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
 
     def ConnectAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``ConnectAsync(e) -> bool`` (``e.ConnectSocket`` is the socket once connected), or
         ``await ConnectAsync(remote_ep | address, port | host, port | addresses, port[, cancellation_token])``.
 
         Cancelling an await while the connection is being made closes the
-        socket, as .NET does.
+        socket, as .NET does.  Argument and state errors raise from the call, as ``Connect``'s do;
+        a failed connection goes into ``e.SocketError`` or is raised by the await
+        (``SocketException``: ``ConnectionRefused``, ``TimedOut``, ``HostNotFound``).
         """
         sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
@@ -258,11 +360,18 @@ class AsyncMethodsMixin:
     @overload
     def DisconnectAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def DisconnectAsync(self, reuse_socket: bool) -> Coroutine[Any, Any, None]: ...
+    def DisconnectAsync(
+        self, reuse_socket: bool, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
 
     def DisconnectAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``DisconnectAsync(e) -> bool`` (uses ``e.DisconnectReuseSocket``), or
-        ``await DisconnectAsync(reuse_socket[, cancellation_token])``.  Both finish at once on Linux."""
+        ``await DisconnectAsync(reuse_socket[, cancellation_token])``.  Both finish at once on Linux.
+
+        Raises ``ObjectDisposedException`` from the call on a closed socket; the disconnect's own
+        ``SocketException`` (``NotConnected`` on a socket that never connected) goes into
+        ``e.SocketError`` or is raised by the await.
+        """
         sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
@@ -272,3 +381,13 @@ class AsyncMethodsMixin:
         if reuse is _NOT_EVENT or len(args) > 1 or kwargs:
             raise TypeError("DisconnectAsync() takes a SocketAsyncEventArgs or reuse_socket")
         return _cancellable(aio.disconnect_async(sock, bool(reuse)), token)
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    send_to_async = SendToAsync
+    receive_from_async = ReceiveFromAsync
+    send_async = SendAsync
+    receive_async = ReceiveAsync
+    accept_async = AcceptAsync
+    connect_async = ConnectAsync
+    disconnect_async = DisconnectAsync
+    # -- end of PEP 8 spellings --

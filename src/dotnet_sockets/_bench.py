@@ -32,6 +32,7 @@ WAYS: dict[str, str] = {
     "asyncio_transport": "asyncio DatagramTransport.sendto",
     "begin_64": "BeginSendTo + callback EndSendTo, 64 in flight",
     "begin_64_inline": "BeginSendTo, 64 in flight, inline completions",
+    "begin_sem_64": "BeginSendTo, SemaphoreSlim(64) throttle as the .NET program",
     "sync_sendto": "synchronous Socket.SendTo",
 }
 BASELINE = "plain"
@@ -82,6 +83,16 @@ def run_asyncio_transport(n: int) -> float:
         return asyncio.run(main())
 
 
+def _rate_when_done(done: Any, n: int, t0: float, sock: Any, receiver: Any) -> float:
+    """Datagrams per second once every callback ran (``done`` set), then close both sockets."""
+    if not done.wait(300):
+        raise SystemExit("the benchmark did not finish within 300 s")
+    rate = n / (time.perf_counter() - t0)
+    sock.Close()
+    receiver.close()
+    return rate
+
+
 def run_begin(n: int, inflight: int = 64, inline: bool = False) -> float:
     """``inflight`` chains of BeginSendTo whose callback calls EndSendTo and starts the next send."""
     import itertools
@@ -111,12 +122,7 @@ def run_begin(n: int, inflight: int = 64, inline: bool = False) -> float:
     t0 = time.perf_counter()
     for _ in range(inflight):
         begin(PAYLOAD, 0, size, 0, ep, callback, None)
-    if not done.wait(300):
-        raise SystemExit("the benchmark did not finish within 300 s")
-    rate = n / (time.perf_counter() - t0)
-    s.Close()
-    r.close()
-    return rate
+    return _rate_when_done(done, n, t0, s, r)
 
 
 def run_begin_64(n: int) -> float:
@@ -125,6 +131,43 @@ def run_begin_64(n: int) -> float:
 
 def run_begin_64_inline(n: int) -> float:
     return run_begin(n, 64, True)
+
+
+def run_begin_throttled(n: int, inflight: int = 64) -> float:
+    """The .NET benchmark's shape (benchmarks/dotnet/SendToBench.cs): ``SemaphoreSlim(inflight)``,
+    ``Wait()`` before each ``BeginSendTo``, ``Release()`` in the callback after ``EndSendTo``."""
+    import itertools
+    import threading
+
+    from . import AddressFamily, IAsyncResult, IPAddress, IPEndPoint, ProtocolType, SemaphoreSlim, Socket, SocketType
+
+    r, (host, port) = _receiver()
+    ep = IPEndPoint(IPAddress.Parse(host), port)
+    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+    slots = SemaphoreSlim(inflight)
+    finished = itertools.count(1)
+    done = threading.Event()
+    begin = s.BeginSendTo
+    end = s.EndSendTo
+    release = slots.Release
+    wait = slots.Wait
+    size = len(PAYLOAD)
+
+    def callback(ar: IAsyncResult) -> None:
+        end(ar)
+        release()
+        if next(finished) == n:
+            done.set()
+
+    t0 = time.perf_counter()
+    for _ in range(n):
+        wait()
+        begin(PAYLOAD, 0, size, 0, ep, callback, None)
+    return _rate_when_done(done, n, t0, s, r)
+
+
+def run_begin_sem_64(n: int) -> float:
+    return run_begin_throttled(n, 64)
 
 
 def run_sync_sendto(n: int) -> float:
@@ -147,6 +190,7 @@ _RUNNERS: dict[str, Callable[[int], float]] = {
     "asyncio_transport": run_asyncio_transport,
     "begin_64": run_begin_64,
     "begin_64_inline": run_begin_64_inline,
+    "begin_sem_64": run_begin_sem_64,
     "sync_sendto": run_sync_sendto,
 }
 

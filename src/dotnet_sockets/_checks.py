@@ -23,6 +23,8 @@ __all__ = [
     "check_range",
     "as_int",
     "as_timeout_ms",
+    "as_timeout_property",
+    "timedelta_ms",
     "buffer_list",
 ]
 
@@ -94,16 +96,32 @@ def check_range(length: int, offset: Any, size: Any) -> tuple[int, int]:
     return offset, size
 
 
+_ONE_MS = datetime.timedelta(milliseconds=1)
+
+
+def timedelta_ms(value: datetime.timedelta) -> int:
+    """A ``TimeSpan``'s milliseconds as .NET's ``(int)timeout.TotalMilliseconds`` gives them (toward zero)."""
+    return int(value / _ONE_MS)
+
+
 def as_timeout_ms(value: Any, name: str = "millisecondsTimeout") -> int:
     """.NET timeouts: int milliseconds, -1 infinite; a timedelta is accepted too."""
     if isinstance(value, datetime.timedelta):
-        ms = value // datetime.timedelta(milliseconds=1)
+        ms = timedelta_ms(value)
         if ms < -1 or ms > 0x7FFFFFFF:
             raise ArgumentOutOfRangeException("timeout", value)
-        return int(ms)
+        return ms
     ms = as_int(value, name)
     if ms < -1:
         raise ArgumentOutOfRangeException(name, ms)
+    return ms
+
+
+def as_timeout_property(value: Any) -> int:
+    """``ReceiveTimeout``/``SendTimeout`` values: int milliseconds from -1 (infinite) up, or a ``timedelta``."""
+    ms = timedelta_ms(value) if isinstance(value, datetime.timedelta) else as_int(value, "value")
+    if ms < -1 or ms > 0x7FFFFFFF:  # beyond .NET's int the wait of a later call would fail
+        raise ArgumentOutOfRangeException("value", value)
     return ms
 
 

@@ -10,12 +10,14 @@ import errno
 import os
 import select
 import socket as _socket
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from ._checks import as_int
 from ._engine import ops
 from ._engine.syncwait import thread_waiter as _thread_waiter
 from ._engine.syncwait import wait as _sync_wait
+from ._lookups import HostLookup, submit
 from ._names import dotnet_names
 from .addresses import (
     DnsEndPoint,
@@ -104,11 +106,13 @@ class SocketConnections(SocketCore):
             raise _SocketOpError(exc) from None
         self._listening = True
 
-    def _connect_targets(self, args: tuple[Any, ...], begin: bool) -> list[EndPoint] | SocketException:
+    def _connect_targets(
+        self, args: tuple[Any, ...], begin: bool
+    ) -> list[EndPoint] | SocketException | HostLookup:
         """The endpoints a Connect/BeginConnect overload tries, in order, checked as .NET does.
 
-        A host name is resolved here; its failure is returned (``BeginConnect`` reports it from
-        ``EndConnect``), not raised.
+        A synchronous connect resolves a host name here, and its failure is returned, not raised;
+        an asynchronous one (``begin``) gets a :class:`HostLookup` to resolve off the caller's thread.
         """
         if len(args) == 1:
             ep = args[0]
@@ -120,7 +124,7 @@ class SocketConnections(SocketCore):
             if isinstance(ep, DnsEndPoint):
                 if ep.AddressFamily != AddressFamily.Unspecified and not self._can_try(ep.AddressFamily):
                     raise NotSupportedException("This protocol version is not supported.")
-                return self._resolve(ep.Host, ep.Port)
+                return self._resolve_or_defer(ep.Host, ep.Port, begin)
             if begin and isinstance(ep, IPEndPoint) and not self._can_try(ep.AddressFamily):
                 raise NotSupportedException("This protocol version is not supported.")
             return [ep]
@@ -144,7 +148,7 @@ class SocketConnections(SocketCore):
                 if not self._can_try(parsed.AddressFamily):
                     raise NotSupportedException("This protocol version is not supported.")
                 return [IPEndPoint(parsed, port)]
-            return self._resolve(target, port)
+            return self._resolve_or_defer(target, port, begin)
         try:
             addrs = list(target)
         except (TypeError, ValueError):
@@ -168,6 +172,11 @@ class SocketConnections(SocketCore):
                 "None of the discovered or specified addresses match the socket address family.", "addresses"
             )
         return usable
+
+    def _resolve_or_defer(self, host: str, port: int, begin: bool) -> list[EndPoint] | SocketException | HostLookup:
+        if begin and not IPAddress.TryParse(host)[0]:
+            return HostLookup(host, port)
+        return self._resolve(host, port)
 
     def _resolve(self, host: str, port: int) -> list[EndPoint] | SocketException:
         from .dns import Dns
@@ -197,7 +206,11 @@ class SocketConnections(SocketCore):
             raise SocketException(SocketError.IsConnected)
 
     def _start_connect(
-        self, targets: list[EndPoint] | SocketException, callback: Any, state: Any, waiter: Any = None
+        self,
+        targets: list[EndPoint] | SocketException | HostLookup,
+        callback: Any,
+        state: Any,
+        waiter: Any = None,
     ) -> Any:
         op: Any = ops.ConnectOp(self._io, callback, state)
         if waiter is not None:
@@ -217,21 +230,53 @@ class SocketConnections(SocketCore):
         self._connect_attempt(op)
         return op
 
+    def _resolve_lookup(self, lookup: HostLookup) -> list[EndPoint]:
+        """Resolve a deferred host name (blocking: run it on the lookup pool) and judge its endpoints;
+        raises the ``SocketException`` of a failed lookup."""
+        targets = self._resolve(lookup.host, lookup.port)
+        if isinstance(targets, SocketException):
+            raise targets
+        for ep in targets:  # every address it may try is judged before the first attempt
+            _audit_op(lookup.event, self, ep)
+        return targets
+
+    def _look_up_then_connect(self, op: Any) -> None:
+        """Resolve ``op.extra`` (a :class:`HostLookup`) on the lookup pool, then connect from there.
+
+        A failed lookup, or a socket closed meanwhile, completes ``op`` with that error.
+        """
+        lookup: HostLookup = op.extra
+        op.later = True  # whatever follows did not finish inside Begin
+
+        def resolved(targets: Any, error: BaseException | None) -> None:
+            if error is None and self._disposed:
+                error = ABORTED
+            if error is not None:
+                op.then = None
+                op._error = error
+                op._complete(False)
+                return
+            op.extra = targets
+            self._connect_attempt(op)
+
+        submit(lambda: self._resolve_lookup(lookup), resolved)
+
     def _check_can_connect(self) -> None:
         """The state checks of an asynchronous connect (disposed, listening, connected)."""
         self._throw_if_disposed()
         self._check_connect_state(True)
 
-    def _connect_addresses(self, args: tuple[Any, ...]) -> list[EndPoint]:
-        """The endpoints an asynchronous connect tries; a failed name resolution is raised."""
+    def _connect_addresses(self, args: tuple[Any, ...]) -> list[EndPoint] | HostLookup:
+        """The endpoints an asynchronous connect tries, or the host name it resolves first."""
         targets = self._connect_targets(args, begin=True)
         if isinstance(targets, SocketException):
             raise targets
         return targets
 
     def _next_connect(self, op: Any) -> None:
-        """Start a ``ConnectOp`` whose ``extra`` is its endpoint list: it tries them in order and
-        sets ``Connected``/``RemoteEndPoint`` before it completes."""
+        """Start a ``ConnectOp`` whose ``extra`` is its endpoint list (or a :class:`HostLookup`,
+        resolved first off this thread): it tries them in order and sets ``Connected``/
+        ``RemoteEndPoint`` before it completes."""
         op.index = 0
         op.later = False
         op.then = self._connect_step
@@ -244,6 +289,9 @@ class SocketConnections(SocketCore):
 
     def _connect_attempt(self, op: Any) -> None:
         """Start connecting ``op`` to its current endpoint, on a fresh descriptor after a failure."""
+        if isinstance(op.extra, HostLookup):
+            self._look_up_then_connect(op)
+            return
         if self._connect_failed:
             try:
                 self._replace_descriptor(rebind=True)
@@ -327,16 +375,43 @@ class SocketConnections(SocketCore):
             except OSError as exc:
                 raise _SocketOpError(exc) from None
 
+    @overload
+    def Connect(self, remote_ep: EndPoint) -> None: ...
+    @overload
+    def Connect(self, address: IPAddress, port: int) -> None: ...
+    @overload
+    def Connect(self, host: str, port: int) -> None: ...
+    @overload
+    def Connect(self, addresses: Sequence[IPAddress], port: int) -> None: ...
+
     @traced
     def Connect(self, *args: Any, **kwargs: Any) -> None:
-        """``Connect(remote_ep)``, ``Connect(address, port)``, ``Connect(host, port)``,
-        ``Connect(addresses, port)``: the addresses are tried in order until one accepts.
+        """Connect to a remote endpoint; the addresses of a host or a list are tried in order.
 
-        A non-blocking socket (``Blocking`` false) raises ``SocketException`` ``WouldBlock`` while the
-        connection is still being made; it goes on, and ``Poll(-1, SelectMode.SelectWrite)`` waits for it.
+        .NET's overloads: ``Connect(remote_ep)`` (an ``IPEndPoint``, ``DnsEndPoint`` or
+        ``UnixDomainSocketEndPoint``), ``Connect(address, port)``, ``Connect(host, port)``,
+        ``Connect(addresses, port)``.  A non-blocking socket (``Blocking`` false) raises
+        ``SocketException`` ``WouldBlock`` while the connection is still being made; it goes on,
+        and ``Poll(-1, SelectMode.SelectWrite)`` waits for it.
+
+        Raises:
+
+        - ``ObjectDisposedException``: the socket is closed.
+        - ``ArgumentNullException``: ``remote_ep`` (``remoteEP``) or ``address`` is None.
+        - ``ArgumentOutOfRangeException``: ``port`` is outside 0-65535.
+        - ``ArgumentException``: an empty address list, or none of its family.
+        - ``NotSupportedException``: an address of another family, or a host on a non-IP socket.
+        - ``InvalidOperationException``: the socket is listening, or was disconnected (reconnect
+          with ``BeginConnect``).
+        - ``SecurityException``: a policy refused an address.
+        - ``SocketException``: ``IsConnected`` when already connected; otherwise the last attempt's
+          error (``ConnectionRefused``, ``TimedOut``, ``HostNotFound`` for a name that does not
+          resolve, ``WouldBlock`` when ``Blocking`` is false).
         """
         self._throw_if_disposed()
         targets = self._connect_targets(_connect_args(args, kwargs), begin=False)
+        if isinstance(targets, HostLookup):  # pragma: no cover - only asynchronous connects defer
+            targets = self._resolve(targets.host, targets.port)
         if isinstance(targets, SocketException):
             raise targets
         for ep in targets:  # every address it may try is judged before the first attempt
@@ -447,15 +522,40 @@ class SocketConnections(SocketCore):
             except OSError:
                 pass
 
+    @overload
+    def BeginConnect(
+        self, remote_ep: EndPoint, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginConnect(
+        self, address: IPAddress, port: int, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginConnect(
+        self, host: str, port: int, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginConnect(
+        self, addresses: Sequence[IPAddress], port: int, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+
     @traced
     def BeginConnect(self, *args: Any, **kwargs: Any) -> IAsyncResult:
-        """``BeginConnect(remote_ep | address, port | host, port | addresses, port, callback, state)``.
+        """Start connecting; ``EndConnect`` waits for the connection and raises what failed.
 
-        The addresses of a host name or a list are tried in order until one accepts the
-        connection; ``EndConnect`` raises the last failure (a refused connection is
-        ``SocketException`` ``ConnectionRefused``).  After a failed attempt the socket gets a fresh
-        descriptor, as Linux requires (``Handle`` keeps its number).  ``Connected``,
-        ``RemoteEndPoint`` and ``LocalEndPoint`` are set before the callback runs.
+        .NET's overloads: ``BeginConnect(remote_ep, callback, state)``,
+        ``BeginConnect(address, port, callback, state)``, ``BeginConnect(host, port, callback,
+        state)``, ``BeginConnect(addresses, port, callback, state)``.  The addresses of a host name
+        or a list are tried in order until one accepts the connection.  After a failed attempt the
+        socket gets a fresh descriptor, as Linux requires (``Handle`` keeps its number).
+        ``Connected``, ``RemoteEndPoint`` and ``LocalEndPoint`` are set before the callback runs.
+
+        Raises from the call the argument and state errors of ``Connect`` (``ObjectDisposedException``,
+        ``ArgumentNullException``, ``ArgumentOutOfRangeException``, ``ArgumentException``,
+        ``NotSupportedException``, ``InvalidOperationException`` when listening,
+        ``SocketException`` ``IsConnected``, ``SecurityException``); ``EndConnect`` raises the
+        last attempt's ``SocketException`` (``ConnectionRefused``, ``TimedOut``, ``HostNotFound``,
+        ``OperationAborted`` when closed meanwhile).
         """
         self._throw_if_disposed()
         endpoint_form = bool(args) and (
@@ -464,7 +564,7 @@ class SocketConnections(SocketCore):
         )
         pos, callback, state = _split_callback(args, kwargs, 1 if endpoint_form else 2)
         targets = self._connect_targets(_connect_args(pos, kwargs), begin=True)
-        if not isinstance(targets, SocketException):
+        if isinstance(targets, list):
             for ep in targets:  # every address it may try is judged before the first attempt
                 _audit_op("dotnet_sockets.Socket.BeginConnect", self, ep)
         return self._start_connect(targets, callback, state)  # type: ignore[no-any-return]
@@ -477,6 +577,21 @@ class SocketConnections(SocketCore):
             # A _complete override skipped the step that records the connection.
             self._connected_to(ar.extra[getattr(ar, "index", 0)])
 
+    @overload
+    def BeginAccept(self, callback: AsyncCallback | None = None, state: Any = None) -> IAsyncResult: ...
+    @overload
+    def BeginAccept(
+        self, receive_size: int, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginAccept(
+        self,
+        accept_socket: Socket | None,
+        receive_size: int,
+        callback: AsyncCallback | None = None,
+        state: Any = None,
+    ) -> IAsyncResult: ...
+
     @traced
     def BeginAccept(self, *args: Any, **kwargs: Any) -> IAsyncResult:
         """``BeginAccept(callback, state)``: ``EndAccept`` returns the accepted ``Socket``.
@@ -487,6 +602,12 @@ class SocketConnections(SocketCore):
         and ``EndAccept`` returns ``(socket, data, bytes_transferred)``, .NET's ``out`` parameters.
         ``accept_socket``, when given, must be neither bound nor connected; it becomes the accepted
         socket.
+
+        Raises from the call ``ObjectDisposedException`` (closed), ``InvalidOperationException``
+        (not bound or not listening; ``accept_socket`` bound or connected),
+        ``ArgumentOutOfRangeException`` (a negative ``receive_size``) and ``ArgumentException``
+        (``accept_socket`` not a ``Socket``, ``callback`` not callable).  ``EndAccept`` raises the
+        accept's ``SocketException`` (``OperationAborted`` when the socket is closed meanwhile).
         """
         self._throw_if_disposed()
         pos, callback, state = _split_callback(args, kwargs, _accept_lead(args))
@@ -607,3 +728,18 @@ class SocketConnections(SocketCore):
     @traced
     def EndDisconnect(self, async_result: IAsyncResult) -> None:
         self._end(async_result, "EndDisconnect")
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    bind = Bind
+    listen = Listen
+    connect = Connect
+    accept = Accept
+    shutdown = Shutdown
+    disconnect = Disconnect
+    begin_connect = BeginConnect
+    end_connect = EndConnect
+    begin_accept = BeginAccept
+    end_accept = EndAccept
+    begin_disconnect = BeginDisconnect
+    end_disconnect = EndDisconnect
+    # -- end of PEP 8 spellings --

@@ -57,6 +57,7 @@ from .security import audit as _audit_op
 from .telemetry import track_socket as _track
 from .tracing import (
     log,
+    trace_enter,
     trace_error,
     trace_exit,
     trace_start,
@@ -464,6 +465,8 @@ class SocketCore:
         return exc
 
     def _end(self, ar: Any, method: str) -> Any:
+        if _isEnabledFor(DEBUG):
+            trace_enter(method, self, async_result=ar)
         if ar is None:
             raise ArgumentNullException("asyncResult")
         try:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import socket as _socket
 import sys
 from typing import TYPE_CHECKING, Any
 
 from . import _platform
-from ._checks import as_int
+from ._checks import as_int, as_timeout_property
 from ._names import dotnet_names
+from ._types import BytesLike
 from .enums import (
     AddressFamily,
     SocketOptionLevel,
@@ -173,30 +175,28 @@ class SocketOptions(SocketCore):
     def ReceiveTimeout(self) -> int:
         """Milliseconds a synchronous receive waits; 0 (or -1 when set) is infinite.
 
-        On expiry the call raises ``SocketException`` with ``SocketError.TimedOut``.
+        Set it in milliseconds or as a ``datetime.timedelta``; it reads back in milliseconds.  On
+        expiry the call raises ``SocketException`` with ``SocketError.TimedOut``.  Setting a value
+        below -1 raises ``ArgumentOutOfRangeException`` (``value``).
         """
         self._throw_if_disposed()
         return self._rcv_timeout
 
     @ReceiveTimeout.setter
-    def ReceiveTimeout(self, value: int) -> None:
-        ms = as_int(value, "value")
-        if ms < -1 or ms > 0x7FFFFFFF:  # beyond .NET's int the wait of a later Receive would fail
-            raise ArgumentOutOfRangeException("value", ms)
+    def ReceiveTimeout(self, value: int | datetime.timedelta) -> None:
+        ms = as_timeout_property(value)
         self._throw_if_disposed()
         self._rcv_timeout = 0 if ms == -1 else ms
 
     @property
     def SendTimeout(self) -> int:
-        """Milliseconds a synchronous send waits; 0 (or -1 when set) is infinite."""
+        """Milliseconds a synchronous send waits; 0 (or -1 when set) is infinite (settable as a ``timedelta``)."""
         self._throw_if_disposed()
         return self._snd_timeout
 
     @SendTimeout.setter
-    def SendTimeout(self, value: int) -> None:
-        ms = as_int(value, "value")
-        if ms < -1 or ms > 0x7FFFFFFF:
-            raise ArgumentOutOfRangeException("value", ms)
+    def SendTimeout(self, value: int | datetime.timedelta) -> None:
+        ms = as_timeout_property(value)
         self._throw_if_disposed()
         self._snd_timeout = 0 if ms == -1 else ms
 
@@ -231,9 +231,22 @@ class SocketOptions(SocketCore):
         self._io.inline = bool(value)
 
     def SetSocketOption(
-        self, option_level: SocketOptionLevel, option_name: SocketOptionName, option_value: Any
+        self,
+        option_level: SocketOptionLevel,
+        option_name: SocketOptionName,
+        option_value: int | bool | BytesLike | LingerOption | MulticastOption | IPv6MulticastOption,
     ) -> None:
-        """``SetSocketOption(level, name, int | bool | bytes | LingerOption | MulticastOption)``."""
+        """``SetSocketOption(option_level, option_name, option_value)``: .NET's four overloads in one.
+
+        ``option_value`` is an int, a bool, bytes (the raw option), a ``LingerOption`` (for
+        ``Linger``), or a ``MulticastOption``/``IPv6MulticastOption`` (for ``AddMembership`` and
+        ``DropMembership``).
+
+        Raises ``ObjectDisposedException`` (closed), ``ArgumentNullException`` (``optionValue`` is
+        None), ``ArgumentOutOfRangeException`` (an int outside .NET's ``int``), ``ArgumentException``
+        (a multicast option with another name or level), and ``SocketException``: ``ProtocolOption``
+        for a level or name the system does not know, or what the system refused.
+        """
         self._throw_if_disposed()
         if option_value is None:
             raise ArgumentNullException("optionValue")
@@ -315,3 +328,22 @@ class SocketOptions(SocketCore):
         if level == SocketOptionLevel.Socket and name == SocketOptionName.ExclusiveAddressUse:
             return 0 if value else 1
         return value
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    available = Available
+    enable_broadcast = EnableBroadcast
+    dont_fragment = DontFragment
+    dual_mode = DualMode
+    ttl = Ttl
+    exclusive_address_use = ExclusiveAddressUse
+    no_delay = NoDelay
+    linger_state = LingerState
+    receive_buffer_size = ReceiveBufferSize
+    send_buffer_size = SendBufferSize
+    receive_timeout = ReceiveTimeout
+    send_timeout = SendTimeout
+    multicast_loopback = MulticastLoopback
+    inline_completions = InlineCompletions
+    set_socket_option = SetSocketOption
+    get_socket_option = GetSocketOption
+    # -- end of PEP 8 spellings --

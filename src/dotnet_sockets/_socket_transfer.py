@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import select
 from logging import DEBUG
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from ._checks import as_buffer, as_int, check_range
 from ._engine import ops
 from ._engine.syncwait import thread_waiter as _thread_waiter
 from ._names import dotnet_names
+from ._types import BufferList, BytesLike
 from .addresses import (
     EndPoint,
     IPEndPoint,
@@ -68,7 +69,21 @@ class SocketTransfer(SocketCore):
 
     __slots__ = ()
 
+    @overload
+    def SendTo(self, buffer: BytesLike, remote_ep: EndPoint) -> int: ...
+    @overload
+    def SendTo(self, buffer: BytesLike, socket_flags: SocketFlags | int, remote_ep: EndPoint) -> int: ...
+    @overload
+    def SendTo(self, buffer: BytesLike, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint) -> int: ...
+    @overload
     def SendTo(
+        self, buffer: BytesLike, offset: int, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
+    ) -> int: ...
+
+    # The overloads name their second argument remote_ep, socket_flags, size or offset, as .NET
+    # does; one positional parameter list takes them all and the body sorts them out (mypy cannot
+    # see that, hence the ignore), so the hot path below pays for no *args tuple.
+    def SendTo(  # type: ignore[misc]
         self,
         buffer: Any,
         offset: Any = _MISSING,
@@ -76,10 +91,24 @@ class SocketTransfer(SocketCore):
         socket_flags: Any = _MISSING,
         remote_ep: Any = _MISSING,
     ) -> int:
-        """``SendTo(buffer[, [[offset,] size,] socket_flags], remote_ep) -> bytes sent``.
+        """Send one datagram (or, on a stream socket, the bytes) to ``remote_ep``; returns the bytes sent.
 
-        Positional arguments follow the .NET overload of that length; by
-        keyword they are ``offset``, ``size``, ``socket_flags``, ``remote_ep``.
+        .NET's overloads: ``SendTo(buffer, remote_ep)``, ``SendTo(buffer, socket_flags, remote_ep)``,
+        ``SendTo(buffer, size, socket_flags, remote_ep)``,
+        ``SendTo(buffer, offset, size, socket_flags, remote_ep)``.  Positional arguments follow the
+        overload of that length; by keyword they are ``offset``, ``size``, ``socket_flags``,
+        ``remote_ep``.  An unbound socket is bound by the send (``LocalEndPoint`` is set).
+
+        Raises, in this order:
+
+        - ``ObjectDisposedException``: the socket is closed.
+        - ``ArgumentNullException``: ``buffer`` or ``remote_ep`` (``remoteEP``) is None.
+        - ``ArgumentOutOfRangeException``: ``offset`` or ``size`` lies outside ``buffer``.
+        - ``ArgumentException``: ``remote_ep`` is a ``DnsEndPoint`` or of another address family.
+        - ``SecurityException``: a policy refused the destination; nothing was sent.
+        - ``SocketException``: the send failed; ``SocketErrorCode`` says why (``MessageSize``,
+          ``AccessDenied`` for a broadcast without ``EnableBroadcast``, ``TimedOut`` after
+          ``SendTimeout``, ``WouldBlock`` when ``Blocking`` is false).
         """
         if (
             size is _MISSING
@@ -140,15 +169,71 @@ class SocketTransfer(SocketCore):
         result: int = self._wait_sync(op, self._snd_timeout)
         return result
 
+    @overload
+    def Send(self, buffer: BytesLike) -> int: ...
+    @overload
+    def Send(self, buffer: BytesLike, socket_flags: SocketFlags | int) -> int: ...
+    @overload
+    def Send(self, buffer: BytesLike, size: int, socket_flags: SocketFlags | int) -> int: ...
+    @overload
+    def Send(self, buffer: BytesLike, offset: int, size: int, socket_flags: SocketFlags | int) -> int: ...
+    @overload
+    def Send(self, buffers: BufferList, /, socket_flags: SocketFlags | int = ...) -> int: ...
+
     def Send(self, buffer: Any, *args: Any, **kwargs: Any) -> int:
-        """``Send(buffer[, [[offset,] size,] socket_flags])`` or ``Send(buffers[, socket_flags])``."""
+        """Send on a connected socket; returns the bytes sent.
+
+        .NET's overloads: ``Send(buffer)``, ``Send(buffer, socket_flags)``,
+        ``Send(buffer, size, socket_flags)``, ``Send(buffer, offset, size, socket_flags)``, and
+        ``Send(buffers[, socket_flags])`` with a list of buffers (gathered into one send).  On a
+        stream socket it returns once every byte is handed to the kernel.
+
+        Raises:
+
+        - ``ObjectDisposedException``: the socket is closed.
+        - ``ArgumentNullException``: ``buffer`` (or ``buffers``) is None.
+        - ``ArgumentOutOfRangeException``: ``offset`` or ``size`` lies outside ``buffer``.
+        - ``SecurityException``: a policy refused the operation; nothing was sent.
+        - ``SocketException``: the send failed; ``SocketErrorCode`` says why (``NotConnected``,
+          ``ConnectionReset``, ``MessageSize``, ``TimedOut`` after ``SendTimeout``, ``WouldBlock``
+          when ``Blocking`` is false).
+        """
         self._throw_if_disposed()
         op = self._new_send(buffer, args, kwargs, None, None)
         _audit_op("dotnet_sockets.Socket.Send", self, self._peer())
         return int(self._start_write(op, self._snd_timeout))
 
+    @overload
+    def Receive(self, buffer: BytesLike) -> int: ...
+    @overload
+    def Receive(self, buffer: BytesLike, socket_flags: SocketFlags | int) -> int: ...
+    @overload
+    def Receive(self, buffer: BytesLike, size: int, socket_flags: SocketFlags | int) -> int: ...
+    @overload
+    def Receive(self, buffer: BytesLike, offset: int, size: int, socket_flags: SocketFlags | int) -> int: ...
+    @overload
+    def Receive(self, buffers: BufferList, /, socket_flags: SocketFlags | int = ...) -> int: ...
+
     def Receive(self, buffer: Any, *args: Any, **kwargs: Any) -> int:
-        """``Receive(buffer[, [[offset,] size,] socket_flags])`` or ``Receive(buffers[, socket_flags])``."""
+        """Receive into a writable buffer; returns the bytes received (0: the peer closed its side).
+
+        .NET's overloads: ``Receive(buffer)``, ``Receive(buffer, socket_flags)``,
+        ``Receive(buffer, size, socket_flags)``, ``Receive(buffer, offset, size, socket_flags)``,
+        and ``Receive(buffers[, socket_flags])`` with a list of buffers (scattered into in order).
+        Waits up to ``ReceiveTimeout`` ms (0 or -1: for ever).
+
+        Raises:
+
+        - ``ObjectDisposedException``: the socket is closed.
+        - ``ArgumentNullException``: ``buffer`` (or ``buffers``) is None.
+        - ``ArgumentException``: the buffer is not writable.
+        - ``ArgumentOutOfRangeException``: ``offset`` or ``size`` lies outside ``buffer``.
+        - ``SecurityException``: a policy refused the operation.
+        - ``SocketException``: the receive failed; ``SocketErrorCode`` says why (``NotConnected``,
+          ``ConnectionReset``, ``MessageSize`` for a datagram larger than the buffer, ``TimedOut``
+          after ``ReceiveTimeout``, ``WouldBlock`` when ``Blocking`` is false; ``Interrupted`` on a
+          datagram socket, ``ConnectionAborted`` on a stream socket, when another thread closes it).
+        """
         self._throw_if_disposed()
         op = self._new_receive(buffer, args, kwargs, None, None)
         _audit_op("dotnet_sockets.Socket.Receive", self, self._peer())
@@ -157,11 +242,42 @@ class SocketTransfer(SocketCore):
             trace_dump("Receive", self, op.buf[:n])
         return n
 
-    def ReceiveFrom(self, buffer: Any, *args: Any, **kwargs: Any) -> SocketReceiveFromResult:
-        """``ReceiveFrom(buffer[, [[offset,] size,] socket_flags], remote_ep) -> (bytes, sender)``.
+    @overload
+    def ReceiveFrom(self, buffer: BytesLike, remote_ep: EndPoint) -> SocketReceiveFromResult: ...
+    @overload
+    def ReceiveFrom(
+        self, buffer: BytesLike, socket_flags: SocketFlags | int, remote_ep: EndPoint
+    ) -> SocketReceiveFromResult: ...
+    @overload
+    def ReceiveFrom(
+        self, buffer: BytesLike, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
+    ) -> SocketReceiveFromResult: ...
+    @overload
+    def ReceiveFrom(
+        self, buffer: BytesLike, offset: int, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
+    ) -> SocketReceiveFromResult: ...
 
-        ``remote_ep`` is .NET's ``ref EndPoint``: its family is checked and the
-        sender comes back as the second item of the result.
+    def ReceiveFrom(self, buffer: Any, *args: Any, **kwargs: Any) -> SocketReceiveFromResult:
+        """Receive one datagram; returns ``(bytes_received, sender)`` (a ``SocketReceiveFromResult``).
+
+        .NET's overloads: ``ReceiveFrom(buffer, remote_ep)``,
+        ``ReceiveFrom(buffer, socket_flags, remote_ep)``,
+        ``ReceiveFrom(buffer, size, socket_flags, remote_ep)``,
+        ``ReceiveFrom(buffer, offset, size, socket_flags, remote_ep)``.  ``remote_ep`` is .NET's
+        ``ref EndPoint``: it gives the address family, and the sender comes back as the second
+        item of the result.  Waits up to ``ReceiveTimeout`` ms.
+
+        Raises, in this order:
+
+        - ``ObjectDisposedException``: the socket is closed.
+        - ``ArgumentNullException``: ``buffer`` or ``remote_ep`` (``remoteEP``) is None.
+        - ``ArgumentException``: the buffer is not writable; ``remote_ep`` is a ``DnsEndPoint`` or
+          of another address family.
+        - ``ArgumentOutOfRangeException``: ``offset`` or ``size`` lies outside ``buffer``.
+        - ``InvalidOperationException``: the socket is not bound.
+        - ``SocketException``: the receive failed; ``SocketErrorCode`` says why (``MessageSize``
+          for a datagram larger than the buffer, ``TimedOut`` after ``ReceiveTimeout``,
+          ``WouldBlock`` when ``Blocking`` is false).
         """
         self._throw_if_disposed()
         op, hint = self._new_receive_from(buffer, args, kwargs, None, None)
@@ -295,7 +411,7 @@ class SocketTransfer(SocketCore):
             raise _denied(exc) from exc
         tracing = _isEnabledFor(DEBUG)
         if tracing:
-            trace_enter("BeginSendTo", self, size=size, offset=offset, socket_flags=socket_flags, remote_ep=remote_ep)
+            trace_enter("BeginSendTo", self, offset=offset, size=size, socket_flags=socket_flags, remote_ep=remote_ep)
             if _isEnabledFor(VERBOSE):
                 trace_dump("BeginSendTo", self, view)
         io = self._io
@@ -348,32 +464,105 @@ class SocketTransfer(SocketCore):
             ar = self._end(async_result, "EndSendTo")
         n: int = ar._value
         if _isEnabledFor(DEBUG):
+            if fast:  # the slow path traced its entry in _end
+                trace_enter("EndSendTo", self, async_result=async_result)
             trace_exit("EndSendTo", self, n)
         return n
 
+    @overload
+    def BeginSend(
+        self,
+        buffer: BytesLike,
+        offset: int,
+        size: int,
+        socket_flags: SocketFlags | int,
+        callback: AsyncCallback | None = None,
+        state: Any = None,
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginSend(
+        self,
+        buffers: BufferList,
+        /,
+        socket_flags: SocketFlags | int,
+        callback: AsyncCallback | None = None,
+        state: Any = None,
+    ) -> IAsyncResult: ...
+
     def BeginSend(self, buffer: Any, *args: Any, **kwargs: Any) -> IAsyncResult:
-        """``BeginSend(buffer, offset, size, socket_flags, callback, state)`` or
-        ``BeginSend(buffers, socket_flags, callback, state)``."""
+        """Start sending on a connected socket; ``EndSend`` returns the bytes sent.
+
+        .NET's overloads: ``BeginSend(buffer, offset, size, socket_flags, callback, state)`` and
+        ``BeginSend(buffers, socket_flags, callback, state)``.  ``callback(ar)`` runs once, on a
+        completion thread, when the send is complete.
+
+        Raises from the call: ``ObjectDisposedException`` (closed), ``ArgumentNullException``
+        (``buffer`` None), ``ArgumentOutOfRangeException`` (``offset``/``size`` outside the
+        buffer), ``ArgumentException`` (``callback`` not callable), ``SecurityException`` (a
+        policy refused).  Errors of the send itself (``SocketException``: ``NotConnected``,
+        ``ConnectionReset``, ``OperationAborted`` when closed meanwhile) are raised by ``EndSend``.
+        """
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_send(buffer, args, kwargs, callback, state)
         return self._begin(op, "BeginSend", write=True)
 
     def EndSend(self, async_result: IAsyncResult) -> int:
+        """The bytes sent; waits if the send is still pending, raises its ``SocketException``.
+
+        ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
+        ``InvalidOperationException`` when it was already ended.
+        """
         n: int = self._end(async_result, "EndSend")._value
         if _isEnabledFor(DEBUG):
             trace_exit("EndSend", self, n)
         return n
 
+    @overload
+    def BeginReceive(
+        self,
+        buffer: BytesLike,
+        offset: int,
+        size: int,
+        socket_flags: SocketFlags | int,
+        callback: AsyncCallback | None = None,
+        state: Any = None,
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginReceive(
+        self,
+        buffers: BufferList,
+        /,
+        socket_flags: SocketFlags | int,
+        callback: AsyncCallback | None = None,
+        state: Any = None,
+    ) -> IAsyncResult: ...
+
     def BeginReceive(self, buffer: Any, *args: Any, **kwargs: Any) -> IAsyncResult:
-        """``BeginReceive(buffer, offset, size, socket_flags, callback, state)`` or
-        ``BeginReceive(buffers, socket_flags, callback, state)``."""
+        """Start receiving into a writable buffer; ``EndReceive`` returns the bytes received.
+
+        .NET's overloads: ``BeginReceive(buffer, offset, size, socket_flags, callback, state)`` and
+        ``BeginReceive(buffers, socket_flags, callback, state)``.  ``callback(ar)`` runs once, on a
+        completion thread, when data has arrived (0 bytes: the peer closed its side).
+
+        Raises from the call: ``ObjectDisposedException`` (closed), ``ArgumentNullException``
+        (``buffer`` None), ``ArgumentException`` (the buffer is not writable, ``callback`` not
+        callable), ``ArgumentOutOfRangeException`` (``offset``/``size`` outside the buffer),
+        ``SecurityException`` (a policy refused).  Errors of the receive (``SocketException``:
+        ``ConnectionReset``, ``OperationAborted`` when closed meanwhile) are raised by
+        ``EndReceive``.
+        """
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_receive(buffer, args, kwargs, callback, state)
         return self._begin(op, "BeginReceive", write=False)
 
     def EndReceive(self, async_result: IAsyncResult) -> int:
+        """The bytes received; waits if the receive is still pending, raises its ``SocketException``.
+
+        ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
+        ``InvalidOperationException`` when it was already ended.
+        """
         ar = self._end(async_result, "EndReceive")
         n: int = ar._value
         if _isEnabledFor(DEBUG):
@@ -404,6 +593,11 @@ class SocketTransfer(SocketCore):
         return self._begin(op, "BeginReceiveFrom", write=False)
 
     def EndReceiveFrom(self, async_result: IAsyncResult) -> SocketReceiveFromResult:
+        """``(bytes_received, sender)``; waits if still pending, raises the receive's ``SocketException``.
+
+        ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
+        ``InvalidOperationException`` when it was already ended.
+        """
         ar: Any = self._end(async_result, "EndReceiveFrom")
         n, sa = ar._value
         result = SocketReceiveFromResult(n, self._endpoint_from(sa, ar.extra))
@@ -412,3 +606,20 @@ class SocketTransfer(SocketCore):
             if _isEnabledFor(VERBOSE):
                 trace_dump("EndReceiveFrom", self, ar.buf[:n])
         return result
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    send_to = SendTo
+    send = Send
+    receive = Receive
+    receive_from = ReceiveFrom
+    poll = Poll
+    select = Select
+    begin_send_to = BeginSendTo
+    end_send_to = EndSendTo
+    begin_send = BeginSend
+    end_send = EndSend
+    begin_receive = BeginReceive
+    end_receive = EndReceive
+    begin_receive_from = BeginReceiveFrom
+    end_receive_from = EndReceiveFrom
+    # -- end of PEP 8 spellings --

@@ -20,6 +20,7 @@ import typing
 from typing import ClassVar, Final
 
 from ._names import dotnet_names
+from ._object import DotNetObject
 from .enums import AddressFamily as _Family
 from .enums import SocketError
 from .exceptions import (
@@ -302,18 +303,26 @@ def _ipv6_text(p: bytes, scope: int) -> str:
 
 
 @dotnet_names
-class EndPoint:
-    """Base class of every endpoint (.NET ``System.Net.EndPoint``)."""
+class EndPoint(DotNetObject):
+    """Base class of every endpoint (.NET ``System.Net.EndPoint``).
+
+    ``Equals``/``GetHashCode``/``ToString`` are ``==``/``hash()``/``str()`` of the endpoint.
+    """
 
     __slots__ = ()
+    _dotnet_type = "System.Net.EndPoint"
 
     @property
     def AddressFamily(self) -> _Family:
         """The endpoint's address family; subclasses override it, the base raises."""
         raise NotImplementedException(f"{type(self).__name__} does not define AddressFamily.")
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    address_family = AddressFamily
+    # -- end of PEP 8 spellings --
 
-class IPAddress:
+
+class IPAddress(DotNetObject):
     """An IPv4 or IPv6 address (.NET ``System.Net.IPAddress``), immutable.
 
     ``IPAddress(int)`` takes .NET's ``long`` form, where the *lowest* byte is
@@ -370,26 +379,43 @@ class IPAddress:
 
     # -- parsing --------------------------------------------------------------
     @staticmethod
-    def Parse(ip_string: str) -> IPAddress:
-        """Parse an IPv4 or IPv6 address as .NET does; ``FormatException`` if invalid."""
+    def Parse(ip_string: str | bytes | bytearray | memoryview) -> IPAddress:
+        """Parse an IPv4 or IPv6 address as .NET does.
+
+        ``ip_string`` is text, or UTF-8 bytes (.NET's ``ReadOnlySpan<byte>`` overload).  Raises
+        ``FormatException`` if it is not an address, ``ArgumentNullException`` (``ipString``) for ``None``.
+        """
         if ip_string is None:
             raise ArgumentNullException("ipString")
-        if not isinstance(ip_string, str):
+        text = _address_text(ip_string)
+        if text is None:
             raise ArgumentException(f"Expected a str, not {type(ip_string).__name__}.", "ipString")
-        parsed = _parse_address(ip_string)
+        parsed = _parse_address(text)
         if parsed is None:
-            raise FormatException(_BAD_IP) from SocketException(SocketError.InvalidArgument)
+            raise FormatException(_BAD_IP, SocketException(SocketError.InvalidArgument))
         return _make_address(parsed[0], parsed[1], None)
 
     @staticmethod
-    def TryParse(ip_string: str | None) -> tuple[bool, IPAddress | None]:
-        """``(True, address)`` if ``ip_string`` parses, else ``(False, None)``; never raises."""
-        if not isinstance(ip_string, str):
+    def TryParse(ip_string: str | bytes | bytearray | memoryview | None) -> tuple[bool, IPAddress | None]:
+        """``(True, address)`` if ``ip_string`` (text or UTF-8 bytes) parses, else ``(False, None)``; never raises."""
+        text = _address_text(ip_string)
+        if text is None:
             return False, None
-        parsed = _parse_address(ip_string)
+        parsed = _parse_address(text)
         if parsed is None:
             return False, None
         return True, _make_address(parsed[0], parsed[1], None)
+
+    @staticmethod
+    def IsValid(ip_span: str) -> bool:
+        """True if ``ip_span`` is an IPv4 or IPv6 address ``Parse`` accepts (.NET 10); never raises."""
+        return isinstance(ip_span, str) and _parse_address(ip_span) is not None
+
+    @staticmethod
+    def IsValidUtf8(utf8_text: bytes | bytearray | memoryview) -> bool:
+        """``IsValid`` for UTF-8 bytes (.NET 10); never raises."""
+        text = _address_text(utf8_text) if not isinstance(utf8_text, str) else None
+        return text is not None and _parse_address(text) is not None
 
     # -- properties -------------------------------------------------------------
     @property
@@ -444,6 +470,23 @@ class IPAddress:
         """The address in network order: 4 bytes for IPv4, 16 for IPv6."""
         return self._packed
 
+    def TryWriteBytes(self, destination: bytearray | memoryview) -> tuple[bool, int]:
+        """Write the address bytes (network order) to the start of ``destination``.
+
+        Returns ``(True, bytes_written)``, or ``(False, 0)`` when ``destination`` is too small
+        (nothing is written).  Raises ``ArgumentException`` (``destination``) for a buffer that
+        cannot be written to.
+        """
+        return _write_into(destination, self._packed)
+
+    def TryFormat(self, destination: bytearray | memoryview) -> tuple[bool, int]:
+        """Write ``ToString()`` as ASCII/UTF-8 to the start of ``destination``.
+
+        Returns ``(True, chars_written)``, or ``(False, 0)`` when it does not fit.  Raises
+        ``ArgumentException`` (``destination``) for a buffer that cannot be written to.
+        """
+        return _write_into(destination, self.ToString().encode("ascii"))
+
     def MapToIPv6(self) -> IPAddress:
         """IPv4 ``a.b.c.d`` as ``::ffff:a.b.c.d``; an IPv6 address is returned as is."""
         if len(self._packed) == 16:
@@ -482,6 +525,7 @@ class IPAddress:
         return _swap(network, bits, "network")
 
     def ToString(self) -> str:
+        """The address as .NET prints it (``"127.0.0.1"``, ``"::1"``, ``"fe80::1%3"``)."""
         text = self._text
         if text is None:
             p = self._packed
@@ -522,6 +566,64 @@ class IPAddress:
 
     def __reduce__(self) -> tuple[type[IPAddress], tuple[bytes, int]]:
         return IPAddress, (self._packed, self._scope)
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    any: ClassVar[IPAddress]
+    loopback: ClassVar[IPAddress]
+    broadcast: ClassVar[IPAddress]
+    none_: ClassVar[IPAddress]
+    ipv6_any: ClassVar[IPAddress]
+    ipv6_loopback: ClassVar[IPAddress]
+    ipv6_none: ClassVar[IPAddress]
+    parse = Parse
+    try_parse = TryParse
+    is_valid = IsValid
+    is_valid_utf8 = IsValidUtf8
+    address_family = AddressFamily
+    scope_id = ScopeId
+    address = Address
+    is_ipv4_mapped_to_ipv6 = IsIPv4MappedToIPv6
+    is_ipv6_link_local = IsIPv6LinkLocal
+    is_ipv6_multicast = IsIPv6Multicast
+    is_ipv6_site_local = IsIPv6SiteLocal
+    is_ipv6_teredo = IsIPv6Teredo
+    is_ipv6_unique_local = IsIPv6UniqueLocal
+    get_address_bytes = GetAddressBytes
+    try_write_bytes = TryWriteBytes
+    try_format = TryFormat
+    map_to_ipv6 = MapToIPv6
+    map_to_ipv4 = MapToIPv4
+    is_loopback = IsLoopback
+    host_to_network_order = HostToNetworkOrder
+    network_to_host_order = NetworkToHostOrder
+    to_string = ToString
+    # -- end of PEP 8 spellings --
+
+
+def _address_text(value: object) -> str | None:
+    """The text of a ``Parse`` argument: a str as is, bytes-like as UTF-8 (``None`` if neither)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return "\0"  # parses as nothing
+    return None
+
+
+def _write_into(destination: bytearray | memoryview, data: bytes) -> tuple[bool, int]:
+    try:
+        view = memoryview(destination).cast("B")
+    except TypeError:
+        raise ArgumentException("The destination must be a writable bytes-like object.", "destination") from None
+    if view.readonly:
+        raise ArgumentException("The destination must be a writable bytes-like object.", "destination")
+    n = len(data)
+    if n > len(view):
+        return False, 0
+    view[:n] = data
+    return True, n
 
 
 def _make_address(packed: bytes, scope: int, host: str | None) -> IPAddress:
@@ -640,8 +742,11 @@ class IPEndPoint(EndPoint):
         return self._address.AddressFamily
 
     @staticmethod
-    def Parse(s: str) -> IPEndPoint:
-        """Parse ``"1.2.3.4:80"``, ``"[::1]:80"`` or a bare address (port 0)."""
+    def Parse(s: str | bytes | bytearray | memoryview) -> IPEndPoint:
+        """Parse ``"1.2.3.4:80"``, ``"[::1]:80"`` or a bare address (port 0), as text or UTF-8 bytes.
+
+        Raises ``FormatException`` if it is not an endpoint, ``ArgumentNullException`` (``s``) for ``None``.
+        """
         if s is None:
             raise ArgumentNullException("s")
         _, ep = IPEndPoint.TryParse(s)
@@ -650,10 +755,12 @@ class IPEndPoint(EndPoint):
         return ep
 
     @staticmethod
-    def TryParse(s: str | None) -> tuple[bool, IPEndPoint | None]:
-        """``(True, endpoint)`` if ``s`` parses, else ``(False, None)``; never raises."""
-        if not isinstance(s, str):
+    def TryParse(s: str | bytes | bytearray | memoryview | None) -> tuple[bool, IPEndPoint | None]:
+        """``(True, endpoint)`` if ``s`` (text or UTF-8 bytes) parses, else ``(False, None)``; never raises."""
+        text = _address_text(s)
+        if text is None:
             return False, None
+        s = text
         addr_len = len(s)
         last_colon = s.rfind(":")
         if last_colon > 0:
@@ -676,9 +783,18 @@ class IPEndPoint(EndPoint):
         return True, _make_endpoint(_make_address(parsed[0], parsed[1], None), port, None)
 
     def ToString(self) -> str:
+        """``"127.0.0.1:80"``, or ``"[::1]:80"`` for IPv6, as .NET prints it."""
         if len(self._address._packed) == 16:
             return f"[{self._address.ToString()}]:{self._port}"
         return f"{self._address.ToString()}:{self._port}"
+
+    def TryFormat(self, destination: bytearray | memoryview) -> tuple[bool, int]:
+        """Write ``ToString()`` as ASCII/UTF-8 to the start of ``destination`` (.NET 11).
+
+        Returns ``(True, chars_written)``, or ``(False, 0)`` when it does not fit.  Raises
+        ``ArgumentException`` (``destination``) for a buffer that cannot be written to.
+        """
+        return _write_into(destination, self.ToString().encode("ascii"))
 
     def _sockaddr(self, dual_mode: bool) -> IPSockAddr:
         """The ``socket`` module's address for this endpoint (cached).
@@ -726,6 +842,18 @@ class IPEndPoint(EndPoint):
 
     def __reduce__(self) -> tuple[type[IPEndPoint], tuple[IPAddress, int]]:
         return IPEndPoint, (self._address, self._port)
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    min_port = MinPort
+    max_port = MaxPort
+    address = Address
+    port = Port
+    address_family = AddressFamily
+    parse = Parse
+    try_parse = TryParse
+    to_string = ToString
+    try_format = TryFormat
+    # -- end of PEP 8 spellings --
 
 
 def _make_endpoint(address: IPAddress, port: int, sa: IPSockAddr | None) -> IPEndPoint:
@@ -784,6 +912,7 @@ class DnsEndPoint(EndPoint):
         return self._family
 
     def ToString(self) -> str:
+        """``"Unspecified/host:80"``: the address family, the host and the port, as .NET prints it."""
         return f"{self._family.name}/{self._host}:{self._port}"
 
     def __str__(self) -> str:
@@ -803,6 +932,13 @@ class DnsEndPoint(EndPoint):
 
     def __hash__(self) -> int:
         return hash((self._family, self._host, self._port))
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    host = Host
+    port = Port
+    address_family = AddressFamily
+    to_string = ToString
+    # -- end of PEP 8 spellings --
 
 
 # --------------------------------------------------------------------------
@@ -854,6 +990,7 @@ class UnixDomainSocketEndPoint(EndPoint):
         return _Family.Unix
 
     def ToString(self) -> str:
+        """The path; an abstract name shows its leading NUL as ``@``, as .NET prints it."""
         if self._path.startswith("\0"):
             return "@" + self._path[1:]
         return self._path
@@ -875,6 +1012,12 @@ class UnixDomainSocketEndPoint(EndPoint):
 
     def __hash__(self) -> int:
         return hash(self._path)
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    path = Path
+    address_family = AddressFamily
+    to_string = ToString
+    # -- end of PEP 8 spellings --
 
 
 def _unix_endpoint(encoded: bytes) -> UnixDomainSocketEndPoint:

@@ -35,9 +35,12 @@ import asyncio
 import sys
 import threading
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import _lookups
 from ._engine.opqueue import Waiter
+from ._lookups import HostLookup
 from ._names import dotnet_names
 from .addresses import IPEndPoint
 from .asyncresult import IAsyncResult
@@ -322,6 +325,10 @@ def connect_async(sock: Socket, args: tuple[Any, ...]) -> Coroutine[Any, Any, No
 
 
 async def _connect(sock: Socket, op: Any) -> None:
+    if isinstance(op.extra, HostLookup):
+        # Resolve on the lookup pool while the loop runs on; connect from the loop's thread.
+        op.extra = await _lookups.run(partial(sock._resolve_lookup, op.extra))
+        sock._throw_if_disposed()
     _waiter(op)
     sock._next_connect(op)
     if not op._done:
@@ -399,3 +406,7 @@ class TaskFactory:
     __slots__ = ()
 
     FromAsync = staticmethod(from_async)
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    from_async = FromAsync
+    # -- end of PEP 8 spellings --

@@ -59,6 +59,13 @@ class IAsyncResult(ABC):
     def CompletedSynchronously(self) -> bool:
         """True when the operation finished inside the ``Begin...`` call itself."""
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    async_state = AsyncState
+    async_wait_handle = AsyncWaitHandle
+    is_completed = IsCompleted
+    completed_synchronously = CompletedSynchronously
+    # -- end of PEP 8 spellings --
+
 
 class _Aborted:
     """Marker stored as the error of an operation aborted by ``Close``."""
@@ -221,3 +228,10 @@ class AsyncOperation(IAsyncResult):
     def __repr__(self) -> str:
         state = "completed" if self._done else "pending"
         return f"<{type(self).__name__} {state}>"
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    async_state = AsyncState
+    async_wait_handle = AsyncWaitHandle
+    is_completed = IsCompleted
+    completed_synchronously = CompletedSynchronously
+    # -- end of PEP 8 spellings --

@@ -30,6 +30,7 @@ from .exceptions import (
     ArgumentOutOfRangeException,
     ObjectDisposedException,
     OperationCanceledException,
+    TaskCanceledException,
 )
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "CancellationTokenRegistration",
     "CancellationTokenSource",
     "await_cancellable",
+    "await_task_cancellable",
 ]
 
 _T = TypeVar("_T")
@@ -315,6 +317,16 @@ class CancellationTokenSource:
                 pass
             return True
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    is_cancellation_requested = IsCancellationRequested
+    token = Token
+    cancel = Cancel
+    cancel_after = CancelAfter
+    try_reset = TryReset
+    dispose = Dispose
+    create_linked_token_source = CreateLinkedTokenSource
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
 class CancellationToken:
@@ -417,8 +429,20 @@ class CancellationToken:
             return "CancellationToken.None_"
         return f"<CancellationToken IsCancellationRequested={self.IsCancellationRequested}>"
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    none_: ClassVar[CancellationToken]
+    is_cancellation_requested = IsCancellationRequested
+    can_be_canceled = CanBeCanceled
+    wait_handle = WaitHandle
+    throw_if_cancellation_requested = ThrowIfCancellationRequested
+    register = Register
+    unsafe_register = UnsafeRegister
+    equals = Equals
+    get_hash_code = GetHashCode
+    # -- end of PEP 8 spellings --
 
-CancellationToken.None_ = CancellationToken.none_ = CancellationToken()  # type: ignore[attr-defined]
+
+CancellationToken.None_ = CancellationToken.none_ = CancellationToken()
 CancellationToken._canceled_source = CancellationTokenSource()
 CancellationToken._canceled_source._cancelled = True
 
@@ -454,6 +478,12 @@ class CancellationTokenRegistration:
 
     def __exit__(self, *exc: object) -> None:
         self.Unregister()
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    token = Token
+    unregister = Unregister
+    dispose = Dispose
+    # -- end of PEP 8 spellings --
 
 
 def _closed(awaitable: object) -> None:
@@ -515,3 +545,16 @@ async def await_cancellable(awaitable: Awaitable[_T], token: CancellationToken |
     finally:
         pending[0] = False
         registration.Dispose()
+
+
+async def await_task_cancellable(awaitable: Awaitable[_T], token: CancellationToken | None) -> _T:
+    """:func:`await_cancellable` for what .NET returns as a ``Task``: a cancelled token ends it with
+    ``TaskCanceledException`` (what awaiting a cancelled ``Task`` raises), carrying the token."""
+    if token is None or token._source is None:
+        return await awaitable
+    try:
+        return await await_cancellable(awaitable, token)
+    except OperationCanceledException as exc:
+        if isinstance(exc, TaskCanceledException) or exc.CancellationToken != token:
+            raise
+        raise TaskCanceledException(None, token) from None

@@ -43,10 +43,11 @@ from . import (
     SocketShutdown,
     SocketType,
     _accel,
+    version_string,
 )
 from .security import SocketPolicy, install_policy
 from .telemetry import Telemetry, TelemetrySnapshot
-from .tracing import VERBOSE, hexdump
+from .tracing import VERBOSE, hexdump, stderr_handler
 
 __all__ = ["main", "EXIT_OK", "EXIT_NETWORK", "EXIT_USAGE", "EXIT_RESOLVE", "EXIT_ADDRESS", "EXIT_TIMEOUT"]
 
@@ -78,6 +79,10 @@ class _Exit(Exception):
 
 def _describe(exc: SocketException) -> str:
     return f"{exc} (SocketError.{exc.SocketErrorCode.name}, ErrorCode {exc.ErrorCode})"
+
+
+_send_path = _accel.send_path
+_version_text = version_string
 
 
 def _out(text: str, stream: TextIO | None = None) -> None:
@@ -187,10 +192,14 @@ def _send(args: argparse.Namespace) -> int:
                 raise _Exit(EXIT_NETWORK, f"cannot connect to {target}: {_describe(exc)}") from None
             _out(f"connected to {target} from {sock.LocalEndPoint}")
 
+        # A connected TCP socket sends with BeginSend/EndSend; UDP addresses each datagram (BeginSendTo).
+        end_name = "EndSend" if args.tcp else "EndSendTo"
+        end = sock.EndSend if args.tcp else sock.EndSendTo
+
         def on_sent(ar: IAsyncResult) -> None:
-            # The .NET pattern: EndSendTo in the callback, on a completion thread.
+            # The .NET pattern: End... in the callback, on a completion thread.
             try:
-                n = sock.EndSendTo(ar)
+                n = end(ar)
             except SocketException as exc:
                 done.put((ar.AsyncState, 0, _describe(exc), ar.CompletedSynchronously))
             else:
@@ -208,16 +217,19 @@ def _send(args: argparse.Namespace) -> int:
                 reported += 1
                 if error is None:
                     _out(
-                        f"[{index}/{args.count}] EndSendTo: {n} bytes sent over {proto} to {target} "
+                        f"[{index}/{args.count}] {end_name}: {n} bytes sent over {proto} to {target} "
                         f"from {sock.LocalEndPoint} (CompletedSynchronously={sync})"
                     )
                 else:
                     failures += 1
-                    _out(f"[{index}/{args.count}] EndSendTo failed: {error}", sys.stderr)
+                    _out(f"[{index}/{args.count}] {end_name} failed: {error}", sys.stderr)
 
         for i in range(1, args.count + 1):
             data = payload(i)
-            sock.BeginSendTo(data, 0, len(data), flags, target, on_sent, i)
+            if args.tcp:
+                sock.BeginSend(data, 0, len(data), flags, on_sent, i)
+            else:
+                sock.BeginSendTo(data, 0, len(data), flags, target, on_sent, i)
             if i < args.count and args.interval > 0:
                 time.sleep(args.interval)  # pacing between sends, not a wait for a result
             report(None)
@@ -407,10 +419,9 @@ def _bench(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     python = sys.version.split()[0]
-    path = "compiled accelerator" if _accel.ACCELERATED else "pure Python"
     _out(
         f"# {args.count:,} datagrams of 32 bytes x {args.runs} runs, each in a fresh process; Python {python};"
-        f" send path: {path} (DOTNET_SOCKETS_PURE=1 for pure Python)"
+        f" send path: {_send_path()}"
     )
     try:
         results = bench.measure(ways, args.count, args.runs, progress)
@@ -429,16 +440,21 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """Loopback UDP: a BeginReceiveFrom receiver, a BeginSendTo sender, with the trace and the telemetry."""
+    """Loopback UDP: a BeginReceiveFrom receiver, a BeginSendTo sender, with the trace and the telemetry.
+
+    The demo's story goes to standard output; the trace goes to standard error, in the format of
+    ``--trace``, so the two can be read apart (``2>/dev/null`` hides the trace).
+    """
     out = sys.stdout
     handler: logging.Handler | None = None
     lg = logging.getLogger("dotnet_sockets")
     old_level = lg.level
-    if not args.no_trace:
-        handler = logging.StreamHandler(out)
-        handler.setFormatter(logging.Formatter("    trace | %(threadName)s | %(message)s"))
+    print(_version_text(), file=out)
+    if not args.no_trace and not args.trace and not args.trace_level:
+        handler = stderr_handler()
         lg.addHandler(handler)
         lg.setLevel(min(logging.DEBUG, lg.getEffectiveLevel()))
+        print("the network trace follows on standard error (--no-trace hides it)", file=out, flush=True)
     count = args.count
     before = Telemetry.snapshot()
     try:
@@ -523,7 +539,7 @@ def _print_telemetry(delta: TelemetrySnapshot, out: TextIO) -> None:
 _EPILOG = """\
 examples:
   dotnet-sockets demo                          loopback BeginSendTo/EndSendTo with trace and telemetry
-  dotnet-sockets listen 9000 --bind 127.0.0.1  print what arrives on UDP port 9000 (Ctrl-C stops)
+  dotnet-sockets listen 9000                   print what arrives on UDP 127.0.0.1:9000 (Ctrl-C stops)
   dotnet-sockets send 127.0.0.1:9000 hello     one datagram, with its completion
   dotnet-sockets send 127.0.0.1:9000 --count 5 --size 100 --interval 0.5
   dotnet-sockets listen 9001 --tcp --count 1 & dotnet-sockets send 127.0.0.1:9001 hi --tcp
@@ -588,6 +604,9 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=raw,
     )
+    parser.add_argument(
+        "--version", action="version", version=_version_text(), help="print the version, the Python and the send path"
+    )
     parser.add_argument("--trace", action="store_true", help="print the network trace on standard error")
     parser.add_argument(
         "--trace-level",
@@ -622,7 +641,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "send",
         help="send messages with BeginSendTo and print each completion",
         description="Send MESSAGE (or numbered messages) to HOST:PORT with BeginSendTo, printing each "
-        "EndSendTo.  Over TCP the connection is made first (BeginConnect).",
+        "EndSendTo.  Over TCP the connection is made first (BeginConnect), then each message goes with "
+        "BeginSend/EndSend.",
         epilog="examples:\n"
         "  dotnet-sockets send 127.0.0.1:9000 hello\n"
         "  dotnet-sockets send localhost:9000 --count 10 --interval 0.1\n"
@@ -660,15 +680,18 @@ def _build_parser() -> argparse.ArgumentParser:
         "each message with its sender: its text, or a hex dump when it is not text.  Runs until "
         "interrupted, or until --count messages arrived.  PORT 0 picks a free port (printed first).",
         epilog="examples:\n"
-        "  dotnet-sockets listen 9000\n"
+        "  dotnet-sockets listen 9000                  on 127.0.0.1\n"
         "  dotnet-sockets listen 9000 --bind ::1 --count 1\n"
-        "  dotnet-sockets listen 0 --tcp --bind 127.0.0.1",
+        "  dotnet-sockets listen 0 --tcp",
         formatter_class=raw,
     )
     listen.add_argument("port", metavar="PORT", help="the local port (0: any free port)")
     _add_protocol(listen)
     listen.add_argument(
-        "--bind", default="0.0.0.0", metavar="ADDRESS", help="local address (default 0.0.0.0)"
+        "--bind",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="local address (default 127.0.0.1, this machine only; 0.0.0.0 or :: to accept from the network)",
     )
     listen.add_argument("--count", type=_positive, metavar="N", help="stop after N messages")
     listen.add_argument(
@@ -699,7 +722,7 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--only",
         metavar="WAYS",
-        help="comma-separated: plain, asyncio_transport, begin_64, begin_64_inline, sync_sendto",
+        help="comma-separated: plain, asyncio_transport, begin_64, begin_64_inline, begin_sem_64, sync_sendto",
     )
     bench.add_argument("--chart", metavar="FILE.png", help="also draw a PNG chart (needs matplotlib)")
     bench.set_defaults(func=_bench)
@@ -717,10 +740,8 @@ def _setup_trace(level_text: str) -> None:
         if not isinstance(named, int):
             raise _Exit(EXIT_USAGE, f"bad --trace-level {level_text!r}: use DEBUG, VERBOSE or a number")
         level = named
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("trace %(relativeCreated)8.1fms %(threadName)s: %(message)s"))
     lg = logging.getLogger("dotnet_sockets")
-    lg.addHandler(handler)
+    lg.addHandler(stderr_handler())
     lg.setLevel(level)
 
 

@@ -11,9 +11,11 @@ canonical name, as ``Enum.ToString()`` would show it in .NET.  The values are
 from __future__ import annotations
 
 import enum
-from typing import Self
+from typing import Any, Self
 
 __all__ = [
+    "DotNetEnum",
+    "DotNetFlags",
     "AddressFamily",
     "SocketType",
     "ProtocolType",
@@ -24,10 +26,101 @@ __all__ = [
     "SocketShutdown",
     "SelectMode",
     "SocketAsyncOperation",
+    "FileAccess",
+    "SeekOrigin",
 ]
 
 
-class AddressFamily(enum.IntEnum):
+class _DotNetFormat:
+    """``str()``, ``format()`` and ``ToString()`` as .NET's ``Enum.ToString()`` (see :class:`DotNetEnum`)."""
+
+    __slots__ = ()
+
+    def ToString(self, format: str | None = None) -> str:  # noqa: A002 - .NET's parameter name
+        """.NET's ``ToString([format])``: the member name, flags joined by ``", "``, or the number for
+        a value with no name.  Raises ``FormatException`` for a format string .NET does not know."""
+        return _dotnet_format(self, format or "G")
+
+    def __str__(self) -> str:
+        return _dotnet_format(self, "G")
+
+    def __format__(self, spec: str) -> str:
+        if spec in _DOTNET_SPECS:
+            return _dotnet_format(self, spec or "G")
+        return int.__format__(int(self), spec)  # type: ignore[call-overload]
+
+    to_string = ToString
+
+
+class DotNetEnum(_DotNetFormat, enum.IntEnum):
+    """An ``IntEnum`` whose ``str()`` and ``format()`` print what .NET's ``Enum.ToString()`` prints.
+
+    ``str(AddressFamily.InterNetwork)`` is ``"InterNetwork"``; ``int()`` gives the number.
+    ``format(value, spec)`` takes .NET's format strings: ``"G"``/``"F"`` (the name), ``"D"``
+    (the number), ``"X"`` (eight hex digits); any other spec formats the number as an ``int``.
+    """
+
+
+class DotNetFlags(_DotNetFormat, enum.IntFlag, boundary=enum.KEEP):
+    """An ``IntFlag`` that prints as .NET prints a ``[Flags]`` enum: ``"Peek, DontRoute"``, ``"None"``.
+
+    Bits with no name make the whole value print as its number, as in .NET.
+    """
+
+
+_DOTNET_SPECS = frozenset({"", "G", "g", "F", "f", "D", "d", "X", "x"})
+
+
+def _display_name(cls: type, number: int) -> str | None:
+    """What .NET prints for a value that has a name (``None_`` prints ``None``); ``None`` if it has none."""
+    shown = _SHOWN_ALIAS.get(cls)
+    if shown is not None and number in shown:
+        return shown[number]
+    member = cls._value2member_map_.get(number)  # type: ignore[attr-defined]
+    if member is None or member._name_ is None:
+        return None
+    name: str = member._name_
+    return name[:-1] if name.endswith("_") else name
+
+
+def _flag_names(value: enum.IntFlag) -> str | None:
+    number = int(value)
+    cls = type(value)
+    if number == 0:
+        return _display_name(cls, 0)
+    # Canonical members only (an alias's member carries the first name declared).
+    named = [(int(m), name) for name, m in cls.__members__.items() if m._name_ == name]
+    names: list[str] = []
+    rest = number
+    # Largest named values first, as .NET matches them; printed lowest first.
+    for bits, name in sorted(named, reverse=True):
+        if bits and rest & bits == bits:
+            names.append(_display_name(cls, bits) or name)
+            rest &= ~bits
+    if rest:
+        return None
+    return ", ".join(reversed(names))
+
+
+def _dotnet_format(value: Any, spec: str) -> str:
+    number = int(value)
+    if spec in ("D", "d"):
+        return str(number)
+    if spec in ("X", "x"):
+        text = f"{number & 0xFFFFFFFF:08X}"
+        return text if spec == "X" else text.lower()
+    if spec not in ("G", "g", "F", "f"):
+        from .exceptions import FormatException
+
+        raise FormatException('Format string can be only "G", "g", "X", "x", "F", "f", "D" or "d".')
+    if isinstance(value, enum.IntFlag):
+        text_or_none = _flag_names(value)
+    else:
+        text_or_none = _display_name(type(value), number)
+    return str(number) if text_or_none is None else text_or_none
+
+
+class AddressFamily(DotNetEnum):
     """The addressing scheme of a socket or an address."""
 
     Unknown = -1
@@ -66,7 +159,7 @@ class AddressFamily(enum.IntEnum):
     ControllerAreaNetwork = 65537
 
 
-class SocketType(enum.IntEnum):
+class SocketType(DotNetEnum):
     """The kind of socket: stream, datagram, raw, ..."""
 
     Unknown = -1
@@ -77,7 +170,7 @@ class SocketType(enum.IntEnum):
     Seqpacket = 5
 
 
-class ProtocolType(enum.IntEnum):
+class ProtocolType(DotNetEnum):
     """The protocol of a socket; the numbers are the IANA protocol numbers."""
 
     Unknown = -1
@@ -107,7 +200,7 @@ class ProtocolType(enum.IntEnum):
     SpxII = 1257
 
 
-class SocketFlags(enum.IntFlag):
+class SocketFlags(DotNetFlags):
     """Send and receive behaviours; combine with ``|``.  Plain ints are accepted too.
 
     On Linux only ``None_``, ``OutOfBand``, ``Peek``, ``DontRoute``, ``Truncated``
@@ -127,7 +220,7 @@ class SocketFlags(enum.IntFlag):
     Partial = 0x8000
 
 
-class SocketError(enum.IntEnum):
+class SocketError(DotNetEnum):
     """Socket error codes: the Windows Sockets numbers, as .NET defines them.
 
     ``SocketError(n)`` accepts any int, as a cast does in C#; a number that
@@ -195,7 +288,7 @@ class SocketError(enum.IntEnum):
         return None
 
 
-class SocketOptionLevel(enum.IntEnum):
+class SocketOptionLevel(DotNetEnum):
     """The level a socket option belongs to (``SetSocketOption``'s first argument)."""
 
     IP = 0
@@ -205,7 +298,7 @@ class SocketOptionLevel(enum.IntEnum):
     Socket = 65535
 
 
-class SocketOptionName(enum.IntEnum):
+class SocketOptionName(DotNetEnum):
     """Socket option names.  Their meaning depends on the level: 1 is ``Debug`` at
     ``Socket`` level, ``IPOptions`` at ``IP`` level and ``NoDelay`` at ``Tcp`` level,
     so those names are equal-valued aliases of one another."""
@@ -261,7 +354,7 @@ class SocketOptionName(enum.IntEnum):
     MaxConnections = 2147483647
 
 
-class SocketShutdown(enum.IntEnum):
+class SocketShutdown(DotNetEnum):
     """Which direction ``Shutdown`` closes."""
 
     Receive = 0
@@ -269,7 +362,7 @@ class SocketShutdown(enum.IntEnum):
     Both = 2
 
 
-class SelectMode(enum.IntEnum):
+class SelectMode(DotNetEnum):
     """What ``Poll`` waits for."""
 
     SelectRead = 0
@@ -277,7 +370,7 @@ class SelectMode(enum.IntEnum):
     SelectError = 2
 
 
-class SocketAsyncOperation(enum.IntEnum):
+class SocketAsyncOperation(DotNetEnum):
     """The operation a ``SocketAsyncEventArgs`` last ran (``LastOperation``)."""
 
     None_ = 0
@@ -290,3 +383,33 @@ class SocketAsyncOperation(enum.IntEnum):
     Send = 7
     SendPackets = 8
     SendTo = 9
+
+
+class FileAccess(DotNetFlags):
+    """``System.IO.FileAccess``: which directions a ``NetworkStream`` allows."""
+
+    Read = 1
+    Write = 2
+    ReadWrite = 3
+
+
+class SeekOrigin(DotNetEnum):
+    """``System.IO.SeekOrigin``, for ``Stream.Seek`` (which a ``NetworkStream`` does not support)."""
+
+    Begin = 0
+    Current = 1
+    End = 2
+
+
+# Where several names share a value, the one .NET's Enum.ToString() prints (seen on .NET Core 3.1).
+_SHOWN_ALIAS: dict[type, dict[int, str]] = {
+    AddressFamily: {6: "Ipx", 7: "Iso"},
+    ProtocolType: {0: "Unspecified"},
+    SocketOptionName: {
+        1: "NoDelay",
+        3: "TypeOfService",
+        4: "ReuseAddress",
+        16: "TcpKeepAliveRetryCount",
+        17: "TcpKeepAliveInterval",
+    },
+}

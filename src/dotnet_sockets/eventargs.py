@@ -22,11 +22,13 @@ from __future__ import annotations
 import contextvars
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from ._checks import as_buffer, as_int
 from ._engine.dispatch import dispatcher
+from ._lookups import HostLookup
 from ._names import dotnet_names
+from ._types import BytesLike
 from .addresses import EndPoint, IPEndPoint
 from .enums import SocketAsyncOperation
 from .enums import SocketError as _SocketError
@@ -319,8 +321,11 @@ class SocketAsyncEventArgs:
         return self._completed
 
     @Completed.setter
-    def Completed(self, value: Any) -> None:
-        # ``e.Completed += h`` reads the event, adds to it and assigns it back.
+    def Completed(self, value: CompletedEvent) -> None:
+        # ``e.Completed += h`` reads the event, adds to it and assigns it back.  Typed as the
+        # event alone, as C# allows only += and -= from outside: with the handler forms in the
+        # setter's type, mypy reads that union back and rejects ``+=``.  At run time a handler
+        # (one subscriber) or None (none) is still accepted.
         if value is self._completed:
             return
         if value is None:
@@ -387,12 +392,25 @@ class SocketAsyncEventArgs:
         self._token = value
 
     # -- buffer ------------------------------------------------------------------
-    def SetBuffer(self, *args: Any, **kwargs: Any) -> None:
-        """``SetBuffer(buffer, offset, count)``, ``SetBuffer(offset, count)`` or ``SetBuffer(buffer)``.
+    @overload
+    def SetBuffer(self, buffer: BytesLike | None, offset: int, count: int) -> None: ...
+    @overload
+    def SetBuffer(self, offset: int, count: int) -> None: ...
+    @overload
+    def SetBuffer(self, buffer: BytesLike | None) -> None: ...
 
+    def SetBuffer(self, *args: Any, **kwargs: Any) -> None:
+        """Set the data buffer of the next operation, or the window over it.
+
+        .NET's overloads: ``SetBuffer(buffer, offset, count)``, ``SetBuffer(offset, count)``,
+        ``SetBuffer(buffer)`` (the whole buffer, as .NET's ``Memory<byte>`` form).
         ``SetBuffer(None, 0, 0)`` (or ``SetBuffer(None)``) clears the buffer.
         ``SetBuffer(offset, count)`` moves the window over the buffer already
         set, and does nothing when there is none, as in .NET.
+
+        Raises ``ArgumentOutOfRangeException`` (``offset``/``count`` outside the buffer),
+        ``ArgumentException`` when ``BufferList`` is set too, ``InvalidOperationException`` while
+        an operation is using these args, ``ObjectDisposedException`` after ``Dispose``.
         """
         buffer: Any = kwargs.pop("buffer", _UNSET)
         offset: Any = kwargs.pop("offset", _UNSET)
@@ -601,6 +619,28 @@ class SocketAsyncEventArgs:
             return b"".join(buffer_list(self._list_items, False))
         seg = self._seg
         return b"" if seg is None else seg
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    accept_socket = AcceptSocket
+    connect_socket = ConnectSocket
+    connect_by_name_error = ConnectByNameError
+    buffer = Buffer
+    memory_buffer = MemoryBuffer
+    offset = Offset
+    count = Count
+    buffer_list = BufferList
+    bytes_transferred = BytesTransferred
+    completed = Completed
+    disconnect_reuse_socket = DisconnectReuseSocket
+    last_operation = LastOperation
+    remote_end_point = RemoteEndPoint
+    socket_error = SocketError
+    socket_flags = SocketFlags
+    user_token = UserToken
+    set_buffer = SetBuffer
+    dispose = Dispose
+    on_completed = OnCompleted
+    # -- end of PEP 8 spellings --
 
 
 _UNSET: Any = object()
@@ -854,12 +894,16 @@ def new_accept_op(sock: Socket, accept_socket: Any) -> Any:
     return op
 
 
-def new_connect_op(sock: Socket, endpoints: list[EndPoint], member: str) -> Any:
-    """The operation of a connect that tries ``endpoints`` in order, as ``BeginConnect`` makes it."""
+def new_connect_op(sock: Socket, endpoints: list[EndPoint] | HostLookup, member: str) -> Any:
+    """The operation of a connect that tries ``endpoints`` in order, as ``BeginConnect`` makes it
+    (a host name is resolved when the operation starts, off the caller's thread)."""
     from ._engine import ops
 
-    for ep in endpoints:
-        _audit(_EVENT + member, sock, ep)
+    if isinstance(endpoints, HostLookup):
+        endpoints.event = _EVENT + member  # judged once resolved
+    else:
+        for ep in endpoints:
+            _audit(_EVENT + member, sock, ep)
     op: Any = ops.ConnectOp(sock._io, None, None)
     op.addr = None
     op.started = False

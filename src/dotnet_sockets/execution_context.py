@@ -134,6 +134,11 @@ class AsyncFlowControl:
     ) -> None:
         self.Undo()
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    undo = Undo
+    dispose = Dispose
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
 class ExecutionContext:
@@ -174,3 +179,10 @@ class ExecutionContext:
     def Capture() -> contextvars.Context | None:
         """A copy of the current ``contextvars`` context, or None while flow is suppressed."""
         return capture_context()
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    suppress_flow = SuppressFlow
+    restore_flow = RestoreFlow
+    is_flow_suppressed = IsFlowSuppressed
+    capture = Capture
+    # -- end of PEP 8 spellings --

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._names import dotnet_names
+from ._object import DotNetObject
 from .addresses import IPAddress
 from .exceptions import ArgumentNullException, ArgumentOutOfRangeException
 
@@ -10,10 +11,14 @@ __all__ = ["LingerOption", "MulticastOption", "IPv6MulticastOption"]
 
 
 @dotnet_names
-class LingerOption:
-    """What ``Close`` does with unsent data: ``Enabled`` and ``LingerTime`` in seconds."""
+class LingerOption(DotNetObject):
+    """What ``Close`` does with unsent data: ``Enabled`` and ``LingerTime`` in seconds.
+
+    Two options with the same values are equal (``==``, ``Equals``), as in .NET 8 and later.
+    """
 
     __slots__ = ("_enabled", "_seconds")
+    _dotnet_type = "System.Net.Sockets.LingerOption"
 
     def __init__(self, enable: bool, seconds: int) -> None:
         self._enabled = bool(enable)
@@ -48,10 +53,20 @@ class LingerOption:
     def __repr__(self) -> str:
         return f"LingerOption(enable={self._enabled}, seconds={self._seconds})"
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    enabled = Enabled
+    linger_time = LingerTime
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
-class MulticastOption:
-    """An IPv4 multicast group to join or leave: ``Group`` and ``LocalAddress`` or ``InterfaceIndex``."""
+class MulticastOption(DotNetObject):
+    """An IPv4 multicast group to join or leave: ``Group`` and ``LocalAddress`` or ``InterfaceIndex``.
+
+    Compared by identity, as in .NET (``Equals`` is not overridden there).
+    """
+
+    _dotnet_type = "System.Net.Sockets.MulticastOption"
 
     __slots__ = ("_group", "_local", "_index")
 
@@ -80,12 +95,19 @@ class MulticastOption:
     def InterfaceIndex(self) -> int:
         return self._index
 
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    group = Group
+    local_address = LocalAddress
+    interface_index = InterfaceIndex
+    # -- end of PEP 8 spellings --
+
 
 @dotnet_names
-class IPv6MulticastOption:
-    """An IPv6 multicast group to join or leave: ``Group`` and ``InterfaceIndex``."""
+class IPv6MulticastOption(DotNetObject):
+    """An IPv6 multicast group to join or leave: ``Group`` and ``InterfaceIndex``; compared by identity, as in .NET."""
 
     __slots__ = ("_group", "_index")
+    _dotnet_type = "System.Net.Sockets.IPv6MulticastOption"
 
     def __init__(self, group: IPAddress, ifindex: int = 0) -> None:
         if group is None:
@@ -102,3 +124,8 @@ class IPv6MulticastOption:
     @property
     def InterfaceIndex(self) -> int:
         return self._index
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    group = Group
+    interface_index = InterfaceIndex
+    # -- end of PEP 8 spellings --

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket as _socket
 import warnings
-from typing import Any
+from typing import Any, overload
 
 from . import _accel, _platform
 from ._async_methods import AsyncMethodsMixin
@@ -55,9 +55,19 @@ class Socket(SocketTransfer, SocketConnections, SocketOptions, AsyncMethodsMixin
     ``Socket(socket_type, protocol_type)`` (an IPv6 socket in dual mode, which
     talks to IPv4 endpoints too).  Use it as a context manager where C# has
     ``using``.
+
+    Raises ``ArgumentException`` for a value that is not a member of its enum, and
+    ``SocketException`` when the system refuses the combination (``ProtocolNotSupported``,
+    ``AddressFamilyNotSupported``, ``SocketNotSupported``) or has no descriptor left
+    (``TooManyOpenSockets``).
     """
 
     __slots__ = ()
+
+    @overload
+    def __init__(self, socket_type: SocketType, protocol_type: ProtocolType) -> None: ...
+    @overload
+    def __init__(self, address_family: AddressFamily, socket_type: SocketType, protocol_type: ProtocolType) -> None: ...
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         af, st, pt = self._parse_ctor(args, kwargs)
@@ -213,6 +223,20 @@ class Socket(SocketTransfer, SocketConnections, SocketOptions, AsyncMethodsMixin
         except Exception:  # noqa: BLE001
             fd = -1
         return f"<Socket fd={fd} {self._af.name}/{self._st.name}/{self._pt.name}>"
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    address_family = AddressFamily
+    socket_type = SocketType
+    protocol_type = ProtocolType
+    handle = Handle
+    blocking = Blocking
+    connected = Connected
+    is_bound = IsBound
+    local_end_point = LocalEndPoint
+    remote_end_point = RemoteEndPoint
+    close = Close
+    dispose = Dispose
+    # -- end of PEP 8 spellings --
 
 
 # The compiled steady-state send paths, when built (see _accel.py); the methods

@@ -8,9 +8,14 @@ the exit of ``End...``); at ``VERBOSE`` (level 5) the bytes sent and received
 are hex-dumped, at most ``DUMP_LIMIT`` bytes each, like .NET's DumpBuffer
 events.  Lines look like::
 
-    Socket#1234 BeginSendTo enter (size=5, offset=0, socket_flags=0, remote_ep=127.0.0.1:9000)
+    Socket#1234 BeginSendTo enter (offset=0, size=5, socket_flags=None, remote_ep=127.0.0.1:9000)
     Socket#1234 BeginSendTo exit -> <SendToOp completed>
+    Socket#1234 EndSendTo enter (async_result=<SendToOp completed>)
     Socket#1234 EndSendTo exit -> 5
+
+Arguments come in .NET's parameter order; endpoints print as .NET prints them
+(``127.0.0.1:9000``, ``[::1]:9000``) and a receive-from result as
+``5 bytes from 127.0.0.1:9000``.
 
 Tracing is off unless a handler would print it: callers guard every call
 with ``log.isEnabledFor(...)``, so when it is off no message is formatted
@@ -23,6 +28,7 @@ without writing code.
 
 from __future__ import annotations
 
+import enum
 import functools
 import inspect
 import logging
@@ -44,6 +50,8 @@ __all__ = [
     "sync_member",
     "traced",
     "hexdump",
+    "TRACE_FORMAT",
+    "stderr_handler",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -65,10 +73,28 @@ def _object_id(obj: object) -> str:
 _REPR_LIMIT = 200
 
 
+def _is_endpoint(value: object) -> bool:
+    # By name, so that this module needs nothing from addresses (which imports nothing from here either).
+    return type(value).__name__.endswith("EndPoint") and hasattr(value, "AddressFamily")
+
+
 def _fmt(value: Any) -> str:
     """An argument as the trace shows it: buffers by size (their bytes go to the dump), the rest by repr."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{memoryview(value).nbytes} bytes>"
+    if _is_endpoint(value):
+        return str(value)
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], int):
+        sender = value[1]
+        if sender is None or _is_endpoint(sender):
+            # A receive-from result: (bytes_received, remote_end_point).
+            return f"{value[0]} bytes from {sender}"
+        if isinstance(sender, tuple) and len(sender) in (2, 4) and isinstance(sender[0], str):
+            # The same before the sockaddr became an endpoint (a synchronous ReceiveFrom's exit).
+            host = f"[{sender[0]}]" if ":" in sender[0] else sender[0]
+            return f"{value[0]} bytes from {host}:{sender[1]}"
+    if isinstance(value, enum.Enum):
+        return str(value)  # the package's enums print .NET's ToString() ("None", "Peek, DontRoute")
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], (bytes, bytearray, memoryview)):
         return f"<{len(value)} buffers>"
     if callable(value) and not isinstance(value, type):
@@ -206,6 +232,17 @@ def traced(fn: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
+# The one format of every trace printed on standard error (the CLI's --trace, its demo, DOTNET_SOCKETS_TRACE).
+TRACE_FORMAT = "trace %(relativeCreated)8.1fms %(threadName)s: %(message)s"
+
+
+def stderr_handler() -> logging.Handler:
+    """A handler that prints the trace on standard error in the package's one trace format."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(TRACE_FORMAT))
+    return handler
+
+
 def _configure_from_environment() -> None:
     raw = os.environ.get("DOTNET_SOCKETS_TRACE", "").strip()
     if not raw or raw == "0":
@@ -216,9 +253,7 @@ def _configure_from_environment() -> None:
     else:
         named = logging.getLevelName(raw.upper())
         level = named if isinstance(named, int) else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(threadName)s %(name)s: %(message)s"))
-    root_log.addHandler(handler)
+    root_log.addHandler(stderr_handler())
     root_log.setLevel(level)
 
 

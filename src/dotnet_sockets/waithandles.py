@@ -22,12 +22,12 @@ on is one uncontended lock round trip.
 from __future__ import annotations
 
 import datetime
-import enum
 import threading
 from collections.abc import Sequence
 from types import TracebackType
 
 from ._names import dotnet_names
+from .enums import DotNetEnum
 from .exceptions import (
     ArgumentException,
     ArgumentNullException,
@@ -96,12 +96,12 @@ def _try_acquire(handles: Sequence[WaitHandle], wait_all: bool) -> int:
                 return -1
         for h in handles:
             if h._auto:
-                h._signaled = False
+                h._take()
         return 0
     for i, h in enumerate(handles):
         if h._signaled:
             if h._auto:
-                h._signaled = False
+                h._take()
             return i
     return -1
 
@@ -150,7 +150,7 @@ class WaitHandle:
 
     def __init__(self) -> None:
         if type(self) is WaitHandle:
-            raise TypeError("WaitHandle is abstract; use ManualResetEvent or AutoResetEvent")
+            raise TypeError("WaitHandle is abstract; use ManualResetEvent, AutoResetEvent or Semaphore")
         self._signaled = False
         self._auto = False
         self._waiters: list[_Waiter] | None = None
@@ -159,6 +159,15 @@ class WaitHandle:
     def _throw_if_disposed(self) -> None:
         if self._disposed:
             raise ObjectDisposedException(_dotnet_type_name(self))
+
+    # A wait that is satisfied by a consuming handle (``_auto``) takes one signal, and gives it
+    # back if the waiter was interrupted; a counting handle (Semaphore) overrides both.
+    def _take(self) -> None:
+        self._signaled = False
+
+    def _put_back(self) -> None:
+        if not self._signaled:
+            _signal(self)
 
     def WaitOne(self, timeout: int | datetime.timedelta = -1) -> bool:
         """Block until the handle is signalled: True, or False if ``timeout`` elapsed first."""
@@ -217,6 +226,15 @@ class WaitHandle:
     def __repr__(self) -> str:
         state = "disposed" if self._disposed else ("set" if self._signaled else "reset")
         return f"<{type(self).__name__} {state}>"
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    wait_timeout = WaitTimeout
+    wait_one = WaitOne
+    wait_all = WaitAll
+    wait_any = WaitAny
+    close = Close
+    dispose = Dispose
+    # -- end of PEP 8 spellings --
 
 
 def _dotnet_type_name(handle: WaitHandle) -> str:
@@ -283,11 +301,11 @@ def _wait(handles: Sequence[WaitHandle], wait_all: bool, ms: int) -> int:
 def _give_back(waiter: _Waiter) -> None:
     taken = waiter.handles if waiter.wait_all else (waiter.handles[waiter.result],)
     for h in taken:
-        if h._auto and not h._signaled:
-            _signal(h)
+        if h._auto:
+            h._put_back()
 
 
-class EventResetMode(enum.IntEnum):
+class EventResetMode(DotNetEnum):
     """Whether an ``EventWaitHandle`` resets itself after releasing one waiter."""
 
     AutoReset = 0
@@ -323,6 +341,11 @@ class EventWaitHandle(WaitHandle):
                 raise ObjectDisposedException(_dotnet_type_name(self))
             self._signaled = False
         return True
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    set = Set
+    reset = Reset
+    # -- end of PEP 8 spellings --
 
 
 @dotnet_names

@@ -1,0 +1,53 @@
+"""What a user who ships the package gets: a wheel with the compiled send path that installs without a compiler.
+
+The wheel is built once, installed into a fresh virtual environment with the C compiler made unusable,
+and asked which send path it runs.  It runs on the compiled-path suite run only (the pure run would
+build the same wheel again to learn nothing new).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from dotnet_sockets import _accel
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(
+    not _accel.ACCELERATED, reason="the compiled path is off in this run (no compiler, or DOTNET_SOCKETS_PURE)"
+)
+
+
+def _run(*args: str | os.PathLike[str], env: dict[str, str] | None = None, timeout: float = 240) -> str:
+    proc = subprocess.run(
+        [os.fspath(a) for a in args], capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc.stdout
+
+
+@pytest.mark.timeout(300)
+def test_a_wheel_installs_without_a_compiler_and_runs_the_compiled_path(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, ROOT)
+    (wheel,) = wheels.glob("dotnet_sockets-*.whl")
+    # A platform wheel: it carries the compiled module, so installing it compiles nothing.
+    assert not wheel.name.endswith("-none-any.whl"), wheel.name
+
+    env_dir = tmp_path / "fresh"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    no_compiler = dict(os.environ, CC="/bin/false", CXX="/bin/false", PATH="/usr/bin:/bin")
+    no_compiler.pop("DOTNET_SOCKETS_PURE", None)
+    no_compiler.pop("PYTHONPATH", None)
+    _run(python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel, env=no_compiler)
+    out = _run(python, "-m", "dotnet_sockets", "--version", env=no_compiler)
+    assert "send path: compiled accelerator" in out, out
+    metadata = "import importlib.metadata as m; print(m.metadata('dotnet-sockets')['License-Expression'])"
+    assert _run(python, "-c", metadata).strip() == "MIT"

@@ -1,0 +1,163 @@
+"""What a new user writes type-checks: README and docs blocks and the examples pass ``mypy --strict``
+and ``pyright``, as they are, against the library in this tree.
+
+One run of each checker covers every block and example, plus two files of our own: ``surface.py``
+uses what static tools must see (the PEP 8 spellings, the overloads, ``e.Completed += handler``,
+the ``LocalEndPoint`` narrowing the porting guide documents) and must pass too; ``canary.py`` holds
+calls that are wrong and must be reported on exactly its marked lines, so a checker that quietly
+stopped checking (the package not found, everything ``Any``) fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_docs import PYTHON_BLOCKS, _missing
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+SURFACE = '''\
+from __future__ import annotations
+
+import asyncio
+
+from dotnet_sockets import (AddressFamily, IAsyncResult, IPAddress, IPEndPoint, ProtocolType, Socket,
+                            SocketAsyncEventArgs, SocketFlags, SocketReceiveFromResult, SocketType)
+
+
+def on_completed(sender: object, e: SocketAsyncEventArgs) -> None:
+    pass
+
+
+def use(s: Socket, buf: bytearray, ep: IPEndPoint) -> None:
+    s.bind(IPEndPoint(IPAddress.loopback, 0))
+    s.receive_timeout = 5000
+    s.Blocking = s.blocking
+    local = s.local_end_point
+    assert isinstance(local, IPEndPoint)        # the documented narrowing
+    port: int = local.port + local.Port
+    n: int = s.send_to(b"x", local) + s.SendTo(b"x", SocketFlags.None_, local)
+    n += s.send_to(buf, 0, 1, 0, remote_ep=local)
+    n += s.Send(b"x") + s.Send(b"x", SocketFlags.Peek) + s.Send([b"a", memoryview(b"b")], 0)
+    n += s.receive(buf, 0, 4, SocketFlags.None_)
+    r: SocketReceiveFromResult = s.receive_from(buf, IPEndPoint(IPAddress.any, 0))
+    got, sender = r
+    n += got + r.received_bytes + r.ReceivedBytes + port
+    ar: IAsyncResult = s.begin_send(b"x", 0, 1, 0, None, None)
+    n += s.end_send(ar)
+    s.Connect(IPAddress.Loopback, 9)
+    s.connect("localhost", 9)
+    s.Connect([IPAddress.Loopback], 9)
+    s.connect(remote_ep=ep)
+    e = SocketAsyncEventArgs()
+    e.Completed += on_completed
+    e.completed -= on_completed
+    e.Completed += lambda sender, args: None
+    e.set_buffer(buf, 0, len(buf))
+    e.SetBuffer(0, 2)
+    pending: bool = s.send_to_async(e)
+    del pending, sender
+
+
+async def aio(s: Socket, ep: IPEndPoint) -> int:
+    r = await s.receive_from_async(bytearray(4), SocketFlags.None_, ep)
+    return await s.SendToAsync(b"x", SocketFlags.None_, ep) + r.ReceivedBytes
+
+
+dual = Socket(SocketType.Dgram, ProtocolType.Udp)
+v4 = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+asyncio.run(aio(v4, IPEndPoint.parse("127.0.0.1:9")))
+'''
+
+# Each line marked "# error" must be reported, and nothing else.
+CANARY = '''\
+from dotnet_sockets import AddressFamily, ProtocolType, Socket, SocketType
+
+s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+s.Send(b"x", "DontRoute")  # error: flags are not a str
+s.receive_from(bytearray(4))  # error: no remote_ep
+s.bnid(None)  # error: no such member
+Socket(ProtocolType.Udp)  # error: no such constructor
+port: int = s.LocalEndPoint.Port  # error: EndPoint | None has no Port
+'''
+
+
+def _sources(tmp_path: Path) -> Path:
+    out = tmp_path / "typing"
+    out.mkdir()
+    for block in PYTHON_BLOCKS:
+        if block.requires and _missing(block.requires):
+            continue  # test_docs says it is skipped; it cannot type-check before its feature exists
+        name = re.sub(r"\W", "_", f"{block.path.stem}_line{block.line}")
+        (out / f"{name}.py").write_text(block.code, encoding="utf-8")
+    for example in EXAMPLES:
+        shutil.copy(example, out / f"example_{example.name}")
+    (out / "surface.py").write_text(SURFACE, encoding="utf-8")
+    (out / "canary.py").write_text(CANARY, encoding="utf-8")
+    return out
+
+
+def _expected_canary_lines() -> set[int]:
+    return {i for i, line in enumerate(CANARY.splitlines(), 1) if "# error" in line}
+
+
+def _check(reported: dict[str, set[int]], output: str) -> None:
+    canary = reported.pop("canary.py", set())
+    assert not reported, f"type errors in what a user writes:\n{output}"
+    assert canary == _expected_canary_lines(), f"the canary's wrong calls were not all reported:\n{output}"
+
+
+def test_mypy_strict_accepts_docs_and_examples(tmp_path: Path) -> None:
+    pytest.importorskip("mypy")
+    src = _sources(tmp_path)
+    env = dict(os.environ, MYPYPATH=str(ROOT / "src"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--explicit-package-bases", "--cache-dir", str(tmp_path / "cache"),
+         "--no-error-summary", "--hide-error-context", "."],
+        cwd=src, env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    reported: dict[str, set[int]] = {}
+    for m in re.finditer(r"^([\w.]+):(\d+): error:", proc.stdout, re.M):
+        reported.setdefault(m[1], set()).add(int(m[2]))
+    assert proc.returncode in (0, 1) and not proc.stderr, proc.stdout + proc.stderr
+    _check(reported, proc.stdout)
+
+
+def _pyright() -> str | None:
+    found = shutil.which("pyright", path=str(Path(sys.executable).parent)) or shutil.which("pyright")
+    return found
+
+
+def test_pyright_accepts_docs_and_examples(tmp_path: Path) -> None:
+    pyright = _pyright()
+    if pyright is None:
+        pytest.skip("pyright is not installed (it is in the 'test' extra: pip install -e '.[test]')")
+    src = _sources(tmp_path)
+    config = {"extraPaths": [str(ROOT / "src")], "pythonVersion": f"{sys.version_info[0]}.{sys.version_info[1]}"}
+    (src / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    proc = subprocess.run(
+        [pyright, "--outputjson", "--pythonpath", sys.executable, "."],
+        cwd=src, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    try:
+        result = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"pyright did not run (it needs node):\n{proc.stdout}\n{proc.stderr}")
+    reported: dict[str, set[int]] = {}
+    lines = []
+    for d in result["generalDiagnostics"]:
+        if d["severity"] != "error":
+            continue
+        name = Path(d["file"]).name
+        reported.setdefault(name, set()).add(d["range"]["start"]["line"] + 1)
+        lines.append(f"{name}:{d['range']['start']['line'] + 1}: {d['message']}")
+    _check(reported, "\n".join(lines))
