@@ -279,3 +279,16 @@ def test_cancel_after_completion_does_not_cancel_later_awaits() -> None:
         await asyncio.sleep(0.01)
 
     asyncio.run(asyncio.wait_for(main(), WAIT))
+
+
+def test_await_cancellable_future_with_a_token_cancelled_before_the_await() -> None:
+    """The token may be cancelled (by another thread) before the await begins: the future is
+    cancelled as it is when the token fires during the await."""
+
+    async def main() -> None:
+        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        with pytest.raises(OperationCanceledException):
+            await await_cancellable(fut, CancellationToken(True))
+        assert fut.cancelled()
+
+    asyncio.run(asyncio.wait_for(main(), WAIT))
