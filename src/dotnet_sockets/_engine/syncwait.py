@@ -9,12 +9,14 @@ head of its queue, its thread ``poll``s the descriptor with the time left,
 and makes the call itself when the descriptor is ready, as .NET does on
 Linux and as a blocking Python socket does.
 
-``Close`` from another thread must end that wait at once.  Each thread that
-ever waits owns an eventfd that it polls beside the socket (trio's
+``Close`` from another thread must end that wait at once.  A thread that
+waits opens an eventfd that it polls beside the socket (trio's
 ``notify_closing`` idea): a close aborts the operation, then writes to it.
-The same eventfd tells a call queued behind operations of other models
-that its turn has come.  The eventfd is closed when its thread ends, and a
-child made by ``fork`` makes its own.
+The same eventfd tells a call queued behind operations of other models that
+its turn has come.  It is closed when the wait ends, so that no descriptor
+outlives the call (a long-lived thread such as a completion worker would
+otherwise hold one for good), and a lock keeps a late wake-up from ever
+writing to that number once it is closed.
 """
 
 from __future__ import annotations
@@ -39,45 +41,45 @@ _monotonic = time.monotonic
 
 
 class ThreadWaiter(Waiter):
-    """One thread's way of being woken while it polls: an eventfd, made on its first wait."""
+    """One thread's way of being woken while it polls: an eventfd, open while it waits."""
 
-    __slots__ = ("efd", "poller")
+    __slots__ = ("efd", "poller", "lock")
 
     def __init__(self) -> None:
         self.efd = -1
         self.poller = select.poll()
+        self.lock = threading.Lock()
 
-    def ready(self) -> None:
-        """On the owning thread, before it polls."""
-        if self.efd < 0:
-            efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
-            self.poller.register(efd, _POLLIN)
-            # Stored last: a close that reads -1 has already aborted the
-            # operation, which the waiter looks at after this.
-            self.efd = efd
+    def open(self) -> None:
+        """On the owning thread, before it polls.  A close that found no eventfd has already
+        aborted the operation, which the waiter looks at after this."""
+        efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self.poller.register(efd, _POLLIN)
+        self.efd = efd
+
+    def shut(self) -> None:
+        """On the owning thread, when its wait ends."""
+        with self.lock:
+            efd = self.efd
+            self.efd = -1
+        if efd >= 0:
+            self.poller.unregister(efd)
+            os.close(efd)
 
     def wake(self) -> None:
-        efd = self.efd
-        if efd >= 0:
-            try:
-                os.eventfd_write(efd, 1)
-            except OSError:
-                pass  # the owning thread is gone, or the counter is full: it is awake anyway
+        with self.lock:
+            efd = self.efd
+            if efd >= 0:
+                try:
+                    os.eventfd_write(efd, 1)
+                except OSError:
+                    pass  # the counter is full: the thread is awake anyway
 
     def drained(self) -> None:
         try:
             os.eventfd_read(self.efd)
-        except (BlockingIOError, OSError):
+        except OSError:
             pass
-
-    def __del__(self) -> None:
-        efd = self.efd
-        if efd >= 0:
-            self.efd = -1
-            try:
-                os.close(efd)
-            except OSError:
-                pass
 
 
 _local = threading.local()
@@ -93,8 +95,8 @@ def thread_waiter() -> ThreadWaiter:
 
 
 def _forget_after_fork() -> None:
-    # The forking thread's eventfd is shared with the parent: a wake-up in one
-    # process must not be read by the other.
+    # A fresh waiter (and lock) for the forking thread: the parent's other
+    # threads, which might have held its lock, do not exist in the child.
     _local.__dict__.pop("waiter", None)
 
 
@@ -112,13 +114,13 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
     """
     w = op._ctx
     assert isinstance(w, ThreadWaiter)
-    w.ready()
     poller = w.poller
     fd = io.fd
     deadline = _monotonic() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
     # Its start has just tried the call: poll before the next try.
     polled = False
     try:
+        w.open()
         while True:
             if op._done:
                 return True
@@ -159,3 +161,5 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
     except BaseException:
         io.cancel(op)
         raise
+    finally:
+        w.shut()
