@@ -52,6 +52,12 @@ class Waiter:
 
     __slots__ = ()
 
+    # True: waits on its own only when parked at once; queued behind others, its
+    # operation becomes an ordinary one (the engine serves it).
+    parks_only = False
+    # True: polls the descriptor itself; a close shuts the socket down to wake it.
+    polls_descriptor = False
+
     def wake(self) -> None:
         """Any thread, possibly with the queue's lock held: the operation was parked for this
         waiter, or it completed (aborted by a close); look at it now.  Must not block."""
@@ -165,6 +171,9 @@ class OpQueue:
         with self.lock:
             if not self.closed:
                 q.append(op)
+                waiter = op._ctx
+                if isinstance(waiter, Waiter) and waiter.parks_only and len(q) > 1:
+                    op._ctx = None  # behind others: an ordinary operation
                 if (self.rpark if bit == EPOLLIN else self.wpark) is None:
                     if len(q) == 1 and _waits_itself(op):
                         # Its waiter is the caller, who sees it parked (is_parked): no wake-up.
@@ -278,19 +287,30 @@ class OpQueue:
         engine.forget(self)
         return pending
 
-    @staticmethod
-    def abort_waiting(pending: list[AsyncOperation]) -> None:
+    def abort_waiting(self, pending: list[AsyncOperation]) -> None:
         """Abort the operations that wait on their own and wake their waiters.
 
-        Done before the descriptor is closed: a waiter on this thread (an
-        asyncio loop closing its own socket) stops watching the descriptor
-        while its number still names this socket.
+        Done before the descriptor is closed or replaced: a waiter on this
+        thread (an asyncio loop closing its own socket) stops watching the
+        descriptor while its number still names this socket.
         """
+        polled = False
         for op in pending:
             waiter = op._ctx
             if isinstance(waiter, Waiter):
                 op._abort()
+                polled |= waiter.polls_descriptor
                 waiter.wake()
+        if polled:
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        """Wake the threads that poll this descriptor (their operations are aborted): .NET on Linux
+        shuts a socket down for the threads blocked in it before it closes it."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # not connected (a datagram socket still wakes its pollers) or already gone
 
     def close(self) -> None:
         """Close the descriptor; every queued operation completes once, aborted."""
@@ -300,13 +320,17 @@ class OpQueue:
             self.closed = True
             pending = self.take_all()
         late = _LateClose(self._close_descriptor)
+        polled = False
         for op in pending:
             waiter = op._ctx
             if isinstance(waiter, Waiter):
                 op._abort()
+                polled |= waiter.polls_descriptor
                 late.count += 1
                 if not waiter.wake_then(late.done):
                     late.count -= 1
+        if polled:
+            self._shut_down()
         late.done()
         for op in pending:
             op._abort()

@@ -3,25 +3,23 @@
 A ``Receive`` that would block does not hand its operation to the engine
 thread and sleep on an event that thread sets (two thread wake-ups and a
 GIL hand-off per wait).  Its operation joins the socket's queue like any
-other, so start order across models holds, but it waits on its own
-(:class:`~dotnet_sockets._engine.opqueue.Waiter`): once it is the parked
-head of its queue, its thread ``poll``s the descriptor with the time left,
-and makes the call itself when the descriptor is ready, as .NET does on
-Linux and as a blocking Python socket does.
+other, so start order across models holds; when it is the head of its
+queue (nothing of another model started before it), it is *parked* there
+(:class:`~dotnet_sockets._engine.opqueue.Waiter`) and its thread ``poll``s
+the descriptor with the time left, then makes the call itself when the
+descriptor is ready, as .NET does on Linux and as a blocking Python socket
+does.  A call queued behind operations of other models is served like them,
+by the engine, and its thread waits on the operation's wait handle.
 
-``Close`` from another thread must end that wait at once.  A thread that
-waits opens an eventfd that it polls beside the socket (trio's
-``notify_closing`` idea): a close aborts the operation, then writes to it.
-The same eventfd tells a call queued behind operations of other models that
-its turn has come.  It is closed when the wait ends, so that no descriptor
-outlives the call (a long-lived thread such as a completion worker would
-otherwise hold one for good), and a lock keeps a late wake-up from ever
-writing to that number once it is closed.
+``Close`` from another thread must end that wait at once.  As .NET on Linux
+does for a thread blocked in a socket call, the close shuts the socket down
+(only when such a waiter is parked on it) before closing the descriptor:
+that wakes the ``poll`` (``POLLHUP``), and the waiter finds its operation
+aborted.  No descriptor is opened for the wait.
 """
 
 from __future__ import annotations
 
-import os
 import select
 import threading
 import time
@@ -41,45 +39,21 @@ _monotonic = time.monotonic
 
 
 class ThreadWaiter(Waiter):
-    """One thread's way of being woken while it polls: an eventfd, open while it waits."""
+    """A thread that polls the descriptor of the operation parked for it."""
 
-    __slots__ = ("efd", "poller", "lock")
+    __slots__ = ("poller",)
+
+    # Waits on its own only when it can be parked at once; queued behind
+    # others, its operation is an ordinary one (see OpQueue._enqueue).
+    parks_only = True
+    # Woken by the close's shutdown of the descriptor it polls.
+    polls_descriptor = True
 
     def __init__(self) -> None:
-        self.efd = -1
         self.poller = select.poll()
-        self.lock = threading.Lock()
-
-    def open(self) -> None:
-        """On the owning thread, before it polls.  A close that found no eventfd has already
-        aborted the operation, which the waiter looks at after this."""
-        efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
-        self.poller.register(efd, _POLLIN)
-        self.efd = efd
-
-    def shut(self) -> None:
-        """On the owning thread, when its wait ends."""
-        with self.lock:
-            efd = self.efd
-            self.efd = -1
-        if efd >= 0:
-            self.poller.unregister(efd)
-            os.close(efd)
 
     def wake(self) -> None:
-        with self.lock:
-            efd = self.efd
-            if efd >= 0:
-                try:
-                    os.eventfd_write(efd, 1)
-                except OSError:
-                    pass  # the counter is full: the thread is awake anyway
-
-    def drained(self) -> None:
-        try:
-            os.eventfd_read(self.efd)
-        except OSError:
-            pass
+        pass  # never handed a turn (parks_only); a close wakes it through the descriptor
 
 
 _local = threading.local()
@@ -94,18 +68,8 @@ def thread_waiter() -> ThreadWaiter:
     return w
 
 
-def _forget_after_fork() -> None:
-    # A fresh waiter (and lock) for the forking thread: the parent's other
-    # threads, which might have held its lock, do not exist in the child.
-    _local.__dict__.pop("waiter", None)
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_after_fork)
-
-
 def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
-    """Wait on this thread for ``op`` (started, its ``_ctx`` this thread's waiter) to finish.
+    """Wait on this thread for a started ``op`` of a synchronous call to finish.
 
     True when it finished (or was aborted by a close); False when
     ``timeout_ms`` (> 0; otherwise no limit) ran out first, in which case the
@@ -113,18 +77,17 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
     wait (``KeyboardInterrupt``) withdraws it too, and is raised.
     """
     w = op._ctx
-    assert isinstance(w, ThreadWaiter)
+    if not isinstance(w, ThreadWaiter):
+        return _wait_on_handle(io, op, timeout_ms)
     poller = w.poller
     fd = io.fd
     deadline = _monotonic() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
     # Its start has just tried the call: poll before the next try.
     polled = False
     try:
-        w.open()
         while True:
             if op._done:
                 return True
-            # Parked: this thread watches the descriptor; queued behind others: only its eventfd.
             if op is io.rpark:
                 mask = _POLLIN
                 if polled and io.retry_parked(op, False):
@@ -134,7 +97,7 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
                 if polled and io.retry_parked(op, True):
                     continue
             else:
-                mask = 0
+                return _wait_on_handle(io, op, timeout_ms)  # not parked: served by the engine
             polled = True
             if deadline:
                 left = deadline - _monotonic()
@@ -145,21 +108,26 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
                 ms = int(left * 1000) + 1
             else:
                 ms = -1
-            if mask:
-                poller.register(fd, mask)
+            poller.register(fd, mask)
             try:
-                events = poller.poll(ms)
+                poller.poll(ms)
             finally:
-                if mask:
-                    try:
-                        poller.unregister(fd)
-                    except KeyError:
-                        pass
-            for f, _ in events:
-                if f == w.efd:
-                    w.drained()
+                poller.unregister(fd)
     except BaseException:
         io.cancel(op)
         raise
-    finally:
-        w.shut()
+
+
+def _wait_on_handle(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
+    """A synchronous call queued behind other models' operations: the engine serves it."""
+    try:
+        finished = op._wait(timeout_ms if timeout_ms > 0 else -1)
+    except BaseException:
+        # Interrupted (Ctrl-C): withdraw it, or the next datagram would go to a call nobody waits for.
+        io.cancel(op)
+        raise
+    if not finished:
+        if io.cancel(op):
+            return False
+        op._wait(-1)
+    return True
