@@ -135,18 +135,27 @@ class _LoopWaiter(Waiter):
                 self.loop.remove_writer(self.fd)
 
 
-def _waiter(op: Any) -> _LoopWaiter:
-    """Give a new operation its loop waiter (before it starts: a would-block parks it for this loop)."""
-    w = _LoopWaiter(_get_running_loop(), op._io.fd)
-    op._ctx = w
-    return w
+class _NotYet(Waiter):
+    """Marks an awaited operation before it starts (a would-block parks it for its loop, nobody
+    else makes its call); most finish at once, and only one that waits gets a _LoopWaiter."""
+
+    __slots__ = ()
+
+    def wake(self) -> None:
+        pass  # its coroutine looks at the operation after it installed its real waiter
+
+
+_NOT_YET = _NotYet()
 
 
 async def _wait(op: Any, on_cancel: Callable[[], None] | None = None) -> None:
     """Wait until a started operation has its outcome, making its call on this thread when ready."""
     io = op._io
-    w = op._ctx
-    assert isinstance(w, _LoopWaiter)
+    w = _LoopWaiter(_get_running_loop(), io.fd)
+    with io.lock:
+        # Under the lock: whoever hands it the queue, or closes, reads the waiter after this
+        # (or before it, and then left the state that the checks below see).
+        op._ctx = w
     create_future = w.loop.create_future
     watch = w.watch
     # Its start has just tried the call: watch before the next try.
@@ -184,7 +193,7 @@ async def _run(
     arg: Any,
     end: Callable[[Any, Any], _T],
 ) -> _T:
-    _waiter(op)
+    op._ctx = _NOT_YET
     start(sock, op, arg)
     if not op._done:
         await _wait(op)
@@ -329,7 +338,7 @@ async def _connect(sock: Socket, op: Any) -> None:
         # Resolve on the lookup pool while the loop runs on; connect from the loop's thread.
         op.extra = await _lookups.run(partial(sock._resolve_lookup, op.extra))
         sock._throw_if_disposed()
-    _waiter(op)
+    op._ctx = _NOT_YET
     sock._next_connect(op)
     if not op._done:
         await _wait(op, sock.Dispose)

@@ -296,11 +296,12 @@ class OpQueue:
         """
         polled = False
         for op in pending:
-            waiter = op._ctx
-            if isinstance(waiter, Waiter):
+            if isinstance(op._ctx, Waiter):
                 op._abort()
-                polled |= waiter.polls_descriptor
-                waiter.wake()
+                waiter = op._ctx  # read after the abort: its owner may have just installed it
+                if isinstance(waiter, Waiter):
+                    polled |= waiter.polls_descriptor
+                    waiter.wake()
         if polled:
             self._shut_down()
 
@@ -322,9 +323,11 @@ class OpQueue:
         late = _LateClose(self._close_descriptor)
         polled = False
         for op in pending:
-            waiter = op._ctx
-            if isinstance(waiter, Waiter):
+            if isinstance(op._ctx, Waiter):
                 op._abort()
+                waiter = op._ctx  # read after the abort: its owner may have just installed it
+                if not isinstance(waiter, Waiter):
+                    continue
                 polled |= waiter.polls_descriptor
                 late.count += 1
                 if not waiter.wake_then(late.done):
