@@ -58,7 +58,7 @@ async def tcp(address: IPAddress, token: CancellationToken) -> None:
 
 async def udp(address: IPAddress, token: CancellationToken) -> None:
     with UdpClient(IPEndPoint(address, 0)) as receiver, UdpClient(address.AddressFamily) as sender:
-        to = receiver.Client.LocalEndPoint  # type: ignore[union-attr]
+        to = receiver.Client.LocalEndPoint
         assert isinstance(to, IPEndPoint)
         await sender.SendAsync(b"datagram", to, token)
         result = await receiver.ReceiveAsync(token)

@@ -1,7 +1,7 @@
 """A TcpListener echo server (AcceptTcpClient, GetStream) and a TcpClient client reading lines.
 
 C#'s StreamReader/StreamWriter over a NetworkStream become io.TextIOWrapper over an
-io.BufferedRWPair of the stream. Run it alone (server and client on a free loopback port)::
+io.BufferedReader and an io.BufferedWriter of the stream. Run it alone (server and client on a free loopback port)::
 
     python examples/tcpclient_echo.py
 
@@ -23,10 +23,12 @@ from dotnet_sockets import IPAddress, IPEndPoint, SelectMode, SocketException, T
 MESSAGES = ["hello", "echo me back", "non-ASCII: \u00e9\u00e8"]
 
 
-def text_over(client: TcpClient) -> io.TextIOWrapper:
-    """StreamReader + StreamWriter in one: lines of UTF-8 text over the client's NetworkStream."""
+def text_over(client: TcpClient) -> tuple[io.TextIOWrapper, io.TextIOWrapper]:
+    """A StreamReader and a StreamWriter (AutoFlush at each line): UTF-8 lines over the client's NetworkStream."""
     stream = client.GetStream()
-    return io.TextIOWrapper(io.BufferedRWPair(stream, stream), encoding="utf-8", newline="\n")
+    reader = io.TextIOWrapper(io.BufferedReader(stream), encoding="utf-8", newline="\n")
+    writer = io.TextIOWrapper(io.BufferedWriter(stream), encoding="utf-8", newline="\n", line_buffering=True)
+    return reader, writer
 
 
 def serve(listener: TcpListener, connections: int, timeout_ms: int) -> None:
@@ -36,23 +38,21 @@ def serve(listener: TcpListener, connections: int, timeout_ms: int) -> None:
             raise TimeoutError("no client connected in time")
         with listener.AcceptTcpClient() as client:
             client.ReceiveTimeout = timeout_ms
-            print(f"Accepted {client.Client.RemoteEndPoint}\n", end="", flush=True)  # type: ignore[union-attr]
-            text = text_over(client)
-            while line := text.readline():  # "" once the client shuts its side down
-                text.write(line)
-                text.flush()
+            print(f"Accepted {client.Client.RemoteEndPoint}\n", end="", flush=True)
+            reader, writer = text_over(client)
+            while line := reader.readline():  # "" once the client shuts its side down
+                writer.write(line)  # line_buffering: sent at its "\n"
     listener.Stop()
 
 
 def run_client(host: str, port: int, timeout_ms: int) -> None:
     with TcpClient(host, port) as client:  # resolves host and connects, as new TcpClient(host, port)
         client.ReceiveTimeout = timeout_ms
-        print(f"Connected to {client.Client.RemoteEndPoint}\n", end="", flush=True)  # type: ignore[union-attr]
-        text = text_over(client)
+        print(f"Connected to {client.Client.RemoteEndPoint}\n", end="", flush=True)
+        reader, writer = text_over(client)
         for message in MESSAGES:
-            text.write(message + "\n")
-            text.flush()
-            echoed = text.readline().rstrip("\n")
+            writer.write(message + "\n")
+            echoed = reader.readline().rstrip("\n")
             print(f"Echoed: {echoed!r}\n", end="", flush=True)
 
 

@@ -50,8 +50,8 @@ def main() -> int:
             send(args.host, args.port, args.count, args.message)
             return 0
         receiver = UdpClient(IPEndPoint(IPAddress.Parse(args.host), args.port))
-        receiver.Client.ReceiveTimeout = int(args.timeout * 1000)  # type: ignore[union-attr]
-        ep = receiver.Client.LocalEndPoint  # type: ignore[union-attr]
+        receiver.Client.ReceiveTimeout = int(args.timeout * 1000)
+        ep = receiver.Client.LocalEndPoint
         assert isinstance(ep, IPEndPoint)
         shown = f"[{ep.Address}]" if ":" in str(ep.Address) else str(ep.Address)
         print(f"Listening on {shown}:{ep.Port}\n", end="", flush=True)

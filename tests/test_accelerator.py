@@ -118,8 +118,9 @@ def test_accelerated_methods_keep_their_overloads(dotnet: str) -> None:
     method = getattr(Socket, dotnet)
     overloads = typing.get_overloads(method)
     assert overloads and overloads == typing.get_overloads(inspect.unwrap(method))
-    assert [list(inspect.signature(o).parameters)[-1] for o in overloads if dotnet == "SendTo"] == ["remote_ep"] * (
-        4 if dotnet == "SendTo" else 0
+    # SendTo: the four EndPoint forms, then .NET 8's SocketAddress form.
+    assert [list(inspect.signature(o).parameters)[-1] for o in overloads if dotnet == "SendTo"] == (
+        ["remote_ep"] * 4 + ["socket_address"] if dotnet == "SendTo" else []
     )
 
 

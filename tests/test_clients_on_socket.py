@@ -62,7 +62,7 @@ def test_tcp_traffic_is_counted_by_socket_telemetry() -> None:
         with TcpClient("127.0.0.1", port) as client, pending_connection(listener).AcceptTcpClient() as server:
             client.GetStream().Write(b"a" * 1000)
             run(client.GetStream().WriteAsync(b"b" * 500))
-            client.Client.Shutdown(SocketShutdown.Send)  # type: ignore[union-attr]
+            client.Client.Shutdown(SocketShutdown.Send)
             server.ReceiveTimeout = WAIT_MS
             assert len(server.GetStream().read()) == 1500
     d = Telemetry.snapshot() - before
@@ -73,8 +73,8 @@ def test_tcp_traffic_is_counted_by_socket_telemetry() -> None:
 def test_udp_traffic_is_counted_by_socket_telemetry() -> None:
     before = Telemetry.snapshot()
     with UdpClient(IPEndPoint(IPAddress.Loopback, 0)) as receiver, UdpClient() as sender:
-        receiver.Client.ReceiveTimeout = WAIT_MS  # type: ignore[union-attr]
-        to = receiver.Client.LocalEndPoint  # type: ignore[union-attr]
+        receiver.Client.ReceiveTimeout = WAIT_MS
+        to = receiver.Client.LocalEndPoint
         sender.Send(b"12345", 5, to)
         sender.EndSend(sender.BeginSend(b"678", 3, to, None, None))
         assert receiver.Receive()[0] == b"12345"

@@ -158,6 +158,7 @@ def test_option_level_and_names() -> None:
         "ReceiveLowWater": 4100, "SendTimeout": 4101, "ReceiveTimeout": 4102, "Error": 4103,
         "Type": 4104, "ReuseUnicastPort": 12295, "UpdateAcceptContext": 28683,
         "UpdateConnectContext": 28688, "MaxConnections": 2147483647,
+        "FastOpen": 15,  # .NET 9
     }  # fmt: skip
 
 

@@ -222,6 +222,26 @@ def test_buffered_reader_readline_and_text_wrapper(
     assert text.readline() == "line two\n"
 
 
+def test_text_reader_and_writer_as_the_porting_guide_makes_them(
+    streams: tuple[NetworkStream, NetworkStream],
+) -> None:
+    """StreamReader/StreamWriter as two io.TextIOWrapper (the form type checkers accept): the
+    writer's line_buffering sends each line at its "\\n" (AutoFlush), and closing the reader first
+    closes the stream, after which closing the writer raises nothing."""
+    a, b = streams
+    writer = io.TextIOWrapper(io.BufferedWriter(b), encoding="utf-8", newline="\n", line_buffering=True)
+    reader = io.TextIOWrapper(io.BufferedReader(b), encoding="utf-8", newline="\n")
+    writer.write("héllo\n")  # no flush(): line_buffering sends it
+    peer = io.TextIOWrapper(io.BufferedReader(a), encoding="utf-8", newline="\n")
+    assert peer.readline() == "héllo\n"
+    a.Write("wörld\nrest".encode())
+    assert reader.readline() == "wörld\n"
+    reader.close()
+    assert b.closed and not b.CanRead and not b.CanWrite
+    writer.close()
+    assert writer.closed
+
+
 def test_read_exactly_and_read_at_least(streams: tuple[NetworkStream, NetworkStream]) -> None:
     a, b = streams
     a.Write(b"0123456789")

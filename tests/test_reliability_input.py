@@ -49,15 +49,19 @@ from dotnet_sockets import (
     DnsEndPoint,
     EndPoint,
     IAsyncResult,
+    IOControlCode,
     IPAddress,
     IPEndPoint,
+    IPProtectionLevel,
     IPv6MulticastOption,
     LingerOption,
     MulticastOption,
     NotImplementedException,
     ProtocolType,
     SelectMode,
+    SendPacketsElement,
     Socket,
+    SocketAddress,
     SocketAsyncEventArgs,
     SocketFlags,
     SocketOptionLevel,
@@ -65,6 +69,7 @@ from dotnet_sockets import (
     SocketShutdown,
     SocketType,
     TaskFactory,
+    TransmitFileOptions,
     UnixDomainSocketEndPoint,
 )
 from dotnet_sockets.dns import set_resolver
@@ -353,6 +358,19 @@ class World:
         self.sockets["udp4"].EndSendTo(ended)
         self.foreign.append(ended)
 
+        self.file = f"{tmpdir}/f{n}.bin"
+        with open(self.file, "wb") as f:
+            f.write(bytes(range(256)) * 8)
+        self.addresses: list[Any] = [
+            IPEndPoint(IPAddress.Loopback, udp_port).Serialize(),
+            IPEndPoint(IPAddress.Loopback, self.closed_port).Serialize(),
+            IPEndPoint(IPAddress.IPv6Loopback, self.closed_port).Serialize(),
+            SocketAddress(AddressFamily.InterNetwork),
+            SocketAddress(AddressFamily.InterNetworkV6),
+            SocketAddress(AddressFamily.InterNetwork, 2),
+            SocketAddress(AddressFamily.Unix),
+            UnixDomainSocketEndPoint(f"{tmpdir}/nobody-{n}").Serialize(),
+        ]
         self.endpoints: list[Any] = [
             IPEndPoint(IPAddress.Loopback, udp_port),
             IPEndPoint(IPAddress.Loopback, tcp_port),
@@ -524,10 +542,56 @@ TABLE: dict[str, list[Sig]] = {
     "AcceptAsync": [("e",), (), ("sock",)],
     "ConnectAsync": [("e",), ("ep",), ("addr", "port"), ("host", "port"), ("addrs", "port")],
     "DisconnectAsync": [("e",), ("bool",)],
+    # ReceiveMessageFrom, the files, control codes and the .NET 8 SocketAddress forms.
+    "ReceiveMessageFrom": [("wbuf", "int", "int", "flags", "ep"), ("wbuf", "flags", "ep")],
+    "BeginReceiveMessageFrom": [("wbuf", "int", "int", "flags", "ep", "cb", "state")],
+    "EndReceiveMessageFrom": [("ar",), ("ar", "flags", "ep")],
+    "ReceiveMessageFromAsync": [("e",), ("wbuf", "flags", "ep"), ("wbuf", "ep")],
+    "SendFile": [("path",), ("path", "buf", "buf", "tfo")],
+    "BeginSendFile": [("path", "cb", "state"), ("path", "buf", "buf", "tfo", "cb", "state")],
+    "EndSendFile": [("ar",)],
+    "SendFileAsync": [("path",), ("path", "buf", "buf", "tfo")],
+    "SendPacketsAsync": [("e",)],
+    "IOControl": [("iocode", "buf", "wbuf"), ("int", "buf", "wbuf")],
+    "GetRawSocketOption": [("int", "int", "wbuf")],
+    "SetRawSocketOption": [("int", "int", "buf")],
+    "SetIPProtectionLevel": [("protection",)],
+    "DuplicateAndClose": [("int",)],
+    "CancelConnectAsync": [("e",)],
+    "ReceiveFromAddress": [("wbuf", "flags", "saddr")],
+    "SendToAddress": [("buf", "flags", "saddr")],
+    "ReceiveFromAddressAsync": [("wbuf", "flags", "saddr")],
+    "SendToAddressAsync": [("buf", "flags", "saddr")],
 }
 
+# Table names for another overload of one member (the .NET 8 SocketAddress forms).
+ALIASES = {
+    "ReceiveFromAddress": "ReceiveFrom",
+    "SendToAddress": "SendTo",
+    "ReceiveFromAddressAsync": "ReceiveFromAsync",
+    "SendToAddressAsync": "SendToAsync",
+}
+# What a file argument may raise besides the contract's exceptions: .NET's FileNotFoundException.
+FILE_MEMBERS = {"SendFile", "BeginSendFile", "SendFileAsync", "SendPacketsAsync"}
+# Attributes that are not methods (static properties in .NET).
+STATIC_VALUES = {"OSSupportsIPv4", "OSSupportsIPv6", "OSSupportsUnixDomainSockets", "SupportsIPv4", "SupportsIPv6"}
+
 # Sync members that may wait for the network; the harness bounds each (see call()).
-WAITING = {"Receive", "ReceiveFrom", "Send", "SendTo", "Accept", "Connect", "Poll", "Select", "Close"}
+WAITING = {
+    "Receive",
+    "ReceiveFrom",
+    "Send",
+    "SendTo",
+    "Accept",
+    "Connect",
+    "Poll",
+    "Select",
+    "Close",
+    "ReceiveMessageFrom",
+    "SendFile",
+    "ReceiveFromAddress",
+    "SendToAddress",
+}
 TARGETS = ["udp4", "udp4b", "dual", "tcp4", "listener", "conn", "unix", "closed"] + (["udp6b"] if HAS_IPV6 else [])
 
 
@@ -537,12 +601,14 @@ def public_members() -> tuple[list[str], list[str]]:
         if not name[:1].isupper():
             continue
         attr = inspect.getattr_static(Socket, name)
+        if isinstance(attr, bool):
+            continue  # OSSupportsIPv4 and the like: values, not members to call
         (props if isinstance(attr, property) else methods).append(name)
     return methods, props
 
 
 METHODS, PROPERTIES = public_members()
-UNLISTED = sorted(set(METHODS) - set(TABLE))
+UNLISTED = sorted(set(METHODS) - set(TABLE) - STATIC_VALUES)
 
 
 def slot(world: World, kind: str, data: st.DataObject) -> Any:
@@ -624,6 +690,16 @@ def slot(world: World, kind: str, data: st.DataObject) -> Any:
         )
     if kind == "e":
         return event_args(world, data)
+    if kind == "path":
+        return d(pick([world.file, world.file, f"{world.tmpdir}/missing-file", "", None, 5, b"bytes", *JUNK_SCALAR]))
+    if kind == "tfo":
+        return d(enum_or_junk(TransmitFileOptions))
+    if kind == "iocode":
+        return d(enum_or_junk(IOControlCode))
+    if kind == "protection":
+        return d(enum_or_junk(IPProtectionLevel))
+    if kind == "saddr":
+        return d(pick([*world.addresses, None, *JUNK_SCALAR]))
     if kind == "any":
         return d(st.one_of(pick(JUNK), pick(world.endpoints), buffers(False)))
     raise AssertionError(kind)
@@ -672,6 +748,22 @@ def event_args(world: World, data: st.DataObject) -> Any:
     if d(st.booleans()):
         reuse = d(bools)
         _configure(lambda: setattr(e, "DisconnectReuseSocket", reuse))
+    if d(st.booleans()):
+        elements = d(
+            pick(
+                [
+                    [SendPacketsElement(b"packet")],
+                    [SendPacketsElement(world.file, 10, 20), None, SendPacketsElement(bytes(8), 2, 3)],
+                    [SendPacketsElement(world.file, 5000, 1)],
+                    [],
+                    None,
+                    *JUNK_SCALAR,
+                ]
+            )
+        )
+        _configure(lambda: setattr(e, "SendPacketsElements", elements))
+        tfo = d(enum_or_junk(TransmitFileOptions))
+        _configure(lambda: setattr(e, "SendPacketsFlags", tfo))
     return e
 
 
@@ -751,12 +843,17 @@ STATS: collections.Counter[str] = collections.Counter()
 def call(world: World, target: Socket, method: str, args: list[Any], sig: Sig = ()) -> None:
     target, args = prepare(world, target, method, args)
     cb = args[sig.index("cb")] if "cb" in sig else None
-    fn = getattr(Socket, method) if method == "Select" else getattr(target, method)
+    member = ALIASES.get(method, method)
+    fn = getattr(Socket, member) if member in ("Select", "CancelConnectAsync") else getattr(target, member)
     STATS["calls"] += 1
     try:
         result = fn(*args)
     except ALLOWED as exc:
         STATS[type(exc).__name__] += 1
+        return
+    except FileNotFoundError:
+        assert method in FILE_MEMBERS, f"{method} raised FileNotFoundError"
+        STATS["FileNotFoundError"] += 1
         return
     except NotImplementedException:
         # .NET's EndPoint base class throws it from AddressFamily, as here.
@@ -773,6 +870,8 @@ def call(world: World, target: Socket, method: str, args: list[Any], sig: Sig = 
     if method.startswith("Begin"):
         assert isinstance(result, IAsyncResult)
         world.started.append((result, cb))
+    elif method == "CancelConnectAsync":
+        assert result is None
     elif method.endswith("Async") and isinstance(result, bool):
         # Event-based model: True means pending, and Completed fires once, later.
         e = args[0]
@@ -802,6 +901,8 @@ def await_briefly(world: World, method: str, args: list[Any], awaitable: Any) ->
         world.loop.run_until_complete(bounded())
     except ALLOWED:
         pass
+    except FileNotFoundError:
+        assert method in FILE_MEMBERS, f"await {method} raised FileNotFoundError"
     except NotImplementedException:
         assert has_bare_endpoint(args)
     except BaseException as exc:
@@ -953,7 +1054,7 @@ def test_unlisted_members_with_random_arguments(tmpdir_path: str, data: st.DataO
                 args = [slot(world, "any", data) for _ in range(data.draw(st.integers(0, 7)))]
                 try:
                     getattr(target, method)(*args)
-                except (ALLOWED, TypeError):
+                except (*ALLOWED, TypeError):
                     # TypeError: a wrong number of arguments (the table knows no shapes here).
                     pass
         finally:

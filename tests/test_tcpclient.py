@@ -7,6 +7,7 @@ timeouts, asyncio.wait_for, WaitOne with a limit).
 from __future__ import annotations
 
 import asyncio
+import datetime
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -157,6 +158,10 @@ def test_properties_round_trip(af: AddressFamily) -> None:
         assert c.ReceiveTimeout == 0
         c.SendTimeout = 84
         assert c.SendTimeout == 84
+        # The porting guide: the timeouts take a timedelta, as the socket's do, and read back in ms.
+        c.ReceiveTimeout = datetime.timedelta(seconds=1.5)
+        c.SendTimeout = datetime.timedelta(milliseconds=250)
+        assert (c.ReceiveTimeout, c.SendTimeout) == (1500, 250) == (c.Client.ReceiveTimeout, c.Client.SendTimeout)
         assert c.Client is not None
         ttl = c.Client.Ttl
         c.Client.Ttl = ttl + 1 if ttl < 255 else ttl - 1
@@ -259,7 +264,7 @@ def _check_connected(c: TcpClient, lst: TcpListener) -> None:
         stream = c.GetStream()
         assert stream is c.GetStream()
         stream.Write(b"ping\n")
-        server.Client.ReceiveTimeout = WAIT_MS  # type: ignore[union-attr]
+        server.Client.ReceiveTimeout = WAIT_MS
         assert io.BufferedReader(server.GetStream()).readline() == b"ping\n"
 
 

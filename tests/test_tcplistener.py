@@ -277,7 +277,7 @@ def test_stop_keeps_accepted_connections(af: AddressFamily) -> None:
         accepted = pending_connection(lst).AcceptTcpClient()
         lst.Stop()
         client.GetStream().Write(b"still here")
-        accepted.Client.ReceiveTimeout = WAIT_MS  # type: ignore[union-attr]
+        accepted.Client.ReceiveTimeout = WAIT_MS
         buf = bytearray(10)
         accepted.GetStream().ReadExactly(buf)
         assert buf == b"still here"
@@ -315,7 +315,7 @@ def test_create_is_dual_mode(client_af: AddressFamily) -> None:
         with TcpClient(client_af) as client:
             client.Connect(loopback(client_af), port_of(lst))
             with pending_connection(lst).AcceptTcpClient() as accepted:
-                remote = accepted.Client.RemoteEndPoint  # type: ignore[union-attr]
+                remote = accepted.Client.RemoteEndPoint
                 assert isinstance(remote, IPEndPoint)
                 if client_af == AddressFamily.InterNetwork:
                     assert remote.Address.IsIPv4MappedToIPv6

@@ -29,9 +29,12 @@ SURFACE = '''\
 from __future__ import annotations
 
 import asyncio
+import datetime
+import io
 
-from dotnet_sockets import (AddressFamily, IAsyncResult, IPAddress, IPEndPoint, ProtocolType, Socket,
-                            SocketAsyncEventArgs, SocketFlags, SocketReceiveFromResult, SocketType)
+from dotnet_sockets import (AddressFamily, CancellationToken, IAsyncResult, IPAddress, IPEndPoint, LingerOption,
+                            NetworkStream, ProtocolType, Socket, SocketAsyncEventArgs, SocketFlags,
+                            SocketReceiveFromResult, SocketType, TcpClient, TcpListener, UdpClient, UdpReceiveResult)
 
 
 def on_completed(sender: object, e: SocketAsyncEventArgs) -> None:
@@ -76,11 +79,53 @@ async def aio(s: Socket, ep: IPEndPoint) -> int:
 dual = Socket(SocketType.Dgram, ProtocolType.Udp)
 v4 = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
 asyncio.run(aio(v4, IPEndPoint.parse("127.0.0.1:9")))
+
+
+# The client layer, typed as .NET types it.
+def clients(c: TcpClient, u: UdpClient, lst: TcpListener, stream: NetworkStream) -> int:
+    sock: Socket = c.Client                       # Socket, not Socket | None
+    remote = c.Client.RemoteEndPoint
+    u.Client.ReceiveTimeout = 5000
+    c.NoDelay = not c.no_delay
+    c.ReceiveTimeout = datetime.timedelta(seconds=5)
+    n: int = c.receive_timeout + c.SendTimeout + c.ReceiveBufferSize + c.send_buffer_size
+    linger: LingerOption = c.LingerState
+    u.Ttl = u.ttl + 1
+    flag: bool = u.DontFragment or u.MulticastLoopback or u.EnableBroadcast or u.exclusive_address_use
+    ep = lst.LocalEndpoint
+    assert isinstance(ep, IPEndPoint)             # the documented narrowing
+    reader = io.TextIOWrapper(io.BufferedReader(stream), encoding="utf-8")
+    writer = io.TextIOWrapper(io.BufferedWriter(stream), encoding="utf-8", line_buffering=True)
+    line: str = reader.readline()
+    writer.write(line)
+    data: bytes = stream.read(4) + stream.read() + stream.Read(None)
+    n += stream.Read(bytearray(4)) + stream.Read(bytearray(4), 0, 4) + stream.readinto(bytearray(2))
+    c.EndConnect(c.BeginConnect(IPAddress.Loopback, ep.Port, None, None))
+    n += u.EndSend(u.BeginSend(b"x", 1, ep, None, None)) + u.Send(b"x", 1, "localhost", 9)
+    got, sender = u.Receive(ep)
+    del sock, remote, linger, flag, data, sender
+    return n + len(got) + ep.Port
+
+
+async def clients_async(c: TcpClient, u: UdpClient, lst: TcpListener, stream: NetworkStream,
+                        token: CancellationToken) -> int:
+    await c.ConnectAsync(IPAddress.Loopback, 9, token)
+    await c.connect_async("localhost", 9, cancellation_token=token)
+    accepted: TcpClient = await lst.AcceptTcpClientAsync(token)
+    ep = IPEndPoint(IPAddress.Loopback, 9)
+    n: int = await u.SendAsync(b"x", ep, token) + await u.send_async(b"x", 1, "localhost", 9, token)
+    r: UdpReceiveResult = await u.ReceiveAsync(token)
+    n += await stream.ReadAsync(bytearray(4), token) + await stream.read_async(bytearray(4), 0, 4, token)
+    await stream.WriteAsync(b"x", 0, 1, token)
+    await stream.ReadExactlyAsync(bytearray(4), cancellation_token=token)
+    await stream.CopyToAsync(accepted.GetStream(), 4096, token)
+    return n + len(r.Buffer)
 '''
 
 # Each line marked "# error" must be reported, and nothing else.
 CANARY = '''\
-from dotnet_sockets import AddressFamily, ProtocolType, Socket, SocketType
+from dotnet_sockets import (AddressFamily, IPAddress, NetworkStream, ProtocolType, Socket, SocketType, TcpClient,
+                            TcpListener, UdpClient)
 
 s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
 s.Send(b"x", "DontRoute")  # error: flags are not a str
@@ -88,6 +133,15 @@ s.receive_from(bytearray(4))  # error: no remote_ep
 s.bnid(None)  # error: no such member
 Socket(ProtocolType.Udp)  # error: no such constructor
 port: int = s.LocalEndPoint.Port  # error: EndPoint | None has no Port
+c = TcpClient()
+c.NoDelay = "yes"  # error: NoDelay is a bool
+u = UdpClient()
+u.Ttl = None  # error: Ttl is an int
+port = TcpListener(IPAddress.Loopback, 0).LocalEndpoint.Port  # error: an EndPoint has no Port
+pending = u.SendAsync(b"x", 1, 2)  # error: no overload takes (datagram, bytes, int)
+reading = NetworkStream(s).ReadAsync(bytearray(4), 0)  # error: an offset needs a count
+c.BeginConnect(IPAddress.Loopback, 9, "callback", None)  # error: the callback is not a str
+NetworkStream(s).Write("text")  # error: a str is not bytes (C#'s Encoding.GetBytes)
 '''
 
 

@@ -18,17 +18,23 @@ from .dns import Dns, IPHostEntry
 from .encoding import Encoding
 from .enums import (
     AddressFamily,
+    ConnectAlgorithm,
     FileAccess,
+    IOControlCode,
+    IPProtectionLevel,
+    ProtocolFamily,
     ProtocolType,
     SeekOrigin,
     SelectMode,
     SocketAsyncOperation,
     SocketError,
     SocketFlags,
+    SocketInformationOptions,
     SocketOptionLevel,
     SocketOptionName,
     SocketShutdown,
     SocketType,
+    TransmitFileOptions,
 )
 from .eventargs import SocketAsyncEventArgs
 from .exceptions import (
@@ -51,11 +57,15 @@ from .exceptions import (
     TaskCanceledException,
 )
 from .execution_context import AsyncFlowControl, ExecutionContext
+from .extensions import SocketTaskExtensions
+from .handles import SafeSocketHandle, SocketInformation
 from .networkstream import NetworkStream
 from .options import IPv6MulticastOption, LingerOption, MulticastOption
-from .results import SocketReceiveFromResult, UdpReceiveResult
+from .packets import SendPacketsElement
+from .results import IPPacketInformation, SocketReceiveFromResult, SocketReceiveMessageFromResult, UdpReceiveResult
 from .semaphores import Semaphore, SemaphoreSlim
 from .socket import Socket, set_inline_completions
+from .socketaddress import SocketAddress
 from .tcpclient import TcpClient
 from .tcplistener import TcpListener
 from .udpclient import UdpClient
@@ -80,6 +90,7 @@ __all__ = [
     "CancellationToken",
     "CancellationTokenRegistration",
     "CancellationTokenSource",
+    "ConnectAlgorithm",
     "Dns",
     "DnsEndPoint",
     "Encoding",
@@ -90,10 +101,13 @@ __all__ = [
     "FileAccess",
     "FormatException",
     "IAsyncResult",
+    "IOControlCode",
     "IOException",
     "IPAddress",
     "IPEndPoint",
     "IPHostEntry",
+    "IPPacketInformation",
+    "IPProtectionLevel",
     "IPv6MulticastOption",
     "InvalidOperationException",
     "LingerOption",
@@ -105,28 +119,37 @@ __all__ = [
     "ObjectDisposedException",
     "OperationCanceledException",
     "PlatformNotSupportedException",
+    "ProtocolFamily",
     "ProtocolType",
+    "SafeSocketHandle",
     "SecurityException",
     "SeekOrigin",
     "SelectMode",
     "Semaphore",
     "SemaphoreFullException",
     "SemaphoreSlim",
+    "SendPacketsElement",
     "Socket",
+    "SocketAddress",
     "SocketAsyncEventArgs",
     "SocketAsyncOperation",
     "SocketError",
     "SocketException",
     "SocketFlags",
+    "SocketInformation",
+    "SocketInformationOptions",
     "SocketOptionLevel",
     "SocketOptionName",
     "SocketReceiveFromResult",
+    "SocketReceiveMessageFromResult",
     "SocketShutdown",
+    "SocketTaskExtensions",
     "SocketType",
     "TaskCanceledException",
     "TaskFactory",
     "TcpClient",
     "TcpListener",
+    "TransmitFileOptions",
     "UdpClient",
     "UdpReceiveResult",
     "UnixDomainSocketEndPoint",

@@ -23,14 +23,18 @@ from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import aio, eventargs
+from ._checks import as_int
 from ._names import dotnet_names
+from ._socket_files import NOT_CONNECTED_MESSAGE
 from ._types import BufferList, BytesLike
-from .addresses import EndPoint, IPAddress, IPEndPoint
+from .addresses import DnsEndPoint, EndPoint, IPAddress, IPEndPoint
 from .cancellation import CancellationToken, await_cancellable
-from .enums import SocketFlags
+from .enums import AddressFamily, ConnectAlgorithm, SocketFlags, TransmitFileOptions
 from .eventargs import SocketAsyncEventArgs
-from .results import SocketReceiveFromResult
+from .exceptions import ArgumentException, ArgumentNullException
+from .results import SocketReceiveFromResult, SocketReceiveMessageFromResult
 from .security import denied as _denied
+from .socketaddress import SocketAddress
 
 if TYPE_CHECKING:
     from .socket import Socket
@@ -74,9 +78,9 @@ def _token(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ..
 
 def _cancellable(coro: Coroutine[Any, Any, _T], token: CancellationToken | None) -> Coroutine[Any, Any, _T]:
     """The awaitable of a task-model call: ``coro`` itself unless ``token`` can be cancelled."""
-    if token is None or not token.CanBeCanceled:
+    if token is None or (isinstance(token, CancellationToken) and not token.CanBeCanceled):
         return coro
-    return await_cancellable(coro, token)
+    return await_cancellable(coro, token)  # (a non-token raises TypeError from the await)
 
 
 def _buffer_first(
@@ -133,6 +137,10 @@ class AsyncMethodsMixin:
         remote_ep: EndPoint,
         cancellation_token: CancellationToken = ...,
     ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendToAsync(
+        self, buffer: BytesLike, socket_flags: SocketFlags | int, socket_address: SocketAddress, /
+    ) -> Coroutine[Any, Any, int]: ...
 
     def SendToAsync(
         self,
@@ -184,6 +192,10 @@ class AsyncMethodsMixin:
     def ReceiveFromAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
     def ReceiveFromAsync(
+        self, buffer: BytesLike, socket_flags: SocketFlags | int, received_address: SocketAddress, /
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def ReceiveFromAsync(
         self, buffer: BytesLike, remote_ep: EndPoint, cancellation_token: CancellationToken = ...
     ) -> Coroutine[Any, Any, SocketReceiveFromResult]: ...
     @overload
@@ -216,7 +228,9 @@ class AsyncMethodsMixin:
 
     def ReceiveFromAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``ReceiveFromAsync(e) -> bool`` (the sender goes to ``e.RemoteEndPoint``), or
-        ``await ReceiveFromAsync(buffer[, socket_flags], remote_ep[, cancellation_token]) -> SocketReceiveFromResult``.
+        ``await ReceiveFromAsync(buffer[, socket_flags], remote_ep[, cancellation_token]) -> SocketReceiveFromResult``,
+        or ``await ReceiveFromAsync(buffer, socket_flags, received_address[, cancellation_token]) -> bytes``
+        (.NET 8: the sender is written into the ``SocketAddress``).
 
         ``remote_ep`` only gives the address family, as in .NET.  A cancelled
         await takes no datagram off the socket.  Argument errors raise from the call, as
@@ -229,6 +243,8 @@ class AsyncMethodsMixin:
             return eventargs.receive_from_async(sock, e)
         args, token = _token(args, kwargs)
         buffer, rest, kw = _buffer_first("ReceiveFromAsync", args, kwargs, ("buffer",))
+        if (rest and type(rest[-1]) is SocketAddress) or "received_address" in kw:
+            return _cancellable(aio.receive_from_address_async(sock, buffer, rest, kw), token)
         return _cancellable(aio.receive_from_async(sock, buffer, rest, kw), token)
 
     @overload
@@ -334,7 +350,7 @@ class AsyncMethodsMixin:
         self, addresses: Sequence[IPAddress], port: int, cancellation_token: CancellationToken = ...
     ) -> Coroutine[Any, Any, None]: ...
 
-    def ConnectAsync(self, *args: Any, **kwargs: Any) -> Any:
+    def ConnectAsync(self: Any, *args: Any, **kwargs: Any) -> Any:
         """``ConnectAsync(e) -> bool`` (``e.ConnectSocket`` is the socket once connected), or
         ``await ConnectAsync(remote_ep | address, port | host, port | addresses, port[, cancellation_token])``.
 
@@ -342,7 +358,13 @@ class AsyncMethodsMixin:
         socket, as .NET does.  Argument and state errors raise from the call, as ``Connect``'s do;
         a failed connection goes into ``e.SocketError`` or is raised by the await
         (``SocketException``: ``ConnectionRefused``, ``TimedOut``, ``HostNotFound``).
+        Called on the class, ``Socket.ConnectAsync(socket_type, protocol_type, e)`` is .NET's
+        static form: it makes a socket for ``e.RemoteEndPoint`` (a dual-mode one for a
+        ``DnsEndPoint`` of no family) and connects it; ``e.ConnectSocket`` is that socket, which
+        is closed again if the connect fails.
         """
+        if not isinstance(self, AsyncMethodsMixin):
+            return _static_connect_async(self, *args, **kwargs)
         sock: Socket = self  # type: ignore[assignment]
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
@@ -382,6 +404,87 @@ class AsyncMethodsMixin:
             raise TypeError("DisconnectAsync() takes a SocketAsyncEventArgs or reuse_socket")
         return _cancellable(aio.disconnect_async(sock, bool(reuse)), token)
 
+    @staticmethod
+    def CancelConnectAsync(e: SocketAsyncEventArgs) -> None:
+        """End a pending ``ConnectAsync(e)`` with ``SocketError.OperationAborted`` (closing its socket)."""
+        eventargs.cancel_connect_async(e)
+
+    @overload
+    def ReceiveMessageFromAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
+    @overload
+    def ReceiveMessageFromAsync(
+        self, buffer: Any, socket_flags: SocketFlags | int, remote_end_point: EndPoint, /
+    ) -> Coroutine[Any, Any, SocketReceiveMessageFromResult]: ...
+    @overload
+    def ReceiveMessageFromAsync(
+        self, buffer: Any, remote_end_point: EndPoint, /
+    ) -> Coroutine[Any, Any, SocketReceiveMessageFromResult]: ...
+
+    def ReceiveMessageFromAsync(self, *args: Any, **kwargs: Any) -> Any:
+        """``ReceiveMessageFromAsync(e) -> bool`` (sender in ``e.RemoteEndPoint``, packet information in
+        ``e.ReceiveMessageFromPacketInfo``), or ``await ReceiveMessageFromAsync(buffer[, socket_flags],
+        remote_end_point[, cancellation_token]) -> SocketReceiveMessageFromResult``.  A cancelled await
+        (``task.cancel()``, or the token: ``OperationCanceledException``) takes no datagram.
+
+        Argument errors raise from the call, as ``ReceiveMessageFrom``'s do (``ArgumentNullException``,
+        ``ArgumentOutOfRangeException``, ``ArgumentException`` ``remoteEP``/``e``,
+        ``InvalidOperationException`` when not bound, ``ObjectDisposedException``); errors of the
+        receive go into ``e.SocketError`` or are raised by the await (``SocketException``)."""
+        sock: Socket = self  # type: ignore[assignment]
+        e = _event_args(args, kwargs)
+        if e is not _NOT_EVENT:
+            return eventargs.receive_message_from_async(sock, e)
+        buffer, rest, kw = _buffer_first("ReceiveMessageFromAsync", args, kwargs, ("buffer",))
+        token = kw.pop("cancellation_token", None)
+        if rest and isinstance(rest[-1], CancellationToken):
+            token, rest = rest[-1], rest[:-1]
+        if "remote_end_point" in kw:
+            kw["remote_ep"] = kw.pop("remote_end_point")
+        return _cancellable(aio.receive_message_from_async(sock, buffer, rest, kw), token)
+
+    def SendPacketsAsync(self, e: SocketAsyncEventArgs) -> bool:
+        """Send ``e.SendPacketsElements`` (buffers and files) in order on a connected socket.
+
+        Always pending on Linux: ``Completed`` fires, with ``BytesTransferred`` and
+        ``SocketError`` (``InvalidArgument`` when a file range goes past the file's end,
+        nothing sent).  ``NotSupportedException`` when not connected; a missing file raises
+        ``FileNotFoundError`` from the call.  ``e.SendPacketsFlags`` ``Disconnect`` and
+        ``ReuseSocket`` disconnect the socket after the send, before ``Completed``.
+        """
+        sock: Socket = self  # type: ignore[assignment]
+        return eventargs.send_packets_async(sock, e, NOT_CONNECTED_MESSAGE)
+
+    @overload
+    def SendFileAsync(self, file_name: str | None) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def SendFileAsync(
+        self, file_name: str | None, pre_buffer: Any, post_buffer: Any, flags: TransmitFileOptions | int
+    ) -> Coroutine[Any, Any, None]: ...
+
+    def SendFileAsync(
+        self,
+        file_name: Any,
+        pre_buffer: Any = None,
+        post_buffer: Any = None,
+        flags: Any = 0,
+        cancellation_token: CancellationToken | None = None,
+    ) -> Coroutine[Any, Any, None]:
+        """``await SendFileAsync(file_name[, pre_buffer, post_buffer, flags][, cancellation_token])``:
+        the buffers and the file, in order.
+
+        ``Disconnect``/``ReuseSocket`` disconnect afterwards; other flags are ignored, as on .NET
+        for Linux.  A cancelled await (``task.cancel()``, or the token: ``OperationCanceledException``)
+        leaves the socket with part of the data sent: a stream cannot take bytes back.
+
+        Raises ``ObjectDisposedException`` and ``NotSupportedException`` (not connected) from the
+        call; from the await ``SocketException`` (``NotConnected`` on a socket that is not a stream,
+        or the send's error) and ``FileNotFoundError`` for a missing file.
+        """
+        sock: Socket = self  # type: ignore[assignment]
+        if isinstance(pre_buffer, CancellationToken):  # SendFileAsync(file_name, cancellation_token)
+            pre_buffer, cancellation_token = None, pre_buffer
+        return _cancellable(aio.send_file_async(sock, file_name, pre_buffer, post_buffer, flags), cancellation_token)
+
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     send_to_async = SendToAsync
     receive_from_async = ReceiveFromAsync
@@ -390,4 +493,31 @@ class AsyncMethodsMixin:
     accept_async = AcceptAsync
     connect_async = ConnectAsync
     disconnect_async = DisconnectAsync
+    cancel_connect_async = CancelConnectAsync
+    receive_message_from_async = ReceiveMessageFromAsync
+    send_packets_async = SendPacketsAsync
+    send_file_async = SendFileAsync
     # -- end of PEP 8 spellings --
+
+
+
+def _static_connect_async(socket_type: Any, protocol_type: Any, e: Any, connect_algorithm: Any = 0) -> bool:
+    """``Socket.ConnectAsync(socket_type, protocol_type, e[, connect_algorithm])``."""
+    from .socket import Socket
+
+    if e is None:
+        raise ArgumentNullException("e")
+    if not isinstance(e, SocketAsyncEventArgs):
+        raise ArgumentException(f"Expected a SocketAsyncEventArgs, not {type(e).__name__}.", "e")
+    if e.BufferList is not None:
+        raise ArgumentException("Multiple buffers cannot be used with this method.", "BufferList")
+    ep = e.RemoteEndPoint
+    if ep is None:
+        raise ArgumentNullException("remoteEP")
+    ConnectAlgorithm(as_int(connect_algorithm, "connectAlgorithm"))  # .NET 11; both connect in order here
+    family = ep.AddressFamily
+    if isinstance(ep, DnsEndPoint) and family == AddressFamily.Unspecified:
+        sock = Socket(socket_type, protocol_type)  # dual mode: either family of the name's addresses
+    else:
+        sock = Socket(family, socket_type, protocol_type)
+    return eventargs.connect_owned_async(sock, e)

@@ -11,11 +11,13 @@ import datetime
 import operator
 from typing import Any
 
+from .enums import AddressFamily, TransmitFileOptions
 from .exceptions import (
     ArgumentException,
     ArgumentNullException,
     ArgumentOutOfRangeException,
 )
+from .socketaddress import SocketAddress
 
 __all__ = [
     "as_buffer",
@@ -26,6 +28,10 @@ __all__ = [
     "as_timeout_property",
     "timedelta_ms",
     "buffer_list",
+    "check_received_address",
+    "as_transmit_flags",
+    "as_microseconds",
+    "as_int32",
 ]
 
 _bytes_types = (bytes, bytearray)
@@ -152,3 +158,45 @@ def buffer_list(buffers: Any, writable: bool) -> list[memoryview]:
             mv = as_writable_buffer(item, "buffers") if writable else memoryview(as_buffer(item, "buffers"))
             views.append(mv)
     return views
+
+
+def check_received_address(address: Any, family: AddressFamily) -> SocketAddress:
+    """The ``receivedAddress`` checks of the .NET 8 ``ReceiveFrom`` overloads."""
+    if address is None:
+        raise ArgumentNullException("receivedAddress")
+    if not isinstance(address, SocketAddress):
+        raise ArgumentException(f"Expected a SocketAddress, not {type(address).__name__}.", "receivedAddress")
+    if address._size < SocketAddress.GetMaximumAddressSize(family):
+        raise ArgumentOutOfRangeException(
+            "receivedAddress", address._size, "Provided SocketAddress is too small for given AddressFamily."
+        )
+    return address
+
+
+def as_transmit_flags(flags: Any) -> TransmitFileOptions:
+    """A ``TransmitFileOptions`` value (``flags``); plain ints are accepted, as for every flags enum."""
+    return TransmitFileOptions(as_int(flags, "flags"))
+
+
+_INT_MAX = 0x7FFFFFFF
+
+
+def as_microseconds(value: Any, name: str = "microSeconds") -> int:
+    """``Poll``/``Select``'s timeout: int microseconds (negative waits forever), or .NET's ``TimeSpan``
+    form as a ``timedelta`` (``timedelta(milliseconds=-1)`` is infinite; -1 to ``int.MaxValue`` us)."""
+    if isinstance(value, datetime.timedelta):
+        if value == datetime.timedelta(milliseconds=-1):
+            return -1
+        us = value // datetime.timedelta(microseconds=1)
+        if us < -1 or us > _INT_MAX:
+            raise ArgumentOutOfRangeException("timeout", value)
+        return int(us)
+    return as_int(value, name)
+
+
+def as_int32(value: Any, name: str) -> int:
+    """A .NET ``int`` argument: an integer from ``int.MinValue`` to ``int.MaxValue``."""
+    v = as_int(value, name)
+    if v < -_INT_MAX - 1 or v > _INT_MAX:
+        raise ArgumentOutOfRangeException(name, v)
+    return v

@@ -11,7 +11,7 @@ from .exceptions import ObjectDisposedException, SocketException
 if TYPE_CHECKING:
     from .socket import Socket
 
-__all__ = ["close_socket", "positional", "socket_property", "split_token"]
+__all__ = ["close_socket", "positional", "split_token"]
 
 
 def close_socket(sock: Socket, timeout: int = -1) -> None:
@@ -43,16 +43,3 @@ def positional(method: str, args: tuple[Any, ...], kwargs: dict[str, Any], names
     if kwargs:
         raise TypeError(f"{method}() got unexpected arguments {sorted(kwargs)}")
     return args + named
-
-
-def socket_property(name: str, doc: str) -> property:
-    """A property read and written on the client's socket (its ``_client()``), as .NET's clients forward
-    ``NoDelay``, ``Ttl`` and the like; ``ObjectDisposedException`` once the client is closed."""
-
-    def get(self: Any) -> Any:
-        return getattr(self._client(), name)
-
-    def set_(self: Any, value: Any) -> None:
-        setattr(self._client(), name, value)
-
-    return property(get, set_, doc=doc)

@@ -23,6 +23,7 @@ __all__ = [
     "platform_option",
     "platform_send_flags",
     "platform_receive_flags",
+    "from_platform_message_flags",
     "IP_MTU_DISCOVER",
     "IP_PMTUDISC_DONT",
     "IP_PMTUDISC_DO",
@@ -216,7 +217,7 @@ def _option_table() -> dict[tuple[int, int], tuple[int, int]]:
             _N.TcpKeepAliveRetryCount: so("TCP_KEEPCNT"),
             _N.TcpKeepAliveTime: so("TCP_KEEPIDLE"),
             _N.TcpKeepAliveInterval: so("TCP_KEEPINTVL"),
-            # .NET's internal number for TCP fast open (no public member has it at this level).
+            # SocketOptionName.FastOpen (.NET 9), which shares 15 with AddSourceMembership.
             15: so("TCP_FASTOPEN"),
         },
         _s.IPPROTO_TCP,
@@ -296,3 +297,19 @@ def platform_receive_flags(flags: int) -> int:
     if not flags:
         return 0
     return _convert_flags(flags)
+
+
+_MESSAGE_FLAGS: dict[int, int] = {}
+
+
+def from_platform_message_flags(native: int) -> int:
+    """The ``SocketFlags`` bits of the ``msg_flags`` a ``recvmsg`` reported (``Truncated``, ...)."""
+    value = _MESSAGE_FLAGS.get(native)
+    if value is None:
+        value = 0
+        for bit, msg in _FLAG_BITS:
+            if native & int(msg):
+                value |= bit
+        if len(_MESSAGE_FLAGS) < 256:  # the kernel reports a handful of combinations
+            _MESSAGE_FLAGS[native] = value
+    return value

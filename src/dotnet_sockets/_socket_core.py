@@ -30,6 +30,7 @@ from ._engine.syncwait import wait as _sync_wait
 from .addresses import (
     DnsEndPoint,
     EndPoint,
+    IPAddress,
     IPEndPoint,
     from_sockaddr,
     to_sockaddr,
@@ -54,6 +55,7 @@ from .exceptions import (
     SocketException,
 )
 from .security import audit as _audit_op
+from .socketaddress import SocketAddress
 from .telemetry import track_socket as _track
 from .tracing import (
     log,
@@ -333,6 +335,7 @@ class SocketCore:
         "_disconnected",
         "_connect_failed",
         "_unlink_path",
+        "_pktinfo",
         "__weakref__",
     )
 
@@ -363,6 +366,8 @@ class SocketCore:
         self._connect_failed = False
         # The file a Bind to a Unix domain path created, deleted by Dispose as .NET does.
         self._unlink_path: str | None = None
+        # ReceiveMessageFrom has asked the kernel for packet information (.NET's _receivingPacketInformation).
+        self._pktinfo = False
         _track(self)  # telemetry's count of operations pending
 
     @classmethod
@@ -408,6 +413,9 @@ class SocketCore:
                 return addr
         elif ep is None:
             raise ArgumentNullException(param)
+        elif type(ep) is SocketAddress:
+            # The .NET 8 overloads: the bytes go to the kernel as they are.
+            return ep._sockaddr_for(self._pf, self._dual)
         elif isinstance(ep, DnsEndPoint):
             raise ArgumentException("DnsEndPoint is not supported here; resolve it first.", param)
         elif not isinstance(ep, EndPoint):
@@ -625,12 +633,12 @@ class SocketCore:
             op._error = addr
         return op
 
-    def _start_send_to(self, op: Any, remote_ep: EndPoint) -> None:
+    def _start_send_to(self, op: Any, remote_ep: EndPoint | SocketAddress) -> None:
         unbound = self._right_ep is None
         if unbound:
             # .NET sets the bound state before the send, so that a callback
             # on another thread already sees LocalEndPoint...
-            self._right_ep = remote_ep
+            self._right_ep = remote_ep if isinstance(remote_ep, EndPoint) else self._wildcard()
         if op._error is not None:
             op._complete(True)
         else:
@@ -692,17 +700,27 @@ class SocketCore:
             raise ArgumentNullException("buffer")
         offset, size, flags, ep, buffer = self._split_overload(buffer, args, True, kwargs)
         view = memoryview(self._buffer_range(buffer, offset, size, True))
-        if ep is _MISSING or ep is None:
-            raise ArgumentNullException("remoteEP")
-        if not isinstance(ep, EndPoint) or isinstance(ep, DnsEndPoint):
-            raise ArgumentException("Expected an IPEndPoint or UnixDomainSocketEndPoint.", "remoteEP")
-        self._check_family(ep, "remoteEP")
-        if self._right_ep is None:
-            raise InvalidOperationException("You must call the Bind method before performing this operation.")
+        self._check_receive_ep(ep, "remoteEP")
         op = ops.ReceiveFromOp(self._io, callback, state)
         op.buf = view
         _set_flags(op, flags, _recv_flags)
         return op, ep
+
+    def _wildcard(self) -> EndPoint:
+        """An endpoint of the socket's family, for the bound state a send to a ``SocketAddress`` sets."""
+        if self._pf == _AF_UNIX:
+            return from_sockaddr(self._pf, "")
+        return IPEndPoint(IPAddress.IPv6Any if self._v6 else IPAddress.Any, 0)
+
+    def _check_receive_ep(self, ep: Any, param: str) -> None:
+        """.NET's ValidateReceiveFromEndpointAndState: an endpoint of the family, on a bound socket."""
+        if ep is _MISSING or ep is None:
+            raise ArgumentNullException(param)
+        if not isinstance(ep, EndPoint) or isinstance(ep, DnsEndPoint):
+            raise ArgumentException("Expected an IPEndPoint or UnixDomainSocketEndPoint.", param)
+        self._check_family(ep, param)
+        if self._right_ep is None:
+            raise InvalidOperationException("You must call the Bind method before performing this operation.")
 
     def _mismatch(self) -> OSError:
         if self._pf == _AF_INET6:
@@ -710,8 +728,8 @@ class SocketCore:
         return OSError(errno.EAFNOSUPPORT, os.strerror(errno.EAFNOSUPPORT))
 
     def _begin(self, op: Any, member: str, write: bool) -> IAsyncResult:
-        # A ReceiveFrom keeps its remote_ep in op.extra; the others address the peer, if any.
-        ep = op.extra if "ReceiveFrom" in member else None if "Accept" in member else self._peer()
+        # A ReceiveFrom (or ReceiveMessageFrom) keeps its remote_ep in op.extra; the others address the peer.
+        ep = op.extra if "From" in member else None if "Accept" in member else self._peer()
         _audit_op(_EVENTS.get(member) or "dotnet_sockets.Socket." + member, self, ep)
         tracing = _isEnabledFor(DEBUG)
         if tracing:

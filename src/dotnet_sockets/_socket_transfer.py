@@ -6,11 +6,12 @@ benchmarks measure; keep them spelled out.
 
 from __future__ import annotations
 
+import datetime
 import select
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any, overload
 
-from ._checks import as_buffer, as_int, check_range
+from ._checks import as_buffer, as_microseconds, check_range
 from ._engine import ops
 from ._engine.syncwait import thread_waiter as _thread_waiter
 from ._names import dotnet_names
@@ -33,6 +34,7 @@ from .exceptions import (
 from .results import SocketReceiveFromResult
 from .security import audit as _audit_op
 from .security import denied as _denied
+from .socketaddress import SocketAddress
 from .telemetry import DATAGRAM as _DGRAM
 from .telemetry import tls as _tel
 from .tracing import (
@@ -59,6 +61,7 @@ from ._socket_core import (
     _SocketOpError,
     _split_callback,
 )
+from ._socket_messages import receive_from_address, try_send_to_address
 
 __all__ = ["SocketTransfer"]
 
@@ -79,6 +82,8 @@ class SocketTransfer(SocketCore):
     def SendTo(
         self, buffer: BytesLike, offset: int, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
     ) -> int: ...
+    @overload
+    def SendTo(self, buffer: BytesLike, socket_flags: SocketFlags | int, socket_address: SocketAddress) -> int: ...
 
     # The overloads name their second argument remote_ep, socket_flags, size or offset, as .NET
     # does; one positional parameter list takes them all and the body sorts them out (mypy cannot
@@ -98,6 +103,8 @@ class SocketTransfer(SocketCore):
         ``SendTo(buffer, offset, size, socket_flags, remote_ep)``.  Positional arguments follow the
         overload of that length; by keyword they are ``offset``, ``size``, ``socket_flags``,
         ``remote_ep``.  An unbound socket is bound by the send (``LocalEndPoint`` is set).
+        ``SendTo(buffer, socket_flags, socket_address)`` (.NET 8) sends to the address in a
+        ``SocketAddress`` as it is.
 
         Raises, in this order:
 
@@ -142,6 +149,11 @@ class SocketTransfer(SocketCore):
                     if self._right_ep is None:
                         self._right_ep = a1
                     return n
+        if type(size) is SocketAddress and socket_flags is _MISSING:
+            # SendTo(buffer, socket_flags, socket_address): the reply of a SocketAddress receive loop.
+            sent = try_send_to_address(self, buffer, offset, size)
+            if sent is not None:
+                return sent
         if remote_ep is _MISSING:
             # Positional .NET overloads: the last argument given is the endpoint.
             given = [v for v in (offset, size, socket_flags) if v is not _MISSING]
@@ -257,7 +269,12 @@ class SocketTransfer(SocketCore):
         self, buffer: BytesLike, offset: int, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
     ) -> SocketReceiveFromResult: ...
 
-    def ReceiveFrom(self, buffer: Any, *args: Any, **kwargs: Any) -> SocketReceiveFromResult:
+    @overload
+    def ReceiveFrom(
+        self, buffer: BytesLike, socket_flags: SocketFlags | int, received_address: SocketAddress
+    ) -> int: ...
+
+    def ReceiveFrom(self, buffer: Any, *args: Any, **kwargs: Any) -> SocketReceiveFromResult | int:
         """Receive one datagram; returns ``(bytes_received, sender)`` (a ``SocketReceiveFromResult``).
 
         .NET's overloads: ``ReceiveFrom(buffer, remote_ep)``,
@@ -265,7 +282,9 @@ class SocketTransfer(SocketCore):
         ``ReceiveFrom(buffer, size, socket_flags, remote_ep)``,
         ``ReceiveFrom(buffer, offset, size, socket_flags, remote_ep)``.  ``remote_ep`` is .NET's
         ``ref EndPoint``: it gives the address family, and the sender comes back as the second
-        item of the result.  Waits up to ``ReceiveTimeout`` ms.
+        item of the result.  Waits up to ``ReceiveTimeout`` ms.  The .NET 8 form
+        ``ReceiveFrom(buffer, socket_flags, received_address) -> bytes`` writes the sender into a
+        reused ``SocketAddress`` instead, making no endpoint.
 
         Raises, in this order:
 
@@ -279,6 +298,8 @@ class SocketTransfer(SocketCore):
           for a datagram larger than the buffer, ``TimedOut`` after ``ReceiveTimeout``,
           ``WouldBlock`` when ``Blocking`` is false).
         """
+        if (args and type(args[-1]) is SocketAddress) or "received_address" in kwargs:
+            return receive_from_address(self, buffer, args, kwargs)
         self._throw_if_disposed()
         op, hint = self._new_receive_from(buffer, args, kwargs, None, None)
         _audit_op("dotnet_sockets.Socket.ReceiveFrom", self, hint)
@@ -287,15 +308,19 @@ class SocketTransfer(SocketCore):
             trace_dump("ReceiveFrom", self, op.buf[:n])
         return SocketReceiveFromResult(n, self._endpoint_from(sa, hint))
 
-    def Poll(self, microseconds: int, mode: SelectMode) -> bool:
+    def Poll(self, microseconds: int | datetime.timedelta, mode: SelectMode) -> bool:
         """Whether the socket is ready for ``mode`` within ``microseconds`` (negative: wait forever).
+
+        ``microseconds`` may be a ``timedelta`` (.NET's ``Poll(TimeSpan, SelectMode)``):
+        ``timedelta(milliseconds=-1)`` waits forever, less than that raises
+        ``ArgumentOutOfRangeException``.
 
         ``SelectRead``: data, a connection to accept, or the peer closed; ``SelectWrite``: a send
         would not block (a connect in progress has finished); ``SelectError``: an error or urgent
         data is pending.
         """
         self._throw_if_disposed()
-        us = as_int(microseconds, "microSeconds")
+        us = as_microseconds(microseconds)
         try:
             mode = SelectMode(mode)
         except (ValueError, TypeError):
@@ -320,9 +345,11 @@ class SocketTransfer(SocketCore):
         check_read: list[Socket] | None,
         check_write: list[Socket] | None,
         check_error: list[Socket] | None,
-        microseconds: int,
+        microseconds: int | datetime.timedelta,
     ) -> None:
         """.NET's static Select: the lists are filtered in place to the ready sockets.
+
+        ``microseconds`` may be a ``timedelta``, as .NET's ``Select(..., TimeSpan)``.
 
         ``microseconds`` negative waits forever.  At least one list must be non-empty
         (``ArgumentNullException`` otherwise), none may hold more than 65536 sockets.
@@ -340,7 +367,7 @@ class SocketTransfer(SocketCore):
         for lst, name, _ in lists:
             if lst is not None and len(lst) > 65536:
                 raise ArgumentOutOfRangeException(name, len(lst))
-        us = as_int(microseconds, "microSeconds")
+        us = as_microseconds(microseconds)
         p = select.poll()
         masks: dict[int, int] = {}
         for lst, name, mode in lists:

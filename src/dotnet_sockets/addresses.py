@@ -31,6 +31,7 @@ from .exceptions import (
     NotImplementedException,
     SocketException,
 )
+from .socketaddress import SocketAddress
 
 __all__ = [
     "EndPoint",
@@ -317,8 +318,18 @@ class EndPoint(DotNetObject):
         """The endpoint's address family; subclasses override it, the base raises."""
         raise NotImplementedException(f"{type(self).__name__} does not define AddressFamily.")
 
+    def Serialize(self) -> SocketAddress:
+        """This endpoint as a ``SocketAddress``; the base (and ``DnsEndPoint``) raise ``NotImplementedException``."""
+        raise NotImplementedException()
+
+    def Create(self, socket_address: SocketAddress) -> EndPoint:
+        """A new endpoint of this kind from ``socket_address``; the base raises ``NotImplementedException``."""
+        raise NotImplementedException()
+
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     address_family = AddressFamily
+    serialize = Serialize
+    create = Create
     # -- end of PEP 8 spellings --
 
 
@@ -741,6 +752,22 @@ class IPEndPoint(EndPoint):
     def AddressFamily(self) -> _Family:
         return self._address.AddressFamily
 
+    def Serialize(self) -> SocketAddress:
+        """The ``sockaddr_in`` (16 bytes) or ``sockaddr_in6`` (28 bytes) of this endpoint."""
+        sa = self._sockaddr(False)
+        return SocketAddress._from_sockaddr(_AF_INET if len(sa) == 2 else _AF_INET6, sa)
+
+    def Create(self, socket_address: SocketAddress) -> EndPoint:
+        """The ``IPEndPoint`` in ``socket_address``, which must be of this endpoint's family and size."""
+        sa = _check_socket_address(socket_address, self.AddressFamily, type(self).__name__)
+        need = _SA_MIN[_AF_INET6 if self.AddressFamily == _Family.InterNetworkV6 else _AF_INET]
+        if sa.Size < need:
+            raise ArgumentException(
+                f"The supplied SocketAddress is an invalid size for the {type(self).__name__} end point.",
+                "socketAddress",
+            )
+        return from_sockaddr(sa._native(), sa._sockaddr())
+
     @staticmethod
     def Parse(s: str | bytes | bytearray | memoryview) -> IPEndPoint:
         """Parse ``"1.2.3.4:80"``, ``"[::1]:80"`` or a bare address (port 0), as text or UTF-8 bytes.
@@ -849,6 +876,8 @@ class IPEndPoint(EndPoint):
     address = Address
     port = Port
     address_family = AddressFamily
+    serialize = Serialize
+    create = Create
     parse = Parse
     try_parse = TryParse
     to_string = ToString
@@ -989,6 +1018,23 @@ class UnixDomainSocketEndPoint(EndPoint):
     def AddressFamily(self) -> _Family:
         return _Family.Unix
 
+    def Serialize(self) -> SocketAddress:
+        """The ``sockaddr_un`` of this path: a 110-byte buffer, ``Size`` the length the kernel takes."""
+        return SocketAddress._from_sockaddr(_AF_UNIX, self._encoded, _SUN_PATH_LEN + 2)
+
+    def Create(self, socket_address: SocketAddress) -> EndPoint:
+        """The ``UnixDomainSocketEndPoint`` in ``socket_address`` (``ArgumentOutOfRangeException`` if it is not one)."""
+        if socket_address is None:
+            raise ArgumentNullException("socketAddress")
+        if (
+            not isinstance(socket_address, SocketAddress)
+            or socket_address._native() != _AF_UNIX
+            or socket_address.Size > _SUN_PATH_LEN + 2
+        ):
+            raise ArgumentOutOfRangeException("socketAddress")
+        path = socket_address._sockaddr()
+        return _unix_endpoint(path if isinstance(path, bytes) else b"")
+
     def ToString(self) -> str:
         """The path; an abstract name shows its leading NUL as ``@``, as .NET prints it."""
         if self._path.startswith("\0"):
@@ -1016,8 +1062,28 @@ class UnixDomainSocketEndPoint(EndPoint):
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     path = Path
     address_family = AddressFamily
+    serialize = Serialize
+    create = Create
     to_string = ToString
     # -- end of PEP 8 spellings --
+
+
+_SA_MIN: Final = {_AF_INET: 16, _AF_INET6: 28}
+
+
+def _check_socket_address(socket_address: typing.Any, family: _Family, kind: str) -> SocketAddress:
+    """``Create``'s checks: not None, a ``SocketAddress`` of ``family``."""
+    if socket_address is None:
+        raise ArgumentNullException("socketAddress")
+    if not isinstance(socket_address, SocketAddress):
+        raise ArgumentException(f"Expected a SocketAddress, not {type(socket_address).__name__}.", "socketAddress")
+    fam = socket_address.Family
+    if fam != family:
+        raise ArgumentException(
+            f"The AddressFamily {fam.name} is not valid for the {kind} end point, use {family.name} instead.",
+            "socketAddress",
+        )
+    return socket_address
 
 
 def _unix_endpoint(encoded: bytes) -> UnixDomainSocketEndPoint:

@@ -39,11 +39,15 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _lookups
+from ._checks import as_transmit_flags
 from ._engine.opqueue import Waiter
 from ._lookups import HostLookup
 from ._names import dotnet_names
+from ._socket_files import file_elements
+from ._socket_messages import new_receive_from_address, store_sender
 from .addresses import IPEndPoint
 from .asyncresult import IAsyncResult
+from .enums import SocketError
 from .eventargs import new_accept_op, new_connect_op
 from .exceptions import (
     ArgumentException,
@@ -51,7 +55,7 @@ from .exceptions import (
     ObjectDisposedException,
     SocketException,
 )
-from .results import SocketReceiveFromResult
+from .results import SocketReceiveFromResult, SocketReceiveMessageFromResult
 from .security import EVENT_PREFIX as _EVENT
 from .security import audit as _audit
 from .security import denied as _denied
@@ -293,6 +297,66 @@ def receive_from_async(
     op, hint = sock._new_receive_from(buffer, args, kwargs, None, None)
     op.extra = hint
     return _run(_start_read, sock, op, "ReceiveFromAsync", type(sock).EndReceiveFrom)
+
+
+def receive_message_from_async(
+    sock: Socket, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Coroutine[Any, Any, SocketReceiveMessageFromResult]:
+    """``await ReceiveMessageFromAsync(buffer[, socket_flags], remote_end_point)``."""
+    _check_disposed(sock)
+    op = sock._new_receive_message_from(buffer, args, kwargs, None, None)
+    return _run(_start_read, sock, op, "ReceiveMessageFromAsync", type(sock).EndReceiveMessageFrom)
+
+
+def receive_from_address_async(
+    sock: Socket, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Coroutine[Any, Any, int]:
+    """``await ReceiveFromAsync(buffer, socket_flags, received_address) -> bytes`` (.NET 8)."""
+    op, received = new_receive_from_address(sock, buffer, args, kwargs)
+    return _receive_from_address(sock, op, received)
+
+
+async def _receive_from_address(sock: Socket, op: Any, received: Any) -> int:
+    n, sa = await _run(_start_read, sock, op, "ReceiveFromAsync", _end_receive_from_raw)
+    store_sender(sock, received, sa)
+    return int(n)
+
+
+def _end_receive_from_raw(sock: Any, op: Any) -> Any:
+    return sock._end(op, "EndReceiveFrom")._value
+
+
+def send_file_async(
+    sock: Socket, file_name: Any, pre_buffer: Any, post_buffer: Any, flags: Any
+) -> Coroutine[Any, Any, None]:
+    """``await SendFileAsync(file_name[, pre_buffer, post_buffer, flags])``.
+
+    In .NET's order: a socket that is not a stream fails with ``SocketError.NotConnected``
+    (from the await, as .NET's faulted task), then disposed and not connected
+    (``NotSupportedException``) raise at the call; a missing file raises from the await.
+    """
+    if sock._dgram:
+        return _not_connected()
+    sock._check_send_file()
+    options = as_transmit_flags(flags)
+    elements = file_elements(file_name, pre_buffer, post_buffer, True)
+    return _send_file(sock, elements, options)
+
+
+async def _not_connected() -> None:
+    raise SocketException(SocketError.NotConnected)
+
+
+async def _send_file(sock: Socket, elements: list[Any], options: Any) -> None:
+    op = sock._new_send_packets(elements, options, None, None)
+    op._ctx = _NOT_YET
+    try:
+        _start_write(sock, op, "SendFileAsync")
+        if not op._done:
+            await _wait(op)
+    finally:
+        op.release()
+    sock.EndSendFile(op)
 
 
 def send_async(

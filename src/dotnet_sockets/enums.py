@@ -26,6 +26,12 @@ __all__ = [
     "SocketShutdown",
     "SelectMode",
     "SocketAsyncOperation",
+    "ProtocolFamily",
+    "IPProtectionLevel",
+    "SocketInformationOptions",
+    "TransmitFileOptions",
+    "IOControlCode",
+    "ConnectAlgorithm",
     "FileAccess",
     "SeekOrigin",
 ]
@@ -351,6 +357,7 @@ class SocketOptionName(DotNetEnum):
     ReuseUnicastPort = 12295
     UpdateAcceptContext = 28683
     UpdateConnectContext = 28688
+    FastOpen = 15
     MaxConnections = 2147483647
 
 
@@ -385,6 +392,135 @@ class SocketAsyncOperation(DotNetEnum):
     SendTo = 9
 
 
+class ProtocolFamily(DotNetEnum):
+    """The protocol family of a socket: the names and numbers of ``AddressFamily``.
+
+    Written out (not made from ``AddressFamily``) so that type checkers see the members;
+    ``tests/test_socket_control.py`` checks that the two stay the same.
+    """
+
+    Unknown = -1
+    Unspecified = 0
+    Unix = 1
+    InterNetwork = 2
+    ImpLink = 3
+    Pup = 4
+    Chaos = 5
+    NS = 6
+    Ipx = 6
+    Iso = 7
+    Osi = 7
+    Ecma = 8
+    DataKit = 9
+    Ccitt = 10
+    Sna = 11
+    DecNet = 12
+    DataLink = 13
+    Lat = 14
+    HyperChannel = 15
+    AppleTalk = 16
+    NetBios = 17
+    VoiceView = 18
+    FireFox = 19
+    Banyan = 21
+    Atm = 22
+    InterNetworkV6 = 23
+    Cluster = 24
+    Ieee12844 = 25
+    Irda = 26
+    NetworkDesigners = 28
+    Max = 29
+    Packet = 65536
+    ControllerAreaNetwork = 65537
+
+
+class IPProtectionLevel(DotNetEnum):
+    """For ``SetIPProtectionLevel``, which only Windows supports."""
+
+    Unspecified = -1
+    Unrestricted = 10
+    EdgeRestricted = 20
+    Restricted = 30
+
+
+class SocketInformationOptions(DotNetFlags):
+    """The state ``DuplicateAndClose`` records (Windows only)."""
+
+    NonBlocking = 1
+    Connected = 2
+    Listening = 4
+    UseOnlyOverlappedIO = 8  # obsolete in .NET
+
+
+class TransmitFileOptions(DotNetFlags):
+    """Flags of ``SendFile`` and ``SendPacketsAsync``.
+
+    ``UseDefaultWorkerThread`` (0) is the plain send.  On Linux ``SendFile``
+    refuses every other flag (``PlatformNotSupportedException``), while
+    ``SendPacketsAsync`` honours ``Disconnect`` and ``ReuseSocket``, as .NET
+    on Linux does.  The remaining flags mean something on Windows only.
+    """
+
+    UseDefaultWorkerThread = 0
+    Disconnect = 1
+    ReuseSocket = 2
+    WriteBehind = 4
+    UseSystemThread = 16
+    UseKernelApc = 32
+
+
+class IOControlCode(DotNetEnum):
+    """Windows Sockets control codes for ``Socket.IOControl``.
+
+    On Linux only ``DataToRead`` (FIONREAD) and ``OobDataRead`` (SIOCATMARK)
+    do something; ``NonBlockingIO`` raises ``InvalidOperationException`` (use
+    ``Blocking``) and the others raise ``PlatformNotSupportedException``, as in
+    .NET on Linux.
+    """
+
+    AsyncIO = 0x8004667D
+    NonBlockingIO = 0x8004667E
+    DataToRead = 0x4004667F
+    OobDataRead = 0x40047307
+    AssociateHandle = 0x88000001
+    EnableCircularQueuing = 0x28000002
+    Flush = 0x28000004
+    GetBroadcastAddress = 0x48000005
+    GetExtensionFunctionPointer = 0xC8000006
+    GetQos = 0xC8000007
+    GetGroupQos = 0xC8000008
+    MultipointLoopback = 0x88000009
+    MulticastScope = 0x8800000A
+    SetQos = 0x8800000B
+    SetGroupQos = 0x8800000C
+    TranslateHandle = 0xC800000D
+    RoutingInterfaceQuery = 0xC8000014
+    RoutingInterfaceChange = 0x88000015
+    AddressListQuery = 0x48000016
+    AddressListChange = 0x28000017
+    QueryTargetPnpHandle = 0x48000018
+    NamespaceChange = 0x88000019
+    AddressListSort = 0xC8000019
+    ReceiveAll = 0x98000001
+    ReceiveAllMulticast = 0x98000002
+    ReceiveAllIgmpMulticast = 0x98000003
+    KeepAliveValues = 0x98000004
+    AbsorbRouterAlert = 0x98000005
+    UnicastInterface = 0x98000006
+    LimitBroadcasts = 0x98000007
+    BindToInterface = 0x98000008
+    MulticastInterface = 0x98000009
+    AddMulticastGroupOnInterface = 0x9800000A
+    DeleteMulticastGroupFromInterface = 0x9800000B
+
+
+class ConnectAlgorithm(DotNetEnum):
+    """How the static ``ConnectAsync`` tries several addresses (.NET 11); ``Parallel`` is taken as ``Default``."""
+
+    Default = 0
+    Parallel = 1
+
+
 class FileAccess(DotNetFlags):
     """``System.IO.FileAccess``: which directions a ``NetworkStream`` allows."""
 
@@ -404,6 +540,7 @@ class SeekOrigin(DotNetEnum):
 # Where several names share a value, the one .NET's Enum.ToString() prints (seen on .NET Core 3.1).
 _SHOWN_ALIAS: dict[type, dict[int, str]] = {
     AddressFamily: {6: "Ipx", 7: "Iso"},
+    ProtocolFamily: {6: "Ipx", 7: "Iso"},
     ProtocolType: {0: "Unspecified"},
     SocketOptionName: {
         1: "NoDelay",

@@ -30,7 +30,7 @@ from ._lookups import HostLookup
 from ._names import dotnet_names
 from ._types import BytesLike
 from .addresses import EndPoint, IPEndPoint
-from .enums import SocketAsyncOperation
+from .enums import SocketAsyncOperation, TransmitFileOptions
 from .enums import SocketError as _SocketError
 from .enums import SocketFlags as _SocketFlags
 from .exceptions import (
@@ -43,6 +43,8 @@ from .exceptions import (
     SocketException,
 )
 from .execution_context import capture_context
+from .packets import SendPacketsElement
+from .results import IPPacketInformation
 from .security import EVENT_PREFIX as _EVENT
 from .security import audit as _audit
 from .security import denied as _denied
@@ -65,6 +67,7 @@ _SocketOpError = SocketException._from_os_error
 _Context = contextvars.Context
 _SUCCESS = _SocketError.Success
 _NO_FLAGS = _SocketFlags.None_
+_NO_PACKET_INFO = IPPacketInformation()
 
 # Operation states, as .NET's SocketAsyncEventArgs.OperationState.
 _CONFIGURING = -1
@@ -198,6 +201,10 @@ class SocketAsyncEventArgs:
         "_finish",
         "_scatter",
         "_on_op",
+        "_packet_info",
+        "_send_packets",
+        "_send_packets_flags",
+        "_send_packets_size",
         "__weakref__",
     )
 
@@ -229,6 +236,10 @@ class SocketAsyncEventArgs:
         self._scatter: bytearray | None = None
         # Bound once: the completion callback of every pending operation.
         self._on_op = self._async_completion
+        self._packet_info: IPPacketInformation = _NO_PACKET_INFO
+        self._send_packets: list[SendPacketsElement | None] | None = None
+        self._send_packets_flags = TransmitFileOptions.UseDefaultWorkerThread
+        self._send_packets_size = 0
 
     # -- properties -----------------------------------------------------------
     @property
@@ -380,7 +391,58 @@ class SocketAsyncEventArgs:
 
     @SocketFlags.setter
     def SocketFlags(self, value: _SocketFlags | int) -> None:
-        self._flags = value
+        # Only integers: .NET's property is an enum, and a value whose truth cannot be
+        # taken (a released buffer) must fail here, not inside the next operation.
+        self._flags = value if isinstance(value, int) else as_int(value, "value")
+
+    @property
+    def ReceiveMessageFromPacketInfo(self) -> IPPacketInformation:
+        """Where the datagram of the last ``ReceiveMessageFromAsync`` was sent (address, interface)."""
+        return self._packet_info
+
+    @property
+    def SendPacketsElements(self) -> list[SendPacketsElement | None] | None:
+        """What ``SendPacketsAsync`` sends, in order (``None`` items are skipped)."""
+        return self._send_packets
+
+    @SendPacketsElements.setter
+    def SendPacketsElements(self, value: Any) -> None:
+        self._start_configuring()
+        try:
+            if value is None:
+                self._send_packets = None
+            else:
+                not_a_list = ArgumentException("SendPacketsElements must be a list of SendPacketsElement.", "value")
+                if isinstance(value, (SendPacketsElement, bytes, bytearray, memoryview, str)):
+                    raise not_a_list
+                try:
+                    items = list(value)
+                except TypeError:
+                    raise not_a_list from None
+                for item in items:
+                    if item is not None and not isinstance(item, SendPacketsElement):
+                        raise ArgumentException(f"Expected a SendPacketsElement, not {type(item).__name__}.", "value")
+                self._send_packets = items
+        finally:
+            self._configured()
+
+    @property
+    def SendPacketsFlags(self) -> TransmitFileOptions:
+        """``TransmitFileOptions`` of ``SendPacketsAsync``: ``Disconnect`` and ``ReuseSocket`` act on Linux."""
+        return self._send_packets_flags
+
+    @SendPacketsFlags.setter
+    def SendPacketsFlags(self, value: TransmitFileOptions | int) -> None:
+        self._send_packets_flags = TransmitFileOptions(as_int(value, "value"))
+
+    @property
+    def SendPacketsSendSize(self) -> int:
+        """The chunk size Windows sends in; kept for ported code, not used on Linux (0 by default)."""
+        return self._send_packets_size
+
+    @SendPacketsSendSize.setter
+    def SendPacketsSendSize(self, value: int) -> None:
+        self._send_packets_size = as_int(value, "value")
 
     @property
     def UserToken(self) -> Any:
@@ -563,7 +625,7 @@ class SocketAsyncEventArgs:
         if self._dispose_called:
             self.Dispose()
 
-    def _pending(self, op: Any) -> bool:
+    def _pending(self, op: Any, always: bool = False) -> bool:
         """After starting ``op`` (built without a callback): the ``...Async(e)`` return value.
 
         Finished inside the call: record the outcome now, return False, and
@@ -572,7 +634,7 @@ class SocketAsyncEventArgs:
         thread while that happens; the claim token makes sure its completion
         is delivered exactly once, by whoever gets to it first.
         """
-        if op._done and op._sync:
+        if op._done and op._sync and not always:
             self._record(op)
             return False
         ctx = capture_context() if self._flow else None
@@ -636,6 +698,10 @@ class SocketAsyncEventArgs:
     remote_end_point = RemoteEndPoint
     socket_error = SocketError
     socket_flags = SocketFlags
+    receive_message_from_packet_info = ReceiveMessageFromPacketInfo
+    send_packets_elements = SendPacketsElements
+    send_packets_flags = SendPacketsFlags
+    send_packets_send_size = SendPacketsSendSize
     user_token = UserToken
     set_buffer = SetBuffer
     dispose = Dispose
@@ -846,15 +912,22 @@ def receive_async(sock: Socket, e_: Any) -> bool:
     return e._pending(op)
 
 
-def receive_from_async(sock: Socket, e_: Any) -> bool:
-    """``Socket.ReceiveFromAsync(e)``: receive one datagram; the sender goes to ``e.RemoteEndPoint``."""
-    e = _check_call(sock, e_)
+def _receive_endpoint(sock: Socket, e: SocketAsyncEventArgs) -> EndPoint:
+    """``e.RemoteEndPoint`` of a receive-from: set, an endpoint, of the socket's family (ParamName "e")."""
     ep = e._remote_ep
     if ep is None:
+        # Current .NET: ArgumentException; .NET Core 3.1 and the Framework: ArgumentNullException. This is both.
         raise ArgumentNullException("e", "e.RemoteEndPoint must not be null.")
     if not isinstance(ep, EndPoint):
         raise ArgumentException(f"Expected an EndPoint, not {type(ep).__name__}.", "e")
     sock._check_family(ep, "e")
+    return ep
+
+
+def receive_from_async(sock: Socket, e_: Any) -> bool:
+    """``Socket.ReceiveFromAsync(e)``: receive one datagram; the sender goes to ``e.RemoteEndPoint``."""
+    e = _check_call(sock, e_)
+    ep = _receive_endpoint(sock, e)
     e._start_operation(sock, SocketAsyncOperation.ReceiveFrom, _finish_receive_from)
     try:
         if e._list_items is not None:
@@ -929,7 +1002,7 @@ def accept_async(sock: Socket, e_: Any) -> bool:
     return e._pending(op)
 
 
-def connect_async(sock: Socket, e_: Any) -> bool:
+def connect_async(sock: Socket, e_: Any, finish: Any = None) -> bool:
     """``Socket.ConnectAsync(e)``: connect to ``e.RemoteEndPoint``; ``e.ConnectSocket`` is the socket."""
     e = _check_call(sock, e_)
     if e._list_items is not None:
@@ -940,7 +1013,7 @@ def connect_async(sock: Socket, e_: Any) -> bool:
     sock._check_can_connect()
     endpoints = sock._connect_addresses((ep,))
     op = new_connect_op(sock, endpoints, "ConnectAsync")
-    e._start_operation(sock, SocketAsyncOperation.Connect, _finish_connect)
+    e._start_operation(sock, SocketAsyncOperation.Connect, finish or _finish_connect)
     e._connect_socket = None
     try:
         sock._next_connect(op)
@@ -970,3 +1043,92 @@ def disconnect_async(sock: Socket, e_: Any) -> bool:
 def _finish_disconnect(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:  # pragma: no cover
     # Disconnect never pends; kept so every kind has a finisher.
     e._set_results(_SUCCESS, 0)
+
+
+def _finish_receive_message_from(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
+    try:
+        n, flags, sender, info = sock.EndReceiveMessageFrom(op)
+    except SocketException as exc:
+        _fail(e, exc)
+        e._packet_info = _NO_PACKET_INFO
+        return
+    e._remote_ep = sender
+    e._packet_info = info
+    e._set_results(_SUCCESS, n)
+    e._flags = flags
+
+
+def receive_message_from_async(sock: Socket, e_: Any) -> bool:
+    """``Socket.ReceiveMessageFromAsync(e)``: sender to ``e.RemoteEndPoint``, packet information to
+    ``e.ReceiveMessageFromPacketInfo``, the kernel's flags to ``e.SocketFlags``."""
+    e = _check_call(sock, e_)
+    ep = _receive_endpoint(sock, e)
+    e._start_operation(sock, SocketAsyncOperation.ReceiveMessageFrom, _finish_receive_message_from)
+    try:
+        target = e._list_items if e._list_items is not None else e._seg if e._seg is not None else bytearray()
+        op = sock._new_receive_message_from(target, (_flags_args(e), ep), {}, None, None)
+        sock._begin(op, "ReceiveMessageFromAsync", write=False)
+    except BaseException:
+        e._complete_operation()
+        raise
+    return e._pending(op)
+
+
+def _finish_send_packets(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
+    try:
+        sock.EndSendFile(op)
+    except SocketException as exc:
+        _fail(e, exc)
+        e._bytes = op.sent
+    else:
+        e._set_results(_SUCCESS, op.sent)
+
+
+def send_packets_async(sock: Socket, e_: Any, not_connected: str) -> bool:
+    """``Socket.SendPacketsAsync(e)``: always pending (``Completed`` fires), as on .NET for Linux.
+
+    Files named by path are opened in the call, so a missing one raises there.
+    """
+    e = _check_call(sock, e_)
+    if e._send_packets is None:
+        raise ArgumentException("The parameter e.SendPacketsElements must not be null.", "e")
+    if not sock._connected:
+        raise NotSupportedException(not_connected)
+    e._start_operation(sock, SocketAsyncOperation.SendPackets, _finish_send_packets)
+    try:
+        op = sock._new_send_packets(e._send_packets, e._send_packets_flags, None, None)
+        sock._begin(op, "SendPacketsAsync", write=True)
+    except BaseException:
+        e._complete_operation()
+        raise
+    return e._pending(op, always=True)
+
+
+def cancel_connect_async(e: Any) -> None:
+    """``Socket.CancelConnectAsync(e)``: a pending ``ConnectAsync(e)`` ends with ``OperationAborted``.
+
+    As in .NET, the socket it was connecting is closed; nothing happens when no connect is pending.
+    """
+    if e is None:
+        raise ArgumentNullException("e")
+    if not isinstance(e, SocketAsyncEventArgs):
+        raise ArgumentException(f"Expected a SocketAsyncEventArgs, not {type(e).__name__}.", "e")
+    sock = e._socket
+    if e._operating == _IN_PROGRESS and e._last_op == SocketAsyncOperation.Connect and sock is not None:
+        sock.Dispose()
+
+
+def _finish_owned_connect(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
+    # The static ConnectAsync made the socket: on failure nobody else can close it.
+    _finish_connect(e, sock, op)
+    if e._connect_socket is None:
+        sock.Dispose()
+
+
+def connect_owned_async(sock: Socket, e: Any) -> bool:
+    """The static ``ConnectAsync(socket_type, protocol_type, e)`` once it made ``sock``."""
+    try:
+        return connect_async(sock, e, _finish_owned_connect)
+    except BaseException:
+        sock.Dispose()
+        raise

@@ -529,7 +529,7 @@ class IOException(_DotNetException, OSError):
 class EndOfStreamException(IOException, EOFError):
     """A read needed more bytes than the stream had before its end (``ReadExactly``)."""
 
-    _default_message = "Unable to read beyond the end of the stream."
+    _default_message = "Attempted to read past the end of the stream."
     _dotnet_type = "System.IO.EndOfStreamException"
     _hresult = -2147024858
 

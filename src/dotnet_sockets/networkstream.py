@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, overload
 from ._checks import as_buffer, as_int, as_timeout_ms, as_writable_buffer
 from ._client_support import close_socket, split_token
 from ._names import dotnet_names
+from ._types import BytesLike
 from .asyncresult import AsyncCallback, IAsyncResult
 from .cancellation import CancellationToken, await_cancellable
 from .enums import FileAccess, SocketFlags, SocketType
@@ -332,9 +333,9 @@ class NetworkStream(io.RawIOBase):
     @overload
     def Read(self, size: int | None = -1, /) -> bytes: ...
     @overload
-    def Read(self, buffer: Any, /) -> int: ...
+    def Read(self, buffer: BytesLike, /) -> int: ...
     @overload
-    def Read(self, buffer: Any, offset: int, count: int, /) -> int: ...
+    def Read(self, buffer: BytesLike, offset: int, count: int, /) -> int: ...
 
     def Read(self, *args: Any, **kwargs: Any) -> Any:
         """``Read(buffer[, offset, count]) -> int`` (.NET), or ``read([size]) -> bytes`` (``io``).
@@ -387,9 +388,9 @@ class NetworkStream(io.RawIOBase):
         return one[0] if self._receive(memoryview(one)) else -1
 
     @overload
-    def Write(self, buffer: Any, /) -> int: ...
+    def Write(self, buffer: BytesLike, /) -> int: ...
     @overload
-    def Write(self, buffer: Any, offset: int, count: int, /) -> None: ...
+    def Write(self, buffer: BytesLike, offset: int, count: int, /) -> None: ...
 
     def Write(self, *args: Any, **kwargs: Any) -> int | None:
         """``Write(buffer[, offset, count])``: send every byte before returning.
@@ -414,6 +415,11 @@ class NetworkStream(io.RawIOBase):
             raise ArgumentOutOfRangeException("value", b, "A byte is a number from 0 to 255.")
         self._send(memoryview(bytes((b,))))
 
+    @overload
+    def ReadExactly(self, buffer: BytesLike, /) -> None: ...
+    @overload
+    def ReadExactly(self, buffer: BytesLike, offset: int, count: int, /) -> None: ...
+
     def ReadExactly(self, buffer: Any, *args: Any, **kwargs: Any) -> None:
         """``ReadExactly(buffer[, offset, count])``: fill the whole range or raise ``EndOfStreamException``.
 
@@ -422,7 +428,7 @@ class NetworkStream(io.RawIOBase):
         view = self._target("ReadExactly", (buffer, *args), kwargs, True, state_first=False)
         self._fill(view, len(view), True)
 
-    def ReadAtLeast(self, buffer: Any, minimum_bytes: int, throw_on_end_of_stream: bool = True) -> int:
+    def ReadAtLeast(self, buffer: BytesLike, minimum_bytes: int, throw_on_end_of_stream: bool = True) -> int:
         """Read until at least ``minimum_bytes`` are in ``buffer``; returns the count read.
 
         Raises ``ArgumentOutOfRangeException`` (``minimumBytes``) below 0 or beyond the buffer, and
@@ -444,7 +450,7 @@ class NetworkStream(io.RawIOBase):
             n = self._receive(view[total:])
             if n == 0:
                 if throw:
-                    raise EndOfStreamException("Unable to read beyond the end of the stream.")
+                    raise EndOfStreamException()
                 break
             total += n
         return total
@@ -579,6 +585,15 @@ class NetworkStream(io.RawIOBase):
 
     # -- awaitable --------------------------------------------------------------------------------
 
+    @overload
+    def ReadAsync(
+        self, buffer: BytesLike, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def ReadAsync(
+        self, buffer: BytesLike, offset: int, count: int, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, int]: ...
+
     def ReadAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, int]:
         """``await ReadAsync(buffer[, offset, count][, cancellation_token]) -> int`` (0 at the end).
 
@@ -594,10 +609,22 @@ class NetworkStream(io.RawIOBase):
             raise _wrap(exc, _READ_FAILURE) from None
         return _read(pending, token)
 
+    @overload
+    def WriteAsync(
+        self, buffer: BytesLike, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def WriteAsync(
+        self, buffer: BytesLike, offset: int, count: int, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
+
     def WriteAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]:
         """``await WriteAsync(buffer[, offset, count][, cancellation_token])``: every byte sent.
 
-        Argument errors raise from the call, as from ``Write``; errors of the write from the await.
+        Argument errors raise from the call, as from ``Write`` (``ArgumentNullException``,
+        ``ArgumentOutOfRangeException``, ``InvalidOperationException``, ``ObjectDisposedException``);
+        errors of the write from the await, as ``IOException``, and ``OperationCanceledException``
+        for a cancelled token.
         """
         args, token = split_token(args, kwargs)
         view = self._target("WriteAsync", args, kwargs, False)
@@ -607,15 +634,30 @@ class NetworkStream(io.RawIOBase):
             raise _wrap(exc, _WRITE_FAILURE) from None
         return _written(pending, token)
 
+    @overload
+    def ReadExactlyAsync(
+        self, buffer: BytesLike, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def ReadExactlyAsync(
+        self, buffer: BytesLike, offset: int, count: int, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
+
     def ReadExactlyAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]:
-        """``await ReadExactlyAsync(buffer[, offset, count][, cancellation_token])``; as ``ReadExactly``."""
+        """``await ReadExactlyAsync(buffer[, offset, count][, cancellation_token])``; as ``ReadExactly``.
+
+        Argument errors raise from the call (``ArgumentNullException`` ``buffer``,
+        ``ArgumentOutOfRangeException`` ``offset``/``count``); the await raises
+        ``EndOfStreamException`` if the stream ends first, ``IOException`` for the read's error and
+        ``OperationCanceledException`` for a cancelled token.
+        """
         args, token = split_token(args, kwargs)
         view = self._target("ReadExactlyAsync", args, kwargs, True, state_first=False)
         return _discard(await_cancellable(self._fill_async(view, len(view), True), token))
 
     def ReadAtLeastAsync(
         self,
-        buffer: Any,
+        buffer: BytesLike,
         minimum_bytes: int,
         throw_on_end_of_stream: bool = True,
         cancellation_token: CancellationToken = CancellationToken.None_,
@@ -640,15 +682,28 @@ class NetworkStream(io.RawIOBase):
                 raise _wrap(exc, _READ_FAILURE) from None
             if n == 0:
                 if throw:
-                    raise EndOfStreamException("Unable to read beyond the end of the stream.")
+                    raise EndOfStreamException()
                 break
             total += n
         return total
+
+    @overload
+    def CopyToAsync(
+        self, destination: Any, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def CopyToAsync(
+        self, destination: Any, buffer_size: int, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
 
     def CopyToAsync(self, destination: Any, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]:
         """``await CopyToAsync(destination[, buffer_size][, cancellation_token])``: as ``CopyTo``.
 
         A ``NetworkStream`` destination is written with ``WriteAsync``; any other with its ``write``.
+        Raises from the call what ``CopyTo`` raises for its arguments (``ArgumentNullException``
+        ``destination``, ``ArgumentOutOfRangeException`` ``bufferSize``, ``NotSupportedException``);
+        the await raises ``IOException`` for the read's error and ``OperationCanceledException``
+        for a cancelled token.
         """
         args, token = split_token(args, kwargs)
         buffer_size = kwargs.pop("buffer_size", args[0] if args else _DEFAULT_COPY_BUFFER)

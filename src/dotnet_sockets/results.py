@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._names import dotnet_names
-from .addresses import EndPoint, IPEndPoint
+from .addresses import EndPoint, IPAddress, IPEndPoint
+from .enums import SocketFlags as _SocketFlags
 from .exceptions import ArgumentNullException
 
-__all__ = ["SocketReceiveFromResult", "UdpReceiveResult"]
+__all__ = ["SocketReceiveFromResult", "UdpReceiveResult", "IPPacketInformation", "SocketReceiveMessageFromResult"]
 
 
 @dotnet_names
@@ -107,4 +108,112 @@ class UdpReceiveResult:
     remote_end_point = RemoteEndPoint
     equals = Equals
     get_hash_code = GetHashCode
+    # -- end of PEP 8 spellings --
+
+
+@dotnet_names
+class IPPacketInformation:
+    """Where a datagram arrived (.NET's ``IPPacketInformation``), from ``ReceiveMessageFrom``.
+
+    ``Address`` is the destination address in the datagram's header, ``Interface``
+    the index of the interface it came in on.  Equal when both are equal.  The
+    default value (``IPPacketInformation()``) has ``Address`` None and ``Interface`` 0,
+    what .NET reports when the system gave no packet information.
+    """
+
+    __slots__ = ("_address", "_interface")
+
+    def __init__(self, address: IPAddress | None = None, interface: int = 0) -> None:
+        self._address = address
+        self._interface = int(interface)
+
+    @property
+    def Address(self) -> IPAddress | None:
+        return self._address
+
+    @property
+    def Interface(self) -> int:
+        return self._interface
+
+    def Equals(self, comparand: object) -> bool:
+        """``==``: same address and interface."""
+        if not isinstance(comparand, IPPacketInformation):
+            return False
+        return self._interface == comparand._interface and self._address == comparand._address
+
+    def GetHashCode(self) -> int:
+        return hash((self._address, self._interface))
+
+    __eq__ = Equals
+    __hash__ = GetHashCode
+
+    def __ne__(self, other: object) -> bool:
+        return not self.Equals(other)
+
+    def __repr__(self) -> str:
+        return f"IPPacketInformation(address={self._address!s}, interface={self._interface})"
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    address = Address
+    interface = Interface
+    equals = Equals
+    get_hash_code = GetHashCode
+    # -- end of PEP 8 spellings --
+
+
+@dotnet_names
+class SocketReceiveMessageFromResult(tuple[int, _SocketFlags, EndPoint, "IPPacketInformation"]):
+    """What ``ReceiveMessageFrom`` returns: the count and .NET's ``ref``/``out`` values.
+
+    Unpacks as ``(received_bytes, socket_flags, remote_end_point, packet_information)``,
+    the order of .NET's ``ReceiveMessageFrom(buffer, ..., ref socketFlags, ref remoteEP,
+    out ipPacketInformation)``.  ``SocketFlags`` has ``Truncated`` when the datagram did
+    not fit the buffer (Linux drops the rest, and reports no error).
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        received_bytes: int,
+        socket_flags: _SocketFlags,
+        remote_end_point: EndPoint,
+        packet_information: IPPacketInformation,
+    ) -> SocketReceiveMessageFromResult:
+        return tuple.__new__(cls, (received_bytes, socket_flags, remote_end_point, packet_information))
+
+    def __getnewargs__(self) -> tuple[int, _SocketFlags, EndPoint, IPPacketInformation]:
+        return (self[0], self[1], self[2], self[3])
+
+    @property
+    def ReceivedBytes(self) -> int:
+        """The number of bytes received (.NET's return value)."""
+        return self[0]
+
+    @property
+    def SocketFlags(self) -> _SocketFlags:
+        """The flags the system reported (.NET's ``ref SocketFlags socketFlags``, filled in)."""
+        return self[1]
+
+    @property
+    def RemoteEndPoint(self) -> EndPoint:
+        """The sender (.NET's ``ref EndPoint remoteEP``, filled in)."""
+        return self[2]
+
+    @property
+    def PacketInformation(self) -> IPPacketInformation:
+        """Where the datagram was sent (.NET's ``out IPPacketInformation``)."""
+        return self[3]
+
+    def __repr__(self) -> str:
+        return (
+            f"SocketReceiveMessageFromResult(ReceivedBytes={self[0]!r}, SocketFlags={self[1]!r}, "
+            f"RemoteEndPoint={self[2]!r}, PacketInformation={self[3]!r})"
+        )
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    received_bytes = ReceivedBytes
+    socket_flags = SocketFlags
+    remote_end_point = RemoteEndPoint
+    packet_information = PacketInformation
     # -- end of PEP 8 spellings --

@@ -19,11 +19,14 @@ from ._async_methods import AsyncMethodsMixin
 from ._checks import as_int
 from ._names import dotnet_names
 from ._socket_connections import SocketConnections
+from ._socket_control import DUPLICATE_NOT_SUPPORTED, SocketControl
 from ._socket_core import (
     _AF_INET6,
     _SocketOpError,
     set_inline_completions,
 )
+from ._socket_files import SocketFiles
+from ._socket_messages import SocketMessages
 from ._socket_options import SocketOptions
 from ._socket_transfer import SocketTransfer
 from .addresses import (
@@ -38,17 +41,30 @@ from .enums import (
 )
 from .exceptions import (
     ArgumentException,
+    ArgumentNullException,
     ArgumentOutOfRangeException,
+    PlatformNotSupportedException,
 )
+from .handles import SafeSocketHandle, SocketInformation
 from .tracing import (
     traced,
 )
 
 __all__ = ["Socket", "set_inline_completions"]
 
+_NO_ARG: Any = object()
+
 
 @dotnet_names
-class Socket(SocketTransfer, SocketConnections, SocketOptions, AsyncMethodsMixin):
+class Socket(
+    SocketTransfer,
+    SocketConnections,
+    SocketOptions,
+    SocketMessages,
+    SocketFiles,
+    SocketControl,
+    AsyncMethodsMixin,
+):
     """A .NET ``System.Net.Sockets.Socket``.
 
     ``Socket(address_family, socket_type, protocol_type)`` or
@@ -68,8 +84,23 @@ class Socket(SocketTransfer, SocketConnections, SocketOptions, AsyncMethodsMixin
     def __init__(self, socket_type: SocketType, protocol_type: ProtocolType) -> None: ...
     @overload
     def __init__(self, address_family: AddressFamily, socket_type: SocketType, protocol_type: ProtocolType) -> None: ...
+    @overload
+    def __init__(self, handle: SafeSocketHandle) -> None: ...
+    @overload
+    def __init__(self, socket_information: SocketInformation) -> None: ...
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """``Socket(address_family, socket_type, protocol_type)``, ``Socket(socket_type, protocol_type)``
+        (IPv6, dual mode) or ``Socket(handle)``, which adopts the descriptor of a ``SafeSocketHandle``
+        (its family, type, protocol, bound/connected/listening state and blocking mode are read from
+        the system; a handle that does not own its descriptor gets a duplicate, so closing the socket
+        leaves it open).  ``Socket(socket_information)`` raises ``PlatformNotSupportedException``, as
+        .NET on Linux does."""
+        if len(args) + len(kwargs) == 1:
+            only = args[0] if args else kwargs.get("handle", kwargs.get("socket_information", _NO_ARG))
+            if only is not _NO_ARG and not isinstance(only, (int, AddressFamily, SocketType)):
+                self._from_handle(only)
+                return
         af, st, pt = self._parse_ctor(args, kwargs)
         try:
             pysock = _socket.socket(
@@ -84,6 +115,33 @@ class Socket(SocketTransfer, SocketConnections, SocketOptions, AsyncMethodsMixin
             # .NET creates IPv6 sockets v6-only (DualMode false) unless asked.
             dual = len(args) + len(kwargs) == 2
             self._set_dual(dual)
+
+    def _from_handle(self, handle: Any) -> None:
+        if isinstance(handle, SocketInformation):
+            raise PlatformNotSupportedException(DUPLICATE_NOT_SUPPORTED)
+        if handle is None:
+            raise ArgumentNullException("handle")
+        if not isinstance(handle, SafeSocketHandle):
+            raise ArgumentException(f"Expected a SafeSocketHandle, not {type(handle).__name__}.", "handle")
+        if handle.IsInvalid or handle.IsClosed:
+            raise ArgumentException("Invalid handle.", "handle")
+        fd = handle.DangerousGetHandle()
+        try:
+            blocking = os.get_blocking(fd)
+            pysock = _socket.socket(fileno=fd if handle._owns else os.dup(fd))
+        except OSError as exc:
+            raise _SocketOpError(exc) from None
+        if handle._owns:
+            handle.SetHandleAsInvalid()  # the socket closes the descriptor now
+        try:
+            af = _platform.from_platform_family(pysock.family)
+            st = _platform.from_platform_type(pysock.type)
+            pt = ProtocolType(pysock.proto) if pysock.proto in ProtocolType._value2member_map_ else ProtocolType.Unknown
+        except Exception:
+            pysock.close()
+            raise
+        self._setup(pysock, af, st, pt)
+        self._adopt_state(blocking)
 
     @staticmethod
     def _parse_ctor(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[AddressFamily, SocketType, ProtocolType]:

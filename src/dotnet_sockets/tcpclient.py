@@ -8,15 +8,16 @@ that owns the socket (``GetStream``).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Coroutine, Sequence
-from typing import Any, overload
+from typing import Any, cast, overload
 
-from ._client_support import close_socket, positional, socket_property, split_token
+from ._client_support import close_socket, positional, split_token
 from ._names import dotnet_names
 from ._socket_core import _check_port
 from .addresses import IPAddress, IPEndPoint
-from .asyncresult import IAsyncResult
-from .cancellation import await_cancellable
+from .asyncresult import AsyncCallback, IAsyncResult
+from .cancellation import CancellationToken, await_cancellable
 from .dns import Dns
 from .enums import AddressFamily, ProtocolType, SocketError, SocketType
 from .exceptions import (
@@ -27,6 +28,7 @@ from .exceptions import (
     SocketException,
 )
 from .networkstream import NetworkStream
+from .options import LingerOption
 from .socket import Socket
 
 __all__ = ["TcpClient"]
@@ -140,9 +142,14 @@ class TcpClient:
     # -- state ------------------------------------------------------------------------------------
 
     @property
-    def Client(self) -> Socket | None:
-        """The socket (``None`` once closed).  Setting it replaces the socket the client uses."""
-        return None if self._disposed else self._sock
+    def Client(self) -> Socket:
+        """The socket.  Setting it replaces the socket the client uses.
+
+        Typed ``Socket`` as .NET declares it; like .NET (which returns ``null`` there) it reads
+        ``None`` once the client is closed or after ``Client = None``.
+        """
+        # .NET's getter is `Disposed ? null! : _clientSocket`: non-nullable to the compiler, null at run time.
+        return cast(Socket, None if self._disposed else self._sock)
 
     @Client.setter
     def Client(self, value: Socket | None) -> None:
@@ -161,19 +168,19 @@ class TcpClient:
     @property
     def Connected(self) -> bool:
         """The socket's ``Connected`` (False once closed)."""
-        sock = self.Client
+        sock = None if self._disposed else self._sock
         return sock.Connected if sock is not None else False
 
     @property
     def Available(self) -> int:
         """Bytes waiting to be read (0 once closed)."""
-        sock = self.Client
+        sock = None if self._disposed else self._sock
         return sock.Available if sock is not None else 0
 
     @property
     def ExclusiveAddressUse(self) -> bool:
         """The socket's ``ExclusiveAddressUse`` (False once closed)."""
-        sock = self.Client
+        sock = None if self._disposed else self._sock
         return sock.ExclusiveAddressUse if sock is not None else False
 
     @ExclusiveAddressUse.setter
@@ -181,21 +188,65 @@ class TcpClient:
         if self._sock is not None:
             self._sock.ExclusiveAddressUse = value
 
-    ReceiveBufferSize = socket_property("ReceiveBufferSize", "The socket's receive buffer size in bytes.")
+    @property
+    def ReceiveBufferSize(self) -> int:
+        """The socket's receive buffer size in bytes.  Raises ``ObjectDisposedException`` once closed."""
+        return self._client().ReceiveBufferSize
 
-    SendBufferSize = socket_property("SendBufferSize", "The socket's send buffer size in bytes.")
+    @ReceiveBufferSize.setter
+    def ReceiveBufferSize(self, value: int) -> None:
+        self._client().ReceiveBufferSize = value
 
-    ReceiveTimeout = socket_property(
-        "ReceiveTimeout", "Milliseconds a synchronous read may wait (0: for ever), the socket's ``ReceiveTimeout``."
-    )
+    @property
+    def SendBufferSize(self) -> int:
+        """The socket's send buffer size in bytes.  Raises ``ObjectDisposedException`` once closed."""
+        return self._client().SendBufferSize
 
-    SendTimeout = socket_property(
-        "SendTimeout", "Milliseconds a synchronous write may wait (0: for ever), the socket's ``SendTimeout``."
-    )
+    @SendBufferSize.setter
+    def SendBufferSize(self, value: int) -> None:
+        self._client().SendBufferSize = value
 
-    LingerState = socket_property("LingerState", "The socket's ``LingerState`` (a ``LingerOption``).")
+    @property
+    def ReceiveTimeout(self) -> int:
+        """Milliseconds a synchronous read may wait (0: for ever), the socket's ``ReceiveTimeout``.
 
-    NoDelay = socket_property("NoDelay", "The socket's ``NoDelay`` (Nagle's algorithm off when True).")
+        Settable as a ``timedelta``.  Raises ``ObjectDisposedException`` once closed.
+        """
+        return self._client().ReceiveTimeout
+
+    @ReceiveTimeout.setter
+    def ReceiveTimeout(self, value: int | datetime.timedelta) -> None:
+        self._client().ReceiveTimeout = value
+
+    @property
+    def SendTimeout(self) -> int:
+        """Milliseconds a synchronous write may wait (0: for ever), the socket's ``SendTimeout``.
+
+        Settable as a ``timedelta``.  Raises ``ObjectDisposedException`` once closed.
+        """
+        return self._client().SendTimeout
+
+    @SendTimeout.setter
+    def SendTimeout(self, value: int | datetime.timedelta) -> None:
+        self._client().SendTimeout = value
+
+    @property
+    def LingerState(self) -> LingerOption:
+        """The socket's ``LingerState``.  Raises ``ObjectDisposedException`` once closed."""
+        return self._client().LingerState
+
+    @LingerState.setter
+    def LingerState(self, value: LingerOption) -> None:
+        self._client().LingerState = value
+
+    @property
+    def NoDelay(self) -> bool:
+        """The socket's ``NoDelay`` (Nagle's algorithm off when True); ``ObjectDisposedException`` once closed."""
+        return self._client().NoDelay
+
+    @NoDelay.setter
+    def NoDelay(self, value: bool) -> None:
+        self._client().NoDelay = value
 
     # -- connecting -------------------------------------------------------------------------------
 
@@ -276,10 +327,25 @@ class TcpClient:
             raise last
         raise SocketException(SocketError.NotConnected)
 
+    @overload
+    def BeginConnect(
+        self, address: IPAddress, port: int, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginConnect(
+        self, host: str, port: int, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginConnect(
+        self, addresses: Sequence[IPAddress], port: int, callback: AsyncCallback | None = None, state: Any = None
+    ) -> IAsyncResult: ...
+
     def BeginConnect(self, *args: Any, **kwargs: Any) -> IAsyncResult:
         """``BeginConnect(address | host | addresses, port, callback, state)``; finish with ``EndConnect``.
 
-        Argument errors raise here (as ``Socket.BeginConnect``'s); the connection's from ``EndConnect``.
+        Raises ``ObjectDisposedException`` once closed; argument errors raise here (as
+        ``Socket.BeginConnect``'s: ``ArgumentNullException``, ``ArgumentOutOfRangeException``
+        ``port``); the connection's ``SocketException`` from ``EndConnect``.
         """
         return self._client().BeginConnect(*args, **kwargs)
 
@@ -287,6 +353,23 @@ class TcpClient:
         """Wait for ``BeginConnect``; raises the connection's error (``SocketException``), as ``Socket.EndConnect``."""
         self._client().EndConnect(async_result)
         self._active = True
+
+    @overload
+    def ConnectAsync(
+        self, remote_ep: IPEndPoint, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def ConnectAsync(
+        self, address: IPAddress, port: int, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def ConnectAsync(
+        self, host: str, port: int, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
+    @overload
+    def ConnectAsync(
+        self, addresses: Sequence[IPAddress], port: int, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
 
     def ConnectAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]:
         """``await ConnectAsync(remote_ep | address, port | host, port | addresses, port[, cancellation_token])``.

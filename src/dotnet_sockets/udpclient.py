@@ -9,12 +9,13 @@ on; receives come back as ``(bytes, sender)`` (``Receive(ref remoteEP)`` in C#) 
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from ._checks import as_buffer, as_int
-from ._client_support import close_socket, positional, socket_property, split_token
+from ._client_support import close_socket, positional, split_token
 from ._names import dotnet_names
 from ._socket_core import _check_port
+from ._types import BytesLike
 from .addresses import IPAddress, IPEndPoint
 from .asyncresult import AsyncCallback, IAsyncResult
 from .cancellation import CancellationToken, await_cancellable
@@ -143,9 +144,14 @@ class UdpClient:
     # -- state ------------------------------------------------------------------------------------
 
     @property
-    def Client(self) -> Socket | None:
-        """The socket (``None`` once closed); setting it replaces the socket the client uses."""
-        return self._sock
+    def Client(self) -> Socket:
+        """The socket; setting it replaces the socket the client uses.
+
+        Typed ``Socket`` as .NET declares it; like .NET (which returns ``null`` there) it reads
+        ``None`` once the client is closed or after ``Client = None``.
+        """
+        # .NET's field is set to `null!` by Dispose: non-nullable to the compiler, null at run time.
+        return cast(Socket, self._sock)
 
     @Client.setter
     def Client(self, value: Socket | None) -> None:
@@ -165,17 +171,53 @@ class UdpClient:
         """Bytes waiting to be received."""
         return self._client().Available
 
-    Ttl = socket_property("Ttl", "The socket's ``Ttl`` (time to live of unicast datagrams).")
+    @property
+    def Ttl(self) -> int:
+        """The socket's ``Ttl`` (time to live of unicast datagrams).  ``ObjectDisposedException`` once closed."""
+        return self._client().Ttl
 
-    DontFragment = socket_property("DontFragment", "The socket's ``DontFragment`` (IPv4 only).")
+    @Ttl.setter
+    def Ttl(self, value: int) -> None:
+        self._client().Ttl = value
 
-    MulticastLoopback = socket_property("MulticastLoopback", "The socket's ``MulticastLoopback``.")
+    @property
+    def DontFragment(self) -> bool:
+        """The socket's ``DontFragment`` (IPv4 only).  ``ObjectDisposedException`` once closed."""
+        return self._client().DontFragment
 
-    EnableBroadcast = socket_property(
-        "EnableBroadcast", "The socket's ``EnableBroadcast`` (turned on by a send to ``IPAddress.Broadcast``)."
-    )
+    @DontFragment.setter
+    def DontFragment(self, value: bool) -> None:
+        self._client().DontFragment = value
 
-    ExclusiveAddressUse = socket_property("ExclusiveAddressUse", "The socket's ``ExclusiveAddressUse``.")
+    @property
+    def MulticastLoopback(self) -> bool:
+        """The socket's ``MulticastLoopback``.  ``ObjectDisposedException`` once closed."""
+        return self._client().MulticastLoopback
+
+    @MulticastLoopback.setter
+    def MulticastLoopback(self, value: bool) -> None:
+        self._client().MulticastLoopback = value
+
+    @property
+    def EnableBroadcast(self) -> bool:
+        """The socket's ``EnableBroadcast`` (turned on by a send to ``IPAddress.Broadcast``).
+
+        Raises ``ObjectDisposedException`` once closed.
+        """
+        return self._client().EnableBroadcast
+
+    @EnableBroadcast.setter
+    def EnableBroadcast(self, value: bool) -> None:
+        self._client().EnableBroadcast = value
+
+    @property
+    def ExclusiveAddressUse(self) -> bool:
+        """The socket's ``ExclusiveAddressUse``.  ``ObjectDisposedException`` once closed."""
+        return self._client().ExclusiveAddressUse
+
+    @ExclusiveAddressUse.setter
+    def ExclusiveAddressUse(self, value: bool) -> None:
+        self._client().ExclusiveAddressUse = value
 
     def AllowNatTraversal(self, allowed: bool) -> None:
         """Windows only: raises ``PlatformNotSupportedException`` here, as .NET does on Linux."""
@@ -330,17 +372,17 @@ class UdpClient:
         return datagram, nbytes, peer, host
 
     @overload
-    def Send(self, datagram: Any, /) -> int: ...
+    def Send(self, datagram: BytesLike, /) -> int: ...
     @overload
-    def Send(self, datagram: Any, bytes: int, /) -> int: ...
+    def Send(self, datagram: BytesLike, bytes: int, /) -> int: ...
     @overload
-    def Send(self, datagram: Any, end_point: IPEndPoint | None, /) -> int: ...
+    def Send(self, datagram: BytesLike, end_point: IPEndPoint | None, /) -> int: ...
     @overload
-    def Send(self, datagram: Any, bytes: int, end_point: IPEndPoint | None, /) -> int: ...
+    def Send(self, datagram: BytesLike, bytes: int, end_point: IPEndPoint | None, /) -> int: ...
     @overload
-    def Send(self, datagram: Any, hostname: str | None, port: int, /) -> int: ...
+    def Send(self, datagram: BytesLike, hostname: str | None, port: int, /) -> int: ...
     @overload
-    def Send(self, datagram: Any, bytes: int, hostname: str | None, port: int, /) -> int: ...
+    def Send(self, datagram: BytesLike, bytes: int, hostname: str | None, port: int, /) -> int: ...
 
     def Send(self, *args: Any, **kwargs: Any) -> int:
         """``Send(datagram[, bytes])`` to the connected peer, ``Send(datagram[, bytes], end_point)`` or
@@ -377,6 +419,30 @@ class UdpClient:
         self._check_broadcast(peer.Address)
         return sock.SendTo(view, peer)
 
+    @overload
+    def BeginSend(
+        self, datagram: BytesLike, bytes: int, request_callback: AsyncCallback | None, state: Any
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginSend(
+        self,
+        datagram: BytesLike,
+        bytes: int,
+        end_point: IPEndPoint | None,
+        request_callback: AsyncCallback | None,
+        state: Any,
+    ) -> IAsyncResult: ...
+    @overload
+    def BeginSend(
+        self,
+        datagram: BytesLike,
+        bytes: int,
+        hostname: str | None,
+        port: int,
+        request_callback: AsyncCallback | None,
+        state: Any,
+    ) -> IAsyncResult: ...
+
     def BeginSend(self, *args: Any, **kwargs: Any) -> IAsyncResult:
         """``BeginSend(datagram, bytes[, end_point | hostname, port], callback, state)``; finish with ``EndSend``.
 
@@ -409,10 +475,49 @@ class UdpClient:
         sock = self._client()
         return sock.EndSend(async_result) if self._active else sock.EndSendTo(async_result)
 
+    @overload
+    def SendAsync(
+        self, datagram: BytesLike, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendAsync(
+        self, datagram: BytesLike, bytes: int, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendAsync(
+        self, datagram: BytesLike, end_point: IPEndPoint | None, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendAsync(
+        self,
+        datagram: BytesLike,
+        bytes: int,
+        end_point: IPEndPoint | None,
+        /,
+        cancellation_token: CancellationToken = ...,
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendAsync(
+        self, datagram: BytesLike, hostname: str | None, port: int, /, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendAsync(
+        self,
+        datagram: BytesLike,
+        bytes: int,
+        hostname: str | None,
+        port: int,
+        /,
+        cancellation_token: CancellationToken = ...,
+    ) -> Coroutine[Any, Any, int]: ...
+
     def SendAsync(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, int]:
         """``await SendAsync(datagram[, bytes][, end_point | hostname, port][, cancellation_token])`` -> bytes sent.
 
-        Argument errors raise from the call, as from ``Send``; the send's from the await.
+        Argument errors raise from the call, as from ``Send`` (``ObjectDisposedException``,
+        ``ArgumentNullException``, ``ArgumentOutOfRangeException``, ``InvalidOperationException``);
+        the send's ``SocketException`` from the await, and ``OperationCanceledException`` for a
+        cancelled token.
         """
         args, token = split_token(args, kwargs)
         datagram, nbytes, peer, host = self._send_shape(args, kwargs)

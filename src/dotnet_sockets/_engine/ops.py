@@ -10,6 +10,7 @@ into a ``SocketException`` is left to ``End...``, off the hot path.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,8 @@ __all__ = [
     "ConnectOp",
     "DisconnectOp",
     "StreamSendOnlyOp",
+    "ReceiveMessageFromOp",
+    "SendPacketsOp",
 ]
 
 
@@ -341,3 +344,95 @@ class DisconnectOp(AsyncOperation):
 
     def attempt(self) -> bool:
         return True
+
+
+class ReceiveMessageFromOp(AsyncOperation):
+    """``recvmsg_into`` with room for one packet-information control message.
+
+    The value is ``recvmsg_into``'s ``(bytes, ancillary data, message flags, sockaddr)``.
+    """
+
+    __slots__ = ("bufs", "flags", "extra", "ancsize")
+    bufs: list[memoryview]
+    flags: int
+    extra: Any
+    ancsize: int
+    end_method = "EndReceiveMessageFrom"
+
+    def attempt(self) -> bool:
+        try:
+            self._value = v = self._io.sock.recvmsg_into(self.bufs, self.ancsize, self.flags)
+            _tel.c.received += v[0] + _DGRAM if self._io.dgram else v[0]
+        except BlockingIOError:
+            return False
+        except OSError as exc:
+            self._error = exc
+        return True
+
+
+class SendPacketsOp(AsyncOperation):
+    """Buffers and file ranges sent in order: ``send`` for a buffer, ``os.sendfile`` for a file range.
+
+    ``parts`` holds ``(buffer, -1, 0, 0)`` or ``(None, fd, offset, count)``.  The files the
+    operation opened itself (``owned``) are closed once it ends, however it ends; a caller
+    that withdraws it from the queue calls :meth:`release`.  The value is the byte count;
+    ``then`` (see :func:`continues`) runs once the data is sent.
+    """
+
+    __slots__ = ("parts", "index", "pos", "sent", "owned", "extra", "then", "later")
+    parts: list[tuple[Any, int, int, int]]
+    index: int
+    pos: int
+    sent: int
+    owned: list[Any]
+    extra: Any
+    then: Then | None
+    later: bool
+    end_method = "EndSendFile"
+
+    def attempt(self) -> bool:
+        sock = self._io.sock
+        parts = self.parts
+        try:
+            while self.index < len(parts):
+                buf, fd, off, cnt = parts[self.index]
+                pos = self.pos
+                if buf is not None:
+                    n = sock.send(buf[pos:]) if pos < len(buf) else 0
+                    left = len(buf) - pos - n
+                else:
+                    n = os.sendfile(sock.fileno(), fd, off + pos, cnt - pos) if pos < cnt else 0
+                    left = cnt - pos - n
+                    if n == 0 and left > 0:
+                        # The file shrank under us: what is left cannot be sent.
+                        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+                self.sent += n
+                _tel.c.sent += n
+                if left > 0:
+                    self.pos = pos + n
+                else:
+                    self.index += 1
+                    self.pos = 0
+        except BlockingIOError:
+            return False
+        except OSError as exc:
+            self._error = exc
+            return True
+        self._value = self.sent
+        return True
+
+    def release(self) -> None:
+        owned = self.owned
+        self.owned = []
+        for f in owned:
+            try:
+                f.close()
+            except OSError:
+                pass
+
+    def _complete(self, synchronously: bool) -> None:
+        # ``then`` is the disconnect of TransmitFileOptions.Disconnect, done before anyone is told.
+        if self._done:
+            return
+        self.release()
+        _complete_then(self, synchronously)
