@@ -14,6 +14,7 @@ from dotnet_sockets import (
     ArgumentNullException,
     ArgumentOutOfRangeException,
     CancellationToken,
+    CancellationTokenRegistration,
     CancellationTokenSource,
     ObjectDisposedException,
     OperationCanceledException,
@@ -279,6 +280,63 @@ def test_cancel_after_completion_does_not_cancel_later_awaits() -> None:
         await asyncio.sleep(0.01)
 
     asyncio.run(asyncio.wait_for(main(), WAIT))
+
+
+def test_unregister_takes_no_lock_so_a_finalizer_cannot_deadlock() -> None:
+    """A collected ``await_cancellable`` unregisters in its ``finally``, on whatever thread collects it,
+    which may be inside the source's own lock: unregistering must not wait for that lock."""
+    cts = CancellationTokenSource()
+    reg = cts.Token.Register(lambda: None)
+    done = threading.Event()
+    result: list[bool] = []
+
+    def under_the_lock() -> None:
+        with cts._lock:
+            result.append(reg.Unregister())
+        done.set()
+
+    worker = threading.Thread(target=under_the_lock, daemon=True)
+    worker.start()
+    assert done.wait(WAIT), "Unregister blocked on the source's lock"
+    assert result == [True]
+
+
+def test_registrations_dropped_by_unregister_do_not_pile_up() -> None:
+    cts = CancellationTokenSource()
+    for _ in range(10_000):
+        cts.Token.Register(lambda: None).Dispose()
+    assert len(cts._callbacks) <= 32
+    ran: list[int] = []
+    cts.Token.Register(lambda: ran.append(1))
+    cts.Cancel()
+    assert ran == [1]
+
+
+def _unregister_all(regs: list[CancellationTokenRegistration], out: list[bool]) -> None:
+    out.extend(r.Unregister() for r in regs)
+
+
+def test_cancel_and_unregister_racing_run_each_callback_at_most_once() -> None:
+    import sys
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(200):
+            cts = CancellationTokenSource()
+            ran: list[int] = []
+            regs = [cts.Token.Register(ran.append, i) for i in range(8)]
+            unregistered: list[bool] = []
+            t = threading.Thread(target=_unregister_all, args=(regs, unregistered))
+            t.start()
+            cts.Cancel()
+            t.join(WAIT)
+            assert not t.is_alive()
+            # Each callback either ran or was unregistered, never both, never neither.
+            assert len(ran) == len(set(ran))
+            assert sorted(ran + [i for i, ok in enumerate(unregistered) if ok]) == list(range(8))
+    finally:
+        sys.setswitchinterval(old)
 
 
 def test_await_cancellable_future_with_a_token_cancelled_before_the_await() -> None:

@@ -13,12 +13,11 @@ import os
 import random
 import socket
 import struct
-import subprocess
 import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -41,11 +40,14 @@ from dotnet_sockets import (
 from dotnet_sockets._engine import ops
 from dotnet_sockets._engine.epoll import engine
 from reliability_support import (
-    PYTHON,
+    CHILD_PRELUDE,
+    Counter,
     assert_engine_serves,
     dead_engine_threads,
     recording_excepthook,
-    subprocess_env,
+    run_child,
+    tcp_pair,
+    udp,
 )
 
 ANY4 = IPEndPoint(IPAddress.Any, 0)
@@ -55,63 +57,10 @@ class Boom(Exception):
     """Raised on purpose by a callback."""
 
 
-class Counter:
-    """Counts callback runs per IAsyncResult (or per SocketAsyncEventArgs), thread-safely."""
-
-    def __init__(self, action: Callable[[Any], object] | None = None) -> None:
-        self.cond = threading.Condition()
-        self.runs: dict[int, int] = {}
-        self.keep: list[Any] = []  # holds every result seen, so that no id() is reused
-        self.total = 0
-        self.action = action
-
-    def __call__(self, ar: Any) -> None:
-        with self.cond:
-            if id(ar) not in self.runs:
-                self.keep.append(ar)
-            self.runs[id(ar)] = self.runs.get(id(ar), 0) + 1
-            self.total += 1
-            self.cond.notify_all()
-        if self.action is not None:
-            self.action(ar)
-
-    def handler(self, sender: Any, e: Any) -> None:
-        self(e)
-
-    def wait_total(self, n: int, timeout: float = WAIT) -> bool:
-        with self.cond:
-            return self.cond.wait_for(lambda: self.total >= n, timeout)
-
-    def once_each(self, items: list[Any]) -> None:
-        with self.cond:
-            bad = {id(x): self.runs.get(id(x), 0) for x in items if self.runs.get(id(x), 0) != 1}
-        assert not bad, f"callbacks not run exactly once: {bad}"
-
-
-def udp(bound: bool = True) -> Socket:
-    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
-    if bound:
-        s.Bind(IPEndPoint(IPAddress.Loopback, 0))
-    return s
-
-
 def port_of(s: Socket) -> int:
     ep = s.LocalEndPoint
     assert isinstance(ep, IPEndPoint)
     return ep.Port
-
-
-def tcp_pair() -> tuple[Socket, socket.socket]:
-    """A connected stream: our Socket, and a plain peer socket."""
-    lst = socket.socket()
-    lst.bind(("127.0.0.1", 0))
-    lst.listen(1)
-    c = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-    c.Connect(IPEndPoint(IPAddress.Loopback, lst.getsockname()[1]))
-    lst.settimeout(WAIT)
-    peer, _ = lst.accept()
-    lst.close()
-    return c, peer
 
 
 def fill_send_buffer(s: Socket) -> int:
@@ -695,30 +644,7 @@ def test_ctrl_c_in_a_blocking_receive_loses_no_later_datagram() -> None:
 # -- fork and interpreter exit, in child interpreters ----------------------------------------------
 
 
-def run_child(code: str, timeout: float = 20.0) -> tuple[subprocess.CompletedProcess[str], float]:
-    t0 = time.monotonic()
-    proc = subprocess.run(
-        [PYTHON, "-W", "ignore::DeprecationWarning", "-c", code],
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    return proc, time.monotonic() - t0
-
-
-COMMON = """
-import os, sys, threading, time
-from dotnet_sockets import *
-
-ANY4 = IPEndPoint(IPAddress.Any, 0)
-
-def udp(bound=True):
-    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
-    if bound:
-        s.Bind(IPEndPoint(IPAddress.Loopback, 0))
-    return s
-
+COMMON = CHILD_PRELUDE + """
 def round_trip(tag):
     rx, tx = udp(), udp(False)
     got, sent = threading.Event(), threading.Event()

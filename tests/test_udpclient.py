@@ -7,6 +7,7 @@ WaitOne with a limit or asyncio.wait_for.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -396,9 +397,16 @@ def test_connected_send_receive(pair: tuple[UdpClient, UdpClient]) -> None:
     assert sender.Send(b"three", None) == 5
     assert sender.Send(b"four", 4, None) == 4
     assert sender.EndSend(sender.BeginSend(b"five", 4, None, None)) == 4
+    # Three arguments: the third is the callback (state left out), or None for none.
+    assert sender.EndSend(sender.BeginSend(b"5a", 2, None)) == 2
+    called = threading.Event()
+    ar = sender.BeginSend(b"5b", 2, lambda ar: called.set())
+    assert called.wait(WAIT_MS / 1000) and ar.AsyncState is None
+    assert sender.EndSend(ar) == 2
     assert run(sender.SendAsync(b"six", 3)) == 3
     assert run(sender.SendAsync(b"seven")) == 5
-    assert [receiver.Receive()[0] for _ in range(7)] == [b"one", b"two", b"three", b"four", b"five", b"six", b"seven"]
+    got = [receiver.Receive()[0] for _ in range(9)]
+    assert got == [b"one", b"two", b"three", b"four", b"five", b"5a", b"5b", b"six", b"seven"]
 
 
 def test_connect_forms(af: AddressFamily) -> None:

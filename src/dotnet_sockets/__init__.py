@@ -77,6 +77,9 @@ ACCELERATED: bool = _accel.ACCELERATED
 False on the pure-Python path, which behaves the same and sends 0.6-0.85x as fast.
 ``version_string()`` says which, and why."""
 
+# Last: its after-fork handler must run after those of every module imported above.
+from . import _fork  # noqa: E402, F401
+
 __all__ = [
     "ACCELERATED",
     "AddressFamily",

@@ -489,9 +489,13 @@ class SocketCore:
             )
         if ar._ended:
             raise InvalidOperationException(f"{method} can only be called once for each asynchronous operation.")
-        ar._ended = True
         if not ar._done:
+            # Marked ended only once it is delivered, as .NET sets EndCalled after its wait:
+            # an End interrupted here (Ctrl-C) can be called again and gets the result.
             ar._wait(-1)
+            if ar._ended:  # another thread's End took it meanwhile
+                raise InvalidOperationException(f"{method} can only be called once for each asynchronous operation.")
+        ar._ended = True
         err = ar._error
         if err is not None:
             exc = self._failed(_op_error(err))

@@ -22,7 +22,7 @@ from ._engine.dispatch import dispatcher, report_exception
 from ._names import dotnet_names
 from .exceptions import ArgumentException
 from .execution_context import capture_context
-from .waithandles import ManualResetEvent, WaitHandle
+from .waithandles import ManualResetEvent, WaitHandle, _wait_until
 
 if TYPE_CHECKING:
     from ._engine.opqueue import OpQueue, Waiter
@@ -173,7 +173,7 @@ class AsyncOperation(IAsyncResult):
         self._done = True
         h = self._handle
         if h is not None:
-            h.Set()
+            h._set_even_if_disposed()
         if self._callback is not None:
             if synchronously and self._io.inline:
                 _run_inline(self)
@@ -193,9 +193,18 @@ class AsyncOperation(IAsyncResult):
             report_exception(exc)
 
     def _wait(self, timeout_ms: int = -1) -> bool:
+        """Wait for the completion; False if ``timeout_ms`` elapsed first.
+
+        Not ``AsyncWaitHandle.WaitOne``: the caller may have closed, set or
+        reset that handle, and an ``End...`` must still wait for the real
+        completion (.NET ignores a disposed handle there too).
+        """
         if self._done:
             return True
-        return self.AsyncWaitHandle.WaitOne(timeout_ms)
+        return _wait_until(self.AsyncWaitHandle, self._is_done, timeout_ms)
+
+    def _is_done(self) -> bool:
+        return self._done
 
     # -- IAsyncResult -----------------------------------------------------
     @property
@@ -214,7 +223,7 @@ class AsyncOperation(IAsyncResult):
             # The completer sets _done before it reads _handle; we stored
             # _handle before reading _done: one of us sees the other.
             if self._done:
-                h.Set()
+                h._set_even_if_disposed()  # another thread may already have closed it
         return h
 
     @property

@@ -21,6 +21,7 @@ import itertools
 import os
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -98,27 +99,55 @@ class _Timers:
             source._timer_fired(seq)
 
     def _reset_after_fork(self) -> None:
+        # Every source's lock first (another thread may have held one at the fork), then
+        # the pending timers, and only then (_resume_after_fork) a thread that may fire
+        # them: one started earlier could fire a timer before its source knew its new
+        # number, and lose it.
+        for source in list(_sources):
+            source._lock = threading.Lock()
         self._cond = threading.Condition(threading.Lock())
         self._thread = None
         heap, self._heap = self._heap, []
-        # The child inherits the sources but not the thread: re-arm what was pending.
         for due, _seq, source in heap:
-            source._rearm_after_fork(self.schedule(source, due))
+            seq = next(self._seq)
+            source._timer_seq = seq
+            heapq.heappush(self._heap, (due, seq, source))
+
+    def _resume_after_fork(self) -> None:
+        # The thread runs cancellation callbacks, which may take any lock of the package:
+        # it starts once all are made anew (registered last, by the package's __init__).
+        with self._cond:
+            if self._heap and self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="dotnet_sockets-timers", daemon=True)
+                self._thread.start()
 
 
 _timers = _Timers()
+# Every live source, so that a forked child re-makes each one's lock.
+_sources: weakref.WeakSet[CancellationTokenSource] = weakref.WeakSet()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_timers._reset_after_fork)
 
 
 class _Callback:
-    __slots__ = ("callback", "state", "context", "registered")
+    __slots__ = ("callback", "state", "context", "_claim")
 
     def __init__(self, callback: Callable[..., object], state: Any, context: contextvars.Context | None) -> None:
         self.callback = callback
         self.state = state
         self.context = context
-        self.registered = True
+        # Whoever takes the claim first decides: Cancel runs the callback, Unregister drops it.  A
+        # non-blocking acquire never waits, so an Unregister run by a finalizer (a collected coroutine's
+        # ``finally``) cannot deadlock on a lock its own thread holds.
+        self._claim = threading.Lock()
+
+    def take(self) -> bool:
+        """Claim the callback (to run it, or to drop it); False when someone already did."""
+        return self._claim.acquire(False)
+
+    @property
+    def registered(self) -> bool:
+        return not self._claim.locked()
 
     def invoke(self) -> None:
         if self.state is _NO_STATE:
@@ -141,14 +170,16 @@ class CancellationTokenSource:
     raise ``ObjectDisposedException`` once disposed.  A context manager, like ``using``.
     """
 
-    __slots__ = ("_lock", "_cancelled", "_callbacks", "_disposed", "_timer_seq", "_due", "__weakref__")
+    __slots__ = ("_lock", "_cancelled", "_callbacks", "_compact_at", "_disposed", "_timer_seq", "_due", "__weakref__")
 
     def __init__(self, millisecond_delay: int | datetime.timedelta = -1) -> None:
         ms = _delay_ms(millisecond_delay, _delay_param(millisecond_delay))
         # Callbacks run outside the lock, so a callback may register, dispose or cancel again.
         self._lock = threading.Lock()
+        _sources.add(self)
         self._cancelled = False
         self._callbacks: list[_Callback] = []
+        self._compact_at = 16
         self._disposed = False
         self._timer_seq = -1
         self._due = 0.0
@@ -202,7 +233,7 @@ class CancellationTokenSource:
                 return False
             self._timer_seq = -1
             for cb in self._callbacks:
-                cb.registered = False
+                cb.take()
             self._callbacks.clear()
             return True
 
@@ -213,7 +244,7 @@ class CancellationTokenSource:
             self._timer_seq = -1
             if not self._cancelled:
                 for cb in self._callbacks:
-                    cb.registered = False
+                    cb.take()
                 self._callbacks.clear()
 
     def __enter__(self) -> CancellationTokenSource:
@@ -270,10 +301,6 @@ class CancellationTokenSource:
                 # Nobody called Cancel, so nobody can catch it: report it like any exception in a thread.
                 threading.excepthook(threading.ExceptHookArgs((type(exc), exc, exc.__traceback__, None)))
 
-    def _rearm_after_fork(self, seq: int) -> None:
-        self._lock = threading.Lock()
-        self._timer_seq = seq
-
     def _cancel(self, throw_on_first: bool) -> None:
         with self._lock:
             if self._cancelled:
@@ -285,9 +312,8 @@ class CancellationTokenSource:
         errors: list[BaseException] = []
         # .NET runs registrations newest first.
         for cb in reversed(callbacks):
-            if not cb.registered:
+            if not cb.take():
                 continue
-            cb.registered = False
             try:
                 cb.invoke()
             except Exception as exc:
@@ -303,19 +329,18 @@ class CancellationTokenSource:
             if self._cancelled:
                 return False
             if not self._disposed:
-                self._callbacks.append(cb)
+                callbacks = self._callbacks
+                if len(callbacks) >= self._compact_at:
+                    # Unregister only claims; the dropped callbacks are swept here, under the lock.
+                    callbacks[:] = [c for c in callbacks if c.registered]
+                    self._compact_at = max(16, 2 * len(callbacks))
+                callbacks.append(cb)
             return True
 
-    def _unregister(self, cb: _Callback) -> bool:
-        with self._lock:
-            if not cb.registered:
-                return False
-            cb.registered = False
-            try:
-                self._callbacks.remove(cb)
-            except ValueError:
-                pass
-            return True
+    @staticmethod
+    def _unregister(cb: _Callback) -> bool:
+        # Takes no lock: a finalizer may run this on a thread that holds the source's lock.
+        return cb.take()
 
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     is_cancellation_requested = IsCancellationRequested
@@ -368,7 +393,9 @@ class CancellationToken:
 
         handle = ManualResetEvent(self.IsCancellationRequested)
         if self.CanBeCanceled and not self.IsCancellationRequested:
-            self.Register(handle.Set)
+            # Set even if the caller closed it: a closed handle must not make Cancel (or the
+            # timer thread) raise, as an operation's completion ignores its closed handle.
+            self.Register(handle._set_even_if_disposed)
         return handle
 
     def ThrowIfCancellationRequested(self) -> None:
@@ -403,7 +430,7 @@ class CancellationToken:
             return CancellationTokenRegistration(None, None, self)
         cb = _Callback(callback, state, context)
         if not source._register(cb):
-            cb.registered = False
+            cb.take()
             cb.invoke()
             return CancellationTokenRegistration(None, None, self)
         return CancellationTokenRegistration(source, cb, self)

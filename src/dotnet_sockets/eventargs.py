@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
 from ._checks import as_buffer, as_int
-from ._engine.dispatch import dispatcher
+from ._engine.dispatch import dispatcher, report_exception
 from ._lookups import HostLookup
 from ._names import dotnet_names
 from ._types import BytesLike
@@ -662,7 +662,14 @@ class SocketAsyncEventArgs:
         except IndexError:
             return  # delivered already
         sender = self._socket
-        self._record(op)
+        try:
+            self._record(op)
+        except Exception as exc:  # noqa: BLE001 - reported, and Completed still fires
+            # Reading the outcome raised (a state the program changed while the operation
+            # was pending): nobody on this thread can catch it, and a Completed that never
+            # fires is a lost operation.  It fires, failed.
+            report_exception(exc)
+            self._set_results(_SocketError.SocketError, 0)
         if type(self).OnCompleted is SocketAsyncEventArgs.OnCompleted:
             self._completed(sender, self)
         else:

@@ -12,8 +12,10 @@ default.  Suppression is per thread, as in .NET.
 from __future__ import annotations
 
 import contextvars
+import os
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 
@@ -35,6 +37,23 @@ _count_lock = threading.Lock()
 # path keeps its own copy rather than look the global up on every Begin).
 _count_changed: Callable[[int], object] | None = None
 _local = threading.local()
+# Decrements owed by tokens that died in a collection.  A finalizer must not
+# wait for _count_lock (the collecting thread may hold it), so it leaves its
+# decrement here for whoever next holds the lock; until then the count is
+# too high, which only costs a thread-local lookup.
+_owed: deque[int] = deque()
+
+
+def _reset_after_fork() -> None:
+    # Another thread may have held the lock at the fork.  The count is left
+    # as it is: the tokens of the threads the child lost give theirs back
+    # through _owed when they are freed.
+    global _count_lock
+    _count_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 class _Suppression:
@@ -47,13 +66,30 @@ class _Suppression:
     __slots__ = ("release", "__weakref__")
 
     def __init__(self) -> None:
-        self.release = weakref.finalize(self, _decrement)
+        self.release = weakref.finalize(self, _owe)
 
 
-def _decrement() -> None:
+def _owe() -> None:
+    """The token's finalizer: takes no lock (see ``_owed``)."""
+    _owed.append(1)
+    if _count_lock.acquire(False):
+        try:
+            _settle()
+        finally:
+            _count_lock.release()
+
+
+def _settle() -> None:
+    """Apply the owed decrements; with ``_count_lock`` held."""
     global _suppressing_threads
-    with _count_lock:
-        _suppressing_threads -= 1
+    n = 0
+    while True:
+        try:
+            n += _owed.pop()
+        except IndexError:
+            break
+    if n:
+        _suppressing_threads -= n
         if _count_changed is not None:
             _count_changed(_suppressing_threads)
 
@@ -67,6 +103,7 @@ def _suppress() -> _Suppression:
     global _suppressing_threads
     token = _Suppression()
     with _count_lock:
+        _settle()
         _suppressing_threads += 1
         if _count_changed is not None:
             _count_changed(_suppressing_threads)
@@ -76,7 +113,10 @@ def _suppress() -> _Suppression:
 
 def _restore(token: _Suppression) -> None:
     del _local.suppression
-    token.release()
+    if token.release.detach() is not None:
+        _owed.append(1)
+    with _count_lock:
+        _settle()
 
 
 def capture_context() -> contextvars.Context | None:

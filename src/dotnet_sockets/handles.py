@@ -25,7 +25,7 @@ class SafeSocketHandle:
     Raises ``ArgumentException`` (``preexistingHandle``) for something that is not a descriptor.
     """
 
-    __slots__ = ("_fd", "_owns", "_closed", "_lock")
+    __slots__ = ("_fd", "_owns", "_closed", "_close_claim")
 
     @overload
     def __init__(self) -> None: ...
@@ -43,7 +43,9 @@ class SafeSocketHandle:
         self._fd = fd
         self._owns = bool(owns_handle)
         self._closed = False
-        self._lock = threading.Lock()
+        # Taken once, without waiting, by the one Close that closes: no thread ever blocks on it,
+        # so neither a fork nor a finalizer can leave it held against a waiter.
+        self._close_claim = threading.Lock()
 
     @property
     def IsInvalid(self) -> bool:
@@ -64,10 +66,9 @@ class SafeSocketHandle:
 
     def Close(self) -> None:
         """Close the descriptor if the handle owns it; later calls do nothing."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+        if not self._close_claim.acquire(False) or self._closed:
+            return
+        self._closed = True
         if self._owns and self._fd >= 0:
             try:
                 os.close(self._fd)

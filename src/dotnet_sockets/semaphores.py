@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime
+import os
 import threading
+import weakref
 from collections.abc import Coroutine
 from typing import Any, overload
 
@@ -37,6 +39,8 @@ from .waithandles import ManualResetEvent, WaitHandle, _lock, _signal
 __all__ = ["Semaphore", "SemaphoreSlim"]
 
 _INT_MAX = 2**31 - 1
+# Every live SemaphoreSlim, so that a forked child re-makes each one's lock.
+_slims: weakref.WeakSet[SemaphoreSlim] = weakref.WeakSet()
 _ONE_MS = datetime.timedelta(milliseconds=1)
 _TIMEOUT_TEXT = "The timeout must represent a value between -1 and Int32.MaxValue, inclusive."
 _DISPOSED_TEXT = "The semaphore has been disposed."
@@ -185,6 +189,15 @@ class _AsyncWaiter:
         self.granted = False
 
 
+def _reset_after_fork() -> None:
+    # Only the forking thread lives on in the child: another thread may have held a
+    # semaphore's lock at the fork, and the blocked Waits of the other threads would
+    # each swallow a count that Release hands them.
+    for sem in list(_slims):
+        sem._lock = threading.Lock()
+        sem._waiters = collections.deque(w for w in sem._waiters if not isinstance(w, _Waiter))
+
+
 @dotnet_names
 class SemaphoreSlim:
     """A light counting semaphore (.NET ``System.Threading.SemaphoreSlim``).
@@ -216,6 +229,7 @@ class SemaphoreSlim:
                 "constructor without a maxCount parameter.",
             )
         self._lock = threading.Lock()
+        _slims.add(self)
         self._count = initial_count
         self._max = max_count
         self._waiters: collections.deque[_Waiter | _AsyncWaiter] = collections.deque()
@@ -499,3 +513,7 @@ class SemaphoreSlim:
     wait_async = WaitAsync
     dispose = Dispose
     # -- end of PEP 8 spellings --
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

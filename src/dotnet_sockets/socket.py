@@ -268,12 +268,15 @@ class Socket(
         self.Dispose()
 
     def __del__(self) -> None:
+        # Runs inside whatever the collecting thread was doing, maybe holding one of the
+        # package's locks: the closing (and the aborts) is left to the engine thread.
+        # Closed before the warning: a warnings filter set to "error" must not leave it open.
         if not getattr(self, "_disposed", True):
-            warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=2)
             try:
-                self._io.close()
+                self._io.close_from_finalizer()
             except Exception:  # noqa: BLE001 - nothing may escape a finaliser
                 pass
+            warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=2)
 
     def __repr__(self) -> str:
         try:

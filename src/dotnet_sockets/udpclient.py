@@ -453,10 +453,12 @@ class UdpClient:
         callback = kwargs.pop("request_callback", kwargs.pop("callback", None))
         state = kwargs.pop("state", None)
         lead = list(args)
-        if len(lead) >= 4 or (len(lead) == 3 and not isinstance(lead[2], (IPEndPoint, str))):
-            # The last two positional arguments are (callback, state) when there are enough of them.
+        if len(lead) >= 4:
+            # Every .NET form passes (callback, state) last: (datagram, bytes[, end_point | hostname, port], cb, st).
             lead, callback, state = lead[:-2], lead[-2], lead[-1]
-        elif len(lead) == 3 and callback is None and callable(lead[2]):
+        elif len(lead) == 3 and not isinstance(lead[2], (IPEndPoint, str)):
+            # (datagram, bytes, callback) with the state left out; None is "no callback" (or, the same
+            # thing here, "no endpoint": the connected send).
             lead, callback = lead[:-1], lead[-1]
         datagram, nbytes, peer, host = self._send_shape(tuple(lead), kwargs)
         sock = self._client()

@@ -22,8 +22,10 @@ on is one uncontended lock round trip.
 from __future__ import annotations
 
 import datetime
+import os
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from ._names import dotnet_names
@@ -48,9 +50,27 @@ _INT_MAX = 2**31 - 1
 _MAX_WAIT_HANDLES = 64
 _ONE_MS = datetime.timedelta(milliseconds=1)
 
-# Guards _signaled and _waiters of every handle, and the fields of every
-# _Waiter.  Held only for short, non-blocking sections.
+# Guards _signaled and _waiters of every handle, the fields of every
+# _Waiter, and _blocked.  Held only for short, non-blocking sections; never
+# taken by a finalizer (a collection may start while it is held).
 _lock = threading.Lock()
+# Every wait now blocked, so that a forked child can drop those of the
+# threads it did not inherit (each would otherwise swallow an AutoResetEvent's Set).
+_blocked: set[_Waiter] = set()
+
+
+def _reset_after_fork() -> None:
+    # Only the forking thread lives on in the child: another thread may have
+    # held _lock at the fork, and the waits registered by other threads
+    # belong to nobody any more.  The lock is re-made in place: other modules
+    # (semaphores) hold it by name.
+    _lock._at_fork_reinit()  # type: ignore[attr-defined]
+    for w in list(_blocked):
+        _unregister(w)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _timeout_ms(timeout: int | datetime.timedelta, int_param: str) -> int:
@@ -107,6 +127,7 @@ def _try_acquire(handles: Sequence[WaitHandle], wait_all: bool) -> int:
 
 
 def _unregister(waiter: _Waiter) -> None:
+    _blocked.discard(waiter)
     for h in waiter.handles:
         ws = h._waiters
         if ws is not None and waiter in ws:
@@ -271,6 +292,7 @@ def _wait(handles: Sequence[WaitHandle], wait_all: bool, ms: int) -> int:
         if idx >= 0 or ms == 0:
             return idx
         waiter = _Waiter(handles, wait_all)
+        _blocked.add(waiter)
         for h in handles:
             ws = h._waiters
             if ws is None:
@@ -296,6 +318,32 @@ def _wait(handles: Sequence[WaitHandle], wait_all: bool, ms: int) -> int:
         if waiter.result < 0:
             _unregister(waiter)
         return waiter.result
+
+
+def _wait_until(handle: WaitHandle, done: Callable[[], bool], ms: int) -> bool:
+    """Wait for ``done()`` to turn true, ``handle`` being set each time it may have.
+
+    The wait of an ``End...`` or of a synchronous call on its operation's
+    handle: whatever the user did to that handle (closed it, disposed it,
+    set it early, reset it) must not make the wait fail or end too soon.
+    False if ``ms`` elapsed first.
+    """
+    deadline = None if ms < 0 else time.monotonic() + ms / 1000.0
+    while True:
+        if done():
+            return True
+        left = -1
+        if deadline is not None:
+            left = max(0, int((deadline - time.monotonic()) * 1000.0))
+        if _wait((handle,), False, left) < 0:
+            return done()
+        with _lock:
+            # Set by someone else before the completion: take the signal back
+            # and wait again.  The completer sets done() before it sets the
+            # handle, under _lock, so this cannot swallow the real Set.
+            if done():
+                return True
+            handle._signaled = False
 
 
 def _give_back(waiter: _Waiter) -> None:
@@ -333,6 +381,14 @@ class EventWaitHandle(WaitHandle):
             if not self._signaled:
                 _signal(self)
         return True
+
+    def _set_even_if_disposed(self) -> None:
+        # The completion of an operation: a handle its owner closed is still
+        # signalled, never an error on the thread that completes (as .NET
+        # ignores the ObjectDisposedException there).
+        with _lock:
+            if not self._signaled:
+                _signal(self)
 
     def Reset(self) -> bool:
         """Put the event in the non-signalled state, so that waits block."""

@@ -12,8 +12,14 @@ Callbacks may block (on ``End...`` of another pending operation, on a wait
 handle set by another callback...).  A watchdog thread, awake only while a
 worker is, looks every ``_STALL_SECONDS``: if completions are queued and
 the running callback has not changed, it wakes or starts another worker, as
-.NET's thread pool injects threads.  Workers beyond the base count retire
-after ``_IDLE_SECONDS`` without work.
+.NET's thread pool injects threads.  There is no cap: callbacks that all wait
+for work only a later callback would do must never starve it of a thread.
+Up to ``_max`` workers one is added per stalled ``_STALL_SECONDS``; beyond,
+each further one waits ``_STEP_SECONDS`` longer, up to ``_SLOW_SECONDS``
+(.NET's starvation injection, one thread per half second, is the model), so
+that a program whose callbacks block for good grows its pool slowly instead
+of by fifty threads a second.  Workers beyond the base count retire after
+``_IDLE_SECONDS`` without work.
 """
 
 from __future__ import annotations
@@ -40,7 +46,10 @@ class Completion(Protocol):
 _STALL_SECONDS = 0.02
 _IDLE_SECONDS = 30.0
 _EXIT_SECONDS = 1.0
-_MAX_WORKERS = 32
+# Workers added at the fast pace; not a cap.
+_FAST_WORKERS = 32
+_STEP_SECONDS = 0.02
+_SLOW_SECONDS = 0.5
 
 # The accelerator's compiled drain loop (set by dotnet_sockets._accel when built).
 drain_in_c: Callable[[Dispatcher], None] | None = None
@@ -105,7 +114,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._base = workers if workers is not None else _default_workers()
-        self._max = max(self._base, _MAX_WORKERS)
+        self._max = max(self._base, _FAST_WORKERS)
         self._current: object = None
         self._watch: threading.Thread | None = None
         self._watch_wake = threading.Event()
@@ -125,7 +134,7 @@ class Dispatcher:
             self._add_worker(only_if_none_awake=True)
 
     def _add_worker(self, only_if_none_awake: bool) -> None:
-        """Wake an idle worker, or start one (up to the cap)."""
+        """Wake an idle worker, or start one."""
         new: threading.Thread | None = None
         watch: threading.Thread | None = None
         with self._lock:
@@ -134,7 +143,7 @@ class Dispatcher:
             if self._idle:
                 self._active += 1
                 self._idle.pop().release()
-            elif len(self._threads) < self._max:
+            else:
                 self._active += 1
                 new = threading.Thread(
                     target=self._run, name=f"dotnet-sockets completion {len(self._threads) + 1}", daemon=True
@@ -145,10 +154,25 @@ class Dispatcher:
                         target=self._watchdog, name="dotnet-sockets watchdog", daemon=True
                     )
         if new is not None:
-            new.start()
+            try:
+                new.start()
+            except BaseException:
+                # No thread to be had (the system's limit, or interpreter exit): the
+                # watchdog tries again while work waits.
+                with self._lock:
+                    self._active -= 1
+                    self._threads.remove(new)
+                raise
         if watch is not None:
             watch.start()
         self._watch_wake.set()
+
+    def _injection_delay(self) -> float:
+        """How long the queue must stall before the watchdog adds a worker (see the module docstring)."""
+        extra = len(self._threads) - self._max
+        if extra < 0:
+            return _STALL_SECONDS
+        return min(_SLOW_SECONDS, _STALL_SECONDS + _STEP_SECONDS * (extra + 1))
 
     def _watchdog(self) -> None:
         wake = self._watch_wake
@@ -157,11 +181,14 @@ class Dispatcher:
             wake.clear()
             while self._active:
                 before = self._current
-                time.sleep(_STALL_SECONDS)
+                time.sleep(self._injection_delay())
                 if self._active and self._q and self._current is before:
                     # The awake workers are stuck in their callbacks while
                     # completions wait: let another worker drain them.
-                    self._add_worker(only_if_none_awake=False)
+                    try:
+                        self._add_worker(only_if_none_awake=False)
+                    except BaseException as exc:  # noqa: BLE001 - the watchdog must go on
+                        report_exception(exc)
 
     def _run(self) -> None:
         q = self._q
@@ -258,6 +285,10 @@ class Dispatcher:
         self._watch = None
         self._watch_wake = threading.Event()
         self._pid = os.getpid()
+
+    def _resume_after_fork(self) -> None:
+        # Once every lock of the package is made anew (the callbacks a worker runs
+        # may take any of them): registered last, by the package's __init__.
         if self._q:
             self._add_worker(only_if_none_awake=True)
 

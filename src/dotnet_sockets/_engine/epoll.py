@@ -52,7 +52,8 @@ from __future__ import annotations
 import os
 import select
 import threading
-from typing import TYPE_CHECKING
+from collections import deque
+from typing import TYPE_CHECKING, Protocol, cast
 
 from .dispatch import dispatcher, report_exception
 
@@ -74,12 +75,55 @@ _ONESHOT = select.EPOLLONESHOT
 _STANDBY_SECONDS = 0.002
 
 
+class _Ready(Protocol):
+    def on_ready(self, readable: bool, writable: bool) -> None: ...
+
+
+class _Reaper:
+    """Closes the queues finalizers hand over (``OpQueue.close_from_finalizer``).
+
+    A finalizer may run on any thread, holding any lock, so it only appends
+    to a deque (no lock) and writes the eventfd (a system call); this
+    thread, or a worker serving readiness, does the closing.
+    """
+
+    __slots__ = ("fd", "orphans")
+
+    def __init__(self) -> None:
+        self.fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self.orphans: deque[OpQueue] = deque()
+
+    def on_ready(self, readable: bool, writable: bool) -> None:
+        try:
+            os.eventfd_read(self.fd)
+        except BlockingIOError:
+            pass  # another thread of this batch read it
+        while True:
+            try:
+                q = self.orphans.popleft()
+            except IndexError:
+                return
+            try:
+                q.close()
+            except Exception as exc:  # noqa: BLE001 - this thread serves every socket
+                report_exception(exc)
+
+    def wake(self) -> None:
+        try:
+            os.eventfd_write(self.fd, 1)
+        except OSError:
+            pass  # the counter is full: a wake-up is pending anyway
+
+
 class Engine:
     """Owner of the epoll set and of the thread that waits on it."""
 
     def __init__(self) -> None:
         self._ep = select.epoll()
-        self._regs: dict[int, OpQueue] = {}
+        self._regs: dict[int, _Ready] = {}
+        self._reaper = _Reaper()
+        self._regs[self._reaper.fd] = self._reaper
+        self._ep.register(self._reaper.fd, select.EPOLLIN)
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         # Held while a batch of reports is served (by this thread, or by a
@@ -120,6 +164,11 @@ class Engine:
                 self._ep.unregister(q.fd)
             except OSError:
                 pass
+
+    def close_later(self, q: OpQueue) -> None:
+        """Have this thread close ``q``: what a finalizer may do (it takes no lock)."""
+        self._reaper.orphans.append(q)
+        self._reaper.wake()
 
     def _start(self) -> None:
         with self._start_lock:
@@ -180,7 +229,8 @@ class Engine:
         # Counted even when the engine thread has a batch under way: that is
         # when it must see that a worker keeps coming back, and step aside.
         self._cycles += 1
-        if not self._serving.acquire(False):
+        serving = self._serving  # the one acquired is the one released, even if a fork re-made it
+        if not serving.acquire(False):
             return
         try:
             try:
@@ -190,7 +240,7 @@ class Engine:
             if events:
                 self._serve(events)
         finally:
-            self._serving.release()
+            serving.release()
 
     def _stand_by(self) -> bool:
         """Wait off the epoll set while a worker keeps polling it (see the module docstring).
@@ -241,13 +291,32 @@ class Engine:
         self._wake = threading.Lock()
         self._wake.acquire()
         self._standing_by = False
-        queues = list(self._regs.values())
-        self._regs = {}
+        reaper = self._reaper
+        queues = [cast("OpQueue", q) for q in self._regs.values() if q is not reaper]
+        # The eventfd is shared with the parent too: a wake-up there must not land here.
+        os.close(reaper.fd)
+        reaper.fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self._regs = {reaper.fd: reaper}
+        self._ep.register(reaper.fd, select.EPOLLIN)
         for q in queues:
             q._reset_after_fork()
             q.registered = False
             if q.mask:
-                self.arm(q, q.mask)
+                # Armed here, but the thread that serves them starts in _resume_after_fork.
+                try:
+                    self._ep.register(q.fd, q.mask | _ONESHOT)
+                except OSError:
+                    continue  # a descriptor closed behind our back: its operations wait for Close
+                self._regs[q.fd] = q
+                q.registered = True
+        if reaper.orphans:
+            reaper.wake()
+
+    def _resume_after_fork(self) -> None:
+        # Once every lock of the package is made anew: this thread completes operations,
+        # and their callbacks may take any of them (registered last, by the package's __init__).
+        if len(self._regs) > 1 or self._reaper.orphans:
+            self._start()
 
 
 engine = Engine()

@@ -30,8 +30,10 @@ ReceiveAsync``, nor a later ``BeginSend`` an awaited ``SendAsync``.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -91,6 +93,17 @@ def _broken(op: AsyncOperation, exc: Exception) -> None:
     op._error = err
 
 
+def _unwatchable(op: AsyncOperation, exc: Exception) -> None:
+    """The engine could not watch the descriptor for ``op`` (``epoll_ctl`` failed: a
+    descriptor closed or replaced behind the package's back through ``Handle``; or no
+    thread to be had for the engine).  The operation fails now rather than wait forever:
+    with the system's error, or as :func:`_broken` for anything else."""
+    if isinstance(exc, OSError):
+        op._error = exc
+    else:
+        _broken(op, exc)
+
+
 def _drain(q: deque[AsyncOperation], done: list[AsyncOperation]) -> None:
     """Retry queued operations in order while they make progress; move the finished to ``done``."""
     while q:
@@ -102,6 +115,22 @@ def _drain(q: deque[AsyncOperation], done: list[AsyncOperation]) -> None:
         except Exception as exc:  # noqa: BLE001 - see _broken
             _broken(q[0], exc)
         done.append(q.popleft())
+
+
+def _finish(op: AsyncOperation, aborted: bool) -> None:
+    """Complete (or abort) ``op`` without letting anything it raises stop the caller.
+
+    The callers complete a whole batch: the operations after one that
+    raised (a continuation given a state its user broke, no thread to be
+    had for a worker) must still complete, and the engine thread live on.
+    """
+    try:
+        if aborted:
+            op._abort()
+        else:
+            op._complete(False)
+    except Exception as exc:  # noqa: BLE001 - reported, never lost
+        report_exception(exc)
 
 
 class _LateClose:
@@ -125,7 +154,21 @@ class _LateClose:
 class OpQueue:
     """The I/O state the engine keeps for one socket."""
 
-    __slots__ = ("sock", "fd", "lock", "rq", "wq", "rpark", "wpark", "mask", "registered", "closed", "inline", "dgram")
+    __slots__ = (
+        "sock",
+        "fd",
+        "lock",
+        "rq",
+        "wq",
+        "rpark",
+        "wpark",
+        "mask",
+        "registered",
+        "closed",
+        "inline",
+        "dgram",
+        "__weakref__",
+    )
 
     def __init__(self, sock: socket.socket) -> None:
         sock.setblocking(False)
@@ -145,6 +188,7 @@ class OpQueue:
         # Run callbacks of operations that finish inside Begin... on the
         # caller's thread (current .NET's behaviour; an opt-in here).
         self.inline = False
+        _queues.add(self)
 
     def start_write(self, op: AsyncOperation) -> None:
         if not self.wq and not self.closed:
@@ -170,19 +214,29 @@ class OpQueue:
     def _enqueue(self, op: AsyncOperation, q: deque[AsyncOperation], bit: int) -> None:
         with self.lock:
             if not self.closed:
-                q.append(op)
                 waiter = op._ctx
-                if isinstance(waiter, Waiter) and waiter.parks_only and len(q) > 1:
+                if isinstance(waiter, Waiter) and waiter.parks_only and q:
                     op._ctx = None  # behind others: an ordinary operation
-                if (self.rpark if bit == EPOLLIN else self.wpark) is None:
-                    if len(q) == 1 and _waits_itself(op):
-                        # Its waiter is the caller, who sees it parked (is_parked): no wake-up.
-                        self._set_park(bit, op)
-                    elif not self.mask & bit:
-                        self.mask |= bit
-                        engine.arm(self, self.mask)
-                return
-        op._abort()
+                if not q and _waits_itself(op):
+                    # Its waiter is the caller, who sees it parked (is_parked): no wake-up.
+                    q.append(op)
+                    self._set_park(bit, op)
+                    return
+                if self.mask & bit or (self.rpark if bit == EPOLLIN else self.wpark) is not None:
+                    q.append(op)
+                    return
+                try:
+                    engine.arm(self, self.mask | bit)
+                except Exception as exc:  # noqa: BLE001 - see _unwatchable
+                    _unwatchable(op, exc)
+                else:
+                    self.mask |= bit
+                    q.append(op)
+                    return
+        if op._error is None:
+            op._abort()
+        else:
+            op._complete(False)
 
     def _set_park(self, bit: int, op: AsyncOperation | None) -> None:
         if bit == EPOLLIN:
@@ -190,18 +244,31 @@ class OpQueue:
         else:
             self.wpark = op
 
-    def _pass_on(self, q: deque[AsyncOperation], bit: int, arm: bool = True) -> None:
+    def _pass_on(self, q: deque[AsyncOperation], bit: int, arm: bool = True) -> list[AsyncOperation]:
         """Lock held, nothing parked in ``q``'s direction: hand it to the operation now at the head
-        (its waiter, or the engine unless ``arm`` is False, when the caller arms it)."""
+        (its waiter, or the engine unless ``arm`` is False, when the caller arms it).  Returns the
+        operations that failed because the engine could not watch the descriptor (see
+        :func:`_unwatchable`), for the caller to complete once the lock is released."""
         if not q:
-            return
+            return []
         waiter = q[0]._ctx
         if isinstance(waiter, Waiter):
             self._set_park(bit, q[0])
             waiter.wake()
         elif arm and not self.mask & bit:
+            try:
+                engine.arm(self, self.mask | bit)
+            except Exception as exc:  # noqa: BLE001 - see _unwatchable
+                failed = []
+                while q and not _waits_itself(q[0]):
+                    op = q.popleft()
+                    _unwatchable(op, exc)
+                    failed.append(op)
+                if q:
+                    failed += self._pass_on(q, bit, arm)
+                return failed
             self.mask |= bit
-            engine.arm(self, self.mask)
+        return []
 
     def is_parked(self, op: AsyncOperation) -> bool:
         """True while ``op`` is the parked head of its queue: its waiter must watch the descriptor."""
@@ -234,12 +301,15 @@ class OpQueue:
                 return False
             q.popleft()  # a parked operation is the head of its queue
             self._set_park(bit, None)
-            self._pass_on(q, bit)
+            failed = self._pass_on(q, bit)
+        for other in failed:
+            _finish(other, False)
         op._complete(False)
         return True
 
     def cancel(self, op: AsyncOperation) -> bool:
         """Remove a queued operation; False if it already left the queue (it completed)."""
+        failed: list[AsyncOperation] = []
         with self.lock:
             for q, bit in ((self.rq, EPOLLIN), (self.wq, EPOLLOUT)):
                 try:
@@ -248,12 +318,16 @@ class OpQueue:
                     continue
                 if (self.rpark if bit == EPOLLIN else self.wpark) is op:
                     self._set_park(bit, None)
-                    self._pass_on(q, bit)
+                    failed = self._pass_on(q, bit)
                 elif not q and self.mask & bit:
                     # Still armed in the kernel; a late report finds nothing to do.
                     self.mask &= ~bit
-                return True
-        return False
+                break
+            else:
+                return False
+        for other in failed:
+            _finish(other, False)
+        return True
 
     def on_ready(self, readable: bool, writable: bool) -> None:
         """Engine thread (or a worker in ``Engine.serve_ready``): retry queued operations in order."""
@@ -273,9 +347,21 @@ class OpQueue:
             mask = (EPOLLIN if rq and self.rpark is None else 0) | (EPOLLOUT if wq and self.wpark is None else 0)
             self.mask = mask
             if mask:
-                engine.arm(self, mask)
+                try:
+                    engine.arm(self, mask)
+                except Exception as exc:  # noqa: BLE001 - see _unwatchable
+                    # What finished in this round still completes; what would wait fails now.
+                    for left, park in ((rq, self.rpark), (wq, self.wpark)):
+                        while left and park is None:
+                            op = left.popleft()
+                            _unwatchable(op, exc)
+                            done.append(op)
+                    self.mask = 0
         for op in done:
-            op._complete(False)
+            try:
+                op._complete(False)
+            except Exception as exc:  # noqa: BLE001 - see _finish (inlined: the hot path)
+                report_exception(exc)
 
     def take_all(self) -> list[AsyncOperation]:
         """Lock held: empty both queues and forget the descriptor; the caller aborts what is returned."""
@@ -297,7 +383,7 @@ class OpQueue:
         polled = False
         for op in pending:
             if isinstance(op._ctx, Waiter):
-                op._abort()
+                _finish(op, True)
                 waiter = op._ctx  # read after the abort: its owner may have just installed it
                 if isinstance(waiter, Waiter):
                     polled |= waiter.polls_descriptor
@@ -324,7 +410,7 @@ class OpQueue:
         polled = False
         for op in pending:
             if isinstance(op._ctx, Waiter):
-                op._abort()
+                _finish(op, True)
                 waiter = op._ctx  # read after the abort: its owner may have just installed it
                 if not isinstance(waiter, Waiter):
                     continue
@@ -336,9 +422,28 @@ class OpQueue:
             self._shut_down()
         late.done()
         for op in pending:
-            op._abort()
+            _finish(op, True)
 
     def _close_descriptor(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def close_from_finalizer(self) -> None:
+        """``close`` for a finalizer (``Socket.__del__``): takes no lock.
+
+        A collection can start on a thread that holds any lock (this
+        queue's, a wait handle's, the dispatcher's); a finalizer that then
+        waits for it hangs that thread for good.  A queue the engine knows
+        (it may have operations to abort) is handed to the engine thread,
+        which closes it; one it never saw has nothing pending, and closing
+        its descriptor takes no lock.
+        """
+        if self.registered or self.rq or self.wq:
+            engine.close_later(self)
+            return
+        self.closed = True
         try:
             self.sock.close()
         except OSError:
@@ -349,3 +454,17 @@ class OpQueue:
 
     def _reset_after_fork(self) -> None:
         self.lock = threading.Lock()
+
+
+# Every live queue, so that a forked child re-makes each queue's lock (another
+# thread may have held it at the fork), armed or not.
+_queues: weakref.WeakSet[OpQueue] = weakref.WeakSet()
+
+
+def _reset_locks_after_fork() -> None:
+    for q in list(_queues):
+        q._reset_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_locks_after_fork)

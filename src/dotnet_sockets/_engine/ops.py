@@ -18,6 +18,8 @@ from typing import Any
 from ..asyncresult import AsyncOperation
 from ..telemetry import DATAGRAM as _DGRAM
 from ..telemetry import tls as _tel
+from .dispatch import report_exception
+from .opqueue import _broken
 
 __all__ = [
     "SendToOp",
@@ -62,8 +64,21 @@ def _complete_then(op: Any, synchronously: bool) -> None:
     Once a step finished off the caller's thread, the operation as a whole
     did not complete synchronously.
     """
-    if op._done or continues(op, synchronously):
+    if op._done:
         return
+    try:
+        if continues(op, synchronously):
+            return
+    except Exception as exc:  # noqa: BLE001 - see _broken
+        # The next step raised (a state the program changed meanwhile): it runs on
+        # an engine or completion thread, where nobody could catch it, and the
+        # operation would never complete.  It completes, failed, instead; a step
+        # it had started and that completes later finds it done.
+        if op._done:
+            report_exception(exc)
+            return
+        op.then = None
+        _broken(op, exc)
     AsyncOperation._complete(op, synchronously and not getattr(op, "later", False))
 
 

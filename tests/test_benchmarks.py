@@ -1,0 +1,104 @@
+"""The like-for-like benchmarks keep running: a ``--quick`` smoke run of a few rows of each kind.
+
+No test here measures or asserts a time: the figures of a quick run mean nothing.  What is
+checked is that every side of the chosen rows runs to its result line (or says why it cannot
+run here: no ``mcs``, no .NET Core host, no uvloop, no ``dotnet_sockets.TcpClient`` yet), that
+the rows' workloads exist on every side, and that ``--write-results`` replaces its section.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def run_all() -> object:
+    sys.path.insert(0, str(BENCH))
+    try:
+        yield importlib.import_module("run_all")
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def _run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(BENCH / "run_all.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+def test_every_row_names_a_workload_on_every_side(run_all: object) -> None:
+    ra: object = run_all
+    cs = (BENCH / "dotnet" / "Bench.cs").read_text(encoding="utf-8")
+    cs_workloads = set(re.findall(r'case "(\w+)":', cs))
+    modules = {
+        impl: importlib.import_module(name)
+        for impl, name in (
+            ("asyncio", "workloads_asyncio"),
+            ("uvloop", "workloads_asyncio"),
+            ("plain", "workloads_plain"),
+        )
+    }
+    ds = importlib.import_module("workloads_dotnet_sockets")
+    rows = ra.ROWS  # type: ignore[attr-defined]
+    assert len({r.key for r in rows}) == len(rows)
+    for row in rows:
+        assert row.workload in cs_workloads, row.key
+        assert callable(getattr(ds, row.workload, None)), row.key
+        assert set(row.params) == set(row.quick), row.key  # quick changes counts, never the shape
+        for impl, workload in row.peers.items():
+            assert callable(getattr(modules[impl], workload, None)), (row.key, impl)
+    # Nothing in Bench.cs that no row runs: a C# workload without its Python twin would rot.
+    assert cs_workloads == {r.workload for r in rows}
+
+
+@pytest.mark.timeout(300)
+def test_quick_run_of_a_few_rows_of_each_kind(tmp_path: Path) -> None:
+    """A datagram send row (with asyncio and uvloop peers), a fed receive row, the sync ping-pong
+    (with the plain-socket peer), a stream row and a client-layer row: every side of each gives a
+    figure or an n/a with its reason, never an error, and the table has every row."""
+    results = tmp_path / "RESULTS.md"
+    rows = "sendto_unthrottled,recv_begin,ping_sync,bulk1k_await,client_echo"
+    res = _run("--quick", "--rounds", "1", "--rows", rows, "--write-results", "--results", str(results))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    table = [ln for ln in res.stdout.splitlines() if ln.startswith("| `") and "`: " in ln]  # the figures
+    ratios = [ln for ln in res.stdout.splitlines() if ln.startswith("| `") and "`: " not in ln]
+    assert len(ratios) == len(table)
+    assert [ln.split("`")[1] for ln in table] == rows.split(",")
+    assert "error:" not in res.stdout
+    for line in table:
+        cells = [c.strip() for c in line.split("|")[1:-1]]
+        compiled, pure = cells[1], cells[2]
+        for cell in (compiled, pure):
+            assert cell and (cell[0].isdigit() or cell.startswith("n/a: dotnet_sockets.TcpClient")), line
+    ping = next(ln for ln in table if ln.startswith("| `ping_sync`"))
+    assert " p99 " in ping
+    text = results.read_text(encoding="utf-8")
+    assert text.count("run_all.py: generated from here") == 1
+    assert "benchmarks/run_all.py --quick" in text
+    # A second write replaces the section instead of adding one.
+    res = _run("--quick", "--rounds", "1", "--rows", "sendto_sync", "--sides", "compiled,plain", "--write-results",
+               "--results", str(results))  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    text = results.read_text(encoding="utf-8")
+    assert text.count("run_all.py: generated from here") == 1
+    assert "`sendto_sync`" in text and "`recv_begin`" not in text
+
+
+def test_unknown_rows_and_sides_are_usage_errors() -> None:
+    res = _run("--rows", "warp_drive", timeout=60)
+    assert res.returncode == 2 and "no row matches" in res.stderr
+    res = _run("--sides", "java", timeout=60)
+    assert res.returncode == 2 and "unknown side" in res.stderr
