@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import select
 import socket
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from conftest import WAIT, loopback
 from dotnet_sockets import AddressFamily, IPEndPoint, ProtocolType, Socket, SocketType
 
 WAIT_US = int(WAIT * 1_000_000)
+T = TypeVar("T")
 
 
 class Made:
@@ -59,6 +61,16 @@ class Made:
     def dispose_all(self) -> None:
         for s in self.sockets:
             s.Dispose()
+
+
+def run_bounded(coro: Coroutine[Any, Any, T]) -> T:
+    """Run one test coroutine in a fresh asyncio loop, bounded by twice WAIT."""
+
+    async def bounded() -> T:
+        async with asyncio.timeout(WAIT * 2):
+            return await coro
+
+    return asyncio.run(bounded())
 
 
 def refused_endpoint(af: AddressFamily = AddressFamily.InterNetwork) -> IPEndPoint:

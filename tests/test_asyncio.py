@@ -37,6 +37,7 @@ from dotnet_sockets import (
     TaskFactory,
     from_async,
 )
+from socket_helpers import wait_until
 
 MakeSocket = Callable[..., Socket]
 T = TypeVar("T")
@@ -159,25 +160,28 @@ def test_cancelled_receive_loses_nothing(make_socket: MakeSocket, peer4: UdpPeer
     run(main())
 
 
-def test_cancel_after_the_engine_saw_data_loses_nothing(make_socket: MakeSocket, peer4: UdpPeer) -> None:
-    """The race: data arrived and the engine found the socket readable, then the awaiter is cancelled
-    before the loop runs again.  The datagram must still be there for the next receive."""
+def test_cancel_after_the_loop_saw_data_loses_nothing(make_socket: MakeSocket, peer4: UdpPeer) -> None:
+    """The race: data arrived and the loop's selector reported the socket readable (the awaiter's
+    future is resolved), then the awaiter is cancelled before its step runs.  The datagram must
+    still be there for the next receive."""
     b = bound_udp(make_socket)
 
     async def main() -> None:
         buf = bytearray(8)
         task = asyncio.create_task(b.ReceiveFromAsync(buf, 0, any_ep(AddressFamily.InterNetwork)))
         await until(lambda: queued_reads(b) == 1, "the receive to queue")
+        op = b._io.rpark
+        assert op is not None and op._ctx.watching == 1, "it waits on the loop's selector, parked"
         peer4.sock.sendto(b"kept", addr_of(b))
-        # Block the loop (so that the wake-up cannot run) until the engine has taken
-        # the operation off the queue, which is what it does when the data arrives.
-        deadline = time.monotonic() + WAIT
-        while queued_reads(b) and time.monotonic() < deadline:
-            time.sleep(0.001)
-        assert queued_reads(b) == 0
+        assert wait_until(lambda: b.Available == 4)
+        # What the loop's reader callback does when the selector reports the data; the task's
+        # step that would make the call has not run yet.
+        op._ctx._fire()
+        assert op._ctx.fut.done()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+        assert queued_reads(b) == 0
         assert buf == bytearray(8)  # nothing was read for the cancelled awaiter
         assert b.Available == 4
         r = await b.ReceiveFromAsync(buf, 0, any_ep(AddressFamily.InterNetwork))

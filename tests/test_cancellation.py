@@ -337,3 +337,16 @@ def test_cancel_and_unregister_racing_run_each_callback_at_most_once() -> None:
             assert sorted(ran + [i for i, ok in enumerate(unregistered) if ok]) == list(range(8))
     finally:
         sys.setswitchinterval(old)
+
+
+def test_await_cancellable_future_with_a_token_cancelled_before_the_await() -> None:
+    """The token may be cancelled (by another thread) before the await begins: the future is
+    cancelled as it is when the token fires during the await."""
+
+    async def main() -> None:
+        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        with pytest.raises(OperationCanceledException):
+            await await_cancellable(fut, CancellationToken(True))
+        assert fut.cancelled()
+
+    asyncio.run(asyncio.wait_for(main(), WAIT))

@@ -5,6 +5,15 @@ return a bool (``True``: pending, ``Completed`` will fire).  Called with
 ordinary arguments they are the task model and return an awaitable for the
 running asyncio loop.  ``Socket`` inherits them from this mixin; the models
 themselves live in ``eventargs.py`` and ``aio.py``.
+
+Every task-model form takes .NET's ``CancellationToken`` as its last
+argument (positional, or ``cancellation_token=``; ``CancellationToken.None_``
+when left out, which costs nothing).  Cancelling it ends the await with
+``OperationCanceledException`` and loses nothing, exactly as ``task.cancel()``
+does (which still raises ``asyncio.CancelledError``): a receive takes no
+datagram or byte off the socket, an accept leaves the connection for the
+next accept, a stream send has handed over a prefix of its bytes.  A token
+already cancelled raises when awaited, before any I/O.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncMethodsMixin"]
 
 _T = TypeVar("_T")
+
 _NOT_EVENT: Any = object()
 _NO: Any = object()  # a positional argument that was not given
 _send_to_event = eventargs.send_to_async
@@ -52,6 +62,25 @@ def _event_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     elif not args and len(kwargs) == 1 and "e" in kwargs:
         return kwargs["e"]
     return _NOT_EVENT
+
+
+def _token(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], CancellationToken | None]:
+    """Peel .NET's trailing ``CancellationToken`` (positional, or ``cancellation_token=``) off a task-model call."""
+    token = kwargs.pop("cancellation_token", None)
+    if token is None:
+        if args and isinstance(args[-1], CancellationToken):
+            return args[:-1], args[-1]
+        return args, None
+    if not isinstance(token, CancellationToken):
+        raise TypeError(f"cancellation_token must be a CancellationToken, not {type(token).__name__}")
+    return args, token
+
+
+def _cancellable(coro: Coroutine[Any, Any, _T], token: CancellationToken | None) -> Coroutine[Any, Any, _T]:
+    """The awaitable of a task-model call: ``coro`` itself unless ``token`` can be cancelled."""
+    if token is None or (isinstance(token, CancellationToken) and not token.CanBeCanceled):
+        return coro
+    return await_cancellable(coro, token)  # (a non-token raises TypeError from the await)
 
 
 def _buffer_first(
@@ -75,18 +104,38 @@ class AsyncMethodsMixin:
     @overload
     def SendToAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def SendToAsync(self, buffer: BytesLike, /, remote_ep: EndPoint) -> Coroutine[Any, Any, int]: ...
-    @overload
     def SendToAsync(
-        self, buffer: BytesLike, /, socket_flags: SocketFlags | int, remote_ep: EndPoint
+        self, buffer: BytesLike, /, remote_ep: EndPoint, cancellation_token: CancellationToken = ...
     ) -> Coroutine[Any, Any, int]: ...
     @overload
     def SendToAsync(
-        self, buffer: BytesLike, /, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
+        self,
+        buffer: BytesLike,
+        /,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
     ) -> Coroutine[Any, Any, int]: ...
     @overload
     def SendToAsync(
-        self, buffer: BytesLike, /, offset: int, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
+        self,
+        buffer: BytesLike,
+        /,
+        size: int,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
+    ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendToAsync(
+        self,
+        buffer: BytesLike,
+        /,
+        offset: int,
+        size: int,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
     ) -> Coroutine[Any, Any, int]: ...
     @overload
     def SendToAsync(
@@ -100,11 +149,13 @@ class AsyncMethodsMixin:
         a2: Any = _NO,
         a3: Any = _NO,
         a4: Any = _NO,
+        a5: Any = _NO,
         /,
         **kwargs: Any,
     ) -> Any:
         """``SendToAsync(e) -> bool`` (event-based), or
-        ``await SendToAsync(buffer[, [[offset,] size,] socket_flags], remote_ep) -> bytes sent`` (asyncio).
+        ``await SendToAsync(buffer[, [[offset,] size,] socket_flags], remote_ep[, cancellation_token])
+        -> bytes sent`` (asyncio).
 
         Argument errors raise from the call, in the order of ``SendTo``
         (``ObjectDisposedException``, ``ArgumentNullException``, ``ArgumentOutOfRangeException``,
@@ -135,12 +186,13 @@ class AsyncMethodsMixin:
                         raise _denied(exc) from exc
                     # A bytearray is exported until the send is over (see send_view).
                     return _send_to_now(sock, send_view(a0), addr, a2)
-        args = tuple(a for a in (a0, a1, a2, a3, a4) if a is not _NO)
+        args = tuple(a for a in (a0, a1, a2, a3, a4, a5) if a is not _NO)
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return _send_to_event(sock, e)
+        args, token = _token(args, kwargs)
         buffer, rest, kw = _buffer_first("SendToAsync", args, kwargs, ("buffer",))
-        return _send_to_task(sock, buffer, rest, kw)
+        return _cancellable(_send_to_task(sock, buffer, rest, kw), token)
 
     @overload
     def ReceiveFromAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
@@ -150,26 +202,41 @@ class AsyncMethodsMixin:
     ) -> Coroutine[Any, Any, int]: ...
     @overload
     def ReceiveFromAsync(
-        self, buffer: BytesLike, remote_ep: EndPoint
+        self, buffer: BytesLike, remote_ep: EndPoint, cancellation_token: CancellationToken = ...
     ) -> Coroutine[Any, Any, SocketReceiveFromResult]: ...
     @overload
     def ReceiveFromAsync(
-        self, buffer: BytesLike, socket_flags: SocketFlags | int, remote_ep: EndPoint
+        self,
+        buffer: BytesLike,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
     ) -> Coroutine[Any, Any, SocketReceiveFromResult]: ...
     @overload
     def ReceiveFromAsync(
-        self, buffer: BytesLike, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
+        self,
+        buffer: BytesLike,
+        size: int,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
     ) -> Coroutine[Any, Any, SocketReceiveFromResult]: ...
     @overload
     def ReceiveFromAsync(
-        self, buffer: BytesLike, offset: int, size: int, socket_flags: SocketFlags | int, remote_ep: EndPoint
+        self,
+        buffer: BytesLike,
+        offset: int,
+        size: int,
+        socket_flags: SocketFlags | int,
+        remote_ep: EndPoint,
+        cancellation_token: CancellationToken = ...,
     ) -> Coroutine[Any, Any, SocketReceiveFromResult]: ...
 
     def ReceiveFromAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``ReceiveFromAsync(e) -> bool`` (the sender goes to ``e.RemoteEndPoint``), or
-        ``await ReceiveFromAsync(buffer[, socket_flags], remote_ep) -> SocketReceiveFromResult``, or
-        ``await ReceiveFromAsync(buffer, socket_flags, received_address) -> bytes`` (.NET 8: the
-        sender is written into the ``SocketAddress``).
+        ``await ReceiveFromAsync(buffer[, socket_flags], remote_ep[, cancellation_token]) -> SocketReceiveFromResult``,
+        or ``await ReceiveFromAsync(buffer, socket_flags, received_address[, cancellation_token]) -> bytes``
+        (.NET 8: the sender is written into the ``SocketAddress``).
 
         ``remote_ep`` only gives the address family, as in .NET.  A cancelled
         await takes no datagram off the socket.  Argument errors raise from the call, as
@@ -180,22 +247,24 @@ class AsyncMethodsMixin:
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.receive_from_async(sock, e)
+        args, token = _token(args, kwargs)
         buffer, rest, kw = _buffer_first("ReceiveFromAsync", args, kwargs, ("buffer",))
         if (rest and type(rest[-1]) is SocketAddress) or "received_address" in kw:
-            return aio.receive_from_address_async(sock, buffer, rest, kw)
-        return aio.receive_from_async(sock, buffer, rest, kw)
+            return _cancellable(aio.receive_from_address_async(sock, buffer, rest, kw), token)
+        return _cancellable(aio.receive_from_async(sock, buffer, rest, kw), token)
 
     @overload
     def SendAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def SendAsync(self, buffer: BytesLike, socket_flags: SocketFlags | int = ...) -> Coroutine[Any, Any, int]: ...
-    @overload
     def SendAsync(
-        self, buffers: BufferList, /, socket_flags: SocketFlags | int = ...
+        self, buffer: BytesLike, socket_flags: SocketFlags | int = ..., cancellation_token: CancellationToken = ...
     ) -> Coroutine[Any, Any, int]: ...
+    @overload
+    def SendAsync(self, buffers: BufferList, /, socket_flags: SocketFlags | int = ...) -> Coroutine[Any, Any, int]: ...
 
     def SendAsync(self, *args: Any, **kwargs: Any) -> Any:
-        """``SendAsync(e) -> bool``, or ``await SendAsync(buffer | buffers[, socket_flags]) -> bytes sent``.
+        """``SendAsync(e) -> bool``, or
+        ``await SendAsync(buffer | buffers[, socket_flags][, cancellation_token]) -> bytes sent``.
 
         On a stream socket the send completes when every byte is handed to the kernel.  Argument
         errors raise from the call, as ``Send``'s do; errors of the send go into ``e.SocketError``
@@ -205,20 +274,24 @@ class AsyncMethodsMixin:
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.send_async(sock, e)
+        args, token = _token(args, kwargs)
         buffer, rest, kw = _buffer_first("SendAsync", args, kwargs, ("buffer", "buffers"))
-        return aio.send_async(sock, buffer, rest, kw)
+        return _cancellable(aio.send_async(sock, buffer, rest, kw), token)
 
     @overload
     def ReceiveAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def ReceiveAsync(self, buffer: BytesLike, socket_flags: SocketFlags | int = ...) -> Coroutine[Any, Any, int]: ...
+    def ReceiveAsync(
+        self, buffer: BytesLike, socket_flags: SocketFlags | int = ..., cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, int]: ...
     @overload
     def ReceiveAsync(
         self, buffers: BufferList, /, socket_flags: SocketFlags | int = ...
     ) -> Coroutine[Any, Any, int]: ...
 
     def ReceiveAsync(self, *args: Any, **kwargs: Any) -> Any:
-        """``ReceiveAsync(e) -> bool``, or ``await ReceiveAsync(buffer | buffers[, socket_flags]) -> bytes``.
+        """``ReceiveAsync(e) -> bool``, or
+        ``await ReceiveAsync(buffer | buffers[, socket_flags][, cancellation_token]) -> bytes``.
 
         0 bytes from a stream socket means the peer closed its side.  A
         cancelled await takes no data off the socket.  Argument errors raise from the call, as
@@ -229,19 +302,22 @@ class AsyncMethodsMixin:
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.receive_async(sock, e)
+        args, token = _token(args, kwargs)
         buffer, rest, kw = _buffer_first("ReceiveAsync", args, kwargs, ("buffer", "buffers"))
-        return aio.receive_async(sock, buffer, rest, kw)
+        return _cancellable(aio.receive_async(sock, buffer, rest, kw), token)
 
     @overload
     def AcceptAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def AcceptAsync(self) -> Coroutine[Any, Any, Socket]: ...
+    def AcceptAsync(self, cancellation_token: CancellationToken = ...) -> Coroutine[Any, Any, Socket]: ...
     @overload
-    def AcceptAsync(self, accept_socket: Socket | None) -> Coroutine[Any, Any, Socket]: ...
+    def AcceptAsync(
+        self, accept_socket: Socket | None, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, Socket]: ...
 
     def AcceptAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``AcceptAsync(e) -> bool`` (the new socket goes to ``e.AcceptSocket``), or
-        ``await AcceptAsync([accept_socket]) -> Socket``.
+        ``await AcceptAsync([accept_socket][, cancellation_token]) -> Socket``.
 
         The socket must be bound and listening.  A cancelled await accepts nothing.
 
@@ -255,25 +331,34 @@ class AsyncMethodsMixin:
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.accept_async(sock, e)
+        args, token = _token(args, kwargs)
         accept_socket = kwargs.pop("accept_socket", args[0] if args else None)
         if len(args) > 1 or kwargs:
             raise TypeError("AcceptAsync() takes a SocketAsyncEventArgs or an optional accept_socket")
-        return aio.accept_async(sock, accept_socket)
+        return _cancellable(aio.accept_async(sock, accept_socket), token)
 
     @overload
     def ConnectAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def ConnectAsync(self, remote_ep: EndPoint) -> Coroutine[Any, Any, None]: ...
+    def ConnectAsync(
+        self, remote_ep: EndPoint, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
     @overload
-    def ConnectAsync(self, address: IPAddress, port: int) -> Coroutine[Any, Any, None]: ...
+    def ConnectAsync(
+        self, address: IPAddress, port: int, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
     @overload
-    def ConnectAsync(self, host: str, port: int) -> Coroutine[Any, Any, None]: ...
+    def ConnectAsync(
+        self, host: str, port: int, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
     @overload
-    def ConnectAsync(self, addresses: Sequence[IPAddress], port: int) -> Coroutine[Any, Any, None]: ...
+    def ConnectAsync(
+        self, addresses: Sequence[IPAddress], port: int, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
 
     def ConnectAsync(self: Any, *args: Any, **kwargs: Any) -> Any:
         """``ConnectAsync(e) -> bool`` (``e.ConnectSocket`` is the socket once connected), or
-        ``await ConnectAsync(remote_ep | address, port | host, port | addresses, port)``.
+        ``await ConnectAsync(remote_ep | address, port | host, port | addresses, port[, cancellation_token])``.
 
         Cancelling an await while the connection is being made closes the
         socket, as .NET does.  Argument and state errors raise from the call, as ``Connect``'s do;
@@ -290,6 +375,7 @@ class AsyncMethodsMixin:
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.connect_async(sock, e)
+        args, token = _token(args, kwargs)
         pos = args
         if kwargs:
             names = ("remote_ep", "address", "host", "addresses", "port")
@@ -297,16 +383,18 @@ class AsyncMethodsMixin:
             if unknown:
                 raise TypeError(f"ConnectAsync() got unexpected arguments {sorted(unknown)}")
             pos = pos + tuple(kwargs[k] for k in names if k in kwargs)
-        return aio.connect_async(sock, pos)
+        return _cancellable(aio.connect_async(sock, pos), token)
 
     @overload
     def DisconnectAsync(self, e: SocketAsyncEventArgs, /) -> bool: ...
     @overload
-    def DisconnectAsync(self, reuse_socket: bool) -> Coroutine[Any, Any, None]: ...
+    def DisconnectAsync(
+        self, reuse_socket: bool, cancellation_token: CancellationToken = ...
+    ) -> Coroutine[Any, Any, None]: ...
 
     def DisconnectAsync(self, *args: Any, **kwargs: Any) -> Any:
         """``DisconnectAsync(e) -> bool`` (uses ``e.DisconnectReuseSocket``), or
-        ``await DisconnectAsync(reuse_socket)``.  Both finish at once on Linux.
+        ``await DisconnectAsync(reuse_socket[, cancellation_token])``.  Both finish at once on Linux.
 
         Raises ``ObjectDisposedException`` from the call on a closed socket; the disconnect's own
         ``SocketException`` (``NotConnected`` on a socket that never connected) goes into
@@ -316,10 +404,11 @@ class AsyncMethodsMixin:
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.disconnect_async(sock, e)
+        args, token = _token(args, kwargs)
         reuse = kwargs.pop("reuse_socket", args[0] if args else _NOT_EVENT)
         if reuse is _NOT_EVENT or len(args) > 1 or kwargs:
             raise TypeError("DisconnectAsync() takes a SocketAsyncEventArgs or reuse_socket")
-        return aio.disconnect_async(sock, bool(reuse))
+        return _cancellable(aio.disconnect_async(sock, bool(reuse)), token)
 
     @staticmethod
     def CancelConnectAsync(e: SocketAsyncEventArgs) -> None:
@@ -416,13 +505,6 @@ class AsyncMethodsMixin:
     send_file_async = SendFileAsync
     # -- end of PEP 8 spellings --
 
-
-
-def _cancellable(awaitable: Coroutine[Any, Any, _T], token: Any) -> Coroutine[Any, Any, _T]:
-    """``awaitable`` ended by ``token`` with ``OperationCanceledException`` (as cancellation.py does for all)."""
-    if token is None:
-        return awaitable
-    return await_cancellable(awaitable, token)
 
 
 def _static_connect_async(socket_type: Any, protocol_type: Any, e: Any, connect_algorithm: Any = 0) -> bool:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, cast, overload
 
 from ._checks import as_int
 from ._engine import ops
-from ._engine.epoll import engine
+from ._engine.syncwait import thread_waiter as _thread_waiter
+from ._engine.syncwait import wait as _sync_wait
 from ._lookups import HostLookup, submit
 from ._names import dotnet_names
 from .addresses import (
@@ -205,9 +206,15 @@ class SocketConnections(SocketCore):
             raise SocketException(SocketError.IsConnected)
 
     def _start_connect(
-        self, targets: list[EndPoint] | SocketException | HostLookup, callback: Any, state: Any
+        self,
+        targets: list[EndPoint] | SocketException | HostLookup,
+        callback: Any,
+        state: Any,
+        waiter: Any = None,
     ) -> Any:
         op: Any = ops.ConnectOp(self._io, callback, state)
+        if waiter is not None:
+            op._ctx = waiter  # a blocking Connect waits on its own thread (see _engine.syncwait)
         op.addr = None
         op.started = False
         op.index = 0
@@ -353,11 +360,8 @@ class SocketConnections(SocketCore):
             with io.lock:
                 if io.closed:
                     raise ObjectDisposedException(_DISPOSED_NAME)
-                pending = [*io.rq, *io.wq]
-                io.rq.clear()
-                io.wq.clear()
-                io.mask = 0
-                engine.forget(io)
+                pending = io.take_all()
+                io.abort_waiting(pending)
                 os.dup2(new.fileno(), io.fd, inheritable=False)
         finally:
             new.close()
@@ -412,11 +416,13 @@ class SocketConnections(SocketCore):
             raise targets
         for ep in targets:  # every address it may try is judged before the first attempt
             _audit_op("dotnet_sockets.Socket.Connect", self, ep)
-        op = self._start_connect(targets, None, None)
+        blocking = self._blocking
+        # A non-blocking connect goes on after WouldBlock: the engine finishes it.
+        op = self._start_connect(targets, None, None, _thread_waiter() if blocking else None)
         if not op._done:
-            if not self._blocking:
+            if not blocking:
                 raise SocketException(SocketError.WouldBlock)
-            op._wait(-1)
+            _sync_wait(self._io, op, -1)
         err = op._error
         if err is not None:
             if err is ABORTED and self._disposed:

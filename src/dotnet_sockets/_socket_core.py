@@ -25,6 +25,8 @@ from ._checks import as_buffer, as_int, as_writable_buffer, buffer_list, check_r
 from ._engine import ops
 from ._engine.dispatch import dispatcher
 from ._engine.opqueue import OpQueue
+from ._engine.syncwait import thread_waiter as _thread_waiter
+from ._engine.syncwait import wait as _sync_wait
 from .addresses import (
     DnsEndPoint,
     EndPoint,
@@ -506,26 +508,18 @@ class SocketCore:
         return ar
 
     def _wait_sync(self, op: AsyncOperation, timeout_ms: int) -> Any:
-        """Wait for an operation queued on behalf of a synchronous call."""
+        """Wait for an operation started on behalf of a synchronous call (see ``_engine.syncwait``)."""
         if not op._done:
+            io = self._io
             if not self._blocking:
-                if self._io.cancel(op):
+                if io.cancel(op):
                     sent = getattr(op, "sent", 0)
                     if sent:
                         # A non-blocking stream send reports what it handed over, as .NET does.
                         return sent
                     raise SocketException(SocketError.WouldBlock)
-            try:
-                finished = op._wait(timeout_ms if timeout_ms > 0 else -1)
-            except BaseException:
-                # Interrupted (Ctrl-C in a blocking Receive): withdraw the operation, or the next
-                # datagram would go to a call that nobody waits for any more, and be lost.
-                self._io.cancel(op)
-                raise
-            if not finished:
-                if self._io.cancel(op):
-                    raise SocketException(SocketError.TimedOut)
-                op._wait(-1)
+            if not _sync_wait(io, op, timeout_ms):
+                raise SocketException(SocketError.TimedOut)
         err = op._error
         if err is not None:
             if err is ABORTED and self._disposed:
@@ -553,6 +547,7 @@ class SocketCore:
             # Refused before any I/O (a flag Linux does not have): nothing may be sent or taken
             # off the socket on its behalf, as _begin does for the asynchronous models.
             raise self._failed(_op_error(op._error))
+        op._ctx = _thread_waiter()  # it waits on this thread, never through the engine's
         if _isEnabledFor(DEBUG):
             return trace_sync(self, op, start, self._wait_sync, timeout_ms)
         start(op)

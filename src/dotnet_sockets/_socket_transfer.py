@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, overload
 from ._checks import as_buffer, as_microseconds, check_range, no_flags
 from ._engine import ops
 from ._engine.ops import let_go as _let_go
+from ._engine.syncwait import thread_waiter as _thread_waiter
 from ._names import dotnet_names
 from ._types import BufferList, BytesLike
 from .addresses import (
@@ -172,6 +173,7 @@ class SocketTransfer(SocketCore):
             raise ArgumentNullException("remoteEP")
         addr = self._sockaddr(ep, "remoteEP")
         op = self._new_send_to(view, flags, addr, None, None)
+        op._ctx = _thread_waiter()  # it waits on this thread (see _engine.syncwait)
         _audit_op("dotnet_sockets.Socket.SendTo", self, ep)
         if _isEnabledFor(DEBUG):
             start = lambda o: self._start_send_to(o, ep)  # noqa: E731

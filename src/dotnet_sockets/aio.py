@@ -8,12 +8,21 @@ and ``SocketError`` codes are the same in every model.
 
 How it waits: the operation is tried at once on the loop's thread, and
 usually that finishes it (a datagram send, or a receive with data waiting)
-without any thread being involved.  Otherwise it waits in the socket's queue
-like any other operation, but the engine thread only reports *readiness* for
-it: the system call itself is made again on the loop's thread.  So no data is
-ever taken off the socket for an awaiter that has been cancelled: a cancelled
-receive or accept leaves the socket usable and loses nothing, and the
-operation's result is always produced and delivered on the loop's thread.
+without any other thread involved.  Otherwise it joins the socket's queue,
+which keeps start order with the other models, and waits on the loop's own
+selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does):
+no engine thread is involved for a socket that only asyncio uses.  When
+operations of other models are queued ahead of it, it waits for its turn
+(the engine, or whoever finishes the operation before it, wakes the loop)
+and then watches the socket itself.  The system call is only ever made in
+the awaiting coroutine's own step, on the loop's thread, so no data is ever
+taken off the socket for an awaiter that has been cancelled: a cancelled
+receive or accept leaves the socket usable and loses nothing, and a
+cancelled stream send has handed over a prefix of its bytes, never a gap.
+
+Closing the socket from another thread while an await is pending is
+supported (the await raises ``OperationAborted``), but the loop learns of it
+one iteration later; closing it on the loop's thread stops the watch at once.
 
 The I/O starts when the awaitable is first awaited (it is a coroutine, so
 ``asyncio.create_task`` and ``TaskGroup.create_task`` accept it); a coroutine
@@ -31,6 +40,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _lookups
 from ._checks import as_transmit_flags, no_flags, send_view
+from ._engine.opqueue import Waiter
 from ._lookups import HostLookup
 from ._names import dotnet_names
 from ._socket_files import file_elements
@@ -67,109 +77,113 @@ _sys_audit = sys.audit
 _SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
 
 
-class _Ready:
-    """Marker value of an operation that the engine found ready but did not run."""
+class _LoopWaiter(Waiter):
+    """How an awaited operation waits: on its loop's selector, woken on its loop's thread."""
+
+    __slots__ = ("loop", "tid", "fd", "fut", "watching")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
+        self.loop = loop
+        self.tid = _get_ident()
+        self.fd = fd
+        self.fut: asyncio.Future[None] | None = None
+        self.watching = 0  # 1: a reader is registered with the loop, 2: a writer
+
+    def wake(self) -> None:
+        # Any thread (the engine's, a closing one, a finishing waiter's), maybe under the queue's lock.
+        if _get_ident() == self.tid:
+            self._fire()
+        else:
+            try:
+                self.loop.call_soon_threadsafe(self._fire)
+            except RuntimeError:
+                pass  # the loop is closed: nobody can be awaiting any more
+
+    def wake_then(self, closed: Callable[[], None]) -> bool:
+        if not self.watching or _get_ident() == self.tid:
+            self.wake()
+            return False
+        try:
+            self.loop.call_soon_threadsafe(self._fire_then, closed)
+        except RuntimeError:
+            return False  # the loop is closed: its selector is gone
+        return True
+
+    def _fire_then(self, closed: Callable[[], None]) -> None:
+        try:
+            self._fire()
+        finally:
+            closed()
+
+    def _fire(self) -> None:
+        self.unwatch()
+        fut = self.fut
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    def watch(self, write: bool) -> None:
+        if write:
+            self.loop.add_writer(self.fd, self._fire)
+            self.watching = 2
+        else:
+            self.loop.add_reader(self.fd, self._fire)
+            self.watching = 1
+
+    def unwatch(self) -> None:
+        watching = self.watching
+        if watching:
+            self.watching = 0
+            if watching == 1:
+                self.loop.remove_reader(self.fd)
+            else:
+                self.loop.remove_writer(self.fd)
+
+
+class _NotYet(Waiter):
+    """Marks an awaited operation before it starts (a would-block parks it for its loop, nobody
+    else makes its call); most finish at once, and only one that waits gets a _LoopWaiter."""
 
     __slots__ = ()
 
-    def __repr__(self) -> str:
-        return "READY"
+    def wake(self) -> None:
+        pass  # its coroutine looks at the operation after it installed its real waiter
 
 
-_READY: Any = _Ready()
+_NOT_YET = _NotYet()
 
 
-# -- operations that run their system call on the loop's thread only --------------------------
-# These operations never have a callback (nothing is posted to the completion
-# workers), which frees two slots for this model: ``_ctx`` holds the ident of
-# the loop's thread, ``_state`` the hook that wakes the awaiter.
-_loop_classes: dict[type[Any], type[Any]] = {}
-
-
-def _loop_class(base: type[Any]) -> type[Any]:
-    cls = _loop_classes.get(base)
-    if cls is None:
-        real_attempt = base.attempt
-        real_complete = base._complete
-
-        def attempt(self: Any) -> bool:
-            if _get_ident() == self._ctx:
-                return bool(real_attempt(self))
-            # The engine thread: report readiness, leave the data where it is.
-            self._value = _READY
-            return True
-
-        def _complete(self: Any, synchronously: bool) -> None:
-            if self._done:
-                return
-            if self._value is _READY:
-                self._done = True  # not an outcome: continuations must not see it
-            else:
-                real_complete(self, synchronously)
-                if not self._done:
-                    return  # a continuation took over; it completes the operation later
-            if not synchronously:
-                wake = self._state
-                if wake is not None:
-                    wake(self)
-
-        # Same layout as the base (no new slots), so an operation made by the
-        # Socket's builders can take this class before it is started.
-        cls = type(
-            f"Loop{base.__name__}", (base,), {"__slots__": (), "attempt": attempt, "_complete": _complete}
-        )
-        _loop_classes[base] = cls
-    return cls
-
-
-class _Wake:
-    """Completion hook of a waiting operation: wakes its awaiter on the loop's thread."""
-
-    __slots__ = ("loop", "fut")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.fut: asyncio.Future[None] = loop.create_future()
-
-    def __call__(self, op: Any) -> None:
-        # Any thread: the engine's, or the one closing the socket.
-        try:
-            self.loop.call_soon_threadsafe(self._fire)
-        except RuntimeError:
-            pass  # the loop is closed: nobody can be awaiting any more
-
-    def _fire(self) -> None:
-        fut = self.fut
-        if not fut.done():
-            fut.set_result(None)
-
-
-async def _wait(op: Any, write: bool, on_cancel: Callable[[], None] | None = None) -> None:
-    """Wait until a started operation has its real outcome; retry it on this thread when ready."""
-    loop = _get_running_loop()
+async def _wait(op: Any, on_cancel: Callable[[], None] | None = None) -> None:
+    """Wait until a started operation has its outcome, making its call on this thread when ready."""
     io = op._io
-    op._ctx = _get_ident()
-    wake = _Wake(loop)
-    op._state = wake
+    w = _LoopWaiter(_get_running_loop(), io.fd)
+    with io.lock:
+        # Under the lock: whoever hands it the queue, or closes, reads the waiter after this
+        # (or before it, and then left the state that the checks below see).
+        op._ctx = w
+    create_future = w.loop.create_future
+    watch = w.watch
+    # Its start has just tried the call: watch before the next try.
+    tried = False
     while True:
         if op._done:
-            if op._value is not _READY:
-                return
-            # The engine saw readiness; make the call here, in queue order.
-            op._done = False
-            op._value = None
-            if write:
-                io.start_write(op)
-            else:
-                io.start_read(op)
-            continue
-        if wake.fut.done():
-            wake.fut = loop.create_future()
+            w.unwatch()
+            return
+        if op is io.rpark:
+            if io.retry_parked(op, False, watch, tried):
+                continue  # finished, or went on to a next step of its own
+        elif op is io.wpark:
+            if io.retry_parked(op, True, watch, tried):
+                continue
+        # else: queued behind other operations; woken when its turn comes
+        tried = True
+        fut = w.fut = create_future()
         try:
-            await wake.fut
+            await fut
         except _CancelledError:
-            # Nothing was consumed for this operation (its call only ever
-            # runs here); take it out of the queue so that it never is.
+            # Nothing was consumed for this operation (its call only runs in this
+            # coroutine's steps); take it out of the queue so that it never is.
+            w.fut = None
+            w.unwatch()
             io.cancel(op)
             if on_cancel is not None:
                 on_cancel()
@@ -181,13 +195,12 @@ async def _run(
     sock: Any,
     op: Any,
     arg: Any,
-    write: bool,
     end: Callable[[Any, Any], _T],
 ) -> _T:
-    op._ctx = _get_ident()
+    op._ctx = _NOT_YET
     start(sock, op, arg)
-    if not op._done or op._value is _READY:
-        await _wait(op, write)
+    if not op._done:
+        await _wait(op)
     return end(sock, op)
 
 
@@ -251,8 +264,7 @@ def send_to_async(
     addr = sock._sockaddr(ep, "remoteEP")
     _audit(_EVENT + "SendToAsync", sock, ep)
     op = sock._new_send_to(view, flags, addr, None, None)
-    op.__class__ = _loop_class(type(op))
-    return _run(_start_send_to, sock, op, ep, True, type(sock).EndSendTo)
+    return _run(_start_send_to, sock, op, ep, type(sock).EndSendTo)
 
 
 async def _send_to_now(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
@@ -275,8 +287,7 @@ async def _send_to_now(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
 async def _send_to_queued(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
     """The awaited datagram send past its first try: an operation that may wait for room."""
     op = sock._new_send_to(buffer, 0, addr, None, None)
-    op.__class__ = _loop_class(type(op))
-    return await _run(_start_send_to, sock, op, ep, True, type(sock).EndSendTo)
+    return await _run(_start_send_to, sock, op, ep, type(sock).EndSendTo)
 
 
 def receive_from_async(
@@ -286,8 +297,7 @@ def receive_from_async(
     _check_disposed(sock)
     op, hint = sock._new_receive_from(buffer, args, kwargs, None, None)
     op.extra = hint
-    op.__class__ = _loop_class(type(op))
-    return _run(_start_read, sock, op, "ReceiveFromAsync", False, type(sock).EndReceiveFrom)
+    return _run(_start_read, sock, op, "ReceiveFromAsync", type(sock).EndReceiveFrom)
 
 
 def receive_message_from_async(
@@ -296,8 +306,7 @@ def receive_message_from_async(
     """``await ReceiveMessageFromAsync(buffer[, socket_flags], remote_end_point)``."""
     _check_disposed(sock)
     op = sock._new_receive_message_from(buffer, args, kwargs, None, None)
-    op.__class__ = _loop_class(type(op))
-    return _run(_start_read, sock, op, "ReceiveMessageFromAsync", False, type(sock).EndReceiveMessageFrom)
+    return _run(_start_read, sock, op, "ReceiveMessageFromAsync", type(sock).EndReceiveMessageFrom)
 
 
 def receive_from_address_async(
@@ -305,12 +314,11 @@ def receive_from_address_async(
 ) -> Coroutine[Any, Any, int]:
     """``await ReceiveFromAsync(buffer, socket_flags, received_address) -> bytes`` (.NET 8)."""
     op, received = new_receive_from_address(sock, buffer, args, kwargs)
-    op.__class__ = _loop_class(type(op))
     return _receive_from_address(sock, op, received)
 
 
 async def _receive_from_address(sock: Socket, op: Any, received: Any) -> int:
-    n, sa = await _run(_start_read, sock, op, "ReceiveFromAsync", False, _end_receive_from_raw)
+    n, sa = await _run(_start_read, sock, op, "ReceiveFromAsync", _end_receive_from_raw)
     store_sender(sock, received, sa)
     return int(n)
 
@@ -342,12 +350,11 @@ async def _not_connected() -> None:
 
 async def _send_file(sock: Socket, elements: list[Any], options: Any) -> None:
     op = sock._new_send_packets(elements, options, None, None)
-    op.__class__ = _loop_class(type(op))
-    op._ctx = _get_ident()
+    op._ctx = _NOT_YET
     try:
         _start_write(sock, op, "SendFileAsync")
-        if not op._done or op._value is _READY:
-            await _wait(op, True)
+        if not op._done:
+            await _wait(op)
     finally:
         op.release()
     sock.EndSendFile(op)
@@ -359,8 +366,7 @@ def send_async(
     """``await SendAsync(buffer[, socket_flags])`` or ``await SendAsync(buffers[, socket_flags])``."""
     _check_disposed(sock)
     op: Any = sock._new_send(buffer, args, kwargs, None, None)
-    op.__class__ = _loop_class(type(op))
-    return _run(_start_write, sock, op, "SendAsync", True, type(sock).EndSend)
+    return _run(_start_write, sock, op, "SendAsync", type(sock).EndSend)
 
 
 def receive_async(
@@ -369,16 +375,14 @@ def receive_async(
     """``await ReceiveAsync(buffer[, socket_flags])`` or ``await ReceiveAsync(buffers[, socket_flags])``."""
     _check_disposed(sock)
     op: Any = sock._new_receive(buffer, args, kwargs, None, None)
-    op.__class__ = _loop_class(type(op))
-    return _run(_start_read, sock, op, "ReceiveAsync", False, type(sock).EndReceive)
+    return _run(_start_read, sock, op, "ReceiveAsync", type(sock).EndReceive)
 
 
 def accept_async(sock: Socket, accept_socket: Any = None) -> Coroutine[Any, Any, Socket]:
     """``await AcceptAsync()`` or ``await AcceptAsync(accept_socket)`` -> the accepted ``Socket``."""
     _check_disposed(sock)
     op = new_accept_op(sock, accept_socket)
-    op.__class__ = _loop_class(type(op))
-    return _run(_start_read, sock, op, "AcceptAsync", False, type(sock).EndAccept)
+    return _run(_start_read, sock, op, "AcceptAsync", type(sock).EndAccept)
 
 
 def connect_async(sock: Socket, args: tuple[Any, ...]) -> Coroutine[Any, Any, None]:
@@ -391,7 +395,6 @@ def connect_async(sock: Socket, args: tuple[Any, ...]) -> Coroutine[Any, Any, No
     sock._check_can_connect()
     endpoints = sock._connect_addresses(args)
     op = new_connect_op(sock, endpoints, "ConnectAsync")
-    op.__class__ = _loop_class(type(op))
     return _connect(sock, op)
 
 
@@ -400,10 +403,10 @@ async def _connect(sock: Socket, op: Any) -> None:
         # Resolve on the lookup pool while the loop runs on; connect from the loop's thread.
         op.extra = await _lookups.run(partial(sock._resolve_lookup, op.extra))
         sock._throw_if_disposed()
-    op._ctx = _get_ident()
+    op._ctx = _NOT_YET
     sock._next_connect(op)
-    if not op._done or op._value is _READY:
-        await _wait(op, True, sock.Dispose)
+    if not op._done:
+        await _wait(op, sock.Dispose)
     sock.EndConnect(op)
 
 

@@ -25,7 +25,7 @@ from .execution_context import capture_context
 from .waithandles import ManualResetEvent, WaitHandle, _wait_until
 
 if TYPE_CHECKING:
-    from ._engine.opqueue import OpQueue
+    from ._engine.opqueue import OpQueue, Waiter
 
 __all__ = ["IAsyncResult", "AsyncCallback", "AsyncOperation", "ABORTED"]
 
@@ -141,7 +141,9 @@ class AsyncOperation(IAsyncResult):
         self._io = io
         self._callback = callback
         self._state = state
-        self._ctx: contextvars.Context | None = None
+        # The callback's context; for an operation that waits on its own (a synchronous
+        # call, an await), which has no callback, its Waiter (see _engine.opqueue).
+        self._ctx: contextvars.Context | Waiter | None = None
         if callback is not None:
             if not callable(callback):
                 # Refused here, in Begin..., not later on a completion thread.

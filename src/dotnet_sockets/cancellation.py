@@ -514,6 +514,10 @@ class CancellationTokenRegistration:
 
 
 def _closed(awaitable: object) -> None:
+    """A token cancelled before the await began: end ``awaitable`` as the await would have."""
+    if isinstance(awaitable, asyncio.Future):
+        awaitable.cancel()  # what cancelling the task while it awaited the future does
+        return
     close = getattr(awaitable, "close", None)
     if close is not None:
         close()

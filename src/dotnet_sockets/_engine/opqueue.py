@@ -1,17 +1,31 @@
 """Per-socket read and write queues: try first, queue on would-block, abort on close.
 
-Every asynchronous model (and the synchronous calls, when they would block)
-goes through :meth:`OpQueue.start_read` / :meth:`OpQueue.start_write`:
+Every model goes through :meth:`OpQueue.start_read` / :meth:`OpQueue.start_write`:
 
 1. If nothing is queued in that direction, the system call is tried at once
    on the caller's thread (the common case for datagram sends: done, no
    other thread involved).
-2. Otherwise, or if it would block, the operation joins the queue and the
-   descriptor's interest is armed with the engine; the engine thread retries
-   queued operations in order when the descriptor becomes ready.
+2. Otherwise, or if it would block, the operation joins the queue.  For an
+   ordinary operation (Begin/End, SocketAsyncEventArgs) the descriptor's
+   interest is armed with the engine, whose thread retries queued
+   operations in order when the descriptor becomes ready.
 
 Queued operations keep the order in which they were started, which is what
-.NET promises for several pending sends or receives on one socket.
+.NET promises for several pending sends or receives on one socket, across
+every model.
+
+Some operations wait on their own rather than through the engine thread: a
+synchronous call waits in ``poll`` on its caller's thread, an awaitable on
+its asyncio loop's selector.  Such an operation carries a :class:`Waiter` in
+its ``_ctx`` slot (it has no callback, so that slot is free).  At the head of
+its queue it is *parked*: the engine is not armed for that direction,
+nobody else makes its system call, and its waiter retries it
+(:meth:`OpQueue.retry_parked`) when it sees the descriptor ready.  When it
+leaves the queue the direction passes on to the next operation: the engine
+is armed for an ordinary one, the waiter of a waiting one is woken.  An
+operation started meanwhile joins the queue behind it, so a later
+``BeginReceive`` never overtakes an earlier ``Receive`` or ``await
+ReceiveAsync``, nor a later ``BeginSend`` an awaited ``SendAsync``.
 """
 
 from __future__ import annotations
@@ -21,6 +35,7 @@ import socket
 import threading
 import weakref
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..enums import SocketError
@@ -31,7 +46,36 @@ from .epoll import EPOLLIN, EPOLLOUT, engine
 if TYPE_CHECKING:
     from ..asyncresult import AsyncOperation
 
-__all__ = ["OpQueue"]
+__all__ = ["OpQueue", "Waiter"]
+
+
+class Waiter:
+    """Who waits for an operation that the engine thread does not serve (see the module docstring)."""
+
+    __slots__ = ()
+
+    # True: waits on its own only when parked at once; queued behind others, its
+    # operation becomes an ordinary one (the engine serves it).
+    parks_only = False
+    # True: polls the descriptor itself; a close shuts the socket down to wake it.
+    polls_descriptor = False
+
+    def wake(self) -> None:
+        """Any thread, possibly with the queue's lock held: the operation was parked for this
+        waiter, or it completed (aborted by a close); look at it now.  Must not block."""
+        raise NotImplementedError
+
+    def wake_then(self, closed: Callable[[], None]) -> bool:
+        """``wake`` for a close, when this waiter registered the descriptor with a selector on
+        another thread: True when that thread will call ``closed()`` once it stopped watching
+        (the descriptor is closed then, so that its number is never reused under a stale
+        registration); False when the caller must close it now."""
+        self.wake()
+        return False
+
+
+def _waits_itself(op: AsyncOperation) -> bool:
+    return isinstance(op._ctx, Waiter)
 
 
 def _broken(op: AsyncOperation, exc: Exception) -> None:
@@ -63,6 +107,8 @@ def _unwatchable(op: AsyncOperation, exc: Exception) -> None:
 def _drain(q: deque[AsyncOperation], done: list[AsyncOperation]) -> None:
     """Retry queued operations in order while they make progress; move the finished to ``done``."""
     while q:
+        if _waits_itself(q[0]):
+            return  # its own waiter makes its call (the caller parks it)
         try:
             if not q[0].attempt():
                 return
@@ -87,6 +133,24 @@ def _finish(op: AsyncOperation, aborted: bool) -> None:
         report_exception(exc)
 
 
+class _LateClose:
+    """Closes the descriptor when the closing thread and every selector that watched it are done."""
+
+    __slots__ = ("count", "close", "lock")
+
+    def __init__(self, close: Callable[[], None]) -> None:
+        self.count = 1  # the closing thread's own share
+        self.close = close
+        self.lock = threading.Lock()
+
+    def done(self) -> None:
+        with self.lock:
+            self.count -= 1
+            last = self.count == 0
+        if last:
+            self.close()
+
+
 class OpQueue:
     """The I/O state the engine keeps for one socket."""
 
@@ -96,6 +160,8 @@ class OpQueue:
         "lock",
         "rq",
         "wq",
+        "rpark",
+        "wpark",
         "mask",
         "registered",
         "closed",
@@ -113,6 +179,9 @@ class OpQueue:
         self.lock = threading.Lock()
         self.rq: deque[AsyncOperation] = deque()
         self.wq: deque[AsyncOperation] = deque()
+        # The parked head of each queue (watched by its own waiter, not the engine), or None.
+        self.rpark: AsyncOperation | None = None
+        self.wpark: AsyncOperation | None = None
         self.mask = 0
         self.registered = False
         self.closed = False
@@ -145,7 +214,15 @@ class OpQueue:
     def _enqueue(self, op: AsyncOperation, q: deque[AsyncOperation], bit: int) -> None:
         with self.lock:
             if not self.closed:
-                if self.mask & bit:
+                waiter = op._ctx
+                if isinstance(waiter, Waiter) and waiter.parks_only and q:
+                    op._ctx = None  # behind others: an ordinary operation
+                if not q and _waits_itself(op):
+                    # Its waiter is the caller, who sees it parked (is_parked): no wake-up.
+                    q.append(op)
+                    self._set_park(bit, op)
+                    return
+                if self.mask & bit or (self.rpark if bit == EPOLLIN else self.wpark) is not None:
                     q.append(op)
                     return
                 try:
@@ -161,19 +238,96 @@ class OpQueue:
         else:
             op._complete(False)
 
+    def _set_park(self, bit: int, op: AsyncOperation | None) -> None:
+        if bit == EPOLLIN:
+            self.rpark = op
+        else:
+            self.wpark = op
+
+    def _pass_on(self, q: deque[AsyncOperation], bit: int, arm: bool = True) -> list[AsyncOperation]:
+        """Lock held, nothing parked in ``q``'s direction: hand it to the operation now at the head
+        (its waiter, or the engine unless ``arm`` is False, when the caller arms it).  Returns the
+        operations that failed because the engine could not watch the descriptor (see
+        :func:`_unwatchable`), for the caller to complete once the lock is released."""
+        if not q:
+            return []
+        waiter = q[0]._ctx
+        if isinstance(waiter, Waiter):
+            self._set_park(bit, q[0])
+            waiter.wake()
+        elif arm and not self.mask & bit:
+            try:
+                engine.arm(self, self.mask | bit)
+            except Exception as exc:  # noqa: BLE001 - see _unwatchable
+                failed = []
+                while q and not _waits_itself(q[0]):
+                    op = q.popleft()
+                    _unwatchable(op, exc)
+                    failed.append(op)
+                if q:
+                    failed += self._pass_on(q, bit, arm)
+                return failed
+            self.mask |= bit
+        return []
+
+    def is_parked(self, op: AsyncOperation) -> bool:
+        """True while ``op`` is the parked head of its queue: its waiter must watch the descriptor."""
+        return op is self.rpark or op is self.wpark
+
+    def retry_parked(
+        self, op: AsyncOperation, write: bool, on_block: Callable[[bool], None] | None = None, attempt: bool = True
+    ) -> bool:
+        """The waiter of the parked ``op`` saw its descriptor ready: make the call once, on its thread.
+
+        True when the call finished: ``op`` left the queue, the direction
+        passed on, and ``op`` was completed (or went on to a next step of
+        its own, which may have parked it again).  False when it would
+        block (or ``attempt`` is False: just watch), after
+        ``on_block(write)`` ran with the lock held (so that a close sees the
+        watch it starts), or when ``op`` is no longer parked (a close aborted it).
+        """
+        with self.lock:
+            if write:
+                if self.wpark is not op:
+                    return False
+                q, bit = self.wq, EPOLLOUT
+            else:
+                if self.rpark is not op:
+                    return False
+                q, bit = self.rq, EPOLLIN
+            if not attempt or not op.attempt():
+                if on_block is not None:
+                    on_block(write)
+                return False
+            q.popleft()  # a parked operation is the head of its queue
+            self._set_park(bit, None)
+            failed = self._pass_on(q, bit)
+        for other in failed:
+            _finish(other, False)
+        op._complete(False)
+        return True
+
     def cancel(self, op: AsyncOperation) -> bool:
         """Remove a queued operation; False if it already left the queue (it completed)."""
+        failed: list[AsyncOperation] = []
         with self.lock:
             for q, bit in ((self.rq, EPOLLIN), (self.wq, EPOLLOUT)):
                 try:
                     q.remove(op)
                 except ValueError:
                     continue
-                if not q and self.mask & bit:
+                if (self.rpark if bit == EPOLLIN else self.wpark) is op:
+                    self._set_park(bit, None)
+                    failed = self._pass_on(q, bit)
+                elif not q and self.mask & bit:
                     # Still armed in the kernel; a late report finds nothing to do.
                     self.mask &= ~bit
-                return True
-        return False
+                break
+            else:
+                return False
+        for other in failed:
+            _finish(other, False)
+        return True
 
     def on_ready(self, readable: bool, writable: bool) -> None:
         """Engine thread (or a worker in ``Engine.serve_ready``): retry queued operations in order."""
@@ -181,20 +335,24 @@ class OpQueue:
         with self.lock:
             if self.closed:
                 return
-            if readable:
-                _drain(self.rq, done)
-            if writable:
-                _drain(self.wq, done)
-            # The report disarmed the descriptor (one-shot): re-arm only for what is left.
-            mask = (EPOLLIN if self.rq else 0) | (EPOLLOUT if self.wq else 0)
+            rq, wq = self.rq, self.wq
+            if readable and self.rpark is None:
+                _drain(rq, done)
+                self._pass_on(rq, EPOLLIN, False)
+            if writable and self.wpark is None:
+                _drain(wq, done)
+                self._pass_on(wq, EPOLLOUT, False)
+            # The report disarmed the descriptor (one-shot): re-arm only for what the
+            # engine serves (a parked direction is watched by its waiter).
+            mask = (EPOLLIN if rq and self.rpark is None else 0) | (EPOLLOUT if wq and self.wpark is None else 0)
             self.mask = mask
             if mask:
                 try:
                     engine.arm(self, mask)
                 except Exception as exc:  # noqa: BLE001 - see _unwatchable
                     # What finished in this round still completes; what would wait fails now.
-                    for left in (self.rq, self.wq):
-                        while left:
+                    for left, park in ((rq, self.rpark), (wq, self.wpark)):
+                        while left and park is None:
                             op = left.popleft()
                             _unwatchable(op, exc)
                             done.append(op)
@@ -205,23 +363,72 @@ class OpQueue:
             except Exception as exc:  # noqa: BLE001 - see _finish (inlined: the hot path)
                 report_exception(exc)
 
+    def take_all(self) -> list[AsyncOperation]:
+        """Lock held: empty both queues and forget the descriptor; the caller aborts what is returned."""
+        pending = [*self.rq, *self.wq]
+        self.rq.clear()
+        self.wq.clear()
+        self.rpark = self.wpark = None
+        self.mask = 0
+        engine.forget(self)
+        return pending
+
+    def abort_waiting(self, pending: list[AsyncOperation]) -> None:
+        """Abort the operations that wait on their own and wake their waiters.
+
+        Done before the descriptor is closed or replaced: a waiter on this
+        thread (an asyncio loop closing its own socket) stops watching the
+        descriptor while its number still names this socket.
+        """
+        polled = False
+        for op in pending:
+            if isinstance(op._ctx, Waiter):
+                _finish(op, True)
+                waiter = op._ctx  # read after the abort: its owner may have just installed it
+                if isinstance(waiter, Waiter):
+                    polled |= waiter.polls_descriptor
+                    waiter.wake()
+        if polled:
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        """Wake the threads that poll this descriptor (their operations are aborted): .NET on Linux
+        shuts a socket down for the threads blocked in it before it closes it."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # not connected (a datagram socket still wakes its pollers) or already gone
+
     def close(self) -> None:
         """Close the descriptor; every queued operation completes once, aborted."""
         with self.lock:
             if self.closed:
                 return
             self.closed = True
-            pending = [*self.rq, *self.wq]
-            self.rq.clear()
-            self.wq.clear()
-            self.mask = 0
-            engine.forget(self)
+            pending = self.take_all()
+        late = _LateClose(self._close_descriptor)
+        polled = False
+        for op in pending:
+            if isinstance(op._ctx, Waiter):
+                _finish(op, True)
+                waiter = op._ctx  # read after the abort: its owner may have just installed it
+                if not isinstance(waiter, Waiter):
+                    continue
+                polled |= waiter.polls_descriptor
+                late.count += 1
+                if not waiter.wake_then(late.done):
+                    late.count -= 1
+        if polled:
+            self._shut_down()
+        late.done()
+        for op in pending:
+            _finish(op, True)
+
+    def _close_descriptor(self) -> None:
         try:
             self.sock.close()
         except OSError:
             pass
-        for op in pending:
-            _finish(op, True)
 
     def close_from_finalizer(self) -> None:
         """``close`` for a finalizer (``Socket.__del__``): takes no lock.
