@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
+from ._checks import timedelta_ms
 from ._names import dotnet_names
 from .exceptions import (
     AggregateException,
@@ -44,13 +45,12 @@ __all__ = [
 
 _T = TypeVar("_T")
 _INT_MAX = 2**31 - 1
-_ONE_MS = datetime.timedelta(milliseconds=1)
 _NO_STATE: Any = object()
 
 
 def _delay_ms(delay: int | datetime.timedelta, param: str) -> int:
     if isinstance(delay, datetime.timedelta):
-        ms = int(delay / _ONE_MS)
+        ms = timedelta_ms(delay)
     elif isinstance(delay, bool) or not isinstance(delay, int):
         raise TypeError(f"{param} must be an int number of milliseconds or a datetime.timedelta")
     else:

@@ -23,6 +23,7 @@ import weakref
 from collections.abc import Coroutine
 from typing import Any, overload
 
+from ._checks import timedelta_ms
 from ._names import dotnet_names
 from .cancellation import CancellationToken, await_task_cancellable
 from .exceptions import (
@@ -41,7 +42,6 @@ __all__ = ["Semaphore", "SemaphoreSlim"]
 _INT_MAX = 2**31 - 1
 # Every live SemaphoreSlim, so that a forked child re-makes each one's lock.
 _slims: weakref.WeakSet[SemaphoreSlim] = weakref.WeakSet()
-_ONE_MS = datetime.timedelta(milliseconds=1)
 _TIMEOUT_TEXT = "The timeout must represent a value between -1 and Int32.MaxValue, inclusive."
 _DISPOSED_TEXT = "The semaphore has been disposed."
 _NAMED_TEXT = "The named version of this synchronization primitive is not supported on this platform."
@@ -62,7 +62,7 @@ def _split_wait_args(timeout: Any, cancellation_token: Any) -> tuple[int, Cancel
     if cancellation_token is not None and not isinstance(cancellation_token, CancellationToken):
         raise TypeError("cancellation_token must be a CancellationToken")
     if isinstance(timeout, datetime.timedelta):
-        ms = int(timeout / _ONE_MS)
+        ms = timedelta_ms(timeout)
         if ms < -1 or ms > _INT_MAX:
             raise ArgumentOutOfRangeException("timeout", timeout, _TIMEOUT_TEXT)
         return ms, cancellation_token

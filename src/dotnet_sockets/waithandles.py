@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
 
+from ._checks import timedelta_ms
 from ._names import dotnet_names
 from .enums import DotNetEnum
 from .exceptions import (
@@ -48,7 +49,6 @@ __all__ = [
 
 _INT_MAX = 2**31 - 1
 _MAX_WAIT_HANDLES = 64
-_ONE_MS = datetime.timedelta(milliseconds=1)
 
 # Guards _signaled and _waiters of every handle, the fields of every
 # _Waiter, and _blocked.  Held only for short, non-blocking sections; never
@@ -77,7 +77,7 @@ def _timeout_ms(timeout: int | datetime.timedelta, int_param: str) -> int:
     """Validate a .NET timeout and return it in milliseconds (-1 = infinite)."""
     if isinstance(timeout, datetime.timedelta):
         # .NET truncates TimeSpan.TotalMilliseconds toward zero.
-        ms = int(timeout / _ONE_MS)
+        ms = timedelta_ms(timeout)
         if ms < -1 or ms > _INT_MAX:
             raise ArgumentOutOfRangeException("timeout", timeout)
         return ms
