@@ -46,6 +46,8 @@ _T = TypeVar("_T")
 _NOT_EVENT: Any = object()
 _NO: Any = object()  # a positional argument that was not given
 _send_to_event = eventargs.send_to_async
+_send_async_event = eventargs.send_async
+_receive_async_event = eventargs.receive_async
 _send_to_task = aio.send_to_async
 _send_to_now = aio._send_to_now
 _sys_audit = sys.audit
@@ -271,9 +273,11 @@ class AsyncMethodsMixin:
         or are raised by the await (``SocketException``).
         """
         sock: Socket = self  # type: ignore[assignment]
+        if len(args) == 1 and type(args[0]) is SocketAsyncEventArgs and not kwargs:
+            return _send_async_event(sock, args[0])  # a reused args object, the hot case
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
-            return eventargs.send_async(sock, e)
+            return _send_async_event(sock, e)
         args, token = _token(args, kwargs)
         buffer, rest, kw = _buffer_first("SendAsync", args, kwargs, ("buffer", "buffers"))
         return _cancellable(aio.send_async(sock, buffer, rest, kw), token)
@@ -299,9 +303,11 @@ class AsyncMethodsMixin:
         await (``SocketException``).
         """
         sock: Socket = self  # type: ignore[assignment]
+        if len(args) == 1 and type(args[0]) is SocketAsyncEventArgs and not kwargs:
+            return _receive_async_event(sock, args[0])  # a reused args object, the hot case
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
-            return eventargs.receive_async(sock, e)
+            return _receive_async_event(sock, e)
         args, token = _token(args, kwargs)
         buffer, rest, kw = _buffer_first("ReceiveAsync", args, kwargs, ("buffer", "buffers"))
         return _cancellable(aio.receive_async(sock, buffer, rest, kw), token)

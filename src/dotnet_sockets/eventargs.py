@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import sys
+from logging import DEBUG as _DEBUG
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
@@ -50,6 +51,7 @@ from .security import audit as _audit
 from .security import denied as _denied
 from .telemetry import DATAGRAM as _DGRAM
 from .telemetry import tls as _tel
+from .tracing import log
 
 if TYPE_CHECKING:
     from .socket import Socket
@@ -62,7 +64,14 @@ EventHandler = Callable[[Any, "SocketAsyncEventArgs"], object]
 _post = dispatcher.post
 _sys_audit = sys.audit
 _SEND_TO = SocketAsyncOperation.SendTo
+_SEND = SocketAsyncOperation.Send
+_RECEIVE = SocketAsyncOperation.Receive
 _SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
+_SEND_ASYNC = _EVENT + "SendAsync"
+_RECEIVE_ASYNC = _EVENT + "ReceiveAsync"
+# What the short path of SendAsync(e) sends as it is (SetBuffer made any other buffer one of these).
+_SEND_SEGMENTS = (bytes, bytearray, memoryview)
+_tracing = log.isEnabledFor
 _SocketOpError = SocketException._from_os_error
 _Context = contextvars.Context
 _SUCCESS = _SocketError.Success
@@ -888,9 +897,97 @@ def send_to_queued(sock: Socket, e: SocketAsyncEventArgs, addr: Any, ep: Any) ->
 
 
 def send_async(sock: Socket, e_: Any) -> bool:
-    """``Socket.SendAsync(e)``: send ``e``'s buffer (or ``BufferList``) on a connected socket."""
-    e = _check_call(sock, e_)
-    e._start_operation(sock, SocketAsyncOperation.Send, _finish_send)
+    """``Socket.SendAsync(e)``: send ``e``'s buffer (or ``BufferList``) on a connected socket.
+
+    The steady state of a reused ``e`` (a whole or windowed buffer, no flags, nothing
+    queued before it, tracing off) makes the system call here, with no operation
+    object; a send that would block, and every other case, goes on as ``BeginSend``.
+    """
+    if sock._disposed or not isinstance(e_, SocketAsyncEventArgs):
+        _check_call(sock, e_)
+    e: SocketAsyncEventArgs = e_
+    if e._operating:  # not _FREE
+        e._throw_for_status(e._operating)
+    seg = e._seg
+    flags = e._flags
+    io = sock._io
+    if not (
+        type(seg) in _SEND_SEGMENTS
+        and (flags is _NO_FLAGS or no_flags(flags))
+        and e._list_items is None
+        and not io.wq
+        and not io.closed
+        and not _tracing(_DEBUG)
+    ):
+        return _send_general(sock, e)
+    e._operating = _IN_PROGRESS
+    e._last_op = _SEND
+    e._socket = sock
+    _audit_now(sock, e, _SEND_ASYNC)
+    try:
+        n = sock._sock.send(seg)
+    except BlockingIOError:
+        return _send_later(sock, e, seg, 0)
+    except OSError as exc:
+        return _failed_now(sock, e, exc)
+    except BaseException:
+        e._complete_operation()  # interrupted (Ctrl-C): e is free again, as on the general path
+        raise
+    if sock._dgram:
+        _tel.c.sent += n + _DGRAM
+    elif n < len(seg):
+        # A stream send is done only when every byte is handed over: the rest waits.
+        return _send_later(sock, e, seg, n)
+    else:
+        _tel.c.sent += n
+    e._error = _SUCCESS
+    e._bytes = n
+    e._flags = _NO_FLAGS
+    e._operating = _FREE
+    if e._dispose_called:
+        e.Dispose()
+    return False
+
+
+def _audit_now(sock: Socket, e: SocketAsyncEventArgs, event: str) -> None:
+    """The audit event of a ``SendAsync``/``ReceiveAsync(e)`` on the short path, as ``_begin`` raises it."""
+    ep = sock._remote_ep
+    if ep is None:
+        ep = sock._peer()
+    try:
+        _sys_audit(event, sock, ep)
+    except BaseException as exc:
+        e._complete_operation()
+        if isinstance(exc, PermissionError):
+            raise _denied(exc) from exc
+        raise
+
+
+def _failed_now(sock: Socket, e: SocketAsyncEventArgs, exc: OSError) -> bool:
+    """The call of the short path failed: the error goes into ``e`` as ``End...`` reports it; False (done)."""
+    e._set_results(sock._failed(_SocketOpError(exc)).SocketErrorCode, 0)
+    e._complete_operation()
+    return False
+
+
+def _send_later(sock: Socket, e: SocketAsyncEventArgs, seg: Any, sent: int) -> bool:
+    """The short path's send would block (``sent`` bytes of a stream send already handed over):
+    the rest runs as ``BeginSend``'s operation, which exports the buffer while it waits."""
+    e._finish = _finish_send
+    try:
+        op: Any = sock._new_send(seg, (_NO_FLAGS,), {}, None, None)
+        if sent:
+            op.sent = sent
+        sock._io.start_write(op)
+    except BaseException:
+        e._complete_operation()
+        raise
+    return e._pending(op)
+
+
+def _send_general(sock: Socket, e: SocketAsyncEventArgs) -> bool:
+    """``SendAsync(e)`` as ``BeginSend`` runs it: a buffer list, flags, tracing, a queue to join."""
+    e._start_operation(sock, _SEND, _finish_send)
     try:
         if e._list_items is not None:
             op = sock._new_send(e._list_items, (_flags_args(e),), {}, None, None)
@@ -905,9 +1002,66 @@ def send_async(sock: Socket, e_: Any) -> bool:
 
 
 def receive_async(sock: Socket, e_: Any) -> bool:
-    """``Socket.ReceiveAsync(e)``: receive into ``e``'s buffer (or ``BufferList``)."""
-    e = _check_call(sock, e_)
-    e._start_operation(sock, SocketAsyncOperation.Receive, _finish_receive)
+    """``Socket.ReceiveAsync(e)``: receive into ``e``'s buffer (or ``BufferList``).
+
+    As ``send_async``: the steady state calls the system here; a receive that would
+    block, and every other case, goes on as ``BeginReceive``.
+    """
+    if sock._disposed or not isinstance(e_, SocketAsyncEventArgs):
+        _check_call(sock, e_)
+    e: SocketAsyncEventArgs = e_
+    if e._operating:  # not _FREE
+        e._throw_for_status(e._operating)
+    seg = e._seg
+    flags = e._flags
+    io = sock._io
+    if not (
+        (type(seg) is bytearray or (type(seg) is memoryview and not seg.readonly))
+        and (flags is _NO_FLAGS or no_flags(flags))
+        and e._list_items is None
+        and not io.rq
+        and not io.closed
+        and not _tracing(_DEBUG)
+    ):
+        return _receive_general(sock, e)
+    e._operating = _IN_PROGRESS
+    e._last_op = _RECEIVE
+    e._socket = sock
+    _audit_now(sock, e, _RECEIVE_ASYNC)
+    try:
+        n = sock._sock.recv_into(seg)
+    except BlockingIOError:
+        return _receive_later(sock, e, seg)
+    except OSError as exc:
+        return _failed_now(sock, e, exc)
+    except BaseException:
+        e._complete_operation()  # interrupted (Ctrl-C): e is free again, as on the general path
+        raise
+    _tel.c.received += n + _DGRAM if io.dgram else n
+    e._error = _SUCCESS
+    e._bytes = n
+    e._flags = _NO_FLAGS
+    e._operating = _FREE
+    if e._dispose_called:
+        e.Dispose()
+    return False
+
+
+def _receive_later(sock: Socket, e: SocketAsyncEventArgs, seg: Any) -> bool:
+    """The short path's receive would block: it waits as ``BeginReceive``'s operation."""
+    e._finish = _finish_receive
+    try:
+        op = sock._new_receive(seg, (_NO_FLAGS,), {}, None, None)
+        sock._io.start_read(op)
+    except BaseException:
+        e._complete_operation()
+        raise
+    return e._pending(op)
+
+
+def _receive_general(sock: Socket, e: SocketAsyncEventArgs) -> bool:
+    """``ReceiveAsync(e)`` as ``BeginReceive`` runs it: a buffer list, flags, tracing, a queue to join."""
+    e._start_operation(sock, _RECEIVE, _finish_receive)
     try:
         if e._list_items is not None:
             op = sock._new_receive(e._list_items, (_flags_args(e),), {}, None, None)
