@@ -48,6 +48,7 @@ _NO: Any = object()  # a positional argument that was not given
 _send_to_event = eventargs.send_to_async
 _send_async_event = eventargs.send_async
 _receive_async_event = eventargs.receive_async
+_receive_from_async_event = eventargs.receive_from_async
 _send_to_task = aio.send_to_async
 _send_to_now = aio._send_to_now
 _sys_audit = sys.audit
@@ -246,9 +247,11 @@ class AsyncMethodsMixin:
         errors of the receive go into ``e.SocketError`` or are raised by the await.
         """
         sock: Socket = self  # type: ignore[assignment]
+        if len(args) == 1 and type(args[0]) is SocketAsyncEventArgs and not kwargs:
+            return _receive_from_async_event(sock, args[0])  # a reused args object, the hot case
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
-            return eventargs.receive_from_async(sock, e)
+            return _receive_from_async_event(sock, e)
         args, token = _token(args, kwargs)
         buffer, rest, kw = _buffer_first("ReceiveFromAsync", args, kwargs, ("buffer",))
         if (rest and type(rest[-1]) is SocketAddress) or "received_address" in kw:

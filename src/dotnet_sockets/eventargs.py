@@ -66,9 +66,11 @@ _sys_audit = sys.audit
 _SEND_TO = SocketAsyncOperation.SendTo
 _SEND = SocketAsyncOperation.Send
 _RECEIVE = SocketAsyncOperation.Receive
+_RECEIVE_FROM = SocketAsyncOperation.ReceiveFrom
 _SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
 _SEND_ASYNC = _EVENT + "SendAsync"
 _RECEIVE_ASYNC = _EVENT + "ReceiveAsync"
+_RECEIVE_FROM_ASYNC = _EVENT + "ReceiveFromAsync"
 # What the short path of SendAsync(e) sends as it is (SetBuffer made any other buffer one of these).
 _SEND_SEGMENTS = (bytes, bytearray, memoryview)
 _tracing = log.isEnabledFor
@@ -949,11 +951,13 @@ def send_async(sock: Socket, e_: Any) -> bool:
     return False
 
 
-def _audit_now(sock: Socket, e: SocketAsyncEventArgs, event: str) -> None:
-    """The audit event of a ``SendAsync``/``ReceiveAsync(e)`` on the short path, as ``_begin`` raises it."""
-    ep = sock._remote_ep
+def _audit_now(sock: Socket, e: SocketAsyncEventArgs, event: str, ep: EndPoint | None = None) -> None:
+    """The audit event of an ``...Async(e)`` on the short path, as ``_begin`` raises it: with ``ep``
+    (a receive-from's), else the connected peer."""
     if ep is None:
-        ep = sock._peer()
+        ep = sock._remote_ep
+        if ep is None:
+            ep = sock._peer()
     try:
         _sys_audit(event, sock, ep)
     except BaseException as exc:
@@ -1088,7 +1092,73 @@ def _receive_endpoint(sock: Socket, e: SocketAsyncEventArgs) -> EndPoint:
 
 
 def receive_from_async(sock: Socket, e_: Any) -> bool:
-    """``Socket.ReceiveFromAsync(e)``: receive one datagram; the sender goes to ``e.RemoteEndPoint``."""
+    """``Socket.ReceiveFromAsync(e)``: receive one datagram; the sender goes to ``e.RemoteEndPoint``.
+
+    As ``send_async``: with an ``IPEndPoint`` on a bound socket, the steady state calls
+    the system here; a receive that would block, and every other case, goes on as
+    ``BeginReceiveFrom``.
+    """
+    if sock._disposed or not isinstance(e_, SocketAsyncEventArgs):
+        _check_call(sock, e_)
+    e: SocketAsyncEventArgs = e_
+    ep = e._remote_ep
+    if type(ep) is not IPEndPoint:
+        return _receive_from_general(sock, e)
+    sock._check_family(ep, "e")
+    if e._operating:  # not _FREE
+        e._throw_for_status(e._operating)
+    seg = e._seg
+    flags = e._flags
+    io = sock._io
+    if not (
+        (type(seg) is bytearray or (type(seg) is memoryview and not seg.readonly))
+        and (flags is _NO_FLAGS or no_flags(flags))
+        and e._list_items is None
+        and sock._right_ep is not None
+        and not io.rq
+        and not io.closed
+        and not _tracing(_DEBUG)
+    ):
+        return _receive_from_general(sock, e)
+    e._operating = _IN_PROGRESS
+    e._last_op = _RECEIVE_FROM
+    e._socket = sock
+    _audit_now(sock, e, _RECEIVE_FROM_ASYNC, ep)
+    try:
+        n, sa = sock._sock.recvfrom_into(seg)
+    except BlockingIOError:
+        return _receive_from_later(sock, e, seg, ep)
+    except OSError as exc:
+        return _failed_now(sock, e, exc)
+    except BaseException:
+        e._complete_operation()  # interrupted (Ctrl-C): e is free again, as on the general path
+        raise
+    _tel.c.received += n + _DGRAM if io.dgram else n
+    e._remote_ep = sock._endpoint_from(sa, ep)
+    e._error = _SUCCESS
+    e._bytes = n
+    e._flags = _NO_FLAGS
+    e._operating = _FREE
+    if e._dispose_called:
+        e.Dispose()
+    return False
+
+
+def _receive_from_later(sock: Socket, e: SocketAsyncEventArgs, seg: Any, ep: EndPoint) -> bool:
+    """The short path's receive-from would block: it waits as ``BeginReceiveFrom``'s operation."""
+    e._finish = _finish_receive_from
+    try:
+        op, hint = sock._new_receive_from(seg, (_NO_FLAGS, ep), {}, None, None)
+        op.extra = hint
+        sock._io.start_read(op)
+    except BaseException:
+        e._complete_operation()
+        raise
+    return e._pending(op)
+
+
+def _receive_from_general(sock: Socket, e_: Any) -> bool:
+    """``ReceiveFromAsync(e)`` as ``BeginReceiveFrom`` runs it: a buffer list, flags, tracing, a queue to join."""
     e = _check_call(sock, e_)
     ep = _receive_endpoint(sock, e)
     e._start_operation(sock, SocketAsyncOperation.ReceiveFrom, _finish_receive_from)
