@@ -1,0 +1,351 @@
+"""The short path of a reused ``SocketAsyncEventArgs`` (issue 15).
+
+``SendAsync(e)``, ``ReceiveAsync(e)`` and ``ReceiveFromAsync(e)`` make the
+system call themselves in the steady state (no operation object, no result
+object) and hand a call that would block to ``Begin...``'s operation.  These
+tests pin what that must not change: nothing built per operation, ``Completed``
+exactly once for what pends, a stream send that the kernel takes in parts,
+errors in ``e``, one audit event per call, the buffer exported while pending,
+and the same results whichever path ran (tracing on takes the general one).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import socket
+import struct
+import sys
+import threading
+import tracemalloc
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from conftest import WAIT
+from dotnet_sockets import (
+    AddressFamily,
+    ArgumentException,
+    InvalidOperationException,
+    IPAddress,
+    IPEndPoint,
+    Socket,
+    SocketAsyncEventArgs,
+    SocketAsyncOperation,
+    SocketError,
+    SocketFlags,
+)
+from dotnet_sockets.asyncresult import AsyncOperation
+from socket_helpers import Made, fill
+
+N = 1000  # synchronous-completing operations per measured run
+
+
+class _Audit:
+    """One hook for the module (hooks cannot be removed), recording only while ``events`` is a list."""
+
+    events: list[tuple[str, Any, Any]] | None = None
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    recorded = _Audit.events
+    if recorded is not None and event.startswith("dotnet_sockets.Socket."):
+        recorded.append((event[len("dotnet_sockets.Socket.") :], args[0], args[1]))
+
+
+sys.addaudithook(_hook)
+
+
+class Completions:
+    """A ``Completed`` handler that records each call (thread, outcome) and lets the test wait."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, SocketError, int, SocketAsyncOperation]] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, sender: Any, e: SocketAsyncEventArgs) -> None:
+        with self._cond:
+            self.calls.append((threading.get_ident(), e.SocketError, e.BytesTransferred, e.LastOperation))
+            self._cond.notify_all()
+
+    def wait(self, count: int = 1, timeout: float = WAIT) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self.calls) >= count, timeout)
+
+
+@pytest.fixture
+def made() -> Iterator[Made]:
+    m = Made()
+    yield m
+    m.dispose_all()
+
+
+@pytest.fixture
+def operations_built(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many engine operations (``AsyncOperation``s, ``IAsyncResult``s) were built from now on."""
+    built = [0]
+    original: Callable[..., None] = AsyncOperation.__init__
+
+    def counting(self: AsyncOperation, *args: Any) -> None:
+        built[0] += 1
+        original(self, *args)
+
+    monkeypatch.setattr(AsyncOperation, "__init__", counting)
+    return built
+
+
+def _stream_round_trips(client: Socket, server: Socket, send: SocketAsyncEventArgs, recv: SocketAsyncEventArgs) -> None:
+    for _ in range(N):
+        assert not client.SendAsync(send)
+        assert not server.ReceiveAsync(recv)
+        assert recv.BytesTransferred == send.Count
+
+
+def test_reused_args_build_no_operation_and_allocate_nothing_per_stream_operation(
+    made: Made, operations_built: list[int]
+) -> None:
+    # 100 bytes: a small int, so the byte count itself is no allocation either.
+    client, server = made.pair()
+    send, recv = SocketAsyncEventArgs(), SocketAsyncEventArgs()
+    data = bytearray(range(100)) * 2
+    send.SetBuffer(data, 50, 100)  # a window: the args object holds a view
+    recv.SetBuffer(bytearray(300), 0, 100)
+    _stream_round_trips(client, server, send, recv)  # warm: caches, telemetry records
+    operations_built[0] = 0
+    gc.collect()
+    gc.disable()
+    try:
+        blocks = sys.getallocatedblocks()
+        _stream_round_trips(client, server, send, recv)
+        grown = sys.getallocatedblocks() - blocks
+        tracemalloc.start()
+        try:
+            _stream_round_trips(client, server, send, recv)
+            tracemalloc.reset_peak()
+            start = tracemalloc.get_traced_memory()[0]
+            _stream_round_trips(client, server, send, recv)
+            now, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    finally:
+        gc.enable()
+    assert operations_built[0] == 0
+    assert recv.Buffer[:100] == data[50:150]
+    assert grown < 50, f"{grown} blocks kept over {N} round trips"
+    assert now - start < 256, f"{now - start} bytes kept over {N} round trips"
+    # What lives at once during one operation: the call's own argument tuple and dict, no
+    # operation object (about 140 bytes) nor exported view (about 180 bytes), as the
+    # Begin/End path had (some 650 bytes in all).
+    assert peak - start < 400, f"{peak - start} bytes live at once during a round trip"
+
+
+def test_reused_args_build_no_operation_for_datagrams(made: Made, operations_built: list[int]) -> None:
+    a, b = made.udp(), made.udp()
+    send, recv = SocketAsyncEventArgs(), SocketAsyncEventArgs()
+    send.SetBuffer(bytearray(b"x" * 64), 0, 64)
+    send.RemoteEndPoint = b.LocalEndPoint
+    recv.SetBuffer(bytearray(128), 0, 128)
+    recv.RemoteEndPoint = IPEndPoint(IPAddress.Any, 0)
+
+    def run() -> None:
+        for _ in range(N):
+            assert not a.SendToAsync(send)
+            assert not b.ReceiveFromAsync(recv)
+            assert recv.BytesTransferred == 64
+
+    run()
+    operations_built[0] = 0
+    gc.collect()
+    blocks = sys.getallocatedblocks()
+    run()
+    grown = sys.getallocatedblocks() - blocks
+    assert operations_built[0] == 0
+    assert grown < 50, f"{grown} blocks kept over {N} datagrams"
+    assert recv.RemoteEndPoint == a.LocalEndPoint
+    assert recv.LastOperation == SocketAsyncOperation.ReceiveFrom
+
+
+def test_a_receive_that_would_block_pends_and_completes_once_with_the_buffer_exported(made: Made) -> None:
+    client, server = made.pair()
+    done = Completions()
+    target = bytearray(16)
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(target, 0, 16)
+    e.Completed += done
+    assert server.ReceiveAsync(e)  # nothing to read: pending
+    with pytest.raises(BufferError):
+        target.extend(b"more")  # held while the receive waits
+    with pytest.raises(InvalidOperationException):
+        server.ReceiveAsync(e)  # in use
+    client.Send(b"hello")
+    assert done.wait()
+    thread, error, n, kind = done.calls[0]
+    assert thread != threading.get_ident()
+    assert (error, n, kind) == (SocketError.Success, 5, SocketAsyncOperation.Receive)
+    assert target[:5] == b"hello"
+    # The next one completes inside the call: no Completed for it.
+    client.Send(b"again")
+    assert wait_readable(server)
+    assert not server.ReceiveAsync(e)
+    assert e.BytesTransferred == 5
+    assert not done.wait(2, timeout=0.2)
+    assert len(done.calls) == 1
+
+
+def wait_readable(s: Socket) -> bool:
+    return s.Poll(int(WAIT * 1_000_000), 0)  # SelectMode.SelectRead
+
+
+def test_a_stream_send_the_kernel_takes_in_parts_continues_and_reports_every_byte(made: Made) -> None:
+    client, server = made.pair()
+    client.SendBufferSize = 65536
+    payload = bytes(range(256)) * 4096  # 1 MiB: more than the socket buffers hold
+    done = Completions()
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(bytearray(payload), 0, len(payload))
+    e.Completed += done
+    assert client.SendAsync(e)  # the kernel took a part; the rest waits for room
+    received = receive_stream(server, len(payload))
+    assert done.wait()
+    assert done.calls[0][1:] == (SocketError.Success, len(payload), SocketAsyncOperation.Send)
+    assert received == payload
+    assert len(done.calls) == 1
+
+
+def receive_stream(s: Socket, n: int) -> bytes:
+    s.ReceiveTimeout = int(WAIT * 1000)
+    out = bytearray()
+    buf = bytearray(65536)
+    for _ in range(100_000):  # bounded: each round takes at least one byte
+        if len(out) >= n:
+            break
+        got = s.Receive(buf, 0, min(len(buf), n - len(out)), SocketFlags.None_)
+        assert got > 0, "connection closed early"
+        out += buf[:got]
+    return bytes(out)
+
+
+def test_a_send_behind_a_full_buffer_waits_and_a_close_aborts_it_once(made: Made) -> None:
+    client, server = made.pair()
+    fill(client)
+    done = Completions()
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(b"tail", 0, 4)
+    e.Completed += done
+    assert client.SendAsync(e)
+    client.Close()
+    assert done.wait()
+    assert done.calls[0][1:] == (SocketError.OperationAborted, 0, SocketAsyncOperation.Send)
+    assert not done.wait(2, timeout=0.2)
+
+
+def test_an_error_of_the_call_goes_into_e_and_completed_does_not_fire(made: Made) -> None:
+    with socket.socket() as lst:
+        lst.bind(("127.0.0.1", 0))
+        lst.listen(1)
+        client = made.tcp()
+        client.Connect(IPEndPoint(IPAddress.Loopback, lst.getsockname()[1]))
+        peer, _ = lst.accept()
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    peer.close()  # a reset
+    assert wait_readable(client)
+    done = Completions()
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(bytearray(8), 0, 8)
+    e.Completed += done
+    assert not client.ReceiveAsync(e)
+    assert (e.SocketError, e.BytesTransferred) == (SocketError.ConnectionReset, 0)
+    assert e.LastOperation == SocketAsyncOperation.Receive
+    assert not client.Connected  # as EndReceive leaves it
+    assert not done.wait(timeout=0.2)
+
+
+def test_each_call_raises_one_audit_event_with_the_peer(made: Made) -> None:
+    client, server = made.pair()
+    a, b = made.udp(), made.udp()
+    send, recv, dgram = SocketAsyncEventArgs(), SocketAsyncEventArgs(), SocketAsyncEventArgs()
+    send.SetBuffer(b"abc", 0, 3)
+    recv.SetBuffer(bytearray(8), 0, 8)
+    any_ep = IPEndPoint(IPAddress.Any, 0)
+    dgram.SetBuffer(bytearray(8), 0, 8)
+    dgram.RemoteEndPoint = any_ep
+    a.SendTo(b"d", b.LocalEndPoint)
+    assert wait_readable(b)
+    _Audit.events = events = []
+    try:
+        assert not client.SendAsync(send)
+        assert not server.ReceiveAsync(recv)
+        assert not b.ReceiveFromAsync(dgram)
+    finally:
+        _Audit.events = None
+    assert events == [
+        ("SendAsync", client, client.RemoteEndPoint),
+        ("ReceiveAsync", server, server.RemoteEndPoint),
+        ("ReceiveFromAsync", b, any_ep),
+    ]
+
+
+def _outcomes(made: Made) -> list[tuple[Any, ...]]:
+    """The same script of short-path-shaped calls; what ``e`` says after each."""
+    client, server = made.pair()
+    a, b = made.udp(), made.udp()
+    e = SocketAsyncEventArgs()
+    out: list[tuple[Any, ...]] = []
+
+    def note(pended: bool) -> None:
+        # The endpoint by name: the ports differ from run to run.
+        names = {str(a.LocalEndPoint): "a", str(b.LocalEndPoint): "b", "0.0.0.0:0": "any", "None": None}
+        where = names.get(str(e.RemoteEndPoint), "other")
+        out.append((pended, e.SocketError, e.BytesTransferred, e.LastOperation, e.SocketFlags, where))
+
+    e.SetBuffer(bytearray(b"0123456789"), 2, 5)
+    note(client.SendAsync(e))
+    e.SetBuffer(bytearray(10), 0, 10)
+    assert wait_readable(server)
+    note(server.ReceiveAsync(e))
+    e.SetBuffer(b"dgram", 0, 5)
+    e.RemoteEndPoint = b.LocalEndPoint
+    note(a.SendToAsync(e))
+    e.SetBuffer(bytearray(10), 0, 10)
+    e.RemoteEndPoint = IPEndPoint(IPAddress.Any, 0)
+    assert wait_readable(b)
+    note(b.ReceiveFromAsync(e))
+    client.Shutdown(1)  # SocketShutdown.Send: the server reads the end of the stream
+    assert wait_readable(server)
+    note(server.ReceiveAsync(e))
+    return out
+
+
+def test_the_short_path_and_the_general_path_leave_the_same_results(made: Made) -> None:
+    short = _outcomes(made)
+    log = logging.getLogger("dotnet_sockets.socket")
+    old = log.level
+    log.setLevel(logging.DEBUG)  # tracing on: every call takes the general path
+    try:
+        general = _outcomes(made)
+    finally:
+        log.setLevel(old)
+    assert short == general
+    assert short[0][:3] == (False, SocketError.Success, 5)
+    assert short[3][5] == "a"  # the sender
+    assert short[-1][:3] == (False, SocketError.Success, 0)
+
+
+def test_receive_from_checks_the_endpoint_before_the_args_object_is_found_in_use(made: Made) -> None:
+    # .NET's order, kept by the general path: the endpoint (ParamName "e"), then "in use".
+    client, server = made.pair()
+    b = made.udp()
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(bytearray(8), 0, 8)
+    assert server.ReceiveAsync(e)  # pending: e is in use
+    e.RemoteEndPoint = IPEndPoint(IPAddress.IPv6Any, 0)
+    with pytest.raises(ArgumentException) as info:
+        b.ReceiveFromAsync(e)
+    assert info.value.ParamName == "e"
+    e.RemoteEndPoint = IPEndPoint(IPAddress.Any, 0)
+    with pytest.raises(InvalidOperationException):
+        b.ReceiveFromAsync(e)
+    assert e.LastOperation == SocketAsyncOperation.Receive
+    assert b.AddressFamily == AddressFamily.InterNetwork
+    server.Close()  # the pending receive ends, aborted
