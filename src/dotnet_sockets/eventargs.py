@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import contextvars
 import sys
-from logging import DEBUG as _DEBUG
 from collections.abc import Callable, Iterator
+from logging import DEBUG as _DEBUG
 from typing import TYPE_CHECKING, Any, overload
 
 from ._checks import as_buffer, as_int, buffer_list, no_flags, send_view
