@@ -15,6 +15,14 @@ is reported: the operation runs without a callback while the call is under
 way, so an operation that finishes inside the call completes silently (the
 call returns ``False``); otherwise ``e``'s completion callback is put in
 place and the completion workers run it.
+
+The steady state of a reused ``e`` is shorter: ``SendAsync``, ``ReceiveAsync``,
+``ReceiveFromAsync`` and ``SendToAsync`` with a buffer ``SetBuffer`` made, no
+flags, nothing queued in that direction and tracing off make the system call
+themselves and write the outcome into ``e`` (no operation object, no result
+object).  They take only that plainly valid case; a call that would block
+becomes the ``Begin...`` operation from there, and anything else takes the
+general path, which keeps every rule.
 """
 
 from __future__ import annotations
@@ -911,21 +919,10 @@ def send_async(sock: Socket, e_: Any) -> bool:
     if e._operating:  # not _FREE
         e._throw_for_status(e._operating)
     seg = e._seg
-    flags = e._flags
     io = sock._io
-    if not (
-        type(seg) in _SEND_SEGMENTS
-        and (flags is _NO_FLAGS or no_flags(flags))
-        and e._list_items is None
-        and not io.wq
-        and not io.closed
-        and not _tracing(_DEBUG)
-    ):
+    if type(seg) not in _SEND_SEGMENTS or not _may_go_now(e, io.wq, io):
         return _send_general(sock, e)
-    e._operating = _IN_PROGRESS
-    e._last_op = _SEND
-    e._socket = sock
-    _audit_now(sock, e, _SEND_ASYNC)
+    _start_now(sock, e, _SEND, _SEND_ASYNC)
     try:
         n = sock._sock.send(seg)
     except BlockingIOError:
@@ -942,18 +939,36 @@ def send_async(sock: Socket, e_: Any) -> bool:
         return _send_later(sock, e, seg, n)
     else:
         _tel.c.sent += n
-    e._error = _SUCCESS
-    e._bytes = n
-    e._flags = _NO_FLAGS
-    e._operating = _FREE
-    if e._dispose_called:
-        e.Dispose()
-    return False
+    return _done_now(e, n)
 
 
-def _audit_now(sock: Socket, e: SocketAsyncEventArgs, event: str, ep: EndPoint | None = None) -> None:
-    """The audit event of an ``...Async(e)`` on the short path, as ``_begin`` raises it: with ``ep``
-    (a receive-from's), else the connected peer."""
+def _may_go_now(e: SocketAsyncEventArgs, queue: Any, io: Any) -> bool:
+    """The short path's rule besides the buffer: no flags, no buffer list, nothing queued
+    in its direction (start order), the socket open, tracing off."""
+    flags = e._flags
+    return (
+        (flags is _NO_FLAGS or no_flags(flags))
+        and e._list_items is None
+        and not queue
+        and not io.closed
+        and not _tracing(_DEBUG)
+    )
+
+
+def _writable(seg: Any) -> bool:
+    """A receive's segment the short path fills as it is (a bytearray, or a writable byte view
+    ``SetBuffer`` made); anything else meets the general path's checks."""
+    return type(seg) is bytearray or (type(seg) is memoryview and not seg.readonly)
+
+
+def _start_now(
+    sock: Socket, e: SocketAsyncEventArgs, kind: SocketAsyncOperation, event: str, ep: EndPoint | None = None
+) -> None:
+    """The short path's ``_start_operation`` and audit event (as ``_begin`` raises it: with ``ep``,
+    a receive-from's, else the connected peer); a refusal leaves ``e`` free again."""
+    e._operating = _IN_PROGRESS
+    e._last_op = kind
+    e._socket = sock
     if ep is None:
         ep = sock._remote_ep
         if ep is None:
@@ -965,6 +980,17 @@ def _audit_now(sock: Socket, e: SocketAsyncEventArgs, event: str, ep: EndPoint |
         if isinstance(exc, PermissionError):
             raise _denied(exc) from exc
         raise
+
+
+def _done_now(e: SocketAsyncEventArgs, n: int) -> bool:
+    """The call of the short path transferred ``n`` bytes: the results, as ``End...`` gives them; False (done)."""
+    e._error = _SUCCESS
+    e._bytes = n
+    e._flags = _NO_FLAGS
+    e._operating = _FREE
+    if e._dispose_called:
+        e.Dispose()
+    return False
 
 
 def _failed_now(sock: Socket, e: SocketAsyncEventArgs, exc: OSError) -> bool:
@@ -1017,21 +1043,10 @@ def receive_async(sock: Socket, e_: Any) -> bool:
     if e._operating:  # not _FREE
         e._throw_for_status(e._operating)
     seg = e._seg
-    flags = e._flags
     io = sock._io
-    if not (
-        (type(seg) is bytearray or (type(seg) is memoryview and not seg.readonly))
-        and (flags is _NO_FLAGS or no_flags(flags))
-        and e._list_items is None
-        and not io.rq
-        and not io.closed
-        and not _tracing(_DEBUG)
-    ):
+    if not (_writable(seg) and _may_go_now(e, io.rq, io)):
         return _receive_general(sock, e)
-    e._operating = _IN_PROGRESS
-    e._last_op = _RECEIVE
-    e._socket = sock
-    _audit_now(sock, e, _RECEIVE_ASYNC)
+    _start_now(sock, e, _RECEIVE, _RECEIVE_ASYNC)
     try:
         n = sock._sock.recv_into(seg)
     except BlockingIOError:
@@ -1042,13 +1057,7 @@ def receive_async(sock: Socket, e_: Any) -> bool:
         e._complete_operation()  # interrupted (Ctrl-C): e is free again, as on the general path
         raise
     _tel.c.received += n + _DGRAM if io.dgram else n
-    e._error = _SUCCESS
-    e._bytes = n
-    e._flags = _NO_FLAGS
-    e._operating = _FREE
-    if e._dispose_called:
-        e.Dispose()
-    return False
+    return _done_now(e, n)
 
 
 def _receive_later(sock: Socket, e: SocketAsyncEventArgs, seg: Any) -> bool:
@@ -1108,22 +1117,10 @@ def receive_from_async(sock: Socket, e_: Any) -> bool:
     if e._operating:  # not _FREE
         e._throw_for_status(e._operating)
     seg = e._seg
-    flags = e._flags
     io = sock._io
-    if not (
-        (type(seg) is bytearray or (type(seg) is memoryview and not seg.readonly))
-        and (flags is _NO_FLAGS or no_flags(flags))
-        and e._list_items is None
-        and sock._right_ep is not None
-        and not io.rq
-        and not io.closed
-        and not _tracing(_DEBUG)
-    ):
+    if not (_writable(seg) and sock._right_ep is not None and _may_go_now(e, io.rq, io)):
         return _receive_from_general(sock, e)
-    e._operating = _IN_PROGRESS
-    e._last_op = _RECEIVE_FROM
-    e._socket = sock
-    _audit_now(sock, e, _RECEIVE_FROM_ASYNC, ep)
+    _start_now(sock, e, _RECEIVE_FROM, _RECEIVE_FROM_ASYNC, ep)
     try:
         n, sa = sock._sock.recvfrom_into(seg)
     except BlockingIOError:
@@ -1135,13 +1132,7 @@ def receive_from_async(sock: Socket, e_: Any) -> bool:
         raise
     _tel.c.received += n + _DGRAM if io.dgram else n
     e._remote_ep = sock._endpoint_from(sa, ep)
-    e._error = _SUCCESS
-    e._bytes = n
-    e._flags = _NO_FLAGS
-    e._operating = _FREE
-    if e._dispose_called:
-        e.Dispose()
-    return False
+    return _done_now(e, n)
 
 
 def _receive_from_later(sock: Socket, e: SocketAsyncEventArgs, seg: Any, ep: EndPoint) -> bool:
