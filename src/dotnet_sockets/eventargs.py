@@ -1008,7 +1008,7 @@ def _send_later(sock: Socket, e: SocketAsyncEventArgs, seg: Any, sent: int) -> b
         op: Any = sock._new_send(seg, (_NO_FLAGS,), {}, None, None)
         if sent:
             op.sent = sent
-        sock._io.start_write(op)
+        sock._io.enqueue_write(op)  # it just would block: tried again once there is room
     except BaseException:
         e._complete_operation()
         raise
@@ -1065,7 +1065,7 @@ def _receive_later(sock: Socket, e: SocketAsyncEventArgs, seg: Any) -> bool:
     e._finish = _finish_receive
     try:
         op = sock._new_receive(seg, (_NO_FLAGS,), {}, None, None)
-        sock._io.start_read(op)
+        sock._io.enqueue_read(op)  # it just would block: tried again once there is data
     except BaseException:
         e._complete_operation()
         raise
@@ -1141,7 +1141,7 @@ def _receive_from_later(sock: Socket, e: SocketAsyncEventArgs, seg: Any, ep: End
     try:
         op, hint = sock._new_receive_from(seg, (_NO_FLAGS, ep), {}, None, None)
         op.extra = hint
-        sock._io.start_read(op)
+        sock._io.enqueue_read(op)  # it just would block: tried again once there is data
     except BaseException:
         e._complete_operation()
         raise
