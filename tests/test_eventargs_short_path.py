@@ -37,6 +37,7 @@ from dotnet_sockets import (
     SocketFlags,
 )
 from dotnet_sockets.asyncresult import AsyncOperation
+from dotnet_sockets.telemetry import Telemetry
 from socket_helpers import Made, fill
 
 N = 1000  # synchronous-completing operations per measured run
@@ -318,15 +319,23 @@ def _outcomes(made: Made) -> list[tuple[Any, ...]]:
 
 
 def test_the_short_path_and_the_general_path_leave_the_same_results(made: Made) -> None:
+    # Telemetry counts per thread; this thread made every call of the script.
+    before = Telemetry.snapshot()
     short = _outcomes(made)
+    short_counts = Telemetry.snapshot() - before
     log = logging.getLogger("dotnet_sockets.socket")
     old = log.level
     log.setLevel(logging.DEBUG)  # tracing on: every call takes the general path
     try:
+        before = Telemetry.snapshot()
         general = _outcomes(made)
+        general_counts = Telemetry.snapshot() - before
     finally:
         log.setLevel(old)
     assert short == general
+    assert short_counts.counters() == general_counts.counters()
+    assert (short_counts.bytes_sent, short_counts.datagrams_sent) == (10, 1)
+    assert (short_counts.bytes_received, short_counts.datagrams_received) == (10, 1)
     assert short[0][:3] == (False, SocketError.Success, 5)
     assert short[3][5] == "a"  # the sender
     assert short[-1][:3] == (False, SocketError.Success, 0)
