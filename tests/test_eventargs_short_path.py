@@ -30,6 +30,7 @@ from dotnet_sockets import (
     InvalidOperationException,
     IPAddress,
     IPEndPoint,
+    SecurityException,
     Socket,
     SocketAsyncEventArgs,
     SocketAsyncOperation,
@@ -44,15 +45,22 @@ N = 1000  # synchronous-completing operations per measured run
 
 
 class _Audit:
-    """One hook for the module (hooks cannot be removed), recording only while ``events`` is a list."""
+    """One hook for the module (hooks cannot be removed): it records while ``events`` is a
+    list and refuses the members in ``deny``."""
 
     events: list[tuple[str, Any, Any]] | None = None
+    deny: frozenset[str] = frozenset()
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if not event.startswith("dotnet_sockets.Socket."):
+        return
+    member = event[len("dotnet_sockets.Socket.") :]
     recorded = _Audit.events
-    if recorded is not None and event.startswith("dotnet_sockets.Socket."):
-        recorded.append((event[len("dotnet_sockets.Socket.") :], args[0], args[1]))
+    if recorded is not None:
+        recorded.append((member, args[0], args[1]))
+    if member in _Audit.deny:
+        raise PermissionError(f"test hook refuses {member}")
 
 
 sys.addaudithook(_hook)
@@ -123,10 +131,14 @@ def test_reused_args_build_no_operation_and_allocate_nothing_per_stream_operatio
         tracemalloc.start()
         try:
             _stream_round_trips(client, server, send, recv)
-            tracemalloc.reset_peak()
-            start = tracemalloc.get_traced_memory()[0]
-            _stream_round_trips(client, server, send, recv)
-            now, peak = tracemalloc.get_traced_memory()
+            kept, live = [], []
+            for _ in range(3):  # the least of three: another thread's allocation counts too
+                tracemalloc.reset_peak()
+                start = tracemalloc.get_traced_memory()[0]
+                _stream_round_trips(client, server, send, recv)
+                now, peak = tracemalloc.get_traced_memory()
+                kept.append(now - start)
+                live.append(peak - start)
         finally:
             tracemalloc.stop()
     finally:
@@ -134,11 +146,11 @@ def test_reused_args_build_no_operation_and_allocate_nothing_per_stream_operatio
     assert operations_built[0] == 0
     assert recv.Buffer[:100] == data[50:150]
     assert grown < 50, f"{grown} blocks kept over {N} round trips"
-    assert now - start < 256, f"{now - start} bytes kept over {N} round trips"
+    assert min(kept) < 256, f"{kept} bytes kept over {N} round trips"
     # What lives at once during one operation: the call's own argument tuple and dict, no
     # operation object (about 140 bytes) nor exported view (about 180 bytes), as the
     # Begin/End path had (some 650 bytes in all).
-    assert peak - start < 400, f"{peak - start} bytes live at once during a round trip"
+    assert min(live) < 400, f"{live} bytes live at once during a round trip"
 
 
 def test_reused_args_build_no_operation_for_datagrams(made: Made, operations_built: list[int]) -> None:
@@ -167,7 +179,7 @@ def test_reused_args_build_no_operation_for_datagrams(made: Made, operations_bui
     assert recv.LastOperation == SocketAsyncOperation.ReceiveFrom
 
 
-def test_a_receive_that_would_block_pends_and_completes_once_with_the_buffer_exported(made: Made) -> None:
+def test_a_receive_that_would_block_pends_and_completes_once_with_the_buffer_exported(made: Made, path: str) -> None:
     client, server = made.pair()
     done = Completions()
     target = bytearray(16)
@@ -198,7 +210,7 @@ def wait_readable(s: Socket) -> bool:
     return s.Poll(int(WAIT * 1_000_000), 0)  # SelectMode.SelectRead
 
 
-def test_a_stream_send_the_kernel_takes_in_parts_continues_and_reports_every_byte(made: Made) -> None:
+def test_a_stream_send_the_kernel_takes_in_parts_continues_and_reports_every_byte(made: Made, path: str) -> None:
     client, server = made.pair()
     client.SendBufferSize = 65536
     payload = bytes(range(256)) * 4096  # 1 MiB: more than the socket buffers hold
@@ -227,7 +239,7 @@ def receive_stream(s: Socket, n: int) -> bytes:
     return bytes(out)
 
 
-def test_a_send_behind_a_full_buffer_waits_and_a_close_aborts_it_once(made: Made) -> None:
+def test_a_send_behind_a_full_buffer_waits_and_a_close_aborts_it_once(made: Made, path: str) -> None:
     client, server = made.pair()
     fill(client)
     done = Completions()
@@ -241,7 +253,7 @@ def test_a_send_behind_a_full_buffer_waits_and_a_close_aborts_it_once(made: Made
     assert not done.wait(2, timeout=0.2)
 
 
-def test_an_error_of_the_call_goes_into_e_and_completed_does_not_fire(made: Made) -> None:
+def test_an_error_of_the_call_goes_into_e_and_completed_does_not_fire(made: Made, path: str) -> None:
     with socket.socket() as lst:
         lst.bind(("127.0.0.1", 0))
         lst.listen(1)
@@ -358,3 +370,43 @@ def test_receive_from_checks_the_endpoint_before_the_args_object_is_found_in_use
     assert e.LastOperation == SocketAsyncOperation.Receive
     assert b.AddressFamily == AddressFamily.InterNetwork
     server.Close()  # the pending receive ends, aborted
+
+
+@pytest.fixture(params=["short", "general"])
+def path(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a test on the short path, and again on the general one (tracing on takes it)."""
+    log = logging.getLogger("dotnet_sockets.socket")
+    old = log.level
+    if request.param == "general":
+        log.setLevel(logging.DEBUG)
+    yield str(request.param)
+    log.setLevel(old)
+
+
+def test_a_denied_call_raises_security_exception_with_nothing_done_and_e_free(made: Made, path: str) -> None:
+    client, server = made.pair()
+    a, b = made.udp(), made.udp()
+    send, recv, dgram = SocketAsyncEventArgs(), SocketAsyncEventArgs(), SocketAsyncEventArgs()
+    send.SetBuffer(b"abc", 0, 3)
+    recv.SetBuffer(bytearray(8), 0, 8)
+    dgram.SetBuffer(bytearray(8), 0, 8)
+    dgram.RemoteEndPoint = IPEndPoint(IPAddress.Any, 0)
+    a.SendTo(b"d", b.LocalEndPoint)
+    client.Send(b"s")
+    assert wait_readable(b) and wait_readable(server)
+    _Audit.deny = frozenset({"SendAsync", "ReceiveAsync", "ReceiveFromAsync"})
+    try:
+        for call, e, kind in (
+            (client.SendAsync, send, SocketAsyncOperation.Send),
+            (server.ReceiveAsync, recv, SocketAsyncOperation.Receive),
+            (b.ReceiveFromAsync, dgram, SocketAsyncOperation.ReceiveFrom),
+        ):
+            with pytest.raises(SecurityException):
+                call(e)
+            assert e.LastOperation == kind  # taken, then let go, as .NET's StartOperationCommon
+            assert (e.SocketError, e.BytesTransferred) == (SocketError.Success, 0)
+    finally:
+        _Audit.deny = frozenset()
+    assert server.Available == 1 and b.Available == 1  # nothing was taken off either socket
+    assert not server.ReceiveAsync(recv) and not b.ReceiveFromAsync(dgram) and not client.SendAsync(send)
+    assert (recv.BytesTransferred, dgram.BytesTransferred, send.BytesTransferred) == (1, 1, 3)
