@@ -46,10 +46,11 @@ N = 1000  # synchronous-completing operations per measured run
 
 class _Audit:
     """One hook for the module (hooks cannot be removed): it records while ``events`` is a
-    list and refuses the members in ``deny``."""
+    list, refuses the members in ``deny`` and runs ``action`` (a program's hook doing things)."""
 
     events: list[tuple[str, Any, Any]] | None = None
     deny: frozenset[str] = frozenset()
+    action: Callable[[str], None] | None = None
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
@@ -61,6 +62,9 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         recorded.append((member, args[0], args[1]))
     if member in _Audit.deny:
         raise PermissionError(f"test hook refuses {member}")
+    action = _Audit.action
+    if action is not None:
+        action(member)
 
 
 sys.addaudithook(_hook)
@@ -218,9 +222,11 @@ def test_a_stream_send_the_kernel_takes_in_parts_continues_and_reports_every_byt
     e = SocketAsyncEventArgs()
     e.SetBuffer(bytearray(payload), 0, len(payload))
     e.Completed += done
+    before = Telemetry.snapshot()
     assert client.SendAsync(e)  # the kernel took a part; the rest waits for room
     received = receive_stream(server, len(payload))
     assert done.wait()
+    assert (Telemetry.snapshot() - before).bytes_sent == len(payload)  # every byte counted once
     assert done.calls[0][1:] == (SocketError.Success, len(payload), SocketAsyncOperation.Send)
     assert received == payload
     assert len(done.calls) == 1
@@ -410,3 +416,41 @@ def test_a_denied_call_raises_security_exception_with_nothing_done_and_e_free(ma
     assert server.Available == 1 and b.Available == 1  # nothing was taken off either socket
     assert not server.ReceiveAsync(recv) and not b.ReceiveFromAsync(dgram) and not client.SendAsync(send)
     assert (recv.BytesTransferred, dgram.BytesTransferred, send.BytesTransferred) == (1, 1, 3)
+
+
+def test_a_hook_that_closes_the_socket_aborts_the_operation_as_on_the_general_path(made: Made, path: str) -> None:
+    client, server = made.pair()
+    client.Send(b"x")
+    assert wait_readable(server)
+    done = Completions()
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(bytearray(8), 0, 8)
+    e.Completed += done
+    _Audit.action = lambda member: server.Close() if member == "ReceiveAsync" else None
+    try:
+        assert server.ReceiveAsync(e)  # queued on a closed socket: aborted, reported through Completed
+    finally:
+        _Audit.action = None
+    assert done.wait()
+    assert done.calls[0][1:] == (SocketError.OperationAborted, 0, SocketAsyncOperation.Receive)
+
+
+def test_a_hook_cannot_resize_the_buffer_of_the_operation_it_is_told_of(made: Made, path: str) -> None:
+    client, server = made.pair()
+    data = bytearray(b"abcd")
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(data, 0, 4)  # the whole bytearray: e holds no export of it between operations
+
+    def grow(member: str) -> None:
+        if member == "SendAsync":
+            data.extend(b"more")
+
+    _Audit.action = grow
+    try:
+        with pytest.raises(BufferError):
+            client.SendAsync(e)
+    finally:
+        _Audit.action = None
+    data.extend(b"!")  # free again once the call is over
+    assert e.LastOperation == SocketAsyncOperation.Send
+    assert not client.SendAsync(e) and e.SocketError == SocketError.Success

@@ -62,6 +62,7 @@ from .telemetry import tls as _tel
 from .tracing import log
 
 if TYPE_CHECKING:
+    from ._engine.opqueue import OpQueue
     from .socket import Socket
 
 __all__ = ["SocketAsyncEventArgs", "CompletedEvent"]
@@ -922,9 +923,12 @@ def send_async(sock: Socket, e_: Any) -> bool:
     io = sock._io
     if type(seg) not in _SEND_SEGMENTS or not _may_go_now(e, io.wq, io):
         return _send_general(sock, e)
-    _start_now(sock, e, _SEND, _SEND_ASYNC)
+    data = _held(seg)
+    io = _start_now(sock, e, _SEND, _SEND_ASYNC)
+    if io.wq or io.closed:
+        return _send_later(sock, e, seg, 0)
     try:
-        n = sock._sock.send(seg)
+        n = io.sock.send(data)
     except BlockingIOError:
         return _send_later(sock, e, seg, 0)
     except OSError as exc:
@@ -932,13 +936,13 @@ def send_async(sock: Socket, e_: Any) -> bool:
     except BaseException:
         e._complete_operation()  # interrupted (Ctrl-C): e is free again, as on the general path
         raise
-    if sock._dgram:
+    if io.dgram:
         _tel.c.sent += n + _DGRAM
-    elif n < len(seg):
+        return _done_now(e, n)
+    _tel.c.sent += n  # counted as they leave, as StreamSendOp counts a partial write
+    if n < len(seg):
         # A stream send is done only when every byte is handed over: the rest waits.
         return _send_later(sock, e, seg, n)
-    else:
-        _tel.c.sent += n
     return _done_now(e, n)
 
 
@@ -961,11 +965,22 @@ def _writable(seg: Any) -> bool:
     return type(seg) is bytearray or (type(seg) is memoryview and not seg.readonly)
 
 
+def _held(seg: Any) -> Any:
+    """What the short path hands the kernel: a ``bytearray`` exported before the audit hooks run,
+    as the general path's operation holds it (a hook cannot resize it); ``bytes`` and the views
+    ``SetBuffer`` made (which hold their export already) as they are."""
+    return memoryview(seg) if type(seg) is bytearray else seg
+
+
 def _start_now(
     sock: Socket, e: SocketAsyncEventArgs, kind: SocketAsyncOperation, event: str, ep: EndPoint | None = None
-) -> None:
+) -> OpQueue:
     """The short path's ``_start_operation`` and audit event (as ``_begin`` raises it: with ``ep``,
-    a receive-from's, else the connected peer); a refusal leaves ``e`` free again."""
+    a receive-from's, else the connected peer); a refusal leaves ``e`` free again.
+
+    Returns the socket's queue of this moment: a hook may have closed the socket or given it a
+    new queue, and then the call is queued as the general path queues it (and aborted if closed).
+    """
     e._operating = _IN_PROGRESS
     e._last_op = kind
     e._socket = sock
@@ -980,6 +995,7 @@ def _start_now(
         if isinstance(exc, PermissionError):
             raise _denied(exc) from exc
         raise
+    return sock._io
 
 
 def _done_now(e: SocketAsyncEventArgs, n: int) -> bool:
@@ -1046,9 +1062,12 @@ def receive_async(sock: Socket, e_: Any) -> bool:
     io = sock._io
     if not (_writable(seg) and _may_go_now(e, io.rq, io)):
         return _receive_general(sock, e)
-    _start_now(sock, e, _RECEIVE, _RECEIVE_ASYNC)
+    data = _held(seg)
+    io = _start_now(sock, e, _RECEIVE, _RECEIVE_ASYNC)
+    if io.rq or io.closed:
+        return _receive_later(sock, e, seg)
     try:
-        n = sock._sock.recv_into(seg)
+        n = io.sock.recv_into(data)
     except BlockingIOError:
         return _receive_later(sock, e, seg)
     except OSError as exc:
@@ -1120,9 +1139,12 @@ def receive_from_async(sock: Socket, e_: Any) -> bool:
     io = sock._io
     if not (_writable(seg) and sock._right_ep is not None and _may_go_now(e, io.rq, io)):
         return _receive_from_general(sock, e)
-    _start_now(sock, e, _RECEIVE_FROM, _RECEIVE_FROM_ASYNC, ep)
+    data = _held(seg)
+    io = _start_now(sock, e, _RECEIVE_FROM, _RECEIVE_FROM_ASYNC, ep)
+    if io.rq or io.closed:
+        return _receive_from_later(sock, e, seg, ep)
     try:
-        n, sa = sock._sock.recvfrom_into(seg)
+        n, sa = io.sock.recvfrom_into(data)
     except BlockingIOError:
         return _receive_from_later(sock, e, seg, ep)
     except OSError as exc:
