@@ -454,3 +454,47 @@ def test_a_hook_cannot_resize_the_buffer_of_the_operation_it_is_told_of(made: Ma
     data.extend(b"!")  # free again once the call is over
     assert e.LastOperation == SocketAsyncOperation.Send
     assert not client.SendAsync(e) and e.SocketError == SocketError.Success
+
+
+def test_accept_loop_on_both_paths(made: Made, path: str) -> None:
+    lst = made.listener()
+    e = SocketAsyncEventArgs()
+    done = Completions()
+    e.Completed += done
+    with socket.create_connection(addr_of(lst), timeout=WAIT) as first:
+        assert wait_readable(lst)
+        before = Telemetry.snapshot()
+        _Audit.events = events = []
+        try:
+            assert not lst.AcceptAsync(e)  # a connection is waiting: done in the call
+        finally:
+            _Audit.events = None
+        accepted = e.AcceptSocket
+        assert accepted is not None and made.track(accepted).Connected
+        host, port = first.getsockname()
+        assert str(accepted.RemoteEndPoint) == f"{host}:{port}"
+        assert (e.SocketError, e.BytesTransferred) == (SocketError.Success, 0)
+        assert e.LastOperation == SocketAsyncOperation.Accept
+        assert events == [("AcceptAsync", lst, None)]
+        assert (Telemetry.snapshot() - before).incoming_connections_established == 1
+        accepted.Send(b"hi")
+        assert first.recv(2) == b"hi"
+    e.AcceptSocket = None  # .NET's loops clear it: a connected AcceptSocket is refused
+    assert lst.AcceptAsync(e)  # nothing waiting: pending
+    with pytest.raises(InvalidOperationException):
+        lst.AcceptAsync(e)  # in use
+    with socket.create_connection(addr_of(lst), timeout=WAIT):
+        assert done.wait()
+        assert done.calls[0][1:] == (SocketError.Success, 0, SocketAsyncOperation.Accept)
+        assert e.AcceptSocket is not None and made.track(e.AcceptSocket).Connected
+    e.AcceptSocket = None
+    assert lst.AcceptAsync(e)
+    lst.Close()
+    assert done.wait(2)
+    assert done.calls[1][1:] == (SocketError.OperationAborted, 0, SocketAsyncOperation.Accept)
+
+
+def addr_of(s: Socket) -> tuple[str, int]:
+    ep = s.LocalEndPoint
+    assert isinstance(ep, IPEndPoint)
+    return str(ep.Address), ep.Port

@@ -76,10 +76,12 @@ _SEND_TO = SocketAsyncOperation.SendTo
 _SEND = SocketAsyncOperation.Send
 _RECEIVE = SocketAsyncOperation.Receive
 _RECEIVE_FROM = SocketAsyncOperation.ReceiveFrom
+_ACCEPT = SocketAsyncOperation.Accept
 _SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
 _SEND_ASYNC = _EVENT + "SendAsync"
 _RECEIVE_ASYNC = _EVENT + "ReceiveAsync"
 _RECEIVE_FROM_ASYNC = _EVENT + "ReceiveFromAsync"
+_ACCEPT_ASYNC = _EVENT + "AcceptAsync"
 # What the short path of SendAsync(e) sends as it is (SetBuffer made any other buffer one of these).
 _SEND_SEGMENTS = (bytes, bytearray, memoryview)
 _tracing = log.isEnabledFor
@@ -1239,14 +1241,35 @@ def accept_async(sock: Socket, e_: Any) -> bool:
     if e._buffer is not None and sock._right_ep is not None and sock._listening:
         # .NET on Linux cannot receive data as part of an accept either.
         raise NotSupportedException("Receiving data as part of an accept is not supported on this platform.")
-    op = new_accept_op(sock, e._accept_socket)
-    e._start_operation(sock, SocketAsyncOperation.Accept, _finish_accept)
+    accept_socket = e._accept_socket
+    op = new_accept_op(sock, accept_socket)
+    io = sock._io
+    if accept_socket is not None or not _may_go_now(e, io.rq, io):
+        e._start_operation(sock, _ACCEPT, _finish_accept)
+        try:
+            sock._begin(op, "AcceptAsync", write=False)
+        except BaseException:
+            e._complete_operation()
+            raise
+        return e._pending(op)
+    # The steady state of an accept loop: the operation's own try, read here rather than
+    # through _begin and EndAccept.
+    if e._operating:  # not _FREE
+        e._throw_for_status(e._operating)
+    io = _start_now(sock, e, _ACCEPT, _ACCEPT_ASYNC)  # (a listener has no peer: the event names None)
+    e._finish = _finish_accept
     try:
-        sock._begin(op, "AcceptAsync", write=False)
+        if io.rq or io.closed or not op.attempt():
+            io.enqueue_read(op)  # tried again once a connection is there (aborted if closed)
+            return e._pending(op)
+        if op._error is not None:
+            return _failed_now(sock, e, op._error)
+        pysock, sa = op._value
+        e._accept_socket = sock._from_accepted(sock, pysock, sa)
     except BaseException:
         e._complete_operation()
         raise
-    return e._pending(op)
+    return _done_now(e, 0)
 
 
 def connect_async(sock: Socket, e_: Any, finish: Any = None) -> bool:
