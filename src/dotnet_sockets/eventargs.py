@@ -20,9 +20,10 @@ The steady state of a reused ``e`` is shorter: ``SendAsync``, ``ReceiveAsync``,
 ``ReceiveFromAsync`` and ``SendToAsync`` with a buffer ``SetBuffer`` made, no
 flags, nothing queued in that direction and tracing off make the system call
 themselves and write the outcome into ``e`` (no operation object, no result
-object).  They take only that plainly valid case; a call that would block
-becomes the ``Begin...`` operation from there, and anything else takes the
-general path, which keeps every rule.
+object); ``AcceptAsync`` without an ``AcceptSocket`` tries its operation in
+the call and reads it there.  They take only that plainly valid case; a call
+that would block becomes the ``Begin...`` operation from there, and anything
+else takes the general path, which keeps every rule.
 """
 
 from __future__ import annotations
