@@ -217,7 +217,7 @@ def wait_readable(s: Socket) -> bool:
 def test_a_stream_send_the_kernel_takes_in_parts_continues_and_reports_every_byte(made: Made, path: str) -> None:
     client, server = made.pair()
     client.SendBufferSize = 65536
-    payload = bytes(range(256)) * 4096  # 1 MiB: more than the socket buffers hold
+    payload = bytes(range(256)) * 16384  # 4 MiB: far more than the socket buffers hold
     done = Completions()
     e = SocketAsyncEventArgs()
     e.SetBuffer(bytearray(payload), 0, len(payload))
