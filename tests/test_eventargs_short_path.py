@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from conftest import WAIT
+from conftest import HAS_IPV6, WAIT
 from dotnet_sockets import (
     AddressFamily,
     ArgumentException,
@@ -172,6 +172,7 @@ def test_reused_args_build_no_operation_for_datagrams(made: Made, operations_bui
             assert recv.BytesTransferred == 64
 
     run()
+    sender = recv.RemoteEndPoint
     operations_built[0] = 0
     gc.collect()
     blocks = sys.getallocatedblocks()
@@ -179,6 +180,7 @@ def test_reused_args_build_no_operation_for_datagrams(made: Made, operations_bui
     grown = sys.getallocatedblocks() - blocks
     assert operations_built[0] == 0
     assert grown < 50, f"{grown} blocks kept over {N} datagrams"
+    assert recv.RemoteEndPoint is sender  # one sender: no endpoint per datagram
     assert recv.RemoteEndPoint == a.LocalEndPoint
     assert recv.LastOperation == SocketAsyncOperation.ReceiveFrom
 
@@ -498,3 +500,49 @@ def addr_of(s: Socket) -> tuple[str, int]:
     ep = s.LocalEndPoint
     assert isinstance(ep, IPEndPoint)
     return str(ep.Address), ep.Port
+
+
+def test_receive_from_keeps_the_remote_endpoint_object_while_the_sender_stays_the_same(made: Made, path: str) -> None:
+    # .NET compares the received address with e.RemoteEndPoint's serialized form and keeps the
+    # object when they are equal; a new sender gets a new endpoint.
+    a, c, b = made.udp(), made.udp(), made.udp()
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(bytearray(16), 0, 16)
+    any_ep = IPEndPoint(IPAddress.Any, 0)
+    e.RemoteEndPoint = any_ep
+    senders = []
+    for sender in (a, a, c, c):
+        sender.SendTo(b"x", b.LocalEndPoint)
+        assert wait_readable(b)
+        assert not b.ReceiveFromAsync(e)
+        senders.append(e.RemoteEndPoint)
+    assert senders[0] is not any_ep and senders[0] == a.LocalEndPoint
+    assert senders[1] is senders[0]
+    assert senders[2] is not senders[1] and senders[2] == c.LocalEndPoint
+    assert senders[3] is senders[2]
+    done = Completions()
+    e.Completed += done
+    assert b.ReceiveFromAsync(e)  # pending: the general path's completion keeps it too
+    c.SendTo(b"y", b.LocalEndPoint)
+    assert done.wait()
+    assert e.RemoteEndPoint is senders[3]
+
+
+@pytest.mark.skipif(not HAS_IPV6, reason="no IPv6 loopback on this machine")
+def test_on_a_dual_mode_socket_an_ipv4_remote_endpoint_becomes_the_mapped_sender(made: Made, path: str) -> None:
+    a = made.udp()
+    b = made(AddressFamily.InterNetworkV6)
+    b.DualMode = True
+    b.Bind(IPEndPoint(IPAddress.IPv6Any, 0))
+    target = IPEndPoint(IPAddress.Loopback, b.LocalEndPoint.Port)
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(bytearray(16), 0, 16)
+    v4 = a.LocalEndPoint
+    e.RemoteEndPoint = v4  # the sender's own address, in IPv4 form
+    a.SendTo(b"x", target)
+    assert wait_readable(b)
+    assert not b.ReceiveFromAsync(e)
+    got = e.RemoteEndPoint
+    assert got is not v4 and isinstance(got, IPEndPoint)
+    assert got.AddressFamily == AddressFamily.InterNetworkV6 and got.Address.IsIPv4MappedToIPv6
+    assert got.Address.MapToIPv4() == v4.Address and got.Port == v4.Port

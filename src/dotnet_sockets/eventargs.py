@@ -797,7 +797,8 @@ def _finish_receive_from(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
                 break
             view[:take] = landed[pos : pos + take]
             pos += take
-    e._remote_ep = sender
+    ep = op.extra
+    e._remote_ep = ep if _names_sender(ep, op._value[1]) else sender
     e._set_results(_SUCCESS, n)
 
 
@@ -1156,8 +1157,16 @@ def receive_from_async(sock: Socket, e_: Any) -> bool:
         e._complete_operation()  # interrupted (Ctrl-C): e is free again, as on the general path
         raise
     _tel.c.received += n + _DGRAM if io.dgram else n
-    e._remote_ep = sock._endpoint_from(sa, ep)
+    e._remote_ep = ep if _names_sender(ep, sa) else sock._endpoint_from(sa, ep)
     return _done_now(e, n)
+
+
+def _names_sender(ep: Any, sa: Any) -> bool:
+    """Whether ``e.RemoteEndPoint`` already names the sender ``sa`` of a receive-from: then it
+    stays the same object, as .NET keeps it when the received address equals its serialized
+    form (an IPv4 endpoint on a dual-mode socket does not: the sender is IPv4-mapped IPv6);
+    otherwise a new endpoint replaces it.  A steady sender costs no endpoint per datagram."""
+    return type(ep) is IPEndPoint and ep._sockaddr(False) == sa
 
 
 def _receive_from_later(sock: Socket, e: SocketAsyncEventArgs, seg: Any, ep: EndPoint) -> bool:
@@ -1323,7 +1332,8 @@ def _finish_receive_message_from(e: SocketAsyncEventArgs, sock: Any, op: Any) ->
         _fail(e, exc)
         e._packet_info = _NO_PACKET_INFO
         return
-    e._remote_ep = sender
+    ep = op.extra
+    e._remote_ep = ep if _names_sender(ep, op._value[3]) else sender
     e._packet_info = info
     e._set_results(_SUCCESS, n)
     e._flags = flags
