@@ -546,3 +546,21 @@ def test_on_a_dual_mode_socket_an_ipv4_remote_endpoint_becomes_the_mapped_sender
     assert got is not v4 and isinstance(got, IPEndPoint)
     assert got.AddressFamily == AddressFamily.InterNetworkV6 and got.Address.IsIPv4MappedToIPv6
     assert got.Address.MapToIPv4() == v4.Address and got.Port == v4.Port
+
+
+def test_receive_message_from_keeps_the_remote_endpoint_object_too(made: Made) -> None:
+    a, b = made.udp(), made.udp()
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(bytearray(16), 0, 16)
+    e.RemoteEndPoint = IPEndPoint(IPAddress.Any, 0)
+    done = Completions()
+    e.Completed += done
+    seen = []
+    for i in range(2):
+        a.SendTo(b"x", b.LocalEndPoint)
+        assert wait_readable(b)
+        if b.ReceiveMessageFromAsync(e):
+            assert done.wait(i + 1)
+        assert e.SocketError == SocketError.Success
+        seen.append(e.RemoteEndPoint)
+    assert seen[0] == a.LocalEndPoint and seen[1] is seen[0]
