@@ -21,7 +21,7 @@ from .addresses import (
     EndPoint,
     IPEndPoint,
 )
-from .asyncresult import AsyncCallback, IAsyncResult, _run_inline
+from .asyncresult import AsyncCallback, AsyncOperation, IAsyncResult, _run_inline
 from .enums import (
     SelectMode,
     SocketFlags,
@@ -65,6 +65,91 @@ from ._socket_core import (
 from ._socket_messages import receive_from_address, try_send_to_address
 
 __all__ = ["SocketTransfer"]
+
+
+_NO_FLAGS = SocketFlags.None_
+
+
+_StreamSendOnlyOp = ops.StreamSendOnlyOp
+
+
+_ReceiveOp = ops.ReceiveOp
+
+
+_complete_op = AsyncOperation._complete
+
+
+def _send_now(
+    sock: SocketTransfer, buffer: bytes | bytearray, offset: int, size: int, callback: Any, state: Any
+) -> IAsyncResult:
+    """BeginSend's steady state past its checks and audit: the stream send made at once,
+    the operation queued (holding an export of the data) only for what would block."""
+    io = sock._io
+    op: Any = _StreamSendOnlyOp(io, callback, state)
+    op.flags = 0
+    op.addr = None
+    whole = offset == 0 and size == len(buffer)
+    data: Any = buffer if whole else memoryview(buffer)[offset : offset + size]
+    if io.wq or io.closed:  # (an audit hook may have started or closed something)
+        sent = -1
+    else:
+        try:
+            sent = sock._sock.send(data)
+        except BlockingIOError:
+            sent = -1
+        except OSError as exc:
+            op._error = exc
+            sent = 0
+    if sent == size or op._error is not None:
+        if not whole:
+            _let_go(data)
+        op.buf = None
+        if op._error is None:
+            op._value = op.sent = sent
+            _tel.c.sent += sent
+        else:
+            op.sent = 0
+        _complete_op(op, True)
+        return op  # type: ignore[no-any-return]
+    # What is left waits in order in the queue, holding an export of the data (send_view).
+    op.buf = data if not whole or type(data) is bytes else memoryview(data)
+    if sent < 0:
+        op.sent = 0
+        io.enqueue_write(op)
+    else:
+        op.sent = sent  # a partial send goes on from there, as the general path's would
+        io.start_write(op)
+    return op  # type: ignore[no-any-return]
+
+
+def _receive_now(
+    sock: SocketTransfer, buffer: bytearray, offset: int, size: int, callback: Any, state: Any
+) -> IAsyncResult:
+    """BeginReceive's steady state past its checks and audit (see ``_send_now``)."""
+    io = sock._io
+    op: Any = _ReceiveOp(io, callback, state)
+    op.flags = 0
+    if io.rq or io.closed:
+        op.buf = memoryview(buffer)[offset : offset + size]
+        io.start_read(op)
+        return op  # type: ignore[no-any-return]
+    try:
+        if offset == 0 and size:
+            # Straight into the caller's bytearray (recv_into's 0 would mean "all of it").
+            op.buf = buffer
+            op._value = got = sock._sock.recv_into(buffer, size)
+        else:
+            op.buf = view = memoryview(buffer)[offset : offset + size]
+            op._value = got = sock._sock.recv_into(view, size)
+        _tel.c.received += got + _DGRAM if io.dgram else got
+    except BlockingIOError:
+        op.buf = memoryview(buffer)[offset : offset + size]
+        io.enqueue_read(op)
+        return op  # type: ignore[no-any-return]
+    except OSError as exc:
+        op._error = exc
+    op._complete(True)
+    return op  # type: ignore[no-any-return]
 
 
 @dotnet_names
@@ -556,6 +641,39 @@ class SocketTransfer(SocketCore):
         policy refused).  Errors of the send itself (``SocketException``: ``NotConnected``,
         ``ConnectionReset``, ``OperationAborted`` when closed meanwhile) are raised by ``EndSend``.
         """
+        t = type(buffer)
+        if (
+            (t is bytes or t is bytearray)
+            and not kwargs
+            and 4 <= len(args) <= 5
+            and not self._dgram
+            and not self._disposed
+            and not _isEnabledFor(DEBUG)
+        ):
+            # The steady state, BeginSend(buffer, offset, size, flags, callback[, state]) on a
+            # stream with plainly valid arguments: one send, no operation machinery unless it
+            # would block.  Anything else takes the general path below, which keeps every rule.
+            offset = args[0]
+            size = args[1]
+            flags = args[2]
+            callback = args[3]
+            n = len(buffer)
+            if (
+                type(offset) is int
+                and type(size) is int
+                and 0 <= offset <= n
+                and 0 <= size <= n - offset
+                and (flags is _NO_FLAGS or no_flags(flags))
+                and (callback is None or callable(callback))
+            ):
+                ep = self._remote_ep
+                if ep is None:
+                    ep = self._peer()
+                try:
+                    _audit("dotnet_sockets.Socket.BeginSend", self, ep)
+                except PermissionError as exc:
+                    raise _denied(exc) from exc
+                return _send_now(self, buffer, offset, size, callback, args[4] if len(args) == 5 else None)
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_send(buffer, args, kwargs, callback, state)
@@ -606,6 +724,35 @@ class SocketTransfer(SocketCore):
         ``ConnectionReset``, ``OperationAborted`` when closed meanwhile) are raised by
         ``EndReceive``.
         """
+        if (
+            type(buffer) is bytearray
+            and not kwargs
+            and 4 <= len(args) <= 5
+            and not self._disposed
+            and not _isEnabledFor(DEBUG)
+        ):
+            # The steady state, as in BeginSend: one recv_into unless it would block.
+            offset = args[0]
+            size = args[1]
+            flags = args[2]
+            callback = args[3]
+            n = len(buffer)
+            if (
+                type(offset) is int
+                and type(size) is int
+                and 0 <= offset <= n
+                and 0 <= size <= n - offset
+                and (flags is _NO_FLAGS or no_flags(flags))
+                and (callback is None or callable(callback))
+            ):
+                ep = self._remote_ep
+                if ep is None:
+                    ep = self._peer()
+                try:
+                    _audit("dotnet_sockets.Socket.BeginReceive", self, ep)
+                except PermissionError as exc:
+                    raise _denied(exc) from exc
+                return _receive_now(self, buffer, offset, size, callback, args[4] if len(args) == 5 else None)
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_receive(buffer, args, kwargs, callback, state)
