@@ -1,0 +1,189 @@
+"""The short steady state of BeginSend/BeginReceive/BeginAccept (issue 15, item 5).
+
+Plainly valid calls make their system call at once, past the general machinery; every
+other form takes the general path.  These tests pin that both give the same results,
+that what would block still waits in order holding its buffer, and that the steady
+state stays short (Python calls per operation).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from conftest import WAIT, CallbackRecorder
+from dotnet_sockets import IAsyncResult, Socket, SocketFlags
+from dotnet_sockets.telemetry import Telemetry
+from socket_helpers import Made, fill, plain_receive_exactly
+
+NONE = SocketFlags.None_
+
+
+@pytest.fixture
+def make_socket() -> Iterator[Made]:
+    made = Made()
+    yield made
+    made.dispose_all()
+
+
+def _wait(ar: IAsyncResult) -> None:
+    assert ar.AsyncWaitHandle.WaitOne(int(WAIT * 1000)), "the operation never completed"
+
+
+# Each form of the same 5-byte send/receive: the first two are the steady state, the others
+# go through the general path (keywords, a memoryview, a bytes-like object, an int subclass).
+_SEND_FORMS: list[tuple[str, Callable[[Socket, bytes], IAsyncResult]]] = [
+    ("flags enum", lambda s, d: s.BeginSend(d, 0, len(d), NONE, None, None)),
+    ("flags int, no state", lambda s, d: s.BeginSend(d, 0, len(d), 0, None)),
+    ("bytearray slice", lambda s, d: s.BeginSend(bytearray(b"--" + d), 2, len(d), 0, None, None)),
+    ("keywords", lambda s, d: s.BeginSend(d, offset=0, size=len(d), socket_flags=0, callback=None, state=None)),
+    ("memoryview", lambda s, d: s.BeginSend(memoryview(d), 0, len(d), NONE, None, None)),
+    ("flags None", lambda s, d: s.BeginSend(d, 0, len(d), None, None, None)),
+]
+
+
+@pytest.mark.parametrize("form", [f for _, f in _SEND_FORMS], ids=[n for n, _ in _SEND_FORMS])
+def test_every_send_form_gives_the_same_result_and_counts(make_socket: Made, form: Any) -> None:
+    c, a = make_socket.pair()
+    before = Telemetry.snapshot()
+    ar = form(c, b"hello")
+    assert ar.IsCompleted and ar.CompletedSynchronously
+    assert c.EndSend(ar) == 5
+    buf = bytearray(8)
+    rar = a.BeginReceive(buf, 1, 7, NONE, None, None)
+    _wait(rar)
+    assert a.EndReceive(rar) == 5
+    assert buf == b"\0hello\0\0"
+    d = Telemetry.snapshot() - before
+    assert (d.bytes_sent, d.bytes_received) == (5, 5)
+
+
+@pytest.mark.parametrize("offset", [0, 3])
+def test_a_receive_of_zero_bytes_takes_nothing(make_socket: Made, offset: int) -> None:
+    # recv_into(buffer, 0) would fill the whole buffer: the steady state must not pass it 0.
+    c, a = make_socket.pair()
+    c.Send(b"waiting")
+    buf = bytearray(b"........")
+    assert a.Poll(int(WAIT * 1_000_000), 0)  # SelectRead: the data is there
+    ar = a.BeginReceive(buf, offset, 0, NONE, None, None)
+    _wait(ar)
+    assert a.EndReceive(ar) == 0
+    assert buf == b"........"
+    assert a.Receive(buf) == 7 and buf[:7] == b"waiting"
+
+
+def test_a_receive_into_part_of_a_buffer_writes_only_there(make_socket: Made) -> None:
+    c, a = make_socket.pair()
+    c.Send(b"abcdef")
+    buf = bytearray(b"0123456789")
+    ar = a.BeginReceive(buf, 3, 4, NONE, None, None)
+    _wait(ar)
+    assert a.EndReceive(ar) == 4
+    assert buf == b"012abcd789"
+
+
+@pytest.mark.parametrize("sliced", [False, True])
+def test_a_send_that_would_block_holds_its_buffer_until_it_completes(make_socket: Made, sliced: bool) -> None:
+    lst = make_socket.listener()
+    peer = socket.create_connection(("127.0.0.1", lst.LocalEndPoint.Port), timeout=WAIT)
+    with peer:
+        s = make_socket.track(lst.Accept())
+        filled = fill(s)
+        data = bytearray(b"x" * 200_000)
+        done = CallbackRecorder(s.EndSend)
+        if sliced:
+            ar = s.BeginSend(data, 10, len(data) - 20, NONE, done, None)
+        else:
+            ar = s.BeginSend(data, 0, len(data), NONE, done, None)
+        assert not ar.IsCompleted
+        with pytest.raises(BufferError):
+            data.extend(b"!")  # exported while pending, as the general path's operation holds it
+        got = plain_receive_exactly(peer, filled + (len(data) - 20 if sliced else len(data)))
+        assert done.wait() and not done.errors
+        assert done.results == [len(data) - 20 if sliced else len(data)]
+        assert not ar.CompletedSynchronously
+        data.extend(b"!")  # let go once complete
+        assert set(got[filled:]) == {ord("x")}
+
+
+def test_a_receive_that_would_block_completes_later_on_a_completion_thread(make_socket: Made) -> None:
+    c, a = make_socket.pair()
+    buf = bytearray(4)
+    got = CallbackRecorder(a.EndReceive)
+    ar = a.BeginReceive(buf, 0, 4, NONE, got, "state")
+    assert not ar.IsCompleted and ar.AsyncState == "state"
+    with pytest.raises(BufferError):
+        buf.extend(b"!")  # the pending receive holds an export
+    c.Send(b"ping")
+    assert got.wait() and got.results == [4] and not got.errors
+    assert not ar.CompletedSynchronously and buf == b"ping"
+
+
+def test_tracing_on_takes_the_general_path_with_its_trace(make_socket: Made) -> None:
+    c, a = make_socket.pair()
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    lg = logging.getLogger("dotnet_sockets")
+    h = Keep(level=1)
+    old = lg.level
+    lg.addHandler(h)
+    lg.setLevel(logging.DEBUG)
+    try:
+        assert c.EndSend(c.BeginSend(b"hi", 0, 2, NONE, None, None)) == 2
+        ar = a.BeginReceive(bytearray(2), 0, 2, NONE, None, None)
+        _wait(ar)
+        assert a.EndReceive(ar) == 2
+    finally:
+        lg.removeHandler(h)
+        lg.setLevel(old)
+    text = [r.getMessage() for r in records]
+    for member in ("BeginSend", "EndSend", "BeginReceive", "EndReceive"):
+        assert any(f" {member} " in t for t in text), (member, text)
+
+
+def test_begin_accept_of_a_waiting_connection_completes_synchronously(make_socket: Made) -> None:
+    lst = make_socket.listener()
+    peer = socket.create_connection(("127.0.0.1", lst.LocalEndPoint.Port), timeout=WAIT)
+    with peer:
+        assert lst.Poll(int(WAIT * 1_000_000), 0)
+        accepted = CallbackRecorder(lst.EndAccept)
+        ar = lst.BeginAccept(accepted, "s")
+        assert ar.CompletedSynchronously and ar.AsyncState == "s"
+        assert accepted.wait() and not accepted.errors
+        a = make_socket.track(accepted.results[0])
+        assert a.Connected and a.RemoteEndPoint.Port == peer.getsockname()[1]
+
+
+def test_the_steady_state_is_short(make_socket: Made) -> None:
+    """Python calls of a completed BeginSend+EndSend+BeginReceive+EndReceive (the general path
+    made 50); a layer added to it shows here first."""
+    c, a = make_socket.pair()
+    out, into = bytearray(64), bytearray(64)
+
+    def once() -> None:
+        c.EndSend(c.BeginSend(out, 0, 64, NONE, None, None))
+        a.EndReceive(a.BeginReceive(into, 0, 64, NONE, None, None))
+
+    once()
+    calls: list[str] = []
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        once()
+    finally:
+        sys.setprofile(None)
+    calls.remove("once")
+    assert len(calls) <= 19, calls
