@@ -8,6 +8,7 @@
   server's receive callback echoes them, the client's receive callback sends the next;
 - ``bulk``: ``BeginSend`` chain of 1 KiB blocks against a ``BeginReceive`` chain (the
   ``bulk1k_begin`` shape, one connection);
+- ``accept``: a ``BeginAccept`` chain while this thread connects, sends a byte and closes;
 - ``ping``: a UDP ping-pong of 32 bytes, ``BeginSendTo``/``BeginReceiveFrom`` chains.
 
 Prints microseconds per step and, for the callback models, the context switches of the
@@ -192,6 +193,39 @@ def t_ping(n: int) -> tuple[float, int]:
         a.EndSendTo(a.BeginSendTo(msg, 0, 32, NONE, bep, None, None))
 
     return _chains(n, start)
+
+
+def t_accept(n: int) -> tuple[float, int]:
+    """The accept_begin shape: a BeginAccept chain; this thread connects, sends 1 byte, closes."""
+    lst = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+    lst.Bind(IPEndPoint(IPAddress.Loopback, 0))
+    lst.Listen(512)
+    ep = lst.LocalEndPoint
+    one = bytearray(1)
+    done = threading.Event()
+    count = [0]
+
+    def accepted(ar: Any) -> None:
+        lst.EndAccept(ar).Close()
+        count[0] += 1
+        if count[0] == n:
+            done.set()
+        else:
+            lst.BeginAccept(accepted, None)
+
+    sw0 = switches()
+    t0 = time.perf_counter()
+    lst.BeginAccept(accepted, None)
+    for _ in range(n):
+        c = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+        c.Connect(ep)
+        c.Send(one, 0, 1, NONE)
+        c.Close()
+    if not done.wait(120):
+        raise SystemExit(f"stalled after {count[0]} of {n}")
+    dt = time.perf_counter() - t0
+    lst.Close()
+    return dt, switches() - sw0
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from conftest import WAIT, CallbackRecorder
-from dotnet_sockets import IAsyncResult, Socket, SocketFlags
+from dotnet_sockets import IAsyncResult, IPAddress, IPEndPoint, Socket, SocketFlags
 from dotnet_sockets.telemetry import Telemetry
 from socket_helpers import Made, fill, plain_receive_exactly
 
@@ -187,3 +187,45 @@ def test_the_steady_state_is_short(make_socket: Made) -> None:
         sys.setprofile(None)
     calls.remove("once")
     assert len(calls) <= 19, calls
+
+
+_FROM_FORMS: list[tuple[str, Callable[[Socket, bytearray, IPEndPoint], IAsyncResult]]] = [
+    ("steady", lambda u, b, ep: u.BeginReceiveFrom(b, 1, 7, NONE, ep, None, None)),
+    ("flags int", lambda u, b, ep: u.BeginReceiveFrom(b, 1, 7, 0, ep, None, None)),
+    ("flags None", lambda u, b, ep: u.BeginReceiveFrom(b, 1, 7, None, ep, None, None)),
+    ("memoryview", lambda u, b, ep: u.BeginReceiveFrom(memoryview(b), 1, 7, NONE, ep, None, None)),
+]
+
+
+@pytest.mark.parametrize("form", [f for _, f in _FROM_FORMS], ids=[n for n, _ in _FROM_FORMS])
+@pytest.mark.parametrize("ready", [True, False], ids=["ready", "pending"])
+def test_every_receive_from_form_gives_the_same_result_and_counts(make_socket: Made, form: Any, ready: bool) -> None:
+    u, sender = make_socket.udp(), make_socket.udp()
+    any_ep = IPEndPoint(IPAddress.Any, 0)
+    buf = bytearray(8)
+    before = Telemetry.snapshot()
+    if ready:
+        sender.SendTo(b"hello", u.LocalEndPoint)
+        assert u.Poll(int(WAIT * 1_000_000), 0)
+    ar = form(u, buf, any_ep)
+    assert ar.CompletedSynchronously == ready
+    if not ready:
+        sender.SendTo(b"hello", u.LocalEndPoint)
+    _wait(ar)
+    n, ep = u.EndReceiveFrom(ar)
+    assert (n, ep) == (5, sender.LocalEndPoint)
+    assert buf == b"\0hello\0\0"
+    d = Telemetry.snapshot() - before
+    assert (d.bytes_received, d.datagrams_received) == (5, 1)
+
+
+@pytest.mark.parametrize("offset", [0, 3])
+def test_a_receive_from_of_zero_bytes_takes_no_bytes(make_socket: Made, offset: int) -> None:
+    u, sender = make_socket.udp(), make_socket.udp()
+    sender.SendTo(b"datagram", u.LocalEndPoint)
+    assert u.Poll(int(WAIT * 1_000_000), 0)
+    buf = bytearray(b"........")
+    ar = u.BeginReceiveFrom(buf, offset, 0, NONE, IPEndPoint(IPAddress.Any, 0), None, None)
+    _wait(ar)
+    assert u.EndReceiveFrom(ar)[0] == 0
+    assert buf == b"........"

@@ -76,6 +76,9 @@ _StreamSendOnlyOp = ops.StreamSendOnlyOp
 _ReceiveOp = ops.ReceiveOp
 
 
+_ReceiveFromOp = ops.ReceiveFromOp
+
+
 _complete_op = AsyncOperation._complete
 
 
@@ -122,28 +125,28 @@ def _send_now(
     return op  # type: ignore[no-any-return]
 
 
-def _receive_now(
-    sock: SocketTransfer, buffer: bytearray, offset: int, size: int, callback: Any, state: Any
-) -> IAsyncResult:
-    """BeginReceive's steady state past its checks and audit (see ``_send_now``)."""
+def _receive_now(sock: SocketTransfer, op: Any, buffer: bytearray, offset: int, size: int) -> IAsyncResult:
+    """BeginReceive's (or BeginReceiveFrom's) steady state past its checks and audit (see
+    ``_send_now``): ``op`` is a new ``ReceiveOp`` or ``ReceiveFromOp``."""
     io = sock._io
-    op: Any = _ReceiveOp(io, callback, state)
     op.flags = 0
     if io.rq or io.closed:
         op.buf = memoryview(buffer)[offset : offset + size]
         io.start_read(op)
         return op  # type: ignore[no-any-return]
+    # Straight into the caller's bytearray when the range starts it (not for 0 bytes:
+    # recv_into's 0 means "all of it").
+    op.buf = buffer if offset == 0 and size else memoryview(buffer)[offset : offset + size]
     try:
-        if offset == 0 and size:
-            # Straight into the caller's bytearray (recv_into's 0 would mean "all of it").
-            op.buf = buffer
-            op._value = got = sock._sock.recv_into(buffer, size)
+        if type(op) is _ReceiveOp:
+            op._value = got = sock._sock.recv_into(op.buf, size)
         else:
-            op.buf = view = memoryview(buffer)[offset : offset + size]
-            op._value = got = sock._sock.recv_into(view, size)
+            op._value = value = sock._sock.recvfrom_into(op.buf, size)
+            got = value[0]
         _tel.c.received += got + _DGRAM if io.dgram else got
     except BlockingIOError:
-        op.buf = memoryview(buffer)[offset : offset + size]
+        if op.buf is buffer:
+            op.buf = memoryview(buffer)[offset : offset + size]
         io.enqueue_read(op)
         return op  # type: ignore[no-any-return]
     except OSError as exc:
@@ -752,7 +755,8 @@ class SocketTransfer(SocketCore):
                     _audit("dotnet_sockets.Socket.BeginReceive", self, ep)
                 except PermissionError as exc:
                     raise _denied(exc) from exc
-                return _receive_now(self, buffer, offset, size, callback, args[4] if len(args) == 5 else None)
+                rop: Any = _ReceiveOp(self._io, callback, args[4] if len(args) == 5 else None)
+                return _receive_now(self, rop, buffer, offset, size)
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_receive(buffer, args, kwargs, callback, state)
@@ -788,6 +792,29 @@ class SocketTransfer(SocketCore):
         None, not a ``DnsEndPoint``, of the socket's family), then the socket must be bound.  On a
         dual-mode socket an IPv4 sender is reported as an IPv4-mapped IPv6 endpoint, as in .NET.
         """
+        if (
+            type(buffer) is bytearray
+            and type(offset) is int
+            and type(size) is int
+            and 0 <= offset <= len(buffer)
+            and 0 <= size <= len(buffer) - offset
+            and (socket_flags is _NO_FLAGS or no_flags(socket_flags))
+            and type(remote_ep) is IPEndPoint
+            and (callback is None or callable(callback))
+            and not self._disposed
+            and self._right_ep is not None
+            and remote_ep.AddressFamily == self._af
+            and not _isEnabledFor(DEBUG)
+        ):
+            # The steady state, as in BeginReceive (a dual-mode socket's IPv4 endpoint and every
+            # other form take the general path's checks).
+            try:
+                _audit("dotnet_sockets.Socket.BeginReceiveFrom", self, remote_ep)
+            except PermissionError as exc:
+                raise _denied(exc) from exc
+            fop: Any = _ReceiveFromOp(self._io, callback, state)
+            fop.extra = remote_ep
+            return _receive_now(self, fop, buffer, offset, size)
         self._throw_if_disposed()
         op, hint = self._new_receive_from(buffer, (offset, size, socket_flags, remote_ep), {}, callback, state)
         op.extra = hint
