@@ -82,6 +82,39 @@ _ReceiveFromOp = ops.ReceiveFromOp
 _complete_op = AsyncOperation._complete
 
 
+def _plain_call(
+    sock: SocketTransfer, buffer: bytes | bytearray, args: tuple[Any, ...], event: str
+) -> tuple[int, int, Any, Any] | None:
+    """``(offset, size, callback, state)`` of a Begin(buffer, offset, size, flags, callback[,
+    state]) on a connected socket that the steady state takes: plainly valid arguments, no
+    flags, the socket open, tracing off; its audit ``event`` raised.  None: the general path
+    takes the call and applies every rule."""
+    if not 4 <= len(args) <= 5 or sock._disposed or _isEnabledFor(DEBUG):
+        return None
+    offset = args[0]
+    size = args[1]
+    flags = args[2]
+    callback = args[3]
+    n = len(buffer)
+    if not (
+        type(offset) is int
+        and type(size) is int
+        and 0 <= offset <= n
+        and 0 <= size <= n - offset
+        and (flags is _NO_FLAGS or no_flags(flags))
+        and (callback is None or callable(callback))
+    ):
+        return None
+    ep = sock._remote_ep
+    if ep is None:
+        ep = sock._peer()
+    try:
+        _audit(event, sock, ep)
+    except PermissionError as exc:
+        raise _denied(exc) from exc
+    return offset, size, callback, args[4] if len(args) == 5 else None
+
+
 def _send_now(
     sock: SocketTransfer, buffer: bytes | bytearray, offset: int, size: int, callback: Any, state: Any
 ) -> IAsyncResult:
@@ -645,38 +678,10 @@ class SocketTransfer(SocketCore):
         ``ConnectionReset``, ``OperationAborted`` when closed meanwhile) are raised by ``EndSend``.
         """
         t = type(buffer)
-        if (
-            (t is bytes or t is bytearray)
-            and not kwargs
-            and 4 <= len(args) <= 5
-            and not self._dgram
-            and not self._disposed
-            and not _isEnabledFor(DEBUG)
-        ):
-            # The steady state, BeginSend(buffer, offset, size, flags, callback[, state]) on a
-            # stream with plainly valid arguments: one send, no operation machinery unless it
-            # would block.  Anything else takes the general path below, which keeps every rule.
-            offset = args[0]
-            size = args[1]
-            flags = args[2]
-            callback = args[3]
-            n = len(buffer)
-            if (
-                type(offset) is int
-                and type(size) is int
-                and 0 <= offset <= n
-                and 0 <= size <= n - offset
-                and (flags is _NO_FLAGS or no_flags(flags))
-                and (callback is None or callable(callback))
-            ):
-                ep = self._remote_ep
-                if ep is None:
-                    ep = self._peer()
-                try:
-                    _audit("dotnet_sockets.Socket.BeginSend", self, ep)
-                except PermissionError as exc:
-                    raise _denied(exc) from exc
-                return _send_now(self, buffer, offset, size, callback, args[4] if len(args) == 5 else None)
+        if (t is bytes or t is bytearray) and not kwargs and not self._dgram:
+            plain = _plain_call(self, buffer, args, "dotnet_sockets.Socket.BeginSend")
+            if plain is not None:
+                return _send_now(self, buffer, *plain)
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_send(buffer, args, kwargs, callback, state)
@@ -727,36 +732,11 @@ class SocketTransfer(SocketCore):
         ``ConnectionReset``, ``OperationAborted`` when closed meanwhile) are raised by
         ``EndReceive``.
         """
-        if (
-            type(buffer) is bytearray
-            and not kwargs
-            and 4 <= len(args) <= 5
-            and not self._disposed
-            and not _isEnabledFor(DEBUG)
-        ):
-            # The steady state, as in BeginSend: one recv_into unless it would block.
-            offset = args[0]
-            size = args[1]
-            flags = args[2]
-            callback = args[3]
-            n = len(buffer)
-            if (
-                type(offset) is int
-                and type(size) is int
-                and 0 <= offset <= n
-                and 0 <= size <= n - offset
-                and (flags is _NO_FLAGS or no_flags(flags))
-                and (callback is None or callable(callback))
-            ):
-                ep = self._remote_ep
-                if ep is None:
-                    ep = self._peer()
-                try:
-                    _audit("dotnet_sockets.Socket.BeginReceive", self, ep)
-                except PermissionError as exc:
-                    raise _denied(exc) from exc
-                rop: Any = _ReceiveOp(self._io, callback, args[4] if len(args) == 5 else None)
-                return _receive_now(self, rop, buffer, offset, size)
+        if type(buffer) is bytearray and not kwargs:
+            plain = _plain_call(self, buffer, args, "dotnet_sockets.Socket.BeginReceive")
+            if plain is not None:
+                offset, size, callback, state = plain
+                return _receive_now(self, _ReceiveOp(self._io, callback, state), buffer, offset, size)
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_receive(buffer, args, kwargs, callback, state)
@@ -770,10 +750,10 @@ class SocketTransfer(SocketCore):
         """
         ar = self._end(async_result, "EndReceive")
         n: int = ar._value
-        if _isEnabledFor(DEBUG):
+        if _isEnabledFor(DEBUG):  # (VERBOSE is below DEBUG: never on without it)
             trace_exit("EndReceive", self, n)
-        if _isEnabledFor(VERBOSE) and isinstance(ar, ops.ReceiveOp):
-            trace_dump("EndReceive", self, ar.buf[:n])
+            if _isEnabledFor(VERBOSE) and isinstance(ar, ops.ReceiveOp):
+                trace_dump("EndReceive", self, ar.buf[:n])
         return n
 
     def BeginReceiveFrom(
