@@ -693,8 +693,9 @@ class SocketTransfer(SocketCore):
         ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
         ``InvalidOperationException`` when it was already ended.
         """
-        n: int = self._end(async_result, "EndSend")._value
-        if _isEnabledFor(DEBUG):
+        tracing = _isEnabledFor(DEBUG)
+        n: int = self._end(async_result, "EndSend", tracing)._value
+        if tracing:
             trace_exit("EndSend", self, n)
         return n
 
@@ -748,9 +749,10 @@ class SocketTransfer(SocketCore):
         ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
         ``InvalidOperationException`` when it was already ended.
         """
-        ar = self._end(async_result, "EndReceive")
+        tracing = _isEnabledFor(DEBUG)
+        ar = self._end(async_result, "EndReceive", tracing)
         n: int = ar._value
-        if _isEnabledFor(DEBUG):  # (VERBOSE is below DEBUG: never on without it)
+        if tracing:  # (VERBOSE is below DEBUG: never on without it)
             trace_exit("EndReceive", self, n)
             if _isEnabledFor(VERBOSE) and isinstance(ar, ops.ReceiveOp):
                 trace_dump("EndReceive", self, ar.buf[:n])
@@ -806,10 +808,11 @@ class SocketTransfer(SocketCore):
         ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
         ``InvalidOperationException`` when it was already ended.
         """
-        ar: Any = self._end(async_result, "EndReceiveFrom")
+        tracing = _isEnabledFor(DEBUG)
+        ar: Any = self._end(async_result, "EndReceiveFrom", tracing)
         n, sa = ar._value
         result = SocketReceiveFromResult(n, self._endpoint_from(sa, ar.extra))
-        if _isEnabledFor(DEBUG):
+        if tracing:
             trace_exit("EndReceiveFrom", self, result)
             if _isEnabledFor(VERBOSE):
                 trace_dump("EndReceiveFrom", self, ar.buf[:n])
