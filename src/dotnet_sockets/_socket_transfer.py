@@ -68,9 +68,6 @@ from ._socket_messages import receive_from_address, try_send_to_address
 __all__ = ["SocketTransfer"]
 
 
-_NO_FLAGS = SocketFlags.None_
-
-
 _StreamSendOnlyOp = ops.StreamSendOnlyOp
 
 
@@ -83,104 +80,57 @@ _ReceiveFromOp = ops.ReceiveFromOp
 _complete_op = AsyncOperation._complete
 
 
-def _plain_call(
-    sock: SocketTransfer, buffer: bytes | bytearray, args: tuple[Any, ...], event: str
-) -> tuple[int, int, Any, Any] | None:
-    """``(offset, size, callback, state)`` of a Begin(buffer, offset, size, flags, callback[,
-    state]) on a connected socket that the steady state takes: plainly valid arguments, no
-    flags, the socket open, tracing off; its audit ``event`` raised.  None: the general path
-    takes the call and applies every rule."""
-    if not 4 <= len(args) <= 5 or sock._disposed or _isEnabledFor(DEBUG):
-        return None
-    offset = args[0]
-    size = args[1]
-    flags = args[2]
-    callback = args[3]
-    n = len(buffer)
-    if not (
-        type(offset) is int
-        and type(size) is int
-        and 0 <= offset <= n
-        and 0 <= size <= n - offset
-        and (flags is _NO_FLAGS or no_flags(flags))
-        and (callback is None or callable(callback))
-    ):
-        return None
-    ep = sock._remote_ep
-    if ep is None:
-        ep = sock._peer()
-    try:
-        _audit(event, sock, ep)
-    except PermissionError as exc:
-        raise _denied(exc) from exc
-    return offset, size, callback, args[4] if len(args) == 5 else None
-
-
-def _send_now(
-    sock: SocketTransfer, buffer: bytes | bytearray, offset: int, size: int, callback: Any, state: Any
-) -> IAsyncResult:
-    """BeginSend's steady state past its checks and audit: the stream send made at once,
-    the operation queued (holding an export of the data) only for what would block."""
-    io = sock._io
+def _send_now(sock: SocketTransfer, data: Any, size: int, callback: Any, state: Any) -> IAsyncResult:
+    """BeginSend's steady state past its checks and audit: the stream send made at once, an
+    operation queued (holding ``data``, the export the general path's would hold) only for
+    what would block."""
+    io = sock._io  # (a hook may have closed the socket, or given it a new queue)
     op: Any = _StreamSendOnlyOp(io, callback, state)
     op.flags = 0
     op.addr = None
-    whole = offset == 0 and size == len(buffer)
-    data: Any = buffer if whole else memoryview(buffer)[offset : offset + size]
-    if io.wq or io.closed:  # (an audit hook may have started or closed something)
-        sent = -1
-    else:
+    sent = 0
+    if not io.wq and not io.closed:
         try:
-            sent = sock._sock.send(data)
+            sent = io.sock.send(data)
         except BlockingIOError:
-            sent = -1
+            pass
         except OSError as exc:
             op._error = exc
-            sent = 0
-    if sent == size or op._error is not None:
-        if not whole:
+        _tel.c.sent += sent  # telemetry counts bytes as they leave, as StreamSendOp does
+        if sent == size or op._error is not None:
+            op.sent = sent
+            op._value = sent
+            op.buf = None
             _let_go(data)
-        op.buf = None
-        if op._error is None:
-            op._value = op.sent = sent
-            _tel.c.sent += sent
-        else:
-            op.sent = 0
-        _complete_op(op, True)
-        return op  # type: ignore[no-any-return]
-    # What is left waits in order in the queue, holding an export of the data (send_view).
-    op.buf = data if not whole or type(data) is bytes else memoryview(data)
-    if sent < 0:
-        op.sent = 0
-        io.enqueue_write(op)
-    else:
-        op.sent = sent  # a partial send goes on from there, as the general path's would
+            _complete_op(op, True)
+            return op  # type: ignore[no-any-return]
+    # What is left waits in order in the queue; a partial send goes on from where it stopped.
+    op.sent = sent
+    op.buf = data
+    if sent:
         io.start_write(op)
+    else:
+        io.enqueue_write(op)
     return op  # type: ignore[no-any-return]
 
 
-def _receive_now(sock: SocketTransfer, op: Any, buffer: bytearray, offset: int, size: int) -> IAsyncResult:
+def _receive_now(sock: SocketTransfer, op: Any, view: memoryview, size: int) -> IAsyncResult:
     """BeginReceive's (or BeginReceiveFrom's) steady state past its checks and audit (see
-    ``_send_now``): ``op`` is a new ``ReceiveOp`` or ``ReceiveFromOp``."""
-    io = sock._io
+    ``_send_now``): ``op`` is a new ``ReceiveOp`` or ``ReceiveFromOp``, ``view`` its range."""
+    io = op._io
     op.flags = 0
+    op.buf = view
     if io.rq or io.closed:
-        op.buf = memoryview(buffer)[offset : offset + size]
-        io.start_read(op)
+        io.enqueue_read(op)
         return op  # type: ignore[no-any-return]
-    # Straight into the caller's bytearray when the range starts it (not for 0 bytes:
-    # recv_into's 0 means "all of it").
-    op.buf = buffer if offset == 0 and size else memoryview(buffer)[offset : offset + size]
     try:
         if type(op) is _ReceiveOp:
-            op._value = got = sock._sock.recv_into(op.buf, size)
+            op._value = got = io.sock.recv_into(view, size)
         else:
-            op._value = value = sock._sock.recvfrom_into(op.buf, size)
+            op._value = value = io.sock.recvfrom_into(view, size)
             got = value[0]
         _tel.c.received += got + _DGRAM if io.dgram else got
     except BlockingIOError:
-        if op.buf is buffer:
-            op.buf = memoryview(buffer)[offset : offset + size]
         io.enqueue_read(op)
         return op  # type: ignore[no-any-return]
     except OSError as exc:
@@ -823,11 +773,31 @@ class SocketTransfer(SocketCore):
         policy refused).  Errors of the send itself (``SocketException``: ``NotConnected``,
         ``ConnectionReset``, ``OperationAborted`` when closed meanwhile) are raised by ``EndSend``.
         """
-        t = type(buffer)
-        if (t is bytes or t is bytearray) and not kwargs and not self._dgram:
-            plain = _plain_call(self, buffer, args, "dotnet_sockets.Socket.BeginSend")
-            if plain is not None:
-                return _send_now(self, buffer, *plain)
+        if (
+            not kwargs
+            and 4 <= len(args) <= 5
+            and not self._dgram
+            and (args[3] is None or callable(args[3]))
+            and _steady_range(buffer, args[0], args[1], args[2])
+        ):
+            # The steady state, BeginSend(buffer, offset, size, flags, callback[, state]) with
+            # plainly valid arguments: one send, no operation machinery unless it would block.
+            io = self._io
+            if not (self._disposed or io.wq or io.closed or _isEnabledFor(DEBUG)):
+                offset = args[0]
+                size = args[1]
+                # Exported before the audit hooks run, as the general path's operation holds it.
+                data = (
+                    buffer
+                    if type(buffer) is bytes and size == len(buffer)
+                    else memoryview(buffer)[offset : offset + size]
+                )
+                ep = self._remote_ep
+                try:
+                    _audit("dotnet_sockets.Socket.BeginSend", self, self._peer() if ep is None else ep)
+                except PermissionError as exc:
+                    raise _denied(exc) from exc
+                return _send_now(self, data, size, args[3], args[4] if len(args) == 5 else None)
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_send(buffer, args, kwargs, callback, state)
@@ -879,11 +849,26 @@ class SocketTransfer(SocketCore):
         ``ConnectionReset``, ``OperationAborted`` when closed meanwhile) are raised by
         ``EndReceive``.
         """
-        if type(buffer) is bytearray and not kwargs:
-            plain = _plain_call(self, buffer, args, "dotnet_sockets.Socket.BeginReceive")
-            if plain is not None:
-                offset, size, callback, state = plain
-                return _receive_now(self, _ReceiveOp(self._io, callback, state), buffer, offset, size)
+        if (
+            type(buffer) is bytearray
+            and not kwargs
+            and 4 <= len(args) <= 5
+            and (args[3] is None or callable(args[3]))
+            and _steady_range(buffer, args[0], args[1], args[2])
+        ):
+            # The steady state, as in BeginSend: one recv_into unless it would block.
+            io = self._io
+            if not (self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG)):
+                offset = args[0]
+                size = args[1]
+                view = memoryview(buffer)[offset : offset + size]  # exported before the hooks run
+                ep = self._remote_ep
+                try:
+                    _audit("dotnet_sockets.Socket.BeginReceive", self, self._peer() if ep is None else ep)
+                except PermissionError as exc:
+                    raise _denied(exc) from exc
+                rop = _ReceiveOp(self._io, args[3], args[4] if len(args) == 5 else None)
+                return _receive_now(self, rop, view, size)
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_receive(buffer, args, kwargs, callback, state)
@@ -922,27 +907,22 @@ class SocketTransfer(SocketCore):
         """
         if (
             type(buffer) is bytearray
-            and type(offset) is int
-            and type(size) is int
-            and 0 <= offset <= len(buffer)
-            and 0 <= size <= len(buffer) - offset
-            and (socket_flags is _NO_FLAGS or no_flags(socket_flags))
             and type(remote_ep) is IPEndPoint
             and (callback is None or callable(callback))
-            and not self._disposed
-            and self._right_ep is not None
-            and remote_ep.AddressFamily == self._af
-            and not _isEnabledFor(DEBUG)
+            and _steady_range(buffer, offset, size, socket_flags)
         ):
-            # The steady state, as in BeginReceive (a dual-mode socket's IPv4 endpoint and every
-            # other form take the general path's checks).
-            try:
-                _audit("dotnet_sockets.Socket.BeginReceiveFrom", self, remote_ep)
-            except PermissionError as exc:
-                raise _denied(exc) from exc
-            fop: Any = _ReceiveFromOp(self._io, callback, state)
-            fop.extra = remote_ep
-            return _receive_now(self, fop, buffer, offset, size)
+            # The steady state, as in BeginReceive; the endpoint's checks are the general path's.
+            io = self._io
+            if not (self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG)):
+                view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks
+                self._check_receive_ep(remote_ep, "remoteEP")
+                try:
+                    _audit("dotnet_sockets.Socket.BeginReceiveFrom", self, remote_ep)
+                except PermissionError as exc:
+                    raise _denied(exc) from exc
+                fop: Any = _ReceiveFromOp(self._io, callback, state)
+                fop.extra = remote_ep
+                return _receive_now(self, fop, view, size)
         self._throw_if_disposed()
         op, hint = self._new_receive_from(buffer, (offset, size, socket_flags, remote_ep), {}, callback, state)
         op.extra = hint
