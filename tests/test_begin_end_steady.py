@@ -17,10 +17,20 @@ from typing import Any
 import pytest
 
 from conftest import WAIT, CallbackRecorder
-from dotnet_sockets import IAsyncResult, IPAddress, IPEndPoint, Socket, SocketFlags
+from dotnet_sockets import (
+    IAsyncResult,
+    IPAddress,
+    IPEndPoint,
+    LingerOption,
+    Socket,
+    SocketFlags,
+    SocketType,
+    _socket_transfer,
+)
 from dotnet_sockets.telemetry import Telemetry
-from socket_helpers import Made, fill, plain_receive_exactly
+from socket_helpers import Made, fill, plain_receive_exactly, receive_exactly
 from test_begin_send_to import trace  # noqa: F401 - the fixture that records every trace
+from test_steady_paths import Record, _action, _free, _pair, sockets  # noqa: F401 - the harness, shared
 
 NONE = SocketFlags.None_
 
@@ -219,3 +229,135 @@ def test_a_receive_from_of_zero_bytes_takes_no_bytes(make_socket: Made, offset: 
     _wait(ar)
     assert u.EndReceiveFrom(ar)[0] == 0
     assert buf == b"........"
+
+
+# -- the steady state against the general path, scenario by scenario (as tests/test_steady_paths.py) --
+
+
+def _ended(rec: Record, end: Callable[[IAsyncResult], Any], ar: IAsyncResult) -> None:
+    """Wait for ``ar`` (bounded), then record End's outcome and whether it completed at once."""
+    rec.note("sync", ar.CompletedSynchronously)
+    _wait(ar)
+    rec.outcome(lambda: end(ar))
+
+
+def _begin_end(rec: Record, begin: Callable[[], IAsyncResult], end: Callable[[IAsyncResult], Any]) -> None:
+    """Begin and End with an audit hook of the scenario's own on top (no outcome() around the
+    Begin, whose event recorder would hide it)."""
+    try:
+        ar = begin()
+    except Exception as exc:  # noqa: BLE001 - the outcome is the point
+        rec.note("begin raised", type(exc).__name__, getattr(getattr(exc, "SocketErrorCode", None), "name", None))
+        return
+    _ended(rec, end, ar)
+
+
+def _begin_scenarios(make: Callable[..., Socket]) -> list[Any]:
+    rec = Record()
+    rb = bytearray(64)
+
+    # Stream: data there, slices, zero bytes, then the peer's shutdown.
+    c, s = _pair(make)
+    rec.outcome(lambda: _ended(rec, c.EndSend, c.BeginSend(bytearray(b"0123456789"), 2, 5, NONE, None, None)))
+    rec.outcome(lambda: _ended(rec, s.EndReceive, s.BeginReceive(rb, 3, 10, NONE, None)))
+    rec.note("got", bytes(rb[:16]), _free(rb))
+    rec.outcome(lambda: _ended(rec, c.EndSend, c.BeginSend(b"abc", 0, 3, 0, None, None)))
+    rec.outcome(lambda: _ended(rec, s.EndReceive, s.BeginReceive(rb, 0, 0, 0, None, None)))
+    rec.outcome(lambda: _ended(rec, s.EndReceive, s.BeginReceive(rb, 0, 64, 0, None, None)))
+    c.Shutdown(1)
+    rec.outcome(lambda: _ended(rec, s.EndReceive, s.BeginReceive(rb, 0, 64, NONE, None, None)))
+
+    # A receive that waits for data, with a callback; a send that waits for room.
+    c, s = _pair(make)
+    got = CallbackRecorder(s.EndReceive)
+    ar = s.BeginReceive(rb, 0, 8, NONE, got, "st")
+    rec.note("pending", ar.IsCompleted, _free(rb))
+    c._sock.send(b"late")  # raw: no telemetry of its own
+    rec.note("callback", got.wait(), got.results, got.errors, ar.CompletedSynchronously, bytes(rb[:4]), _free(rb))
+    c.SendBufferSize = 4096
+    big = bytearray(1 << 20)
+    ar = c.BeginSend(big, 0, len(big), NONE, None, None)
+    rec.note("big pending", ar.IsCompleted, _free(big))
+    rec.note("big arrived", len(receive_exactly(s, len(big))))
+    _ended(rec, c.EndSend, ar)
+    rec.note("big free", _free(big))
+
+    # Errors: a reset peer, a closed socket, an audit hook that closes it or resizes the buffer.
+    c, s = _pair(make)
+    s.LingerState = LingerOption(True, 0)
+    s.Close()
+    wb = bytearray(100)
+    for _ in range(3):
+        rec.outcome(lambda: _ended(rec, c.EndSend, c.BeginSend(wb, 0, 100, NONE, None, None)))
+    rec.outcome(lambda: _ended(rec, c.EndReceive, c.BeginReceive(rb, 0, 8, NONE, None, None)))
+    rec.note("free after error", _free(wb), _free(rb))
+    c.Close()
+    rec.outcome(lambda: c.BeginSend(wb, 0, 100, NONE, None, None))
+    rec.outcome(lambda: c.BeginReceive(rb, 0, 8, NONE, None, None))
+    c, s = _pair(make)
+    _action.append(lambda event, args: args[0].Close())
+    try:
+        _begin_end(rec, lambda: c.BeginSend(wb, 0, 100, NONE, None, None), c.EndSend)
+        _begin_end(rec, lambda: s.BeginReceive(rb, 0, 8, NONE, None, None), s.EndReceive)
+    finally:
+        _action.pop()
+    rec.note("free after close in hook", _free(wb), _free(rb))
+
+    def shrink(event: str, args: tuple[Any, ...]) -> None:
+        try:
+            del victim[:]
+        except BufferError:
+            rec.note("resize refused in", event)
+
+    c, s = _pair(make)
+    victim = bytearray(b"x" * 32)
+    _action.append(shrink)
+    try:
+        _begin_end(rec, lambda: c.BeginSend(victim, 0, 32, NONE, None, None), c.EndSend)
+        _begin_end(rec, lambda: s.BeginReceive(victim, 0, 32, NONE, None, None), s.EndReceive)
+    finally:
+        _action.pop()
+    rec.note("victim", len(victim), _free(victim))
+
+    # Datagrams: BeginReceiveFrom ready, waiting, of another family, unbound; a connected pair.
+    a = make(SocketType.Dgram)
+    b = make(SocketType.Dgram)
+    a.Bind(IPEndPoint(IPAddress.Loopback, 0))
+    b.Bind(IPEndPoint(IPAddress.Loopback, 0))
+    any_ep = IPEndPoint(IPAddress.Any, 0)
+    a.SendTo(bytearray(b"hello"), b.LocalEndPoint)
+    assert b.Poll(int(WAIT * 1_000_000), 0)
+    rec.outcome(lambda: _ended(rec, b.EndReceiveFrom, b.BeginReceiveFrom(rb, 4, 20, NONE, any_ep, None, None)))
+    ar = b.BeginReceiveFrom(rb, 0, 64, NONE, any_ep, None, None)
+    a.SendTo(b"later", b.LocalEndPoint)
+    _ended(rec, b.EndReceiveFrom, ar)
+    rec.note("dgrams", bytes(rb[:10]), _free(rb))
+    rec.outcome(lambda: b.BeginReceiveFrom(rb, 0, 8, NONE, IPEndPoint(IPAddress.IPv6Any, 0), None, None))
+    unbound = make(SocketType.Dgram)
+    rec.outcome(lambda: unbound.BeginReceiveFrom(rb, 0, 8, NONE, any_ep, None, None))
+    a.Connect(b.LocalEndPoint)
+    b.Connect(a.LocalEndPoint)
+    rec.outcome(lambda: _ended(rec, a.EndSend, a.BeginSend(bytearray(b"conn"), 0, 4, NONE, None, None)))
+    assert b.Poll(int(WAIT * 1_000_000), 0)
+    rec.outcome(lambda: _ended(rec, b.EndReceive, b.BeginReceive(rb, 0, 64, NONE, None, None)))
+    return rec.items
+
+
+def test_begin_shortcuts_match_the_general_path(
+    sockets: Callable[..., Socket],  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    steady = _begin_scenarios(sockets)
+    with monkeypatch.context() as m:
+        m.setattr(_socket_transfer, "_steady_range", lambda *args: False)
+        general = _begin_scenarios(sockets)
+    assert steady == general
+    flat = repr(steady)
+    for needle in (
+        "ConnectionReset",
+        "ObjectDisposedException",
+        "InvalidOperationException",
+        "resize refused",
+        "OperationAborted",
+    ):
+        assert needle in flat, needle
