@@ -93,11 +93,11 @@ def _send_now(sock: SocketTransfer, data: Any, size: int, callback: Any, state: 
         try:
             sent = io.sock.send(data)
         except BlockingIOError:
-            pass
+            sent = -1  # (even a 0-byte send waits then, as the operation would)
         except OSError as exc:
             op._error = exc
-        _tel.c.sent += sent  # telemetry counts bytes as they leave, as StreamSendOp does
         if sent == size or op._error is not None:
+            _tel.c.sent += sent  # telemetry counts bytes as they leave, as StreamSendOp does
             op.sent = sent
             op._value = sent
             op.buf = None
@@ -105,11 +105,13 @@ def _send_now(sock: SocketTransfer, data: Any, size: int, callback: Any, state: 
             _complete_op(op, True)
             return op  # type: ignore[no-any-return]
     # What is left waits in order in the queue; a partial send goes on from where it stopped.
-    op.sent = sent
     op.buf = data
-    if sent:
+    if sent > 0:
+        _tel.c.sent += sent
+        op.sent = sent
         io.start_write(op)
     else:
+        op.sent = 0
         io.enqueue_write(op)
     return op  # type: ignore[no-any-return]
 
