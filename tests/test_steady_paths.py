@@ -213,7 +213,7 @@ def _scenarios(make: Callable[..., Socket]) -> list[Any]:
     b.ReceiveTimeout = 50
     rec.outcome(lambda: b.ReceiveFrom(rb, 0, 8, NONE, any_ep))
     a.SendTo(bytearray(40), b.LocalEndPoint)
-    rec.outcome(lambda: b.ReceiveFrom(rb, 0, 8, NONE, any_ep))  # truncated: MessageSize
+    rec.outcome(lambda: b.ReceiveFrom(rb, 0, 8, NONE, any_ep))  # a datagram larger than the range
     unbound = make(SocketType.Dgram)
     rec.outcome(lambda: unbound.ReceiveFrom(rb, 0, 8, NONE, any_ep))
     fresh = make(SocketType.Dgram)
