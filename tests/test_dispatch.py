@@ -88,3 +88,37 @@ def test_extra_workers_retire_and_base_workers_stay(monkeypatch: Any) -> None:
     again = threading.Event()
     disp.post(_Item(lambda _: again.set()))
     assert again.wait(WAIT)
+
+
+def test_a_worker_serves_ready_descriptors_between_passes_of_a_long_queue() -> None:
+    # With many connections the queue is long; the worker must come back to its
+    # before_idle hook (Engine.serve_ready) every _PASS completions, not only once it
+    # runs dry, or the readiness its callbacks create waits for the engine thread.
+    import dotnet_sockets._engine.dispatch as d
+
+    disp = Dispatcher(workers=1)
+    since_hook: dict[int, int] = {}
+    longest = [0]
+    hooks = [0]
+    gate = threading.Event()
+    last = threading.Event()
+    count = 4 * d._PASS + 5
+
+    def hook() -> None:
+        since_hook[threading.get_ident()] = 0
+        hooks[0] += 1
+
+    def item(_: Any) -> None:
+        tid = threading.get_ident()
+        since_hook[tid] = since_hook.get(tid, 0) + 1
+        longest[0] = max(longest[0], since_hook[tid])
+
+    disp.before_idle = hook
+    disp.post(_Item(lambda _: gate.wait(WAIT)))
+    for _ in range(count):
+        disp.post(_Item(item))
+    disp.post(_Item(lambda _: last.set()))
+    gate.set()
+    assert last.wait(WAIT)
+    assert 0 < longest[0] <= d._PASS
+    assert hooks[0] >= 4

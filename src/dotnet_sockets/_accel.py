@@ -115,6 +115,7 @@ def _install() -> None:
             "SendToOp": ops.SendToOp,
             "Dispatcher": Dispatcher,
             "dispatcher": dispatcher,
+            "drain_pass": dispatch._PASS,
             "report_exception": report_exception,
             "audit_failed": _audit_failed,
             "sendto_failed": _sendto_failed,

@@ -11,6 +11,7 @@ import os
 import select
 import socket as _socket
 from collections.abc import Sequence
+from logging import DEBUG
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from ._checks import as_int
@@ -60,6 +61,7 @@ from ._socket_core import (
     _check_port,
     _connect_args,
     _copy_options,
+    _isEnabledFor,
     _op_error,
     _SocketOpError,
     _split_callback,
@@ -609,6 +611,25 @@ class SocketConnections(SocketCore):
         (``accept_socket`` not a ``Socket``, ``callback`` not callable).  ``EndAccept`` raises the
         accept's ``SocketException`` (``OperationAborted`` when the socket is closed meanwhile).
         """
+        if (
+            len(args) == 2
+            and not kwargs
+            and self._listening
+            and not self._disposed
+            and self._right_ep is not None
+            and callable(args[0])
+            and not isinstance(args[0], SocketCore)
+            and not _isEnabledFor(DEBUG)
+        ):
+            # The steady state, BeginAccept(callback, state) on a listening socket: the
+            # operation goes straight to the queue's try-then-queue, past the overload sorting.
+            _audit_op("dotnet_sockets.Socket.BeginAccept", self, None)
+            fast = ops.AcceptOp(self._io, args[0], args[1])
+            fast.later = False
+            fast.extra = None
+            fast.then = None
+            self._io.start_read(fast)
+            return fast
         self._throw_if_disposed()
         pos, callback, state = _split_callback(args, kwargs, _accept_lead(args))
         accept_socket = kwargs.pop("accept_socket", None)

@@ -475,8 +475,12 @@ class SocketCore:
             self._disconnected = True
         return exc
 
-    def _end(self, ar: Any, method: str) -> Any:
-        if _isEnabledFor(DEBUG):
+    def _end(self, ar: Any, method: str, tracing: bool | None = None) -> Any:
+        """The checks and wait of every End...; ``tracing`` is ``_isEnabledFor(DEBUG)`` when the
+        caller already asked (it traces the exit with the same answer)."""
+        if tracing is None:
+            tracing = _isEnabledFor(DEBUG)
+        if tracing:
             trace_enter(method, self, async_result=ar)
         if ar is None:
             raise ArgumentNullException("asyncResult")
@@ -502,7 +506,7 @@ class SocketCore:
         err = ar._error
         if err is not None:
             exc = self._failed(_op_error(err))
-            if _isEnabledFor(DEBUG):
+            if tracing:
                 trace_error(method, self, exc)
             raise exc
         return ar

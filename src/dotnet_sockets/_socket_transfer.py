@@ -22,7 +22,7 @@ from .addresses import (
     EndPoint,
     IPEndPoint,
 )
-from .asyncresult import AsyncCallback, IAsyncResult, _run_inline
+from .asyncresult import AsyncCallback, AsyncOperation, IAsyncResult, _run_inline
 from .enums import (
     SelectMode,
     SocketFlags,
@@ -66,6 +66,79 @@ from ._socket_core import (
 from ._socket_messages import receive_from_address, try_send_to_address
 
 __all__ = ["SocketTransfer"]
+
+
+_StreamSendOnlyOp = ops.StreamSendOnlyOp
+
+
+_ReceiveOp = ops.ReceiveOp
+
+
+_ReceiveFromOp = ops.ReceiveFromOp
+
+
+_complete_op = AsyncOperation._complete
+
+
+def _send_now(sock: SocketTransfer, data: Any, size: int, callback: Any, state: Any) -> IAsyncResult:
+    """BeginSend's steady state past its checks and audit: the stream send made at once, an
+    operation queued (holding ``data``, the export the general path's would hold) only for
+    what would block."""
+    io = sock._io  # (a hook may have closed the socket, or given it a new queue)
+    op: Any = _StreamSendOnlyOp(io, callback, state)
+    op.flags = 0
+    op.addr = None
+    sent = 0
+    if not io.wq and not io.closed:
+        try:
+            sent = io.sock.send(data)
+        except BlockingIOError:
+            sent = -1  # (even a 0-byte send waits then, as the operation would)
+        except OSError as exc:
+            op._error = exc
+        if sent == size or op._error is not None:
+            _tel.c.sent += sent  # telemetry counts bytes as they leave, as StreamSendOp does
+            op.sent = sent
+            op._value = sent
+            op.buf = None
+            _let_go(data)
+            _complete_op(op, True)
+            return op  # type: ignore[no-any-return]
+    # What is left waits in order in the queue; a partial send goes on from where it stopped.
+    op.buf = data
+    if sent > 0:
+        _tel.c.sent += sent
+        op.sent = sent
+        io.start_write(op)
+    else:
+        op.sent = 0
+        io.enqueue_write(op)
+    return op  # type: ignore[no-any-return]
+
+
+def _receive_now(sock: SocketTransfer, op: Any, view: memoryview, size: int) -> IAsyncResult:
+    """BeginReceive's (or BeginReceiveFrom's) steady state past its checks and audit (see
+    ``_send_now``): ``op`` is a new ``ReceiveOp`` or ``ReceiveFromOp``, ``view`` its range."""
+    io = op._io
+    op.flags = 0
+    op.buf = view
+    if io.rq or io.closed:
+        io.enqueue_read(op)
+        return op  # type: ignore[no-any-return]
+    try:
+        if type(op) is _ReceiveOp:
+            op._value = got = io.sock.recv_into(view, size)
+        else:
+            op._value = value = io.sock.recvfrom_into(view, size)
+            got = value[0]
+        _tel.c.received += got + _DGRAM if io.dgram else got
+    except BlockingIOError:
+        io.enqueue_read(op)
+        return op  # type: ignore[no-any-return]
+    except OSError as exc:
+        op._error = exc
+    op._complete(True)
+    return op  # type: ignore[no-any-return]
 
 
 @dotnet_names
@@ -707,6 +780,31 @@ class SocketTransfer(SocketCore):
         policy refused).  Errors of the send itself (``SocketException``: ``NotConnected``,
         ``ConnectionReset``, ``OperationAborted`` when closed meanwhile) are raised by ``EndSend``.
         """
+        if (
+            not kwargs
+            and 4 <= len(args) <= 5
+            and not self._dgram
+            and (args[3] is None or callable(args[3]))
+            and _steady_range(buffer, args[0], args[1], args[2])
+        ):
+            # The steady state, BeginSend(buffer, offset, size, flags, callback[, state]) with
+            # plainly valid arguments: one send, no operation machinery unless it would block.
+            io = self._io
+            if not (self._disposed or io.wq or io.closed or _isEnabledFor(DEBUG)):
+                offset = args[0]
+                size = args[1]
+                # Exported before the audit hooks run, as the general path's operation holds it.
+                data = (
+                    buffer
+                    if type(buffer) is bytes and size == len(buffer)
+                    else memoryview(buffer)[offset : offset + size]
+                )
+                ep = self._remote_ep
+                try:
+                    _audit("dotnet_sockets.Socket.BeginSend", self, self._peer() if ep is None else ep)
+                except PermissionError as exc:
+                    raise _denied(exc) from exc
+                return _send_now(self, data, size, args[3], args[4] if len(args) == 5 else None)
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_send(buffer, args, kwargs, callback, state)
@@ -718,8 +816,9 @@ class SocketTransfer(SocketCore):
         ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
         ``InvalidOperationException`` when it was already ended.
         """
-        n: int = self._end(async_result, "EndSend")._value
-        if _isEnabledFor(DEBUG):
+        tracing = _isEnabledFor(DEBUG)
+        n: int = self._end(async_result, "EndSend", tracing)._value
+        if tracing:
             trace_exit("EndSend", self, n)
         return n
 
@@ -757,6 +856,26 @@ class SocketTransfer(SocketCore):
         ``ConnectionReset``, ``OperationAborted`` when closed meanwhile) are raised by
         ``EndReceive``.
         """
+        if (
+            type(buffer) is bytearray
+            and not kwargs
+            and 4 <= len(args) <= 5
+            and (args[3] is None or callable(args[3]))
+            and _steady_range(buffer, args[0], args[1], args[2])
+        ):
+            # The steady state, as in BeginSend: one recv_into unless it would block.
+            io = self._io
+            if not (self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG)):
+                offset = args[0]
+                size = args[1]
+                view = memoryview(buffer)[offset : offset + size]  # exported before the hooks run
+                ep = self._remote_ep
+                try:
+                    _audit("dotnet_sockets.Socket.BeginReceive", self, self._peer() if ep is None else ep)
+                except PermissionError as exc:
+                    raise _denied(exc) from exc
+                rop = _ReceiveOp(self._io, args[3], args[4] if len(args) == 5 else None)
+                return _receive_now(self, rop, view, size)
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_receive(buffer, args, kwargs, callback, state)
@@ -768,12 +887,13 @@ class SocketTransfer(SocketCore):
         ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
         ``InvalidOperationException`` when it was already ended.
         """
-        ar = self._end(async_result, "EndReceive")
+        tracing = _isEnabledFor(DEBUG)
+        ar = self._end(async_result, "EndReceive", tracing)
         n: int = ar._value
-        if _isEnabledFor(DEBUG):
+        if tracing:  # (VERBOSE is below DEBUG: never on without it)
             trace_exit("EndReceive", self, n)
-        if _isEnabledFor(VERBOSE) and isinstance(ar, ops.ReceiveOp):
-            trace_dump("EndReceive", self, ar.buf[:n])
+            if _isEnabledFor(VERBOSE) and isinstance(ar, ops.ReceiveOp):
+                trace_dump("EndReceive", self, ar.buf[:n])
         return n
 
     def BeginReceiveFrom(
@@ -792,6 +912,24 @@ class SocketTransfer(SocketCore):
         None, not a ``DnsEndPoint``, of the socket's family), then the socket must be bound.  On a
         dual-mode socket an IPv4 sender is reported as an IPv4-mapped IPv6 endpoint, as in .NET.
         """
+        if (
+            type(buffer) is bytearray
+            and type(remote_ep) is IPEndPoint
+            and (callback is None or callable(callback))
+            and _steady_range(buffer, offset, size, socket_flags)
+        ):
+            # The steady state, as in BeginReceive; the endpoint's checks are the general path's.
+            io = self._io
+            if not (self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG)):
+                view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks
+                self._check_receive_ep(remote_ep, "remoteEP")
+                try:
+                    _audit("dotnet_sockets.Socket.BeginReceiveFrom", self, remote_ep)
+                except PermissionError as exc:
+                    raise _denied(exc) from exc
+                fop: Any = _ReceiveFromOp(self._io, callback, state)
+                fop.extra = remote_ep
+                return _receive_now(self, fop, view, size)
         self._throw_if_disposed()
         op, hint = self._new_receive_from(buffer, (offset, size, socket_flags, remote_ep), {}, callback, state)
         op.extra = hint
@@ -803,10 +941,11 @@ class SocketTransfer(SocketCore):
         ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
         ``InvalidOperationException`` when it was already ended.
         """
-        ar: Any = self._end(async_result, "EndReceiveFrom")
+        tracing = _isEnabledFor(DEBUG)
+        ar: Any = self._end(async_result, "EndReceiveFrom", tracing)
         n, sa = ar._value
         result = SocketReceiveFromResult(n, self._endpoint_from(sa, ar.extra))
-        if _isEnabledFor(DEBUG):
+        if tracing:
             trace_exit("EndReceiveFrom", self, result)
             if _isEnabledFor(VERBOSE):
                 trace_dump("EndReceiveFrom", self, ar.buf[:n])

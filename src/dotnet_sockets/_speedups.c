@@ -35,6 +35,8 @@ static Py_ssize_t e_sa, e_sa_dual;                                       /* IPEn
 static Py_ssize_t o_io, o_callback, o_state, o_ctx, o_done, o_sync, o_ended, o_value, o_error, o_handle, o_buf,
     o_addr, o_flags;                                                     /* SendToOp */
 static Py_ssize_t d_active, d_current, d_q;
+/* dispatch._PASS: completions one drain runs before the worker serves ready descriptors. */
+static Py_ssize_t drain_pass = 32;
 static Py_ssize_t a_ctx, a_callback; /* AsyncOperation */                                   /* Dispatcher */
 
 static PyObject *dispatcher;        /* the Dispatcher instance */
@@ -1472,7 +1474,8 @@ fast_send_to_async(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 drain(PyObject *module, PyObject *disp)
 {
-    /* Dispatcher._run's inner loop: run every completion queued on disp in its context. */
+    /* Dispatcher._run's inner loop: run the completions queued on disp in their context, at
+       most drain_pass of them (the worker then serves ready descriptors and comes back). */
     if (!configured || !PyObject_TypeCheck(disp, DispatcherType) || SLOT(disp, d_q) == NULL) {
         PyErr_SetString(PyExc_TypeError, "drain(dispatcher) before configure()");
         return NULL;
@@ -1483,7 +1486,7 @@ drain(PyObject *module, PyObject *disp)
         Py_DECREF(q);
         return NULL;
     }
-    for (;;) {
+    for (Py_ssize_t left = drain_pass; left > 0; left--) {
         if (queue_length(q) <= 0) {
             PyErr_Clear();
             break;
@@ -1605,6 +1608,12 @@ configure(PyObject *module, PyObject *cfg)
     OFF(d_active, DispatcherType, "_active");
     OFF(d_current, DispatcherType, "_current");
     OFF(d_q, DispatcherType, "_q");
+    PyObject *pass = PyDict_GetItemString(cfg, "drain_pass");
+    if (pass == NULL || (drain_pass = PyLong_AsSsize_t(pass)) < 1) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_KeyError, "configure: drain_pass must be a positive int");
+        return NULL;
+    }
     if (!PyObject_TypeCheck(dispatcher, DispatcherType)) {
         PyErr_SetString(PyExc_TypeError, "dispatcher");
         return NULL;
@@ -1674,7 +1683,7 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_O, "configure(dict): the classes and helpers the fast paths use."},
     {"method", make_method, METH_VARARGS, "method(kind, fallback): an accelerated method descriptor."},
     {"run_inline", run_inline_c, METH_O, "Run op's callback on this thread, after those already queued here."},
-    {"drain", drain, METH_O, "drain(dispatcher): run every queued completion (Dispatcher._run's inner loop)."},
+    {"drain", drain, METH_O, "drain(dispatcher): run up to dispatch._PASS queued completions (Dispatcher._run's inner loop)."},
     {"set_suppressing", set_suppressing, METH_O, "The number of threads that suppress ExecutionContext flow."},
     {"counts", counts, METH_NOARGS, "(bytes_sent, datagrams_sent) of the sends made here."},
     {NULL},

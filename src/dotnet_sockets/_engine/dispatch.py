@@ -3,7 +3,11 @@
 The cost to beat is the hand-off between threads under the GIL, not the
 system call.  So: one shared deque that producers append to without a lock;
 a worker is woken only when no worker is awake to drain it; an awake worker
-drains everything before it sleeps.  A callback that starts the next
+drains everything before it sleeps, serving the descriptors that are ready
+(``before_idle``) after every ``_PASS`` completions and whenever the queue
+runs dry, so that with many connections the readiness the callbacks create
+is collected by the worker itself rather than by a wake-up of the engine
+thread (see ``_engine.epoll``).  A callback that starts the next
 operation (the classic Begin-in-callback chain) therefore never causes a
 thread switch: its completion lands in the deque the same worker is
 draining.
@@ -49,6 +53,10 @@ _EXIT_SECONDS = 1.0
 # Workers added at the fast pace; not a cap.
 _FAST_WORKERS = 32
 _STEP_SECONDS = 0.02
+# Completions a worker runs before it serves ready descriptors again (``before_idle``) even
+# though more are queued: a long queue (many connections) must not keep the readiness it
+# creates waiting, nor make the engine thread think the worker stuck (Engine._stand_by).
+_PASS = 32
 _SLOW_SECONDS = 0.5
 
 # The accelerator's compiled drain loop (set by dotnet_sockets._accel when built).
@@ -198,11 +206,13 @@ class Dispatcher:
         this = threading.current_thread()
         while True:
             c_drain = drain_in_c
-            while c_drain is None:
+            left = _PASS
+            while c_drain is None and left:
                 try:
                     item = popleft()
                 except IndexError:
                     break
+                left -= 1
                 self._current = item
                 # Inlined AsyncOperation._run_callback: one frame less per completion.
                 try:
@@ -217,6 +227,8 @@ class Dispatcher:
                     hook()
                 except BaseException as exc:  # noqa: BLE001 - reported, never lost
                     report_exception(exc)
+            if q:
+                continue  # still awake: no need to go through the idle registration
             # Register as idle *before* the last look at the queue, so that a
             # producer that appends after that look is sure to see us idle.
             with self._lock:

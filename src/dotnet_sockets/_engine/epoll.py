@@ -40,11 +40,13 @@ also moves the GIL between the CPUs.  So when this thread serves a batch
 while a worker is awake (an exchange in progress), it then stands aside
 for as long as that worker keeps coming back to ``serve_ready``: it waits
 on a lock instead of the epoll set (``_stand_by``), so the kernel has
-nobody to wake and the worker collects every report itself.  The last
-worker to go to sleep wakes it (``worker_sleeps``); workers that stop
-coming back (a long or blocking callback, a queue that never runs dry)
-send it back to the epoll set within two ``_STANDBY_SECONDS`` periods, so
-no report waits longer than that for a thread.
+nobody to wake and the worker collects every report itself (a worker
+comes back every ``dispatch._PASS`` completions even when its queue does
+not run dry: many connections keep the engine thread aside too).  The
+last worker to go to sleep wakes it (``worker_sleeps``); workers that
+stop coming back (a long or blocking callback) send it back to the epoll
+set within two ``_STANDBY_SECONDS`` periods, so no report waits longer
+than that for a thread.
 """
 
 from __future__ import annotations
