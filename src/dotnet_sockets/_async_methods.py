@@ -23,7 +23,7 @@ from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import aio, eventargs
-from ._checks import as_int, no_flags, send_view
+from ._checks import as_int, no_flags, plain_view, send_view
 from ._names import dotnet_names
 from ._socket_files import NOT_CONNECTED_MESSAGE
 from ._types import BufferList, BytesLike
@@ -48,6 +48,9 @@ _NO: Any = object()  # a positional argument that was not given
 _send_to_event = eventargs.send_to_async
 _send_to_task = aio.send_to_async
 _send_to_now = aio._send_to_now
+_send_now = aio.send_now
+_receive_now = aio.receive_now
+_receive_from_now = aio.receive_from_now
 _sys_audit = sys.audit
 _SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
 _BYTES = (bytes, bytearray)
@@ -244,6 +247,14 @@ class AsyncMethodsMixin:
         errors of the receive go into ``e.SocketError`` or are raised by the await.
         """
         sock: Socket = self  # type: ignore[assignment]
+        if not kwargs and 1 < len(args) < 4 and not sock._disposed:
+            ep = args[-1]
+            if type(ep) is IPEndPoint and (len(args) == 2 or no_flags(args[1])):
+                # The plain awaited receive of a datagram: straight to its short path.
+                view = plain_view(args[0], True)
+                if view is not None:
+                    sock._check_receive_ep(ep, "remoteEP")
+                    return _receive_from_now(sock, view, ep)
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.receive_from_async(sock, e)
@@ -271,6 +282,11 @@ class AsyncMethodsMixin:
         or are raised by the await (``SocketException``).
         """
         sock: Socket = self  # type: ignore[assignment]
+        if not kwargs and 0 < len(args) < 3 and not sock._disposed and (len(args) == 1 or no_flags(args[1])):
+            # The plain awaited send (one whole buffer, no flags): straight to its short path.
+            data = plain_view(args[0], False)
+            if data is not None:
+                return _send_now(sock, data)
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.send_async(sock, e)
@@ -299,6 +315,11 @@ class AsyncMethodsMixin:
         await (``SocketException``).
         """
         sock: Socket = self  # type: ignore[assignment]
+        if not kwargs and 0 < len(args) < 3 and not sock._disposed and (len(args) == 1 or no_flags(args[1])):
+            # The plain awaited receive (one whole writable buffer, no flags): straight to its short path.
+            view = plain_view(args[0], True)
+            if view is not None:
+                return _receive_now(sock, view)
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.receive_async(sock, e)

@@ -36,6 +36,7 @@ import sys
 import threading
 from collections.abc import Callable, Coroutine
 from functools import partial
+from logging import DEBUG
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _lookups
@@ -61,6 +62,7 @@ from .security import audit as _audit
 from .security import denied as _denied
 from .telemetry import DATAGRAM as _DGRAM
 from .telemetry import tls as _tel
+from .tracing import log as _log
 
 if TYPE_CHECKING:
     from .socket import Socket
@@ -75,6 +77,10 @@ _SocketOpError = SocketException._from_os_error
 _BYTES = (bytes, bytearray)
 _sys_audit = sys.audit
 _SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
+_SEND_ASYNC = "dotnet_sockets.Socket.SendAsync"
+_RECEIVE_ASYNC = "dotnet_sockets.Socket.ReceiveAsync"
+_RECEIVE_FROM_ASYNC = "dotnet_sockets.Socket.ReceiveFromAsync"
+_isEnabledFor = _log.isEnabledFor
 
 
 class _LoopWaiter(Waiter):
@@ -204,6 +210,19 @@ async def _run(
     return end(sock, op)
 
 
+async def _park(sock: Any, op: Any, write: bool, end: Callable[[Any, Any], _T]) -> _T:
+    """An operation whose call a short path has just tried (audited already): queue it without
+    trying again, wait for it on the loop as ``_run`` does, and end it."""
+    op._ctx = _NOT_YET
+    if write:
+        sock._io.enqueue_write(op)
+    else:
+        sock._io.enqueue_read(op)
+    if not op._done:
+        await _wait(op)
+    return end(sock, op)
+
+
 def _start_send_to(sock: Any, op: Any, ep: Any) -> None:
     sock._start_send_to(op, ep)
 
@@ -288,6 +307,123 @@ async def _send_to_queued(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
     """The awaited datagram send past its first try: an operation that may wait for room."""
     op = sock._new_send_to(buffer, 0, addr, None, None)
     return await _run(_start_send_to, sock, op, ep, type(sock).EndSendTo)
+
+
+# -- the short paths of a plainly valid call (see _checks.plain_view) --------------------------------
+# Each makes the system call itself when nothing is queued in its direction, the socket is open
+# and tracing is off; what it does then is what the operation's attempt and End... would do (same
+# audit event, telemetry, errors).  Anything else builds the operation and takes the general path.
+
+
+async def receive_now(sock: Socket, view: Any) -> int:
+    """``await ReceiveAsync(buffer[, no flags])``: ``view`` is the receive's own hold on the buffer."""
+    io = sock._io
+    if io.rq or io.closed or _isEnabledFor(DEBUG):
+        op = sock._new_receive(view, (), {}, None, None)
+        return await _run(_start_read, sock, op, "ReceiveAsync", type(sock).EndReceive)
+    ep = sock._remote_ep
+    try:
+        _sys_audit(_RECEIVE_ASYNC, sock, sock._peer() if ep is None else ep)
+    except PermissionError as exc:
+        raise _denied(exc) from exc
+    try:
+        n: int = io.sock.recv_into(view)
+    except BlockingIOError:
+        err: OSError | None = None
+    except OSError as exc:
+        err = exc
+    else:
+        _tel.c.received += n + _DGRAM if io.dgram else n
+        return n
+    if err is not None:
+        raise sock._failed(_SocketOpError(err))
+    return await _park(sock, sock._new_receive(view, (), {}, None, None), False, type(sock).EndReceive)
+
+
+async def send_now(sock: Socket, data: Any) -> int:
+    """``await SendAsync(buffer[, no flags])``: ``data`` is the send's own hold on the buffer.
+
+    A stream send completes when every byte is handed over: after a partial send the rest goes
+    on as the operation (its ``sent`` counts the prefix), so a cancel leaves a prefix, never a gap.
+    """
+    io = sock._io
+    if io.wq or io.closed or _isEnabledFor(DEBUG):
+        op: Any = sock._new_send(data, (), {}, None, None)
+        return await _run(_start_write, sock, op, "SendAsync", type(sock).EndSend)
+    ep = sock._remote_ep
+    try:
+        _sys_audit(_SEND_ASYNC, sock, sock._peer() if ep is None else ep)
+    except PermissionError as exc:
+        raise _denied(exc) from exc
+    err: OSError | None = None
+    try:
+        n: int = io.sock.send(data)
+    except BlockingIOError:
+        n = -1
+    except OSError as exc:
+        err = exc
+        n = -1
+    else:
+        if sock._dgram:
+            _tel.c.sent += n + _DGRAM
+            return n
+        if n == len(data):
+            _tel.c.sent += n
+            return n
+    if err is not None:
+        raise sock._failed(_SocketOpError(err))
+    op = sock._new_send(data, (), {}, None, None)
+    if n < 0:
+        return await _park(sock, op, True, type(sock).EndSend)
+    # A prefix went: the operation goes on from there, as its own attempt would at once.
+    op.sent = n
+    op._ctx = _NOT_YET
+    io.start_write(op)
+    if not op._done:
+        await _wait(op)
+    return type(sock).EndSend(sock, op)
+
+
+async def receive_from_now(sock: Socket, view: Any, remote_ep: Any) -> SocketReceiveFromResult:
+    """``await ReceiveFromAsync(buffer[, no flags], remote_ep)``, ``remote_ep`` already checked."""
+    io = sock._io
+    if io.rq or io.closed or _isEnabledFor(DEBUG):
+        return await _receive_from_op(sock, view, remote_ep, _run_receive_from)
+    try:
+        _sys_audit(_RECEIVE_FROM_ASYNC, sock, remote_ep)
+    except PermissionError as exc:
+        raise _denied(exc) from exc
+    try:
+        n, sa = io.sock.recvfrom_into(view)
+    except BlockingIOError:
+        err: OSError | None = None
+    except OSError as exc:
+        err = exc
+    else:
+        _tel.c.received += n + _DGRAM if io.dgram else n
+        return SocketReceiveFromResult(n, sock._endpoint_from(sa, remote_ep))
+    if err is not None:
+        raise sock._failed(_SocketOpError(err))
+    return await _receive_from_op(sock, view, remote_ep, _park_receive_from)
+
+
+def _receive_from_op(
+    sock: Socket,
+    view: Any,
+    remote_ep: Any,
+    then: Callable[[Any, Any], Coroutine[Any, Any, SocketReceiveFromResult]],
+) -> Coroutine[Any, Any, SocketReceiveFromResult]:
+    op, hint = sock._new_receive_from(view, (remote_ep,), {}, None, None)
+    op.extra = hint
+    return then(sock, op)
+
+
+def _run_receive_from(sock: Any, op: Any) -> Coroutine[Any, Any, SocketReceiveFromResult]:
+    return _run(_start_read, sock, op, "ReceiveFromAsync", type(sock).EndReceiveFrom)
+
+
+def _park_receive_from(sock: Any, op: Any) -> Coroutine[Any, Any, SocketReceiveFromResult]:
+    return _park(sock, op, False, type(sock).EndReceiveFrom)
 
 
 def receive_from_async(
