@@ -263,6 +263,27 @@ def test_an_await_goes_behind_a_pending_begin_receive(made: Made, short: bool) -
 
 
 @pytest.mark.parametrize("short", [True, False], ids=["short", "general"])
+def test_an_await_with_data_there_goes_behind_a_waiting_await(made: Made, short: bool) -> None:
+    c, s = made.pair()
+
+    async def main() -> None:
+        first_buf, second_buf = bytearray(1), bytearray(8)
+        first = asyncio.ensure_future(receive(short, s, first_buf))
+        await asyncio.sleep(0)
+        assert s._io.rpark is not None  # parked on the loop, not yet woken
+        c.Send(b"AB")
+        assert s.Poll(WAIT_US, SelectMode.SelectRead)
+        # asyncio runs this step before the loop's reader callback for the first: the
+        # second finds data there, yet must not take it past the first.
+        second = asyncio.ensure_future(receive(short, s, second_buf))
+        assert await asyncio.wait_for(first, WAIT) == 1
+        n = await asyncio.wait_for(second, WAIT)
+        assert (bytes(first_buf), bytes(second_buf[:n])) == (b"A", b"B")
+
+    run_bounded(main())
+
+
+@pytest.mark.parametrize("short", [True, False], ids=["short", "general"])
 def test_a_waiting_receive_cancelled_takes_nothing(made: Made, short: bool) -> None:
     c, s = made.pair()
 
