@@ -23,34 +23,14 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from workloads_asyncio import _tcp_pair as plain_pair  # the rows' own socket shapes
+from workloads_dotnet_sockets import _pair as tcp_pair
+
 from dotnet_sockets import AddressFamily, IPAddress, IPEndPoint, ProtocolType, Socket, SocketFlags, SocketType
 
 NONE = SocketFlags.None_
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 30000
 SIZE = 1024
-
-
-def tcp_pair() -> tuple[Socket, Socket]:
-    listener = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-    listener.Bind(IPEndPoint(IPAddress.Loopback, 0))
-    listener.Listen(4)
-    c = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-    c.Connect(listener.LocalEndPoint)
-    s = listener.Accept()
-    listener.Close()
-    return c, s
-
-
-def plain_pair() -> tuple[pysock.socket, pysock.socket]:
-    a = pysock.socket()
-    a.bind(("127.0.0.1", 0))
-    a.listen(4)
-    c = pysock.create_connection(a.getsockname())
-    s, _ = a.accept()
-    a.close()
-    c.setblocking(False)
-    s.setblocking(False)
-    return c, s
 
 
 def udp_pair() -> tuple[pysock.socket, Socket]:

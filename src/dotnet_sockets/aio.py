@@ -315,17 +315,29 @@ async def _send_to_queued(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
 # audit event, telemetry, errors).  Anything else builds the operation and takes the general path.
 
 
-async def receive_now(sock: Socket, view: Any) -> int:
-    """``await ReceiveAsync(buffer[, no flags])``: ``view`` is the receive's own hold on the buffer."""
-    io = sock._io
-    if io.rq or io.closed or _isEnabledFor(DEBUG):
-        op = sock._new_receive(view, (), {}, None, None)
-        return await _run(_start_read, sock, op, "ReceiveAsync", type(sock).EndReceive)
-    ep = sock._remote_ep
+def _now(sock: Socket, queued: Any, event: str, ep: Any) -> bool:
+    """True when a short path may make its call now, audited (``event``, naming ``ep`` or else the
+    peer, as ``_begin`` does); False when it takes the general path: operations ``queued`` in its
+    direction go first, a closed socket aborts it, tracing traces it."""
+    if queued or sock._io.closed or _isEnabledFor(DEBUG):
+        return False
+    if ep is None:
+        ep = sock._remote_ep
+        if ep is None:
+            ep = sock._peer()
     try:
-        _sys_audit(_RECEIVE_ASYNC, sock, sock._peer() if ep is None else ep)
+        _sys_audit(event, sock, ep)
     except PermissionError as exc:
         raise _denied(exc) from exc
+    return True
+
+
+async def receive_now(sock: Socket, view: Any) -> int:
+    """``await ReceiveAsync(buffer[, no flags])``: ``view`` is the receive's own hold on the buffer."""
+    if not _now(sock, sock._io.rq, _RECEIVE_ASYNC, None):
+        op = sock._new_receive(view, (), {}, None, None)
+        return await _run(_start_read, sock, op, "ReceiveAsync", type(sock).EndReceive)
+    io = sock._io
     try:
         n: int = io.sock.recv_into(view)
     except BlockingIOError:
@@ -346,15 +358,10 @@ async def send_now(sock: Socket, data: Any) -> int:
     A stream send completes when every byte is handed over: after a partial send the rest goes
     on as the operation (its ``sent`` counts the prefix), so a cancel leaves a prefix, never a gap.
     """
-    io = sock._io
-    if io.wq or io.closed or _isEnabledFor(DEBUG):
+    if not _now(sock, sock._io.wq, _SEND_ASYNC, None):
         op: Any = sock._new_send(data, (), {}, None, None)
         return await _run(_start_write, sock, op, "SendAsync", type(sock).EndSend)
-    ep = sock._remote_ep
-    try:
-        _sys_audit(_SEND_ASYNC, sock, sock._peer() if ep is None else ep)
-    except PermissionError as exc:
-        raise _denied(exc) from exc
+    io = sock._io
     err: OSError | None = None
     try:
         n: int = io.sock.send(data)
@@ -386,13 +393,9 @@ async def send_now(sock: Socket, data: Any) -> int:
 
 async def receive_from_now(sock: Socket, view: Any, remote_ep: Any) -> SocketReceiveFromResult:
     """``await ReceiveFromAsync(buffer[, no flags], remote_ep)``, ``remote_ep`` already checked."""
-    io = sock._io
-    if io.rq or io.closed or _isEnabledFor(DEBUG):
+    if not _now(sock, sock._io.rq, _RECEIVE_FROM_ASYNC, remote_ep):
         return await _receive_from_op(sock, view, remote_ep, _run_receive_from)
-    try:
-        _sys_audit(_RECEIVE_FROM_ASYNC, sock, remote_ep)
-    except PermissionError as exc:
-        raise _denied(exc) from exc
+    io = sock._io
     try:
         n, sa = io.sock.recvfrom_into(view)
     except BlockingIOError:
