@@ -21,10 +21,13 @@ from conftest import WAIT
 from dotnet_sockets import (
     AddressFamily,
     ArgumentException,
+    CancellationToken,
+    CancellationTokenSource,
     InvalidOperationException,
     IPAddress,
     IPEndPoint,
     LingerOption,
+    OperationCanceledException,
     SecurityException,
     SelectMode,
     Socket,
@@ -442,3 +445,40 @@ def test_tracing_on_traces_the_awaits(made: Made, short: bool) -> None:
         for member in ("SendAsync", "EndSend", "ReceiveAsync", "EndReceive")
         for step in ("enter", "exit")
     ]
+
+
+def test_a_token_keeps_the_short_path_and_cancels_a_waiting_receive(
+    made: Made, counted_builders: dict[str, int]
+) -> None:
+    c, s = made.pair()
+    u, peer = made.udp(), made.udp()
+
+    async def main() -> None:
+        cts = CancellationTokenSource()
+        c.Send(b"a")
+        counted_builders["_new_send"] = 0  # the synchronous Send's
+        assert s.Poll(WAIT_US, SelectMode.SelectRead)
+        assert await s.ReceiveAsync(bytearray(4), NONE, cts.Token) == 1
+        assert await c.SendAsync(b"b", CancellationToken.None_) == 1
+        peer.SendTo(b"d", u.LocalEndPoint)
+        assert u.Poll(WAIT_US, SelectMode.SelectRead)
+        r = await u.ReceiveFromAsync(bytearray(4), IPEndPoint(IPAddress.Any, 0), cts.Token)
+        assert r.ReceivedBytes == 1
+        assert counted_builders == {"_new_send": 0, "_new_receive": 0, "_new_receive_from": 0}
+        buf = bytearray(4)
+        assert await asyncio.wait_for(s.ReceiveAsync(buf, NONE, cts.Token), WAIT) == 1
+        assert buf[:1] == b"b"
+        task = asyncio.ensure_future(s.ReceiveAsync(buf, NONE, cts.Token))
+        await asyncio.sleep(0)
+        assert s._io.rpark is not None
+        cts.Cancel()
+        with pytest.raises(OperationCanceledException):
+            await asyncio.wait_for(task, WAIT)
+        assert not s._io.rq
+        c.Send(b"kept")
+        assert await asyncio.wait_for(s.ReceiveAsync(buf, NONE), WAIT) == 4
+        assert buf == b"kept"
+        with pytest.raises(OperationCanceledException):  # already cancelled: before any I/O
+            await s.ReceiveAsync(buf, NONE, cts.Token)
+
+    run_bounded(main())

@@ -97,6 +97,36 @@ def _buffer_first(
     raise TypeError(f"{method}() needs a SocketAsyncEventArgs or a buffer")
 
 
+def _short_form(sock: Socket, args: tuple[Any, ...], kwargs: dict[str, Any], receive: bool, with_ep: bool) -> Any:
+    """``(view, remote_ep, token)`` when a task-model call is plainly valid for a short path, else None.
+
+    The shape is ``(buffer[, no flags][, remote_ep][, token])`` by position (``remote_ep`` an exact
+    ``IPEndPoint`` when ``with_ep``), on an open socket; ``view`` is the call's own hold on the
+    buffer (``_checks.plain_view``), ``token`` a trailing ``CancellationToken`` or None.  Anything
+    else is None and goes the general way, which keeps every check and its order.
+    """
+    n = len(args)
+    if kwargs or n == 0 or n > 4 or sock._disposed:
+        return None
+    token = args[n - 1]
+    if isinstance(token, CancellationToken):
+        n -= 1
+    else:
+        token = None
+    ep = None
+    if with_ep:
+        ep = args[n - 1]
+        if n < 2 or type(ep) is not IPEndPoint:
+            return None
+        n -= 1
+    if n > 2 or (n == 2 and not no_flags(args[1])):
+        return None
+    view = plain_view(args[0], receive)
+    if view is None:
+        return None
+    return view, ep, token
+
+
 @dotnet_names
 class AsyncMethodsMixin:
     """``ConnectAsync``, ``AcceptAsync``, ``SendAsync``, ``SendToAsync``, ``ReceiveAsync``,
@@ -247,14 +277,13 @@ class AsyncMethodsMixin:
         errors of the receive go into ``e.SocketError`` or are raised by the await.
         """
         sock: Socket = self  # type: ignore[assignment]
-        if not kwargs and 1 < len(args) < 4 and not sock._disposed:
-            ep = args[-1]
-            if type(ep) is IPEndPoint and (len(args) == 2 or no_flags(args[1])):
-                # The plain awaited receive of a datagram: straight to its short path.
-                view = plain_view(args[0], True)
-                if view is not None:
-                    sock._check_receive_ep(ep, "remoteEP")
-                    return _receive_from_now(sock, view, ep)
+        short = _short_form(sock, args, kwargs, True, True)
+        if short is not None:
+            # The plain awaited receive of a datagram: straight to its short path.
+            view, ep, token = short
+            sock._check_receive_ep(ep, "remoteEP")
+            coro = _receive_from_now(sock, view, ep)
+            return coro if token is None else _cancellable(coro, token)
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.receive_from_async(sock, e)
@@ -282,11 +311,11 @@ class AsyncMethodsMixin:
         or are raised by the await (``SocketException``).
         """
         sock: Socket = self  # type: ignore[assignment]
-        if not kwargs and 0 < len(args) < 3 and not sock._disposed and (len(args) == 1 or no_flags(args[1])):
+        short = _short_form(sock, args, kwargs, False, False)
+        if short is not None:
             # The plain awaited send (one whole buffer, no flags): straight to its short path.
-            data = plain_view(args[0], False)
-            if data is not None:
-                return _send_now(sock, data)
+            coro = _send_now(sock, short[0])
+            return coro if short[2] is None else _cancellable(coro, short[2])
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.send_async(sock, e)
@@ -315,11 +344,11 @@ class AsyncMethodsMixin:
         await (``SocketException``).
         """
         sock: Socket = self  # type: ignore[assignment]
-        if not kwargs and 0 < len(args) < 3 and not sock._disposed and (len(args) == 1 or no_flags(args[1])):
+        short = _short_form(sock, args, kwargs, True, False)
+        if short is not None:
             # The plain awaited receive (one whole writable buffer, no flags): straight to its short path.
-            view = plain_view(args[0], True)
-            if view is not None:
-                return _receive_now(sock, view)
+            coro = _receive_now(sock, short[0])
+            return coro if short[2] is None else _cancellable(coro, short[2])
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return eventargs.receive_async(sock, e)

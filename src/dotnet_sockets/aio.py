@@ -210,17 +210,18 @@ async def _run(
     return end(sock, op)
 
 
-async def _park(sock: Any, op: Any, write: bool, end: Callable[[Any, Any], _T]) -> _T:
-    """An operation whose call a short path has just tried (audited already): queue it without
-    trying again, wait for it on the loop as ``_run`` does, and end it."""
-    op._ctx = _NOT_YET
-    if write:
-        sock._io.enqueue_write(op)
-    else:
-        sock._io.enqueue_read(op)
-    if not op._done:
-        await _wait(op)
-    return end(sock, op)
+# Starters for an operation whose call a short path has just tried (and audited): queue it
+# without trying again, or (a stream send that handed over a prefix) go on at once.
+def _queue_read(sock: Any, op: Any, _: Any) -> None:
+    sock._io.enqueue_read(op)
+
+
+def _queue_write(sock: Any, op: Any, _: Any) -> None:
+    sock._io.enqueue_write(op)
+
+
+def _go_on_writing(sock: Any, op: Any, _: Any) -> None:
+    sock._io.start_write(op)
 
 
 def _start_send_to(sock: Any, op: Any, ep: Any) -> None:
@@ -349,7 +350,7 @@ async def receive_now(sock: Socket, view: Any) -> int:
         return n
     if err is not None:
         raise sock._failed(_SocketOpError(err))
-    return await _park(sock, sock._new_receive(view, (), {}, None, None), False, type(sock).EndReceive)
+    return await _run(_queue_read, sock, sock._new_receive(view, (), {}, None, None), None, type(sock).EndReceive)
 
 
 async def send_now(sock: Socket, data: Any) -> int:
@@ -381,14 +382,10 @@ async def send_now(sock: Socket, data: Any) -> int:
         raise sock._failed(_SocketOpError(err))
     op = sock._new_send(data, (), {}, None, None)
     if n < 0:
-        return await _park(sock, op, True, type(sock).EndSend)
+        return await _run(_queue_write, sock, op, None, type(sock).EndSend)
     # A prefix went: the operation goes on from there, as its own attempt would at once.
     op.sent = n
-    op._ctx = _NOT_YET
-    io.start_write(op)
-    if not op._done:
-        await _wait(op)
-    return type(sock).EndSend(sock, op)
+    return await _run(_go_on_writing, sock, op, None, type(sock).EndSend)
 
 
 async def receive_from_now(sock: Socket, view: Any, remote_ep: Any) -> SocketReceiveFromResult:
@@ -407,7 +404,7 @@ async def receive_from_now(sock: Socket, view: Any, remote_ep: Any) -> SocketRec
         return SocketReceiveFromResult(n, sock._endpoint_from(sa, remote_ep))
     if err is not None:
         raise sock._failed(_SocketOpError(err))
-    return await _receive_from_op(sock, view, remote_ep, _park_receive_from)
+    return await _receive_from_op(sock, view, remote_ep, _queue_receive_from)
 
 
 def _receive_from_op(
@@ -425,8 +422,8 @@ def _run_receive_from(sock: Any, op: Any) -> Coroutine[Any, Any, SocketReceiveFr
     return _run(_start_read, sock, op, "ReceiveFromAsync", type(sock).EndReceiveFrom)
 
 
-def _park_receive_from(sock: Any, op: Any) -> Coroutine[Any, Any, SocketReceiveFromResult]:
-    return _park(sock, op, False, type(sock).EndReceiveFrom)
+def _queue_receive_from(sock: Any, op: Any) -> Coroutine[Any, Any, SocketReceiveFromResult]:
+    return _run(_queue_read, sock, op, None, type(sock).EndReceiveFrom)
 
 
 def receive_from_async(
