@@ -482,3 +482,29 @@ def test_a_token_keeps_the_short_path_and_cancels_a_waiting_receive(
             await s.ReceiveAsync(buf, NONE, cts.Token)
 
     run_bounded(main())
+
+
+def test_an_audit_hook_that_closes_the_socket_aborts_the_await_on_both_paths(made: Made) -> None:
+    closing: list[Socket] = []
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if closing and args and args[0] is closing[0] and event in (PREFIX + "ReceiveAsync", PREFIX + "SendAsync"):
+            closing[0].Close()
+
+    sys.addaudithook(hook)  # records nothing once the test is over (closing is empty)
+    seen = []
+    for short in (True, False):
+        c, s = made.pair()
+        c.Send(b"there")
+        assert s.Poll(WAIT_US, SelectMode.SelectRead)
+
+        async def main(s: Socket = s, short: bool = short) -> tuple[Any, Any]:
+            closing.append(s)
+            try:
+                received = await outcome(receive(short, s, bytearray(8)))
+            finally:
+                closing.clear()
+            return received, s._io.closed
+
+        seen.append(run_bounded(main()))
+    assert seen[0] == seen[1] == (("error", SocketError.OperationAborted), True)

@@ -210,8 +210,9 @@ async def _run(
     return end(sock, op)
 
 
-# Starters for an operation whose call a short path has just tried (and audited): queue it
-# without trying again, or (a stream send that handed over a prefix) go on at once.
+# Starters for an operation a short path has audited: queue it without trying again (its call
+# has just been tried), or start it on the queue (a stream send that handed over a prefix goes on
+# at once; an operation an audit hook got in ahead of waits for its turn).
 def _queue_read(sock: Any, op: Any, _: Any) -> None:
     sock._io.enqueue_read(op)
 
@@ -220,8 +221,12 @@ def _queue_write(sock: Any, op: Any, _: Any) -> None:
     sock._io.enqueue_write(op)
 
 
-def _go_on_writing(sock: Any, op: Any, _: Any) -> None:
+def _write_on(sock: Any, op: Any, _: Any) -> None:
     sock._io.start_write(op)
+
+
+def _read_on(sock: Any, op: Any, _: Any) -> None:
+    sock._io.start_read(op)
 
 
 def _start_send_to(sock: Any, op: Any, ep: Any) -> None:
@@ -316,11 +321,14 @@ async def _send_to_queued(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
 # audit event, telemetry, errors).  Anything else builds the operation and takes the general path.
 
 
-def _now(sock: Socket, queued: Any, event: str, ep: Any) -> bool:
-    """True when a short path may make its call now, audited (``event``, naming ``ep`` or else the
-    peer, as ``_begin`` does); False when it takes the general path: operations ``queued`` in its
-    direction go first, a closed socket aborts it, tracing traces it."""
-    if queued or sock._io.closed or _isEnabledFor(DEBUG):
+def _now(sock: Socket, write: bool, event: str, ep: Any) -> Any:
+    """Whether a short path makes its call now: True (audited with ``event``, naming ``ep`` or else
+    the peer, as ``_begin`` does); False: the general path does it all, because operations are
+    queued in its direction (they go first), the socket is closed (it aborts) or tracing is on.
+    None: audited, but an audit hook queued an operation or closed the socket meanwhile; the
+    operation starts on the queue as ``_begin`` would start it after its audit."""
+    io = sock._io
+    if (io.wq if write else io.rq) or io.closed or _isEnabledFor(DEBUG):
         return False
     if ep is None:
         ep = sock._remote_ep
@@ -330,14 +338,17 @@ def _now(sock: Socket, queued: Any, event: str, ep: Any) -> bool:
         _sys_audit(event, sock, ep)
     except PermissionError as exc:
         raise _denied(exc) from exc
+    if (io.wq if write else io.rq) or io.closed:
+        return None
     return True
 
 
 async def receive_now(sock: Socket, view: Any) -> int:
     """``await ReceiveAsync(buffer[, no flags])``: ``view`` is the receive's own hold on the buffer."""
-    if not _now(sock, sock._io.rq, _RECEIVE_ASYNC, None):
+    now = _now(sock, False, _RECEIVE_ASYNC, None)
+    if not now:
         op = sock._new_receive(view, (), {}, None, None)
-        return await _run(_start_read, sock, op, "ReceiveAsync", type(sock).EndReceive)
+        return await _run(_start_read if now is False else _read_on, sock, op, "ReceiveAsync", type(sock).EndReceive)
     io = sock._io
     try:
         n: int = io.sock.recv_into(view)
@@ -359,9 +370,10 @@ async def send_now(sock: Socket, data: Any) -> int:
     A stream send completes when every byte is handed over: after a partial send the rest goes
     on as the operation (its ``sent`` counts the prefix), so a cancel leaves a prefix, never a gap.
     """
-    if not _now(sock, sock._io.wq, _SEND_ASYNC, None):
+    now = _now(sock, True, _SEND_ASYNC, None)
+    if not now:
         op: Any = sock._new_send(data, (), {}, None, None)
-        return await _run(_start_write, sock, op, "SendAsync", type(sock).EndSend)
+        return await _run(_start_write if now is False else _write_on, sock, op, "SendAsync", type(sock).EndSend)
     io = sock._io
     err: OSError | None = None
     try:
@@ -385,13 +397,14 @@ async def send_now(sock: Socket, data: Any) -> int:
         return await _run(_queue_write, sock, op, None, type(sock).EndSend)
     # A prefix went: the operation goes on from there, as its own attempt would at once.
     op.sent = n
-    return await _run(_go_on_writing, sock, op, None, type(sock).EndSend)
+    return await _run(_write_on, sock, op, None, type(sock).EndSend)
 
 
 async def receive_from_now(sock: Socket, view: Any, remote_ep: Any) -> SocketReceiveFromResult:
     """``await ReceiveFromAsync(buffer[, no flags], remote_ep)``, ``remote_ep`` already checked."""
-    if not _now(sock, sock._io.rq, _RECEIVE_FROM_ASYNC, remote_ep):
-        return await _receive_from_op(sock, view, remote_ep, _run_receive_from)
+    now = _now(sock, False, _RECEIVE_FROM_ASYNC, remote_ep)
+    if not now:
+        return await _receive_from_op(sock, view, remote_ep, _run_receive_from if now is False else _read_on_from)
     io = sock._io
     try:
         n, sa = io.sock.recvfrom_into(view)
@@ -420,6 +433,10 @@ def _receive_from_op(
 
 def _run_receive_from(sock: Any, op: Any) -> Coroutine[Any, Any, SocketReceiveFromResult]:
     return _run(_start_read, sock, op, "ReceiveFromAsync", type(sock).EndReceiveFrom)
+
+
+def _read_on_from(sock: Any, op: Any) -> Coroutine[Any, Any, SocketReceiveFromResult]:
+    return _run(_read_on, sock, op, None, type(sock).EndReceiveFrom)
 
 
 def _queue_receive_from(sock: Any, op: Any) -> Coroutine[Any, Any, SocketReceiveFromResult]:
