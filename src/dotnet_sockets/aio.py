@@ -8,7 +8,13 @@ and ``SocketError`` codes are the same in every model.
 
 How it waits: the operation is tried at once on the loop's thread, and
 usually that finishes it (a datagram send, or a receive with data waiting)
-without any other thread involved.  Otherwise it joins the socket's queue,
+without any other thread involved.  The common calls (``SendAsync``,
+``ReceiveAsync`` and ``ReceiveFromAsync`` of one whole buffer without flags,
+``SendToAsync`` of a datagram to an ``IPEndPoint``) make that first try
+themselves, with no operation object, when nothing is queued in their
+direction: an await that finishes at once costs about what asyncio's
+``loop.sock_recv_into`` does.  They build the operation only when they have
+to wait, or hand everything to the general path when tracing is on.  Otherwise it joins the socket's queue,
 which keeps start order with the other models, and waits on the loop's own
 selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does):
 no engine thread is involved for a socket that only asyncio uses.  When
