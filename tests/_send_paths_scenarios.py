@@ -377,6 +377,7 @@ def hooks(s: Socket, ep: IPEndPoint) -> None:
 
     calls: dict[str, Callable[[], Any]] = {
         "sync": lambda: s.SendTo(payload, ep2),
+        "sync five args": lambda: s.SendTo(bytearray(payload), 2, 9, 0, ep2),
         "begin": lambda: begin_and_end(s, payload, 0, 16, 0, ep2),
         "event": lambda: [s.SendToAsync(e), e.SocketError.name, e.BytesTransferred],
         "await": lambda: asyncio.run(awaited(s, payload, ep2)),
@@ -504,7 +505,28 @@ def hooks(s: Socket, ep: IPEndPoint) -> None:
 
     act["then"] = grow
     out["hook resizes an exported bytearray"] = [begin_and_end(s, growing, 0, 16, 0, ep2), box.get("grow")]
+    act["then"] = grow
+    box.pop("grow", None)
+    out["hook resizes a sync send's bytearray"] = [outcome(lambda: s.SendTo(growing, 1, 8, 0, ep2)), box.get("grow")]
     act.clear()
+    out["grown"] = [len(growing), received_sizes(r2)]
+    # The five-argument SendTo, in and around its steady shape.
+    five = bytearray(payload)
+    for name, args in {
+        "bytearray slice": (five, 3, 5, SocketFlags.None_, ep2),
+        "bytes slice": (payload, 0, 16, 0, ep2),
+        "empty": (five, 16, 0, 0, ep2),
+        "offset past the end": (five, 17, 0, 0, ep2),
+        "size past the end": (five, 8, 9, 0, ep2),
+        "negative offset": (five, -1, 2, 0, ep2),
+        "bool offset": (five, True, 2, 0, ep2),
+        "big int size": (five, 0, 1 << 70, 0, ep2),
+        "flags DontRoute": (five, 0, 4, SocketFlags.DontRoute, ep2),
+        "memoryview": (memoryview(five), 0, 4, 0, ep2),
+        "too big": (bytearray(70000), 0, 70000, 0, ep2),
+    }.items():
+        out[f"five args {name}"] = telemetry_delta(lambda a=args: outcome(lambda: s.SendTo(*a)))
+    out["five args receiver got"] = received_sizes(r2)
     r2.close()
 
 

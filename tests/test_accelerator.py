@@ -176,7 +176,7 @@ r.close()
 
 @pytest.mark.parametrize(
     ("interface", "warned"),
-    [(0, []), (1, ["RuntimeWarning"])],
+    [(0, []), (_accel._INTERFACE, ["RuntimeWarning"])],
     ids=["stale build: not used", "broken build: warned, not used"],
 )
 def test_a_stale_or_broken_build_falls_back_to_the_pure_path(interface: int, warned: list[str]) -> None:

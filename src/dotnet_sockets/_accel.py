@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 1  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 2  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -130,6 +130,7 @@ def _install() -> None:
             "send_to_now": aio._send_to_now,
             "aio_send_to_queued": aio._send_to_queued,
             "begin_send_to_general": SocketTransfer._begin_send_to_general,
+            "send_to_wait": SocketTransfer._send_to_wait,
         }
     )
     with execution_context._count_lock:

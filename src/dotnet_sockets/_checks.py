@@ -11,7 +11,7 @@ import datetime
 import operator
 from typing import Any
 
-from .enums import AddressFamily, TransmitFileOptions
+from .enums import AddressFamily, SocketFlags, TransmitFileOptions
 from .exceptions import (
     ArgumentException,
     ArgumentNullException,
@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 _bytes_types = (bytes, bytearray)
+_NONE = SocketFlags.None_
 
 
 def as_buffer(buffer: Any, name: str = "buffer") -> Any:
@@ -149,6 +150,25 @@ def as_int(value: Any, name: str) -> int:
         return operator.index(value)
     except TypeError:
         raise ArgumentException(f"Expected an integer, not {type(value).__name__}.", name) from None
+
+
+def steady_range(buffer: Any, offset: Any, size: Any, flags: Any) -> bool:
+    """True for the steady state's arguments, which a fast path may hand to the kernel at once.
+
+    Only the plainly valid common case: a ``bytes`` or ``bytearray``, exact ``int`` offset and
+    size inside it (:func:`check_range` holds), and no flags (:func:`no_flags`, which takes
+    ``SocketFlags.None_`` and ``0`` at once).  False means "let the general path decide", never
+    "invalid": that path applies every rule, in .NET's order, and raises.
+    """
+    t = type(buffer)
+    return (
+        (t is bytearray or t is bytes)
+        and type(offset) is int
+        and type(size) is int
+        and 0 <= offset
+        and 0 <= size <= len(buffer) - offset
+        and (flags is _NONE or no_flags(flags))
+    )
 
 
 def check_range(length: int, offset: Any, size: Any) -> tuple[int, int]:

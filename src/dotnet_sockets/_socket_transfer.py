@@ -12,6 +12,7 @@ from logging import DEBUG
 from typing import TYPE_CHECKING, Any, overload
 
 from ._checks import as_buffer, as_microseconds, check_range, no_flags
+from ._checks import steady_range as _steady_range
 from ._engine import ops
 from ._engine.ops import let_go as _let_go
 from ._engine.syncwait import thread_waiter as _thread_waiter
@@ -118,38 +119,17 @@ class SocketTransfer(SocketCore):
           ``AccessDenied`` for a broadcast without ``EnableBroadcast``, ``TimedOut`` after
           ``SendTimeout``, ``WouldBlock`` when ``Blocking`` is false).
         """
-        if (
-            size is _MISSING
-            and type(offset) is IPEndPoint
-            and type(buffer) is bytes
-            and not self._disposed
-            and self._dgram
-            and not self._io.wq
-            and not _isEnabledFor(DEBUG)
-        ):
-            # SendTo(buffer, remote_ep), the plain datagram send, kept short:
-            # this is the 0.9x-of-socket.sendto path.
-            a1 = offset
-            addr = a1._sa_dual if self._v6 else a1._sa
-            if addr is None:
-                addr = a1._sockaddr(self._v6)
-            if len(addr) == self._alen:
-                try:
-                    # (After a would-block the slow path below raises the event again.)
-                    _audit("dotnet_sockets.Socket.SendTo", self, a1)
-                except PermissionError as exc:
-                    raise _denied(exc) from exc
-                try:
-                    n: int = self._sock.sendto(buffer, addr)
-                except BlockingIOError:
-                    pass
-                except OSError as exc:
-                    raise self._failed(_SocketOpError(exc)) from None
-                else:
-                    _tel.c.sent += n + _DGRAM  # telemetry: one datagram of n bytes
-                    if self._right_ep is None:
-                        self._right_ep = a1
-                    return n
+        if type(remote_ep) is IPEndPoint:
+            # SendTo(buffer, offset, size, flags, ep), the shape ported loops use.
+            if _steady_range(buffer, offset, size, socket_flags):
+                sent = self._send_to_steady(buffer, offset, size, remote_ep)
+                if sent is not None:
+                    return sent
+        elif size is _MISSING and type(offset) is IPEndPoint and (type(buffer) is bytes or type(buffer) is bytearray):
+            # SendTo(buffer, remote_ep), the plain datagram send.
+            sent = self._send_to_steady(buffer, 0, len(buffer), offset)
+            if sent is not None:
+                return sent
         if type(size) is SocketAddress and socket_flags is _MISSING:
             # SendTo(buffer, socket_flags, socket_address): the reply of a SocketAddress receive loop.
             sent = try_send_to_address(self, buffer, offset, size)
@@ -182,6 +162,50 @@ class SocketTransfer(SocketCore):
         result: int = self._wait_sync(op, self._snd_timeout)
         return result
 
+    def _send_to_steady(self, buffer: bytes | bytearray, offset: int, size: int, ep: IPEndPoint) -> int | None:
+        """``SendTo`` of a datagram whose arguments ``_checks.steady_range`` passed, kept short:
+        the call is made before any operation is built; a would-block goes on as a queued
+        operation, audited once.  None: the general path takes it.  (``_speedups.c``'s
+        ``fast_send_to`` is its compiled twin.)"""
+        io = self._io
+        if self._disposed or not self._dgram or io.wq or io.closed or _isEnabledFor(DEBUG):
+            return None
+        addr = ep._sa_dual if self._v6 else ep._sa
+        if addr is None:
+            addr = ep._sockaddr(self._v6)
+        if len(addr) != self._alen:
+            return None  # another family: the general path raises what .NET raises
+        # Exported before the audit hooks run, as the general path's operation holds it.
+        data = buffer if type(buffer) is bytes and size == len(buffer) else memoryview(buffer)[offset : offset + size]
+        try:
+            _audit("dotnet_sockets.Socket.SendTo", self, ep)
+        except PermissionError as exc:
+            raise _denied(exc) from exc
+        # The socket's queue of this moment (a hook may have given it a new one); one a hook
+        # closed fails with EBADF, as the compiled twin's send does.
+        io = self._io
+        try:
+            n: int = io.sock.sendto(data, addr)
+        except BlockingIOError:
+            del data
+            return self._send_to_wait(buffer, offset, size, SocketFlags.None_, ep)
+        except OSError as exc:
+            del data  # the caller's buffer is its own again, whatever holds this frame
+            raise self._failed(_SocketOpError(exc)) from None
+        _tel.c.sent += n + _DGRAM  # telemetry: one datagram of n bytes
+        if self._right_ep is None:
+            self._right_ep = ep
+        return n
+
+    def _send_to_wait(self, buffer: bytes | bytearray, offset: int, size: int, flags: Any, ep: IPEndPoint) -> int:
+        """A steady ``SendTo``'s would-block (both paths): the datagram waits for room as a queued
+        operation, without another audit event."""
+        view = self._buffer_range(buffer, offset, size, False)
+        op = self._new_send_to(view, flags, self._sockaddr(ep, "remoteEP"), None, None)
+        op._ctx = _thread_waiter()  # it waits on this thread (see _engine.syncwait)
+        self._start_send_to(op, ep)
+        return int(self._wait_sync(op, self._snd_timeout))
+
     @overload
     def Send(self, buffer: BytesLike) -> int: ...
     @overload
@@ -211,6 +235,52 @@ class SocketTransfer(SocketCore):
           ``ConnectionReset``, ``MessageSize``, ``TimedOut`` after ``SendTimeout``, ``WouldBlock``
           when ``Blocking`` is false).
         """
+        if len(args) == 3 and not kwargs:
+            offset, size, flags = args
+            if _steady_range(buffer, offset, size, flags):
+                return self._send_steady(buffer, offset, size, flags)
+        return self._send_general(buffer, args, kwargs)
+
+    def _send_steady(self, buffer: bytes | bytearray, offset: int, size: int, flags: Any) -> int:
+        """``Send(buffer, offset, size, flags)`` with arguments ``_checks.steady_range`` passed.
+
+        The shape ported loops (and ``NetworkStream.Write``) use: the call is made before any
+        operation is built.  A would-block or a partial stream write goes on as a queued
+        operation, audited once; anything else unusual takes the general path.
+        """
+        io = self._io
+        if self._disposed or io.wq or io.closed or _isEnabledFor(DEBUG):
+            return self._send_general(buffer, (offset, size, flags), {})
+        # Exported before the audit hooks run, as the general path's operation holds it.
+        data = buffer if type(buffer) is bytes and size == len(buffer) else memoryview(buffer)[offset : offset + size]
+        _audit_op("dotnet_sockets.Socket.Send", self, self._peer())
+        io = self._io  # (a hook may have closed the socket, or given it a new queue)
+        n = 0
+        if not io.wq and not io.closed:
+            send = io.sock.send
+            try:
+                n = send(data)
+                if io.dgram:
+                    _tel.c.sent += n + _DGRAM
+                    return n
+                while n < size:  # a stream hands the kernel what it takes, as the operation does
+                    n += send(memoryview(data)[n:])
+            except BlockingIOError:
+                _tel.c.sent += n  # (0 for a datagram: its one send raised)
+                if n and not self._blocking:
+                    return n  # a non-blocking stream send reports what it handed over
+            except OSError as exc:
+                del data  # the caller's buffer is its own again, whatever holds this frame
+                _tel.c.sent += n
+                raise self._failed(_SocketOpError(exc)) from None
+            else:
+                _tel.c.sent += n
+                return n
+        del data
+        op = self._new_send(buffer, (offset + n, size - n, flags), {}, None, None)
+        return n + int(self._wait_here(op, self._snd_timeout, io.enqueue_write))
+
+    def _send_general(self, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
         self._throw_if_disposed()
         op = self._new_send(buffer, args, kwargs, None, None)
         _audit_op("dotnet_sockets.Socket.Send", self, self._peer())
@@ -247,6 +317,39 @@ class SocketTransfer(SocketCore):
           after ``ReceiveTimeout``, ``WouldBlock`` when ``Blocking`` is false; ``Interrupted`` on a
           datagram socket, ``ConnectionAborted`` on a stream socket, when another thread closes it).
         """
+        if len(args) == 3 and not kwargs and type(buffer) is bytearray:
+            offset, size, flags = args
+            if _steady_range(buffer, offset, size, flags):
+                return self._receive_steady(buffer, offset, size, flags)
+        return self._receive_general(buffer, args, kwargs)
+
+    def _receive_steady(self, buffer: bytearray, offset: int, size: int, flags: Any) -> int:
+        """``Receive(buffer, offset, size, flags)`` into a ``bytearray`` with arguments
+        ``_checks.steady_range`` passed: the call is made before any operation is built, as
+        :meth:`_send_steady`; a would-block goes on as a queued operation, audited once."""
+        io = self._io
+        if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG):
+            return self._receive_general(buffer, (offset, size, flags), {})
+        view = memoryview(buffer)[offset : offset + size]  # exported before the audit hooks run
+        _audit_op("dotnet_sockets.Socket.Receive", self, self._peer())
+        io = self._io  # (a hook may have closed the socket, or given it a new queue)
+        if not io.rq and not io.closed:
+            try:
+                n: int = io.sock.recv_into(view, size)
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                del view  # the caller's buffer is its own again, whatever holds this frame
+                raise self._failed(_SocketOpError(exc)) from None
+            else:
+                _tel.c.received += n + _DGRAM if io.dgram else n
+                return n
+        op = ops.ReceiveOp(io, None, None)
+        op.buf = view
+        op.flags = 0
+        return int(self._wait_here(op, self._rcv_timeout, io.enqueue_read))
+
+    def _receive_general(self, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
         self._throw_if_disposed()
         op = self._new_receive(buffer, args, kwargs, None, None)
         _audit_op("dotnet_sockets.Socket.Receive", self, self._peer())
@@ -299,8 +402,51 @@ class SocketTransfer(SocketCore):
           for a datagram larger than the buffer, ``TimedOut`` after ``ReceiveTimeout``,
           ``WouldBlock`` when ``Blocking`` is false).
         """
+        if not kwargs and type(buffer) is bytearray and args and type(args[-1]) is IPEndPoint:
+            # ReceiveFrom(buffer, ep) and ReceiveFrom(buffer, offset, size, flags, ep): the loops' shapes.
+            if len(args) == 4:
+                offset, size, flags, ep = args
+                if _steady_range(buffer, offset, size, flags):
+                    return self._receive_from_steady(buffer, offset, size, flags, args[3])
+            elif len(args) == 1:
+                return self._receive_from_steady(buffer, 0, len(buffer), 0, args[0])
         if (args and type(args[-1]) is SocketAddress) or "received_address" in kwargs:
             return receive_from_address(self, buffer, args, kwargs)
+        return self._receive_from_general(buffer, args, kwargs)
+
+    def _receive_from_steady(
+        self, buffer: bytearray, offset: int, size: int, flags: Any, ep: IPEndPoint
+    ) -> SocketReceiveFromResult:
+        """``ReceiveFrom`` into a ``bytearray`` with arguments ``_checks.steady_range`` passed:
+        the call is made before any operation is built; a would-block goes on as a queued
+        operation, audited once."""
+        io = self._io
+        if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG):
+            return self._receive_from_general(buffer, (offset, size, flags, ep), {})
+        view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks run
+        self._check_receive_ep(ep, "remoteEP")
+        _audit_op("dotnet_sockets.Socket.ReceiveFrom", self, ep)
+        io = self._io  # (a hook may have closed the socket, or given it a new queue)
+        if not io.rq and not io.closed:
+            try:
+                n, sa = io.sock.recvfrom_into(view, size)
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                del view  # the caller's buffer is its own again, whatever holds this frame
+                raise self._failed(_SocketOpError(exc)) from None
+            else:
+                _tel.c.received += n + _DGRAM if io.dgram else n
+                return SocketReceiveFromResult(n, self._endpoint_from(sa, ep))
+        op = ops.ReceiveFromOp(io, None, None)
+        op.buf = view
+        op.flags = 0
+        n, sa = self._wait_here(op, self._rcv_timeout, io.enqueue_read)
+        return SocketReceiveFromResult(n, self._endpoint_from(sa, ep))
+
+    def _receive_from_general(
+        self, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> SocketReceiveFromResult:
         self._throw_if_disposed()
         op, hint = self._new_receive_from(buffer, args, kwargs, None, None)
         _audit_op("dotnet_sockets.Socket.ReceiveFrom", self, hint)

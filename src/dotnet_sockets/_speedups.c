@@ -46,6 +46,8 @@ static PyObject *report_exception;  /* dispatch.report_exception */
 static PyObject *audit_failed;      /* raises the SecurityException for a denied audit event */
 static PyObject *sendto_failed;     /* raises SendTo's SocketException */
 static PyObject *sendto_python;     /* SocketTransfer.SendTo, the Python function (its slow path) */
+static PyObject *send_to_wait;      /* SocketTransfer._send_to_wait: a steady SendTo's would-block */
+static PyObject *ea_no_flags;       /* SocketFlags.None_ (set by configure) */
 static PyObject *begin_send_to_general; /* SocketTransfer._begin_send_to_general: BeginSendTo past its audit */
 static PyObject *kw_remote_ep;      /* ("remote_ep",) */
 static PyObject *logger_cache_owner; /* the "dotnet_sockets" logger */
@@ -747,14 +749,41 @@ fast_end_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
 /* ---- synchronous SendTo(buffer, remote_ep) ------------------------------- */
 
+/* The twin of SocketTransfer._send_to_steady, for SendTo(buffer, remote_ep) with bytes and
+   SendTo(buffer, offset, size, socket_flags, remote_ep) with bytes or a bytearray, their
+   arguments as _checks.steady_range takes them (exact ints in range, no_flags). */
 static PyObject *
 fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2 || !is_socket(self))
+    if ((nargs != 2 && nargs != 5) || !is_socket(self))
         return NULL;
-    PyObject *buffer = args[0], *ep = args[1];
-    if (!PyBytes_CheckExact(buffer) || !Py_IS_TYPE(ep, EndPointType) || SLOT(self, s_disposed) != Py_False ||
-        SLOT(self, s_dgram) != Py_True)
+    PyObject *buffer = args[0], *ep = args[nargs - 1];
+    Py_ssize_t offset = 0, size;
+    if (nargs == 2) {
+        if (!PyBytes_CheckExact(buffer))
+            return NULL;
+        size = PyBytes_GET_SIZE(buffer);
+    }
+    else {
+        Py_ssize_t n;
+        if (PyBytes_CheckExact(buffer))
+            n = PyBytes_GET_SIZE(buffer);
+        else if (PyByteArray_CheckExact(buffer))
+            n = PyByteArray_GET_SIZE(buffer);
+        else
+            return NULL;
+        if (!PyLong_CheckExact(args[1]) || !PyLong_CheckExact(args[2]) || !flags_none(args[3]))
+            return NULL;
+        offset = PyLong_AsSsize_t(args[1]);
+        size = PyLong_AsSsize_t(args[2]);
+        if (PyErr_Occurred()) {
+            PyErr_Clear();
+            return NULL;
+        }
+        if (offset < 0 || size < 0 || size > n - offset)
+            return NULL;
+    }
+    if (!Py_IS_TYPE(ep, EndPointType) || SLOT(self, s_disposed) != Py_False || SLOT(self, s_dgram) != Py_True)
         return NULL;
     /* Python code (the logger) before anything borrowed is read. */
     if (tracing_enabled())
@@ -777,7 +806,25 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     /* addr is borrowed from ep._sa, and the audit hooks may move ep (dropping that tuple):
        hold it, as the twin's local does (it is the "socket.sendto" event's argument). */
     Py_INCREF(addr);
+    /* A bytearray is exported before the hooks run, as the twin's memoryview is: a hook
+       that resizes it gets BufferError, and the bytes sent are those checked. */
+    Py_buffer view;
+    int exported = 0;
+    const char *data;
+    if (PyBytes_CheckExact(buffer)) {
+        data = PyBytes_AS_STRING(buffer) + offset;
+    }
+    else {
+        if (PyObject_GetBuffer(buffer, &view, PyBUF_SIMPLE) < 0) {
+            Py_DECREF(addr);
+            return NULL;
+        }
+        exported = 1;
+        data = (const char *)view.buf + offset;
+    }
     if (audit_send("dotnet_sockets.Socket.SendTo", self, ep) < 0) {
+        if (exported)
+            PyBuffer_Release(&view);
         Py_DECREF(addr);
         return NULL;
     }
@@ -785,28 +832,32 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
        (a hook that gave the socket a new one freed the one read above). */
     io = SLOT(self, s_io);
     if (io == NULL || !Py_IS_TYPE(io, OpQueueType)) {
+        if (exported)
+            PyBuffer_Release(&view);
         Py_DECREF(addr);
         PyErr_SetString(PyExc_SystemError, "Socket._io is not an OpQueue");
         return NULL;
     }
     Py_INCREF(io);
     PyObject *exc;
-    Py_ssize_t r = send_datagram(self, io, PyBytes_AS_STRING(buffer), PyBytes_GET_SIZE(buffer), &ss, salen, addr, &exc);
+    Py_ssize_t r = send_datagram(self, io, data, size, &ss, salen, addr, &exc);
+    if (exported)
+        PyBuffer_Release(&view);
     Py_DECREF(io);
     Py_DECREF(addr);
     if (r == SEND_RAISED)
         return NULL;
     if (r == SEND_WOULD_BLOCK) {
-        /* The twin goes on to its slow path, which waits for room (and raises the audit
-           event again).  Returning "run the fallback" here would run the whole function
-           again: a third audit event and a second try.  SendTo(buffer, remote_ep=ep) is
-           the same call with its fast path skipped (it needs the endpoint positional). */
-        if (sendto_python == NULL || kw_remote_ep == NULL) {
-            PyErr_SetString(PyExc_SystemError, "SendTo's Python function is not known");
-            return NULL;
+        /* As the twin: the datagram waits for room as a queued operation, audited already. */
+        PyObject *o = PyLong_FromSsize_t(offset), *z = PyLong_FromSsize_t(size);
+        PyObject *res = NULL;
+        if (o != NULL && z != NULL) {
+            PyObject *callargs[6] = {self, buffer, o, z, nargs == 5 ? args[3] : ea_no_flags, ep};
+            res = PyObject_Vectorcall(send_to_wait, callargs, 6, NULL);
         }
-        PyObject *callargs[3] = {self, buffer, ep};
-        return PyObject_Vectorcall(sendto_python, callargs, 2, kw_remote_ep);
+        Py_XDECREF(o);
+        Py_XDECREF(z);
+        return res;
     }
     if (r == SEND_FAILED) {
         PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, self, exc, NULL);
@@ -1517,6 +1568,8 @@ configure(PyObject *module, PyObject *cfg)
         take_obj(cfg, "send_to_now", &send_to_now) || take_obj(cfg, "aio_send_to_queued", &send_to_queued) ||
         take_obj(cfg, "begin_send_to_general", &begin_send_to_general))
         return NULL;
+    if (take_obj(cfg, "send_to_wait", &send_to_wait))
+        return NULL;
     OFF(ea_remote_ep, EventArgsType, "_remote_ep");
     OFF(ea_operating, EventArgsType, "_operating");
     OFF(ea_flags, EventArgsType, "_flags");
@@ -1628,7 +1681,7 @@ PyInit__speedups(void)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for. */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 1) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 2) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;

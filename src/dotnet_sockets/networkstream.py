@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, overload
 
 from ._checks import as_buffer, as_int, as_timeout_ms, as_writable_buffer
+from ._checks import steady_range as _steady_range
 from ._client_support import close_socket, split_token
 from ._names import dotnet_names
 from ._types import BytesLike
@@ -347,6 +348,14 @@ class NetworkStream(io.RawIOBase):
         ``InvalidOperationException`` on a write-only stream, ``ObjectDisposedException`` once closed,
         and ``IOException`` (the ``SocketException`` inside) when the socket fails or times out.
         """
+        if len(args) == 3 and not kwargs and self._readable:
+            buffer, offset, count = args
+            # The common shape goes straight to the socket (CanRead is False once closed).
+            if type(buffer) is bytearray and _steady_range(buffer, offset, count, 0):
+                try:
+                    return self._sock._receive_steady(buffer, offset, count, _NONE)
+                except _WRAPPED as exc:
+                    raise _wrap(exc, _READ_FAILURE) from None
         if (not args and "buffer" not in kwargs) or (
             args and (args[0] is None or type(args[0]) is int) and len(args) == 1
         ):
@@ -401,6 +410,14 @@ class NetworkStream(io.RawIOBase):
         read-only stream, ``ObjectDisposedException`` once closed, and ``IOException`` (the
         ``SocketException`` inside) when the socket fails or times out.
         """
+        if len(args) == 3 and not kwargs and self._writeable:
+            buffer, offset, count = args
+            if _steady_range(buffer, offset, count, 0):
+                try:
+                    self._sock._send_steady(buffer, offset, count, _NONE)
+                except _WRAPPED as exc:
+                    raise _wrap(exc, _WRITE_FAILURE) from None
+                return None
         view = self._target("Write", args, kwargs, False)
         self._send(view)
         if len(args) + len(kwargs) == 1:

@@ -161,7 +161,7 @@ class StreamSendOp(AsyncOperation):
 
     def attempt(self) -> bool:
         buf = self.buf
-        sent = self.sent
+        start = sent = self.sent
         total = len(buf)
         send = self._io.sock.send
         try:
@@ -172,13 +172,15 @@ class StreamSendOp(AsyncOperation):
                     break
         except BlockingIOError:
             self.sent = sent
+            _tel.c.sent += sent - start  # telemetry counts bytes as they leave, partial writes too
             return False
         except OSError as exc:
             self._error = exc
+            _tel.c.sent += sent - start
             return True
         self.sent = sent
         self._value = sent
-        _tel.c.sent += sent
+        _tel.c.sent += sent - start
         return True
 
 
