@@ -311,6 +311,7 @@ def test_a_big_short_send_goes_on_after_a_prefix_and_a_cancel_leaves_a_prefix(ma
     data = bytes(range(256)) * 65536  # 16 MiB: more than loopback buffers hold
 
     async def main() -> None:
+        before = Telemetry.snapshot()
         task = asyncio.ensure_future(c.SendAsync(data, NONE))
         await asyncio.sleep(0)
         assert not task.done() and c._io.wpark is not None  # a prefix went; the rest waits on the loop
@@ -329,6 +330,8 @@ def test_a_big_short_send_goes_on_after_a_prefix_and_a_cancel_leaves_a_prefix(ma
             got += buf[:n]
         assert 0 < len(got) < len(data)
         assert got == data[: len(got)]  # a prefix, never a gap
+        delta = Telemetry.snapshot() - before
+        assert delta.bytes_sent == delta.bytes_received == len(got)  # counted as they left
 
     run_bounded(main())
 

@@ -401,7 +401,9 @@ async def send_now(sock: Socket, data: Any) -> int:
     op = sock._new_send(data, (), {}, None, None)
     if n < 0:
         return await _run(_queue_write, sock, op, None, type(sock).EndSend)
-    # A prefix went: the operation goes on from there, as its own attempt would at once.
+    # A prefix went (telemetry counts bytes as they leave): the operation goes on from there,
+    # as its own attempt would at once.
+    _tel.c.sent += n
     op.sent = n
     return await _run(_write_on, sock, op, None, type(sock).EndSend)
 
