@@ -511,3 +511,24 @@ def test_an_audit_hook_that_closes_the_socket_aborts_the_await_on_both_paths(mad
 
         seen.append(run_bounded(main()))
     assert seen[0] == seen[1] == (("error", SocketError.OperationAborted), True)
+
+
+def test_tracing_on_traces_a_datagram_send_to_the_same_on_both_paths(made: Made) -> None:
+    s, peer = made(), made.udp()
+    s.SendTo(b"bind", peer.LocalEndPoint)  # bound: the short path's steady state
+    lg = logging.getLogger("dotnet_sockets")
+    keep = _Keep()
+    old = lg.level
+    lg.addHandler(keep)
+    lg.setLevel(logging.DEBUG)
+
+    async def main() -> None:
+        assert await s.SendToAsync(b"abc", NONE, peer.LocalEndPoint) == 3
+        assert await s.SendToAsync(b"abc", socket_flags=NONE, remote_ep=peer.LocalEndPoint) == 3
+
+    try:
+        run_bounded(main())
+    finally:
+        lg.removeHandler(keep)
+        lg.setLevel(old)
+    assert keep.members == ["EndSendTo enter", "EndSendTo exit"] * 2

@@ -300,9 +300,9 @@ def send_to_async(
 
 async def _send_to_now(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
     io = sock._io
-    if sock._right_ep is not None and not io.wq and not io.closed:
+    if sock._right_ep is not None and not io.wq and not io.closed and not _isEnabledFor(DEBUG):
         # What SendToOp.attempt does, without the operation object: the try
-        # that finishes almost every datagram send.
+        # that finishes almost every datagram send (traced, it takes the operation's path).
         try:
             n: int = sock._sock.sendto(buffer, addr)
         except BlockingIOError:
