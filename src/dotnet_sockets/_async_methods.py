@@ -54,6 +54,7 @@ _receive_from_now = aio.receive_from_now
 _sys_audit = sys.audit
 _SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
 _BYTES = (bytes, bytearray)
+_NONE_FLAGS = SocketFlags.None_
 
 
 def _event_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -119,7 +120,7 @@ def _short_form(sock: Socket, args: tuple[Any, ...], kwargs: dict[str, Any], rec
         if n < 2 or type(ep) is not IPEndPoint:
             return None
         n -= 1
-    if n > 2 or (n == 2 and not no_flags(args[1])):
+    if n > 2 or (n == 2 and args[1] is not _NONE_FLAGS and not no_flags(args[1])):
         return None
     view = plain_view(args[0], receive)
     if view is None:
