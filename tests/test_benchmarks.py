@@ -107,3 +107,19 @@ def test_unknown_rows_and_sides_are_usage_errors() -> None:
     assert res.returncode == 2 and "no row matches" in res.stderr
     res = _run("--sides", "java", timeout=60)
     assert res.returncode == 2 and "unknown side" in res.stderr
+
+
+def test_per_op_profile_runs_every_model() -> None:
+    """``per_op.py`` (the per-operation profile behind the rows) runs each model to its line."""
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "per_op.py"), "--count", "200", "--runs", "1", "--calls"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split("|")[1].strip(): line for line in proc.stdout.splitlines() if line.startswith("| ")}
+    for model in ("plain", "asyncio", "sync", "stream", "begin", "saea", "await"):
+        cells = [c.strip() for c in rows[model].split("|")[1:-1]]
+        assert float(cells[1]) > 0 and float(cells[3]) > 0, rows[model]

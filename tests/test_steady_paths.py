@@ -127,6 +127,9 @@ def _scenarios(make: Callable[..., Socket]) -> list[Any]:
     rec.note("got", bytes(rb[:16]), _free(rb))
     rec.outcome(lambda: c.Send(b"abc", 0, 3, 0))
     rec.outcome(lambda: s.Receive(rb, 0, 64, 0))
+    rec.outcome(lambda: c.Send(b"whole"))
+    rec.outcome(lambda: c.Send(bytearray(b"array")))
+    rec.outcome(lambda: s.Receive(rb))
     c.Shutdown(1)
     rec.outcome(lambda: s.Receive(rb, 0, 64, NONE))
 

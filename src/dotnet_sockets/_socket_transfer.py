@@ -239,6 +239,8 @@ class SocketTransfer(SocketCore):
             offset, size, flags = args
             if _steady_range(buffer, offset, size, flags):
                 return self._send_steady(buffer, offset, size, flags)
+        elif not args and not kwargs and (type(buffer) is bytes or type(buffer) is bytearray):
+            return self._send_steady(buffer, 0, len(buffer), 0)
         return self._send_general(buffer, args, kwargs)
 
     def _send_steady(self, buffer: bytes | bytearray, offset: int, size: int, flags: Any) -> int:
@@ -317,10 +319,13 @@ class SocketTransfer(SocketCore):
           after ``ReceiveTimeout``, ``WouldBlock`` when ``Blocking`` is false; ``Interrupted`` on a
           datagram socket, ``ConnectionAborted`` on a stream socket, when another thread closes it).
         """
-        if len(args) == 3 and not kwargs and type(buffer) is bytearray:
-            offset, size, flags = args
-            if _steady_range(buffer, offset, size, flags):
-                return self._receive_steady(buffer, offset, size, flags)
+        if type(buffer) is bytearray and not kwargs:
+            if len(args) == 3:
+                offset, size, flags = args
+                if _steady_range(buffer, offset, size, flags):
+                    return self._receive_steady(buffer, offset, size, flags)
+            elif not args:
+                return self._receive_steady(buffer, 0, len(buffer), 0)
         return self._receive_general(buffer, args, kwargs)
 
     def _receive_steady(self, buffer: bytearray, offset: int, size: int, flags: Any) -> int:

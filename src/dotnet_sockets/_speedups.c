@@ -357,9 +357,14 @@ send_exception(PyObject **exc)
    and only while io is open: a socket closed meanwhile fails with EBADF, as its closed
    socket.socket does, instead of sending on a descriptor number another socket may have
    been given since. */
+/* release: let other threads run during the system call, as the socket module does.  The
+   synchronous SendTo does (a thread woken by this very datagram, an echo server in the same
+   process, gets the GIL at once: the sync ping-pong's p50 was 34 us holding it against 27 us
+   releasing it, on one machine); the asynchronous sends keep it (their callers are loops of
+   sends, and a hand-off per datagram would cost them their throughput). */
 static Py_ssize_t
-send_datagram(PyObject *sock, PyObject *io, const char *buf, Py_ssize_t len, struct sockaddr_storage *ss,
-              socklen_t salen, PyObject *addr, PyObject **exc)
+send_datagram_gil(PyObject *sock, PyObject *io, const char *buf, Py_ssize_t len, struct sockaddr_storage *ss,
+                  socklen_t salen, PyObject *addr, PyObject **exc, int release)
 {
     *exc = NULL;
     PyObject *pysock = SLOT(sock, s_sock);
@@ -375,11 +380,20 @@ send_datagram(PyObject *sock, PyObject *io, const char *buf, Py_ssize_t len, str
             /* The raw system call: glibc's sendto() is a thread cancellation point, and switching
                asynchronous cancellation on and off around it is a measurable part of a send
                here; Python threads are never cancelled that way. */
-            Py_ssize_t r = syscall(SYS_sendto, (int)PyLong_AsLong(fdo), buf, (size_t)len, MSG_DONTWAIT,
-                                   (struct sockaddr *)ss, salen);
+            int fd = (int)PyLong_AsLong(fdo);
+            Py_ssize_t r;
+            if (release) {
+                Py_BEGIN_ALLOW_THREADS
+                r = syscall(SYS_sendto, fd, buf, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)ss, salen);
+                err = errno;
+                Py_END_ALLOW_THREADS
+            }
+            else {
+                r = syscall(SYS_sendto, fd, buf, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)ss, salen);
+                err = errno;
+            }
             if (r >= 0)
                 return r;
-            err = errno;
             if (err == EINTR) {
                 if (PyErr_CheckSignals() < 0)
                     return send_exception(exc);
@@ -391,6 +405,13 @@ send_datagram(PyObject *sock, PyObject *io, const char *buf, Py_ssize_t len, str
         *exc = oserror_from_errno(err);
         return *exc != NULL ? SEND_FAILED : SEND_RAISED;
     }
+}
+
+static Py_ssize_t
+send_datagram(PyObject *sock, PyObject *io, const char *buf, Py_ssize_t len, struct sockaddr_storage *ss,
+              socklen_t salen, PyObject *addr, PyObject **exc)
+{
+    return send_datagram_gil(sock, io, buf, len, ss, salen, addr, exc, 0);
 }
 
 /* Run Python's audit hooks for a send; on a denial, raise what the Python path raises. */
@@ -840,7 +861,7 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_INCREF(io);
     PyObject *exc;
-    Py_ssize_t r = send_datagram(self, io, data, size, &ss, salen, addr, &exc);
+    Py_ssize_t r = send_datagram_gil(self, io, data, size, &ss, salen, addr, &exc, 1);
     if (exported)
         PyBuffer_Release(&view);
     Py_DECREF(io);
