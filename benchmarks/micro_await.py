@@ -1,11 +1,10 @@
-"""Per-operation cost of the awaitables against their asyncio peers (issue 15).
+"""Per-operation cost of the awaitables against their asyncio peers (issue 15), beside
+``per_op.py`` (which measures a TCP send + receive pair that never waits, in every model).
 
 ``python benchmarks/micro_await.py MODEL [N] [p]``: N operations on loopback, one loop, one
 thread; ``p`` prints a cProfile of the run instead (calls per operation are the robust signal
 on a shared machine).  Models:
 
-- ``await``: ``await SendAsync`` + ``await ReceiveAsync``, 1 KiB, TCP (data always there);
-  ``sock``: the same with ``loop.sock_sendall`` + ``loop.sock_recv_into``.
 - ``await_udp``: ``await ReceiveFromAsync`` of a datagram that is there (sent by a plain
   socket); ``sock_udp``: the same with ``loop.sock_recvfrom_into``.
 - ``await_wait``: a TCP ping-pong whose every receive waits (the would-block path);
@@ -40,28 +39,6 @@ def udp_pair() -> tuple[pysock.socket, Socket]:
     w = pysock.socket(pysock.AF_INET, pysock.SOCK_DGRAM)
     w.connect(r._sock.getsockname())
     return w, r
-
-
-async def m_await() -> float:
-    c, s = tcp_pair()
-    buf, rb = bytearray(SIZE), bytearray(4 * SIZE)
-    send, receive = c.SendAsync, s.ReceiveAsync
-    t0 = time.perf_counter()
-    for _ in range(N):
-        await send(buf, NONE)
-        await receive(rb, NONE)
-    return time.perf_counter() - t0
-
-
-async def m_sock() -> float:
-    c, s = plain_pair()
-    buf, rb = bytearray(SIZE), bytearray(4 * SIZE)
-    loop = asyncio.get_running_loop()
-    t0 = time.perf_counter()
-    for _ in range(N):
-        await loop.sock_sendall(c, buf)
-        await loop.sock_recv_into(s, rb)
-    return time.perf_counter() - t0
 
 
 def _udp_batches(w: pysock.socket) -> Callable[[], None]:
