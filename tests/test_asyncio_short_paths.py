@@ -421,14 +421,25 @@ class _Keep(logging.Handler):
         self.members.append(" ".join(record.getMessage().split()[1:3]))  # "SendAsync enter"
 
 
-@pytest.mark.parametrize("short", [True, False], ids=["short", "general"])
-def test_tracing_on_traces_the_awaits(made: Made, short: bool) -> None:
-    c, s = made.pair()
+@pytest.fixture
+def traced() -> Iterator[_Keep]:
+    """The network trace switched on (DEBUG) for the test; what it wrote, as "Member step"."""
     lg = logging.getLogger("dotnet_sockets")
     keep = _Keep()
     old = lg.level
     lg.addHandler(keep)
     lg.setLevel(logging.DEBUG)
+    try:
+        yield keep
+    finally:
+        lg.removeHandler(keep)
+        lg.setLevel(old)
+
+
+@pytest.mark.parametrize("short", [True, False], ids=["short", "general"])
+def test_tracing_on_traces_the_awaits(made: Made, short: bool, traced: _Keep) -> None:
+    c, s = made.pair()
+    traced.members.clear()  # the pair's own Bind, Listen, Connect and Accept
 
     async def main() -> None:
         await send(short, c, b"traced")
@@ -438,12 +449,8 @@ def test_tracing_on_traces_the_awaits(made: Made, short: bool) -> None:
         got += await asyncio.wait_for(receive(short, s, memoryview(buf)[got:]), WAIT)
         assert got == 6
 
-    try:
-        run_bounded(main())
-    finally:
-        lg.removeHandler(keep)
-        lg.setLevel(old)
-    assert keep.members == [
+    run_bounded(main())
+    assert traced.members == [
         f"{member} {step}"
         for member in ("SendAsync", "EndSend", "ReceiveAsync", "EndReceive")
         for step in ("enter", "exit")
@@ -513,22 +520,14 @@ def test_an_audit_hook_that_closes_the_socket_aborts_the_await_on_both_paths(mad
     assert seen[0] == seen[1] == (("error", SocketError.OperationAborted), True)
 
 
-def test_tracing_on_traces_a_datagram_send_to_the_same_on_both_paths(made: Made) -> None:
+def test_tracing_on_traces_a_datagram_send_to_the_same_on_both_paths(made: Made, traced: _Keep) -> None:
     s, peer = made(), made.udp()
     s.SendTo(b"bind", peer.LocalEndPoint)  # bound: the short path's steady state
-    lg = logging.getLogger("dotnet_sockets")
-    keep = _Keep()
-    old = lg.level
-    lg.addHandler(keep)
-    lg.setLevel(logging.DEBUG)
+    traced.members.clear()
 
     async def main() -> None:
         assert await s.SendToAsync(b"abc", NONE, peer.LocalEndPoint) == 3
         assert await s.SendToAsync(b"abc", socket_flags=NONE, remote_ep=peer.LocalEndPoint) == 3
 
-    try:
-        run_bounded(main())
-    finally:
-        lg.removeHandler(keep)
-        lg.setLevel(old)
-    assert keep.members == ["EndSendTo enter", "EndSendTo exit"] * 2
+    run_bounded(main())
+    assert traced.members == ["EndSendTo enter", "EndSendTo exit"] * 2
