@@ -13,8 +13,8 @@ without any other thread involved.  The common calls (``SendAsync``,
 ``SendToAsync`` of a datagram to an ``IPEndPoint``) make that first try
 themselves, with no operation object, when nothing is queued in their
 direction: an await that finishes at once costs about what asyncio's
-``loop.sock_recv_into`` does.  They build the operation only when they have
-to wait, or hand everything to the general path when tracing is on.  Otherwise it joins the socket's queue,
+``loop.sock_recv_into`` does (with tracing on they take the general path).
+An operation that cannot finish at once joins the socket's queue,
 which keeps start order with the other models, and waits on the loop's own
 selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does):
 no engine thread is involved for a socket that only asyncio uses.  When
@@ -411,8 +411,10 @@ async def send_now(sock: Socket, data: Any) -> int:
 async def receive_from_now(sock: Socket, view: Any, remote_ep: Any) -> SocketReceiveFromResult:
     """``await ReceiveFromAsync(buffer[, no flags], remote_ep)``, ``remote_ep`` already checked."""
     now = _now(sock, False, _RECEIVE_FROM_ASYNC, remote_ep)
+    end = type(sock).EndReceiveFrom
     if not now:
-        return await _receive_from_op(sock, view, remote_ep, _run_receive_from if now is False else _read_on_from)
+        op = _receive_from_op(sock, view, remote_ep)
+        return await _run(_start_read if now is False else _read_on, sock, op, "ReceiveFromAsync", end)
     io = sock._io
     try:
         n, sa = io.sock.recvfrom_into(view)
@@ -425,30 +427,13 @@ async def receive_from_now(sock: Socket, view: Any, remote_ep: Any) -> SocketRec
         return SocketReceiveFromResult(n, sock._endpoint_from(sa, remote_ep))
     if err is not None:
         raise sock._failed(_SocketOpError(err))
-    return await _receive_from_op(sock, view, remote_ep, _queue_receive_from)
+    return await _run(_queue_read, sock, _receive_from_op(sock, view, remote_ep), None, end)
 
 
-def _receive_from_op(
-    sock: Socket,
-    view: Any,
-    remote_ep: Any,
-    then: Callable[[Any, Any], Coroutine[Any, Any, SocketReceiveFromResult]],
-) -> Coroutine[Any, Any, SocketReceiveFromResult]:
+def _receive_from_op(sock: Socket, view: Any, remote_ep: Any) -> Any:
     op, hint = sock._new_receive_from(view, (remote_ep,), {}, None, None)
     op.extra = hint
-    return then(sock, op)
-
-
-def _run_receive_from(sock: Any, op: Any) -> Coroutine[Any, Any, SocketReceiveFromResult]:
-    return _run(_start_read, sock, op, "ReceiveFromAsync", type(sock).EndReceiveFrom)
-
-
-def _read_on_from(sock: Any, op: Any) -> Coroutine[Any, Any, SocketReceiveFromResult]:
-    return _run(_read_on, sock, op, None, type(sock).EndReceiveFrom)
-
-
-def _queue_receive_from(sock: Any, op: Any) -> Coroutine[Any, Any, SocketReceiveFromResult]:
-    return _run(_queue_read, sock, op, None, type(sock).EndReceiveFrom)
+    return op
 
 
 def receive_from_async(
