@@ -531,3 +531,35 @@ def test_tracing_on_traces_a_datagram_send_to_the_same_on_both_paths(made: Made,
 
     run_bounded(main())
     assert traced.members == ["EndSendTo enter", "EndSendTo exit"] * 2
+
+
+@pytest.mark.parametrize("short", [True, False], ids=["short", "general"])
+def test_a_send_that_waits_holds_the_buffer_until_it_is_done(made: Made, short: bool) -> None:
+    c, s = made.pair()
+    data = bytearray(16 << 20)  # more than loopback buffers hold: the send waits
+    resized: list[bool] = []
+
+    def on_done(_: Any) -> None:
+        # The task is done: nothing may hold the caller's buffer any more.
+        try:
+            data.extend(b"x")
+            del data[-1:]
+            resized.append(True)
+        except BufferError:
+            resized.append(False)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(send(short, c, data))
+        task.add_done_callback(on_done)
+        await asyncio.sleep(0)
+        assert not task.done()
+        with pytest.raises(BufferError):
+            data.extend(b"x")  # exported while pending
+        buf = bytearray(1 << 16)
+        got = 0
+        while got < len(data):
+            got += await asyncio.wait_for(s.ReceiveAsync(buf, NONE), WAIT)
+        assert await asyncio.wait_for(task, WAIT) == len(data)
+
+    run_bounded(main())
+    assert resized == [True]

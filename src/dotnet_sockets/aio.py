@@ -379,6 +379,7 @@ async def send_now(sock: Socket, data: Any) -> int:
     now = _now(sock, True, _SEND_ASYNC, None)
     if not now:
         op: Any = sock._new_send(data, (), {}, None, None)
+        del data  # the operation holds its own export, let go when it completes (as the general path)
         return await _run(_start_write if now is False else _write_on, sock, op, "SendAsync", type(sock).EndSend)
     io = sock._io
     err: OSError | None = None
@@ -399,6 +400,7 @@ async def send_now(sock: Socket, data: Any) -> int:
     if err is not None:
         raise sock._failed(_SocketOpError(err))
     op = sock._new_send(data, (), {}, None, None)
+    del data
     if n < 0:
         return await _run(_queue_write, sock, op, None, type(sock).EndSend)
     # A prefix went (telemetry counts bytes as they leave): the operation goes on from there,
