@@ -23,7 +23,7 @@ from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import aio, eventargs
-from ._checks import as_int, no_flags, send_view
+from ._checks import as_int, no_flags, plain_view, send_view
 from ._names import dotnet_names
 from ._socket_files import NOT_CONNECTED_MESSAGE
 from ._types import BufferList, BytesLike
@@ -51,9 +51,13 @@ _receive_async_event = eventargs.receive_async
 _receive_from_async_event = eventargs.receive_from_async
 _send_to_task = aio.send_to_async
 _send_to_now = aio._send_to_now
+_send_now = aio.send_now
+_receive_now = aio.receive_now
+_receive_from_now = aio.receive_from_now
 _sys_audit = sys.audit
 _SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
 _BYTES = (bytes, bytearray)
+_NONE_FLAGS = SocketFlags.None_
 
 
 def _event_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -95,6 +99,36 @@ def _buffer_first(
         if name in kwargs:
             return kwargs.pop(name), args, kwargs
     raise TypeError(f"{method}() needs a SocketAsyncEventArgs or a buffer")
+
+
+def _short_form(sock: Socket, args: tuple[Any, ...], kwargs: dict[str, Any], receive: bool, with_ep: bool) -> Any:
+    """``(view, remote_ep, token)`` when a task-model call is plainly valid for a short path, else None.
+
+    The shape is ``(buffer[, no flags][, remote_ep][, token])`` by position (``remote_ep`` an exact
+    ``IPEndPoint`` when ``with_ep``), on an open socket; ``view`` is the call's own hold on the
+    buffer (``_checks.plain_view``), ``token`` a trailing ``CancellationToken`` or None.  Anything
+    else is None and goes the general way, which keeps every check and its order.
+    """
+    n = len(args)
+    if kwargs or n == 0 or n > 4 or sock._disposed:
+        return None
+    token = args[n - 1]
+    if isinstance(token, CancellationToken):
+        n -= 1
+    else:
+        token = None
+    ep = None
+    if with_ep:
+        ep = args[n - 1]
+        if n < 2 or type(ep) is not IPEndPoint:
+            return None
+        n -= 1
+    if n > 2 or (n == 2 and args[1] is not _NONE_FLAGS and not no_flags(args[1])):
+        return None
+    view = plain_view(args[0], receive)
+    if view is None:
+        return None
+    return view, ep, token
 
 
 @dotnet_names
@@ -249,6 +283,13 @@ class AsyncMethodsMixin:
         sock: Socket = self  # type: ignore[assignment]
         if len(args) == 1 and type(args[0]) is SocketAsyncEventArgs and not kwargs:
             return _receive_from_async_event(sock, args[0])  # a reused args object, the hot case
+        short = _short_form(sock, args, kwargs, True, True)
+        if short is not None:
+            # The plain awaited receive of a datagram: straight to its short path.
+            view, ep, token = short
+            sock._check_receive_ep(ep, "remoteEP")
+            coro = _receive_from_now(sock, view, ep)
+            return coro if token is None else _cancellable(coro, token)
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return _receive_from_async_event(sock, e)
@@ -278,6 +319,11 @@ class AsyncMethodsMixin:
         sock: Socket = self  # type: ignore[assignment]
         if len(args) == 1 and type(args[0]) is SocketAsyncEventArgs and not kwargs:
             return _send_async_event(sock, args[0])  # a reused args object, the hot case
+        short = _short_form(sock, args, kwargs, False, False)
+        if short is not None:
+            # The plain awaited send (one whole buffer, no flags): straight to its short path.
+            coro = _send_now(sock, short[0])
+            return coro if short[2] is None else _cancellable(coro, short[2])
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return _send_async_event(sock, e)
@@ -308,6 +354,11 @@ class AsyncMethodsMixin:
         sock: Socket = self  # type: ignore[assignment]
         if len(args) == 1 and type(args[0]) is SocketAsyncEventArgs and not kwargs:
             return _receive_async_event(sock, args[0])  # a reused args object, the hot case
+        short = _short_form(sock, args, kwargs, True, False)
+        if short is not None:
+            # The plain awaited receive (one whole writable buffer, no flags): straight to its short path.
+            coro = _receive_now(sock, short[0])
+            return coro if short[2] is None else _cancellable(coro, short[2])
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return _receive_async_event(sock, e)

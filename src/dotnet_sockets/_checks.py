@@ -31,6 +31,7 @@ __all__ = [
     "flags_value",
     "no_flags",
     "send_view",
+    "plain_view",
     "check_received_address",
     "as_transmit_flags",
     "as_microseconds",
@@ -90,6 +91,29 @@ def send_view(buf: Any) -> Any:
     and exactly the bytes there at the start are sent.
     """
     return buf if type(buf) is bytes else memoryview(buf)
+
+
+def plain_view(buffer: Any, writable: bool) -> Any:
+    """A fast path's own hold on ``buffer`` when the general checks could only accept it, else None.
+
+    Plainly valid: an exact ``bytearray``, an exact flat byte ``memoryview`` (writable for a
+    receive), or exact ``bytes`` for a send.  What it returns is what the general path holds for
+    the whole buffer: the ``bytes`` themselves, or a new memoryview (an export, see
+    :func:`send_view`).  None hands the buffer to the general path, which raises or converts.
+    """
+    t = type(buffer)
+    if t is bytearray:
+        return memoryview(buffer)
+    if t is memoryview:
+        try:
+            if buffer.ndim == 1 and buffer.format == "B" and buffer.c_contiguous and not (writable and buffer.readonly):
+                return memoryview(buffer)
+        except ValueError:
+            pass  # released: the general path says so
+        return None
+    if t is bytes and not writable:
+        return buffer
+    return None
 
 
 def no_flags(flags: Any) -> bool:

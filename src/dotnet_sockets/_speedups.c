@@ -1255,7 +1255,10 @@ sendnow_first_step(SendNow *s, PyObject **result)
     struct sockaddr_storage ss;
     socklen_t salen;
     PyObject *io = NULL, *inner;
-    if (PyBytes_CheckExact(buffer) && parse_sockaddr(addr, &ss, &salen) && (io = can_send_now(sock)) != NULL) {
+    /* Tracing first (it may run Python code), as _send_to_now asks it: traced, the send takes the
+       operation's path there. */
+    if (!tracing_enabled() && PyBytes_CheckExact(buffer) && parse_sockaddr(addr, &ss, &salen) &&
+        (io = can_send_now(sock)) != NULL) {
         PyObject *exc;
         Py_ssize_t r = send_datagram(sock, io, PyBytes_AS_STRING(buffer), PyBytes_GET_SIZE(buffer), &ss, salen, addr,
                                      &exc);

@@ -8,7 +8,13 @@ and ``SocketError`` codes are the same in every model.
 
 How it waits: the operation is tried at once on the loop's thread, and
 usually that finishes it (a datagram send, or a receive with data waiting)
-without any other thread involved.  Otherwise it joins the socket's queue,
+without any other thread involved.  The common calls (``SendAsync``,
+``ReceiveAsync`` and ``ReceiveFromAsync`` of one whole buffer without flags,
+``SendToAsync`` of a datagram to an ``IPEndPoint``) make that first try
+themselves, with no operation object, when nothing is queued in their
+direction: an await that finishes at once costs about what asyncio's
+``loop.sock_recv_into`` does (with tracing on they take the general path).
+An operation that cannot finish at once joins the socket's queue,
 which keeps start order with the other models, and waits on the loop's own
 selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does):
 no engine thread is involved for a socket that only asyncio uses.  When
@@ -36,6 +42,7 @@ import sys
 import threading
 from collections.abc import Callable, Coroutine
 from functools import partial
+from logging import DEBUG
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _lookups
@@ -61,6 +68,7 @@ from .security import audit as _audit
 from .security import denied as _denied
 from .telemetry import DATAGRAM as _DGRAM
 from .telemetry import tls as _tel
+from .tracing import log as _log
 
 if TYPE_CHECKING:
     from .socket import Socket
@@ -75,6 +83,10 @@ _SocketOpError = SocketException._from_os_error
 _BYTES = (bytes, bytearray)
 _sys_audit = sys.audit
 _SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
+_SEND_ASYNC = "dotnet_sockets.Socket.SendAsync"
+_RECEIVE_ASYNC = "dotnet_sockets.Socket.ReceiveAsync"
+_RECEIVE_FROM_ASYNC = "dotnet_sockets.Socket.ReceiveFromAsync"
+_isEnabledFor = _log.isEnabledFor
 
 
 class _LoopWaiter(Waiter):
@@ -204,6 +216,25 @@ async def _run(
     return end(sock, op)
 
 
+# Starters for an operation a short path has audited: queue it without trying again (its call
+# has just been tried), or start it on the queue (a stream send that handed over a prefix goes on
+# at once; an operation an audit hook got in ahead of waits for its turn).
+def _queue_read(sock: Any, op: Any, _: Any) -> None:
+    sock._io.enqueue_read(op)
+
+
+def _queue_write(sock: Any, op: Any, _: Any) -> None:
+    sock._io.enqueue_write(op)
+
+
+def _write_on(sock: Any, op: Any, _: Any) -> None:
+    sock._io.start_write(op)
+
+
+def _read_on(sock: Any, op: Any, _: Any) -> None:
+    sock._io.start_read(op)
+
+
 def _start_send_to(sock: Any, op: Any, ep: Any) -> None:
     sock._start_send_to(op, ep)
 
@@ -269,9 +300,9 @@ def send_to_async(
 
 async def _send_to_now(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
     io = sock._io
-    if sock._right_ep is not None and not io.wq and not io.closed:
+    if sock._right_ep is not None and not io.wq and not io.closed and not _isEnabledFor(DEBUG):
         # What SendToOp.attempt does, without the operation object: the try
-        # that finishes almost every datagram send.
+        # that finishes almost every datagram send (traced, it takes the operation's path).
         try:
             n: int = sock._sock.sendto(buffer, addr)
         except BlockingIOError:
@@ -288,6 +319,123 @@ async def _send_to_queued(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
     """The awaited datagram send past its first try: an operation that may wait for room."""
     op = sock._new_send_to(buffer, 0, addr, None, None)
     return await _run(_start_send_to, sock, op, ep, type(sock).EndSendTo)
+
+
+# -- the short paths of a plainly valid call (see _checks.plain_view) --------------------------------
+# Each makes the system call itself when nothing is queued in its direction, the socket is open
+# and tracing is off; what it does then is what the operation's attempt and End... would do (same
+# audit event, telemetry, errors).  Anything else builds the operation and takes the general path.
+
+
+def _now(sock: Socket, write: bool, event: str, ep: Any) -> Any:
+    """Whether a short path makes its call now: True (audited with ``event``, naming ``ep`` or else
+    the peer, as ``_begin`` does); False: the general path does it all, because operations are
+    queued in its direction (they go first), the socket is closed (it aborts) or tracing is on.
+    None: audited, but an audit hook queued an operation or closed the socket meanwhile; the
+    operation starts on the queue as ``_begin`` would start it after its audit."""
+    io = sock._io
+    if (io.wq if write else io.rq) or io.closed or _isEnabledFor(DEBUG):
+        return False
+    if ep is None:
+        ep = sock._remote_ep
+        if ep is None:
+            ep = sock._peer()
+    try:
+        _sys_audit(event, sock, ep)
+    except PermissionError as exc:
+        raise _denied(exc) from exc
+    if (io.wq if write else io.rq) or io.closed:
+        return None
+    return True
+
+
+async def receive_now(sock: Socket, view: Any) -> int:
+    """``await ReceiveAsync(buffer[, no flags])``: ``view`` is the receive's own hold on the buffer."""
+    now = _now(sock, False, _RECEIVE_ASYNC, None)
+    if not now:
+        op = sock._new_receive(view, (), {}, None, None)
+        return await _run(_start_read if now is False else _read_on, sock, op, "ReceiveAsync", type(sock).EndReceive)
+    io = sock._io
+    try:
+        n: int = io.sock.recv_into(view)
+    except BlockingIOError:
+        err: OSError | None = None
+    except OSError as exc:
+        err = exc
+    else:
+        _tel.c.received += n + _DGRAM if io.dgram else n
+        return n
+    if err is not None:
+        raise sock._failed(_SocketOpError(err))
+    return await _run(_queue_read, sock, sock._new_receive(view, (), {}, None, None), None, type(sock).EndReceive)
+
+
+async def send_now(sock: Socket, data: Any) -> int:
+    """``await SendAsync(buffer[, no flags])``: ``data`` is the send's own hold on the buffer.
+
+    A stream send completes when every byte is handed over: after a partial send the rest goes
+    on as the operation (its ``sent`` counts the prefix), so a cancel leaves a prefix, never a gap.
+    """
+    now = _now(sock, True, _SEND_ASYNC, None)
+    if not now:
+        op: Any = sock._new_send(data, (), {}, None, None)
+        del data  # the operation holds its own export, let go when it completes (as the general path)
+        return await _run(_start_write if now is False else _write_on, sock, op, "SendAsync", type(sock).EndSend)
+    io = sock._io
+    err: OSError | None = None
+    try:
+        n: int = io.sock.send(data)
+    except BlockingIOError:
+        n = -1
+    except OSError as exc:
+        err = exc
+        n = -1
+    else:
+        if sock._dgram:
+            _tel.c.sent += n + _DGRAM
+            return n
+        if n == len(data):
+            _tel.c.sent += n
+            return n
+    if err is not None:
+        raise sock._failed(_SocketOpError(err))
+    op = sock._new_send(data, (), {}, None, None)
+    del data
+    if n < 0:
+        return await _run(_queue_write, sock, op, None, type(sock).EndSend)
+    # A prefix went (telemetry counts bytes as they leave): the operation goes on from there,
+    # as its own attempt would at once.
+    _tel.c.sent += n
+    op.sent = n
+    return await _run(_write_on, sock, op, None, type(sock).EndSend)
+
+
+async def receive_from_now(sock: Socket, view: Any, remote_ep: Any) -> SocketReceiveFromResult:
+    """``await ReceiveFromAsync(buffer[, no flags], remote_ep)``, ``remote_ep`` already checked."""
+    now = _now(sock, False, _RECEIVE_FROM_ASYNC, remote_ep)
+    end = type(sock).EndReceiveFrom
+    if not now:
+        op = _receive_from_op(sock, view, remote_ep)
+        return await _run(_start_read if now is False else _read_on, sock, op, "ReceiveFromAsync", end)
+    io = sock._io
+    try:
+        n, sa = io.sock.recvfrom_into(view)
+    except BlockingIOError:
+        err: OSError | None = None
+    except OSError as exc:
+        err = exc
+    else:
+        _tel.c.received += n + _DGRAM if io.dgram else n
+        return SocketReceiveFromResult(n, sock._endpoint_from(sa, remote_ep))
+    if err is not None:
+        raise sock._failed(_SocketOpError(err))
+    return await _run(_queue_read, sock, _receive_from_op(sock, view, remote_ep), None, end)
+
+
+def _receive_from_op(sock: Socket, view: Any, remote_ep: Any) -> Any:
+    op, hint = sock._new_receive_from(view, (remote_ep,), {}, None, None)
+    op.extra = hint
+    return op
 
 
 def receive_from_async(
