@@ -351,7 +351,7 @@ class NetworkStream(io.RawIOBase):
         if len(args) == 3 and not kwargs and self._readable:
             buffer, offset, count = args
             # The common shape goes straight to the socket (CanRead is False once closed).
-            if type(buffer) is bytearray and _steady_range(buffer, offset, count, 0):
+            if type(buffer) is bytearray and _steady_range(buffer, offset, count, _NONE):
                 try:
                     return self._sock._receive_steady(buffer, offset, count, _NONE)
                 except _WRAPPED as exc:
@@ -412,7 +412,7 @@ class NetworkStream(io.RawIOBase):
         """
         if len(args) == 3 and not kwargs and self._writeable:
             buffer, offset, count = args
-            if _steady_range(buffer, offset, count, 0):
+            if _steady_range(buffer, offset, count, _NONE):
                 try:
                     self._sock._send_steady(buffer, offset, count, _NONE)
                 except _WRAPPED as exc:
