@@ -16,6 +16,7 @@ import socket as _socket
 import struct
 import sys
 import termios
+from _socket import socket as _RawSocket
 from collections.abc import Callable
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -103,6 +104,9 @@ _isEnabledFor = log.isEnabledFor
 
 
 _audit = sys.audit  # inline on the hottest paths; elsewhere _audit_op, which also maps a denial
+
+_raw_family = _RawSocket.family.__get__  # the C socket's int, without socket.socket's enum
+_raw_type = _RawSocket.type.__get__
 
 
 _SocketOpError = SocketException._from_os_error
@@ -349,11 +353,14 @@ class SocketCore:
         self._af = af
         self._st = st
         self._pt = pt
-        self._pf = pysock.family
-        self._dgram = pysock.type != _socket.SOCK_STREAM
+        # The raw numbers: socket.socket's own family/type properties build an enum each time,
+        # a measurable part of an accepted connection.
+        pf: int = _raw_family(pysock)
+        self._pf = pf
+        self._dgram = _raw_type(pysock) != _socket.SOCK_STREAM
         self._dual = False
-        self._v6 = pysock.family == _AF_INET6
-        self._alen = 2 if pysock.family == _AF_INET else 4 if pysock.family == _AF_INET6 else 0
+        self._v6 = pf == _AF_INET6
+        self._alen = 2 if pf == _AF_INET else 4 if pf == _AF_INET6 else 0
         self._right_ep: EndPoint | None = None
         self._remote_ep: EndPoint | None = None
         self._local_ep: EndPoint | None = None

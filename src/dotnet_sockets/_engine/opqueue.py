@@ -34,6 +34,7 @@ import os
 import socket
 import threading
 import weakref
+from _socket import socket as _RawSocket
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from ..asyncresult import AsyncOperation
 
 __all__ = ["OpQueue", "Waiter"]
+
+_raw_type = _RawSocket.type.__get__  # the C socket's int, without socket.socket's enum
 
 
 class Waiter:
@@ -175,7 +178,7 @@ class OpQueue:
         self.sock = sock
         self.fd = sock.fileno()
         # Message-oriented socket: telemetry counts a datagram per successful send or receive.
-        self.dgram = sock.type != socket.SOCK_STREAM
+        self.dgram = _raw_type(sock) != socket.SOCK_STREAM
         self.lock = threading.Lock()
         self.rq: deque[AsyncOperation] = deque()
         self.wq: deque[AsyncOperation] = deque()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+from _socket import socket as _RawSocket
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +82,21 @@ def _complete_then(op: Any, synchronously: bool) -> None:
         op.then = None
         _broken(op, exc)
     AsyncOperation._complete(op, synchronously and not getattr(op, "later", False))
+
+
+def _accept(listener: socket.socket) -> tuple[socket.socket, Any]:
+    """``listener.accept()`` without its two enum conversions (``family``/``type``): the same
+    socket object, built from the C socket's numbers."""
+    fd, addr = listener._accept()  # type: ignore[attr-defined]
+    try:
+        return socket.socket(_raw_family(listener), _raw_type(listener), listener.proto, fileno=fd), addr
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+_raw_family = _RawSocket.family.__get__
+_raw_type = _RawSocket.type.__get__
 
 
 def let_go(data: Any) -> None:
@@ -334,7 +350,7 @@ class AcceptOp(AsyncOperation):
 
     def attempt(self) -> bool:
         try:
-            self._value = self._io.sock.accept()
+            self._value = _accept(self._io.sock)
             _tel.c.accepted += 1
         except BlockingIOError:
             return False
