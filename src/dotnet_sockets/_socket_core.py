@@ -564,14 +564,6 @@ class SocketCore:
         start(op)
         return self._wait_sync(op, timeout_ms)
 
-    def _wait_here(self, op: AsyncOperation, timeout_ms: int, enqueue: Callable[[AsyncOperation], None]) -> Any:
-        """A steady path's would-block (see ``_checks.steady_range``): ``op``, built from checked
-        arguments with tracing off, joins its queue without another try (the caller's call has
-        just failed with EAGAIN) and this thread waits for it, as ``_run_sync`` does."""
-        op._ctx = _thread_waiter()
-        enqueue(op)
-        return self._wait_sync(op, timeout_ms)
-
     def _opt(self, level: int, name: int) -> int:
         self._throw_if_disposed()
         try:

@@ -353,7 +353,7 @@ class SocketTransfer(SocketCore):
                 return n
         del data
         op = self._new_send(buffer, (offset + n, size - n, flags), {}, None, None)
-        return n + int(self._wait_here(op, self._snd_timeout, io.enqueue_write))
+        return n + int(self._run_sync(op, self._snd_timeout, io.enqueue_write))
 
     def _send_general(self, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
         self._throw_if_disposed()
@@ -425,7 +425,7 @@ class SocketTransfer(SocketCore):
         op = ops.ReceiveOp(io, None, None)
         op.buf = view
         op.flags = 0
-        return int(self._wait_here(op, self._rcv_timeout, io.enqueue_read))
+        return int(self._run_sync(op, self._rcv_timeout, io.enqueue_read))
 
     def _receive_general(self, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
         self._throw_if_disposed()
@@ -519,7 +519,7 @@ class SocketTransfer(SocketCore):
         op = ops.ReceiveFromOp(io, None, None)
         op.buf = view
         op.flags = 0
-        n, sa = self._wait_here(op, self._rcv_timeout, io.enqueue_read)
+        n, sa = self._run_sync(op, self._rcv_timeout, io.enqueue_read)
         return SocketReceiveFromResult(n, self._endpoint_from(sa, ep))
 
     def _receive_from_general(
