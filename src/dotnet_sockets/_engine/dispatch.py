@@ -12,6 +12,12 @@ operation (the classic Begin-in-callback chain) therefore never causes a
 thread switch: its completion lands in the deque the same worker is
 draining.
 
+The last worker to go idle does not sleep on its lock: it holds the
+engine's watch (``watch``), waiting for readiness in the epoll set itself,
+so that a report reaches a callback with one thread wake-up, not the
+engine thread's and then a worker's.  A post while it waits rings it
+rather than waking another worker: the two would otherwise take turns.
+
 Callbacks may block (on ``End...`` of another pending operation, on a wait
 handle set by another callback...).  A watchdog thread, awake only while a
 worker is, looks every ``_STALL_SECONDS``: if completions are queued and
@@ -38,6 +44,22 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 __all__ = ["Completion", "Dispatcher", "dispatcher", "report_exception"]
+
+
+class Watch(Protocol):
+    """The engine's readiness watch, as the worker that holds it sees it (``_engine.epoll.Engine``)."""
+
+    def take(self) -> bool:
+        """Dispatcher lock held, every worker idle: True when the caller now holds the watch."""
+        ...
+
+    def ring(self) -> None:
+        """Dispatcher lock held: wake the holder (already counted awake).  Must not block."""
+        ...
+
+    def hold(self, claim: Callable[[], bool]) -> None:
+        """Wait for readiness or a ring; call ``claim`` first thing once woken, then serve what came."""
+        ...
 
 
 class Completion(Protocol):
@@ -110,8 +132,9 @@ class Dispatcher:
         "_watch",
         "_watch_wake",
         "_pid",
+        "_leading",
         "before_idle",
-        "before_sleep",
+        "watch",
         "__weakref__",
     )
 
@@ -130,10 +153,10 @@ class Dispatcher:
         # Called by a worker that ran out of completions, before it goes to
         # sleep (the engine serves ready descriptors there: Engine.serve_ready).
         self.before_idle: Callable[[], None] | None = None
-        # Called by a worker about to sleep, once it counts as idle (the
-        # engine's thread, if it stood aside for the workers, goes back to
-        # waiting for readiness itself: Engine.worker_sleeps).
-        self.before_sleep: Callable[[], None] | None = None
+        # The engine's watch, which the last worker to go idle holds (see the module docstring).
+        self.watch: Watch | None = None
+        # True while a worker holds the watch and nothing rang it: a post must ring it.
+        self._leading = False
 
     def post(self, item: Completion) -> None:
         """Queue ``item``'s callback to run on a completion thread."""
@@ -148,7 +171,13 @@ class Dispatcher:
         with self._lock:
             if only_if_none_awake and self._active:
                 return
-            if self._idle:
+            if self._leading and self.watch is not None:
+                # The holder, not another worker: the holder would be woken
+                # for the readiness the other's callbacks create.
+                self._leading = False
+                self._active += 1
+                self.watch.ring()
+            elif self._idle:
                 self._active += 1
                 self._idle.pop().release()
             else:
@@ -233,18 +262,25 @@ class Dispatcher:
             # producer that appends after that look is sure to see us idle.
             with self._lock:
                 self._active -= 1
-                self._idle.append(me)
                 if q:
-                    self._idle.remove(me)
                     self._active += 1
                     continue
                 extra = len(self._threads) > self._base
-            hook = self.before_sleep
-            if hook is not None:
+                watch = self.watch
+                # Extra workers retire after a while without work; the watch stays with the base.
+                leading = not self._active and not extra and watch is not None and watch.take()
+                if leading:
+                    self._leading = True
+                else:
+                    self._idle.append(me)
+            if leading:
+                assert watch is not None
                 try:
-                    hook()
+                    watch.hold(self._claim)
                 except BaseException as exc:  # noqa: BLE001 - reported, never lost
+                    self._claim()
                     report_exception(exc)
+                continue
             if not extra:
                 me.acquire()
                 continue
@@ -260,6 +296,17 @@ class Dispatcher:
             if retire:
                 return
             me.acquire()  # handed work as the wait timed out, or one of the base workers now
+
+    def _claim(self) -> bool:
+        """The watch holder woke: count it awake, or say True when a ring already did."""
+        with self._lock:
+            rung = not self._leading
+            if not rung:
+                self._leading = False
+                self._active += 1
+        # Its callbacks may block while completions wait, as for a worker woken by a post.
+        self._watch_wake.set()
+        return rung
 
     @property
     def thread_count(self) -> int:
@@ -292,6 +339,7 @@ class Dispatcher:
         # keeps the queued items (their completions still have to run once).
         self._idle = []
         self._active = 0
+        self._leading = False
         self._lock = threading.Lock()
         self._threads = []
         self._watch = None
