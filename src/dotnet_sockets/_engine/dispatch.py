@@ -267,8 +267,9 @@ class Dispatcher:
                     continue
                 extra = len(self._threads) > self._base
                 watch = self.watch
-                # Extra workers retire after a while without work; the watch stays with the base.
-                leading = not self._active and not extra and watch is not None and watch.take()
+                # Even an extra worker: the pool shrinks back to its base count
+                # through the ones that sleep, which retire.
+                leading = not self._active and watch is not None and watch.take()
                 if leading:
                     self._leading = True
                 else:
