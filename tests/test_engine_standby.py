@@ -137,7 +137,7 @@ def test_the_guard_parks_while_a_worker_holds_the_watch_and_wakes_when_it_leaves
         assert t.is_alive() and eng._parked  # untimed
         # The holder wakes and leaves the watch: the guard goes on, and with
         # nobody awake and nobody holding the watch it gives the set back.
-        eng._release_watch()
+        eng.leave()
         t.join(WAIT)
         assert took and took[0][1] is False
         assert eng._holder == _NOBODY and not eng._parked
@@ -156,7 +156,7 @@ def test_the_watch_goes_to_one_thread_at_a_time(lone_engine: tuple[Engine, _Fake
     assert eng.take() and eng._holder == _WORKER
     assert not eng.take()
     assert not eng._enter_set(-1)  # nor may the engine thread join the holder
-    eng._release_watch()
+    eng.leave()
     fake._active = 1
     assert not eng._enter_set(-1)  # an awake worker polls: guard instead
     assert eng._enter_set(eng._cycles)  # unless it stopped polling (gave_up)
@@ -306,7 +306,20 @@ def _holding_thread() -> threading.Thread | None:
     return None
 
 
-def _wait_for_holder() -> threading.Thread:
+def _where_workers_are() -> str:
+    frames = sys._current_frames()
+    out = [f"awake {dispatcher._active}, holder {engine._holder}, leading {dispatcher._leading}"]
+    for t in threading.enumerate():
+        if t.name.startswith("dotnet-sockets"):
+            frame, names = frames.get(t.ident or -1), []
+            while frame is not None:
+                names.append(f"{frame.f_code.co_name}:{frame.f_lineno}")
+                frame = frame.f_back
+            out.append(f"{t.name}: {' < '.join(names[:6])}")
+    return "; ".join(out)
+
+
+def _wait_for_holder(seconds: float = WAIT) -> threading.Thread | None:
     found: list[threading.Thread] = []
 
     def held() -> bool:
@@ -316,8 +329,13 @@ def _wait_for_holder() -> threading.Thread:
             return True
         return False
 
-    assert _until(held), "no completion worker took the watch"
-    return found[-1]
+    return found[-1] if _until(held, seconds) else None
+
+
+def _holder() -> threading.Thread:
+    t = _wait_for_holder()
+    assert t is not None, f"no completion worker took the watch: {_where_workers_are()}"
+    return t
 
 
 def test_a_report_while_every_worker_idles_wakes_only_the_worker_that_runs_its_callback(
@@ -351,16 +369,24 @@ def test_a_report_while_every_worker_idles_wakes_only_the_worker_that_runs_its_c
     monkeypatch.setattr(OpQueue, "on_ready", recording_on_ready)
     server.BeginReceiveFrom(bytearray(64), 0, 64, 0, IPEndPoint(IPAddress.Any, 0), on_recv, None)
     rounds = 30
-    for _ in range(rounds + 1):  # the first round brings a worker in (the engine thread serves it)
+    held = 0
+    for _ in range(rounds):
+        # Normally a worker holds the watch again by now.  The engine thread keeps the
+        # set instead when it judged the awake worker stuck (on a loaded machine, a
+        # worker held off its CPU for a period) until the next report: then it serves it.
+        holder = _wait_for_holder(seconds=1.0)
+        served_before = len(served)
         arrived.clear()
         client.SendTo(b"ping", server.LocalEndPoint)
         assert arrived.wait(WAIT)
-        _wait_for_holder()
-    assert len(served) == len(ran) == rounds + 1
-    assert all(t is not engine._thread for t in served[1:]), served
+        if holder is not None:
+            held += 1
+            assert served[served_before:] == [holder], (holder, served[served_before:])
+    assert held >= rounds - 3, f"{held} of {rounds} rounds found a worker holding the watch"
+    assert len(served) == len(ran)
     # The watchdog brings in another worker only after a holder stalled _STALL_SECONDS
     # with the completion queued: allow a hiccup of a loaded machine or two.
-    same = sum(s is r for s, r in zip(served[1:], ran[1:], strict=True))
+    same = sum(s is r for s, r in zip(served, ran, strict=True))
     assert same >= rounds - 2, (served, ran)
 
 
@@ -385,7 +411,7 @@ def test_a_post_while_a_worker_holds_the_watch_rings_that_worker(make_socket: Ca
     sender.SendTo(b"x", receiver.LocalEndPoint)
     assert got.wait(WAIT)
     for _ in range(10):
-        holder = _wait_for_holder()
+        holder = _holder()
         sleeping = list(dispatcher._idle)
         done.clear()
         sender.BeginSendTo(b"y", 0, 1, 0, receiver.LocalEndPoint, on_sent, None)
@@ -409,7 +435,7 @@ def test_readiness_is_served_while_the_holder_is_stuck_in_a_callback(make_socket
     first.BeginReceiveFrom(bytearray(64), 0, 64, 0, any_ep, lambda ar: warm.set(), None)
     client.SendTo(b"warm", first.LocalEndPoint)
     assert warm.wait(WAIT)
-    _wait_for_holder()
+    _holder()
     assert _until(lambda: engine._parked)  # the process is idle: the engine thread parked
     blocked = threading.Event()
     outcome: list[Any] = []

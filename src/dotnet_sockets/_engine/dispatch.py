@@ -50,11 +50,15 @@ class Watch(Protocol):
     """The engine's readiness watch, as the worker that holds it sees it (``_engine.epoll.Engine``)."""
 
     def take(self) -> bool:
-        """Dispatcher lock held, every worker idle: True when the caller now holds the watch."""
+        """Dispatcher lock held, the caller the last worker awake: True when it now holds the watch."""
         ...
 
     def ring(self) -> None:
         """Dispatcher lock held: wake the holder (already counted awake).  Must not block."""
+        ...
+
+    def leave(self) -> None:
+        """Give the watch back without waiting (the holder found work after ``take``)."""
         ...
 
     def hold(self, claim: Callable[[], bool]) -> None:
@@ -261,15 +265,21 @@ class Dispatcher:
             # Register as idle *before* the last look at the queue, so that a
             # producer that appends after that look is sure to see us idle.
             with self._lock:
+                watch = self.watch
+                # The last one awake takes the watch before it stops counting as
+                # awake, so that the engine thread never sees nobody awake and
+                # nobody holding the watch meanwhile, and take the set itself.
+                # Even an extra worker: the pool shrinks back to its base count
+                # through the ones that sleep, which retire.
+                leading = self._active == 1 and watch is not None and watch.take()
                 self._active -= 1
                 if q:
                     self._active += 1
+                    if leading:
+                        assert watch is not None
+                        watch.leave()
                     continue
                 extra = len(self._threads) > self._base
-                watch = self.watch
-                # Even an extra worker: the pool shrinks back to its base count
-                # through the ones that sleep, which retire.
-                leading = not self._active and watch is not None and watch.take()
                 if leading:
                     self._leading = True
                 else:

@@ -64,7 +64,7 @@ short pauses: the holder is woken for each step, and must not have to
 wake this thread too), and once a whole period passes without any worker
 serving it *parks* (an untimed wait): an idle process makes no periodic
 wake-ups.  A holder that wakes while this thread is parked wakes it
-(``_release_watch``), off its own path: someone must guard while the
+(``leave``), off its own path: someone must guard while the
 holder's callbacks run, since one of them may block.
 """
 
@@ -184,7 +184,7 @@ class Engine:
         self._serving = threading.Lock()
         # Bumped by each serve_ready poll: this thread stays off the set while it moves.
         self._cycles = 0
-        # _holder and _parked change together under it (take, _enter_set, _park, _release_watch).
+        # _holder and _parked change together under it (take, leave, _enter_set, _park).
         self._watch_lock = threading.Lock()
         self._holder = _NOBODY
         # True while this thread waits untimed on _wake, a worker holding the watch.
@@ -251,6 +251,10 @@ class Engine:
             finally:
                 with self._watch_lock:
                     self._holder = _NOBODY
+            if not dispatcher._active:
+                # The stuck workers went idle: a worker this batch wakes starts afresh,
+                # and holds the watch once it runs dry.
+                gave_up = -1
             if events:
                 with serving:
                     serve(events)
@@ -260,8 +264,6 @@ class Engine:
 
         Awake workers that stopped polling last time (``gave_up``, a long
         queue or callback) and have not polled since leave it to this thread.
-        A worker woken by this thread's last batch holds the watch itself
-        once it runs dry.
         """
         with self._watch_lock:
             if self._holder != _NOBODY or (dispatcher._active and self._cycles != gave_up):
@@ -336,11 +338,12 @@ class Engine:
             if self._holder != _WORKER:
                 return
             self._parked = True
-        # Released by the worker that leaves the watch (_release_watch), maybe already.
+        # Released by the worker that leaves the watch (leave), maybe already.
         self._wake.acquire()
 
-    def _release_watch(self) -> None:
-        """The holding worker woke: nobody waits in the set now, and this thread must guard."""
+    def leave(self) -> None:
+        """The holding worker woke, or found work after ``take``: nobody waits in the set now,
+        and this thread must guard."""
         with self._watch_lock:
             self._holder = _NOBODY
             if self._parked:
@@ -350,8 +353,9 @@ class Engine:
     # -- the watch held by a completion worker (dispatch.Watch) --------------------------------
 
     def take(self) -> bool:
-        """Called with the dispatcher's lock held by the last worker to go idle: True when the
-        watch is now that worker's, to wait for readiness in ``hold`` rather than on its lock."""
+        """Called with the dispatcher's lock held by the last worker awake, about to go idle: True
+        when the watch is now that worker's, to wait for readiness in ``hold`` rather than on its
+        lock (or to ``leave`` at once if it finds work after all)."""
         if self._thread is None:
             return False  # nothing armed yet: the engine thread takes the set when it starts
         with self._watch_lock:
@@ -383,7 +387,7 @@ class Engine:
             if claim():
                 self._bell.clear()
         finally:
-            self._release_watch()
+            self.leave()
         if events:
             serving = self._serving
             with serving:
