@@ -305,6 +305,35 @@ def ping_begin(p: Params) -> None:
     latency(list(rtts), warmup, n + warmup)
 
 
+def wake_begin(p: Params) -> None:
+    """One report at a time, each finding every completion worker idle (the engine's wake-up path)."""
+    n, warmup, size = p.i("count", 5000), p.i("warmup", 500), p.i("size", 32)
+    server = _udp()
+    server.Bind(IPEndPoint(IPAddress.Loopback, 0))
+    sep = server.LocalEndPoint
+    sbuf = bytearray(2048)
+    any_ep = _any()
+    got = threading.Event()
+
+    def on_recv(ar: Any) -> None:
+        server.EndReceiveFrom(ar)
+        server.BeginReceiveFrom(sbuf, 0, len(sbuf), NONE, any_ep, on_recv, None)
+        got.set()
+
+    server.BeginReceiveFrom(sbuf, 0, len(sbuf), NONE, any_ep, on_recv, None)
+    c = _udp()
+    buf = bytearray(size)
+    rtts: list[float] = []
+    while len(rtts) < n + warmup and not p.over():
+        t = perf()
+        c.SendTo(buf, 0, size, NONE, sep)
+        if not got.wait(p.remaining()):
+            break
+        got.clear()
+        rtts.append((perf() - t) * 1e6)
+    latency(rtts, warmup, n + warmup)
+
+
 # -- TCP bulk: one connection, 'total' bytes in 'block'-byte blocks, both ends in this process -----
 
 

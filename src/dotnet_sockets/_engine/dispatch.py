@@ -81,7 +81,7 @@ _FAST_WORKERS = 32
 _STEP_SECONDS = 0.02
 # Completions a worker runs before it serves ready descriptors again (``before_idle``) even
 # though more are queued: a long queue (many connections) must not keep the readiness it
-# creates waiting, nor make the engine thread think the worker stuck (Engine._stand_by).
+# creates waiting, nor make the engine thread think the worker stuck (Engine._guard).
 _PASS = 32
 _SLOW_SECONDS = 0.5
 

@@ -90,10 +90,12 @@ _READABLE = select.EPOLLIN | select.EPOLLERR | select.EPOLLHUP | select.EPOLLPRI
 _WRITABLE = select.EPOLLOUT | select.EPOLLERR | select.EPOLLHUP
 _ONESHOT = select.EPOLLONESHOT
 
-# How long the engine thread stands aside at a time, before it checks that
-# a worker still polls; two periods bound the extra delay of a report when
-# that worker gets stuck in a callback.  Each period costs one wake-up of
-# this thread (and a GIL hand-off), so shorter costs throughput.
+# How long the engine thread guards at a time, before it checks that an
+# awake worker still polls; two periods bound the extra delay of a report
+# when that worker gets stuck in a callback.  Each period costs one wake-up
+# of this thread (and a GIL hand-off) while a worker is awake, so shorter
+# costs throughput.  A whole period without any worker polling, while a
+# worker holds the watch, lets this thread park.
 _STANDBY_SECONDS = 0.002
 
 # Who waits in epoll_wait on the set (Engine._holder): at most one thread at a time.
@@ -296,7 +298,7 @@ class Engine:
         if self._thread is None:
             return
         # Counted even when the engine thread has a batch under way: that is
-        # when it must see that a worker keeps coming back, and step aside.
+        # when it must see that a worker keeps coming back, and stay off the set.
         self._cycles += 1
         serving = self._serving  # the one acquired is the one released, even if a fork re-made it
         if not serving.acquire(False):
