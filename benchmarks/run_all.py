@@ -376,7 +376,8 @@ def table(rows: list[Row], sides: list[str], results: dict[tuple[str, str, str],
     shown = [s for s in SIDES if s in sides]
     figures = ["| row | " + " | ".join(SIDE_TITLES[s] for s in shown) + " |", "|---|" + "---|" * len(shown)]
     ratios = [
-        "| row | " + " | ".join(label if t is None else f"{label} (target >= {t:.2f})" for _, _, t, label in RATIOS)
+        "| row | "
+        + " | ".join(label if t is None else f"{label} (target >= {t:.2f})" for _, _, t, label in RATIOS)
         + " |",
         "|---|" + "---|" * len(RATIOS),
     ]
