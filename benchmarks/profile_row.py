@@ -237,9 +237,14 @@ class _Recorder:
             entries = merged.stats  # type: ignore[attr-defined]
             ranked = sorted(entries.items(), key=lambda kv: kv[1][2], reverse=True)[:24]
             for (file, lineno, func), (_cc, nc, tt, ct, _callers) in ranked:
-                where = f"{os.path.basename(file)}:{lineno}" if file != "~" else "built-in"
-                top.append({"func": f"{func} ({where})", "calls": nc, "tottime": tt, "cumtime": ct})
-        return {"total_calls": total, "by_thread": by_thread, "top": top}
+                top.append({"func": _where(file, lineno, func), "calls": nc, "tottime": tt, "cumtime": ct})
+            counted = sorted(entries.items(), key=lambda kv: kv[1][1], reverse=True)[:16]
+            most = [{"func": _where(*key), "calls": v[1]} for key, v in counted]
+        return {"total_calls": total, "by_thread": by_thread, "top": top, "most_called": most}
+
+
+def _where(file: str, lineno: int, func: str) -> str:
+    return f"{func} ({os.path.basename(file)}:{lineno})" if file != "~" else f"{func} (built-in)"
 
 
 def child(mode: str, impl: str, workload: str, params: list[str]) -> None:
@@ -414,6 +419,8 @@ def profile(row_key: str, pure: bool, quick: bool, plain: bool, calls: bool, rep
                 print("|---|---|---|")
                 for t in work[:10]:
                     print(f"| {t['func']} | {t['calls'] / pops:.2f} | {t['tottime'] / total_tt:.0%} |")
+                most = pf.get("most_called", [])
+                print("most called: " + ", ".join(f"{t['func'].split(' (')[0]} {t['calls'] / pops:.1f}" for t in most))
                 side["cprofile"] = prof
             else:
                 print(f"cProfile run: {prof.get('error', 'no profile')}")
