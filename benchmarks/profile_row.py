@@ -321,6 +321,11 @@ def _is_wait(func: str) -> bool:
     )
 
 
+def _spread(run: dict[str, Any]) -> str:
+    vals = run.get("values") or [run["value"]]
+    return f"{_fig(min(vals), '').strip()}-{_fig(max(vals), '').strip()}"
+
+
 def _fig(v: float, unit: str) -> str:
     for suffix, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if v >= scale:
@@ -353,13 +358,23 @@ def profile(row_key: str, pure: bool, quick: bool, plain: bool, calls: bool, rep
     for title, impl, workload, side_pure in sides:
         env = run_all._python_env(side_pure)
 
-        def go(mode: str, impl: str = impl, workload: str = workload, env: dict[str, str] = env) -> dict[str, Any]:
-            """The run of median figure among ``repeat`` fresh processes (one for cProfile)."""
-            runs = [_run([sys.executable, me, "--child", mode, impl, workload, *args], env, limit)
-                    for _ in range(1 if mode == "cprofile" else repeat)]  # fmt: skip
-            good = sorted((r for r in runs if "value" in r), key=lambda r: float(r["value"]))
+        def one(mode: str, impl: str = impl, workload: str = workload, env: dict[str, str] = env) -> dict[str, Any]:
+            return _run([sys.executable, me, "--child", mode, impl, workload, *args], env, limit)
+
+        # Round by round every mode runs once, as run_all.py's sides do, so the machine's drift
+        # hits all modes alike; each mode shows its run of median figure.
+        modes = ["counters", "probe", *(f"switch={sw}" for sw in SWITCH)]
+        runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+        for _ in range(repeat):
+            for m in modes:
+                runs[m].append(one(m))
+
+        def go(mode: str, runs: dict[str, list[dict[str, Any]]] = runs) -> dict[str, Any]:
+            if mode not in runs:
+                return one(mode)
+            good = sorted((r for r in runs[mode] if "value" in r), key=lambda r: float(r["value"]))
             if not good:
-                return runs[0]
+                return runs[mode][0]
             best = dict(good[len(good) // 2])
             best["values"] = [r["value"] for r in good]
             return best
@@ -372,9 +387,9 @@ def profile(row_key: str, pure: bool, quick: bool, plain: bool, calls: bool, rep
             continue
         ops = ops_of(base, params)
         unit = base["unit"]
-        spread = ", ".join(_fig(v, "") for v in base["values"])
-        print(f"figure: {_fig(base['value'], unit)}" + (" (partial)" if base.get("partial") else "")
-              + f" (median of {spread.strip()}); {ops:,.0f} operations in {base['wall']:.2f} s")  # fmt: skip
+        partial = " (partial)" if base.get("partial") else ""
+        print(f"figure: {_fig(base['value'], unit)}{partial} ({_spread(base)} over {len(base['values'])} runs); "
+              f"{ops:,.0f} operations in {base['wall']:.2f} s")  # fmt: skip
         print(f"context switches per operation: {base['ctx'] / ops:.2f} "
               f"({base['ctx_vol'] / ops:.2f} voluntary); CPU {base['cpu'] / base['wall']:.2f} cores busy "
               f"({base['cpu_sys'] / base['wall']:.2f} in the kernel); CPU per operation "
@@ -392,14 +407,14 @@ def profile(row_key: str, pure: bool, quick: bool, plain: bool, calls: bool, rep
                   f"{pr['p50'] - idle.get('p50', 0):.0f} / {pr['p90'] - idle.get('p90', 0):.0f} us "
                   f"(figure with the probe: {_fig(probe['value'], unit)})")  # fmt: skip
             side["probe"] = probe
-        switched = []
+        switched = [f"5 ms (the default): {_fig(base['value'], unit)} ({_spread(base)})"]
         for sw in SWITCH:
             r = go(f"switch={sw}")
             if "value" in r:
-                switched.append(f"{sw * 1000:g} ms: {_fig(r['value'], unit)} "
-                                f"({r['ctx'] / ops_of(r, params):.2f} ctx/op)")  # fmt: skip
+                switched.append(f"{sw * 1000:g} ms: {_fig(r['value'], unit)} ({_spread(r)}; "
+                                f"{r['ctx'] / ops_of(r, params):.2f} ctx/op)")  # fmt: skip
                 side[f"switch={sw}"] = r
-        print("sys.setswitchinterval (default 5 ms): " + "; ".join(switched))
+        print("sys.setswitchinterval: " + "; ".join(switched))
         if calls:
             prof = go("cprofile")
             if "profile" in prof:
