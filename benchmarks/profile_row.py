@@ -345,7 +345,8 @@ def profile(row_key: str, pure: bool, quick: bool, plain: bool, calls: bool, rep
     args = [f"{k}={v}" for k, v in params.items()]
     me = os.path.abspath(__file__)
     limit = float(params.get("limit", 20))
-    sides = [("dotnet_sockets " + ("pure" if pure else "compiled"), "dotnet_sockets", row.workload, pure)]
+    path = "pure" if pure else ("compiled" if run_all.accelerated() else "compiled path NOT built: pure")
+    sides = [(f"dotnet_sockets {path}", "dotnet_sockets", row.workload, pure)]
     if plain and "plain" in row.peers:
         sides.append(("plain socket", "plain", row.peers["plain"], False))
     env_plain = run_all._python_env(False)
