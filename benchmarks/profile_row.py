@@ -15,7 +15,9 @@ fresh processes, and prints for each:
   running thread is asked to drop it after the interval) moves with it; a row whose threads
   give it up in blocking system calls does not;
 * the Python calls per operation (``cProfile`` on every thread; on Python 3.12+ one profiler
-  sees every thread, so its times mix threads) by thread group, and the top functions.
+  sees every thread, so its times mix threads) by thread group, and the top functions.  The
+  compiled path's ``SendTo``, ``BeginSendTo`` and ``EndSendTo`` are C callables that cProfile
+  does not see: there the send rows' calls are the callback's alone.
 
 An operation is a datagram, a round trip, a connection, or a block for the byte rows.
 
