@@ -47,9 +47,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _lookups
 from ._checks import as_transmit_flags, no_flags, send_view
+from ._engine import ops as _ops
 from ._engine.opqueue import Waiter
 from ._lookups import HostLookup
 from ._names import dotnet_names
+from ._socket_core import _op_error
 from ._socket_files import file_elements
 from ._socket_messages import new_receive_from_address, store_sender
 from .addresses import IPEndPoint
@@ -87,6 +89,9 @@ _SEND_ASYNC = "dotnet_sockets.Socket.SendAsync"
 _RECEIVE_ASYNC = "dotnet_sockets.Socket.ReceiveAsync"
 _RECEIVE_FROM_ASYNC = "dotnet_sockets.Socket.ReceiveFromAsync"
 _isEnabledFor = _log.isEnabledFor
+_ReceiveOp = _ops.ReceiveOp
+_StreamSendOnlyOp = _ops.StreamSendOnlyOp
+_DatagramSendOp = _ops.DatagramSendOp
 
 
 class _LoopWaiter(Waiter):
@@ -216,15 +221,31 @@ async def _run(
     return end(sock, op)
 
 
+async def _wait_queued(sock: Any, op: Any, write: bool, end: Callable[[Any, Any], _T]) -> _T:
+    """A short path's operation whose call would block: queued without a second try, waited for,
+    and its outcome read as ``end`` (its ``End...``) reads it, without the checks that only guard
+    a result a caller hands in (this operation never leaves the coroutine)."""
+    op._ctx = _NOT_YET
+    if write:
+        sock._io.enqueue_write(op)
+    else:
+        sock._io.enqueue_read(op)
+    if not op._done:
+        await _wait(op)
+    if _isEnabledFor(DEBUG):
+        return end(sock, op)  # tracing was turned on meanwhile: End traces the exit
+    err = op._error
+    if err is not None:
+        raise sock._failed(_op_error(err))
+    value: _T = op._value
+    return value
+
+
 # Starters for an operation a short path has audited: queue it without trying again (its call
 # has just been tried), or start it on the queue (a stream send that handed over a prefix goes on
 # at once; an operation an audit hook got in ahead of waits for its turn).
 def _queue_read(sock: Any, op: Any, _: Any) -> None:
     sock._io.enqueue_read(op)
-
-
-def _queue_write(sock: Any, op: Any, _: Any) -> None:
-    sock._io.enqueue_write(op)
 
 
 def _write_on(sock: Any, op: Any, _: Any) -> None:
@@ -367,7 +388,10 @@ async def receive_now(sock: Socket, view: Any) -> int:
         return n
     if err is not None:
         raise sock._failed(_SocketOpError(err))
-    return await _run(_queue_read, sock, sock._new_receive(view, (), {}, None, None), None, type(sock).EndReceive)
+    op = _ReceiveOp(io, None, None)
+    op.buf = view
+    op.flags = 0
+    return await _wait_queued(sock, op, False, type(sock).EndReceive)
 
 
 async def send_now(sock: Socket, data: Any) -> int:
@@ -399,10 +423,18 @@ async def send_now(sock: Socket, data: Any) -> int:
             return n
     if err is not None:
         raise sock._failed(_SocketOpError(err))
-    op = sock._new_send(data, (), {}, None, None)
+    # What _new_send builds for this call (the operation holds the send's export from here).
+    if sock._dgram:
+        op = _DatagramSendOp(io, None, None)
+    else:
+        op = _StreamSendOnlyOp(io, None, None)
+        op.addr = None
+        op.sent = 0
+    op.buf = data
+    op.flags = 0
     del data
     if n < 0:
-        return await _run(_queue_write, sock, op, None, type(sock).EndSend)
+        return await _wait_queued(sock, op, True, type(sock).EndSend)
     # A prefix went (telemetry counts bytes as they leave): the operation goes on from there,
     # as its own attempt would at once.
     _tel.c.sent += n
