@@ -612,7 +612,7 @@ def test_tracing_turned_on_while_a_receive_waits_traces_its_end_on_both_paths(ma
         c, s = made.pair()
         keep = _Keep()
 
-        async def main(c: Socket = c, s: Socket = s, short: bool = short) -> int:
+        async def main(c: Socket = c, s: Socket = s, short: bool = short, keep: _Keep = keep) -> int:
             waiting = asyncio.ensure_future(receive(short, s, bytearray(8)))
             await asyncio.sleep(0)
             assert s._io.rpark is not None  # it waits, started with tracing off
