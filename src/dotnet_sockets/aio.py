@@ -38,6 +38,7 @@ that is never awaited does nothing.
 from __future__ import annotations
 
 import asyncio
+import select
 import sys
 import threading
 from collections.abc import Callable, Coroutine
@@ -94,17 +95,98 @@ _StreamSendOnlyOp = _ops.StreamSendOnlyOp
 _DatagramSendOp = _ops.DatagramSendOp
 
 
+class _LoopWatch(Waiter):
+    """A loop's reader for one socket, kept from one await to the next.
+
+    Most sockets an awaited receive waits on are waited on again soon (an echo, a stream
+    of requests); asyncio's ``sock_recv`` pays ``add_reader`` and ``remove_reader`` (two
+    ``epoll_ctl`` calls and some twenty Python calls) per wait, a large part of an awaited
+    round trip.  So the reader stays while the socket's awaits come and go: it serves
+    whichever receive or accept waits at the moment (``waiter``), and lets go of the
+    descriptor the first time it reports with nobody waiting (level-triggered: a socket
+    left readable, or served by another model now), when an await of another loop needs
+    the socket, and before the descriptor is closed or replaced (``OpQueue.rkeep`` holds
+    it for that, under the queue's lock).  Writers are not kept: a socket is writable
+    almost always, so a kept writer would only report again at once.
+    """
+
+    __slots__ = ("loop", "tid", "io", "waiter", "on", "poll")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, tid: int, io: Any) -> None:
+        self.loop = loop
+        self.tid = tid
+        self.io = io
+        self.waiter: _LoopWaiter | None = None
+        self.on = False
+        p = select.poll()
+        p.register(io.fd, select.POLLIN)
+        self.poll = p.poll
+
+    def ready(self) -> None:
+        # The loop's callback, on its thread.  The report may be stale: the loop collects
+        # reports before it runs the steps they wake, so an await that took the data (and
+        # maybe waits again) can be followed by a report from before it did.  asyncio's
+        # remove_reader cancels that report; a kept reader asks the kernel instead.
+        if not self.poll(0):
+            return
+        w = self.waiter
+        if w is not None:
+            fut = w.fut
+            if fut is not None and not fut.done():
+                fut.set_result(None)
+            return  # (or woken already, its step not yet run)
+        # Readable, and nobody waits: let go (unless a close or a replacement already took
+        # it, and lets go itself).
+        io = self.io
+        with io.lock:
+            if io.rkeep is not self:
+                return
+            io.rkeep = None
+        self.stop()
+
+    def stop(self) -> None:
+        """Remove the reader (on the loop's thread, or any thread once the loop is not running)."""
+        if self.on:
+            self.on = False
+            self.loop.remove_reader(self.io.fd)
+
+    def _stop_then(self, closed: Callable[[], None]) -> None:
+        try:
+            self.stop()
+        finally:
+            closed()
+
+    def wake(self) -> None:
+        pass  # no operation of its own: the awaits it serves are woken through their waiters
+
+    def wake_then(self, closed: Callable[[], None]) -> bool:
+        # The queue already forgot this registration (take_keeps): let go of the descriptor.
+        if _get_ident() == self.tid or not self.loop.is_running():
+            self.stop()
+            return False
+        return self.let_go_later(closed)
+
+    def let_go_later(self, closed: Callable[[], None]) -> bool:
+        try:
+            self.loop.call_soon_threadsafe(self._stop_then, closed)
+        except RuntimeError:
+            return False  # the loop is closed: its selector is gone
+        return True
+
+
 class _LoopWaiter(Waiter):
     """How an awaited operation waits: on its loop's selector, woken on its loop's thread."""
 
-    __slots__ = ("loop", "tid", "fd", "fut", "watching")
+    __slots__ = ("loop", "tid", "io", "fut", "watching")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, io: Any) -> None:
         self.loop = loop
         self.tid = _get_ident()
-        self.fd = fd
+        self.io = io
         self.fut: asyncio.Future[None] | None = None
-        self.watching = 0  # 1: a reader is registered with the loop, 2: a writer
+        # 0: not watching; 1 or 2: a reader or writer of its own is registered with the loop;
+        # 3: the socket's kept registration (_LoopWatch) serves it.
+        self.watching = 0
 
     def wake(self) -> None:
         # Any thread (the engine's, a closing one, a finishing waiter's), maybe under the queue's lock.
@@ -117,7 +199,7 @@ class _LoopWaiter(Waiter):
                 pass  # the loop is closed: nobody can be awaiting any more
 
     def wake_then(self, closed: Callable[[], None]) -> bool:
-        if not self.watching or _get_ident() == self.tid:
+        if self.watching in (0, 3) or _get_ident() == self.tid:
             self.wake()
             return False
         try:
@@ -139,21 +221,47 @@ class _LoopWaiter(Waiter):
             fut.set_result(None)
 
     def watch(self, write: bool) -> None:
+        """The queue's lock is held (``retry_parked``'s ``on_block``)."""
+        io = self.io
         if write:
-            self.loop.add_writer(self.fd, self._fire)
+            self.loop.add_writer(io.fd, self._fire)
             self.watching = 2
-        else:
-            self.loop.add_reader(self.fd, self._fire)
-            self.watching = 1
+            return
+        keep: Any = io.rkeep
+        if keep is not None and keep.loop is not self.loop:
+            if not keep.loop.is_closed():
+                # Another live loop keeps a reader on this socket: this await has its own.
+                self.loop.add_reader(io.fd, self._fire)
+                self.watching = 1
+                return
+            keep = None  # a finished loop's: its selector is gone
+        if keep is None:
+            keep = _LoopWatch(self.loop, self.tid, io)
+            try:
+                self.loop.add_reader(io.fd, keep.ready)
+            except OSError:
+                # The loop still knew this number from a descriptor it watched before that
+                # one was replaced (Disconnect, a failed connect): forget it, watch this one.
+                self.loop.remove_reader(io.fd)
+                self.loop.add_reader(io.fd, keep.ready)
+            keep.on = True
+            io.rkeep = keep
+        keep.waiter = self
+        self.watching = 3
 
     def unwatch(self) -> None:
         watching = self.watching
         if watching:
             self.watching = 0
-            if watching == 1:
-                self.loop.remove_reader(self.fd)
+            if watching == 3:
+                # The reader stays for the socket's next await; it no longer serves this one.
+                keep: Any = self.io.rkeep
+                if keep is not None and keep.waiter is self:
+                    keep.waiter = None
+            elif watching == 1:
+                self.loop.remove_reader(self.io.fd)
             else:
-                self.loop.remove_writer(self.fd)
+                self.loop.remove_writer(self.io.fd)
 
 
 class _NotYet(Waiter):
@@ -172,7 +280,7 @@ _NOT_YET = _NotYet()
 async def _wait(op: Any, on_cancel: Callable[[], None] | None = None) -> None:
     """Wait until a started operation has its outcome, making its call on this thread when ready."""
     io = op._io
-    w = _LoopWaiter(_get_running_loop(), io.fd)
+    w = _LoopWaiter(_get_running_loop(), io)
     with io.lock:
         # Under the lock: whoever hands it the queue, or closes, reads the waiter after this
         # (or before it, and then left the state that the checks below see).
