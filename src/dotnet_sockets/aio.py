@@ -16,7 +16,8 @@ direction: an await that finishes at once costs about what asyncio's
 ``loop.sock_recv_into`` does (with tracing on they take the general path).
 An operation that cannot finish at once joins the socket's queue,
 which keeps start order with the other models, and waits on the loop's own
-selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does):
+selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does, except
+that a reader stays registered from one await to the next: ``_LoopWatch``):
 no engine thread is involved for a socket that only asyncio uses.  When
 operations of other models are queued ahead of it, it waits for its turn
 (the engine, or whoever finishes the operation before it, wakes the loop)
