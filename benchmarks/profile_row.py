@@ -8,6 +8,9 @@ fresh processes, and prints for each:
   involuntary, from ``/proc/self/task/*/status``, and those of threads that ended, read as they
   ended) and the CPU seconds; the process's context switches per operation (``getrusage``) and
   the cores it kept busy (CPU time / wall time: one GIL lets Python run on one core at a time);
+* the GIL's hold per operation: the user-mode CPU time per operation (CPython's user-mode work
+  runs holding the GIL; the socket module's system calls let go of it, the compiled send
+  path's keep it, so on the send rows the kernel time is held too);
 * the GIL's hand-off cost: a probe thread sleeps 0.5 ms in a loop and measures how late it wakes;
   its lateness beyond an idle process's is the time a thread woken by the kernel (a completion
   thread woken by epoll, a reader woken by data) waits for the GIL.  And the figure again under
@@ -397,6 +400,11 @@ def profile(row_key: str, pure: bool, quick: bool, plain: bool, calls: bool, rep
               f"({base['ctx_vol'] / ops:.2f} voluntary); CPU {base['cpu'] / base['wall']:.2f} cores busy "
               f"({base['cpu_sys'] / base['wall']:.2f} in the kernel); CPU per operation "
               f"{base['cpu'] / ops * 1e6:.1f} us")  # fmt: skip
+        # CPython runs its user-mode code holding the GIL (the socket module's system calls let
+        # go of it), so the user CPU per operation is, within the little C code that runs
+        # without it, the GIL's hold per operation: what the one core the GIL allows must fit.
+        print(f"GIL held per operation (user CPU): {(base['cpu'] - base['cpu_sys']) / ops * 1e6:.1f} us; "
+              f"kernel CPU per operation {base['cpu_sys'] / ops * 1e6:.1f} us")  # fmt: skip
         print("| thread group | threads | ctx switches / op (vol + invol) | CPU us / op | run-queue us / op |")
         print("|---|---|---|---|---|")
         for g, t in sorted(base["threads"].items(), key=lambda kv: -kv[1]["cpu"]):

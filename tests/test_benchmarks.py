@@ -150,8 +150,8 @@ def test_profile_row_prints_each_measure_for_both_sides(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = proc.stdout
     assert "### dotnet_sockets compiled" in text and "### plain socket" in text  # "compiled path NOT built" too
-    for measure in ("context switches per operation:", "GIL wait of a woken thread", "sys.setswitchinterval",
-                    "Python calls per operation (cProfile):"):  # fmt: skip
+    for measure in ("context switches per operation:", "GIL held per operation", "GIL wait of a woken thread",
+                    "sys.setswitchinterval", "Python calls per operation (cProfile):"):  # fmt: skip
         assert text.count(measure) == 2, measure
     (summary,) = __import__("json").loads(out.read_text(encoding="utf-8"))
     package = next(v for k, v in summary["sides"].items() if k.startswith("dotnet_sockets compiled"))
