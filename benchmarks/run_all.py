@@ -9,7 +9,10 @@ Each row is one workload written the same way on every side (same threads, same 
 primitive, same buffer sizes, same counts, which this script passes to all of them):
 
 * dotnet_sockets, compiled send path and pure path (``DOTNET_SOCKETS_PURE=1``):
-  ``workloads_dotnet_sockets.py``;
+  ``workloads_dotnet_sockets.py``; and the compiled path with ``InlineCompletions`` on
+  (``DOTNET_SOCKETS_INLINE_COMPLETIONS=1``) on the rows with callbacks: .NET Core runs the callback
+  of an operation that finished inside ``Begin...`` inline, the package (by its contract) on a
+  completion thread unless that option is on;
 * .NET Core 3.1 (the ``dotnetcore2`` package's host, or ``$DOTNET_HOST``) and Mono, running
   ``dotnet/Bench.cs`` compiled with ``mcs``;
 * asyncio and uvloop where the workload has a natural asyncio form (``workloads_asyncio.py``),
@@ -134,9 +137,17 @@ ROWS = [
         "client_echo", CECHO, CECHO_Q, _aio("client_echo", plain="client_echo")),
 ]  # fmt: skip
 
-SIDES = ["compiled", "pure", "core", "mono", "asyncio", "uvloop", "plain"]
+SIDES = ["compiled", "inline", "pure", "core", "mono", "asyncio", "uvloop", "plain"]
+# The rows whose callbacks can run inline: .NET Core runs the callback of an operation that
+# finished inside Begin... on the caller's thread; the package runs it on a completion thread
+# unless InlineCompletions is on (the contract's choice), and the "inline" side turns it on.
+INLINE_WORKLOADS = frozenset(
+    {"sendto_sem", "sendto_unthrottled", "sendto_chains", "recv_begin", "ping_begin", "bulk_begin",
+     "echo_begin", "accept_begin"}
+)  # fmt: skip
 SIDE_TITLES = {
     "compiled": "dotnet_sockets compiled",
+    "inline": "compiled, InlineCompletions",
     "pure": "dotnet_sockets pure",
     "core": ".NET Core 3.1",
     "mono": "Mono",
@@ -152,6 +163,7 @@ RATIOS: list[tuple[str, str, float | None, str]] = [
     ("pure", "core", 0.5, "pure / .NET Core"),
     ("compiled", "uvloop", 1.0, "compiled / uvloop (stretch)"),
     ("compiled", "plain", 1 / 1.5, "compiled / plain"),
+    ("inline", "core", None, "compiled with InlineCompletions / .NET Core"),
     ("plain", "core", None, "plain / .NET Core (CPython's ceiling)"),
 ]
 
@@ -202,6 +214,7 @@ def _python_env(pure: bool) -> dict[str, str]:
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("DOTNET_SOCKETS_TRACE", None)
     env.pop("DOTNET_SOCKETS_PURE", None)
+    env.pop("DOTNET_SOCKETS_INLINE_COMPLETIONS", None)
     if pure:
         env["DOTNET_SOCKETS_PURE"] = "1"
     return env
@@ -211,8 +224,11 @@ def command(side: str, workload: str, params: dict[str, float]) -> tuple[list[st
     """The command line and environment of one run, or why this side cannot run here."""
     args = [f"{k}={v}" for k, v in params.items()]
     child = os.path.join(HERE, "child.py")
-    if side in ("compiled", "pure"):
-        return [sys.executable, child, "dotnet_sockets", workload, *args], _python_env(side == "pure")
+    if side in ("compiled", "pure", "inline"):
+        env = _python_env(side == "pure")
+        if side == "inline":
+            env["DOTNET_SOCKETS_INLINE_COMPLETIONS"] = "1"
+        return [sys.executable, child, "dotnet_sockets", workload, *args], env
     if side in ("asyncio", "uvloop", "plain"):
         return [sys.executable, child, side, workload, *args], _python_env(False)
     exe = bench_exe()
@@ -337,6 +353,14 @@ class Series:
         return statistics.median(v) if v else None
 
 
+def _side_workload(row: Row, side: str) -> str | None:
+    if side in ("compiled", "pure", "core", "mono"):
+        return row.workload
+    if side == "inline":
+        return row.workload if row.workload in INLINE_WORKLOADS else None
+    return row.peers.get(side)
+
+
 def plan(rows: list[Row], sides: list[str], quick: bool) -> dict[tuple[str, str, str], tuple[Row, str, str]]:
     """Every distinct run: (side, workload, params) -> (row, side, workload); shared peers run once."""
     runs: dict[tuple[str, str, str], tuple[Row, str, str]] = {}
@@ -344,6 +368,8 @@ def plan(rows: list[Row], sides: list[str], quick: bool) -> dict[tuple[str, str,
         params = row.quick if quick else row.params
         for side in sides:
             if side in ("compiled", "pure", "core", "mono"):
+                workload = row.workload
+            elif side == "inline" and row.workload in INLINE_WORKLOADS:
                 workload = row.workload
             elif side in row.peers:
                 workload = row.peers[side]
@@ -386,7 +412,7 @@ def table(rows: list[Row], sides: list[str], results: dict[tuple[str, str, str],
         med: dict[str, float | None] = {}
         cells = [f"`{row.key}`: {row.label}"]
         for s in shown:
-            workload = row.workload if s in ("compiled", "pure", "core", "mono") else row.peers.get(s)
+            workload = _side_workload(row, s)
             series = results.get((s, workload or "", params))
             med[s] = series.median() if series is not None else None
             cells.append("" if workload is None or series is None else _cell(series, row))
