@@ -307,13 +307,8 @@ def ping_begin(p: Params) -> None:
 
 def wake_begin(p: Params) -> None:
     """One report at a time, each finding every completion worker idle (the engine's wake-up path)."""
-    n, warmup, size = p.i("count", 5000), p.i("warmup", 500), p.i("size", 32)
-    server = _udp()
-    server.Bind(IPEndPoint(IPAddress.Loopback, 0))
-    sep = server.LocalEndPoint
-    sbuf = bytearray(2048)
-    any_ep = _any()
-    got = threading.Event()
+    server = _sink()  # a bound socket, which here does read
+    sbuf, any_ep, got = bytearray(2048), _any(), threading.Event()
 
     def on_recv(ar: Any) -> None:
         server.EndReceiveFrom(ar)
@@ -321,6 +316,8 @@ def wake_begin(p: Params) -> None:
         got.set()
 
     server.BeginReceiveFrom(sbuf, 0, len(sbuf), NONE, any_ep, on_recv, None)
+    n, warmup, size = p.i("count", 5000), p.i("warmup", 500), p.i("size", 32)
+    sep = server.LocalEndPoint
     c = _udp()
     buf = bytearray(size)
     rtts: list[float] = []

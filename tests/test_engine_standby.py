@@ -43,6 +43,7 @@ from dotnet_sockets._engine.dispatch import dispatcher
 from dotnet_sockets._engine.epoll import _ENGINE, _NOBODY, _WORKER, Engine, engine
 from dotnet_sockets._engine.opqueue import OpQueue
 from reliability_support import CHILD_PRELUDE, run_child
+from socket_helpers import wait_until
 
 
 class _FakeDispatcher:
@@ -70,15 +71,6 @@ def _guard_in_thread(eng: Engine) -> tuple[threading.Thread, list[tuple[float, b
     t = threading.Thread(target=run, daemon=True)
     t.start()
     return t, took
-
-
-def _until(cond: Callable[[], bool], seconds: float = WAIT) -> bool:
-    deadline = time.monotonic() + seconds
-    while not cond():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.001)
-    return True
 
 
 def test_no_guard_without_an_awake_worker_or_a_holder(lone_engine: tuple[Engine, _FakeDispatcher]) -> None:
@@ -132,7 +124,7 @@ def test_the_guard_parks_while_a_worker_holds_the_watch_and_wakes_when_it_leaves
         stop.set()
         cycler.join(WAIT)
         # A whole period without a poll: it parks (an idle process makes no periodic wake-ups).
-        assert _until(lambda: eng._parked)
+        assert wait_until(lambda: eng._parked)
         time.sleep(period * 3)
         assert t.is_alive() and eng._parked  # untimed
         # The holder wakes and leaves the watch: the guard goes on, and with
@@ -329,7 +321,7 @@ def _wait_for_holder(seconds: float = WAIT) -> threading.Thread | None:
             return True
         return False
 
-    return found[-1] if _until(held, seconds) else None
+    return found[-1] if wait_until(held, seconds) else None
 
 
 def _holder() -> threading.Thread:
@@ -436,7 +428,7 @@ def test_readiness_is_served_while_the_holder_is_stuck_in_a_callback(make_socket
     client.SendTo(b"warm", first.LocalEndPoint)
     assert warm.wait(WAIT)
     _holder()
-    assert _until(lambda: engine._parked)  # the process is idle: the engine thread parked
+    assert wait_until(lambda: engine._parked)  # the process is idle: the engine thread parked
     blocked = threading.Event()
     outcome: list[Any] = []
     finished = threading.Event()

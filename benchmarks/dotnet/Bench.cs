@@ -365,10 +365,7 @@ static class Bench
     // waits for the BeginReceiveFrom callback (which re-arms the receive) to set an event.
     static void WakeBegin()
     {
-        int n = I("count", 5000), warmup = I("warmup", 500), size = I("size", 32);
-        var server = Udp();
-        server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        EndPoint sep = server.LocalEndPoint;
+        var server = Sink(); // a bound socket, which here does read
         var sbuf = new byte[2048];
         EndPoint any = new IPEndPoint(IPAddress.Any, 0);
         var got = new AutoResetEvent(false);
@@ -381,6 +378,8 @@ static class Bench
             got.Set();
         };
         server.BeginReceiveFrom(sbuf, 0, sbuf.Length, SocketFlags.None, ref any, onRecv, null);
+        int n = I("count", 5000), warmup = I("warmup", 500), size = I("size", 32);
+        EndPoint sep = server.LocalEndPoint;
         var c = Udp();
         var buf = new byte[size];
         var rtts = new List<double>(n + warmup);
