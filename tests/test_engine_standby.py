@@ -361,7 +361,7 @@ def test_a_report_while_every_worker_idles_wakes_only_the_worker_that_runs_its_c
     monkeypatch.setattr(OpQueue, "on_ready", recording_on_ready)
     server.BeginReceiveFrom(bytearray(64), 0, 64, 0, IPEndPoint(IPAddress.Any, 0), on_recv, None)
     rounds = 30
-    held = 0
+    held = same = 0
     for _ in range(rounds):
         # Normally a worker holds the watch again by now.  The engine thread keeps the
         # set instead when it judged the awake worker stuck (on a loaded machine, a
@@ -374,12 +374,12 @@ def test_a_report_while_every_worker_idles_wakes_only_the_worker_that_runs_its_c
         if holder is not None:
             held += 1
             assert served[served_before:] == [holder], (holder, served[served_before:])
+            same += ran[-1] is holder
     assert held >= rounds - 3, f"{held} of {rounds} rounds found a worker holding the watch"
     assert len(served) == len(ran)
     # The watchdog brings in another worker only after a holder stalled _STALL_SECONDS
     # with the completion queued: allow a hiccup of a loaded machine or two.
-    same = sum(s is r for s, r in zip(served, ran, strict=True))
-    assert same >= rounds - 2, (served, ran)
+    assert same >= held - 2, (served, ran)
 
 
 def test_a_post_while_a_worker_holds_the_watch_rings_that_worker(make_socket: Callable[..., Socket]) -> None:
