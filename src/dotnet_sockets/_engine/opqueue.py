@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from ..enums import SocketError
 from ..exceptions import SocketException
+from . import batch as _batch
 from .dispatch import report_exception
 from .epoll import EPOLLIN, EPOLLOUT, engine
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["OpQueue", "Waiter"]
 
 _raw_type = _RawSocket.type.__get__  # the C socket's int, without socket.socket's enum
+_raw_family = _RawSocket.family.__get__
 
 
 class Waiter:
@@ -107,16 +109,33 @@ def _unwatchable(op: AsyncOperation, exc: Exception) -> None:
         _broken(op, exc)
 
 
-def _drain(q: deque[AsyncOperation], done: list[AsyncOperation]) -> None:
-    """Retry queued operations in order while they make progress; move the finished to ``done``."""
+def _drain(q: deque[AsyncOperation], done: list[AsyncOperation], io: OpQueue) -> None:
+    """Retry queued operations in order while they make progress; move the finished to ``done``.
+
+    Where two or more datagram operations of a kind lead the queue, one system call
+    serves them (``batch.serve``); otherwise, and on the pure-Python path, each makes its own.
+    """
     while q:
-        if _waits_itself(q[0]):
+        head = q[0]
+        if _waits_itself(head):
             return  # its own waiter makes its call (the caller parks it)
+        if head.batch_kind and io.batches and len(q) > 1 and _batch.enabled():
+            try:
+                n = _batch.serve(io.sock, q, _waits_itself)
+            except Exception as exc:  # noqa: BLE001 - see _broken: the head's call raised
+                _broken(head, exc)
+                n = 1
+            if n == 0:
+                return
+            if n > 0:
+                for _ in range(n):
+                    done.append(q.popleft())
+                continue
         try:
-            if not q[0].attempt():
+            if not head.attempt():
                 return
         except Exception as exc:  # noqa: BLE001 - see _broken
-            _broken(q[0], exc)
+            _broken(head, exc)
         done.append(q.popleft())
 
 
@@ -170,6 +189,7 @@ class OpQueue:
         "closed",
         "inline",
         "dgram",
+        "batches",
         "__weakref__",
     )
 
@@ -179,6 +199,8 @@ class OpQueue:
         self.fd = sock.fileno()
         # Message-oriented socket: telemetry counts a datagram per successful send or receive.
         self.dgram = _raw_type(sock) != socket.SOCK_STREAM
+        # Queued datagram operations may share a recvmmsg/sendmmsg (see batch): UDP over IPv4 or IPv6.
+        self.batches = _raw_type(sock) == socket.SOCK_DGRAM and _raw_family(sock) in (socket.AF_INET, socket.AF_INET6)
         self.lock = threading.Lock()
         self.rq: deque[AsyncOperation] = deque()
         self.wq: deque[AsyncOperation] = deque()
@@ -340,10 +362,10 @@ class OpQueue:
                 return
             rq, wq = self.rq, self.wq
             if readable and self.rpark is None:
-                _drain(rq, done)
+                _drain(rq, done, self)
                 self._pass_on(rq, EPOLLIN, False)
             if writable and self.wpark is None:
-                _drain(wq, done)
+                _drain(wq, done, self)
                 self._pass_on(wq, EPOLLOUT, False)
             # The report disarmed the descriptor (one-shot): re-arm only for what the
             # engine serves (a parked direction is watched by its waiter).

@@ -1,0 +1,93 @@
+"""Several queued datagram operations in one system call, where the kernel allows.
+
+When a datagram socket becomes ready and two or more operations of one kind
+lead its queue (a server that posted several ``BeginReceiveFrom``, an
+unthrottled ``BeginSendTo`` loop whose sends found the buffer full), one
+``recvmmsg`` or ``sendmmsg`` serves as many of them as lead the queue, up to
+:data:`LIMIT`.  Each then finishes exactly as its own ``attempt`` would
+have: the same value, the same telemetry, the same error, in the same order.
+
+The rules live here and in the operations (``batch_kind``, ``message``,
+``received``, ``sent``); the accelerator's ``recv_batch`` and ``send_batch``
+only make the system call and build what the socket module's single calls
+return.  Without them (the pure-Python path, ``DOTNET_SOCKETS_PURE=1``) the
+queue is served one ``attempt`` at a time, which gives the same results.
+
+What is left out: ``ReceiveMessageFrom`` (its ancillary data would need the
+socket module's parsing in C), stream sockets, and sockets of other families
+than IPv4 and IPv6.  A ``sendmmsg`` that stops after message k without an
+error (the kernel drops an error met after the first message) leaves the
+rest queued; the loop tries again at once, so a persistent error (an
+oversized datagram, an address the socket cannot reach) reaches its own
+operation.  An error the kernel reports only once (a connected socket's
+pending ICMP error) that it meets in the middle of a batch is lost there,
+as it is to whichever other call of the socket happens to take it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from itertools import islice
+from typing import Any
+
+__all__ = ["LIMIT", "NONE", "RECEIVE", "SEND", "recv_batch", "send_batch", "enabled", "serve"]
+
+LIMIT = 64
+"""The most operations one system call serves (the accelerator's arrays hold as many)."""
+
+# An operation class's ``batch_kind``: which of its neighbours it may share a call with.
+NONE = 0
+RECEIVE = 1  # recvfrom_into / recv_into of one datagram: value from (nbytes, sockaddr)
+SEND = 2  # sendto / send of one datagram: value from the byte count
+
+_Primitive = Callable[[Any, list[Any], int], tuple[list[Any], "OSError | None"]]
+
+# The accelerator's primitives, put here by ``_accel.install``; None on the pure-Python path.
+recv_batch: _Primitive | None = None
+send_batch: _Primitive | None = None
+
+
+def enabled() -> bool:
+    """Whether queued operations may be batched (the accelerator's primitives are in use)."""
+    return recv_batch is not None and send_batch is not None
+
+
+def serve(sock: Any, q: deque[Any], waits_itself: Callable[[Any], bool]) -> int:
+    """One system call for the run of batchable operations leading ``q`` (left in ``q``).
+
+    The run is ``q[0]`` and those right behind it of the same kind and flags
+    that the engine serves (not waiting on their own).  Returns how many of
+    them finished (their ``_value`` or ``_error`` set, in order), 0 when the
+    first would block, -1 when there is no run of two or the first is one the
+    system call does not take (the caller runs its own ``attempt``).
+    Raises what the primitive raised (a signal handler's exception): the
+    caller treats it as the first operation's ``attempt`` raising it.
+    """
+    head = q[0]
+    kind, flags = head.batch_kind, head.flags
+    run = [head]
+    for op in islice(q, 1, LIMIT):
+        if op.batch_kind != kind or op.flags != flags or waits_itself(op):
+            break
+        run.append(op)
+    if len(run) < 2:
+        return -1
+    if kind == RECEIVE:
+        assert recv_batch is not None
+        got, exc = recv_batch(sock, [op.buf for op in run], flags)
+        for op, value in zip(run, got):
+            op.received(value)
+    else:
+        assert send_batch is not None
+        got, exc = send_batch(sock, [op.message() for op in run], flags)
+        for op, n in zip(run, got):
+            op.sent(n)
+    if got:
+        return len(got)
+    if exc is None:
+        return -1
+    if isinstance(exc, BlockingIOError):
+        return 0
+    head._error = exc
+    return 1
