@@ -1567,17 +1567,20 @@ make_sockaddr(const struct sockaddr_storage *ss, socklen_t len)
     return Py_BuildValue("(iy#)", sa->sa_family, sa->sa_data, (Py_ssize_t)sizeof(sa->sa_data));
 }
 
-/* A buffer the batch can use as the socket module uses it: a memoryview of bytes (its len()
-   is then its byte count, what the ops pass as nbytes).  0 when it is not: the caller's loop
-   then runs that operation's own call, which raises or succeeds exactly as it always did. */
+/* A buffer the batch can use as the socket module's single call uses it: for a send, what
+   sendto's "y*" takes; for a receive, a memoryview of bytes (len() then counts its bytes,
+   what the ops pass as nbytes) that "w*" takes.  0 when it is not: the caller's loop then runs
+   that operation's own call, which raises or succeeds exactly as it always did. */
 static int
 take_buffer(PyObject *o, Py_buffer *view, int writable)
 {
-    if (!PyMemoryView_Check(o))
-        return 0;
-    Py_buffer *mv = PyMemoryView_GET_BUFFER(o);
-    if (mv->itemsize != 1 || mv->ndim > 1 || !PyBuffer_IsContiguous(mv, 'C'))
-        return 0;
+    if (writable) {
+        if (!PyMemoryView_Check(o))
+            return 0;
+        Py_buffer *mv = PyMemoryView_GET_BUFFER(o);
+        if (mv->itemsize != 1 || mv->ndim > 1)
+            return 0;
+    }
     if (PyObject_GetBuffer(o, view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE) < 0) {
         PyErr_Clear();
         return 0;
