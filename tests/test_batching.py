@@ -95,7 +95,7 @@ class Completions:
         self.calls: dict[Any, int] = {}
         self.lock = threading.Lock()
         self.all_done = threading.Event()
-        self.expected = 0
+        self.expected = 1 << 30  # set by wait
 
     def __call__(self, ar: Any) -> None:
         try:
@@ -114,7 +114,8 @@ class Completions:
         with self.lock:
             self.expected = n
             if len(self.order) >= n:
-                self.all_done.set()
+                return
+            self.all_done.clear()
         assert self.all_done.wait(WAIT), f"{len(self.order)} of {n} completed"
 
 
@@ -330,9 +331,9 @@ def test_close_while_a_batch_is_queued(made: Made, monkeypatch: pytest.MonkeyPat
         assert all(c == 1 for c in done.calls.values()) and len(done.calls) == 10
         outs = [out for _, out in sorted(done.order, key=lambda x: x[0])]
         received = [o for o in outs if isinstance(o, int)]
-        assert outs[: len(received)] == [2] * len(received)
-        assert len(received) in (0, 4)
-        assert all(o == ("error", SocketError.OperationAborted) or o == ("raised", "ObjectDisposedException") for o in outs[len(received) :])
+        # The engine may get the lock first (a batch of what arrived by then) or the close.
+        assert outs[: len(received)] == [2] * len(received) and len(received) <= 4, outs
+        assert set(outs[len(received) :]) <= {("error", SocketError.OperationAborted)}, outs
         monkeypatch.setattr(batch, "recv_batch", None)  # the second round unbatched
 
 
