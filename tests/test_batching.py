@@ -140,7 +140,8 @@ def queued_receive_froms(
     done = Completions(end)
     before = Telemetry.snapshot()
     for i, size in enumerate(sizes):
-        eps.append(IPEndPoint(IPAddress.IPv6Any if dual else IPAddress.Any if af == AddressFamily.InterNetwork else IPAddress.IPv6Any, 0))
+        v4 = af == AddressFamily.InterNetwork and not dual
+        eps.append(IPEndPoint(IPAddress.Any if v4 else IPAddress.IPv6Any, 0))
         ar = r.BeginReceiveFrom(bufs[i], 0, size, SocketFlags(flags), eps[i], done, i)
         assert not ar.CompletedSynchronously
     assert len(r._io.rq) == len(sizes)
@@ -228,7 +229,10 @@ def test_recv_batch_builds_what_recvfrom_into_returns() -> None:
         pytest.skip("the primitive is the accelerator's")
     cases = [(socket.AF_INET, "127.0.0.1", socket.AF_INET, "127.0.0.1")]
     if HAS_IPV6:
-        cases += [(socket.AF_INET6, "::1", socket.AF_INET6, "::1"), (socket.AF_INET6, "::", socket.AF_INET, "127.0.0.1")]
+        cases += [
+            (socket.AF_INET6, "::1", socket.AF_INET6, "::1"),
+            (socket.AF_INET6, "::", socket.AF_INET, "127.0.0.1"),
+        ]
     for fam, bind_host, peer_fam, dest in cases:
         with socket.socket(fam, socket.SOCK_DGRAM) as a, socket.socket(peer_fam, socket.SOCK_DGRAM) as b:
             a.bind((bind_host, 0))
@@ -272,7 +276,9 @@ def test_receive_from_async_awaitables_and_begin_in_start_order(made: Made, monk
             e.RemoteEndPoint = any4
 
             def completed(_s: Any, e: Any) -> None:
-                got[i] = bytes(e.Buffer[: e.BytesTransferred]) if e.SocketError == SocketError.Success else e.SocketError
+                got[i] = (
+                    bytes(e.Buffer[: e.BytesTransferred]) if e.SocketError == SocketError.Success else e.SocketError
+                )
                 finished.release()
 
             e.Completed += completed
@@ -309,12 +315,12 @@ def test_receive_from_async_awaitables_and_begin_in_start_order(made: Made, monk
 
 def test_close_while_a_batch_is_queued(made: Made, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each queued receive completes once: a prefix with the datagrams that came, the rest aborted."""
-    for attempt in range(2):
+    for _round in range(2):
         r = made.udp()
         peer = plain_peer(AddressFamily.InterNetwork)
         bufs = [bytearray(8) for _ in range(10)]
 
-        def end(ar: Any) -> Any:
+        def end(ar: Any, r: Socket = r) -> Any:
             return r.EndReceiveFrom(ar)[0]
 
         done = Completions(end)

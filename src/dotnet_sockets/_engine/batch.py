@@ -76,13 +76,13 @@ def serve(sock: Any, q: deque[Any], waits_itself: Callable[[Any], bool]) -> int:
     if kind == RECEIVE:
         assert recv_batch is not None
         got, exc = recv_batch(sock, [op.buf for op in run], flags)
-        for op, value in zip(run, got):
-            op.received(value)
+        for i, value in enumerate(got):
+            run[i].received(value)
     else:
         assert send_batch is not None
         got, exc = send_batch(sock, [op.message() for op in run], flags)
-        for op, n in zip(run, got):
-            op.sent(n)
+        for i, n in enumerate(got):
+            run[i].sent(n)
     if got:
         return len(got)
     if exc is None:
