@@ -112,31 +112,42 @@ def _unwatchable(op: AsyncOperation, exc: Exception) -> None:
 def _drain(q: deque[AsyncOperation], done: list[AsyncOperation], io: OpQueue) -> None:
     """Retry queued operations in order while they make progress; move the finished to ``done``.
 
-    Where two or more datagram operations of a kind lead the queue, one system call
+    Where several datagram operations of a kind lead the queue, one system call
     serves them (``batch.serve``); otherwise, and on the pure-Python path, each makes its own.
     """
+    singles = 0
     while q:
         head = q[0]
         if _waits_itself(head):
             return  # its own waiter makes its call (the caller parks it)
-        if head.batch_kind and io.batches and len(q) > 1 and _batch.enabled():
+        kind = head.batch_kind
+        if (
+            kind
+            and io.batches
+            and len(q) >= _batch.MIN_RUN
+            and (kind != _batch.RECEIVE or io.rwant >= _batch.MIN_RUN)
+            and _batch.enabled()
+        ):
             try:
-                n = _batch.serve(io.sock, q, _waits_itself)
+                n, more = _batch.serve(io, q, _waits_itself)
             except Exception as exc:  # noqa: BLE001 - see _broken: the head's call raised
                 _broken(head, exc)
-                n = 1
-            if n == 0:
+                n, more = 1, True
+            for _ in range(n):
+                done.append(q.popleft())
+            if not more:
                 return
-            if n > 0:
-                for _ in range(n):
-                    done.append(q.popleft())
+            if n >= 0:
                 continue
         try:
             if not head.attempt():
+                if singles and kind == _batch.RECEIVE and io.batches:
+                    _batch.drained_singly(io, singles)
                 return
         except Exception as exc:  # noqa: BLE001 - see _broken
             _broken(head, exc)
         done.append(q.popleft())
+        singles += 1
 
 
 def _finish(op: AsyncOperation, aborted: bool) -> None:
@@ -190,6 +201,7 @@ class OpQueue:
         "inline",
         "dgram",
         "batches",
+        "rwant",
         "__weakref__",
     )
 
@@ -201,6 +213,7 @@ class OpQueue:
         self.dgram = _raw_type(sock) != socket.SOCK_STREAM
         # Queued datagram operations may share a recvmmsg/sendmmsg (see batch): UDP over IPv4 or IPv6.
         self.batches = _raw_type(sock) == socket.SOCK_DGRAM and _raw_family(sock) in (socket.AF_INET, socket.AF_INET6)
+        self.rwant = _batch.MIN_RUN  # how many queued receives the next batch takes at most (see batch.serve)
         self.lock = threading.Lock()
         self.rq: deque[AsyncOperation] = deque()
         self.wq: deque[AsyncOperation] = deque()
