@@ -419,3 +419,36 @@ def test_a_send_error_in_mid_batch_fails_that_send_alone(made: Made, monkeypatch
     assert arrived == good
     assert (datagrams, nbytes) == (len(good), sum(map(len, good)))
     assert calls >= 1 if _accel.ACCELERATED else calls == 0
+
+
+def test_receives_go_one_by_one_at_light_load_and_batch_again_on_a_burst(made: Made) -> None:
+    """Many receives pending, one datagram per wake-up: no batch (it would gather every buffer
+    for one datagram); a wake-up that finds several datagrams brings batches back."""
+    if not _accel.ACCELERATED:
+        pytest.skip("batches are the accelerator's")
+    r = made.udp()
+    peer = plain_peer(AddressFamily.InterNetwork)
+    dest = ("127.0.0.1", port_of(r))
+    any4 = IPEndPoint(IPAddress.Any, 0)
+    done = Completions(lambda ar: r.EndReceiveFrom(ar)[0])
+    for i in range(40):
+        r.BeginReceiveFrom(bytearray(8), 0, 8, SocketFlags.None_, any4, done, i)
+
+    def burst(count: int, total: int) -> int:
+        before = batch_calls()
+        with r._io.lock:
+            for _ in range(count):
+                peer.sendto(b"b", dest)
+        done.wait(total)
+        return batch_calls() - before
+
+    assert burst(1, 1) == 1, "a fresh socket tries a batch"
+    assert r._io.rwant < batch.MIN_RUN
+    assert burst(1, 2) == 0, "one datagram per wake-up: one call each"
+    assert burst(1, 3) == 0
+    assert burst(6, 9) == 0, "drained one by one..."
+    assert r._io.rwant >= batch.MIN_RUN
+    assert burst(6, 15) >= 1, "...then the next wake-up batches"
+    assert [s for s, _ in done.order] == list(range(15))
+    assert all(out == 1 for _, out in done.order)
+    peer.close()
