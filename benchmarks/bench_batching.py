@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,12 @@ from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.path.join(HERE, "..", "src"))
+
+
+def _cpu() -> float:
+    """CPU seconds of this process, every thread, user and system (not the feeder's)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def _child_recv(outstanding: int, rate: float, seconds: float) -> dict[str, Any]:
@@ -68,14 +75,15 @@ def _child_recv(outstanding: int, rate: float, seconds: float) -> dict[str, Any]
     )
     try:
         time.sleep(warmup)
-        c0, t0 = count[0], time.perf_counter()
+        c0, t0, u0 = count[0], time.perf_counter(), _cpu()
         time.sleep(seconds)
-        c1, t1 = count[0], time.perf_counter()
+        c1, t1, u1 = count[0], time.perf_counter(), _cpu()
     finally:
         feeder.terminate()
         fed = feeder.communicate(timeout=10)[0]
     s.Close()
-    return {"rate": (c1 - c0) / (t1 - t0), "fed": json.loads(fed.strip() or "{}").get("rate", 0)}
+    fed_rate = json.loads(fed.strip() or "{}").get("rate", 0)
+    return {"rate": (c1 - c0) / (t1 - t0), "fed": fed_rate, "cpu_us": (u1 - u0) / max(1, c1 - c0) * 1e6}
 
 
 def _child_send(outstanding: int, rounds: int) -> dict[str, Any]:
@@ -111,7 +119,7 @@ def _child_send(outstanding: int, rounds: int) -> dict[str, Any]:
                 done.set()
 
     drain = 0.0
-    t0 = time.perf_counter()
+    t0, u0 = time.perf_counter(), _cpu()
     for _ in range(rounds):
         hold = Placeholder(s._io, None, None)
         hold._ctx = Hold()
@@ -125,11 +133,11 @@ def _child_send(outstanding: int, rounds: int) -> dict[str, Any]:
         if not done.wait(30):
             raise RuntimeError("sends did not complete")
         drain += time.perf_counter() - d0
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, _cpu() - u0
     s.Close()
     rx.close()
     n = rounds * outstanding
-    return {"rate": n / elapsed, "drain_us": drain / n * 1e6}
+    return {"rate": n / elapsed, "drain_us": drain / n * 1e6, "cpu_us": cpu / n * 1e6}
 
 
 def child(args: argparse.Namespace) -> None:
@@ -176,8 +184,8 @@ def main() -> None:
         child(args)
         return
     shapes = [args.only] if args.only else ["recv", "send"]
-    print("| shape | outstanding | way | min | median | max | other |")
-    print("|---|---|---|---|---|---|---|")
+    print("| shape | outstanding | way | datagrams/s min | median | max | CPU us/datagram (median) | other |")
+    print("|---|---|---|---|---|---|---|---|")
     for shape in shapes:
         for outstanding in (16, 64):
             results: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
@@ -191,9 +199,10 @@ def main() -> None:
                 else:
                     other = f"drain {statistics.median(r['drain_us'] for r in results[way]):.2f} us/datagram"
                 label = "batched" if way == "on" else "one call per operation"
+                cpu = statistics.median(r["cpu_us"] for r in results[way])
                 print(
                     f"| {shape} | {outstanding} | {label} | {min(rates):,.0f} | {statistics.median(rates):,.0f} "
-                    f"| {max(rates):,.0f} | {other} |"
+                    f"| {max(rates):,.0f} | {cpu:.2f} | {other} |"
                 )
             sys.stdout.flush()
 
