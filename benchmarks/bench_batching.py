@@ -12,8 +12,15 @@ for everything else), so the difference is the batching alone.
   never finds its buffer full, so nothing else queues sends here); reports
   datagrams/s over whole rounds (BeginSendTo included) and the drain alone.
 
+* ``--engine``: the engine's drain alone, in one process, on this thread's CPU
+  clock (steady under a loaded machine): runs of 2 to 64 queued sends or
+  receives with as many datagrams ready, and the light-load case (many
+  receives pending, one or two datagrams per wake-up).  This is what picks
+  ``batch.MIN_RUN`` and the receive batch's growth.
+
     python benchmarks/bench_batching.py                  # both shapes, 16 and 64, 3 runs each
     python benchmarks/bench_batching.py --runs 5 --only recv
+    python benchmarks/bench_batching.py --engine
 
 No test runs this; no test asserts a time.
 """
@@ -140,6 +147,80 @@ def _child_send(outstanding: int, rounds: int) -> dict[str, Any]:
     return {"rate": n / elapsed, "drain_us": drain / n * 1e6, "cpu_us": cpu / n * 1e6}
 
 
+def engine() -> None:
+    """Print the engine-side cost per operation (or per wake-up), batched and not (see the docstring)."""
+    import socket
+    from collections import deque
+
+    sys.path.insert(0, SRC)
+    from dotnet_sockets import AddressFamily, IPAddress, IPEndPoint, ProtocolType, Socket, SocketType
+    from dotnet_sockets._engine import batch, opqueue, ops
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+    s.Bind(IPEndPoint(IPAddress.Loopback, 0))
+    io = s._io
+    here = io.sock.getsockname()
+    there = rx.getsockname()
+    primitives = (batch.recv_batch, batch.send_batch)
+
+    def sends(n: int) -> deque[Any]:
+        q: deque[Any] = deque()
+        for _ in range(n):
+            op = ops.SendToOp(io, None, None)
+            op.buf, op.flags, op.addr = memoryview(b"x" * 32), 0, there
+            q.append(op)
+        return q
+
+    def receives(n: int, ready: int) -> deque[Any]:
+        for _ in range(ready):
+            tx.sendto(b"y" * 32, here)
+        q: deque[Any] = deque()
+        for _ in range(n):
+            op = ops.ReceiveFromOp(io, None, None)
+            op.buf, op.flags = memoryview(bytearray(2048)), 0
+            q.append(op)
+        return q
+
+    def clear() -> None:
+        try:
+            while True:
+                rx.recv(64, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            pass
+
+    def cost(make: Any, per: int, after: Any) -> dict[str, float]:
+        best: dict[str, float] = {}
+        for way in ("on", "off") * 4:
+            batch.recv_batch, batch.send_batch = primitives if way == "on" else (None, None)
+            total = 0.0
+            rounds = max(50, 4000 // per)
+            for _ in range(rounds):
+                q, done = make(), []
+                t0 = time.thread_time()
+                opqueue._drain(q, done, io)
+                total += time.thread_time() - t0
+                after()
+            best[way] = min(best.get(way, 1e9), total / rounds / per * 1e6)
+        return best
+
+    print("| engine drain | batched | one call per operation |")
+    print("|---|---|---|")
+    for n in (2, 3, 4, 8, 16, 64):
+        c = cost(lambda n=n: sends(n), n, clear)
+        print(f"| {n} queued sends (us/op) | {c['on']:.2f} | {c['off']:.2f} |")
+    for n in (2, 3, 4, 8, 16, 64):
+        c = cost(lambda n=n: receives(n, n), n, lambda: None)
+        print(f"| {n} queued receives, {n} datagrams (us/op) | {c['on']:.2f} | {c['off']:.2f} |")
+    for ready in (1, 2):
+        c = cost(lambda ready=ready: receives(64, ready), 1, lambda: None)
+        print(f"| 64 queued receives, {ready} datagram(s) per wake-up (us/wake-up) | {c['on']:.2f} | {c['off']:.2f} |")
+    s.Close()
+
+
 def child(args: argparse.Namespace) -> None:
     sys.path.insert(0, SRC)
     if args.way == "off":
@@ -175,6 +256,7 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=300_000, help="feeder datagrams/s (recv)")
     p.add_argument("--seconds", type=float, default=2.0, help="measuring window (recv)")
     p.add_argument("--rounds", type=int, default=2000, help="rounds of queued sends (send)")
+    p.add_argument("--engine", action="store_true", help="the engine's drain alone (see above)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--shape", default="recv", help=argparse.SUPPRESS)
     p.add_argument("--way", default="on", help=argparse.SUPPRESS)
@@ -182,6 +264,9 @@ def main() -> None:
     args = p.parse_args()
     if args.child:
         child(args)
+        return
+    if args.engine:
+        engine()
         return
     shapes = [args.only] if args.only else ["recv", "send"]
     print("| shape | outstanding | way | datagrams/s min | median | max | CPU us/datagram (median) | other |")
