@@ -1595,6 +1595,61 @@ release_buffers(Py_buffer *views, Py_ssize_t n)
         PyBuffer_Release(&views[i]);
 }
 
+/* Both primitives' (sock, list, flags) arguments: how many of the list one call takes, or -1
+   with TypeError (or the flags' OverflowError) set. */
+static Py_ssize_t
+batch_args(PyObject *const *args, Py_ssize_t nargs, const char *usage, int *flags)
+{
+    if (nargs != 3 || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, usage);
+        return -1;
+    }
+    if (int_arg(args[2], flags) < 0)
+        return -1;
+    Py_ssize_t want = PyList_GET_SIZE(args[1]);
+    return want > BATCH_MAX ? BATCH_MAX : want;
+}
+
+/* One message of a batch: the buffer's bytes, and where the address goes (or comes from). */
+static void
+set_message(struct mmsghdr *msg, struct iovec *iov, Py_buffer *view, struct sockaddr_storage *name, socklen_t namelen)
+{
+    iov->iov_base = view->buf;
+    iov->iov_len = (size_t)view->len;
+    memset(msg, 0, sizeof(*msg));
+    msg->msg_hdr.msg_name = name;
+    msg->msg_hdr.msg_namelen = namelen;
+    msg->msg_hdr.msg_iov = iov;
+    msg->msg_hdr.msg_iovlen = 1;
+}
+
+/* The system call of both primitives, the GIL released, retried after a signal as the socket
+   module retries (PEP 475); the n buffers are released whatever happens.  Returns the kernel's
+   result (-1 with *err set), or -2 with a Python exception set (a signal handler's).  The
+   descriptor is read after the last Python code, as the socket module reads it per call. */
+static int
+mmsg_call(PyObject *sock, struct mmsghdr *msgs, Py_buffer *views, Py_ssize_t n, int flags, int send, int *err)
+{
+    int fd = PyObject_AsFileDescriptor(sock);
+    int r = -2;
+    while (fd >= 0) {
+        Py_BEGIN_ALLOW_THREADS
+        r = send ? sendmmsg(fd, msgs, (unsigned int)n, flags) : recvmmsg(fd, msgs, (unsigned int)n, flags, NULL);
+        *err = errno;
+        Py_END_ALLOW_THREADS
+        if (r >= 0 || *err != EINTR)
+            break;
+        if (PyErr_CheckSignals() < 0) {
+            r = -2;
+            break;
+        }
+    }
+    release_buffers(views, n);
+    if (r != -2)
+        __atomic_add_fetch(&batch_calls, 1, __ATOMIC_RELAXED);
+    return r;
+}
+
 /* The (results, error) pair of both primitives. */
 static PyObject *
 batch_result(PyObject *list, int err)
@@ -1627,16 +1682,10 @@ PyDoc_STRVAR(recv_batch_doc,
 static PyObject *
 recv_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyList_CheckExact(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "recv_batch(sock, buffers: list, flags: int)");
-        return NULL;
-    }
     int flags;
-    if (int_arg(args[2], &flags) < 0)
+    Py_ssize_t want = batch_args(args, nargs, "recv_batch(sock, buffers: list, flags: int)", &flags);
+    if (want < 0)
         return NULL;
-    Py_ssize_t want = PyList_GET_SIZE(args[1]);
-    if (want > BATCH_MAX)
-        want = BATCH_MAX;
     Py_buffer views[BATCH_MAX];
     struct iovec iov[BATCH_MAX];
     struct sockaddr_storage names[BATCH_MAX];
@@ -1645,37 +1694,13 @@ recv_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (; n < want; n++) {
         if (!take_buffer(PyList_GET_ITEM(args[1], n), &views[n], 1))
             break;
-        iov[n].iov_base = views[n].buf;
-        iov[n].iov_len = (size_t)views[n].len;
-        memset(&msgs[n], 0, sizeof(msgs[n]));
-        msgs[n].msg_hdr.msg_name = &names[n];
-        msgs[n].msg_hdr.msg_namelen = sizeof(names[n]);
-        msgs[n].msg_hdr.msg_iov = &iov[n];
-        msgs[n].msg_hdr.msg_iovlen = 1;
+        set_message(&msgs[n], &iov[n], &views[n], &names[n], sizeof(names[n]));
     }
     if (n == 0)
         return batch_result(PyList_New(0), 0);
-    /* The descriptor after the last Python code, as the socket module reads it per call. */
-    int fd = PyObject_AsFileDescriptor(args[0]);
-    if (fd < 0) {
-        release_buffers(views, n);
+    int err, r = mmsg_call(args[0], msgs, views, n, flags, 0, &err);
+    if (r == -2)
         return NULL;
-    }
-    int r, err;
-    for (;;) {
-        Py_BEGIN_ALLOW_THREADS
-        r = recvmmsg(fd, msgs, (unsigned int)n, flags, NULL);
-        err = errno;
-        Py_END_ALLOW_THREADS
-        if (r >= 0 || err != EINTR)
-            break;
-        if (PyErr_CheckSignals() < 0) {
-            release_buffers(views, n);
-            return NULL;
-        }
-    }
-    release_buffers(views, n);
-    __atomic_add_fetch(&batch_calls, 1, __ATOMIC_RELAXED);
     if (r < 0)
         return batch_result(PyList_New(0), err);
     PyObject *list = PyList_New(r);
@@ -1711,12 +1736,9 @@ PyDoc_STRVAR(send_batch_doc,
 static PyObject *
 send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyList_CheckExact(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "send_batch(sock, messages: list, flags: int)");
-        return NULL;
-    }
     int flags;
-    if (int_arg(args[2], &flags) < 0)
+    Py_ssize_t want = batch_args(args, nargs, "send_batch(sock, messages: list, flags: int)", &flags);
+    if (want < 0)
         return NULL;
     PyObject *sock = args[0];
     /* The C socket's family member, as an int: socket.socket's own "family" builds an enum. */
@@ -1741,9 +1763,6 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_DECREF(fam);
     if (bad < 0)
         return NULL;
-    Py_ssize_t want = PyList_GET_SIZE(args[1]);
-    if (want > BATCH_MAX)
-        want = BATCH_MAX;
     Py_buffer views[BATCH_MAX];
     struct iovec iov[BATCH_MAX];
     struct sockaddr_storage names[BATCH_MAX];
@@ -1772,36 +1791,13 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 break;
             }
         }
-        iov[n].iov_base = views[n].buf;
-        iov[n].iov_len = (size_t)views[n].len;
-        memset(&msgs[n], 0, sizeof(msgs[n]));
-        msgs[n].msg_hdr.msg_name = addr != Py_None ? &names[n] : NULL;
-        msgs[n].msg_hdr.msg_namelen = alen;
-        msgs[n].msg_hdr.msg_iov = &iov[n];
-        msgs[n].msg_hdr.msg_iovlen = 1;
+        set_message(&msgs[n], &iov[n], &views[n], addr != Py_None ? &names[n] : NULL, alen);
     }
     if (n == 0)
         return batch_result(PyList_New(0), 0);
-    int fd = PyObject_AsFileDescriptor(sock);
-    if (fd < 0) {
-        release_buffers(views, n);
+    int err, r = mmsg_call(sock, msgs, views, n, flags, 1, &err);
+    if (r == -2)
         return NULL;
-    }
-    int r, err;
-    for (;;) {
-        Py_BEGIN_ALLOW_THREADS
-        r = sendmmsg(fd, msgs, (unsigned int)n, flags);
-        err = errno;
-        Py_END_ALLOW_THREADS
-        if (r >= 0 || err != EINTR)
-            break;
-        if (PyErr_CheckSignals() < 0) {
-            release_buffers(views, n);
-            return NULL;
-        }
-    }
-    release_buffers(views, n);
-    __atomic_add_fetch(&batch_calls, 1, __ATOMIC_RELAXED);
     if (r < 0)
         return batch_result(PyList_New(0), err);
     PyObject *list = PyList_New(r);
