@@ -1731,7 +1731,7 @@ PyDoc_STRVAR(send_batch_doc,
 "the caller makes that operation's own call, which behaves as it always did.  Such a\n"
 "message later in the list ends the batch before it.  Fewer results than messages and no\n"
 "error: the kernel stopped there (a full buffer, or an error it does not report after a\n"
-"message has left); the caller tries the rest again.");
+"message has left); the rest are for a later call.");
 
 static PyObject *
 send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)

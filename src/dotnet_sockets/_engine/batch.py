@@ -16,10 +16,10 @@ queue is served one ``attempt`` at a time, which gives the same results.
 What is left out: ``ReceiveMessageFrom`` (its ancillary data would need the
 socket module's parsing in C), stream sockets, and sockets of other families
 than IPv4 and IPv6.  A ``sendmmsg`` that stops after message k without an
-error (the kernel drops an error met after the first message) leaves the
-rest queued; the loop tries again at once, so a persistent error (an
-oversized datagram, an address the socket cannot reach) reaches its own
-operation.  An error the kernel reports only once (a connected socket's
+error (a full buffer; or an error, which the kernel drops once a message
+has left) leaves the rest queued for the next readiness report, so a
+persistent error (an oversized datagram, an address the socket cannot
+reach) reaches its own operation on the next call.  An error the kernel reports only once (a connected socket's
 pending ICMP error) that it meets in the middle of a batch is lost there,
 as it is to whichever other call of the socket happens to take it.
 """
