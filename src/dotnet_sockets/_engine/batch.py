@@ -21,7 +21,9 @@ has left) leaves the rest queued for the next readiness report, so a
 persistent error (an oversized datagram, an address the socket cannot
 reach) reaches its own operation on the next call.  An error the kernel reports only once (a connected socket's
 pending ICMP error) that it meets in the middle of a batch is lost there,
-as it is to whichever other call of the socket happens to take it.
+as it is to whichever other call of the socket happens to take it.  An
+audit hook that refuses a batched send is asked again by that operation's
+own call, which then fails as it always did.
 """
 
 from __future__ import annotations
