@@ -15,13 +15,15 @@ queue is served one ``attempt`` at a time, which gives the same results.
 
 What is left out: ``ReceiveMessageFrom`` (its ancillary data would need the
 socket module's parsing in C), stream sockets, and sockets of other families
-than IPv4 and IPv6.  A ``sendmmsg`` that stops after message k without an
-error (a full buffer; or an error, which the kernel drops once a message
-has left) leaves the rest queued for the next readiness report, so a
-persistent error (an oversized datagram, an address the socket cannot
-reach) reaches its own operation on the next call.  An error the kernel reports only once (a connected socket's
-pending ICMP error) that it meets in the middle of a batch is lost there,
-as it is to whichever other call of the socket happens to take it.  An
+than IPv4 and IPv6.
+
+A ``sendmmsg`` that stops after message k without an error (a full buffer;
+or an error, which the kernel does not report once a message has left)
+leaves the rest queued for the next readiness report, so a persistent error
+(an oversized datagram, an address the socket cannot reach) reaches its own
+operation on the next call.  An error the kernel reports only once (a
+connected socket's pending ICMP error) met by message k of a batch is
+dropped: no operation reports it, and message k goes on the next call.  An
 audit hook that refuses a batched send is asked again by that operation's
 own call, which then fails as it always did.
 """
