@@ -72,7 +72,9 @@ def enabled() -> bool:
     return recv_batch is not None and send_batch is not None
 
 
-def serve(io: Any, q: deque[Any], waits_itself: Callable[[Any], bool]) -> tuple[int, bool]:
+def serve(
+    io: Any, q: deque[Any], waits_itself: Callable[[Any], bool], broken: Callable[[Any, Exception], None]
+) -> tuple[int, bool]:
     """One system call for the run of batchable operations leading ``q`` (left in ``q``).
 
     The run is ``q[0]`` and those right behind it of the same kind and flags
@@ -85,7 +87,10 @@ def serve(io: Any, q: deque[Any], waits_itself: Callable[[Any], bool]) -> tuple[
     datagrams, no more room, or an error it reports on the next call): the
     caller waits for readiness instead of asking again at once.
     Raises what the primitive raised (a signal handler's exception): the
-    caller treats it as the first operation's ``attempt`` raising it.
+    caller treats it as the first operation's ``attempt`` raising it.  An
+    operation whose own completion step raises (a bug) fails alone through
+    ``broken``, as its ``attempt`` raising would: the others of the run keep
+    the datagrams the call gave them.
     """
     head = q[0]
     kind, flags = head.batch_kind, head.flags
@@ -100,8 +105,11 @@ def serve(io: Any, q: deque[Any], waits_itself: Callable[[Any], bool]) -> tuple[
     if kind == RECEIVE:
         assert recv_batch is not None
         got, exc = recv_batch(io.sock, [op.buf for op in run], flags)
-        for i, value in enumerate(got):
-            run[i].received(value)
+        for op, value in zip(run, got, strict=False):  # (got: the first len(got) of run)
+            try:
+                op.received(value)
+            except Exception as bug:  # noqa: BLE001 - see broken
+                broken(op, bug)
         if got:
             # A server with many receives pending and few datagrams per wake-up would
             # otherwise gather (and export) every buffer each time for one datagram: ask for
@@ -111,8 +119,11 @@ def serve(io: Any, q: deque[Any], waits_itself: Callable[[Any], bool]) -> tuple[
     else:
         assert send_batch is not None
         got, exc = send_batch(io.sock, [op.message() for op in run], flags)
-        for i, n in enumerate(got):
-            run[i].sent(n)
+        for op, n in zip(run, got, strict=False):
+            try:
+                op.sent(n)
+            except Exception as bug:  # noqa: BLE001 - see broken
+                broken(op, bug)
     if got:
         return len(got), len(got) == len(run)
     if exc is None:

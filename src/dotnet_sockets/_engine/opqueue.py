@@ -135,7 +135,7 @@ def _drain(q: deque[AsyncOperation], done: list[AsyncOperation], io: OpQueue) ->
             and _batch.enabled()
         ):
             try:
-                n, more = _batch.serve(io, q, _waits_itself)
+                n, more = _batch.serve(io, q, _waits_itself, _broken)
             except Exception as exc:  # noqa: BLE001 - see _broken: the head's call raised
                 _broken(head, exc)
                 n, more = 1, True
