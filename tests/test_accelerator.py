@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 import dotnet_sockets
+from conftest import same_in_both_passes
 from dotnet_sockets import Socket, _accel
 
 HERE = Path(__file__).parent
@@ -57,6 +58,7 @@ def run_python(code_or_file: str | Path, pure: bool, timeout: float = 50.0) -> s
 
 
 @needs_build
+@same_in_both_passes  # it runs the scenario file on each path itself
 def test_compiled_and_pure_paths_agree_on_every_scenario() -> None:
     runs: dict[bool, dict[str, Any]] = {}
     for pure in (False, True):

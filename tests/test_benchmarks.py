@@ -9,13 +9,14 @@ the rows' workloads exist on every side, and that ``--write-results`` replaces i
 from __future__ import annotations
 
 import importlib
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import same_in_both_passes
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
@@ -66,10 +67,7 @@ def test_every_row_names_a_workload_on_every_side(run_all: object) -> None:
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.skipif(
-    os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0"),
-    reason="the harness runs the compiled and the pure side itself; the suite's pure pass would repeat it",
-)
+@same_in_both_passes  # the harness runs the compiled and the pure side itself
 def test_quick_run_of_a_few_rows_of_each_kind(tmp_path: Path) -> None:
     """A datagram send row (with asyncio and uvloop peers), a fed receive row, the sync ping-pong
     (with the plain-socket peer), a stream row and a client-layer row: every side of each gives a

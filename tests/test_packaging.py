@@ -41,12 +41,17 @@ def test_a_wheel_installs_without_a_compiler_and_runs_the_compiled_path(tmp_path
     assert not wheel.name.endswith("-none-any.whl"), wheel.name
 
     env_dir = tmp_path / "fresh"
-    venv.create(env_dir, with_pip=True)
+    # No pip of its own (ensurepip alone took longer than the rest of the test): this pip installs
+    # into it with --python, which runs the install in the fresh environment's interpreter.
+    venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     no_compiler = dict(os.environ, CC="/bin/false", CXX="/bin/false", PATH="/usr/bin:/bin")
     no_compiler.pop("DOTNET_SOCKETS_PURE", None)
     no_compiler.pop("PYTHONPATH", None)
-    _run(python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel, env=no_compiler)
+    _run(sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps", "--no-index", wheel,
+         env=no_compiler)  # fmt: skip
+    # Installed there, and only there: the test's own environment is not what answers below.
+    assert list((env_dir / "lib").glob("python*/site-packages/dotnet_sockets/_speedups*.so")), "not installed"
     out = _run(python, "-m", "dotnet_sockets", "--version", env=no_compiler)
     assert "send path: compiled accelerator" in out, out
     metadata = "import importlib.metadata as m; print(m.metadata('dotnet-sockets')['License-Expression'])"

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import same_in_both_passes
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -16,6 +18,7 @@ def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
+@same_in_both_passes
 @pytest.mark.skipif(
     shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists(),
     reason="ruff is not installed (pip install '.[test]')",
@@ -27,6 +30,7 @@ def test_ruff_is_clean() -> None:
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+@same_in_both_passes
 def test_mypy_strict_is_clean() -> None:
     pytest.importorskip("mypy")
     res = _run(sys.executable, "-m", "mypy", "--strict", "src/dotnet_sockets", "tools")

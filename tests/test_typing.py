@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import same_in_both_passes
 from test_docs import PYTHON_BLOCKS, _missing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,6 +171,7 @@ def _check(reported: dict[str, set[int]], output: str) -> None:
     assert canary == _expected_canary_lines(), f"the canary's wrong calls were not all reported:\n{output}"
 
 
+@same_in_both_passes
 def test_mypy_strict_accepts_docs_and_examples(tmp_path: Path) -> None:
     pytest.importorskip("mypy")
     src = _sources(tmp_path)
@@ -191,6 +193,7 @@ def _pyright() -> str | None:
     return found
 
 
+@same_in_both_passes
 def test_pyright_accepts_docs_and_examples(tmp_path: Path) -> None:
     pyright = _pyright()
     if pyright is None:
