@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import background
 from dotnet_sockets import AddressFamily, IPAddress, IPEndPoint, ProtocolType, Socket, SocketType
 
 WAIT = 5.0  # seconds: the bound on every wait in the suite
@@ -157,3 +158,20 @@ class CallbackRecorder:
 @pytest.fixture
 def recorder() -> Callable[..., CallbackRecorder]:
     return CallbackRecorder
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the child processes the selected tests will only read the outcome of (background.py)."""
+    selected: dict[Any, set[str]] = {}
+    for item in session.items:
+        module = getattr(item, "module", None)
+        if module is not None:
+            selected.setdefault(module, set()).add(getattr(item, "originalname", item.name))
+    for module, names in selected.items():
+        jobs = getattr(module, "background_jobs", None)
+        if jobs is not None:
+            background.start(jobs(names))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    background.stop()
