@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import background
 from dotnet_sockets import _accel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,10 +33,21 @@ def _run(*args: str | os.PathLike[str], env: dict[str, str] | None = None, timeo
     return proc.stdout
 
 
+def _wheel_job() -> background.Job:
+    argv = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", background.workdir("wheels"), ROOT]
+    return background.Job("pip wheel", argv, timeout=240)
+
+
+def background_jobs(selected: set[str]) -> list[background.Job]:
+    """The wheel build (the slow part), ahead of its test, on the compiled-path run only."""
+    return [_wheel_job()] if _accel.ACCELERATED and selected else []
+
+
 @pytest.mark.timeout(300)
 def test_a_wheel_installs_without_a_compiler_and_runs_the_compiled_path(tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, ROOT)
+    built = background.outcome(_wheel_job())
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    wheels = Path(built.args[-2])
     (wheel,) = wheels.glob("dotnet_sockets-*.whl")
     # A platform wheel: it carries the compiled module, so installing it compiles nothing.
     assert not wheel.name.endswith("-none-any.whl"), wheel.name
