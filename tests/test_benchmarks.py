@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import same_in_both_passes
+import background
+from conftest import PURE_PASS, same_in_both_passes
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
@@ -66,15 +67,38 @@ def test_every_row_names_a_workload_on_every_side(run_all: object) -> None:
     assert cs_workloads == {r.workload for r in rows}
 
 
+QUICK_ROWS = "sendto_unthrottled,recv_begin,ping_sync,bulk1k_await,client_echo"
+
+
+def _quick_job() -> background.Job:
+    results = background.workdir("bench") / "RESULTS.md"
+    args = ["--quick", "--rounds", "1", "--rows", QUICK_ROWS, "--write-results", "--results", str(results)]
+    return background.Job("run_all.py --quick", [sys.executable, BENCH / "run_all.py", *args], cwd=ROOT, timeout=240)
+
+
+def _per_op_job() -> background.Job:
+    argv = [sys.executable, BENCH / "per_op.py", "--count", "200", "--runs", "1", "--calls"]
+    return background.Job("per_op.py", argv, cwd=ROOT, timeout=240)
+
+
+def background_jobs(selected: set[str]) -> list[background.Job]:
+    jobs = []
+    if "test_quick_run_of_a_few_rows_of_each_kind" in selected and not PURE_PASS:
+        jobs.append(_quick_job())
+    if "test_per_op_profile_runs_every_model" in selected:
+        jobs.append(_per_op_job())
+    return jobs
+
+
 @pytest.mark.timeout(300)
 @same_in_both_passes  # the harness runs the compiled and the pure side itself
-def test_quick_run_of_a_few_rows_of_each_kind(tmp_path: Path) -> None:
+def test_quick_run_of_a_few_rows_of_each_kind() -> None:
     """A datagram send row (with asyncio and uvloop peers), a fed receive row, the sync ping-pong
     (with the plain-socket peer), a stream row and a client-layer row: every side of each gives a
     figure or an n/a with its reason, never an error, and the table has every row."""
-    results = tmp_path / "RESULTS.md"
-    rows = "sendto_unthrottled,recv_begin,ping_sync,bulk1k_await,client_echo"
-    res = _run("--quick", "--rounds", "1", "--rows", rows, "--write-results", "--results", str(results))
+    rows = QUICK_ROWS
+    res = background.outcome(_quick_job())
+    results = Path(res.args[-1])
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     table = [ln for ln in res.stdout.splitlines() if ln.startswith("| `") and "`: " in ln]  # the figures
     ratios = [ln for ln in res.stdout.splitlines() if ln.startswith("| `") and "`: " not in ln]
@@ -109,13 +133,7 @@ def test_unknown_rows_and_sides_are_usage_errors() -> None:
 
 def test_per_op_profile_runs_every_model() -> None:
     """``per_op.py`` (the per-operation profile behind the rows) runs each model to its line."""
-    proc = subprocess.run(
-        [sys.executable, str(BENCH / "per_op.py"), "--count", "200", "--runs", "1", "--calls"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=ROOT,
-    )
+    proc = background.outcome(_per_op_job())
     assert proc.returncode == 0, proc.stderr
     rows = {line.split("|")[1].strip(): line for line in proc.stdout.splitlines() if line.startswith("| ")}
     for model in ("plain", "asyncio", "sync", "stream", "begin", "saea", "await"):
