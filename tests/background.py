@@ -82,6 +82,13 @@ class Job:
         finally:
             self.done.set()
 
+    def finished(self) -> subprocess.CompletedProcess[str]:
+        """The result of a run that has ended; a timeout (or a failure to start) is raised."""
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
     def kill(self) -> None:
         proc = self._proc
         if proc is not None and proc.poll() is None:
@@ -126,10 +133,7 @@ def outcome(job: Job) -> subprocess.CompletedProcess[str]:
         known.run()
     # Bounded: the job kills its child past its own timeout, and then sets done.
     assert known.done.wait(known.timeout + 60), f"{known.key}: the background job never finished"
-    if known.error is not None:
-        raise known.error
-    assert known.result is not None
-    return known.result
+    return known.finished()
 
 
 def stop() -> None:
