@@ -89,8 +89,9 @@ class Job:
         return {"key": self.key, "argv": self.argv, "cwd": self.cwd, "env": self.env, "timeout": self.timeout}
 
 
-def start(jobs: Iterable[Job]) -> None:
-    """Queue ``jobs`` on the lane, in order (a key already queued is left as it is)."""
+def start(jobs: Iterable[Job], *, first: bool = False) -> None:
+    """Queue ``jobs`` on the lane, in order (a key already queued is left as it is); ``first`` puts
+    them ahead of every job still waiting."""
     global _lane
     with _lock:
         new = [job for job in jobs if job.key not in _jobs]
@@ -104,7 +105,7 @@ def start(jobs: Iterable[Job]) -> None:
         assert _lane.stdin is not None
         for job in new:
             _jobs[job.key] = job
-            _lane.stdin.write(json.dumps(job.describe()) + "\n")
+            _lane.stdin.write(json.dumps({**job.describe(), "first": first}) + "\n")
         _lane.stdin.flush()
 
 
@@ -178,8 +179,15 @@ def _serve() -> None:
 
     def read() -> None:
         for line in sys.stdin:
+            job = json.loads(line)
             with ready:
-                queue.append(json.loads(line))
+                # A job queued first goes behind the other firsts still waiting, ahead of the rest.
+                at = len(queue)
+                if job["first"]:
+                    at = 0
+                    while at < len(queue) and queue[at]["first"]:
+                        at += 1
+                queue.insert(at, job)
                 ready.notify()
         closed.set()
         with ready:
