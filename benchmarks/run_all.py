@@ -9,11 +9,15 @@ Each row is one workload written the same way on every side (same threads, same 
 primitive, same buffer sizes, same counts, which this script passes to all of them):
 
 * dotnet_sockets, compiled send path and pure path (``DOTNET_SOCKETS_PURE=1``):
-  ``workloads_dotnet_sockets.py``;
+  ``workloads_dotnet_sockets.py``; and the compiled path with ``InlineCompletions`` on
+  (``DOTNET_SOCKETS_INLINE_COMPLETIONS=1``) on the rows with callbacks: .NET Core runs the callback
+  of an operation that finished inside ``Begin...`` inline, the package (by its contract) on a
+  completion thread unless that option is on;
 * .NET Core 3.1 (the ``dotnetcore2`` package's host, or ``$DOTNET_HOST``) and Mono, running
   ``dotnet/Bench.cs`` compiled with ``mcs``;
 * asyncio and uvloop where the workload has a natural asyncio form (``workloads_asyncio.py``),
-  and a plain blocking Python socket for the sync rows (``workloads_plain.py``).
+  and a plain Python ``socket.socket`` program written the same way wherever CPython sockets
+  can take the row's shape (``workloads_plain.py``): what CPython itself reaches, the ceiling.
 
 Every run is a fresh process; the runs of one round go through every side of every row before
 the next round starts, so drift on a shared machine hits all sides alike.  Each run is bounded
@@ -84,8 +88,12 @@ class Row:
     latency: bool = False  # value is a p50 in µs: lower is faster
 
 
-def _aio(workload: str) -> dict[str, str]:
-    return {impl: workload for impl in AIO}
+def _aio(workload: str, plain: str | None = None) -> dict[str, str]:
+    """The asyncio and uvloop peers' workload, and the plain socket's where the row has one."""
+    peers = {impl: workload for impl in AIO}
+    if plain is not None:
+        peers["plain"] = plain
+    return peers
 
 
 ROWS = [
@@ -108,30 +116,38 @@ ROWS = [
     Row("ping_begin", "UDP ping-pong p50 µs, `BeginSendTo`/`BeginReceiveFrom` callbacks",
         "ping_begin", PING, PING_Q, _aio("ping_protocol"), latency=True),
     Row("bulk64_begin", "TCP bulk, 64 KiB blocks, `BeginSend`/`BeginReceive` chains (bytes/s)",
-        "bulk_begin", BULK64, BULK64_Q, _aio("bulk_sock")),
+        "bulk_begin", BULK64, BULK64_Q, _aio("bulk_sock", plain="stream_rw")),
     Row("bulk64_await", "TCP bulk, 64 KiB blocks, `await SendAsync`/`await ReceiveAsync` (bytes/s)",
-        "bulk_await", BULK64, BULK64_Q, _aio("bulk_sock")),
+        "bulk_await", BULK64, BULK64_Q, _aio("bulk_sock", plain="stream_rw")),
     Row("bulk1k_begin", "TCP bulk, 1 KiB blocks, `BeginSend`/`BeginReceive` chains (bytes/s)",
-        "bulk_begin", BULK1K, BULK1K_Q, _aio("bulk_sock")),
+        "bulk_begin", BULK1K, BULK1K_Q, _aio("bulk_sock", plain="stream_rw")),
     Row("bulk1k_await", "TCP bulk, 1 KiB blocks, `await SendAsync`/`await ReceiveAsync` (bytes/s)",
-        "bulk_await", BULK1K, BULK1K_Q, _aio("bulk_sock")),
+        "bulk_await", BULK1K, BULK1K_Q, _aio("bulk_sock", plain="stream_rw")),
     Row("echo_begin", "TCP echo, 100 connections, 128 B request/response, Begin/End (round trips/s)",
-        "echo_begin", ECHO, ECHO_Q, _aio("echo_sock")),
+        "echo_begin", ECHO, ECHO_Q, _aio("echo_sock", plain="echo_selectors")),
     Row("echo_await", "TCP echo, 100 connections, 128 B request/response, awaitables (round trips/s)",
-        "echo_await", ECHO, ECHO_Q, _aio("echo_sock")),
+        "echo_await", ECHO, ECHO_Q, _aio("echo_sock", plain="echo_selectors")),
     Row("accept_begin", "connections accepted/s: `BeginAccept` server; the client connects, sends 1 B, closes",
-        "accept_begin", ACCEPT, ACCEPT_Q, _aio("accept_sock")),
+        "accept_begin", ACCEPT, ACCEPT_Q, _aio("accept_sock", plain="accept_loop")),
     Row("stream64", "`NetworkStream.Write`/`Read`, 64 KiB blocks, writer thread + reader (bytes/s)",
-        "stream_rw", BULK64, BULK64_Q, _aio("stream_rw")),
+        "stream_rw", BULK64, BULK64_Q, _aio("stream_rw", plain="stream_rw")),
     Row("stream1k", "`NetworkStream.Write`/`Read`, 1 KiB blocks, writer thread + reader (bytes/s)",
-        "stream_rw", BULK1K, BULK1K_Q, _aio("stream_rw")),
+        "stream_rw", BULK1K, BULK1K_Q, _aio("stream_rw", plain="stream_rw")),
     Row("client_echo", "`TcpListener` + `TcpClient` echo over `NetworkStream`, 128 B (round trips/s)",
-        "client_echo", CECHO, CECHO_Q, _aio("client_echo")),
+        "client_echo", CECHO, CECHO_Q, _aio("client_echo", plain="client_echo")),
 ]  # fmt: skip
 
-SIDES = ["compiled", "pure", "core", "mono", "asyncio", "uvloop", "plain"]
+SIDES = ["compiled", "inline", "pure", "core", "mono", "asyncio", "uvloop", "plain"]
+# The rows whose callbacks can run inline: .NET Core runs the callback of an operation that
+# finished inside Begin... on the caller's thread; the package runs it on a completion thread
+# unless InlineCompletions is on (the contract's choice), and the "inline" side turns it on.
+INLINE_WORKLOADS = frozenset(
+    {"sendto_sem", "sendto_unthrottled", "sendto_chains", "recv_begin", "ping_begin", "bulk_begin",
+     "echo_begin", "accept_begin"}
+)  # fmt: skip
 SIDE_TITLES = {
     "compiled": "dotnet_sockets compiled",
+    "inline": "compiled, InlineCompletions",
     "pure": "dotnet_sockets pure",
     "core": ".NET Core 3.1",
     "mono": "Mono",
@@ -140,12 +156,15 @@ SIDE_TITLES = {
     "plain": "plain socket",
 }
 # (numerator side, denominator side, target, label); a target is met when the ratio >= it.
-RATIOS = [
+# A None target is a figure for information: how far CPython's own sockets get against .NET Core.
+RATIOS: list[tuple[str, str, float | None, str]] = [
     ("compiled", "core", 1.0, "compiled / .NET Core"),
     ("compiled", "asyncio", 1.0, "compiled / asyncio"),
     ("pure", "core", 0.5, "pure / .NET Core"),
     ("compiled", "uvloop", 1.0, "compiled / uvloop (stretch)"),
     ("compiled", "plain", 1 / 1.5, "compiled / plain"),
+    ("inline", "core", None, "compiled with InlineCompletions / .NET Core"),
+    ("plain", "core", None, "plain / .NET Core (CPython's ceiling)"),
 ]
 
 
@@ -195,6 +214,7 @@ def _python_env(pure: bool) -> dict[str, str]:
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("DOTNET_SOCKETS_TRACE", None)
     env.pop("DOTNET_SOCKETS_PURE", None)
+    env.pop("DOTNET_SOCKETS_INLINE_COMPLETIONS", None)
     if pure:
         env["DOTNET_SOCKETS_PURE"] = "1"
     return env
@@ -204,8 +224,11 @@ def command(side: str, workload: str, params: dict[str, float]) -> tuple[list[st
     """The command line and environment of one run, or why this side cannot run here."""
     args = [f"{k}={v}" for k, v in params.items()]
     child = os.path.join(HERE, "child.py")
-    if side in ("compiled", "pure"):
-        return [sys.executable, child, "dotnet_sockets", workload, *args], _python_env(side == "pure")
+    if side in ("compiled", "pure", "inline"):
+        env = _python_env(side == "pure")
+        if side == "inline":
+            env["DOTNET_SOCKETS_INLINE_COMPLETIONS"] = "1"
+        return [sys.executable, child, "dotnet_sockets", workload, *args], env
     if side in ("asyncio", "uvloop", "plain"):
         return [sys.executable, child, side, workload, *args], _python_env(False)
     exe = bench_exe()
@@ -333,6 +356,14 @@ class Series:
         return statistics.median(v) if v else None
 
 
+def _side_workload(row: Row, side: str) -> str | None:
+    if side in ("compiled", "pure", "core", "mono"):
+        return row.workload
+    if side == "inline":
+        return row.workload if row.workload in INLINE_WORKLOADS else None
+    return row.peers.get(side)
+
+
 def plan(rows: list[Row], sides: list[str], quick: bool) -> dict[tuple[str, str, str], tuple[Row, str, str]]:
     """Every distinct run: (side, workload, params) -> (row, side, workload); shared peers run once."""
     runs: dict[tuple[str, str, str], tuple[Row, str, str]] = {}
@@ -340,6 +371,8 @@ def plan(rows: list[Row], sides: list[str], quick: bool) -> dict[tuple[str, str,
         params = row.quick if quick else row.params
         for side in sides:
             if side in ("compiled", "pure", "core", "mono"):
+                workload = row.workload
+            elif side == "inline" and row.workload in INLINE_WORKLOADS:
                 workload = row.workload
             elif side in row.peers:
                 workload = row.peers[side]
@@ -372,7 +405,9 @@ def table(rows: list[Row], sides: list[str], results: dict[tuple[str, str, str],
     shown = [s for s in SIDES if s in sides]
     figures = ["| row | " + " | ".join(SIDE_TITLES[s] for s in shown) + " |", "|---|" + "---|" * len(shown)]
     ratios = [
-        "| row | " + " | ".join(f"{label} (target >= {t:.2f})" for _, _, t, label in RATIOS) + " |",
+        "| row | "
+        + " | ".join(label if t is None else f"{label} (target >= {t:.2f})" for _, _, t, label in RATIOS)
+        + " |",
         "|---|" + "---|" * len(RATIOS),
     ]
     for row in rows:
@@ -380,7 +415,7 @@ def table(rows: list[Row], sides: list[str], results: dict[tuple[str, str, str],
         med: dict[str, float | None] = {}
         cells = [f"`{row.key}`: {row.label}"]
         for s in shown:
-            workload = row.workload if s in ("compiled", "pure", "core", "mono") else row.peers.get(s)
+            workload = _side_workload(row, s)
             series = results.get((s, workload or "", params))
             med[s] = series.median() if series is not None else None
             cells.append("" if workload is None or series is None else _cell(series, row))
@@ -390,8 +425,8 @@ def table(rows: list[Row], sides: list[str], results: dict[tuple[str, str, str],
             r = speed_ratio(med.get(num), med.get(den), row.latency)
             if r is None:
                 cells.append("")
-            elif den == "plain" and not row.latency:
-                cells.append(f"{r:.2f}")  # the floor of CPython, for information: no target
+            elif target is None or (den == "plain" and not row.latency):
+                cells.append(f"{r:.2f}")  # against CPython's own sockets, for information: no target
             else:
                 cells.append(f"{r:.2f} {'met' if r >= target else 'short'}")
         ratios.append("| " + " | ".join(cells) + " |")
@@ -520,7 +555,9 @@ def main(argv: list[str] | None = None) -> int:
         + (", ".join(sorted(s for s in sems if s)) or "-")
         + ".",
         "Ratios are speed ratios (> 1: dotnet_sockets faster; for p50 rows the inverse ratio of the p50s); "
-        "`compiled / plain` on `ping_sync` is the issue's 'p50 within 1.5x of a plain blocking socket' (>= 0.67).",
+        "`compiled / plain` on `ping_sync` is the issue's 'p50 within 1.5x of a plain blocking socket' (>= 0.67); "
+        "on the other rows it and `plain / .NET Core` are for information: the plain side is CPython's own "
+        "`socket.socket` written the same way, the ceiling a Python library can reach.",
     ]
     print()
     print("\n".join(notes))

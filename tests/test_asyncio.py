@@ -171,7 +171,7 @@ def test_cancel_after_the_loop_saw_data_loses_nothing(make_socket: MakeSocket, p
         task = asyncio.create_task(b.ReceiveFromAsync(buf, 0, any_ep(AddressFamily.InterNetwork)))
         await until(lambda: queued_reads(b) == 1, "the receive to queue")
         op = b._io.rpark
-        assert op is not None and op._ctx.watching == 1, "it waits on the loop's selector, parked"
+        assert op is not None and op._ctx.watching in (1, 3), "it waits on the loop's selector, parked"
         peer4.sock.sendto(b"kept", addr_of(b))
         assert wait_until(lambda: b.Available == 4)
         # What the loop's reader callback does when the selector reports the data; the task's

@@ -119,9 +119,10 @@ def test_short_forms_build_no_operation_when_the_call_finishes_at_once(
         assert (r.ReceivedBytes, r.RemoteEndPoint) == (5, peer.LocalEndPoint)
 
     run_bounded(main())
-    # Every receive either finished at once or waited once (a wait builds its operation).
+    # Every receive either finished at once or waited once (a waiting ReceiveFromAsync builds its
+    # operation through the general builder; ReceiveAsync and SendAsync never do).
     assert counted_builders["_new_send"] == 0
-    assert counted_builders["_new_receive"] <= 1
+    assert counted_builders["_new_receive"] == 0
     assert counted_builders["_new_receive_from"] <= 1
 
 
@@ -563,3 +564,68 @@ def test_a_send_that_waits_holds_the_buffer_until_it_is_done(made: Made, short: 
 
     run_bounded(main())
     assert resized == [True]
+
+
+def test_short_forms_that_wait_build_no_operation_through_the_general_builders(
+    made: Made, counted_builders: dict[str, int]
+) -> None:
+    c, s = made.pair()
+
+    async def main() -> None:
+        for _ in range(3):
+            waiting = asyncio.ensure_future(s.ReceiveAsync(bytearray(8), NONE))
+            await asyncio.sleep(0)
+            assert s._io.rpark is not None  # it waits
+            assert await c.SendAsync(b"ping", NONE) == 4
+            assert await asyncio.wait_for(waiting, WAIT) == 4
+
+    run_bounded(main())
+    # The operation a waiting short form queues is built where it waits, not by the general path.
+    assert counted_builders == {"_new_send": 0, "_new_receive": 0, "_new_receive_from": 0}
+
+
+def test_a_reset_while_waiting_gives_the_same_errors_and_state_on_both_paths(made: Made) -> None:
+    seen = []
+    for short in (True, False):
+        c, s = made.pair()
+
+        async def main(c: Socket = c, s: Socket = s, short: bool = short) -> tuple[Any, ...]:
+            waiting = asyncio.ensure_future(outcome(receive(short, s, bytearray(8))))
+            for _ in range(10):  # (outcome's wait_for starts the receive a step later)
+                await asyncio.sleep(0)
+                if s._io.rpark is not None:
+                    break
+            assert s._io.rpark is not None  # it waits
+            c.LingerState = LingerOption(True, 0)
+            c.Close()  # a reset
+            received = await asyncio.wait_for(waiting, WAIT)
+            return received, s.Connected
+
+        seen.append(run_bounded(main()))
+    assert seen[0] == seen[1] == (("error", SocketError.ConnectionReset), False)
+
+
+def test_tracing_turned_on_while_a_receive_waits_traces_its_end_on_both_paths(made: Made) -> None:
+    lg = logging.getLogger("dotnet_sockets")
+    seen = []
+    for short in (True, False):
+        c, s = made.pair()
+        keep = _Keep()
+
+        async def main(c: Socket = c, s: Socket = s, short: bool = short, keep: _Keep = keep) -> int:
+            waiting = asyncio.ensure_future(receive(short, s, bytearray(8)))
+            await asyncio.sleep(0)
+            assert s._io.rpark is not None  # it waits, started with tracing off
+            old = lg.level
+            lg.addHandler(keep)
+            lg.setLevel(logging.DEBUG)
+            try:
+                c._sock.send(b"late")  # (the raw socket: only the receive's trace is wanted)
+                return await asyncio.wait_for(waiting, WAIT)
+            finally:
+                lg.removeHandler(keep)
+                lg.setLevel(old)
+
+        assert run_bounded(main()) == 4
+        seen.append(keep.members)
+    assert seen[0] == seen[1] == ["EndReceive enter", "EndReceive exit"]

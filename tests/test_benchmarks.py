@@ -105,11 +105,17 @@ def test_quick_run_of_a_few_rows_of_each_kind() -> None:
     assert len(ratios) == len(table)
     assert [ln.split("`")[1] for ln in table] == rows.split(",")
     assert "error:" not in res.stdout
+    header = next(ln for ln in res.stdout.splitlines() if ln.startswith("| row | dotnet_sockets compiled"))
+    column = {title.strip(): i for i, title in enumerate(header.split("|")[1:-1])}
     for line in table:
         cells = [c.strip() for c in line.split("|")[1:-1]]
-        compiled, pure = cells[1], cells[2]
+        compiled, pure = cells[column["dotnet_sockets compiled"]], cells[column["dotnet_sockets pure"]]
         for cell in (compiled, pure):
             assert cell and (cell[0].isdigit() or cell.startswith("n/a: dotnet_sockets.TcpClient")), line
+        # The InlineCompletions side runs on the rows with callbacks only.
+        inline = cells[column["compiled, InlineCompletions"]]
+        with_callbacks = line.startswith(("| `sendto_unthrottled`", "| `recv_begin`"))
+        assert inline[:1].isdigit() if with_callbacks else inline == "", line
     ping = next(ln for ln in table if ln.startswith("| `ping_sync`"))
     assert " p99 " in ping
     text = results.read_text(encoding="utf-8")
@@ -122,6 +128,72 @@ def test_quick_run_of_a_few_rows_of_each_kind() -> None:
     text = results.read_text(encoding="utf-8")
     assert text.count("run_all.py: generated from here") == 1
     assert "`sendto_sync`" in text and "`recv_begin`" not in text
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(
+    os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0"),
+    reason="the harness runs the compiled side itself; the suite's pure pass would repeat it",
+)
+def test_quick_run_of_every_plain_side_beside_the_compiled_one(run_all: object) -> None:
+    """Every row with a plain ``socket.socket`` peer (CPython's ceiling for its shape) gives a
+    plain figure and the compiled / plain ratio; the Begin/End send rows have none by design."""
+    rows = [r for r in run_all.ROWS if "plain" in r.peers]  # type: ignore[attr-defined]
+    keys = {r.key for r in rows}
+    assert {"stream64", "stream1k", "bulk1k_begin", "bulk1k_await", "echo_begin", "echo_await",
+            "accept_begin", "client_echo", "sendto_sync", "ping_sync"} <= keys  # fmt: skip
+    assert not keys & {"sendto_sem", "sendto_unthrottled", "sendto_chains"}
+    res = _run("--quick", "--rounds", "1", "--rows", ",".join(sorted(keys)), "--sides", "compiled,plain")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    table = [ln for ln in res.stdout.splitlines() if ln.startswith("| `") and "`: " in ln]
+    ratios = {ln.split("`")[1]: ln for ln in res.stdout.splitlines() if ln.startswith("| `") and "`: " not in ln}
+    assert {ln.split("`")[1] for ln in table} == keys
+    for line in table:
+        compiled, plain = (c.strip() for c in line.split("|")[2:4])
+        assert plain[:1].isdigit(), line
+        if compiled[:1].isdigit():
+            ratio = [c.strip() for c in ratios[line.split("`")[1]].split("|")[1:-1]][5]  # compiled / plain
+            assert float(ratio.split()[0]) > 0, ratios[line.split("`")[1]]
+        else:
+            assert compiled.startswith("n/a: dotnet_sockets.TcpClient"), line
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(
+    os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0"),
+    reason="profile_row.py picks its send path itself (--pure); the suite's pure pass would repeat it",
+)
+def test_profile_row_prints_each_measure_for_both_sides(tmp_path: Path) -> None:
+    """``profile_row.py`` on a threaded row with a plain peer: for the package and for the plain
+    socket, the figure, context switches per operation by thread group, the probe's GIL wait,
+    the switch-interval runs and the Python calls per operation with the top functions."""
+    out = tmp_path / "profile.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "profile_row.py"), "echo_begin", "--quick", "--repeat", "1", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = proc.stdout
+    assert "### dotnet_sockets compiled" in text and "### plain socket" in text  # "compiled path NOT built" too
+    for measure in ("context switches per operation:", "GIL held per operation", "GIL wait of a woken thread",
+                    "sys.setswitchinterval", "Python calls per operation (cProfile):"):  # fmt: skip
+        assert text.count(measure) == 2, measure
+    (summary,) = __import__("json").loads(out.read_text(encoding="utf-8"))
+    package = next(v for k, v in summary["sides"].items() if k.startswith("dotnet_sockets compiled"))
+    plain = summary["sides"]["plain socket"]
+    for side in (package, plain):
+        assert side["counters"]["done"] > 0 and side["counters"]["ctx"] >= 0
+        assert side["cprofile"]["profile"]["total_calls"] > 0
+        assert set(side) >= {"probe", "switch=0.0005", "switch=0.05"}
+    # The package's engine threads are seen and named; the plain side runs one loop thread.
+    assert any(g.startswith("dotnet-sockets") for g in package["counters"]["threads"])
+    assert not any(g.startswith("dotnet-sockets") for g in plain["counters"]["threads"])
+    # The package makes more Python calls per round trip than the selectors loop: the profile says so.
+    calls = [s["cprofile"]["profile"]["total_calls"] / s["cprofile"]["done"] for s in (package, plain)]
+    assert calls[0] > calls[1], calls
 
 
 def test_unknown_rows_and_sides_are_usage_errors() -> None:

@@ -122,3 +122,90 @@ def test_a_worker_serves_ready_descriptors_between_passes_of_a_long_queue() -> N
     assert last.wait(WAIT)
     assert 0 < longest[0] <= d._PASS
     assert hooks[0] >= 4
+
+
+def test_what_a_callback_posts_runs_next_on_the_same_worker() -> None:
+    """As .NET's thread pool runs a work item queued from a pool thread on that thread first:
+    a chain goes on before the completions that were already waiting (bursts, not 1:1)."""
+    disp = Dispatcher(workers=1)
+    gate = threading.Event()
+    done = threading.Event()
+    order: list[str] = []
+    threads: set[int] = set()
+
+    def step(n: int) -> Callable[[Any], None]:
+        def run(_: Any) -> None:
+            order.append(f"chain {n}")
+            threads.add(threading.get_ident())
+            if n < 3:
+                disp.post(_Item(step(n + 1)))  # posted by a callback: runs next, here
+
+        return run
+
+    def first(_: Any) -> None:
+        gate.wait(WAIT)
+        step(0)(None)
+
+    disp.post(_Item(first))
+    disp.post(_Item(lambda _: order.append("waiting before")))
+    disp.post(_Item(lambda _: done.set()))
+    gate.set()
+    assert done.wait(WAIT)
+    assert order == ["chain 0", "chain 1", "chain 2", "chain 3", "waiting before"]
+    assert len(threads) == 1
+
+
+def test_a_chain_that_never_stops_lets_the_shared_queue_in_every_run_next_items() -> None:
+    import dotnet_sockets._engine.dispatch as d
+
+    disp = Dispatcher(workers=1)
+    gate = threading.Event()
+    outside = threading.Event()
+    seen_at: list[int] = []
+    steps = [0]
+    limit = 5 * d._RUN_NEXT
+
+    def chain(_: Any) -> None:
+        gate.wait(WAIT)
+        steps[0] += 1
+        if steps[0] < limit and not outside.is_set():
+            disp.post(_Item(chain))
+
+    def from_outside(_: Any) -> None:
+        seen_at.append(steps[0])
+        outside.set()
+
+    disp.post(_Item(chain))
+    disp.post(_Item(from_outside))  # queued while the chain runs: it must not wait for its end
+    gate.set()
+    assert outside.wait(WAIT)
+    assert seen_at and seen_at[0] <= d._RUN_NEXT + 1
+
+
+def test_a_callback_waiting_for_what_it_posted_itself_does_not_deadlock(make_socket: Callable[..., Socket]) -> None:
+    # The next callback of a chain waits in the worker's own deque; if the callback that
+    # posted it blocks until it has run, the watchdog must move it to the shared deque for
+    # another worker, as .NET's thread pool lets other threads steal a blocked thread's items.
+    peer = UdpPeer(AddressFamily.InterNetwork)
+    try:
+        s = make_socket()
+        inner_ran = threading.Event()
+        outcome: list[Any] = []
+        outer_done = threading.Event()
+
+        def inner(ar: IAsyncResult) -> None:
+            s.EndSendTo(ar)
+            inner_ran.set()
+
+        def outer(ar: IAsyncResult) -> None:
+            s.EndSendTo(ar)
+            ar2 = s.BeginSendTo(b"2", 0, 1, 0, peer.endpoint, inner, None)
+            outcome.append(ar2.CompletedSynchronously)
+            outcome.append(inner_ran.wait(WAIT))
+            outer_done.set()
+
+        s.BeginSendTo(b"1", 0, 1, 0, peer.endpoint, outer, None)
+        assert outer_done.wait(WAIT * 2)
+        assert outcome == [True, True]
+    finally:
+        peer.close()

@@ -278,7 +278,7 @@ def test_an_await_waits_on_its_loop_not_on_the_engine(made: Made) -> None:
         task = await awaiting_receive(receiver, buf)
         io = receiver._io
         op = io.rpark
-        assert op is not None and op._ctx.watching == 1  # a reader on this loop's selector
+        assert op is not None and op._ctx.watching in (1, 3)  # a reader on this loop's selector
         assert io.mask == 0 and not io.registered  # the engine was never armed
         send_datagrams(sender, receiver, b"x")
         assert await task == 1

@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 2  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 3  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -116,6 +116,7 @@ def _install() -> None:
             "Dispatcher": Dispatcher,
             "dispatcher": dispatcher,
             "drain_pass": dispatch._PASS,
+            "run_next": dispatch._RUN_NEXT,
             "report_exception": report_exception,
             "audit_failed": _audit_failed,
             "sendto_failed": _sendto_failed,

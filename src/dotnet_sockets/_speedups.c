@@ -37,13 +37,13 @@ static Py_ssize_t o_io, o_callback, o_state, o_ctx, o_done, o_sync, o_ended, o_v
 static Py_ssize_t d_active, d_current, d_q;
 /* dispatch._PASS: completions one drain runs before the worker serves ready descriptors. */
 static Py_ssize_t drain_pass = 32;
+static Py_ssize_t run_next_limit = 16; /* dispatch._RUN_NEXT */
 static Py_ssize_t a_ctx, a_callback; /* AsyncOperation */                                   /* Dispatcher */
 
 static PyObject *dispatcher;        /* the Dispatcher instance */
-static PyObject *dispatch_append;   /* dispatcher._q.append */
 static PyObject *dispatch_popleft;  /* dispatcher._q.popleft */
 static PyObject *dispatch_q;        /* dispatcher._q */
-static PyObject *add_worker;        /* dispatcher._add_worker */
+static PyObject *dispatch_post;     /* dispatcher.post */
 static PyObject *report_exception;  /* dispatch.report_exception */
 static PyObject *audit_failed;      /* raises the SecurityException for a denied audit event */
 static PyObject *sendto_failed;     /* raises SendTo's SocketException */
@@ -720,14 +720,7 @@ fast_begin_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             res = run_inline_c(NULL, op);
         }
         else {
-            res = PyObject_CallOneArg(dispatch_append, op);
-            if (res != NULL) {
-                PyObject *active = SLOT(dispatcher, d_active);
-                if (active == NULL || !PyLong_CheckExact(active) || PyLong_AsLong(active) == 0) {
-                    Py_DECREF(res);
-                    res = PyObject_CallOneArg(add_worker, Py_True);
-                }
-            }
+            res = PyObject_CallOneArg(dispatch_post, op); /* Dispatcher.post: the one rule */
         }
         if (res == NULL)
             goto fail;
@@ -1475,10 +1468,23 @@ fast_send_to_async(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 /* ---- the completion workers' drain loop -------------------------------- */
 
 static PyObject *
-drain(PyObject *module, PyObject *disp)
+drain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    /* Dispatcher._run's inner loop: run the completions queued on disp in their context, at
-       most drain_pass of them (the worker then serves ready descriptors and comes back). */
+    /* Dispatcher._run's inner loop: run at most drain_pass completions in their context, from
+       the worker's own deque first (what its callbacks posted: up to run_next_limit in a row)
+       then the shared one; returns how many of its own it ran in a row (the worker then
+       serves ready descriptors and comes back). */
+    PyObject *disp, *own;
+    Py_ssize_t in_a_row;
+    if (nargs != 3 || !PyLong_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "drain(dispatcher, own, in_a_row)");
+        return NULL;
+    }
+    disp = args[0];
+    own = args[1];
+    in_a_row = PyLong_AsSsize_t(args[2]);
+    if (in_a_row == -1 && PyErr_Occurred())
+        return NULL;
     if (!configured || !PyObject_TypeCheck(disp, DispatcherType) || SLOT(disp, d_q) == NULL) {
         PyErr_SetString(PyExc_TypeError, "drain(dispatcher) before configure()");
         return NULL;
@@ -1489,28 +1495,54 @@ drain(PyObject *module, PyObject *disp)
         Py_DECREF(q);
         return NULL;
     }
-    for (Py_ssize_t left = drain_pass; left > 0; left--) {
-        if (queue_length(q) <= 0) {
-            PyErr_Clear();
-            break;
-        }
-        PyObject *item = PyObject_CallNoArgs(popleft);
-        if (item == NULL) {
-            if (PyErr_ExceptionMatches(PyExc_IndexError)) {
-                PyErr_Clear();
-                break;
+    PyObject *own_popleft = PyObject_GetAttrString(own, "popleft");
+    if (own_popleft == NULL) {
+        Py_DECREF(q);
+        Py_DECREF(popleft);
+        return NULL;
+    }
+    Py_ssize_t left = drain_pass;
+    while (left > 0) {
+        PyObject *item;
+        if (queue_length(own) > 0 && in_a_row < run_next_limit) {
+            item = PyObject_CallNoArgs(own_popleft);
+            if (item == NULL) {
+                if (!PyErr_ExceptionMatches(PyExc_IndexError))
+                    goto fail;
+                PyErr_Clear(); /* the watchdog moved them to the shared deque meanwhile */
+                continue;
             }
-            Py_DECREF(q);
-            Py_DECREF(popleft);
-            return NULL;
+            in_a_row++;
         }
+        else {
+            item = queue_length(q) > 0 ? PyObject_CallNoArgs(popleft) : NULL;
+            if (item == NULL) {
+                if (PyErr_Occurred()) {
+                    if (!PyErr_ExceptionMatches(PyExc_IndexError))
+                        goto fail;
+                    PyErr_Clear();
+                }
+                if (queue_length(own) <= 0)
+                    break;
+                in_a_row = 0; /* nothing shared waits: go on with our own */
+                continue;
+            }
+            in_a_row = 0;
+        }
+        left--;
         set_slot(disp, d_current, item); /* the watchdog's "is it stuck?" */
         run_callback(item);
         Py_DECREF(item);
     }
     Py_DECREF(q);
     Py_DECREF(popleft);
-    Py_RETURN_NONE;
+    Py_DECREF(own_popleft);
+    return PyLong_FromSsize_t(in_a_row);
+fail:
+    Py_DECREF(q);
+    Py_DECREF(popleft);
+    Py_DECREF(own_popleft);
+    return NULL;
 }
 
 /* ---- module ------------------------------------------------------------ */
@@ -1617,6 +1649,12 @@ configure(PyObject *module, PyObject *cfg)
             PyErr_SetString(PyExc_KeyError, "configure: drain_pass must be a positive int");
         return NULL;
     }
+    PyObject *run_next = PyDict_GetItemString(cfg, "run_next");
+    if (run_next == NULL || (run_next_limit = PyLong_AsSsize_t(run_next)) < 1) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_KeyError, "configure: run_next must be a positive int");
+        return NULL;
+    }
     if (!PyObject_TypeCheck(dispatcher, DispatcherType)) {
         PyErr_SetString(PyExc_TypeError, "dispatcher");
         return NULL;
@@ -1628,16 +1666,15 @@ configure(PyObject *module, PyObject *cfg)
     }
     Py_XSETREF(dispatch_q, Py_NewRef(q));
     Py_XSETREF(DequeType, (PyTypeObject *)Py_NewRef(Py_TYPE(q)));
-    Py_XSETREF(dispatch_append, PyObject_GetAttrString(q, "append"));
     Py_XSETREF(dispatch_popleft, PyObject_GetAttrString(q, "popleft"));
-    Py_XSETREF(add_worker, PyObject_GetAttrString(dispatcher, "_add_worker"));
+    Py_XSETREF(dispatch_post, PyObject_GetAttrString(dispatcher, "post"));
     Py_XSETREF(is_enabled_for, PyObject_GetAttrString(logger_cache_owner, "isEnabledFor"));
     Py_XSETREF(logger_cache, PyObject_GetAttr(logger_cache_owner, str_cache));
     if (logger_cache == NULL || !PyDict_CheckExact(logger_cache)) {
         PyErr_Clear();
         Py_CLEAR(logger_cache);
     }
-    if (!dispatch_append || !dispatch_popleft || !add_worker || !is_enabled_for)
+    if (!dispatch_post || !dispatch_popleft || !is_enabled_for)
         return NULL;
     configured = 1;
     Py_RETURN_NONE;
@@ -1686,7 +1723,8 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_O, "configure(dict): the classes and helpers the fast paths use."},
     {"method", make_method, METH_VARARGS, "method(kind, fallback): an accelerated method descriptor."},
     {"run_inline", run_inline_c, METH_O, "Run op's callback on this thread, after those already queued here."},
-    {"drain", drain, METH_O, "drain(dispatcher): run up to dispatch._PASS queued completions (Dispatcher._run's inner loop)."},
+    {"drain", (PyCFunction)(void (*)(void))drain, METH_FASTCALL,
+     "drain(dispatcher, own, in_a_row): run up to dispatch._PASS completions (Dispatcher._run's inner loop)."},
     {"set_suppressing", set_suppressing, METH_O, "The number of threads that suppress ExecutionContext flow."},
     {"counts", counts, METH_NOARGS, "(bytes_sent, datagrams_sent) of the sends made here."},
     {NULL},
@@ -1714,7 +1752,7 @@ PyInit__speedups(void)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for. */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 2) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 3) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;

@@ -16,7 +16,8 @@ direction: an await that finishes at once costs about what asyncio's
 ``loop.sock_recv_into`` does (with tracing on they take the general path).
 An operation that cannot finish at once joins the socket's queue,
 which keeps start order with the other models, and waits on the loop's own
-selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does):
+selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does, except
+that a reader stays registered from one await to the next: ``_LoopWatch``):
 no engine thread is involved for a socket that only asyncio uses.  When
 operations of other models are queued ahead of it, it waits for its turn
 (the engine, or whoever finishes the operation before it, wakes the loop)
@@ -38,6 +39,7 @@ that is never awaited does nothing.
 from __future__ import annotations
 
 import asyncio
+import select
 import sys
 import threading
 from collections.abc import Callable, Coroutine
@@ -47,9 +49,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _lookups
 from ._checks import as_transmit_flags, no_flags, send_view
+from ._engine import ops as _ops
 from ._engine.opqueue import Waiter
 from ._lookups import HostLookup
 from ._names import dotnet_names
+from ._socket_core import _op_error
 from ._socket_files import file_elements
 from ._socket_messages import new_receive_from_address, store_sender
 from .addresses import IPEndPoint
@@ -87,19 +91,103 @@ _SEND_ASYNC = "dotnet_sockets.Socket.SendAsync"
 _RECEIVE_ASYNC = "dotnet_sockets.Socket.ReceiveAsync"
 _RECEIVE_FROM_ASYNC = "dotnet_sockets.Socket.ReceiveFromAsync"
 _isEnabledFor = _log.isEnabledFor
+_ReceiveOp = _ops.ReceiveOp
+_StreamSendOnlyOp = _ops.StreamSendOnlyOp
+_DatagramSendOp = _ops.DatagramSendOp
+
+
+class _LoopWatch(Waiter):
+    """A loop's reader for one socket, kept from one await to the next.
+
+    Most sockets an awaited receive waits on are waited on again soon (an echo, a stream
+    of requests); asyncio's ``sock_recv`` pays ``add_reader`` and ``remove_reader`` (two
+    ``epoll_ctl`` calls and some twenty Python calls) per wait, a large part of an awaited
+    round trip.  So the reader stays while the socket's awaits come and go: it serves
+    whichever receive or accept waits at the moment (``waiter``), and lets go of the
+    descriptor the first time it reports with nobody waiting (level-triggered: a socket
+    left readable, or served by another model now), when an await of another loop needs
+    the socket, and before the descriptor is closed or replaced (``OpQueue.rkeep`` holds
+    it for that, under the queue's lock).  Writers are not kept: a socket is writable
+    almost always, so a kept writer would only report again at once.
+    """
+
+    __slots__ = ("loop", "tid", "io", "waiter", "on", "poll")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, tid: int, io: Any) -> None:
+        self.loop = loop
+        self.tid = tid
+        self.io = io
+        self.waiter: _LoopWaiter | None = None
+        self.on = False
+        p = select.poll()
+        p.register(io.fd, select.POLLIN)
+        self.poll = p.poll
+
+    def ready(self) -> None:
+        # The loop's callback, on its thread.  The report may be stale: the loop collects
+        # reports before it runs the steps they wake, so an await that took the data (and
+        # maybe waits again) can be followed by a report from before it did.  asyncio's
+        # remove_reader cancels that report; a kept reader asks the kernel instead.
+        if not self.poll(0):
+            return
+        w = self.waiter
+        if w is not None:
+            fut = w.fut
+            if fut is not None and not fut.done():
+                fut.set_result(None)
+            return  # (or woken already, its step not yet run)
+        # Readable, and nobody waits: let go (unless a close or a replacement already took
+        # it, and lets go itself).
+        io = self.io
+        with io.lock:
+            if io.rkeep is not self:
+                return
+            io.rkeep = None
+        self.stop()
+
+    def stop(self) -> None:
+        """Remove the reader (on the loop's thread, or any thread once the loop is not running)."""
+        if self.on:
+            self.on = False
+            self.loop.remove_reader(self.io.fd)
+
+    def _stop_then(self, closed: Callable[[], None]) -> None:
+        try:
+            self.stop()
+        finally:
+            closed()
+
+    def wake(self) -> None:
+        pass  # no operation of its own: the awaits it serves are woken through their waiters
+
+    def wake_then(self, closed: Callable[[], None]) -> bool:
+        # The queue already forgot this registration (take_keeps): let go of the descriptor.
+        if _get_ident() == self.tid or not self.loop.is_running():
+            self.stop()
+            return False
+        return self.let_go_later(closed)
+
+    def let_go_later(self, closed: Callable[[], None]) -> bool:
+        try:
+            self.loop.call_soon_threadsafe(self._stop_then, closed)
+        except RuntimeError:
+            return False  # the loop is closed: its selector is gone
+        return True
 
 
 class _LoopWaiter(Waiter):
     """How an awaited operation waits: on its loop's selector, woken on its loop's thread."""
 
-    __slots__ = ("loop", "tid", "fd", "fut", "watching")
+    __slots__ = ("loop", "tid", "io", "fut", "watching")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, io: Any) -> None:
         self.loop = loop
         self.tid = _get_ident()
-        self.fd = fd
+        self.io = io
         self.fut: asyncio.Future[None] | None = None
-        self.watching = 0  # 1: a reader is registered with the loop, 2: a writer
+        # 0: not watching; 1 or 2: a reader or writer of its own is registered with the loop;
+        # 3: the socket's kept registration (_LoopWatch) serves it.
+        self.watching = 0
 
     def wake(self) -> None:
         # Any thread (the engine's, a closing one, a finishing waiter's), maybe under the queue's lock.
@@ -112,7 +200,7 @@ class _LoopWaiter(Waiter):
                 pass  # the loop is closed: nobody can be awaiting any more
 
     def wake_then(self, closed: Callable[[], None]) -> bool:
-        if not self.watching or _get_ident() == self.tid:
+        if self.watching in (0, 3) or _get_ident() == self.tid:
             self.wake()
             return False
         try:
@@ -134,21 +222,47 @@ class _LoopWaiter(Waiter):
             fut.set_result(None)
 
     def watch(self, write: bool) -> None:
+        """The queue's lock is held (``retry_parked``'s ``on_block``)."""
+        io = self.io
         if write:
-            self.loop.add_writer(self.fd, self._fire)
+            self.loop.add_writer(io.fd, self._fire)
             self.watching = 2
-        else:
-            self.loop.add_reader(self.fd, self._fire)
-            self.watching = 1
+            return
+        keep: Any = io.rkeep
+        if keep is not None and keep.loop is not self.loop:
+            if not keep.loop.is_closed():
+                # Another live loop keeps a reader on this socket: this await has its own.
+                self.loop.add_reader(io.fd, self._fire)
+                self.watching = 1
+                return
+            keep = None  # a finished loop's: its selector is gone
+        if keep is None:
+            keep = _LoopWatch(self.loop, self.tid, io)
+            try:
+                self.loop.add_reader(io.fd, keep.ready)
+            except OSError:
+                # The loop still knew this number from a descriptor it watched before that
+                # one was replaced (Disconnect, a failed connect): forget it, watch this one.
+                self.loop.remove_reader(io.fd)
+                self.loop.add_reader(io.fd, keep.ready)
+            keep.on = True
+            io.rkeep = keep
+        keep.waiter = self
+        self.watching = 3
 
     def unwatch(self) -> None:
         watching = self.watching
         if watching:
             self.watching = 0
-            if watching == 1:
-                self.loop.remove_reader(self.fd)
+            if watching == 3:
+                # The reader stays for the socket's next await; it no longer serves this one.
+                keep: Any = self.io.rkeep
+                if keep is not None and keep.waiter is self:
+                    keep.waiter = None
+            elif watching == 1:
+                self.loop.remove_reader(self.io.fd)
             else:
-                self.loop.remove_writer(self.fd)
+                self.loop.remove_writer(self.io.fd)
 
 
 class _NotYet(Waiter):
@@ -167,7 +281,7 @@ _NOT_YET = _NotYet()
 async def _wait(op: Any, on_cancel: Callable[[], None] | None = None) -> None:
     """Wait until a started operation has its outcome, making its call on this thread when ready."""
     io = op._io
-    w = _LoopWaiter(_get_running_loop(), io.fd)
+    w = _LoopWaiter(_get_running_loop(), io)
     with io.lock:
         # Under the lock: whoever hands it the queue, or closes, reads the waiter after this
         # (or before it, and then left the state that the checks below see).
@@ -216,15 +330,31 @@ async def _run(
     return end(sock, op)
 
 
+async def _wait_queued(sock: Any, op: Any, write: bool, end: Callable[[Any, Any], _T]) -> _T:
+    """A short path's operation whose call would block: queued without a second try, waited for,
+    and its outcome read as ``end`` (its ``End...``) reads it, without the checks that only guard
+    a result a caller hands in (this operation never leaves the coroutine)."""
+    op._ctx = _NOT_YET
+    if write:
+        sock._io.enqueue_write(op)
+    else:
+        sock._io.enqueue_read(op)
+    if not op._done:
+        await _wait(op)
+    if _isEnabledFor(DEBUG):
+        return end(sock, op)  # tracing was turned on meanwhile: End traces the exit
+    err = op._error
+    if err is not None:
+        raise sock._failed(_op_error(err))
+    value: _T = op._value
+    return value
+
+
 # Starters for an operation a short path has audited: queue it without trying again (its call
 # has just been tried), or start it on the queue (a stream send that handed over a prefix goes on
 # at once; an operation an audit hook got in ahead of waits for its turn).
 def _queue_read(sock: Any, op: Any, _: Any) -> None:
     sock._io.enqueue_read(op)
-
-
-def _queue_write(sock: Any, op: Any, _: Any) -> None:
-    sock._io.enqueue_write(op)
 
 
 def _write_on(sock: Any, op: Any, _: Any) -> None:
@@ -367,7 +497,10 @@ async def receive_now(sock: Socket, view: Any) -> int:
         return n
     if err is not None:
         raise sock._failed(_SocketOpError(err))
-    return await _run(_queue_read, sock, sock._new_receive(view, (), {}, None, None), None, type(sock).EndReceive)
+    op = _ReceiveOp(io, None, None)
+    op.buf = view
+    op.flags = 0
+    return await _wait_queued(sock, op, False, type(sock).EndReceive)
 
 
 async def send_now(sock: Socket, data: Any) -> int:
@@ -399,10 +532,18 @@ async def send_now(sock: Socket, data: Any) -> int:
             return n
     if err is not None:
         raise sock._failed(_SocketOpError(err))
-    op = sock._new_send(data, (), {}, None, None)
+    # What _new_send builds for this call (the operation holds the send's export from here).
+    if sock._dgram:
+        op = _DatagramSendOp(io, None, None)
+    else:
+        op = _StreamSendOnlyOp(io, None, None)
+        op.addr = None
+        op.sent = 0
+    op.buf = data
+    op.flags = 0
     del data
     if n < 0:
-        return await _run(_queue_write, sock, op, None, type(sock).EndSend)
+        return await _wait_queued(sock, op, True, type(sock).EndSend)
     # A prefix went (telemetry counts bytes as they leave): the operation goes on from there,
     # as its own attempt would at once.
     _tel.c.sent += n

@@ -12,10 +12,22 @@ operation (the classic Begin-in-callback chain) therefore never causes a
 thread switch: its completion lands in the deque the same worker is
 draining.
 
+What a callback posts runs next on the same worker (``run_next``), before
+the shared deque, as .NET's thread pool runs a work item queued from a pool
+thread on that thread first (its local queues are LIFO): a chain whose next
+operation finishes inside ``Begin...`` goes on until that operation would
+block, then the other chains take their turn.  Two chains on one
+connection (a bulk sender and its receiver) then alternate in bursts, as
+asyncio's tasks do, instead of one 1 KiB send, one receive, one send...;
+the kernel does far less per block that way (measured: a third of the
+system time per block).  Fairness: after ``_RUN_NEXT`` items in a row from
+its own deque a worker takes one from the shared deque.
+
 Callbacks may block (on ``End...`` of another pending operation, on a wait
 handle set by another callback...).  A watchdog thread, awake only while a
 worker is, looks every ``_STALL_SECONDS``: if completions are queued and
-the running callback has not changed, it wakes or starts another worker, as
+the running callback has not changed, it moves what the workers posted to
+their own deques to the shared one and wakes or starts another worker, as
 .NET's thread pool injects threads.  There is no cap: callbacks that all wait
 for work only a later callback would do must never starve it of a thread.
 Up to ``_max`` workers one is added per stalled ``_STALL_SECONDS``; beyond,
@@ -58,9 +70,12 @@ _STEP_SECONDS = 0.02
 # creates waiting, nor make the engine thread think the worker stuck (Engine._stand_by).
 _PASS = 32
 _SLOW_SECONDS = 0.5
+# Items a worker runs in a row from its own deque (what its callbacks posted) before it takes
+# one from the shared deque.
+_RUN_NEXT = 16
 
 # The accelerator's compiled drain loop (set by dotnet_sockets._accel when built).
-drain_in_c: Callable[[Dispatcher], None] | None = None
+drain_in_c: Callable[[Dispatcher, deque[Completion], int], int] | None = None
 
 
 def _default_workers() -> int:
@@ -100,6 +115,8 @@ class Dispatcher:
 
     __slots__ = (
         "_q",
+        "_locals",
+        "_tls",
         "_idle",
         "_active",
         "_lock",
@@ -117,6 +134,10 @@ class Dispatcher:
 
     def __init__(self, workers: int | None = None) -> None:
         self._q: deque[Completion] = deque()
+        # Each worker's own deque: what the callbacks it runs post (see the module docstring).
+        self._locals: list[deque[Completion]] = []
+        # On this dispatcher's workers: ``run_next``, the worker's own deque; unset elsewhere.
+        self._tls = threading.local()
         self._idle: list[threading.Lock] = []
         self._active = 0
         self._lock = threading.Lock()
@@ -136,7 +157,12 @@ class Dispatcher:
         self.before_sleep: Callable[[], None] | None = None
 
     def post(self, item: Completion) -> None:
-        """Queue ``item``'s callback to run on a completion thread."""
+        """Queue ``item``'s callback to run on a completion thread (this one, next, when a
+        completion worker posts it)."""
+        own: deque[Completion] | None = getattr(self._tls, "run_next", None)
+        if own is not None:
+            own.append(item)
+            return
         self._q.append(item)
         if not self._active:  # an awake worker drains it; the watchdog covers a blocked one
             self._add_worker(only_if_none_awake=True)
@@ -190,9 +216,17 @@ class Dispatcher:
             while self._active:
                 before = self._current
                 time.sleep(self._injection_delay())
-                if self._active and self._q and self._current is before:
+                if self._active and self._current is before and (self._q or any(self._locals)):
                     # The awake workers are stuck in their callbacks while
-                    # completions wait: let another worker drain them.
+                    # completions wait: let another worker drain them, those
+                    # the stuck ones posted to their own deques too (each item
+                    # leaves its deque once: popleft is atomic).
+                    for own in self._locals:
+                        while True:
+                            try:
+                                self._q.append(own.popleft())
+                            except IndexError:
+                                break
                     try:
                         self._add_worker(only_if_none_awake=False)
                     except BaseException as exc:  # noqa: BLE001 - the watchdog must go on
@@ -201,17 +235,33 @@ class Dispatcher:
     def _run(self) -> None:
         q = self._q
         popleft = q.popleft
+        own: deque[Completion] = deque()
+        own_popleft = own.popleft
+        self._tls.run_next = own
+        self._locals.append(own)
         me = threading.Lock()
         me.acquire()
         this = threading.current_thread()
+        in_a_row = 0
         while True:
             c_drain = drain_in_c
             left = _PASS
             while c_drain is None and left:
-                try:
-                    item = popleft()
-                except IndexError:
-                    break
+                if own and in_a_row < _RUN_NEXT:
+                    try:
+                        item = own_popleft()
+                    except IndexError:
+                        continue  # the watchdog moved them to the shared deque meanwhile
+                    in_a_row += 1
+                else:
+                    try:
+                        item = popleft()
+                    except IndexError:
+                        if not own:
+                            break
+                        in_a_row = 0  # nothing shared waits: go on with our own
+                        continue
+                    in_a_row = 0
                 left -= 1
                 self._current = item
                 # Inlined AsyncOperation._run_callback: one frame less per completion.
@@ -220,21 +270,21 @@ class Dispatcher:
                 except BaseException as exc:  # noqa: BLE001 - reported, never lost
                     report_exception(exc)
             if c_drain is not None:
-                c_drain(self)  # the same loop, compiled
+                in_a_row = c_drain(self, own, in_a_row)  # the same loop, compiled
             hook = self.before_idle
             if hook is not None:
                 try:
                     hook()
                 except BaseException as exc:  # noqa: BLE001 - reported, never lost
                     report_exception(exc)
-            if q:
+            if q or own:
                 continue  # still awake: no need to go through the idle registration
             # Register as idle *before* the last look at the queue, so that a
             # producer that appends after that look is sure to see us idle.
             with self._lock:
                 self._active -= 1
                 self._idle.append(me)
-                if q:
+                if q or own:
                     self._idle.remove(me)
                     self._active += 1
                     continue
@@ -257,7 +307,9 @@ class Dispatcher:
                     # count stays without us.
                     self._idle.remove(me)
                     self._threads.remove(this)
+                    self._locals.remove(own)
             if retire:
+                self._tls.run_next = None
                 return
             me.acquire()  # handed work as the wait timed out, or one of the base workers now
 
@@ -274,7 +326,7 @@ class Dispatcher:
             return
         now = time.monotonic()
         deadline = now + _EXIT_SECONDS
-        while self._q and now < deadline:
+        while (self._q or any(self._locals)) and now < deadline:
             if not self._active:
                 try:
                     self._add_worker(only_if_none_awake=True)
@@ -290,6 +342,10 @@ class Dispatcher:
     def _reset_after_fork(self) -> None:
         # Threads do not survive fork; the child starts with a fresh pool and
         # keeps the queued items (their completions still have to run once).
+        for own in self._locals:  # the workers' own deques: their threads are gone
+            self._q.extend(own)
+        self._locals = []
+        self._tls = threading.local()  # (the forking thread may have been a worker)
         self._idle = []
         self._active = 0
         self._lock = threading.Lock()

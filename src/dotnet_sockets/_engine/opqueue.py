@@ -76,6 +76,12 @@ class Waiter:
         self.wake()
         return False
 
+    def let_go_later(self, closed: Callable[[], None]) -> bool:
+        """``wake_then`` for a finalizer, for a waiter kept between operations (``OpQueue.rkeep``):
+        only schedules, takes no lock and touches no selector on the calling thread; True when
+        ``closed()`` will be called, False when the caller must close now."""
+        return False
+
 
 def _waits_itself(op: AsyncOperation) -> bool:
     return isinstance(op._ctx, Waiter)
@@ -136,6 +142,10 @@ def _finish(op: AsyncOperation, aborted: bool) -> None:
         report_exception(exc)
 
 
+def _nothing() -> None:
+    pass
+
+
 class _LateClose:
     """Closes the descriptor when the closing thread and every selector that watched it are done."""
 
@@ -170,6 +180,7 @@ class OpQueue:
         "closed",
         "inline",
         "dgram",
+        "rkeep",
         "__weakref__",
     )
 
@@ -191,6 +202,11 @@ class OpQueue:
         # Run callbacks of operations that finish inside Begin... on the
         # caller's thread (current .NET's behaviour; an opt-in here).
         self.inline = False
+        # A selector registration of this descriptor for reading that outlives the operation it
+        # was made for (an asyncio loop's reader, kept between awaits: see dotnet_sockets.aio);
+        # set and cleared with the lock held.  A close or a replaced descriptor has it let go
+        # (``Waiter.wake_then``) before the number can be reused.
+        self.rkeep: Waiter | None = None
         _queues.add(self)
 
     def start_write(self, op: AsyncOperation) -> None:
@@ -376,13 +392,24 @@ class OpQueue:
         engine.forget(self)
         return pending
 
+    def take_keeps(self) -> list[Waiter]:
+        """Lock held: forget the registrations kept between operations; the caller lets each go."""
+        keep = self.rkeep
+        if keep is None:
+            return []
+        self.rkeep = None
+        return [keep]
+
     def abort_waiting(self, pending: list[AsyncOperation]) -> None:
         """Abort the operations that wait on their own and wake their waiters.
 
         Done before the descriptor is closed or replaced: a waiter on this
         thread (an asyncio loop closing its own socket) stops watching the
-        descriptor while its number still names this socket.
+        descriptor while its number still names this socket.  Registrations
+        kept between operations are let go too.
         """
+        for keep in self.take_keeps():
+            keep.wake_then(_nothing)
         polled = False
         for op in pending:
             if isinstance(op._ctx, Waiter):
@@ -409,7 +436,12 @@ class OpQueue:
                 return
             self.closed = True
             pending = self.take_all()
+            keeps = self.take_keeps()
         late = _LateClose(self._close_descriptor)
+        for keep in keeps:
+            late.count += 1
+            if not keep.wake_then(late.done):
+                late.count -= 1
         polled = False
         for op in pending:
             if isinstance(op._ctx, Waiter):
@@ -441,12 +473,18 @@ class OpQueue:
         waits for it hangs that thread for good.  A queue the engine knows
         (it may have operations to abort) is handed to the engine thread,
         which closes it; one it never saw has nothing pending, and closing
-        its descriptor takes no lock.
+        its descriptor takes no lock.  A descriptor an asyncio loop still
+        watches between awaits is closed once that loop let go of it.
         """
         if self.registered or self.rq or self.wq:
             engine.close_later(self)
             return
         self.closed = True
+        keep = self.rkeep
+        if keep is not None:
+            self.rkeep = None
+            if keep.let_go_later(self._close_descriptor):
+                return
         try:
             self.sock.close()
         except OSError:
