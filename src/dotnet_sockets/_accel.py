@@ -4,7 +4,9 @@
 there) replaces the interpreter on the steady-state datagram send:
 ``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
 ``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``, plus
-the completion workers' drain loop and the inline-callback trampoline.
+the completion workers' drain loop and the inline-callback trampoline, and
+makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
+operations at once (``_engine/batch.py``).
 Telemetry adds the compiled path's own (atomic) send counters to its records.
 Each accelerated method keeps its
 pure-Python function as the fallback for everything outside that steady
@@ -26,7 +28,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 3  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 4  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -98,7 +100,7 @@ def _install() -> None:
 
     from . import _socket_transfer, aio, asyncresult, eventargs, execution_context
     from ._async_methods import AsyncMethodsMixin
-    from ._engine import dispatch, ops
+    from ._engine import batch, dispatch, ops
     from ._engine.dispatch import Dispatcher, dispatcher, report_exception
     from ._engine.opqueue import OpQueue
     from ._socket_core import SocketCore
@@ -141,6 +143,9 @@ def _install() -> None:
     # asyncio.create_task() and ensure_future() take what they know as coroutines.
     Coroutine.register(_speedups.SendToAsyncAwaitable)
     dispatch.drain_in_c = _speedups.drain
+    # Queued datagram operations share one recvmmsg/sendmmsg (the rules stay in batch.py).
+    batch.recv_batch = _speedups.recv_batch
+    batch.send_batch = _speedups.send_batch
     # One trampoline per thread for both paths: a Python-side completion nested in a
     # compiled one (or the reverse) must join the same queue.
     asyncresult._run_inline = _speedups.run_inline

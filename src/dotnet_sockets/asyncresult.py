@@ -136,6 +136,8 @@ class AsyncOperation(IAsyncResult):
 
     # The End... method that may consume this kind of result.
     end_method = ""
+    # Which queued neighbours it may share one system call with (``_engine.batch``); 0: none.
+    batch_kind = 0
 
     def __init__(self, io: OpQueue, callback: AsyncCallback | None, state: Any) -> None:
         self._io = io

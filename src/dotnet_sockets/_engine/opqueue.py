@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from ..enums import SocketError
 from ..exceptions import SocketException
+from . import batch as _batch
 from .dispatch import report_exception
 from .epoll import EPOLLIN, EPOLLOUT, engine
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["OpQueue", "Waiter"]
 
 _raw_type = _RawSocket.type.__get__  # the C socket's int, without socket.socket's enum
+_raw_family = _RawSocket.family.__get__
 
 
 class Waiter:
@@ -113,17 +115,45 @@ def _unwatchable(op: AsyncOperation, exc: Exception) -> None:
         _broken(op, exc)
 
 
-def _drain(q: deque[AsyncOperation], done: list[AsyncOperation]) -> None:
-    """Retry queued operations in order while they make progress; move the finished to ``done``."""
+def _drain(q: deque[AsyncOperation], done: list[AsyncOperation], io: OpQueue) -> None:
+    """Retry queued operations in order while they make progress; move the finished to ``done``.
+
+    Where several datagram operations of a kind lead the queue, one system call
+    serves them (``batch.serve``); otherwise, and on the pure-Python path, each makes its own.
+    """
+    singles = 0
     while q:
-        if _waits_itself(q[0]):
+        head = q[0]
+        if _waits_itself(head):
             return  # its own waiter makes its call (the caller parks it)
+        kind = head.batch_kind
+        if (
+            kind
+            and io.batches
+            and len(q) >= _batch.MIN_RUN
+            and (kind != _batch.RECEIVE or io.rwant >= _batch.MIN_RUN)
+            and _batch.enabled()
+        ):
+            try:
+                n, more = _batch.serve(io, q, _waits_itself)
+            except Exception as exc:  # noqa: BLE001 - see _broken: the head's call raised
+                _broken(head, exc)
+                n, more = 1, True
+            for _ in range(n):
+                done.append(q.popleft())
+            if not more:
+                return
+            if n >= 0:
+                continue
         try:
-            if not q[0].attempt():
+            if not head.attempt():
+                if singles and kind == _batch.RECEIVE and io.batches:
+                    _batch.drained_singly(io, singles)
                 return
         except Exception as exc:  # noqa: BLE001 - see _broken
-            _broken(q[0], exc)
+            _broken(head, exc)
         done.append(q.popleft())
+        singles += 1
 
 
 def _finish(op: AsyncOperation, aborted: bool) -> None:
@@ -180,6 +210,8 @@ class OpQueue:
         "closed",
         "inline",
         "dgram",
+        "batches",
+        "rwant",
         "rkeep",
         "__weakref__",
     )
@@ -190,6 +222,9 @@ class OpQueue:
         self.fd = sock.fileno()
         # Message-oriented socket: telemetry counts a datagram per successful send or receive.
         self.dgram = _raw_type(sock) != socket.SOCK_STREAM
+        # Queued datagram operations may share a recvmmsg/sendmmsg (see batch): UDP over IPv4 or IPv6.
+        self.batches = _raw_type(sock) == socket.SOCK_DGRAM and _raw_family(sock) in (socket.AF_INET, socket.AF_INET6)
+        self.rwant = _batch.MIN_RUN  # how many queued receives the next batch takes at most (see batch.serve)
         self.lock = threading.Lock()
         self.rq: deque[AsyncOperation] = deque()
         self.wq: deque[AsyncOperation] = deque()
@@ -356,10 +391,10 @@ class OpQueue:
                 return
             rq, wq = self.rq, self.wq
             if readable and self.rpark is None:
-                _drain(rq, done)
+                _drain(rq, done, self)
                 self._pass_on(rq, EPOLLIN, False)
             if writable and self.wpark is None:
-                _drain(wq, done)
+                _drain(wq, done, self)
                 self._pass_on(wq, EPOLLOUT, False)
             # The report disarmed the descriptor (one-shot): re-arm only for what the
             # engine serves (a parked direction is watched by its waiter).

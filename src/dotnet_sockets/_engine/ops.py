@@ -19,6 +19,9 @@ from typing import Any
 from ..asyncresult import AsyncOperation
 from ..telemetry import DATAGRAM as _DGRAM
 from ..telemetry import tls as _tel
+from .batch import NONE as _NO_BATCH
+from .batch import RECEIVE as _RECEIVE
+from .batch import SEND as _SEND
 from .dispatch import report_exception
 from .opqueue import _broken
 
@@ -137,6 +140,12 @@ def _complete_send_list(op: Any, synchronously: bool) -> None:
     AsyncOperation._complete(op, synchronously)
 
 
+def _sent_datagram(op: Any, n: int) -> None:
+    """A datagram send's ``sent(n)``: ``n`` bytes left; telemetry counts successes only."""
+    op._value = n
+    _tel.c.sent += n + _DGRAM
+
+
 class SendToOp(AsyncOperation):
     """``sendto`` of one datagram (datagram sockets: one call sends all or fails)."""
 
@@ -145,18 +154,26 @@ class SendToOp(AsyncOperation):
     flags: int
     addr: Any
     end_method = "EndSendTo"
+    batch_kind = _SEND
 
     _complete = _complete_send
 
     def attempt(self) -> bool:
         try:
-            self._value = n = self._io.sock.sendto(self.buf, self.flags, self.addr)
-            _tel.c.sent += n + _DGRAM  # telemetry counts successes only
+            n = self._io.sock.sendto(self.buf, self.flags, self.addr)
         except BlockingIOError:
             return False
         except OSError as exc:
             self._error = exc
+            return True
+        self.sent(n)
         return True
+
+    sent = _sent_datagram
+
+    def message(self) -> tuple[Any, Any]:
+        """What a batched send takes: the buffer and the address (see ``batch``)."""
+        return (self.buf, self.addr)
 
 
 class StreamSendOp(AsyncOperation):
@@ -214,18 +231,26 @@ class DatagramSendOp(AsyncOperation):
     buf: Any
     flags: int
     end_method = "EndSend"
+    batch_kind = _SEND
 
     _complete = _complete_send
 
     def attempt(self) -> bool:
         try:
-            self._value = n = self._io.sock.send(self.buf, self.flags)
-            _tel.c.sent += n + _DGRAM
+            n = self._io.sock.send(self.buf, self.flags)
         except BlockingIOError:
             return False
         except OSError as exc:
             self._error = exc
+            return True
+        self.sent(n)
         return True
+
+    sent = _sent_datagram
+
+    def message(self) -> tuple[Any, Any]:
+        """What a batched send takes: the buffer, and no address (the connected peer)."""
+        return (self.buf, None)
 
 
 class SendListOp(AsyncOperation):
@@ -276,6 +301,7 @@ class ReceiveOp(AsyncOperation):
     buf: memoryview
     flags: int
     end_method = "EndReceive"
+    batch_kind = _RECEIVE
 
     def attempt(self) -> bool:
         try:
@@ -287,6 +313,11 @@ class ReceiveOp(AsyncOperation):
             self._error = exc
         return True
 
+    def received(self, value: tuple[int, Any]) -> None:
+        """A batched receive (datagram sockets only) got ``value``, what ``recvfrom_into`` returns."""
+        self._value = n = value[0]
+        _tel.c.received += n + _DGRAM
+
 
 class ReceiveThenOp(ReceiveOp):
     """An internal receive that is a step of another operation (``BeginAccept`` with a receive size)."""
@@ -294,6 +325,7 @@ class ReceiveThenOp(ReceiveOp):
     __slots__ = ("then", "later")
     then: Then | None
     later: bool
+    batch_kind = _NO_BATCH  # a step of another operation: it keeps its own call
 
     _complete = _complete_then
 
@@ -325,16 +357,23 @@ class ReceiveFromOp(AsyncOperation):
     flags: int
     extra: Any
     end_method = "EndReceiveFrom"
+    batch_kind = _RECEIVE
 
     def attempt(self) -> bool:
         try:
-            self._value = v = self._io.sock.recvfrom_into(self.buf, len(self.buf), self.flags)
-            _tel.c.received += v[0] + _DGRAM if self._io.dgram else v[0]
+            v = self._io.sock.recvfrom_into(self.buf, len(self.buf), self.flags)
         except BlockingIOError:
             return False
         except OSError as exc:
             self._error = exc
+            return True
+        self.received(v)
         return True
+
+    def received(self, value: tuple[int, Any]) -> None:
+        """The datagram arrived: ``value`` is ``recvfrom_into``'s ``(bytes_received, raw sockaddr)``."""
+        self._value = value
+        _tel.c.received += value[0] + _DGRAM if self._io.dgram else value[0]
 
 
 class AcceptOp(AsyncOperation):

@@ -1,0 +1,130 @@
+"""Several queued datagram operations in one system call, where the kernel allows.
+
+When a datagram socket becomes ready and three or more operations of one kind
+lead its queue (a server that posted several ``BeginReceiveFrom``, an
+unthrottled ``BeginSendTo`` loop whose sends found the buffer full), one
+``recvmmsg`` or ``sendmmsg`` serves as many of them as lead the queue, up to
+:data:`LIMIT`.  Each then finishes exactly as its own ``attempt`` would
+have: the same value, the same telemetry, the same error, in the same order.
+
+The rules live here and in the operations (``batch_kind``, ``message``,
+``received``, ``sent``); the accelerator's ``recv_batch`` and ``send_batch``
+only make the system call and build what the socket module's single calls
+return.  Without them (the pure-Python path, ``DOTNET_SOCKETS_PURE=1``) the
+queue is served one ``attempt`` at a time, which gives the same results.
+
+What is left out: ``ReceiveMessageFrom`` (its ancillary data would need the
+socket module's parsing in C), stream sockets, and sockets of other families
+than IPv4 and IPv6.
+
+A ``sendmmsg`` that stops after message k without an error (a full buffer;
+or an error, which the kernel does not report once a message has left)
+leaves the rest queued for the next readiness report, so a persistent error
+(an oversized datagram, an address the socket cannot reach) reaches its own
+operation on the next call.  An error the kernel reports only once (a
+connected socket's pending ICMP error) met by message k of a batch is
+dropped: no operation reports it, and message k goes on the next call.  An
+audit hook that refuses a batched send is asked again by that operation's
+own call, which then fails as it always did.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from itertools import islice
+from typing import Any
+
+__all__ = [
+    "LIMIT",
+    "MIN_RUN",
+    "NONE",
+    "RECEIVE",
+    "SEND",
+    "drained_singly",
+    "enabled",
+    "recv_batch",
+    "send_batch",
+    "serve",
+]
+
+LIMIT = 64
+"""The most operations one system call serves (the accelerator's arrays hold as many)."""
+
+MIN_RUN = 3
+"""The fewest operations worth a batch: for two, the batch's own Python costs about what the
+second system call saves (measured: ``benchmarks/bench_batching.py``, ``docs/performance.md``)."""
+
+# An operation class's ``batch_kind``: which of its neighbours it may share a call with.
+NONE = 0
+RECEIVE = 1  # recvfrom_into / recv_into of one datagram: value from (nbytes, sockaddr)
+SEND = 2  # sendto / send of one datagram: value from the byte count
+
+_Primitive = Callable[[Any, list[Any], int], tuple[list[Any], "OSError | None"]]
+
+# The accelerator's primitives, put here by ``_accel.install``; None on the pure-Python path.
+recv_batch: _Primitive | None = None
+send_batch: _Primitive | None = None
+
+
+def enabled() -> bool:
+    """Whether queued operations may be batched (the accelerator's primitives are in use)."""
+    return recv_batch is not None and send_batch is not None
+
+
+def serve(io: Any, q: deque[Any], waits_itself: Callable[[Any], bool]) -> tuple[int, bool]:
+    """One system call for the run of batchable operations leading ``q`` (left in ``q``).
+
+    The run is ``q[0]`` and those right behind it of the same kind and flags
+    that the engine serves (not waiting on their own); a receive run is cut
+    to ``io.rwant`` (see below).  Returns ``(finished, more)``: how many of
+    the run finished (their ``_value`` or ``_error`` set, in order), 0 when
+    the first would block, -1 when the run is shorter than :data:`MIN_RUN` or the first is
+    one the system call does not take (the caller runs its own
+    ``attempt``); ``more`` is False when the kernel stopped short (no more
+    datagrams, no more room, or an error it reports on the next call): the
+    caller waits for readiness instead of asking again at once.
+    Raises what the primitive raised (a signal handler's exception): the
+    caller treats it as the first operation's ``attempt`` raising it.
+    """
+    head = q[0]
+    kind, flags = head.batch_kind, head.flags
+    want = io.rwant if kind == RECEIVE else LIMIT
+    run = [head]
+    for op in islice(q, 1, want):
+        if op.batch_kind != kind or op.flags != flags or waits_itself(op):
+            break
+        run.append(op)
+    if len(run) < MIN_RUN:
+        return -1, True
+    if kind == RECEIVE:
+        assert recv_batch is not None
+        got, exc = recv_batch(io.sock, [op.buf for op in run], flags)
+        for i, value in enumerate(got):
+            run[i].received(value)
+        if got:
+            # A server with many receives pending and few datagrams per wake-up would
+            # otherwise gather (and export) every buffer each time for one datagram: ask for
+            # about twice what came last time, growing while the kernel fills every one.
+            # Below MIN_RUN the receives go one by one until a wake-up finds more (drained_singly).
+            io.rwant = min(LIMIT, 2 * len(got))
+    else:
+        assert send_batch is not None
+        got, exc = send_batch(io.sock, [op.message() for op in run], flags)
+        for i, n in enumerate(got):
+            run[i].sent(n)
+    if got:
+        return len(got), len(got) == len(run)
+    if exc is None:
+        return -1, True
+    if isinstance(exc, BlockingIOError):
+        return 0, False
+    head._error = exc
+    return 1, True
+
+
+def drained_singly(io: Any, count: int) -> None:
+    """``count`` receives went one call each in a wake-up, up to a would-block: the next
+    batch of receives takes about twice as many (batches resume once a wake-up finds
+    :data:`MIN_RUN` datagrams or more waiting, at least two of them one by one)."""
+    io.rwant = min(LIMIT, 2 * count)
