@@ -160,6 +160,11 @@ def recorder() -> Callable[..., CallbackRecorder]:
     return CallbackRecorder
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The lane's own tests go last: earlier, each waited for the suite's job then running.
+    items.sort(key=lambda item: getattr(getattr(item, "module", None), "__name__", "") == "test_background_lane")
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the child processes the selected tests will only read the outcome of (background.py)."""
     selected: dict[Any, set[str]] = {}
