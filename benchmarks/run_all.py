@@ -115,6 +115,8 @@ ROWS = [
         "ping_sync", PING, PING_Q, {"plain": "ping_sync", **_aio("ping_protocol")}, latency=True),
     Row("ping_begin", "UDP ping-pong p50 µs, `BeginSendTo`/`BeginReceiveFrom` callbacks",
         "ping_begin", PING, PING_Q, _aio("ping_protocol"), latency=True),
+    Row("wake_begin", "UDP p50 µs of a report to an idle process: `SendTo`, then a `BeginReceiveFrom` callback",
+        "wake_begin", PING, PING_Q, latency=True),
     Row("bulk64_begin", "TCP bulk, 64 KiB blocks, `BeginSend`/`BeginReceive` chains (bytes/s)",
         "bulk_begin", BULK64, BULK64_Q, _aio("bulk_sock", plain="stream_rw")),
     Row("bulk64_await", "TCP bulk, 64 KiB blocks, `await SendAsync`/`await ReceiveAsync` (bytes/s)",

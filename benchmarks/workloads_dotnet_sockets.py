@@ -305,6 +305,32 @@ def ping_begin(p: Params) -> None:
     latency(list(rtts), warmup, n + warmup)
 
 
+def wake_begin(p: Params) -> None:
+    """One report at a time, each finding every completion worker idle (the engine's wake-up path)."""
+    server = _sink()  # a bound socket, which here does read
+    sbuf, any_ep, got = bytearray(2048), _any(), threading.Event()
+
+    def on_recv(ar: Any) -> None:
+        server.EndReceiveFrom(ar)
+        server.BeginReceiveFrom(sbuf, 0, len(sbuf), NONE, any_ep, on_recv, None)
+        got.set()
+
+    server.BeginReceiveFrom(sbuf, 0, len(sbuf), NONE, any_ep, on_recv, None)
+    n, warmup, size = p.i("count", 5000), p.i("warmup", 500), p.i("size", 32)
+    sep = server.LocalEndPoint
+    c = _udp()
+    buf = bytearray(size)
+    rtts: list[float] = []
+    while len(rtts) < n + warmup and not p.over():
+        t = perf()
+        c.SendTo(buf, 0, size, NONE, sep)
+        if not got.wait(p.remaining()):
+            break
+        got.clear()
+        rtts.append((perf() - t) * 1e6)
+    latency(rtts, warmup, n + warmup)
+
+
 # -- TCP bulk: one connection, 'total' bytes in 'block'-byte blocks, both ends in this process -----
 
 

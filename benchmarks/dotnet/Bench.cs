@@ -72,6 +72,7 @@ static class Bench
             case "recv_await": RecvAwait(); break;
             case "ping_sync": PingSync(); break;
             case "ping_begin": PingBegin(); break;
+            case "wake_begin": WakeBegin(); break;
             case "bulk_begin": BulkBegin(); break;
             case "bulk_await": BulkAwait(); break;
             case "echo_begin": EchoBegin(); break;
@@ -358,6 +359,38 @@ static class Bench
         next();
         done.WaitOne(Remaining());
         lock (rtts) ReportLatency(new List<double>(rtts), warmup, n + warmup);
+    }
+
+    // One report at a time, each finding the runtime idle: the main thread sends a datagram and
+    // waits for the BeginReceiveFrom callback (which re-arms the receive) to set an event.
+    static void WakeBegin()
+    {
+        var server = Sink(); // a bound socket, which here does read
+        var sbuf = new byte[2048];
+        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
+        var got = new AutoResetEvent(false);
+        AsyncCallback onRecv = null;
+        onRecv = ar =>
+        {
+            EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+            server.EndReceiveFrom(ar, ref from);
+            server.BeginReceiveFrom(sbuf, 0, sbuf.Length, SocketFlags.None, ref any, onRecv, null);
+            got.Set();
+        };
+        server.BeginReceiveFrom(sbuf, 0, sbuf.Length, SocketFlags.None, ref any, onRecv, null);
+        int n = I("count", 5000), warmup = I("warmup", 500), size = I("size", 32);
+        EndPoint sep = server.LocalEndPoint;
+        var c = Udp();
+        var buf = new byte[size];
+        var rtts = new List<double>(n + warmup);
+        while (rtts.Count < n + warmup && Clock.Elapsed.TotalSeconds <= Limit)
+        {
+            long t = Stopwatch.GetTimestamp();
+            c.SendTo(buf, 0, size, SocketFlags.None, sep);
+            if (!got.WaitOne(Remaining())) break;
+            rtts.Add(Us(Stopwatch.GetTimestamp() - t));
+        }
+        ReportLatency(rtts, warmup, n + warmup);
     }
 
     // -- TCP bulk: one connection, 'total' bytes in 'block'-byte blocks, both ends in this process --

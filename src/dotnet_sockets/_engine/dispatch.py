@@ -23,6 +23,13 @@ the kernel does far less per block that way (measured: a third of the
 system time per block).  Fairness: after ``_RUN_NEXT`` items in a row from
 its own deque a worker takes one from the shared deque.
 
+The last worker to go idle does not sleep on its lock: it holds the
+engine's watch (``watch``), waiting for readiness in the epoll set itself,
+so that a report reaches a callback with one thread wake-up, not the
+engine thread's and then a worker's (what it serves lands in its own
+deque).  A post from another thread while it waits rings it rather than
+waking another worker: the two would otherwise take turns.
+
 Callbacks may block (on ``End...`` of another pending operation, on a wait
 handle set by another callback...).  A watchdog thread, awake only while a
 worker is, looks every ``_STALL_SECONDS``: if completions are queued and
@@ -52,6 +59,26 @@ from typing import Any, Protocol
 __all__ = ["Completion", "Dispatcher", "dispatcher", "report_exception"]
 
 
+class Watch(Protocol):
+    """The engine's readiness watch, as the worker that holds it sees it (``_engine.epoll.Engine``)."""
+
+    def take(self) -> bool:
+        """Dispatcher lock held, the caller the last worker awake: True when it now holds the watch."""
+        ...
+
+    def ring(self) -> None:
+        """Dispatcher lock held: wake the holder (already counted awake).  Must not block."""
+        ...
+
+    def leave(self) -> None:
+        """Give the watch back without waiting (the holder found work after ``take``)."""
+        ...
+
+    def hold(self, claim: Callable[[], bool]) -> None:
+        """Wait for readiness or a ring; call ``claim`` first thing once woken, then serve what came."""
+        ...
+
+
 class Completion(Protocol):
     """A finished operation: its callback runs as ``_ctx.run(_callback, self)``."""
 
@@ -67,7 +94,7 @@ _FAST_WORKERS = 32
 _STEP_SECONDS = 0.02
 # Completions a worker runs before it serves ready descriptors again (``before_idle``) even
 # though more are queued: a long queue (many connections) must not keep the readiness it
-# creates waiting, nor make the engine thread think the worker stuck (Engine._stand_by).
+# creates waiting, nor make the engine thread think the worker stuck (Engine._guard).
 _PASS = 32
 _SLOW_SECONDS = 0.5
 # Items a worker runs in a row from its own deque (what its callbacks posted) before it takes
@@ -127,8 +154,9 @@ class Dispatcher:
         "_watch",
         "_watch_wake",
         "_pid",
+        "_leading",
         "before_idle",
-        "before_sleep",
+        "watch",
         "__weakref__",
     )
 
@@ -151,10 +179,10 @@ class Dispatcher:
         # Called by a worker that ran out of completions, before it goes to
         # sleep (the engine serves ready descriptors there: Engine.serve_ready).
         self.before_idle: Callable[[], None] | None = None
-        # Called by a worker about to sleep, once it counts as idle (the
-        # engine's thread, if it stood aside for the workers, goes back to
-        # waiting for readiness itself: Engine.worker_sleeps).
-        self.before_sleep: Callable[[], None] | None = None
+        # The engine's watch, which the last worker to go idle holds (see the module docstring).
+        self.watch: Watch | None = None
+        # True while a worker holds the watch and nothing rang it: a post must ring it.
+        self._leading = False
 
     def post(self, item: Completion) -> None:
         """Queue ``item``'s callback to run on a completion thread (this one, next, when a
@@ -174,7 +202,13 @@ class Dispatcher:
         with self._lock:
             if only_if_none_awake and self._active:
                 return
-            if self._idle:
+            if self._leading and self.watch is not None:
+                # The holder, not another worker: the holder would be woken
+                # for the readiness the other's callbacks create.
+                self._leading = False
+                self._active += 1
+                self.watch.ring()
+            elif self._idle:
                 self._active += 1
                 self._idle.pop().release()
             else:
@@ -282,19 +316,33 @@ class Dispatcher:
             # Register as idle *before* the last look at the queue, so that a
             # producer that appends after that look is sure to see us idle.
             with self._lock:
+                watch = self.watch
+                # The last one awake takes the watch before it stops counting as
+                # awake, so that the engine thread never sees nobody awake and
+                # nobody holding the watch meanwhile, and take the set itself.
+                # Even an extra worker: the pool shrinks back to its base count
+                # through the ones that sleep, which retire.
+                leading = self._active == 1 and watch is not None and watch.take()
                 self._active -= 1
-                self._idle.append(me)
                 if q or own:
-                    self._idle.remove(me)
                     self._active += 1
+                    if leading:
+                        assert watch is not None
+                        watch.leave()
                     continue
                 extra = len(self._threads) > self._base
-            hook = self.before_sleep
-            if hook is not None:
+                if leading:
+                    self._leading = True
+                else:
+                    self._idle.append(me)
+            if leading:
+                assert watch is not None
                 try:
-                    hook()
+                    watch.hold(self._claim)
                 except BaseException as exc:  # noqa: BLE001 - reported, never lost
+                    self._claim()
                     report_exception(exc)
+                continue
             if not extra:
                 me.acquire()
                 continue
@@ -312,6 +360,17 @@ class Dispatcher:
                 self._tls.run_next = None
                 return
             me.acquire()  # handed work as the wait timed out, or one of the base workers now
+
+    def _claim(self) -> bool:
+        """The watch holder woke: count it awake, or say True when a ring already did."""
+        with self._lock:
+            rung = not self._leading
+            if not rung:
+                self._leading = False
+                self._active += 1
+        # Its callbacks may block while completions wait, as for a worker woken by a post.
+        self._watch_wake.set()
+        return rung
 
     @property
     def thread_count(self) -> int:
@@ -348,6 +407,7 @@ class Dispatcher:
         self._tls = threading.local()  # (the forking thread may have been a worker)
         self._idle = []
         self._active = 0
+        self._leading = False
         self._lock = threading.Lock()
         self._threads = []
         self._watch = None
