@@ -270,6 +270,8 @@ def run_once(side: str, workload: str, params: dict[str, float], feed: dict[str,
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
     )
     lines: list[str] = []
+    # Set by the PORT line, or by the end of the output: a side that exits without announcing a
+    # port (uvloop not installed) must not hold the row for the whole timeout.
     port_seen = threading.Event()
     ended = threading.Event()
     stderr: list[str] = []
@@ -281,6 +283,7 @@ def run_once(side: str, workload: str, params: dict[str, float], feed: dict[str,
             if line.startswith("PORT "):
                 port_seen.set()
         ended.set()
+        port_seen.set()
 
     def read_err() -> None:
         assert proc.stderr is not None

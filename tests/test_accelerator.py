@@ -26,7 +26,9 @@ from typing import Any
 
 import pytest
 
+import background
 import dotnet_sockets
+from conftest import PURE_PASS, same_in_both_passes
 from dotnet_sockets import Socket, _accel
 
 HERE = Path(__file__).parent
@@ -41,26 +43,48 @@ ACCELERATED_NAMES = [
 ]
 
 
-def run_python(code_or_file: str | Path, pure: bool, timeout: float = 50.0) -> subprocess.CompletedProcess[str]:
+def python_job(key: str, code_or_file: str | Path, pure: bool, timeout: float = 50.0) -> background.Job:
     env = dict(os.environ)
     env.pop("DOTNET_SOCKETS_PURE", None)
     if pure:
         env["DOTNET_SOCKETS_PURE"] = "1"
     args = [str(code_or_file)] if isinstance(code_or_file, Path) else ["-c", code_or_file]
-    return subprocess.run(
-        [sys.executable, "-X", "dev", "-W", "error::ResourceWarning", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return background.Job(key, [sys.executable, "-X", "dev", "-W", "error::ResourceWarning", *args], env=env,
+                          timeout=timeout)  # fmt: skip
+
+
+def run_python(code_or_file: str | Path, pure: bool, timeout: float = 50.0) -> subprocess.CompletedProcess[str]:
+    job = python_job("run here", code_or_file, pure, timeout)
+    job.run()
+    return job.finished()
+
+
+def _scenario_job(pure: bool) -> background.Job:
+    return python_job(f"scenarios pure={pure}", SCENARIOS, pure)
+
+
+def _leak_job() -> background.Job:
+    return python_job("leak check", LEAK_CHECK, pure=False)
+
+
+def background_jobs(selected: set[str]) -> list[background.Job]:
+    """The two longest children (both the same in either pass: they set the path themselves)."""
+    if PURE_PASS or not BUILT:
+        return []
+    jobs = []
+    if "test_compiled_and_pure_paths_agree_on_every_scenario" in selected:
+        jobs += [_scenario_job(False), _scenario_job(True)]
+    if "test_the_compiled_paths_leak_nothing" in selected:
+        jobs.append(_leak_job())
+    return jobs
 
 
 @needs_build
+@same_in_both_passes  # it runs the scenario file on each path itself
 def test_compiled_and_pure_paths_agree_on_every_scenario() -> None:
     runs: dict[bool, dict[str, Any]] = {}
     for pure in (False, True):
-        proc = run_python(SCENARIOS, pure)
+        proc = background.outcome(_scenario_job(pure))
         assert proc.returncode == 0, proc.stderr
         runs[pure] = json.loads(proc.stdout)
     assert runs[False].pop("accelerated") is True
@@ -303,8 +327,9 @@ r.close()
 
 
 @needs_build
+@same_in_both_passes  # it runs the compiled path whatever the pass
 def test_the_compiled_paths_leak_nothing() -> None:
-    proc = run_python(LEAK_CHECK, pure=False)
+    proc = background.outcome(_leak_job())
     assert proc.returncode == 0, proc.stderr
     growth, live_ops, same_refs = (int(x) for x in proc.stdout.split()[:3])
     assert same_refs, proc.stdout  # no reference leaked to the socket, endpoint, buffers...

@@ -171,11 +171,14 @@ def test_manual_reset_event_set_by_callback(make_socket: MakeSocket, udp_peer: U
 
 def test_end_send_to_blocks_until_a_pending_stream_send_completes(make_socket: MakeSocket) -> None:
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the accepted peer's too
     s = make_socket(AddressFamily.InterNetwork, SocketType.Stream)
     s.Connect(IPEndPoint(IPAddress.Loopback, listener.getsockname()[1]))
     peer, _ = listener.accept()
     s.SendBufferSize = 4096
-    data = bytes(range(256)) * 16384  # 4 MiB: more than the kernel buffers hold
+    # 512 KiB: with both buffers held small, many times what the kernel holds (so the send is
+    # pending), and a fraction of the 4 MiB it took with the peer's buffer left to grow.
+    data = bytes(range(256)) * 2048
     ar = s.BeginSendTo(data, 0, len(data), 0, IPEndPoint(IPAddress.Loopback, 1), None, None)
     assert not ar.IsCompleted
     assert not ar.CompletedSynchronously

@@ -9,13 +9,15 @@ the rows' workloads exist on every side, and that ``--write-results`` replaces i
 from __future__ import annotations
 
 import importlib
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import background
+from conftest import PURE_PASS, same_in_both_passes
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
@@ -65,18 +67,42 @@ def test_every_row_names_a_workload_on_every_side(run_all: object) -> None:
     assert cs_workloads == {r.workload for r in rows}
 
 
+QUICK_ROWS = "sendto_unthrottled,recv_begin,ping_sync,bulk1k_await,client_echo"
+
+
+def _quick_job() -> background.Job:
+    results = background.workdir("bench") / "RESULTS.md"
+    args = ["--quick", "--rounds", "1", "--rows", QUICK_ROWS, "--write-results", "--results", str(results)]
+    return background.Job("run_all.py --quick", [sys.executable, BENCH / "run_all.py", *args], cwd=ROOT, timeout=240)
+
+
+def _per_op_job() -> background.Job:
+    argv = [sys.executable, BENCH / "per_op.py", "--count", "200", "--runs", "1", "--calls"]
+    return background.Job("per_op.py", argv, cwd=ROOT, timeout=240)
+
+
+def background_jobs(selected: set[str]) -> list[background.Job]:
+    jobs = []
+    if "test_quick_run_of_a_few_rows_of_each_kind" in selected and not PURE_PASS:
+        jobs.append(_quick_job())
+    if "test_quick_run_of_every_plain_side_beside_the_compiled_one" in selected and not PURE_PASS:
+        jobs.append(_plain_sides_job())
+    if "test_profile_row_prints_each_measure_for_both_sides" in selected and not PURE_PASS:
+        jobs.append(_profile_row_job())
+    if "test_per_op_profile_runs_every_model" in selected:
+        jobs.append(_per_op_job())
+    return jobs
+
+
 @pytest.mark.timeout(300)
-@pytest.mark.skipif(
-    os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0"),
-    reason="the harness runs the compiled and the pure side itself; the suite's pure pass would repeat it",
-)
-def test_quick_run_of_a_few_rows_of_each_kind(tmp_path: Path) -> None:
+@same_in_both_passes  # the harness runs the compiled and the pure side itself
+def test_quick_run_of_a_few_rows_of_each_kind() -> None:
     """A datagram send row (with asyncio and uvloop peers), a fed receive row, the sync ping-pong
     (with the plain-socket peer), a stream row and a client-layer row: every side of each gives a
     figure or an n/a with its reason, never an error, and the table has every row."""
-    results = tmp_path / "RESULTS.md"
-    rows = "sendto_unthrottled,recv_begin,ping_sync,bulk1k_await,client_echo"
-    res = _run("--quick", "--rounds", "1", "--rows", rows, "--write-results", "--results", str(results))
+    rows = QUICK_ROWS
+    res = background.outcome(_quick_job())
+    results = Path(res.args[-1])
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     table = [ln for ln in res.stdout.splitlines() if ln.startswith("| `") and "`: " in ln]  # the figures
     ratios = [ln for ln in res.stdout.splitlines() if ln.startswith("| `") and "`: " not in ln]
@@ -108,11 +134,30 @@ def test_quick_run_of_a_few_rows_of_each_kind(tmp_path: Path) -> None:
     assert "`sendto_sync`" in text and "`recv_begin`" not in text
 
 
+def _plain_rows() -> list[str]:
+    """The rows with a plain ``socket.socket`` peer, from run_all.py's table."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        rows = importlib.import_module("run_all").ROWS
+    finally:
+        sys.path.remove(str(BENCH))
+    return sorted(r.key for r in rows if "plain" in r.peers)
+
+
+def _plain_sides_job() -> background.Job:
+    args = ["--quick", "--rounds", "1", "--rows", ",".join(_plain_rows()), "--sides", "compiled,plain"]
+    return background.Job("run_all.py plain sides", [sys.executable, BENCH / "run_all.py", *args], cwd=ROOT,
+                          timeout=240)  # fmt: skip
+
+
+def _profile_row_job() -> background.Job:
+    out = background.workdir("profile") / "profile.json"
+    argv = [sys.executable, BENCH / "profile_row.py", "echo_begin", "--quick", "--repeat", "1", "--json", out]
+    return background.Job("profile_row.py", argv, cwd=ROOT, timeout=240)
+
+
 @pytest.mark.timeout(300)
-@pytest.mark.skipif(
-    os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0"),
-    reason="the harness runs the compiled side itself; the suite's pure pass would repeat it",
-)
+@same_in_both_passes  # the harness runs the compiled side itself
 def test_quick_run_of_every_plain_side_beside_the_compiled_one(run_all: object) -> None:
     """Every row with a plain ``socket.socket`` peer (CPython's ceiling for its shape) gives a
     plain figure and the compiled / plain ratio; the Begin/End send rows have none by design."""
@@ -121,7 +166,8 @@ def test_quick_run_of_every_plain_side_beside_the_compiled_one(run_all: object) 
     assert {"stream64", "stream1k", "bulk1k_begin", "bulk1k_await", "echo_begin", "echo_await",
             "accept_begin", "client_echo", "sendto_sync", "ping_sync"} <= keys  # fmt: skip
     assert not keys & {"sendto_sem", "sendto_unthrottled", "sendto_chains"}
-    res = _run("--quick", "--rounds", "1", "--rows", ",".join(sorted(keys)), "--sides", "compiled,plain")
+    assert _plain_rows() == sorted(keys)  # what the background run was given
+    res = background.outcome(_plain_sides_job())
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     table = [ln for ln in res.stdout.splitlines() if ln.startswith("| `") and "`: " in ln]
     ratios = {ln.split("`")[1]: ln for ln in res.stdout.splitlines() if ln.startswith("| `") and "`: " not in ln}
@@ -137,22 +183,13 @@ def test_quick_run_of_every_plain_side_beside_the_compiled_one(run_all: object) 
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.skipif(
-    os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0"),
-    reason="profile_row.py picks its send path itself (--pure); the suite's pure pass would repeat it",
-)
-def test_profile_row_prints_each_measure_for_both_sides(tmp_path: Path) -> None:
+@same_in_both_passes  # profile_row.py picks its send path itself (--pure)
+def test_profile_row_prints_each_measure_for_both_sides() -> None:
     """``profile_row.py`` on a threaded row with a plain peer: for the package and for the plain
     socket, the figure, context switches per operation by thread group, the probe's GIL wait,
     the switch-interval runs and the Python calls per operation with the top functions."""
-    out = tmp_path / "profile.json"
-    proc = subprocess.run(
-        [sys.executable, str(BENCH / "profile_row.py"), "echo_begin", "--quick", "--repeat", "1", "--json", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=ROOT,
-    )
+    proc = background.outcome(_profile_row_job())
+    out = Path(proc.args[-1])
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = proc.stdout
     assert "### dotnet_sockets compiled" in text and "### plain socket" in text  # "compiled path NOT built" too
@@ -183,13 +220,7 @@ def test_unknown_rows_and_sides_are_usage_errors() -> None:
 
 def test_per_op_profile_runs_every_model() -> None:
     """``per_op.py`` (the per-operation profile behind the rows) runs each model to its line."""
-    proc = subprocess.run(
-        [sys.executable, str(BENCH / "per_op.py"), "--count", "200", "--runs", "1", "--calls"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=ROOT,
-    )
+    proc = background.outcome(_per_op_job())
     assert proc.returncode == 0, proc.stderr
     rows = {line.split("|")[1].strip(): line for line in proc.stdout.splitlines() if line.startswith("| ")}
     for model in ("plain", "asyncio", "sync", "stream", "begin", "saea", "await"):

@@ -6,6 +6,7 @@ Every child is bounded by a timeout; ``listen`` always gets ``--count`` or
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
@@ -110,9 +111,7 @@ def test_no_command_is_a_usage_error() -> None:
     assert "usage:" in res.stderr
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
+BAD_INPUT = [
         (("send", "127.0.0.1"), "expected HOST:PORT"),
         (("send", "127.0.0.1:99999"), "between 1 and 65535"),
         (("send", "127.0.0.1:http"), "not a number"),
@@ -127,13 +126,63 @@ def test_no_command_is_a_usage_error() -> None:
         (("send", "127.0.0.1:9", "--frobnicate"), "unrecognized arguments"),
         (("bench", "--only", "warp_drive"), "unknown way"),
         (("--trace-level", "LOUD", "send", "127.0.0.1:9"), "bad --trace-level"),
-    ],
-)
-def test_bad_input_is_a_clear_usage_error(args: tuple[str, ...], message: str) -> None:
-    res = run(*args)
+]
+
+# Every bad input is refused before any socket is made, so one child interpreter can take them all
+# (a fresh one each cost 0.4 s, most of it importing): it calls the main() that ``python -m
+# dotnet_sockets`` calls and hands back, per input, what the command would exit with and print.
+_BATCH = """
+import contextlib, io, json, sys, traceback
+from dotnet_sockets.cli import main
+results = []
+for argv in json.loads(sys.argv[1]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+    results.append([code, out.getvalue(), err.getvalue()])
+json.dump(results, sys.__stdout__)
+"""
+
+
+@pytest.fixture(scope="module")
+def bad_input_outcomes() -> dict[tuple[str, ...], subprocess.CompletedProcess[str]]:
+    argvs = [list(args) for args, _ in BAD_INPUT]
+    proc = subprocess.run(
+        [sys.executable, "-c", _BATCH, json.dumps(argvs)],
+        capture_output=True, text=True, timeout=TIMEOUT, env=_env(), check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0 and not proc.stderr, proc.stdout + proc.stderr
+    return {
+        tuple(argv): subprocess.CompletedProcess(argv, code, out, err)
+        for argv, (code, out, err) in zip(argvs, json.loads(proc.stdout), strict=True)
+    }
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
+def test_bad_input_is_a_clear_usage_error(
+    args: tuple[str, ...], message: str, bad_input_outcomes: dict[tuple[str, ...], subprocess.CompletedProcess[str]]
+) -> None:
+    res = bad_input_outcomes[args]
     assert res.returncode == 2, res.stdout + res.stderr
     assert message in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_the_batch_exits_and_prints_as_python_m_does(
+    bad_input_outcomes: dict[tuple[str, ...], subprocess.CompletedProcess[str]],
+) -> None:
+    """The batch stands for ``python -m dotnet_sockets ARGS``: an input run that way gives the same."""
+    # argparse's own refusal: its message has the usage line, with the program's name in it.
+    args = next(a for a, message in BAD_INPUT if message == "unrecognized arguments")
+    alone, batched = run(*args), bad_input_outcomes[args]
+    assert "usage: " in alone.stderr
+    assert (alone.returncode, alone.stdout, alone.stderr) == (batched.returncode, batched.stdout, batched.stderr)
 
 
 def test_a_name_that_does_not_resolve_exits_with_3() -> None:

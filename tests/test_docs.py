@@ -20,13 +20,13 @@ import importlib.util
 import inspect
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+import background
 import dotnet_sockets
 from dotnet_sockets._names import pep8_name
 
@@ -151,22 +151,43 @@ def test_every_block_has_a_known_language(block: Block) -> None:
     )
 
 
+def _block_job(block: Block) -> background.Job:
+    """The block as a program of its own, in a directory of its own."""
+    where = background.workdir(f"{block.path.stem}_line{block.line}")
+    script = where / f"{block.path.stem}_line{block.line}.py"
+    script.write_text(block.code, encoding="utf-8")
+    argv = [sys.executable, "-c", _RUNNER, str(script), str(RUN_TIMEOUT)]
+    return background.Job(f"docs block {block.id}", argv, cwd=where, env=_env(), timeout=RUN_TIMEOUT + 15)
+
+
+def _sphinx_job() -> background.Job:
+    out = background.workdir("html")
+    argv = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(ROOT / "docs"), str(out)]
+    return background.Job("sphinx html", argv, env=_env(), timeout=240)
+
+
+def _has_sphinx() -> bool:
+    return all(importlib.util.find_spec(module) is not None for module in ("sphinx", "myst_parser"))
+
+
+def background_jobs(selected: set[str]) -> list[background.Job]:
+    """The Sphinx build and the blocks that need nothing still missing, ahead of their tests."""
+    jobs = []
+    sphinx_tests = {"test_sphinx_builds_without_warnings", "test_reference_lists_every_member_under_both_spellings"}
+    if _has_sphinx() and selected & sphinx_tests:
+        jobs.append(_sphinx_job())
+    if "test_python_block_runs" in selected:
+        jobs += [_block_job(block) for block in PYTHON_BLOCKS if not block.requires]
+    return jobs
+
+
 @pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=lambda b: b.id)
-def test_python_block_runs(block: Block, tmp_path: Path) -> None:
+def test_python_block_runs(block: Block) -> None:
     if block.requires:
         reason = _missing(block.requires)
         if reason:
             pytest.skip(f"FOR THE LEAD: {block.id} needs {block.requires}: {reason}")
-    script = tmp_path / f"{block.path.stem}_line{block.line}.py"
-    script.write_text(block.code, encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-c", _RUNNER, str(script), str(RUN_TIMEOUT)],
-        cwd=tmp_path,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT + 15,
-    )
+    proc = background.outcome(_block_job(block))
     assert proc.returncode == 0, f"{block.id} failed:\n{proc.stdout}\n{proc.stderr}"
     assert proc.stderr == "", f"{block.id} wrote to stderr:\n{proc.stderr}"
 
@@ -216,20 +237,12 @@ def _public_members() -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def built_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    for module in ("sphinx", "myst_parser"):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed (it is in the 'test' extra: pip install -e '.[test]')")
-    out = tmp_path_factory.mktemp("html")
-    proc = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(ROOT / "docs"), str(out)],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+def built_docs() -> Path:
+    if not _has_sphinx():
+        pytest.skip("sphinx or myst_parser is not installed (they are in the 'test' extra: pip install -e '.[test]')")
+    proc = background.outcome(_sphinx_job())
     assert proc.returncode == 0, f"sphinx -W failed:\n{proc.stdout}\n{proc.stderr}"
-    return out
+    return Path(proc.args[-1])
 
 
 def test_sphinx_builds_without_warnings(built_docs: Path) -> None:

@@ -729,6 +729,9 @@ def test_injection_slows_down_past_the_fast_count() -> None:
 def test_end_interrupted_by_ctrl_c_can_be_called_again() -> None:
     code = CHILD_COMMON + textwrap.dedent("""
     import signal, socket as pysock
+    # A shell's background job starts with SIGINT ignored, and so would this child (it then hung
+    # until its timeout in a suite run from a background job): be the foreground program.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     def interrupt_soon():
         threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
 

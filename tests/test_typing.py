@@ -10,16 +10,18 @@ stopped checking (the package not found, everything ``Any``) fails the test.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import background
+from conftest import PURE_PASS, same_in_both_passes
 from test_docs import PYTHON_BLOCKS, _missing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,15 +172,40 @@ def _check(reported: dict[str, set[int]], output: str) -> None:
     assert canary == _expected_canary_lines(), f"the canary's wrong calls were not all reported:\n{output}"
 
 
-def test_mypy_strict_accepts_docs_and_examples(tmp_path: Path) -> None:
-    pytest.importorskip("mypy")
-    src = _sources(tmp_path)
+def _mypy_job() -> background.Job:
+    where = background.workdir("mypy")
+    src = _sources(where)
     env = dict(os.environ, MYPYPATH=str(ROOT / "src"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--explicit-package-bases", "--cache-dir", str(tmp_path / "cache"),
-         "--no-error-summary", "--hide-error-context", "."],
-        cwd=src, env=env, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+    argv = [sys.executable, "-m", "mypy", "--strict", "--explicit-package-bases", "--cache-dir", str(where / "cache"),
+            "--no-error-summary", "--hide-error-context", "."]  # fmt: skip
+    return background.Job("mypy docs and examples", argv, cwd=src, env=env, timeout=240)
+
+
+def _pyright_job(pyright: str) -> background.Job:
+    src = _sources(background.workdir("pyright"))
+    config = {"extraPaths": [str(ROOT / "src")], "pythonVersion": f"{sys.version_info[0]}.{sys.version_info[1]}"}
+    (src / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    argv = [pyright, "--outputjson", "--pythonpath", sys.executable, "."]
+    return background.Job("pyright docs and examples", argv, cwd=src, timeout=240)
+
+
+def background_jobs(selected: set[str]) -> list[background.Job]:
+    """Both checkers, ahead of their tests (which the pure pass skips)."""
+    jobs = []
+    if PURE_PASS:
+        return jobs
+    if "test_mypy_strict_accepts_docs_and_examples" in selected and importlib.util.find_spec("mypy") is not None:
+        jobs.append(_mypy_job())
+    pyright = _pyright()
+    if "test_pyright_accepts_docs_and_examples" in selected and pyright is not None:
+        jobs.append(_pyright_job(pyright))
+    return jobs
+
+
+@same_in_both_passes
+def test_mypy_strict_accepts_docs_and_examples() -> None:
+    pytest.importorskip("mypy")
+    proc = background.outcome(_mypy_job())
     reported: dict[str, set[int]] = {}
     for m in re.finditer(r"^([\w.]+):(\d+): error:", proc.stdout, re.M):
         reported.setdefault(m[1], set()).add(int(m[2]))
@@ -191,17 +218,12 @@ def _pyright() -> str | None:
     return found
 
 
-def test_pyright_accepts_docs_and_examples(tmp_path: Path) -> None:
+@same_in_both_passes
+def test_pyright_accepts_docs_and_examples() -> None:
     pyright = _pyright()
     if pyright is None:
         pytest.skip("pyright is not installed (it is in the 'test' extra: pip install -e '.[test]')")
-    src = _sources(tmp_path)
-    config = {"extraPaths": [str(ROOT / "src")], "pythonVersion": f"{sys.version_info[0]}.{sys.version_info[1]}"}
-    (src / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
-    proc = subprocess.run(
-        [pyright, "--outputjson", "--pythonpath", sys.executable, "."],
-        cwd=src, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+    proc = background.outcome(_pyright_job(pyright))
     try:
         result = json.loads(proc.stdout)
     except json.JSONDecodeError:
