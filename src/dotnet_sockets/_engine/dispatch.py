@@ -12,23 +12,15 @@ operation (the classic Begin-in-callback chain) therefore never causes a
 thread switch: its completion lands in the deque the same worker is
 draining.
 
-What a callback posts runs next on the same worker (``run_next``), before
-the shared deque, as .NET's thread pool runs a work item queued from a pool
-thread on that thread first (its local queues are LIFO): a chain whose next
-operation finishes inside ``Begin...`` goes on until that operation would
-block, then the other chains take their turn.  Two chains on one
-connection (a bulk sender and its receiver) then alternate in bursts, as
-asyncio's tasks do, instead of one 1 KiB send, one receive, one send...;
-the kernel does far less per block that way (measured: a third of the
-system time per block).  Fairness: after ``_RUN_NEXT`` items in a row from
-its own deque a worker takes one from the shared deque.
-
-The last worker to go idle does not sleep on its lock: it holds the
-engine's watch (``watch``), waiting for readiness in the epoll set itself,
-so that a report reaches a callback with one thread wake-up, not the
-engine thread's and then a worker's (what it serves lands in its own
-deque).  A post from another thread while it waits rings it rather than
-waking another worker: the two would otherwise take turns.
+What a callback posts runs on the same worker (``run_next``, its own
+deque, in the order posted), before the shared deque, as .NET's thread
+pool runs a work item queued from a pool thread on that thread first: a
+chain whose next operation finishes inside ``Begin...`` goes on there and
+does not wait behind what other threads posted.  Measured on the 1 KiB
+Begin/End bulk transfer (``benchmarks/run_all.py --rows bulk1k_begin``):
+1.5x the throughput, and a third of the system time per block.  Fairness:
+after ``_RUN_NEXT`` items in a row from its own deque a worker takes one
+from the shared deque.
 
 Callbacks may block (on ``End...`` of another pending operation, on a wait
 handle set by another callback...).  A watchdog thread, awake only while a
