@@ -123,6 +123,13 @@ def report_exception(exc: BaseException) -> None:
             pass
 
 
+class _WorkerLocal(threading.local):
+    """A completion worker's own deque (``run_next``); None on every other thread, read
+    without the exception a missing attribute of a plain ``threading.local`` costs."""
+
+    run_next: deque[Any] | None = None
+
+
 class Dispatcher:
     """A small pool of daemon threads that run completion work items.
 
@@ -157,7 +164,7 @@ class Dispatcher:
         # Each worker's own deque: what the callbacks it runs post (see the module docstring).
         self._locals: list[deque[Completion]] = []
         # On this dispatcher's workers: ``run_next``, the worker's own deque; unset elsewhere.
-        self._tls = threading.local()
+        self._tls = _WorkerLocal()
         self._idle: list[threading.Lock] = []
         self._active = 0
         self._lock = threading.Lock()
@@ -179,7 +186,7 @@ class Dispatcher:
     def post(self, item: Completion) -> None:
         """Queue ``item``'s callback to run on a completion thread (this one, next, when a
         completion worker posts it)."""
-        own: deque[Completion] | None = getattr(self._tls, "run_next", None)
+        own: deque[Completion] | None = self._tls.run_next
         if own is not None:
             own.append(item)
             return
@@ -396,7 +403,7 @@ class Dispatcher:
         for own in self._locals:  # the workers' own deques: their threads are gone
             self._q.extend(own)
         self._locals = []
-        self._tls = threading.local()  # (the forking thread may have been a worker)
+        self._tls = _WorkerLocal()  # (the forking thread may have been a worker)
         self._idle = []
         self._active = 0
         self._leading = False
