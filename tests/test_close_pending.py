@@ -28,6 +28,7 @@ from dotnet_sockets import (
     SocketException,
     SocketShutdown,
 )
+from dotnet_sockets._engine.epoll import engine
 from socket_helpers import Made, fill, wait_until
 
 ANY4 = IPEndPoint(IPAddress.Any, 0)
@@ -152,6 +153,9 @@ def test_close_with_operations_pending(kind: str) -> None:
     # Garbage of earlier tests (a socket or a pipe in a reference cycle) is collected now, not at
     # some allocation during this test, where its descriptor closing would look like one of ours.
     gc.collect()
+    # A collected socket the engine knew is closed by the engine thread (its finalizer only hands
+    # it over): let those closes finish before counting.
+    assert wait_until(lambda: not engine._reaper.orphans)
     base_fds = open_descriptors()
     base_threads = other_threads()
 
@@ -180,7 +184,9 @@ def test_close_with_operations_pending(kind: str) -> None:
             assert outcome.ErrorCode == 995
     finally:
         made.dispose_all()
-    assert open_descriptors() == base_fds
+    # None of ours is left open.  (Fewer than before would be some other object's descriptor that
+    # a collection closed meanwhile; one of ours left open shows as more.)
+    assert open_descriptors() <= base_fds
     assert wait_until(lambda: other_threads() == base_threads)
 
 
