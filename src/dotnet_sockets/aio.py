@@ -96,6 +96,23 @@ _StreamSendOnlyOp = _ops.StreamSendOnlyOp
 _DatagramSendOp = _ops.DatagramSendOp
 
 
+def _then(step: Callable[[], None], closed: Callable[[], None]) -> None:
+    try:
+        step()
+    finally:
+        closed()
+
+
+def _on_loop_then(loop: asyncio.AbstractEventLoop, step: Callable[[], None], closed: Callable[[], None]) -> bool:
+    """Have ``loop``'s thread run ``step`` (stop watching a descriptor), then ``closed``: True;
+    False when the loop is closed (its selector is gone), and the caller closes now."""
+    try:
+        loop.call_soon_threadsafe(_then, step, closed)
+    except RuntimeError:
+        return False
+    return True
+
+
 class _LoopWatch(Waiter):
     """A loop's reader for one socket, kept from one await to the next.
 
@@ -151,28 +168,18 @@ class _LoopWatch(Waiter):
             self.on = False
             self.loop.remove_reader(self.io.fd)
 
-    def _stop_then(self, closed: Callable[[], None]) -> None:
-        try:
-            self.stop()
-        finally:
-            closed()
-
     def wake(self) -> None:
         pass  # no operation of its own: the awaits it serves are woken through their waiters
 
     def wake_then(self, closed: Callable[[], None]) -> bool:
-        # The queue already forgot this registration (take_keeps): let go of the descriptor.
+        # The queue already forgot this registration (take_keep): let go of the descriptor.
         if _get_ident() == self.tid or not self.loop.is_running():
             self.stop()
             return False
-        return self.let_go_later(closed)
+        return _on_loop_then(self.loop, self.stop, closed)
 
     def let_go_later(self, closed: Callable[[], None]) -> bool:
-        try:
-            self.loop.call_soon_threadsafe(self._stop_then, closed)
-        except RuntimeError:
-            return False  # the loop is closed: its selector is gone
-        return True
+        return _on_loop_then(self.loop, self.stop, closed)
 
 
 class _LoopWaiter(Waiter):
@@ -203,17 +210,7 @@ class _LoopWaiter(Waiter):
         if self.watching in (0, 3) or _get_ident() == self.tid:
             self.wake()
             return False
-        try:
-            self.loop.call_soon_threadsafe(self._fire_then, closed)
-        except RuntimeError:
-            return False  # the loop is closed: its selector is gone
-        return True
-
-    def _fire_then(self, closed: Callable[[], None]) -> None:
-        try:
-            self._fire()
-        finally:
-            closed()
+        return _on_loop_then(self.loop, self._fire, closed)
 
     def _fire(self) -> None:
         self.unwatch()

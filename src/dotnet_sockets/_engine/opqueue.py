@@ -427,13 +427,11 @@ class OpQueue:
         engine.forget(self)
         return pending
 
-    def take_keeps(self) -> list[Waiter]:
-        """Lock held: forget the registrations kept between operations; the caller lets each go."""
+    def take_keep(self) -> Waiter | None:
+        """Lock held: forget the registration kept between operations (``rkeep``); the caller lets it go."""
         keep = self.rkeep
-        if keep is None:
-            return []
         self.rkeep = None
-        return [keep]
+        return keep
 
     def abort_waiting(self, pending: list[AsyncOperation]) -> None:
         """Abort the operations that wait on their own and wake their waiters.
@@ -443,7 +441,8 @@ class OpQueue:
         descriptor while its number still names this socket.  Registrations
         kept between operations are let go too.
         """
-        for keep in self.take_keeps():
+        keep = self.take_keep()
+        if keep is not None:
             keep.wake_then(_nothing)
         polled = False
         for op in pending:
@@ -471,9 +470,9 @@ class OpQueue:
                 return
             self.closed = True
             pending = self.take_all()
-            keeps = self.take_keeps()
+            keep = self.take_keep()
         late = _LateClose(self._close_descriptor)
-        for keep in keeps:
+        if keep is not None:
             late.count += 1
             if not keep.wake_then(late.done):
                 late.count -= 1
