@@ -328,7 +328,11 @@ class SocketTransfer(SocketCore):
             return self._send_general(buffer, (offset, size, flags), {})
         # Exported before the audit hooks run, as the general path's operation holds it.
         data = buffer if type(buffer) is bytes and size == len(buffer) else memoryview(buffer)[offset : offset + size]
-        _audit_op("dotnet_sockets.Socket.Send", self, self._peer())
+        ep = self._remote_ep
+        try:
+            _audit("dotnet_sockets.Socket.Send", self, self._peer() if ep is None else ep)
+        except PermissionError as exc:
+            raise _denied(exc) from exc
         io = self._io  # (a hook may have closed the socket, or given it a new queue)
         n = 0
         if not io.wq and not io.closed:
@@ -352,6 +356,12 @@ class SocketTransfer(SocketCore):
                 _tel.c.sent += n
                 return n
         del data
+        return self._send_rest(buffer, offset, size, flags, n)
+
+    def _send_rest(self, buffer: bytes | bytearray, offset: int, size: int, flags: Any, n: int) -> int:
+        """A steady ``Send`` that would block after ``n`` bytes (both paths): the rest waits for
+        room as a queued operation, audited already; returns every byte's count."""
+        io = self._io
         op = self._new_send(buffer, (offset + n, size - n, flags), {}, None, None)
         return n + int(self._run_sync(op, self._snd_timeout, io.enqueue_write))
 
@@ -409,7 +419,11 @@ class SocketTransfer(SocketCore):
         if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG):
             return self._receive_general(buffer, (offset, size, flags), {})
         view = memoryview(buffer)[offset : offset + size]  # exported before the audit hooks run
-        _audit_op("dotnet_sockets.Socket.Receive", self, self._peer())
+        ep = self._remote_ep
+        try:
+            _audit("dotnet_sockets.Socket.Receive", self, self._peer() if ep is None else ep)
+        except PermissionError as exc:
+            raise _denied(exc) from exc
         io = self._io  # (a hook may have closed the socket, or given it a new queue)
         if not io.rq and not io.closed:
             try:
@@ -422,6 +436,12 @@ class SocketTransfer(SocketCore):
             else:
                 _tel.c.received += n + _DGRAM if io.dgram else n
                 return n
+        return self._receive_wait(view)
+
+    def _receive_wait(self, view: memoryview) -> int:
+        """A steady ``Receive`` that would block (both paths): it waits as a queued operation
+        (see ``_engine.syncwait``), audited already."""
+        io = self._io
         op = ops.ReceiveOp(io, None, None)
         op.buf = view
         op.flags = 0
