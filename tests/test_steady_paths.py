@@ -238,10 +238,20 @@ def _scenarios(make: Callable[..., Socket]) -> list[Any]:
     return rec.items
 
 
+def _python_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled twins (``_speedups``) of the shortcuts off: their Python functions run."""
+    for cls in (_socket_transfer.SocketTransfer, NetworkStream):
+        for name, value in list(vars(cls).items()):
+            wrapped = getattr(value, "__wrapped__", None)
+            if wrapped is not None and type(value).__name__ == "FastMethod":
+                monkeypatch.setattr(cls, name, wrapped)
+
+
 def _general(monkeypatch: pytest.MonkeyPatch) -> None:
     never = lambda *args: False  # noqa: E731
     monkeypatch.setattr(_socket_transfer, "_steady_range", never)
     monkeypatch.setattr(networkstream, "_steady_range", never)
+    _python_only(monkeypatch)
 
 
 def test_steady_shortcuts_match_the_general_path(
@@ -249,9 +259,13 @@ def test_steady_shortcuts_match_the_general_path(
 ) -> None:
     steady = _scenarios(sockets)
     with monkeypatch.context() as m:
+        _python_only(m)
+        python_steady = _scenarios(sockets)
+    with monkeypatch.context() as m:
         _general(m)
         general = _scenarios(sockets)
     assert steady == general
+    assert python_steady == general
     # The record is not empty of the cases that matter (a test that cannot fail is a defect).
     flat = repr(steady)
     for needle in ("TimedOut", "WouldBlock", "MessageSize", "InvalidOperationException", "ObjectDisposedException"):

@@ -3,7 +3,8 @@
 ``_speedups`` (a C extension built by ``pip install`` when a compiler is
 there) replaces the interpreter on the steady-state datagram send:
 ``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
-``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``, plus
+``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the synchronous
+stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
 operations at once (``_engine/batch.py``).
@@ -28,7 +29,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 4  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 5  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -59,11 +60,12 @@ def send_path() -> str:
         return "compiled accelerator (DOTNET_SOCKETS_PURE=1 turns it off)"
     return f"pure Python ({_why_pure})"
 
-def sent_counts() -> tuple[int, int]:
-    """(bytes, datagrams) sent by the accelerated paths, for telemetry to add to its records."""
+def sent_counts() -> tuple[int, int, int]:
+    """(bytes sent, datagrams sent, bytes received) by the accelerated paths, for telemetry to
+    add to its records."""
     if _speedups is None:
-        return (0, 0)
-    counts: tuple[int, int] = _speedups.counts()
+        return (0, 0, 0)
+    counts: tuple[int, int, int] = _speedups.counts()
     return counts
 
 
@@ -98,7 +100,7 @@ def install() -> None:
 def _install() -> None:
     from collections.abc import Coroutine
 
-    from . import _socket_transfer, aio, asyncresult, eventargs, execution_context
+    from . import _socket_transfer, aio, asyncresult, eventargs, execution_context, networkstream
     from ._async_methods import AsyncMethodsMixin
     from ._engine import batch, dispatch, ops
     from ._engine.dispatch import Dispatcher, dispatcher, report_exception
@@ -135,6 +137,13 @@ def _install() -> None:
             "aio_send_to_queued": aio._send_to_queued,
             "begin_send_to_general": SocketTransfer._begin_send_to_general,
             "send_to_wait": SocketTransfer._send_to_wait,
+            "receive_wait": SocketTransfer._receive_wait,
+            "send_rest": SocketTransfer._send_rest,
+            "NetworkStream": networkstream.NetworkStream,
+            "stream_wrapped": networkstream._WRAPPED,
+            "stream_wrap": networkstream._wrap,
+            "READ_FAILURE": networkstream._READ_FAILURE,
+            "WRITE_FAILURE": networkstream._WRITE_FAILURE,
         }
     )
     with execution_context._count_lock:
@@ -150,7 +159,12 @@ def _install() -> None:
     # compiled one (or the reverse) must join the same queue.
     asyncresult._run_inline = _speedups.run_inline
     _socket_transfer._run_inline = _speedups.run_inline  # type: ignore[attr-defined]
-    for cls, names in ((SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo")), (AsyncMethodsMixin, ("SendToAsync",))):
+    accelerated: tuple[tuple[type, tuple[str, ...]], ...] = (
+        (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive")),
+        (AsyncMethodsMixin, ("SendToAsync",)),
+        (networkstream.NetworkStream, ("Read", "Write")),
+    )
+    for cls, names in accelerated:
         for name in names:
             python_function = vars(cls)[name]
             fast = _speedups.method(name, python_function)

@@ -31,8 +31,8 @@
 
 static PyTypeObject *AsyncOpType, *SocketCoreType, *OpQueueType, *EndPointType, *SendToOpType, *DispatcherType;
 
-static Py_ssize_t s_io, s_disposed, s_v6, s_alen, s_dgram, s_right_ep, s_sock; /* SocketCore */
-static Py_ssize_t q_wq, q_closed, q_inline, q_fd;                       /* OpQueue */
+static Py_ssize_t s_io, s_disposed, s_v6, s_alen, s_dgram, s_right_ep, s_sock, s_remote_ep, s_blocking; /* SocketCore */
+static Py_ssize_t q_wq, q_rq, q_closed, q_inline, q_fd;                 /* OpQueue */
 static Py_ssize_t e_sa, e_sa_dual;                                       /* IPEndPoint */
 static Py_ssize_t o_io, o_callback, o_state, o_ctx, o_done, o_sync, o_ended, o_value, o_error, o_handle, o_buf,
     o_addr, o_flags;                                                     /* SendToOp */
@@ -54,6 +54,13 @@ static PyObject *sendto_failed;     /* raises SendTo's SocketException */
 static PyObject *sendto_python;     /* SocketTransfer.SendTo, the Python function (its slow path) */
 static PyObject *send_to_wait;      /* SocketTransfer._send_to_wait: a steady SendTo's would-block */
 static PyObject *ea_no_flags;       /* SocketFlags.None_ (set by configure) */
+static PyObject *receive_wait;      /* SocketTransfer._receive_wait: a steady Receive's would-block */
+static PyObject *send_rest;         /* SocketTransfer._send_rest: a steady Send's would-block */
+static PyTypeObject *NetworkStreamType;
+static PyObject *ns_wrapped;        /* networkstream._WRAPPED: the errors a NetworkStream wraps */
+static PyObject *ns_wrap;           /* networkstream._wrap(exc, template) -> IOException */
+static PyObject *ns_read_failure, *ns_write_failure; /* its two templates */
+static PyObject *str_readable, *str_writeable, *str_nsock;
 static PyObject *begin_send_to_general; /* SocketTransfer._begin_send_to_general: BeginSendTo past its audit */
 static PyObject *kw_remote_ep;      /* ("remote_ep",) */
 static PyObject *logger_cache_owner; /* the "dotnet_sockets" logger */
@@ -70,7 +77,7 @@ static long suppressing_threads = 1;
 static PyTypeObject *DequeType; /* collections.deque */
 
 /* Telemetry of the sends made here; telemetry.py adds them to its per-thread records. */
-static long long tel_bytes_sent, tel_datagrams_sent;
+static long long tel_bytes_sent, tel_datagrams_sent, tel_bytes_received;
 
 /* Socket subclasses seen so far are checked once (PyType_IsSubtype walks the MRO). */
 static PyTypeObject *last_socket_type;
@@ -931,6 +938,346 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (right == NULL || right == Py_None)
         set_slot(self, s_right_ep, ep);
     return PyLong_FromSsize_t(r);
+}
+
+/* ---- synchronous stream Send / Receive, and NetworkStream Write / Read ---- */
+
+/* The twins of SocketTransfer._send_steady and _receive_steady on a connected stream socket,
+   for arguments as _checks.steady_range takes them (the callers check those).  They return
+   NULL with no error set, having done nothing visible, for anything else: a datagram socket,
+   a socket whose peer is not known yet (_peer asks the kernel), tracing, a queued or closed
+   direction; the Python method then runs. */
+
+#define NOT_TAKEN ((PyObject *)NULL)
+
+/* The steady state a stream call starts from; the peer the audit event names (borrowed), or NULL. */
+static PyObject *
+stream_steady(PyObject *self, Py_ssize_t queue_slot)
+{
+    if (!is_socket(self) || SLOT(self, s_disposed) != Py_False || SLOT(self, s_dgram) != Py_False)
+        return NULL;
+    /* Python code (the logger) before anything borrowed is read. */
+    if (tracing_enabled())
+        return NULL;
+    PyObject *ep = SLOT(self, s_remote_ep), *io = SLOT(self, s_io);
+    if (ep == NULL || ep == Py_None || io == NULL || !Py_IS_TYPE(io, OpQueueType))
+        return NULL;
+    PyObject *q = SLOT(io, queue_slot);
+    if (q == NULL || SLOT(io, q_closed) != Py_False || SLOT(io, q_fd) == NULL || queue_length(q) != 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return ep;
+}
+
+/* The socket's OpQueue after the audit hooks ran (a new reference): a hook may have closed the
+   socket or given it another queue.  NULL with an error when it is not an OpQueue any more. */
+static PyObject *
+queue_after_hooks(PyObject *self)
+{
+    PyObject *io = SLOT(self, s_io);
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType)) {
+        PyErr_SetString(PyExc_SystemError, "Socket._io is not an OpQueue");
+        return NULL;
+    }
+    return Py_NewRef(io);
+}
+
+/* The descriptor of an open queue, or -1 (the twin's closed socket.socket fails with EBADF). */
+static int
+queue_fd(PyObject *io)
+{
+    PyObject *fdo = SLOT(io, q_fd);
+    if (SLOT(io, q_closed) != Py_False || fdo == NULL || !PyLong_CheckExact(fdo))
+        return -1;
+    return (int)PyLong_AsLong(fdo);
+}
+
+/* raise self._failed(_SocketOpError(exc)) from None, inside the twin's "except OSError as exc". */
+static PyObject *
+stream_failed(PyObject *self, PyObject *exc)
+{
+    PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, self, exc, NULL);
+    if (res == NULL)
+        chain_raised(exc);
+    Py_DECREF(exc);
+    Py_XDECREF(res);
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_SystemError, "sendto_failed returned");
+    return NULL;
+}
+
+#define IO_WOULD_BLOCK (-3)
+#define IO_RAISED (-2)
+#define IO_FAILED (-1)
+
+/* One recv or send on the stream, the GIL let go as the socket module does; EINTR retried after
+   the signal handlers ran.  Returns the count, or IO_WOULD_BLOCK, IO_RAISED (an exception is
+   set), IO_FAILED (*exc: the OSError). */
+static Py_ssize_t
+stream_call(PyObject *io, char *buf, Py_ssize_t len, int sending, PyObject **exc)
+{
+    *exc = NULL;
+    for (;;) {
+        int fd = queue_fd(io), err;
+        Py_ssize_t r;
+        if (fd < 0) {
+            err = EBADF;
+        }
+        else {
+            Py_BEGIN_ALLOW_THREADS
+            r = sending ? syscall(SYS_sendto, fd, buf, (size_t)len, 0, NULL, 0)
+                        : syscall(SYS_recvfrom, fd, buf, (size_t)len, 0, NULL, NULL);
+            err = errno;
+            Py_END_ALLOW_THREADS
+            if (r >= 0)
+                return r;
+            if (err == EINTR) {
+                if (PyErr_CheckSignals() < 0)
+                    return IO_RAISED;
+                continue;
+            }
+            if (err == EAGAIN || err == EWOULDBLOCK)
+                return IO_WOULD_BLOCK;
+        }
+        *exc = oserror_from_errno(err);
+        return *exc != NULL ? IO_FAILED : IO_RAISED;
+    }
+}
+
+/* _receive_steady(buffer, offset, size, flags) into a bytearray. */
+static PyObject *
+stream_receive(PyObject *self, PyObject *buffer, Py_ssize_t offset, Py_ssize_t size)
+{
+    PyObject *ep = stream_steady(self, q_rq);
+    if (ep == NULL)
+        return NOT_TAKEN;
+    /* Exported before the audit hooks run, as the twin's memoryview: a hook that resizes the
+       buffer gets BufferError, and the range checked is the range filled. */
+    Py_buffer view;
+    if (PyObject_GetBuffer(buffer, &view, PyBUF_WRITABLE) < 0)
+        return NULL;
+    Py_INCREF(ep);
+    int denied = audit_send("dotnet_sockets.Socket.Receive", self, ep);
+    Py_DECREF(ep);
+    PyObject *io = denied < 0 ? NULL : queue_after_hooks(self);
+    if (io == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    PyObject *rq = SLOT(io, q_rq), *exc = NULL;
+    Py_ssize_t r = IO_WOULD_BLOCK;
+    if (rq != NULL && SLOT(io, q_closed) == Py_False && queue_length(rq) == 0)
+        r = stream_call(io, (char *)view.buf + offset, size, 0, &exc);
+    else
+        PyErr_Clear(); /* (queue_length's) */
+    Py_DECREF(io);
+    if (r >= 0) {
+        PyBuffer_Release(&view);
+        __atomic_add_fetch(&tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
+        return PyLong_FromSsize_t(r);
+    }
+    if (r == IO_WOULD_BLOCK) {
+        /* As the twin: it waits as a queued operation holding its own export of the range. */
+        PyObject *whole = PyMemoryView_FromObject(buffer);
+        PyBuffer_Release(&view);
+        if (whole == NULL)
+            return NULL;
+        PyObject *range = PySequence_GetSlice(whole, offset, offset + size);
+        Py_DECREF(whole);
+        if (range == NULL)
+            return NULL;
+        PyObject *callargs[2] = {self, range};
+        PyObject *res = PyObject_Vectorcall(receive_wait, callargs, 2, NULL);
+        Py_DECREF(range);
+        return res;
+    }
+    PyBuffer_Release(&view);
+    if (r == IO_FAILED)
+        return stream_failed(self, exc);
+    return NULL;
+}
+
+/* _send_steady(buffer, offset, size, flags) from bytes or a bytearray: every byte handed to the
+   kernel, a would-block's rest queued (_send_rest), as the twin. */
+static PyObject *
+stream_send(PyObject *self, PyObject *buffer, Py_ssize_t offset, Py_ssize_t size, PyObject *flags)
+{
+    PyObject *ep = stream_steady(self, q_wq);
+    if (ep == NULL)
+        return NOT_TAKEN;
+    Py_buffer view;
+    if (PyObject_GetBuffer(buffer, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    Py_INCREF(ep);
+    int denied = audit_send("dotnet_sockets.Socket.Send", self, ep);
+    Py_DECREF(ep);
+    PyObject *io = denied < 0 ? NULL : queue_after_hooks(self);
+    if (io == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    PyObject *wq = SLOT(io, q_wq), *exc = NULL;
+    Py_ssize_t n = 0, r = IO_WOULD_BLOCK;
+    if (wq != NULL && SLOT(io, q_closed) == Py_False && queue_length(wq) == 0) {
+        do {
+            r = stream_call(io, (char *)view.buf + offset + n, size - n, 1, &exc);
+            if (r >= 0)
+                n += r;
+        } while (r >= 0 && n < size);
+    }
+    else {
+        PyErr_Clear(); /* (queue_length's) */
+    }
+    Py_DECREF(io);
+    PyBuffer_Release(&view);
+    if (r == IO_RAISED)
+        return NULL; /* (a signal handler's exception: the twin counts nothing then) */
+    __atomic_add_fetch(&tel_bytes_sent, (long long)n, __ATOMIC_RELAXED);
+    if (r >= 0)
+        return PyLong_FromSsize_t(n);
+    if (r == IO_FAILED)
+        return stream_failed(self, exc);
+    PyObject *blocking = SLOT(self, s_blocking);
+    int nonblocking = blocking != NULL && !PyObject_IsTrue(blocking);
+    if (n != 0 && nonblocking)
+        return PyLong_FromSsize_t(n); /* a non-blocking stream send reports what it handed over */
+    PyObject *o = PyLong_FromSsize_t(offset), *z = PyLong_FromSsize_t(size), *k = PyLong_FromSsize_t(n);
+    PyObject *res = NULL;
+    if (o != NULL && z != NULL && k != NULL) {
+        PyObject *callargs[6] = {self, buffer, o, z, flags, k};
+        res = PyObject_Vectorcall(send_rest, callargs, 6, NULL);
+    }
+    Py_XDECREF(o);
+    Py_XDECREF(z);
+    Py_XDECREF(k);
+    return res;
+}
+
+/* The (buffer, offset, size[, flags]) of a steady call: 1 when taken, 0 when not (no error set). */
+static int
+steady_args(PyObject *const *args, Py_ssize_t nargs, int writable, Py_ssize_t *offset, Py_ssize_t *size)
+{
+    PyObject *buffer = args[0];
+    Py_ssize_t n;
+    if (PyByteArray_CheckExact(buffer))
+        n = PyByteArray_GET_SIZE(buffer);
+    else if (!writable && PyBytes_CheckExact(buffer))
+        n = PyBytes_GET_SIZE(buffer);
+    else
+        return 0;
+    if (nargs == 1) {
+        *offset = 0;
+        *size = n;
+        return 1;
+    }
+    if (!PyLong_CheckExact(args[1]) || !PyLong_CheckExact(args[2]) || (nargs == 4 && !flags_none(args[3])))
+        return 0;
+    *offset = PyLong_AsSsize_t(args[1]);
+    *size = PyLong_AsSsize_t(args[2]);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return *offset >= 0 && *size >= 0 && *size <= n - *offset;
+}
+
+/* Socket.Send(buffer) and Send(buffer, offset, size, socket_flags). */
+static PyObject *
+fast_send(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t offset, size;
+    if ((nargs != 1 && nargs != 4) || !steady_args(args, nargs, 0, &offset, &size))
+        return NOT_TAKEN;
+    return stream_send(self, args[0], offset, size, nargs == 4 ? args[3] : ea_no_flags);
+}
+
+/* Socket.Receive(buffer) and Receive(buffer, offset, size, socket_flags). */
+static PyObject *
+fast_receive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t offset, size;
+    if ((nargs != 1 && nargs != 4) || !steady_args(args, nargs, 1, &offset, &size))
+        return NOT_TAKEN;
+    return stream_receive(self, args[0], offset, size);
+}
+
+/* The stream's socket (a new reference) when its access flag, read from the instance, is
+   True (it is False once the stream is closed); NULL, no error set, otherwise. */
+static PyObject *
+stream_socket(PyObject *stream, PyObject *access)
+{
+    if (!PyObject_TypeCheck(stream, NetworkStreamType))
+        return NULL;
+    PyObject *can = PyObject_GetAttr(stream, access);
+    if (can != Py_True) {
+        Py_XDECREF(can);
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_DECREF(can);
+    PyObject *sock = PyObject_GetAttr(stream, str_nsock);
+    if (sock == NULL)
+        PyErr_Clear();
+    return sock;
+}
+
+/* NetworkStream's "raise _wrap(exc, template) from None" for the socket's errors it wraps. */
+static PyObject *
+stream_wrap(PyObject *template)
+{
+    if (!PyErr_ExceptionMatches(ns_wrapped))
+        return NULL;
+    PyObject *exc = fetch_exception();
+    if (exc == NULL)
+        return NULL;
+    PyObject *wrapped = PyObject_CallFunctionObjArgs(ns_wrap, exc, template, NULL);
+    if (wrapped != NULL) {
+        PyException_SetContext(wrapped, Py_NewRef(exc));
+        PyException_SetCause(wrapped, NULL); /* "from None": no cause, the context suppressed */
+        PyErr_SetObject((PyObject *)Py_TYPE(wrapped), wrapped);
+        Py_DECREF(wrapped);
+    }
+    else {
+        chain_raised(exc);
+    }
+    Py_DECREF(exc);
+    return NULL;
+}
+
+/* NetworkStream.Read(buffer, offset, count) into a bytearray. */
+static PyObject *
+fast_stream_read(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t offset, size;
+    if (nargs != 3 || !steady_args(args, nargs, 1, &offset, &size))
+        return NOT_TAKEN;
+    PyObject *sock = stream_socket(self, str_readable);
+    if (sock == NULL)
+        return NOT_TAKEN;
+    PyObject *r = stream_receive(sock, args[0], offset, size);
+    Py_DECREF(sock);
+    if (r == NULL && PyErr_Occurred())
+        return stream_wrap(ns_read_failure);
+    return r;
+}
+
+/* NetworkStream.Write(buffer, offset, count) from bytes or a bytearray. */
+static PyObject *
+fast_stream_write(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t offset, size;
+    if (nargs != 3 || !steady_args(args, nargs, 0, &offset, &size))
+        return NOT_TAKEN;
+    PyObject *sock = stream_socket(self, str_writeable);
+    if (sock == NULL)
+        return NOT_TAKEN;
+    PyObject *r = stream_send(sock, args[0], offset, size, ea_no_flags);
+    Py_DECREF(sock);
+    if (r == NULL)
+        return PyErr_Occurred() ? stream_wrap(ns_write_failure) : NOT_TAKEN;
+    Py_DECREF(r);
+    Py_RETURN_NONE;
 }
 
 /* item._ctx.run(item._callback, item); what it raises is reported, never lost, and the
@@ -1947,7 +2294,10 @@ configure(PyObject *module, PyObject *cfg)
     OFF(s_dgram, SocketCoreType, "_dgram");
     OFF(s_right_ep, SocketCoreType, "_right_ep");
     OFF(s_sock, SocketCoreType, "_sock");
+    OFF(s_remote_ep, SocketCoreType, "_remote_ep");
+    OFF(s_blocking, SocketCoreType, "_blocking");
     OFF(q_wq, OpQueueType, "wq");
+    OFF(q_rq, OpQueueType, "rq");
     OFF(q_closed, OpQueueType, "closed");
     OFF(q_inline, OpQueueType, "inline");
     OFF(q_fd, OpQueueType, "fd");
@@ -1972,7 +2322,14 @@ configure(PyObject *module, PyObject *cfg)
         take_obj(cfg, "send_to_now", &send_to_now) || take_obj(cfg, "aio_send_to_queued", &send_to_queued) ||
         take_obj(cfg, "begin_send_to_general", &begin_send_to_general))
         return NULL;
-    if (take_obj(cfg, "send_to_wait", &send_to_wait))
+    if (take_obj(cfg, "send_to_wait", &send_to_wait) || take_obj(cfg, "receive_wait", &receive_wait) ||
+        take_obj(cfg, "send_rest", &send_rest) || take_type(cfg, "NetworkStream", &NetworkStreamType) ||
+        take_obj(cfg, "stream_wrapped", &ns_wrapped) || take_obj(cfg, "stream_wrap", &ns_wrap) ||
+        take_obj(cfg, "READ_FAILURE", &ns_read_failure) || take_obj(cfg, "WRITE_FAILURE", &ns_write_failure))
+        return NULL;
+    if ((str_readable == NULL && (str_readable = PyUnicode_InternFromString("_readable")) == NULL) ||
+        (str_writeable == NULL && (str_writeable = PyUnicode_InternFromString("_writeable")) == NULL) ||
+        (str_nsock == NULL && (str_nsock = PyUnicode_InternFromString("_sock")) == NULL))
         return NULL;
     OFF(ea_remote_ep, EventArgsType, "_remote_ep");
     OFF(ea_operating, EventArgsType, "_operating");
@@ -2049,6 +2406,14 @@ make_method(PyObject *module, PyObject *args)
     }
     else if (strcmp(kind, "SendToAsync") == 0)
         f = fast_send_to_async;
+    else if (strcmp(kind, "Send") == 0)
+        f = fast_send;
+    else if (strcmp(kind, "Receive") == 0)
+        f = fast_receive;
+    else if (strcmp(kind, "Read") == 0)
+        f = fast_stream_read;
+    else if (strcmp(kind, "Write") == 0)
+        f = fast_stream_write;
     else {
         PyErr_Format(PyExc_ValueError, "no accelerated %s", kind);
         return NULL;
@@ -2066,8 +2431,9 @@ make_method(PyObject *module, PyObject *args)
 static PyObject *
 counts(PyObject *module, PyObject *unused)
 {
-    return Py_BuildValue("(LL)", __atomic_load_n(&tel_bytes_sent, __ATOMIC_RELAXED),
-                         __atomic_load_n(&tel_datagrams_sent, __ATOMIC_RELAXED));
+    return Py_BuildValue("(LLL)", __atomic_load_n(&tel_bytes_sent, __ATOMIC_RELAXED),
+                         __atomic_load_n(&tel_datagrams_sent, __ATOMIC_RELAXED),
+                         __atomic_load_n(&tel_bytes_received, __ATOMIC_RELAXED));
 }
 
 static PyMethodDef methods[] = {
@@ -2106,7 +2472,7 @@ PyInit__speedups(void)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for (its _INTERFACE). */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 4) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 5) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;

@@ -181,7 +181,7 @@ class Telemetry:
     def snapshot() -> TelemetrySnapshot:
         """The current values; exact, and cheap enough to call often (a loop over threads and sockets)."""
         with _lock:
-            c_bytes, c_datagrams = sent_counts()  # the compiled send path counts atomically
+            c_bytes, c_datagrams, c_received = sent_counts()  # the compiled paths count atomically
             records = [c for _, c in _records]
             records.append(_retired)
             sockets = list(_sockets)
@@ -203,7 +203,7 @@ class Telemetry:
                 continue
         return TelemetrySnapshot(
             bytes_sent=(sent & _BYTES) + c_bytes,
-            bytes_received=received & _BYTES,
+            bytes_received=(received & _BYTES) + c_received,
             datagrams_sent=(sent >> 64) + c_datagrams,
             datagrams_received=received >> 64,
             outgoing_connections_started=started,
