@@ -40,6 +40,8 @@ ACCELERATED_NAMES = [
     ("EndSendTo", "end_send_to"),
     ("SendTo", "send_to"),
     ("SendToAsync", "send_to_async"),
+    ("Send", "send"),
+    ("Receive", "receive"),
 ]
 
 
