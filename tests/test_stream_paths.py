@@ -322,3 +322,47 @@ def test_the_compiled_stream_paths_leak_nothing() -> None:
     growth, same_refs = (int(x) for x in proc.stdout.split()[:2])
     assert same_refs, proc.stdout
     assert growth < 100_000, growth  # 30,000 compiled calls: a leak per call would be megabytes
+
+
+def _byte_scenario() -> list[tuple[Any, ...]]:
+    c, s = _pair()
+    try:
+        s.ReceiveTimeout = int(WAIT * 1000)
+        ws, rs = NetworkStream(c), NetworkStream(s)
+        into = bytearray(2)
+        out = [
+            _outcome(lambda: ws.WriteByte(65)),
+            _outcome(lambda: rs.ReadByte()),
+            _outcome(lambda: ws.WriteByte(300)),
+            _outcome(lambda: ws.Write(b"hello world")),
+            _outcome(lambda: rs.read(3)),
+            _outcome(lambda: rs.readinto(into)),
+            (bytes(into),),
+        ]
+        c.Shutdown(1)
+        out += [_outcome(lambda: rs.readall()), _outcome(lambda: rs.ReadByte())]
+        c.Close()
+        out.append(_outcome(lambda: ws.WriteByte(1)))
+        return out
+    finally:
+        c.Close()
+        s.Close()
+
+
+def test_byte_and_io_shapes_match_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ReadByte, WriteByte and io's read/readinto/readall go to the socket's steady path."""
+    installed = _byte_scenario()
+    with monkeypatch.context() as m:
+        for cls in (_socket_transfer.SocketTransfer, NetworkStream):
+            for name, value in list(vars(cls).items()):
+                if type(value).__name__ == "FastMethod":
+                    m.setattr(cls, name, inspect.unwrap(value))
+        python = _byte_scenario()
+        never = lambda *a: False  # noqa: E731
+        m.setattr(_socket_transfer, "_steady_range", never)
+        m.setattr(networkstream, "_steady_range", never)
+        general = _byte_scenario()
+    assert installed == python == general
+    assert installed[1][:2] == ("value", 65) and installed[2][1] == "ArgumentOutOfRangeException"
+    assert installed[6] == (b"lo",) and installed[7][:2] == ("value", b" world") and installed[8][:2] == ("value", -1)
+    assert installed[9][1:5] == ("IOException", None, None, "ObjectDisposedException")

@@ -319,6 +319,7 @@ class NetworkStream(io.RawIOBase):
 
     # -- synchronous ------------------------------------------------------------------------------
 
+    # A bytes or bytearray (rather than a view of one) takes the socket's steady path.
     def _receive(self, view: Any) -> int:
         try:
             return self._sock.Receive(view, 0, len(view), _NONE)
@@ -370,7 +371,7 @@ class NetworkStream(io.RawIOBase):
             return self.readall()
         self._check_read()
         data = bytearray(size)
-        n = self._receive(memoryview(data)) if size else 0
+        n = self._receive(data) if size else 0
         del data[n:]
         return bytes(data)
 
@@ -380,7 +381,7 @@ class NetworkStream(io.RawIOBase):
         chunks = bytearray()
         block = bytearray(io.DEFAULT_BUFFER_SIZE)
         view = memoryview(block)
-        while n := self._receive(view):
+        while n := self._receive(block):
             chunks += view[:n]
         return bytes(chunks)
 
@@ -394,7 +395,7 @@ class NetworkStream(io.RawIOBase):
         """One byte as an int, or -1 at the end of the stream."""
         self._check_read()
         one = bytearray(1)
-        return one[0] if self._receive(memoryview(one)) else -1
+        return one[0] if self._receive(one) else -1
 
     @overload
     def Write(self, buffer: BytesLike, /) -> int: ...
@@ -430,7 +431,7 @@ class NetworkStream(io.RawIOBase):
         b = as_int(value, "value")
         if not 0 <= b <= 255:
             raise ArgumentOutOfRangeException("value", b, "A byte is a number from 0 to 255.")
-        self._send(memoryview(bytes((b,))))
+        self._send(bytes((b,)))
 
     @overload
     def ReadExactly(self, buffer: BytesLike, /) -> None: ...
@@ -481,8 +482,9 @@ class NetworkStream(io.RawIOBase):
         destination cannot write, and what ``Read`` raises.
         """
         write = self._copy_checks(destination, buffer_size)
-        block = memoryview(bytearray(buffer_size))
-        while n := self._receive(block):
+        data = bytearray(buffer_size)
+        block = memoryview(data)
+        while n := self._receive(data):
             write(block[:n])
 
     def _copy_checks(self, destination: Any, buffer_size: Any) -> Any:
