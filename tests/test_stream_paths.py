@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import inspect
+import select
 import socket
 import subprocess
 import sys
@@ -366,3 +367,69 @@ def test_byte_and_io_shapes_match_the_general_path(monkeypatch: pytest.MonkeyPat
     assert installed[1][:2] == ("value", 65) and installed[2][1] == "ArgumentOutOfRangeException"
     assert installed[6] == (b"lo",) and installed[7][:2] == ("value", b" world") and installed[8][:2] == ("value", -1)
     assert installed[9][1:5] == ("IOException", None, None, "ObjectDisposedException")
+
+
+def _late(seconds: float, action: Callable[[], Any]) -> threading.Timer:
+    timer = threading.Timer(seconds, action)
+    timer.start()
+    return timer
+
+
+def _read_all(sock: Socket, count: int, got: list[int]) -> None:
+    """Read ``count`` bytes raw (no telemetry of its own), each wait bounded by WAIT."""
+    raw = sock._sock
+    raw.settimeout(WAIT)
+    while got[0] < count:
+        chunk = raw.recv(65536)
+        if not chunk:
+            return
+        got[0] += len(chunk)
+
+
+def test_a_thread_waits_on_one_descriptor_after_another() -> None:
+    """The thread's poller keeps its last registration between waits: a wait on another socket,
+    on a new socket given the same descriptor number, or for writing on the same one, must watch
+    exactly that (each wait here is ended by its own data, well within WAIT)."""
+    from dotnet_sockets._engine.syncwait import thread_waiter
+
+    buf = bytearray(8)
+    c1, s1 = _pair()
+    c2, s2 = _pair()
+    try:
+        for c, s in ((c1, s1), (c2, s2), (c1, s1)):
+            s.ReceiveTimeout = int(WAIT * 1000)
+            timer = _late(0.03, lambda c=c: c._sock.send(b"abc"))
+            assert s.Receive(buf, 0, 8, 0) == 3
+            timer.join(WAIT)
+            assert thread_waiter().fd == s._io.fd
+        number = s1._io.fd
+        c1.Close()
+        s1.Close()
+        c3, s3 = _pair()  # the lowest free numbers: s1's among them
+        try:
+            assert number in (c3._io.fd, s3._io.fd)
+            waiting = s3 if s3._io.fd == number else c3
+            peer = c3 if waiting is s3 else s3
+            waiting.ReceiveTimeout = int(WAIT * 1000)
+            timer = _late(0.03, lambda: peer._sock.send(b"new"))
+            t0 = time.monotonic()
+            assert waiting.Receive(buf, 0, 8, 0) == 3 and bytes(buf[:3]) == b"new"
+            assert time.monotonic() - t0 < WAIT / 2
+            timer.join(WAIT)
+            # The same descriptor for writing: a send larger than the kernel's buffers waits for
+            # room until the peer starts reading.
+            waiting.SendBufferSize = 4096
+            waiting.SendTimeout = int(WAIT * 1000)
+            big = bytearray(4 << 20)
+            got = [0]
+            timer = _late(0.05, lambda: _read_all(peer, len(big), got))
+            assert waiting.Send(big, 0, len(big), 0) == len(big)
+            assert thread_waiter().fd == number and thread_waiter().mask == select.POLLOUT
+            timer.join(WAIT)
+            assert got[0] == len(big)
+        finally:
+            c3.Close()
+            s3.Close()
+    finally:
+        for sock in (c1, s1, c2, s2):
+            sock.Close()

@@ -41,7 +41,7 @@ _monotonic = time.monotonic
 class ThreadWaiter(Waiter):
     """A thread that polls the descriptor of the operation parked for it."""
 
-    __slots__ = ("poller",)
+    __slots__ = ("poller", "fd", "mask")
 
     # Waits on its own only when it can be parked at once; queued behind
     # others, its operation is an ordinary one (see OpQueue._enqueue).
@@ -51,6 +51,22 @@ class ThreadWaiter(Waiter):
 
     def __init__(self) -> None:
         self.poller = select.poll()
+        # What the poller watches: left registered between waits (a poll object holds numbers,
+        # no kernel state), so that a thread waiting on one socket again and again registers it once.
+        self.fd = -1
+        self.mask = 0
+
+    def watch(self, fd: int, mask: int) -> None:
+        """Have the poller watch ``fd`` (its number now) for ``mask``, and nothing else."""
+        if fd != self.fd:
+            if self.fd >= 0:
+                self.poller.unregister(self.fd)
+            self.fd = -1  # (as good as unregistered, should the next line raise)
+        elif mask == self.mask:
+            return
+        self.poller.register(fd, mask)
+        self.fd = fd
+        self.mask = mask
 
     def wake(self) -> None:
         pass  # never handed a turn (parks_only); a close wakes it through the descriptor
@@ -82,6 +98,7 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
     poller = w.poller
     fd = io.fd
     deadline = _monotonic() + timeout_ms / 1000 if timeout_ms > 0 else 0.0
+    ms = timeout_ms if timeout_ms > 0 else -1  # the first poll's: the whole time
     # Its start has just tried the call: poll before the next try.
     polled = False
     try:
@@ -98,21 +115,16 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
                     continue
             else:
                 return _wait_on_handle(io, op, timeout_ms)  # not parked: served by the engine
-            polled = True
-            if deadline:
+            if polled and deadline:
                 left = deadline - _monotonic()
                 if left <= 0:
                     if io.cancel(op):
                         return False
                     continue  # it finished meanwhile
                 ms = int(left * 1000) + 1
-            else:
-                ms = -1
-            poller.register(fd, mask)
-            try:
-                poller.poll(ms)
-            finally:
-                poller.unregister(fd)
+            polled = True
+            w.watch(fd, mask)
+            poller.poll(ms)
     except BaseException:
         io.cancel(op)
         raise
