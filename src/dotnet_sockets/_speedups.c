@@ -1,5 +1,6 @@
 /*
- * dotnet_sockets._speedups: the optional accelerator of the datagram send path.
+ * dotnet_sockets._speedups: the optional accelerator of the datagram send path and of the
+ * synchronous stream Send/Receive (and NetworkStream.Write/Read).
  *
  * Everything here has a pure-Python twin that the tests also run
  * (DOTNET_SOCKETS_PURE=1), and every function falls back to that twin
