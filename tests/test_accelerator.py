@@ -197,6 +197,8 @@ n = s.EndSendTo(s.BeginSendTo(b"abc", 0, 3, 0, IPEndPoint(IPAddress.Loopback, r.
 print(_accel.ACCELERATED, n, r.recv(10).decode(), [type(w.message).__name__ for w in caught])
 s.Close()
 r.close()
+tc.Close()
+ts.Close()
 """
 
 
@@ -277,8 +279,32 @@ e_done = threading.Event()
 e.Completed += lambda sender, args: e_done.set()
 big = bytes(70000)
 P = b"x" * 32
+# The synchronous stream calls' compiled paths (Send/Receive, NetworkStream Write/Read).
+from dotnet_sockets import NetworkStream, SocketException
+lst = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+lst.Bind(IPEndPoint(IPAddress.Loopback, 0)); lst.Listen(1)
+tc = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+tc.Connect(lst.LocalEndPoint); ts = lst.Accept(); lst.Close()
+ts.ReceiveTimeout = 5000
+ws, rs = NetworkStream(tc), NetworkStream(ts)
+out, inb = bytearray(64), bytearray(64)
 import sys
-watched = lambda: [sys.getrefcount(o) for o in (s, ep, ep._sa, e, P, big, r)]
+watched = lambda: [sys.getrefcount(o) for o in (s, ep, ep._sa, e, P, big, r, tc, ts, ws, rs, out, inb, tc._io, ts._io)]
+
+def stream_round(i):
+    ws.Write(out, 0, 64)
+    assert rs.Read(inb, 0, 64) == 64
+    assert tc.Send(P) == 32
+    assert ts.Receive(inb, 0, 64, 0) == 32
+    tc.Send(out, 8, 8, 0)
+    assert ts.Receive(inb) == 8
+    if i % 100 == 0:  # the would-block path, to its timeout
+        ts.ReceiveTimeout = 1
+        try:
+            ts.Receive(inb, 0, 8, 0)
+        except SocketException:
+            pass
+        ts.ReceiveTimeout = 5000
 
 def round_of(n):
     done = threading.Event()
@@ -289,6 +315,7 @@ def round_of(n):
         if left[0] == 0:
             done.set()
     for i in range(n):
+        stream_round(i)
         s.BeginSendTo(P, 0, 32, 0, ep, cb, i)
         s.SendTo(P, ep)
         for _ in range(1 + i % 2):
@@ -325,6 +352,8 @@ same = all(0 <= a - b <= 3 for a, b in zip(refs_after, refs_before))
 print(after - before, ops, int(same), refs_before, refs_after)
 s.Close()
 r.close()
+tc.Close()
+ts.Close()
 """
 
 

@@ -16,9 +16,7 @@ import gc
 import inspect
 import select
 import socket
-import subprocess
 import sys
-import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import PURE_PASS, WAIT
+from conftest import WAIT
 from dotnet_sockets import (
     AddressFamily,
     IPAddress,
@@ -267,62 +265,6 @@ def test_close_from_another_thread_ends_the_wait_at_once(pair: tuple[Socket, Soc
         assert result[0][:4] == ("raised", "SocketException", None, "ConnectionAborted")
     gc.collect()  # (the exception's frames, in a cycle with this test's closures, held the range)
     buf.append(0)
-
-
-LEAK_CHECK = """
-import gc, sys, tracemalloc
-from dotnet_sockets import *
-lst = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-lst.Bind(IPEndPoint(IPAddress.Loopback, 0)); lst.Listen(1)
-c = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-c.Connect(lst.LocalEndPoint); s = lst.Accept(); lst.Close()
-s.ReceiveTimeout = 5000
-ws, rs = NetworkStream(c), NetworkStream(s)
-out, inb, P = bytearray(64), bytearray(64), b"p" * 64
-watched = lambda: [sys.getrefcount(o) for o in (c, s, ws, rs, out, inb, P, c._io, s._io)]
-
-def rounds(n):
-    for i in range(n):
-        ws.Write(out, 0, 64)
-        assert rs.Read(inb, 0, 64) == 64
-        assert c.Send(P) == 64
-        assert s.Receive(inb, 0, 64, 0) == 64
-        c.Send(out, 8, 8, SocketFlags.None_)
-        assert s.Receive(inb) == 8
-        if i % 50 == 0:  # the wait path and a timeout
-            s.ReceiveTimeout = 1
-            try:
-                s.Receive(inb, 0, 8, 0)
-            except SocketException:
-                pass
-            s.ReceiveTimeout = 5000
-
-rounds(500)
-gc.collect()
-before_refs = watched()
-tracemalloc.start()
-before = tracemalloc.get_traced_memory()[0]
-rounds(5000)
-gc.collect()
-after = tracemalloc.get_traced_memory()[0]
-print(after - before, int(watched() == before_refs), watched(), before_refs)
-c.Close(); s.Close()
-"""
-
-
-@pytest.mark.skipif(PURE_PASS or not _accel.ACCELERATED, reason="the compiled stream paths are not in use")
-def test_the_compiled_stream_paths_leak_nothing() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-X", "dev", "-c", textwrap.dedent(LEAK_CHECK)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    growth, same_refs = (int(x) for x in proc.stdout.split()[:2])
-    assert same_refs, proc.stdout
-    assert growth < 100_000, growth  # 30,000 compiled calls: a leak per call would be megabytes
 
 
 def _byte_scenario() -> list[tuple[Any, ...]]:
