@@ -197,8 +197,6 @@ n = s.EndSendTo(s.BeginSendTo(b"abc", 0, 3, 0, IPEndPoint(IPAddress.Loopback, r.
 print(_accel.ACCELERATED, n, r.recv(10).decode(), [type(w.message).__name__ for w in caught])
 s.Close()
 r.close()
-tc.Close()
-ts.Close()
 """
 
 
