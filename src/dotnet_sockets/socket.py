@@ -54,6 +54,10 @@ __all__ = ["Socket", "set_inline_completions"]
 
 _NO_ARG: Any = object()
 
+# (AddressFamily, SocketType, ProtocolType) members -> the (family, type, protocol) numbers the
+# platform functions gave them (only looked up with members: see __init__).
+_NATIVE: dict[tuple[Any, ...], tuple[int, int, int]] = {}
+
 
 @dotnet_names
 class Socket(
@@ -96,22 +100,39 @@ class Socket(
         the system; a handle that does not own its descriptor gets a duplicate, so closing the socket
         leaves it open).  ``Socket(socket_information)`` raises ``PlatformNotSupportedException``, as
         .NET on Linux does."""
-        if len(args) + len(kwargs) == 1:
-            only = args[0] if args else kwargs.get("handle", kwargs.get("socket_information", _NO_ARG))
-            if only is not _NO_ARG and not isinstance(only, (int, AddressFamily, SocketType)):
-                self._from_handle(only)
-                return
-        af, st, pt = self._parse_ctor(args, kwargs)
-        try:
-            pysock = _socket.socket(
+        native = None
+        if (
+            len(args) == 3
+            and not kwargs
+            and type(args[0]) is AddressFamily
+            and type(args[1]) is SocketType
+            and type(args[2]) is ProtocolType
+        ):
+            native = _NATIVE.get(args)
+        if native is not None:
+            # Socket(AddressFamily, SocketType, ProtocolType) of members seen before: the same
+            # triple the general path below computed for them then (only its successes are kept).
+            af, st, pt = args
+        else:
+            if len(args) + len(kwargs) == 1:
+                only = args[0] if args else kwargs.get("handle", kwargs.get("socket_information", _NO_ARG))
+                if only is not _NO_ARG and not isinstance(only, (int, AddressFamily, SocketType)):
+                    self._from_handle(only)
+                    return
+            af, st, pt = self._parse_ctor(args, kwargs)
+            native = (
                 _platform.to_platform_family(af),
                 _platform.to_platform_type(st),
                 _platform.to_platform_protocol(pt),
             )
+            if type(af) is AddressFamily and type(st) is SocketType and type(pt) is ProtocolType:
+                _NATIVE[af, st, pt] = native
+        try:
+            pysock = _socket.socket(*native)
         except OSError as exc:
             raise _SocketOpError(exc) from None
         self._setup(pysock, af, st, pt)
-        if pysock.family == _AF_INET6:
+        if self._pf == _AF_INET6:
             # .NET creates IPv6 sockets v6-only (DualMode false) unless asked.
             dual = len(args) + len(kwargs) == 2
             self._set_dual(dual)

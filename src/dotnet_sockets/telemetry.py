@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import astuple, dataclass, fields
 from typing import Any, Final
 
@@ -126,15 +126,24 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-# Sockets alive now, for the count of operations waiting in the engine.
+# Sockets registered by hand, for the count of operations waiting in the engine; the
+# package's own queues are counted by the engine's counter (add_pending_counter).
 # Counting queue lengths when asked costs nothing per operation.
 _sockets: weakref.WeakSet[Any] = weakref.WeakSet()
+_pending_counters: list[Callable[[], int]] = []
 
 
 def track_socket(sock: Any) -> None:
     """Register a socket (anything with ``_io.pending_count()``) for the pending-operations counter."""
     with _lock:
         _sockets.add(sock)
+
+
+def add_pending_counter(count: Callable[[], int]) -> None:
+    """Have ``count()`` (operations waiting, summed over the queues it knows) added to the
+    pending-operations counter."""
+    with _lock:
+        _pending_counters.append(count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +194,7 @@ class Telemetry:
             records = [c for _, c in _records]
             records.append(_retired)
             sockets = list(_sockets)
+            counters = list(_pending_counters)
         sent = received = started = established = failed = accepted = 0
         for c in records:
             # Each attribute read sees either the old or the new value of a
@@ -195,7 +205,7 @@ class Telemetry:
             established += c.connects_established
             failed += c.connects_failed
             accepted += c.accepted
-        pending = 0
+        pending = sum(count() for count in counters)
         for s in sockets:
             try:
                 pending += s._io.pending_count()

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from ..enums import SocketError
 from ..exceptions import SocketException
+from ..telemetry import add_pending_counter
 from . import batch as _batch
 from .dispatch import report_exception
 from .epoll import EPOLLIN, EPOLLOUT, engine
@@ -242,7 +243,9 @@ class OpQueue:
         # set and cleared with the lock held.  A close or a replaced descriptor has it let go
         # (``Waiter.wake_then``) before the number can be reused.
         self.rkeep: Waiter | None = None
-        _queues.add(self)
+        _live_add(_ref(self))
+        if len(_live) > _prune_at:
+            _prune()
 
     def start_write(self, op: AsyncOperation) -> None:
         if not self.wq and not self.closed:
@@ -469,8 +472,17 @@ class OpQueue:
             if self.closed:
                 return
             self.closed = True
-            pending = self.take_all()
-            keep = self.take_keep()
+            if not (self.registered or self.rq or self.wq or self.rkeep is not None):
+                # Nothing queued, watched or kept (an idle socket): nobody else waits on the
+                # descriptor, and an operation started from now on finds the queue closed.
+                idle = True
+            else:
+                idle = False
+                pending = self.take_all()
+                keep = self.take_keep()
+        if idle:
+            self._close_descriptor()
+            return
         late = _LateClose(self._close_descriptor)
         if keep is not None:
             late.count += 1
@@ -531,13 +543,37 @@ class OpQueue:
         self.lock = threading.Lock()
 
 
-# Every live queue, so that a forked child re-makes each queue's lock (another
-# thread may have held it at the fork), armed or not.
-_queues: weakref.WeakSet[OpQueue] = weakref.WeakSet()
+# Every queue made, so that a forked child re-makes each live queue's lock (another thread
+# may have held it at the fork), armed or not, and telemetry counts the operations waiting.
+# Plain references, without a callback: a queue costs no Python call when it is made or
+# collected; the dead ones are dropped when the set has doubled since it was last pruned.
+_live: set[weakref.ref[OpQueue]] = set()
+_live_add = _live.add
+_ref = weakref.ref
+_PRUNE_FLOOR = 1024
+_prune_at = _PRUNE_FLOOR
+
+
+def _prune() -> None:
+    global _prune_at
+    _live.difference_update([r for r in list(_live) if r() is None])
+    _prune_at = max(_PRUNE_FLOOR, 2 * len(_live))
+
+
+def live_queues() -> list[OpQueue]:
+    """The queues not yet collected (closed ones included)."""
+    return [q for r in list(_live) if (q := r()) is not None]
+
+
+def _pending_everywhere() -> int:
+    return sum(q.pending_count() for q in live_queues())
+
+
+add_pending_counter(_pending_everywhere)
 
 
 def _reset_locks_after_fork() -> None:
-    for q in list(_queues):
+    for q in live_queues():
         q._reset_after_fork()
 
 
