@@ -45,6 +45,7 @@ from .exceptions import (
 from .security import audit as _audit_op
 from .tracing import (
     traced,
+    traced_as,
 )
 
 if TYPE_CHECKING:
@@ -594,7 +595,6 @@ class SocketConnections(SocketCore):
         state: Any = None,
     ) -> IAsyncResult: ...
 
-    @traced
     def BeginAccept(self, *args: Any, **kwargs: Any) -> IAsyncResult:
         """``BeginAccept(callback, state)``: ``EndAccept`` returns the accepted ``Socket``.
 
@@ -630,6 +630,10 @@ class SocketConnections(SocketCore):
             fast.then = None
             self._io.start_read(fast)
             return fast
+        return _begin_accept(self, *args, **kwargs)
+
+    def _begin_accept(self, *args: Any, **kwargs: Any) -> IAsyncResult:
+        """``BeginAccept`` past its steady state (traced as ``BeginAccept``)."""
         self._throw_if_disposed()
         pos, callback, state = _split_callback(args, kwargs, _accept_lead(args))
         accept_socket = kwargs.pop("accept_socket", None)
@@ -720,14 +724,19 @@ class SocketConnections(SocketCore):
         a._rcv_timeout, a._snd_timeout, a._io.inline = rcv, snd, inline
         return a
 
-    @traced
     def EndAccept(self, async_result: IAsyncResult) -> Any:
         """The accepted ``Socket``; ``(socket, data, bytes_transferred)`` after the ``receive_size`` forms."""
-        ar: Any = self._end(async_result, "EndAccept")
+        if _isEnabledFor(DEBUG):
+            return _end_accept(self, async_result)
+        return self._end_accept(async_result, False)
+
+    def _end_accept(self, async_result: IAsyncResult, tracing: bool | None = None) -> Any:
+        """``EndAccept`` (traced as ``EndAccept``); ``tracing`` as ``_end`` takes it."""
+        ar: Any = self._end(async_result, "EndAccept", tracing)
         extra = ar.extra
         if extra is None:
             pysock, sa = ar._value
-            return cast("Socket", self._from_accepted(self, pysock, sa))
+            return self._from_accepted(self, pysock, sa)
         if len(extra) == 2:
             # (accept_socket, 0): the other models' accept into a given socket.
             pysock, sa = ar._value
@@ -775,3 +784,7 @@ class SocketConnections(SocketCore):
     begin_disconnect = BeginDisconnect
     end_disconnect = EndDisconnect
     # -- end of PEP 8 spellings --
+
+
+_begin_accept = traced_as("BeginAccept", SocketConnections._begin_accept)
+_end_accept = traced_as("EndAccept", SocketConnections._end_accept)

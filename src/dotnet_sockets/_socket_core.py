@@ -390,7 +390,7 @@ class SocketCore:
         # (but not the duty to delete the listener's Unix domain socket file).
         self._dual = listener._dual
         self._right_ep = listener._right_ep
-        self._remote_ep = self._endpoint_from(sockaddr, None)
+        self._remote_ep = from_sockaddr(self._pf, sockaddr)  # (_endpoint_from without a hint)
         self._blocking = listener._blocking
         self._io.inline = listener._io.inline
         self._connected = True
