@@ -387,7 +387,6 @@ class SocketConnections(SocketCore):
     @overload
     def Connect(self, addresses: Sequence[IPAddress], port: int) -> None: ...
 
-    @traced
     def Connect(self, *args: Any, **kwargs: Any) -> None:
         """Connect to a remote endpoint; the addresses of a host or a list are tried in order.
 
@@ -411,6 +410,23 @@ class SocketConnections(SocketCore):
           error (``ConnectionRefused``, ``TimedOut``, ``HostNotFound`` for a name that does not
           resolve, ``WouldBlock`` when ``Blocking`` is false).
         """
+        if (
+            len(args) == 1
+            and not kwargs
+            and type(args[0]) is IPEndPoint
+            and not (self._disposed or self._disconnected or self._listening or self._connected)
+            and not _isEnabledFor(DEBUG)
+        ):
+            # The steady state, Connect(IPEndPoint) on a fresh socket: past the overload sorting
+            # and the state checks, which all pass.
+            targets: Any = [args[0]]
+            _audit_op("dotnet_sockets.Socket.Connect", self, args[0])
+            self._connect_to(targets)
+            return
+        _connect(self, *args, **kwargs)
+
+    def _connect(self, *args: Any, **kwargs: Any) -> None:
+        """``Connect`` past its steady state (traced as ``Connect``)."""
         self._throw_if_disposed()
         targets = self._connect_targets(_connect_args(args, kwargs), begin=False)
         if isinstance(targets, HostLookup):  # pragma: no cover - only asynchronous connects defer
@@ -419,6 +435,10 @@ class SocketConnections(SocketCore):
             raise targets
         for ep in targets:  # every address it may try is judged before the first attempt
             _audit_op("dotnet_sockets.Socket.Connect", self, ep)
+        self._connect_to(targets)
+
+    def _connect_to(self, targets: list[EndPoint]) -> None:
+        """``Connect``'s attempts, its arguments and state checked."""
         blocking = self._blocking
         # A non-blocking connect goes on after WouldBlock: the engine finishes it.
         op = self._start_connect(targets, None, None, _thread_waiter() if blocking else None)
@@ -788,3 +808,4 @@ class SocketConnections(SocketCore):
 
 _begin_accept = traced_as("BeginAccept", SocketConnections._begin_accept)
 _end_accept = traced_as("EndAccept", SocketConnections._end_accept)
+_connect = traced_as("Connect", SocketConnections._connect)

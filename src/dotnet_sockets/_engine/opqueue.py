@@ -274,10 +274,13 @@ class OpQueue:
                 waiter = op._ctx
                 if isinstance(waiter, Waiter) and waiter.parks_only and q:
                     op._ctx = None  # behind others: an ordinary operation
-                if not q and _waits_itself(op):
+                if not q and isinstance(op._ctx, Waiter):
                     # Its waiter is the caller, who sees it parked (is_parked): no wake-up.
                     q.append(op)
-                    self._set_park(bit, op)
+                    if bit == EPOLLIN:
+                        self.rpark = op
+                    else:
+                        self.wpark = op
                     return
                 if self.mask & bit or (self.rpark if bit == EPOLLIN else self.wpark) is not None:
                     q.append(op)
@@ -357,10 +360,14 @@ class OpQueue:
                     on_block(write)
                 return False
             q.popleft()  # a parked operation is the head of its queue
-            self._set_park(bit, None)
-            failed = self._pass_on(q, bit)
-        for other in failed:
-            _finish(other, False)
+            if write:
+                self.wpark = None
+            else:
+                self.rpark = None
+            failed = self._pass_on(q, bit) if q else None
+        if failed:
+            for other in failed:
+                _finish(other, False)
         op._complete(False)
         return True
 
