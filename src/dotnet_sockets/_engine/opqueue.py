@@ -30,6 +30,7 @@ ReceiveAsync``, nor a later ``BeginSend`` an awaited ``SendAsync``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import threading
@@ -243,7 +244,7 @@ class OpQueue:
         # set and cleared with the lock held.  A close or a replaced descriptor has it let go
         # (``Waiter.wake_then``) before the number can be reused.
         self.rkeep: Waiter | None = None
-        _live_add(_ref(self))
+        _live[_next_key()] = _ref(self)
         if len(_live) > _prune_at:
             _prune()
 
@@ -553,9 +554,11 @@ class OpQueue:
 # Every queue made, so that a forked child re-makes each live queue's lock (another thread
 # may have held it at the fork), armed or not, and telemetry counts the operations waiting.
 # Plain references, without a callback: a queue costs no Python call when it is made or
-# collected; the dead ones are dropped when the set has doubled since it was last pruned.
-_live: set[weakref.ref[OpQueue]] = set()
-_live_add = _live.add
+# collected; the dead ones are dropped when the registry has doubled since it was last pruned.
+# Keyed by a serial number, not held in a set: a dead reference keeps the hash of its queue's
+# address, which the next queue often reuses, and a set would compare every such pair.
+_live: dict[int, weakref.ref[OpQueue]] = {}
+_next_key = itertools.count().__next__
 _ref = weakref.ref
 _PRUNE_FLOOR = 1024
 _prune_at = _PRUNE_FLOOR
@@ -563,13 +566,15 @@ _prune_at = _PRUNE_FLOOR
 
 def _prune() -> None:
     global _prune_at
-    _live.difference_update([r for r in list(_live) if r() is None])
+    for key, r in list(_live.items()):
+        if r() is None:
+            _live.pop(key, None)
     _prune_at = max(_PRUNE_FLOOR, 2 * len(_live))
 
 
 def live_queues() -> list[OpQueue]:
     """The queues not yet collected (closed ones included)."""
-    return [q for r in list(_live) if (q := r()) is not None]
+    return [q for r in list(_live.values()) if (q := r()) is not None]
 
 
 def _pending_everywhere() -> int:
