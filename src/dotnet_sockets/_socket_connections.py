@@ -43,6 +43,7 @@ from .exceptions import (
     SocketException,
 )
 from .security import audit as _audit_op
+from .security import denied as _denied
 from .tracing import (
     traced,
     traced_as,
@@ -58,6 +59,7 @@ from ._socket_core import (
     _WITH_RECEIVE,
     SocketCore,
     _accept_lead,
+    _audit,
     _bytes_available,
     _check_port,
     _connect_args,
@@ -420,7 +422,10 @@ class SocketConnections(SocketCore):
             # The steady state, Connect(IPEndPoint) on a fresh socket: past the overload sorting
             # and the state checks, which all pass.
             targets: Any = [args[0]]
-            _audit_op("dotnet_sockets.Socket.Connect", self, args[0])
+            try:
+                _audit("dotnet_sockets.Socket.Connect", self, args[0])
+            except PermissionError as exc:
+                raise _denied(exc) from exc
             self._connect_to(targets)
             return
         _connect(self, *args, **kwargs)
@@ -643,7 +648,10 @@ class SocketConnections(SocketCore):
         ):
             # The steady state, BeginAccept(callback, state) on a listening socket: the
             # operation goes straight to the queue's try-then-queue, past the overload sorting.
-            _audit_op("dotnet_sockets.Socket.BeginAccept", self, None)
+            try:
+                _audit("dotnet_sockets.Socket.BeginAccept", self, None)
+            except PermissionError as exc:
+                raise _denied(exc) from exc
             fast = ops.AcceptOp(self._io, args[0], args[1])
             fast.later = False
             fast.extra = None
