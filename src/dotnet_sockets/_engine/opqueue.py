@@ -489,7 +489,10 @@ class OpQueue:
                 pending = self.take_all()
                 keep = self.take_keep()
         if idle:
-            self._close_descriptor()
+            try:
+                self.sock.close()  # (_close_descriptor, inline: every socket of a short connection)
+            except OSError:
+                pass
             return
         late = _LateClose(self._close_descriptor)
         if keep is not None:
@@ -560,7 +563,7 @@ class OpQueue:
 _live: dict[int, weakref.ref[OpQueue]] = {}
 _next_key = itertools.count().__next__
 _ref = weakref.ref
-_PRUNE_FLOOR = 1024
+_PRUNE_FLOOR = 64
 _prune_at = _PRUNE_FLOOR
 
 
