@@ -124,11 +124,14 @@ class Socket(
                     self._from_handle(only)
                     return
             af, st, pt = self._parse_ctor(args, kwargs)
-            native = (
-                _platform.to_platform_family(af),
-                _platform.to_platform_type(st),
-                _platform.to_platform_protocol(pt),
-            )
+            try:
+                native = (
+                    _platform.to_platform_family(af),
+                    _platform.to_platform_type(st),
+                    _platform.to_platform_protocol(pt),
+                )
+            except OSError as exc:
+                raise _SocketOpError(exc) from None
             if type(af) is AddressFamily and type(st) is SocketType and type(pt) is ProtocolType:
                 _NATIVE[af, st, pt] = native
         try:

@@ -127,10 +127,10 @@ if hasattr(os, "register_at_fork"):
 
 
 # Sockets registered by hand, for the count of operations waiting in the engine; the
-# package's own queues are counted by the engine's counter (add_pending_counter).
+# package's own queues come from the engine (add_queue_source), each counted once.
 # Counting queue lengths when asked costs nothing per operation.
 _sockets: weakref.WeakSet[Any] = weakref.WeakSet()
-_pending_counters: list[Callable[[], int]] = []
+_queue_sources: list[Callable[[], list[Any]]] = []
 
 
 def track_socket(sock: Any) -> None:
@@ -139,11 +139,11 @@ def track_socket(sock: Any) -> None:
         _sockets.add(sock)
 
 
-def add_pending_counter(count: Callable[[], int]) -> None:
-    """Have ``count()`` (operations waiting, summed over the queues it knows) added to the
+def add_queue_source(queues: Callable[[], list[Any]]) -> None:
+    """Have the queues ``queues()`` lists (anything with ``pending_count()``) counted by the
     pending-operations counter."""
     with _lock:
-        _pending_counters.append(count)
+        _queue_sources.append(queues)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ class Telemetry:
             records = [c for _, c in _records]
             records.append(_retired)
             sockets = list(_sockets)
-            counters = list(_pending_counters)
+            sources = list(_queue_sources)
         sent = received = started = established = failed = accepted = 0
         for c in records:
             # Each attribute read sees either the old or the new value of a
@@ -205,12 +205,14 @@ class Telemetry:
             established += c.connects_established
             failed += c.connects_failed
             accepted += c.accepted
-        pending = sum(count() for count in counters)
+        queues = {id(q): q for source in sources for q in source()}
         for s in sockets:
             try:
-                pending += s._io.pending_count()
+                q = s._io
             except AttributeError:  # a socket still being set up
                 continue
+            queues[id(q)] = q
+        pending = sum(q.pending_count() for q in queues.values())
         return TelemetrySnapshot(
             bytes_sent=(sent & _BYTES) + c_bytes,
             bytes_received=received & _BYTES,

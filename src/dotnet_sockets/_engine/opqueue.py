@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 
 from ..enums import SocketError
 from ..exceptions import SocketException
-from ..telemetry import add_pending_counter
+from ..telemetry import add_queue_source
 from . import batch as _batch
 from .dispatch import report_exception
 from .epoll import EPOLLIN, EPOLLOUT, engine
@@ -557,13 +557,14 @@ class OpQueue:
 # Every queue made, so that a forked child re-makes each live queue's lock (another thread
 # may have held it at the fork), armed or not, and telemetry counts the operations waiting.
 # Plain references, without a callback: a queue costs no Python call when it is made or
-# collected; the dead ones are dropped when the registry has doubled since it was last pruned.
+# collected; the dead ones are dropped once a quarter more (at least 16) have been made since
+# the registry was last pruned: a few per queue made, and a few KiB of dead references kept.
 # Keyed by a serial number, not held in a set: a dead reference keeps the hash of its queue's
 # address, which the next queue often reuses, and a set would compare every such pair.
 _live: dict[int, weakref.ref[OpQueue]] = {}
 _next_key = itertools.count().__next__
 _ref = weakref.ref
-_PRUNE_FLOOR = 64
+_PRUNE_FLOOR = 16
 _prune_at = _PRUNE_FLOOR
 
 
@@ -572,7 +573,8 @@ def _prune() -> None:
     for key, r in list(_live.items()):
         if r() is None:
             _live.pop(key, None)
-    _prune_at = max(_PRUNE_FLOOR, 2 * len(_live))
+    n = len(_live)
+    _prune_at = n + max(_PRUNE_FLOOR, n // 4)
 
 
 def live_queues() -> list[OpQueue]:
@@ -580,11 +582,7 @@ def live_queues() -> list[OpQueue]:
     return [q for r in list(_live.values()) if (q := r()) is not None]
 
 
-def _pending_everywhere() -> int:
-    return sum(q.pending_count() for q in live_queues())
-
-
-add_pending_counter(_pending_everywhere)
+add_queue_source(live_queues)
 
 
 def _reset_locks_after_fork() -> None:
