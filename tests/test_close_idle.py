@@ -196,6 +196,7 @@ def test_the_queue_registry_stays_bounded_and_counts_what_is_pending(made: Made)
     assert Telemetry.snapshot().operations_pending == before + 1
     s.Close()
     assert ar.IsCompleted
+    assert s._io not in live_queues()  # a closed queue leaves the registry at once
     assert Telemetry.snapshot().operations_pending == before
 
 

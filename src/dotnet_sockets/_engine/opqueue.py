@@ -215,6 +215,7 @@ class OpQueue:
         "batches",
         "rwant",
         "rkeep",
+        "key",
         "__weakref__",
     )
 
@@ -244,7 +245,9 @@ class OpQueue:
         # set and cleared with the lock held.  A close or a replaced descriptor has it let go
         # (``Waiter.wake_then``) before the number can be reused.
         self.rkeep: Waiter | None = None
-        _live[_next_key()] = _ref(self)
+        # Its entry in the registry (below), dropped when it closes.
+        self.key = key = _next_key()
+        _live[key] = _ref(self)
         if len(_live) > _prune_at:
             _prune()
 
@@ -476,10 +479,13 @@ class OpQueue:
 
     def close(self) -> None:
         """Close the descriptor; every queued operation completes once, aborted."""
+        if self.closed:
+            return  # (closed for good: no lock is taken on a closed queue's behalf)
         with self.lock:
             if self.closed:
                 return
             self.closed = True
+            _live.pop(self.key, None)
             if not (self.registered or self.rq or self.wq or self.rkeep is not None):
                 # Nothing queued, watched or kept (an idle socket): nobody else waits on the
                 # descriptor, and an operation started from now on finds the queue closed.
@@ -537,6 +543,7 @@ class OpQueue:
             engine.close_later(self)
             return
         self.closed = True
+        _live.pop(self.key, None)
         keep = self.rkeep
         if keep is not None:
             self.rkeep = None
@@ -554,11 +561,14 @@ class OpQueue:
         self.lock = threading.Lock()
 
 
-# Every queue made, so that a forked child re-makes each live queue's lock (another thread
+# Every queue not closed yet, so that a forked child re-makes each one's lock (another thread
 # may have held it at the fork), armed or not, and telemetry counts the operations waiting.
-# Plain references, without a callback: a queue costs no Python call when it is made or
-# collected; the dead ones are dropped once a quarter more (at least 16) have been made since
-# the registry was last pruned: a few per queue made, and a few KiB of dead references kept.
+# A closed queue leaves it as it closes: nothing queues on it again, and nothing takes its
+# lock but a close, which returns before the lock once it is closed.  Plain references,
+# without a callback: a queue costs no Python call when it is made or collected; those
+# collected unclosed (a finalizer that found the queue busy hands it to the engine, which
+# closes it; any other is a bug) are dropped once a quarter more (at least 16) queues have
+# been made since the registry was last pruned.
 # Keyed by a serial number, not held in a set: a dead reference keeps the hash of its queue's
 # address, which the next queue often reuses, and a set would compare every such pair.
 _live: dict[int, weakref.ref[OpQueue]] = {}
@@ -578,7 +588,7 @@ def _prune() -> None:
 
 
 def live_queues() -> list[OpQueue]:
-    """The queues not yet collected (closed ones included)."""
+    """The queues not closed yet."""
     return [q for r in list(_live.values()) if (q := r()) is not None]
 
 
