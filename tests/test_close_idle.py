@@ -138,7 +138,6 @@ def test_close_from_another_thread_races_the_first_blocking_receive(made: Made, 
     """The first Receive of an accepted socket builds its parked head while another thread
     closes the socket: the Receive never hangs and ends with .NET's error for a call cut short
     (ConnectionAborted), or ObjectDisposedException when the close came first."""
-    seen: set[str] = set()
     for delay in DELAYS:
         _, a = made.pair()
         result, exc = _race(lambda a=a: a.Receive(bytearray(8)), a.Close, delay)
@@ -146,12 +145,9 @@ def test_close_from_another_thread_races_the_first_blocking_receive(made: Made, 
         if isinstance(exc, SocketException):
             # (OperationAborted: the close came between the check of the socket and its system call)
             assert exc.SocketErrorCode in (SocketError.ConnectionAborted, SocketError.OperationAborted), exc
-            seen.add("aborted")
         else:
             assert isinstance(exc, ObjectDisposedException), exc
-            seen.add("disposed")
         assert wait_until(lambda a=a: a.Handle == -1)
-    assert seen  # (which of the two orders came up depends on the scheduler)
     assert_engine_serves()
 
 
