@@ -299,6 +299,19 @@ def _accept_lead(args: tuple[Any, ...]) -> int:
     return 1
 
 
+def _trunc_class(trunc: bool, sock: Any, flags: Any) -> bool:
+    """Whether a receive reports truncation (see ``ops.ReceiveTruncOp``): when asked, on a datagram
+    socket, unless the caller passes Truncated (the kernel's MSG_TRUNC) itself; that receive
+    keeps what it always gave, the datagram's length as the count."""
+    return trunc and sock._dgram and not (isinstance(flags, int) and flags & 0x100)
+
+
+def _report_trunc(op: Any) -> None:
+    """A receive that reports truncation asks the kernel for the datagram's length."""
+    op.flags |= ops.TRUNC
+    op.truncated = False
+
+
 def _set_flags(op: Any, flags: Any, translate: Callable[[int], int]) -> None:
     """The platform flags of ``op``; flags Linux does not have become the operation's error.
 
@@ -695,34 +708,56 @@ class SocketCore:
         return op  # type: ignore[no-any-return]
 
     def _new_receive(
-        self, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any], callback: Any, state: Any
+        self,
+        buffer: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        callback: Any,
+        state: Any,
+        trunc: bool = False,
     ) -> AsyncOperation:
+        """``trunc``: the operation says whether the datagram was cut (see ``ops.ReceiveTruncOp``)."""
         op: Any
         if isinstance(buffer, (list, tuple)):
             bufs = buffer_list(buffer, True)
             flags = args[0] if args else kwargs.get("socket_flags", 0)
             op = ops.ReceiveListOp(self._io, callback, state)
             op.bufs = bufs
+            op.truncated = 0  # recvmsg reports it
+            trunc = False
         else:
             if buffer is None:
                 raise ArgumentNullException("buffer")
             offset, size, flags, _, buffer = self._split_overload(buffer, args, False, kwargs)
-            op = ops.ReceiveOp(self._io, callback, state)
+            trunc = _trunc_class(trunc, self, flags)
+            op = (ops.ReceiveTruncOp if trunc else ops.ReceiveOp)(self._io, callback, state)
             op.buf = memoryview(self._buffer_range(buffer, offset, size, True))
         _set_flags(op, flags, _recv_flags)
+        if trunc:
+            _report_trunc(op)
         return op  # type: ignore[no-any-return]
 
     def _new_receive_from(
-        self, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any], callback: Any, state: Any
+        self,
+        buffer: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        callback: Any,
+        state: Any,
+        trunc: bool = False,
     ) -> tuple[Any, EndPoint]:
+        """``trunc``: the operation says whether the datagram was cut (see ``ops.ReceiveFromTruncOp``)."""
         if buffer is None:
             raise ArgumentNullException("buffer")
         offset, size, flags, ep, buffer = self._split_overload(buffer, args, True, kwargs)
         view = memoryview(self._buffer_range(buffer, offset, size, True))
         self._check_receive_ep(ep, "remoteEP")
-        op = ops.ReceiveFromOp(self._io, callback, state)
+        trunc = _trunc_class(trunc, self, flags)
+        op = (ops.ReceiveFromTruncOp if trunc else ops.ReceiveFromOp)(self._io, callback, state)
         op.buf = view
         _set_flags(op, flags, _recv_flags)
+        if trunc:
+            _report_trunc(op)
         return op, ep
 
     def _wildcard(self) -> EndPoint:

@@ -30,6 +30,7 @@ own call, which then fails as it always did.
 
 from __future__ import annotations
 
+import socket
 from collections import deque
 from collections.abc import Callable
 from itertools import islice
@@ -41,6 +42,7 @@ __all__ = [
     "NONE",
     "RECEIVE",
     "SEND",
+    "TRUNC",
     "drained_singly",
     "enabled",
     "recv_batch",
@@ -54,6 +56,9 @@ LIMIT = 64
 MIN_RUN = 3
 """The fewest operations worth a batch: for two, the batch's own Python costs about what the
 second system call saves (measured: ``benchmarks/bench_batching.py``, ``docs/performance.md``)."""
+
+TRUNC = socket.MSG_TRUNC
+"""The receive flag that makes the kernel report a datagram's length rather than the bytes copied."""
 
 # An operation class's ``batch_kind``: which of its neighbours it may share a call with.
 NONE = 0
@@ -94,17 +99,22 @@ def serve(
     """
     head = q[0]
     kind, flags = head.batch_kind, head.flags
+    if kind == RECEIVE:
+        # Receives differ by MSG_TRUNC alone (a SocketAsyncEventArgs receive asks for it, to
+        # report a cut datagram) share a call made with it: each one's ``received`` keeps the
+        # count its own call would have given (see ops).
+        flags &= ~TRUNC
     want = io.rwant if kind == RECEIVE else LIMIT
     run = [head]
     for op in islice(q, 1, want):
-        if op.batch_kind != kind or op.flags != flags or waits_itself(op):
+        if op.batch_kind != kind or (op.flags & ~TRUNC if kind == RECEIVE else op.flags) != flags or waits_itself(op):
             break
         run.append(op)
     if len(run) < MIN_RUN:
         return -1, True
     if kind == RECEIVE:
         assert recv_batch is not None
-        got, exc = recv_batch(io.sock, [op.buf for op in run], flags)
+        got, exc = recv_batch(io.sock, [op.buf for op in run], flags | TRUNC)
         for op, value in zip(run, got, strict=False):  # (got: the first len(got) of run)
             try:
                 op.received(value)
