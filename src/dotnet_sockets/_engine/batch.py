@@ -22,10 +22,12 @@ or an error, which the kernel does not report once a message has left)
 leaves the rest queued for the next readiness report, so a persistent error
 (an oversized datagram, an address the socket cannot reach) reaches its own
 operation on the next call.  An error the kernel reports only once (a
-connected socket's pending ICMP error) met by message k of a batch is
-dropped: no operation reports it, and message k goes on the next call.  An
-audit hook that refuses a batched send is asked again by that operation's
-own call, which then fails as it always did.
+connected socket's pending ICMP error, ``ConnectionRefused``) would be lost
+that way: on a connected socket the primitive makes one ``sendmsg`` per
+message instead, and the message that meets the error fails with it, as its
+own send would (the calls still cost no Python work each).  An audit hook
+that refuses message k is asked once: its exception is message k's outcome,
+as the hook raising in that operation's own ``sendto``.
 """
 
 from __future__ import annotations
@@ -134,6 +136,15 @@ def serve(
                 op.sent(n)
             except Exception as bug:  # noqa: BLE001 - see broken
                 broken(op, bug)
+        if exc is not None and not isinstance(exc, BlockingIOError):
+            # What the next message's own send would have raised (its error, or an audit
+            # hook's refusal, asked once): that operation fails with it, as its attempt would.
+            failed = run[len(got)]
+            if isinstance(exc, OSError):
+                failed._error = exc
+            else:
+                broken(failed, exc)
+            return len(got) + 1, True
     if got:
         return len(got), len(got) == len(run)
     if exc is None:
