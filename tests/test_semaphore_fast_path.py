@@ -105,7 +105,7 @@ def test_fast_waits_never_let_more_than_the_count_in(initial: int) -> None:
     guard = threading.Lock()
 
     def worker() -> None:
-        for i in range(2000):
+        for _ in range(2000):
             assert sem.Wait(JOIN_MS)
             with guard:
                 inside[0] += 1
