@@ -503,6 +503,15 @@ class SemaphoreSlim:
     async def _wait_async(self, ms: int, token: CancellationToken | None) -> bool:
         if token is not None and token.IsCancellationRequested:
             raise TaskCanceledException(None, token)
+        if self._tokens:
+            try:
+                self._tokens.pop()  # as Wait's uncontended path
+            except IndexError:
+                pass
+            else:
+                if self._avail is not None:
+                    self._emptied()
+                return True
         with self._lock:
             if self._take():
                 return True
