@@ -299,19 +299,6 @@ def _accept_lead(args: tuple[Any, ...]) -> int:
     return 1
 
 
-def _trunc_class(trunc: bool, sock: Any, flags: Any) -> bool:
-    """Whether a receive reports truncation (see ``ops.ReceiveTruncOp``): when asked, on a datagram
-    socket, unless the caller passes Truncated (the kernel's MSG_TRUNC) itself; that receive
-    keeps what it always gave, the datagram's length as the count."""
-    return trunc and sock._dgram and not (isinstance(flags, int) and flags & 0x100)
-
-
-def _report_trunc(op: Any) -> None:
-    """A receive that reports truncation asks the kernel for the datagram's length."""
-    op.flags |= ops.TRUNC
-    op.truncated = False
-
-
 def _set_flags(op: Any, flags: Any, translate: Callable[[int], int]) -> None:
     """The platform flags of ``op``; flags Linux does not have become the operation's error.
 
@@ -724,17 +711,13 @@ class SocketCore:
             op = ops.ReceiveListOp(self._io, callback, state)
             op.bufs = bufs
             op.truncated = 0  # recvmsg reports it
-            trunc = False
         else:
             if buffer is None:
                 raise ArgumentNullException("buffer")
             offset, size, flags, _, buffer = self._split_overload(buffer, args, False, kwargs)
-            trunc = _trunc_class(trunc, self, flags)
-            op = (ops.ReceiveTruncOp if trunc else ops.ReceiveOp)(self._io, callback, state)
-            op.buf = memoryview(self._buffer_range(buffer, offset, size, True))
+            view = memoryview(self._buffer_range(buffer, offset, size, True))
+            return self._receive_op(ops.ReceiveOp, ops.ReceiveTruncOp, trunc, flags, view, callback, state)
         _set_flags(op, flags, _recv_flags)
-        if trunc:
-            _report_trunc(op)
         return op  # type: ignore[no-any-return]
 
     def _new_receive_from(
@@ -752,13 +735,23 @@ class SocketCore:
         offset, size, flags, ep, buffer = self._split_overload(buffer, args, True, kwargs)
         view = memoryview(self._buffer_range(buffer, offset, size, True))
         self._check_receive_ep(ep, "remoteEP")
-        trunc = _trunc_class(trunc, self, flags)
-        op = (ops.ReceiveFromTruncOp if trunc else ops.ReceiveFromOp)(self._io, callback, state)
+        return self._receive_op(ops.ReceiveFromOp, ops.ReceiveFromTruncOp, trunc, flags, view, callback, state), ep
+
+    def _receive_op(
+        self, plain: Any, cut: Any, trunc: bool, flags: Any, view: memoryview, callback: Any, state: Any
+    ) -> AsyncOperation:
+        """A receive into ``view``: of class ``cut`` when it reports truncation (see
+        ``ops.ReceiveTruncOp``: asked by ``trunc``, on a datagram socket, unless the caller passes
+        Truncated, the kernel's MSG_TRUNC, itself: that one keeps the datagram's length as its
+        count, as always), else ``plain``."""
+        trunc = trunc and self._dgram and not (isinstance(flags, int) and flags & 0x100)
+        op = (cut if trunc else plain)(self._io, callback, state)
         op.buf = view
         _set_flags(op, flags, _recv_flags)
         if trunc:
-            _report_trunc(op)
-        return op, ep
+            op.flags |= ops.TRUNC  # the kernel then reports the datagram's length
+            op.truncated = False
+        return op  # type: ignore[no-any-return]
 
     def _wildcard(self) -> EndPoint:
         """An endpoint of the socket's family, for the bound state a send to a ``SocketAddress`` sets."""

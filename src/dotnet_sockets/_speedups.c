@@ -1918,18 +1918,7 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (ok && PySys_Audit("socket.sendto", "OO", sock, addr) < 0) {
                 /* The hook was asked once: its answer is this message's outcome, not a
                    reason to ask it again in the message's own call. */
-#if PY_VERSION_HEX >= 0x030C0000
-                refused = PyErr_GetRaisedException();
-#else
-                PyObject *type, *value, *tb;
-                PyErr_Fetch(&type, &value, &tb);
-                PyErr_NormalizeException(&type, &value, &tb);
-                if (tb != NULL && value != NULL)
-                    PyException_SetTraceback(value, tb);
-                Py_XDECREF(type);
-                Py_XDECREF(tb);
-                refused = value;
-#endif
+                refused = fetch_exception();
                 ok = 0;
             }
             if (!ok) {
