@@ -11,6 +11,7 @@ whether the caller's buffer is free again afterwards.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -82,7 +83,13 @@ def _shape(value: Any) -> Any:
 
 
 def _free(buf: bytearray) -> bool:
-    """True when nothing holds an export of ``buf`` (it can be resized)."""
+    """True when nothing holds an export of ``buf`` (it can be resized).
+
+    Collected first: the frames of an exception just recorded (``Record.outcome`` keeps its
+    ``InnerException``, whose frames lead back to that method's) form a cycle that may name the
+    range until the next collection, which comes sooner or later with each path's allocations.
+    """
+    gc.collect()
     try:
         buf.append(0)
     except BufferError:
