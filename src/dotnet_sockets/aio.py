@@ -97,6 +97,9 @@ _trace_cached = getattr(_log, "_cache", {}).get
 _ReceiveOp = _ops.ReceiveOp
 _StreamSendOnlyOp = _ops.StreamSendOnlyOp
 _DatagramSendOp = _ops.DatagramSendOp
+_Future = asyncio.Future
+_base_create_future = asyncio.BaseEventLoop.create_future
+_QUEUE_READ, _QUEUE_WRITE = 1, 2  # _wait's queue
 
 
 def _then(step: Callable[[], None], closed: Callable[[], None]) -> None:
@@ -292,15 +295,30 @@ class _NotYet(Waiter):
 _NOT_YET = _NotYet()
 
 
-async def _wait(op: Any, on_cancel: Callable[[], None] | None = None) -> None:
-    """Wait until a started operation has its outcome, making its call on this thread when ready."""
+async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int = 0) -> None:
+    """Wait until an operation has its outcome, making its call on this thread when ready.
+
+    ``queue`` 0: the operation was started (its ``_ctx`` the placeholder); 1 or 2: it is queued
+    here for reading or writing, without a try (its call has just been tried).
+    """
     io = op._io
-    w = _LoopWaiter(_get_running_loop(), io)
-    with io.lock:
-        # Under the lock: whoever hands it the queue, or closes, reads the waiter after this
-        # (or before it, and then left the state that the checks below see).
+    loop = _get_running_loop()
+    w = _LoopWaiter(loop, io)
+    if queue:
+        # Nobody else knows the operation yet: its waiter goes in before it is queued (at the
+        # head it is parked for this coroutine, which looks at it below).
         op._ctx = w
-    create_future = w.loop.create_future
+        if queue == _QUEUE_WRITE:
+            io.enqueue_write(op)
+        else:
+            io.enqueue_read(op)
+    else:
+        with io.lock:
+            # Under the lock: whoever hands it the queue, or closes, reads the waiter after this
+            # (or before it, and then left the state that the checks below see).
+            op._ctx = w
+    # asyncio's own loops make a plain Future (BaseEventLoop.create_future): made here without that call.
+    plain = type(loop).create_future is _base_create_future
     watch = w.watch
     # Its start has just tried the call: watch before the next try.
     tried = False
@@ -316,7 +334,7 @@ async def _wait(op: Any, on_cancel: Callable[[], None] | None = None) -> None:
                 continue
         # else: queued behind other operations; woken when its turn comes
         tried = True
-        fut = w.fut = create_future()
+        fut = w.fut = _Future(loop=loop) if plain else loop.create_future()
         try:
             await fut
         except _CancelledError:
@@ -342,26 +360,6 @@ async def _run(
     if not op._done:
         await _wait(op)
     return end(sock, op)
-
-
-async def _wait_queued(sock: Any, op: Any, write: bool, end: Callable[[Any, Any], _T]) -> _T:
-    """A short path's operation whose call would block: queued without a second try, waited for,
-    and its outcome read as ``end`` (its ``End...``) reads it, without the checks that only guard
-    a result a caller hands in (this operation never leaves the coroutine)."""
-    op._ctx = _NOT_YET
-    if write:
-        sock._io.enqueue_write(op)
-    else:
-        sock._io.enqueue_read(op)
-    if not op._done:
-        await _wait(op)
-    if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
-        return end(sock, op)  # tracing was turned on meanwhile: End traces the exit
-    err = op._error
-    if err is not None:
-        raise sock._failed(_op_error(err))
-    value: _T = op._value
-    return value
 
 
 # Starters for an operation a short path has audited: queue it without trying again (its call
@@ -542,42 +540,54 @@ async def short_io(sock: Socket, view: Any, kind: int, remote_ep: Any) -> Any:
         op.buf = view
         op.flags = 0
         del view
-        if n < 0:
-            return await _wait_queued(sock, op, True, type(sock).EndSend)
-        # A prefix went (telemetry counts bytes as they leave): the operation goes on from there,
-        # as its own attempt would at once.
-        _tel.c.sent += n
-        op.sent = n
-        return await _run(_write_on, sock, op, None, type(sock).EndSend)
-    # A receive.  When the last one here found nothing (a request and its answer: the next
-    # request is not there yet), the kept reader's poll asks first: a would-block costs the
-    # interpreter an exception (OSError's message decoded from the locale), several times a poll.
-    keep: Any = io.rkeep
-    if keep is None or not keep.dry or keep.tid != _get_ident() or keep.poll(0):
-        try:
-            if kind == RECEIVE:
-                n = io.sock.recv_into(view)
+        if n >= 0:
+            # A prefix went (telemetry counts bytes as they leave): the operation goes on from
+            # there, as its own attempt would at once.
+            _tel.c.sent += n
+            op.sent = n
+            return await _run(_write_on, sock, op, None, type(sock).EndSend)
+        queue = _QUEUE_WRITE
+    else:
+        # A receive.  When the last one here found nothing (a request and its answer: the next
+        # request is not there yet), the kept reader's poll asks first: a would-block costs the
+        # interpreter an exception (OSError's message decoded from the locale), several times a poll.
+        keep: Any = io.rkeep
+        if keep is None or not keep.dry or keep.tid != _get_ident() or keep.poll(0):
+            try:
+                if kind == RECEIVE:
+                    n = io.sock.recv_into(view)
+                else:
+                    n, sa = io.sock.recvfrom_into(view)
+            except BlockingIOError:
+                if keep is not None:
+                    keep.dry = True
+            except OSError as exc:
+                err = exc
             else:
-                n, sa = io.sock.recvfrom_into(view)
-        except BlockingIOError:
-            if keep is not None:
-                keep.dry = True
-        except OSError as exc:
-            err = exc
-        else:
-            if keep is not None:
-                keep.dry = False
-            _tel.c.received += n + _DGRAM if io.dgram else n
-            return n if kind == RECEIVE else SocketReceiveFromResult(n, sock._endpoint_from(sa, remote_ep))
-        if err is not None:
-            raise sock._failed(_SocketOpError(err))
-    # It would block: its operation waits, queued without a second try.
-    if kind == RECEIVE:
+                if keep is not None:
+                    keep.dry = False
+                _tel.c.received += n + _DGRAM if io.dgram else n
+                return n if kind == RECEIVE else SocketReceiveFromResult(n, sock._endpoint_from(sa, remote_ep))
+            if err is not None:
+                raise sock._failed(_SocketOpError(err))
+        # It would block: its operation waits.
+        if kind == RECEIVE_FROM:
+            op = _receive_from_op(sock, view, remote_ep)
+            return await _run(_queue_read, sock, op, None, type(sock).EndReceiveFrom)
         op = _ReceiveOp(io, None, None)
         op.buf = view
         op.flags = 0
-        return await _wait_queued(sock, op, False, type(sock).EndReceive)
-    return await _run(_queue_read, sock, _receive_from_op(sock, view, remote_ep), None, type(sock).EndReceiveFrom)
+        queue = _QUEUE_READ
+    # Queued without a second try and waited for; its outcome read as End... reads it, without the
+    # checks that only guard a result a caller hands in (this operation never leaves the coroutine).
+    await _wait(op, None, queue)
+    if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
+        # Tracing was turned on meanwhile: End traces the exit.
+        return type(sock).EndSend(sock, op) if queue == _QUEUE_WRITE else type(sock).EndReceive(sock, op)
+    err = op._error
+    if err is not None:
+        raise sock._failed(_op_error(err))
+    return op._value
 
 
 def _short_general(sock: Socket, view: Any, kind: int, remote_ep: Any, unaudited: bool) -> Coroutine[Any, Any, Any]:
