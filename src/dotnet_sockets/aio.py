@@ -83,6 +83,7 @@ _T = TypeVar("_T")
 _get_ident = threading.get_ident
 _get_running_loop = asyncio.get_running_loop
 _CancelledError = asyncio.CancelledError
+_InvalidStateError = asyncio.InvalidStateError
 _SocketOpError = SocketException._from_os_error
 _BYTES = (bytes, bytearray)
 _sys_audit = sys.audit
@@ -166,9 +167,12 @@ class _LoopWatch(Waiter):
                 if not self.poll(0):
                     return
             fut = w.fut
-            if fut is not None and not fut.done():
-                fut.set_result(None)
-            return  # (or woken already, its step not yet run)
+            if fut is not None:
+                try:
+                    fut.set_result(None)
+                except _InvalidStateError:
+                    pass  # woken already (its step not yet run), or cancelled
+            return
         if not self.poll(0):
             return
         # Readable, and nobody waits: let go (unless a close or a replacement already took
@@ -304,14 +308,13 @@ async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int
     io = op._io
     loop = _get_running_loop()
     w = _LoopWaiter(loop, io)
+    watch = w.watch
+    watched = False
     if queue:
-        # Nobody else knows the operation yet: its waiter goes in before it is queued (at the
-        # head it is parked for this coroutine, which looks at it below).
+        # Nobody else knows the operation yet: its waiter goes in before it is queued; parked
+        # at the head, it is watched at once (the first round of checks below is done).
         op._ctx = w
-        if queue == _QUEUE_WRITE:
-            io.enqueue_write(op)
-        else:
-            io.enqueue_read(op)
+        watched = io.enqueue_watched(op, queue == _QUEUE_WRITE, watch)
     else:
         with io.lock:
             # Under the lock: whoever hands it the queue, or closes, reads the waiter after this
@@ -319,21 +322,23 @@ async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int
             op._ctx = w
     # asyncio's own loops make a plain Future (BaseEventLoop.create_future): made here without that call.
     plain = type(loop).create_future is _base_create_future
-    watch = w.watch
-    # Its start has just tried the call: watch before the next try.
-    tried = False
+    # Its start (or the short path) has just tried the call: watch before the next try.
+    tried = watched
     while True:
-        if op._done:
-            w.unwatch()
-            return
-        if op is io.rpark:
-            if io.retry_parked(op, False, watch, tried):
-                continue  # finished, or went on to a next step of its own
-        elif op is io.wpark:
-            if io.retry_parked(op, True, watch, tried):
-                continue
-        # else: queued behind other operations; woken when its turn comes
-        tried = True
+        if watched:
+            watched = False
+        else:
+            if op._done:
+                w.unwatch()
+                return
+            if op is io.rpark:
+                if io.retry_parked(op, False, watch, tried):
+                    continue  # finished, or went on to a next step of its own
+            elif op is io.wpark:
+                if io.retry_parked(op, True, watch, tried):
+                    continue
+            # else: queued behind other operations; woken when its turn comes
+            tried = True
         fut = w.fut = _Future(loop=loop) if plain else loop.create_future()
         try:
             await fut
