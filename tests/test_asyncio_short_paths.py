@@ -629,3 +629,69 @@ def test_tracing_turned_on_while_a_receive_waits_traces_its_end_on_both_paths(ma
         assert run_bounded(main()) == 4
         seen.append(keep.members)
     assert seen[0] == seen[1] == ["EndReceive enter", "EndReceive exit"]
+
+
+def _fill(c: Socket) -> int:
+    """Fill ``c``'s send buffer (and the peer's receive buffer) until a send would block."""
+    chunk = b"f" * 65536
+    filled = 0
+    for _ in range(10_000):  # bounded: loopback buffers hold a few MiB at most
+        try:
+            filled += c._sock.send(chunk)
+        except BlockingIOError:
+            return filled
+    raise AssertionError("the send buffer never filled")
+
+
+async def _drain(s: Socket, until: bytes) -> bytes:
+    """Receive from ``s`` until the stream so far ends with ``until``."""
+    got = bytearray()
+    buf = bytearray(1 << 16)
+    for _ in range(100_000):
+        n = await asyncio.wait_for(s.ReceiveAsync(buf, NONE), WAIT)
+        assert n > 0
+        got += buf[:n]
+        if got.endswith(until):
+            return bytes(got)
+    raise AssertionError("the stream never ended as expected")
+
+
+def test_a_short_send_that_finds_no_room_waits_on_the_loop_and_keeps_its_place(made: Made) -> None:
+    """The would-block of a short send queues its operation, parked and watched at once
+    (``OpQueue.enqueue_watched``); a ``BeginSend`` started after it goes after it."""
+    c, s = made.pair()
+
+    async def main() -> None:
+        filled = _fill(c)
+        first = asyncio.ensure_future(c.SendAsync(b"A" * 10, NONE))
+        await asyncio.sleep(0)
+        assert c._io.wpark is not None and not first.done(), "it waits, parked for the loop"
+        ar = c.BeginSend(b"B" * 10, 0, 10, NONE, None, None)
+        stream = await _drain(s, b"B" * 10)
+        assert len(stream) == filled + 20
+        assert stream[filled:] == b"A" * 10 + b"B" * 10, "start order kept"
+        assert await asyncio.wait_for(first, WAIT) == 10
+        assert c.EndSend(ar) == 10
+        assert c._io.wpark is None and not c._io.wq
+
+    run_bounded(main())
+
+
+def test_a_cancelled_short_send_that_found_no_room_sends_nothing(made: Made) -> None:
+    c, s = made.pair()
+
+    async def main() -> None:
+        filled = _fill(c)
+        task = asyncio.ensure_future(c.SendAsync(b"C" * 10, NONE))
+        await asyncio.sleep(0)
+        assert c._io.wpark is not None
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert c._io.wpark is None and not c._io.wq
+        after = asyncio.ensure_future(c.SendAsync(b"D" * 10, NONE))  # usable after (it waits for room)
+        stream = await _drain(s, b"D" * 10)
+        assert stream == b"f" * filled + b"D" * 10, "nothing of the cancelled send"
+        assert await asyncio.wait_for(after, WAIT) == 10
+
+    run_bounded(main())

@@ -51,9 +51,8 @@ _receive_async_event = eventargs.receive_async
 _receive_from_async_event = eventargs.receive_from_async
 _send_to_task = aio.send_to_async
 _send_to_now = aio._send_to_now
-_send_now = aio.send_now
-_receive_now = aio.receive_now
-_receive_from_now = aio.receive_from_now
+_short_io = aio.short_io
+_RECEIVE, _SEND, _RECEIVE_FROM = aio.RECEIVE, aio.SEND, aio.RECEIVE_FROM
 _sys_audit = sys.audit
 _SEND_TO_ASYNC = "dotnet_sockets.Socket.SendToAsync"
 _BYTES = (bytes, bytearray)
@@ -101,34 +100,39 @@ def _buffer_first(
     raise TypeError(f"{method}() needs a SocketAsyncEventArgs or a buffer")
 
 
-def _short_form(sock: Socket, args: tuple[Any, ...], kwargs: dict[str, Any], receive: bool, with_ep: bool) -> Any:
-    """``(view, remote_ep, token)`` when a task-model call is plainly valid for a short path, else None.
+def _short_call(sock: Socket, args: tuple[Any, ...], kwargs: dict[str, Any], kind: int) -> Any:
+    """The awaitable of a task-model call plainly valid for ``aio.short_io`` (``kind``), else None.
 
     The shape is ``(buffer[, no flags][, remote_ep][, token])`` by position (``remote_ep`` an exact
-    ``IPEndPoint`` when ``with_ep``), on an open socket; ``view`` is the call's own hold on the
-    buffer (``_checks.plain_view``), ``token`` a trailing ``CancellationToken`` or None.  Anything
-    else is None and goes the general way, which keeps every check and its order.
+    ``IPEndPoint`` for RECEIVE_FROM), on an open socket; the buffer's hold is the call's own
+    (``_checks.plain_view``), ``token`` a trailing ``CancellationToken``.  Anything else is None
+    and goes the general way, which keeps every check and its order.
     """
     n = len(args)
     if kwargs or n == 0 or n > 4 or sock._disposed:
         return None
     token = args[n - 1]
-    if isinstance(token, CancellationToken):
-        n -= 1
-    else:
+    if token is _NONE_FLAGS or not isinstance(token, CancellationToken):
         token = None
+    else:
+        n -= 1
     ep = None
-    if with_ep:
+    if kind == _RECEIVE_FROM:
         ep = args[n - 1]
         if n < 2 or type(ep) is not IPEndPoint:
             return None
         n -= 1
     if n > 2 or (n == 2 and args[1] is not _NONE_FLAGS and not no_flags(args[1])):
         return None
-    view = plain_view(args[0], receive)
+    buffer = args[0]
+    # (plain_view's first case, without the call: the hold a bytearray gets is a new export of it)
+    view = memoryview(buffer) if type(buffer) is bytearray else plain_view(buffer, kind != _SEND)
     if view is None:
         return None
-    return view, ep, token
+    if ep is not None:
+        sock._check_receive_ep(ep, "remoteEP")
+    coro = _short_io(sock, view, kind, ep)
+    return coro if token is None else _cancellable(coro, token)
 
 
 @dotnet_names
@@ -283,13 +287,9 @@ class AsyncMethodsMixin:
         sock: Socket = self  # type: ignore[assignment]
         if len(args) == 1 and type(args[0]) is SocketAsyncEventArgs and not kwargs:
             return _receive_from_async_event(sock, args[0])  # a reused args object, the hot case
-        short = _short_form(sock, args, kwargs, True, True)
+        short = _short_call(sock, args, kwargs, _RECEIVE_FROM)
         if short is not None:
-            # The plain awaited receive of a datagram: straight to its short path.
-            view, ep, token = short
-            sock._check_receive_ep(ep, "remoteEP")
-            coro = _receive_from_now(sock, view, ep)
-            return coro if token is None else _cancellable(coro, token)
+            return short  # the plain awaited receive of a datagram: straight to its short path
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return _receive_from_async_event(sock, e)
@@ -319,11 +319,9 @@ class AsyncMethodsMixin:
         sock: Socket = self  # type: ignore[assignment]
         if len(args) == 1 and type(args[0]) is SocketAsyncEventArgs and not kwargs:
             return _send_async_event(sock, args[0])  # a reused args object, the hot case
-        short = _short_form(sock, args, kwargs, False, False)
+        short = _short_call(sock, args, kwargs, _SEND)
         if short is not None:
-            # The plain awaited send (one whole buffer, no flags): straight to its short path.
-            coro = _send_now(sock, short[0])
-            return coro if short[2] is None else _cancellable(coro, short[2])
+            return short  # the plain awaited send (one whole buffer, no flags): straight to its short path
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return _send_async_event(sock, e)
@@ -354,11 +352,9 @@ class AsyncMethodsMixin:
         sock: Socket = self  # type: ignore[assignment]
         if len(args) == 1 and type(args[0]) is SocketAsyncEventArgs and not kwargs:
             return _receive_async_event(sock, args[0])  # a reused args object, the hot case
-        short = _short_form(sock, args, kwargs, True, False)
+        short = _short_call(sock, args, kwargs, _RECEIVE)
         if short is not None:
-            # The plain awaited receive (one whole writable buffer, no flags): straight to its short path.
-            coro = _receive_now(sock, short[0])
-            return coro if short[2] is None else _cancellable(coro, short[2])
+            return short  # the plain awaited receive (one whole writable buffer, no flags): straight to its short path
         e = _event_args(args, kwargs)
         if e is not _NOT_EVENT:
             return _receive_async_event(sock, e)

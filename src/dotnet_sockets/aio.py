@@ -17,7 +17,8 @@ direction: an await that finishes at once costs about what asyncio's
 An operation that cannot finish at once joins the socket's queue,
 which keeps start order with the other models, and waits on the loop's own
 selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does, except
-that a reader stays registered from one await to the next: ``_LoopWatch``):
+that a reader stays registered from one await to the next: ``_LoopWatch``, and
+that a receive after one that found nothing asks ``poll`` before its call):
 no engine thread is involved for a socket that only asyncio uses.  When
 operations of other models are queued ahead of it, it waits for its turn
 (the engine, or whoever finishes the operation before it, wakes the loop)
@@ -83,6 +84,7 @@ _T = TypeVar("_T")
 _get_ident = threading.get_ident
 _get_running_loop = asyncio.get_running_loop
 _CancelledError = asyncio.CancelledError
+_InvalidStateError = asyncio.InvalidStateError
 _SocketOpError = SocketException._from_os_error
 _BYTES = (bytes, bytearray)
 _sys_audit = sys.audit
@@ -91,9 +93,15 @@ _SEND_ASYNC = "dotnet_sockets.Socket.SendAsync"
 _RECEIVE_ASYNC = "dotnet_sockets.Socket.ReceiveAsync"
 _RECEIVE_FROM_ASYNC = "dotnet_sockets.Socket.ReceiveFromAsync"
 _isEnabledFor = _log.isEnabledFor
+# logging's own per-level cache, which it clears in place whenever a level or handler changes (as
+# _speedups.c reads it): a False there is isEnabledFor's answer, without the call.
+_trace_cached = getattr(_log, "_cache", {}).get
 _ReceiveOp = _ops.ReceiveOp
 _StreamSendOnlyOp = _ops.StreamSendOnlyOp
 _DatagramSendOp = _ops.DatagramSendOp
+_Future = asyncio.Future
+_base_create_future = asyncio.BaseEventLoop.create_future
+_QUEUE_READ, _QUEUE_WRITE = 1, 2  # _wait's queue
 
 
 def _then(step: Callable[[], None], closed: Callable[[], None]) -> None:
@@ -128,7 +136,7 @@ class _LoopWatch(Waiter):
     almost always, so a kept writer would only report again at once.
     """
 
-    __slots__ = ("loop", "tid", "io", "waiter", "on", "poll")
+    __slots__ = ("loop", "tid", "io", "waiter", "on", "poll", "suspect", "dry")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, tid: int, io: Any) -> None:
         self.loop = loop
@@ -139,20 +147,35 @@ class _LoopWatch(Waiter):
         p = select.poll()
         p.register(io.fd, select.POLLIN)
         self.poll = p.poll
+        # True from a wait's start (``_LoopWaiter.watch``) to the next report: see ready().
+        self.suspect = False
+        # True while the last short receive on this socket found nothing (see short_io).
+        self.dry = False
 
     def ready(self) -> None:
         # The loop's callback, on its thread.  The report may be stale: the loop collects
-        # reports before it runs the steps they wake, so an await that took the data (and
-        # maybe waits again) can be followed by a report from before it did.  asyncio's
-        # remove_reader cancels that report; a kept reader asks the kernel instead.
-        if not self.poll(0):
-            return
+        # reports before it runs the steps they wake, so an await that took the data and
+        # waits again can be followed by a report from before it did.  asyncio's
+        # remove_reader cancels that report; a kept reader asks the kernel instead, but only
+        # for the first report after a wait started: each loop iteration reports the
+        # descriptor once, from its selector call before its steps run, so a later report
+        # comes from a later call, made after that wait's call would block (and while it
+        # waits, its operation heads the queue: nobody else takes data meanwhile).
         w = self.waiter
         if w is not None:
+            if self.suspect:
+                self.suspect = False
+                if not self.poll(0):
+                    return
             fut = w.fut
-            if fut is not None and not fut.done():
-                fut.set_result(None)
-            return  # (or woken already, its step not yet run)
+            if fut is not None:
+                try:
+                    fut.set_result(None)
+                except _InvalidStateError:
+                    pass  # woken already (its step not yet run), or cancelled
+            return
+        if not self.poll(0):
+            return
         # Readable, and nobody waits: let go (unless a close or a replacement already took
         # it, and lets go itself).
         io = self.io
@@ -244,6 +267,8 @@ class _LoopWaiter(Waiter):
                 self.loop.add_reader(io.fd, keep.ready)
             keep.on = True
             io.rkeep = keep
+        else:
+            keep.suspect = True  # a report of this iteration may be from before this wait's call
         keep.waiter = self
         self.watching = 3
 
@@ -275,31 +300,47 @@ class _NotYet(Waiter):
 _NOT_YET = _NotYet()
 
 
-async def _wait(op: Any, on_cancel: Callable[[], None] | None = None) -> None:
-    """Wait until a started operation has its outcome, making its call on this thread when ready."""
+async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int = 0) -> None:
+    """Wait until an operation has its outcome, making its call on this thread when ready.
+
+    ``queue`` 0: the operation was started (its ``_ctx`` the placeholder); 1 or 2: it is queued
+    here for reading or writing, without a try (its call has just been tried).
+    """
     io = op._io
-    w = _LoopWaiter(_get_running_loop(), io)
-    with io.lock:
-        # Under the lock: whoever hands it the queue, or closes, reads the waiter after this
-        # (or before it, and then left the state that the checks below see).
-        op._ctx = w
-    create_future = w.loop.create_future
+    loop = _get_running_loop()
+    w = _LoopWaiter(loop, io)
     watch = w.watch
-    # Its start has just tried the call: watch before the next try.
-    tried = False
+    watched = False
+    if queue:
+        # Nobody else knows the operation yet: its waiter goes in before it is queued; parked
+        # at the head, it is watched at once (the first round of checks below is done).
+        op._ctx = w
+        watched = io.enqueue_watched(op, queue == _QUEUE_WRITE, watch)
+    else:
+        with io.lock:
+            # Under the lock: whoever hands it the queue, or closes, reads the waiter after this
+            # (or before it, and then left the state that the checks below see).
+            op._ctx = w
+    # asyncio's own loops make a plain Future (BaseEventLoop.create_future): made here without that call.
+    plain = type(loop).create_future is _base_create_future
+    # Its start (or the short path) has just tried the call: watch before the next try.
+    tried = watched
     while True:
-        if op._done:
-            w.unwatch()
-            return
-        if op is io.rpark:
-            if io.retry_parked(op, False, watch, tried):
-                continue  # finished, or went on to a next step of its own
-        elif op is io.wpark:
-            if io.retry_parked(op, True, watch, tried):
-                continue
-        # else: queued behind other operations; woken when its turn comes
-        tried = True
-        fut = w.fut = create_future()
+        if watched:
+            watched = False
+        else:
+            if op._done:
+                w.unwatch()
+                return
+            if op is io.rpark:
+                if io.retry_parked(op, False, watch, tried):
+                    continue  # finished, or went on to a next step of its own
+            elif op is io.wpark:
+                if io.retry_parked(op, True, watch, tried):
+                    continue
+            # else: queued behind other operations; woken when its turn comes
+            tried = True
+        fut = w.fut = _Future(loop=loop) if plain else loop.create_future()
         try:
             await fut
         except _CancelledError:
@@ -325,26 +366,6 @@ async def _run(
     if not op._done:
         await _wait(op)
     return end(sock, op)
-
-
-async def _wait_queued(sock: Any, op: Any, write: bool, end: Callable[[Any, Any], _T]) -> _T:
-    """A short path's operation whose call would block: queued without a second try, waited for,
-    and its outcome read as ``end`` (its ``End...``) reads it, without the checks that only guard
-    a result a caller hands in (this operation never leaves the coroutine)."""
-    op._ctx = _NOT_YET
-    if write:
-        sock._io.enqueue_write(op)
-    else:
-        sock._io.enqueue_read(op)
-    if not op._done:
-        await _wait(op)
-    if _isEnabledFor(DEBUG):
-        return end(sock, op)  # tracing was turned on meanwhile: End traces the exit
-    err = op._error
-    if err is not None:
-        raise sock._failed(_op_error(err))
-    value: _T = op._value
-    return value
 
 
 # Starters for an operation a short path has audited: queue it without trying again (its call
@@ -427,7 +448,12 @@ def send_to_async(
 
 async def _send_to_now(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
     io = sock._io
-    if sock._right_ep is not None and not io.wq and not io.closed and not _isEnabledFor(DEBUG):
+    if (
+        sock._right_ep is not None
+        and not io.wq
+        and not io.closed
+        and (_trace_cached(DEBUG) is False or not _isEnabledFor(DEBUG))
+    ):
         # What SendToOp.attempt does, without the operation object: the try
         # that finishes almost every datagram send (traced, it takes the operation's path).
         try:
@@ -449,125 +475,145 @@ async def _send_to_queued(sock: Socket, buffer: Any, addr: Any, ep: Any) -> int:
 
 
 # -- the short paths of a plainly valid call (see _checks.plain_view) --------------------------------
-# Each makes the system call itself when nothing is queued in its direction, the socket is open
-# and tracing is off; what it does then is what the operation's attempt and End... would do (same
-# audit event, telemetry, errors).  Anything else builds the operation and takes the general path.
+# One coroutine for the three: it makes the system call itself when nothing is queued in its
+# direction, the socket is open and tracing is off; what it does then is what the operation's
+# attempt and End... would do (same audit event, telemetry, errors).  Anything else builds the
+# operation and takes the general path.  (One prologue, no call for it: each is a share of an
+# await that finishes at once.)
+RECEIVE, SEND, RECEIVE_FROM = 0, 1, 2
+_SHORT_EVENTS = (_RECEIVE_ASYNC, _SEND_ASYNC, _RECEIVE_FROM_ASYNC)
+_SHORT_MEMBERS = ("ReceiveAsync", "SendAsync", "ReceiveFromAsync")
 
 
-def _now(sock: Socket, write: bool, event: str, ep: Any) -> Any:
-    """Whether a short path makes its call now: True (audited with ``event``, naming ``ep`` or else
-    the peer, as ``_begin`` does); False: the general path does it all, because operations are
-    queued in its direction (they go first), the socket is closed (it aborts) or tracing is on.
-    None: audited, but an audit hook queued an operation or closed the socket meanwhile; the
-    operation starts on the queue as ``_begin`` would start it after its audit."""
+async def short_io(sock: Socket, view: Any, kind: int, remote_ep: Any) -> Any:
+    """``await ReceiveAsync(buffer[, no flags])`` (``kind`` RECEIVE), ``SendAsync`` (SEND) or
+    ``ReceiveFromAsync(buffer[, no flags], remote_ep)`` (RECEIVE_FROM, ``remote_ep`` already checked);
+    ``view`` is the call's own hold on the buffer (a stream send's ends with the send).
+
+    A stream send completes when every byte is handed over: after a partial send the rest goes
+    on as the operation (its ``sent`` counts the prefix), so a cancel leaves a prefix, never a gap.
+    """
     io = sock._io
-    if (io.wq if write else io.rq) or io.closed or _isEnabledFor(DEBUG):
-        return False
+    write = kind == SEND
+    if (io.wq if write else io.rq) or io.closed or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG)):
+        # Operations queued in its direction go first, a closed socket aborts it, tracing traces
+        # it: the general path does it all.
+        general = _short_general(sock, view, kind, remote_ep, True)
+        del view  # a send's operation holds its own export, let go when it completes (as the general path)
+        return await general
+    # The audit names the peer (or remote_ep), as _begin's does.
+    ep = remote_ep
     if ep is None:
         ep = sock._remote_ep
         if ep is None:
             ep = sock._peer()
     try:
-        _sys_audit(event, sock, ep)
+        _sys_audit(_SHORT_EVENTS[kind], sock, ep)
     except PermissionError as exc:
         raise _denied(exc) from exc
     if (io.wq if write else io.rq) or io.closed:
-        return None
-    return True
-
-
-async def receive_now(sock: Socket, view: Any) -> int:
-    """``await ReceiveAsync(buffer[, no flags])``: ``view`` is the receive's own hold on the buffer."""
-    now = _now(sock, False, _RECEIVE_ASYNC, None)
-    if not now:
-        op = sock._new_receive(view, (), {}, None, None)
-        return await _run(_start_read if now is False else _read_on, sock, op, "ReceiveAsync", type(sock).EndReceive)
-    io = sock._io
-    try:
-        n: int = io.sock.recv_into(view)
-    except BlockingIOError:
-        err: OSError | None = None
-    except OSError as exc:
-        err = exc
-    else:
-        _tel.c.received += n + _DGRAM if io.dgram else n
-        return n
-    if err is not None:
-        raise sock._failed(_SocketOpError(err))
-    op = _ReceiveOp(io, None, None)
-    op.buf = view
-    op.flags = 0
-    return await _wait_queued(sock, op, False, type(sock).EndReceive)
-
-
-async def send_now(sock: Socket, data: Any) -> int:
-    """``await SendAsync(buffer[, no flags])``: ``data`` is the send's own hold on the buffer.
-
-    A stream send completes when every byte is handed over: after a partial send the rest goes
-    on as the operation (its ``sent`` counts the prefix), so a cancel leaves a prefix, never a gap.
-    """
-    now = _now(sock, True, _SEND_ASYNC, None)
-    if not now:
-        op: Any = sock._new_send(data, (), {}, None, None)
-        del data  # the operation holds its own export, let go when it completes (as the general path)
-        return await _run(_start_write if now is False else _write_on, sock, op, "SendAsync", type(sock).EndSend)
-    io = sock._io
+        # An audit hook queued an operation or closed the socket: the operation starts on the
+        # queue, as _begin starts it after its audit.
+        general = _short_general(sock, view, kind, remote_ep, False)
+        del view
+        return await general
     err: OSError | None = None
-    try:
-        n: int = io.sock.send(data)
-    except BlockingIOError:
-        n = -1
-    except OSError as exc:
-        err = exc
-        n = -1
-    else:
-        if sock._dgram:
-            _tel.c.sent += n + _DGRAM
-            return n
-        if n == len(data):
+    if kind == SEND:
+        try:
+            n: int = io.sock.send(view)
+        except BlockingIOError:
+            n = -1
+        except OSError as exc:
+            err = exc
+            n = -1
+        else:
+            if io.dgram:
+                _tel.c.sent += n + _DGRAM
+                return n
+            if n == len(view):
+                _tel.c.sent += n
+                return n
+        if err is not None:
+            raise sock._failed(_SocketOpError(err))
+        # What _new_send builds for this call (the operation holds the send's export from here).
+        op: Any
+        if io.dgram:
+            op = _DatagramSendOp(io, None, None)
+        else:
+            op = _StreamSendOnlyOp(io, None, None)
+            op.addr = None
+            op.sent = 0
+        op.buf = view
+        op.flags = 0
+        del view
+        if n >= 0:
+            # A prefix went (telemetry counts bytes as they leave): the operation goes on from
+            # there, as its own attempt would at once.
             _tel.c.sent += n
-            return n
-    if err is not None:
-        raise sock._failed(_SocketOpError(err))
-    # What _new_send builds for this call (the operation holds the send's export from here).
-    if sock._dgram:
-        op = _DatagramSendOp(io, None, None)
+            op.sent = n
+            return await _run(_write_on, sock, op, None, type(sock).EndSend)
+        queue = _QUEUE_WRITE
     else:
-        op = _StreamSendOnlyOp(io, None, None)
-        op.addr = None
-        op.sent = 0
-    op.buf = data
-    op.flags = 0
-    del data
-    if n < 0:
-        return await _wait_queued(sock, op, True, type(sock).EndSend)
-    # A prefix went (telemetry counts bytes as they leave): the operation goes on from there,
-    # as its own attempt would at once.
-    _tel.c.sent += n
-    op.sent = n
-    return await _run(_write_on, sock, op, None, type(sock).EndSend)
+        # A receive.  When the last one here found nothing (a request and its answer: the next
+        # request is not there yet), the kept reader's poll asks first: a would-block costs the
+        # interpreter an exception (OSError's message decoded from the locale), several times a poll.
+        keep: Any = io.rkeep
+        if keep is None or not keep.dry or keep.tid != _get_ident() or keep.poll(0):
+            try:
+                if kind == RECEIVE:
+                    n = io.sock.recv_into(view)
+                else:
+                    n, sa = io.sock.recvfrom_into(view)
+            except BlockingIOError:
+                if keep is not None:
+                    keep.dry = True
+            except OSError as exc:
+                err = exc
+            else:
+                if keep is not None:
+                    keep.dry = False
+                _tel.c.received += n + _DGRAM if io.dgram else n
+                return n if kind == RECEIVE else SocketReceiveFromResult(n, sock._endpoint_from(sa, remote_ep))
+            if err is not None:
+                raise sock._failed(_SocketOpError(err))
+        # It would block: its operation waits.
+        if kind == RECEIVE_FROM:
+            op = _receive_from_op(sock, view, remote_ep)
+            return await _run(_queue_read, sock, op, None, type(sock).EndReceiveFrom)
+        op = _ReceiveOp(io, None, None)
+        op.buf = view
+        op.flags = 0
+        queue = _QUEUE_READ
+    # Queued without a second try and waited for; its outcome read as End... reads it, without the
+    # checks that only guard a result a caller hands in (this operation never leaves the coroutine).
+    await _wait(op, None, queue)
+    if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
+        # Tracing was turned on meanwhile: End traces the exit.
+        return type(sock).EndSend(sock, op) if queue == _QUEUE_WRITE else type(sock).EndReceive(sock, op)
+    err = op._error
+    if err is not None:
+        raise sock._failed(_op_error(err))
+    return op._value
 
 
-async def receive_from_now(sock: Socket, view: Any, remote_ep: Any) -> SocketReceiveFromResult:
-    """``await ReceiveFromAsync(buffer[, no flags], remote_ep)``, ``remote_ep`` already checked."""
-    now = _now(sock, False, _RECEIVE_FROM_ASYNC, remote_ep)
-    end = type(sock).EndReceiveFrom
-    if not now:
+def _short_general(sock: Socket, view: Any, kind: int, remote_ep: Any, unaudited: bool) -> Coroutine[Any, Any, Any]:
+    """A short path's call taken by the general path: its operation, started as ``_begin`` starts
+    it (``unaudited``), or on the queue after the short path's own audit."""
+    if kind == RECEIVE_FROM:
         op = _receive_from_op(sock, view, remote_ep)
-        return await _run(_start_read if now is False else _read_on, sock, op, "ReceiveFromAsync", end)
-    io = sock._io
-    try:
-        n, sa = io.sock.recvfrom_into(view)
-    except BlockingIOError:
-        err: OSError | None = None
-    except OSError as exc:
-        err = exc
+    elif kind == SEND:
+        op = sock._new_send(view, (), {}, None, None)
     else:
-        _tel.c.received += n + _DGRAM if io.dgram else n
-        return SocketReceiveFromResult(n, sock._endpoint_from(sa, remote_ep))
-    if err is not None:
-        raise sock._failed(_SocketOpError(err))
-    return await _run(_queue_read, sock, _receive_from_op(sock, view, remote_ep), None, end)
+        op = sock._new_receive(view, (), {}, None, None)
+    write = kind == SEND
+    start: Callable[[Any, Any, Any], None]
+    if unaudited:
+        start = _start_write if write else _start_read
+    else:
+        start = _write_on if write else _read_on
+    cls = type(sock)
+    end = cls.EndSend if write else cls.EndReceiveFrom if kind == RECEIVE_FROM else cls.EndReceive
+    return _run(start, sock, op, _SHORT_MEMBERS[kind], end)
 
 
 def _receive_from_op(sock: Socket, view: Any, remote_ep: Any) -> Any:

@@ -272,6 +272,24 @@ class OpQueue:
     def enqueue_write(self, op: AsyncOperation) -> None:
         self._enqueue(op, self.wq, EPOLLOUT)
 
+    def enqueue_watched(self, op: AsyncOperation, write: bool, on_block: Callable[[bool], None]) -> bool:
+        """``enqueue_read``/``enqueue_write`` of an operation whose waiter (in ``_ctx``) is the caller,
+        and the waiter's first ``retry_parked(op, write, on_block, False)``, under one lock: True
+        when ``op`` is parked and ``on_block(write)`` ran; False when it went the ordinary way
+        (queued behind others, or aborted by a close)."""
+        q = self.wq if write else self.rq
+        with self.lock:
+            if not q and not self.closed:
+                q.append(op)
+                if write:
+                    self.wpark = op
+                else:
+                    self.rpark = op
+                on_block(write)
+                return True
+        self._enqueue(op, q, EPOLLOUT if write else EPOLLIN)
+        return False
+
     def _enqueue(self, op: AsyncOperation, q: deque[AsyncOperation], bit: int) -> None:
         with self.lock:
             if not self.closed:
