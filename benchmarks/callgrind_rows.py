@@ -75,7 +75,10 @@ def main() -> None:
         a = statistics.median(instructions(row, small) for _ in range(args.repeat))
         b = statistics.median(instructions(row, large) for _ in range(args.repeat))
         ops = (large - small) // (1024 if row.startswith("bulk") else 1) * per
-        print(f"{row} ({path}): {(b - a) / ops:,.0f} instructions per operation (medians of {args.repeat}: {a:,.0f} at {key}={small}, {b:,.0f} at {large})")
+        print(
+            f"{row} ({path}): {(b - a) / ops:,.0f} instructions per operation"
+            f" (medians of {args.repeat}: {a:,.0f} at {key}={small}, {b:,.0f} at {large})"
+        )
 
 
 if __name__ == "__main__":

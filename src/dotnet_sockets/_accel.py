@@ -1,7 +1,10 @@
 """The optional compiled accelerator, and the one place that wires it in.
 
 ``_speedups`` (a C extension built by ``pip install`` when a compiler is
-there) replaces the interpreter on the steady-state datagram send:
+there) supplies the core of every operation (``_speedups.OpCore``, the
+compiled twin of ``asyncresult._PyOpCore``: its slots, ``__init__`` and
+completion, which ``asyncresult.AsyncOperation`` derives from; see
+:func:`op_core`), and replaces the interpreter on the steady-state datagram send:
 ``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
 ``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``, plus
 the completion workers' drain loop and the inline-callback trampoline, and
@@ -102,7 +105,7 @@ def op_core(pure: type, post: Any, report_exception: Any, argument_exception: An
 
 
 def run_inline() -> Any:
-    """The compiled inline-callback trampoline (``asyncresult._run_inline``'s twin), once ``op_core`` gave the compiled core."""
+    """The compiled inline-callback trampoline, ``asyncresult._run_inline``'s twin (with the compiled core)."""
     return _speedups.run_inline
 
 

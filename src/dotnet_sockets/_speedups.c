@@ -12,6 +12,11 @@
  * operation, the dispatcher) are __slots__ classes; configure() reads the
  * offsets of their slots once from the member descriptors, so a field read
  * here is a load, not an attribute lookup.
+ *
+ * One type is not a twin of a function but of a class: OpCore, the core of every
+ * operation (asyncresult._PyOpCore compiled: its slots, __init__, _complete, _abort,
+ * _run_callback), which asyncresult.AsyncOperation derives from when this module is
+ * built.  Its fields are C struct members, read here directly.
  */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #define PY_SSIZE_T_CLEAN
@@ -1204,7 +1209,7 @@ core_complete(OpCore *self, PyObject *synchronously)
         PyObject *io = core_field(self, self->io, "_io");
         if (io == NULL)
             return NULL;
-        if (OpQueueType != NULL && Py_IS_TYPE(io, OpQueueType) && SLOT(io, q_inline) != NULL) {
+        if (configured && Py_IS_TYPE(io, OpQueueType) && SLOT(io, q_inline) != NULL) {
             inline_ = truth(SLOT(io, q_inline));
         }
         else {

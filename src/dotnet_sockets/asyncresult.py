@@ -93,7 +93,7 @@ if hasattr(os, "register_at_fork"):
 _inline = threading.local()
 
 
-def _run_inline(op: AsyncOperation) -> None:
+def _run_inline(op: _PyOpCore) -> None:
     """Run a callback on the caller's thread without recursing.
 
     A callback that starts the next operation, which again completes at
@@ -101,7 +101,7 @@ def _run_inline(op: AsyncOperation) -> None:
     overflows .NET 6+ users hit.  Nested completions are queued on this
     thread and run by the outermost call, in order.
     """
-    pending: deque[AsyncOperation] | None = getattr(_inline, "pending", None)
+    pending: deque[_PyOpCore] | None = getattr(_inline, "pending", None)
     if pending is not None:
         pending.append(op)
         return
@@ -210,6 +210,7 @@ if TYPE_CHECKING:
 else:
     _OpCore = _accel.op_core(_PyOpCore, _post, report_exception, ArgumentException, ABORTED, execution_context)
     if _OpCore is not _PyOpCore:
+        IAsyncResult.register(_OpCore)  # as _PyOpCore is one
         # One trampoline per thread for both cores: a Python-side completion nested in a
         # compiled one (or the reverse) joins the same queue.
         _run_inline = _accel.run_inline()
