@@ -43,8 +43,10 @@ from .exceptions import (
     SocketException,
 )
 from .security import audit as _audit_op
+from .security import denied as _denied
 from .tracing import (
     traced,
+    traced_as,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +59,7 @@ from ._socket_core import (
     _WITH_RECEIVE,
     SocketCore,
     _accept_lead,
+    _audit,
     _bytes_available,
     _check_port,
     _connect_args,
@@ -386,7 +389,6 @@ class SocketConnections(SocketCore):
     @overload
     def Connect(self, addresses: Sequence[IPAddress], port: int) -> None: ...
 
-    @traced
     def Connect(self, *args: Any, **kwargs: Any) -> None:
         """Connect to a remote endpoint; the addresses of a host or a list are tried in order.
 
@@ -410,6 +412,26 @@ class SocketConnections(SocketCore):
           error (``ConnectionRefused``, ``TimedOut``, ``HostNotFound`` for a name that does not
           resolve, ``WouldBlock`` when ``Blocking`` is false).
         """
+        if (
+            len(args) == 1
+            and not kwargs
+            and type(args[0]) is IPEndPoint
+            and not (self._disposed or self._disconnected or self._listening or self._connected)
+            and not _isEnabledFor(DEBUG)
+        ):
+            # The steady state, Connect(IPEndPoint) on a fresh socket: past the overload sorting
+            # and the state checks, which all pass.
+            targets: Any = [args[0]]
+            try:
+                _audit("dotnet_sockets.Socket.Connect", self, args[0])
+            except PermissionError as exc:
+                raise _denied(exc) from exc
+            self._connect_to(targets)
+            return
+        _connect(self, *args, **kwargs)
+
+    def _connect(self, *args: Any, **kwargs: Any) -> None:
+        """``Connect`` past its steady state (traced as ``Connect``)."""
         self._throw_if_disposed()
         targets = self._connect_targets(_connect_args(args, kwargs), begin=False)
         if isinstance(targets, HostLookup):  # pragma: no cover - only asynchronous connects defer
@@ -418,6 +440,10 @@ class SocketConnections(SocketCore):
             raise targets
         for ep in targets:  # every address it may try is judged before the first attempt
             _audit_op("dotnet_sockets.Socket.Connect", self, ep)
+        self._connect_to(targets)
+
+    def _connect_to(self, targets: list[EndPoint]) -> None:
+        """``Connect``'s attempts, its arguments and state checked."""
         blocking = self._blocking
         # A non-blocking connect goes on after WouldBlock: the engine finishes it.
         op = self._start_connect(targets, None, None, _thread_waiter() if blocking else None)
@@ -594,7 +620,6 @@ class SocketConnections(SocketCore):
         state: Any = None,
     ) -> IAsyncResult: ...
 
-    @traced
     def BeginAccept(self, *args: Any, **kwargs: Any) -> IAsyncResult:
         """``BeginAccept(callback, state)``: ``EndAccept`` returns the accepted ``Socket``.
 
@@ -623,13 +648,20 @@ class SocketConnections(SocketCore):
         ):
             # The steady state, BeginAccept(callback, state) on a listening socket: the
             # operation goes straight to the queue's try-then-queue, past the overload sorting.
-            _audit_op("dotnet_sockets.Socket.BeginAccept", self, None)
+            try:
+                _audit("dotnet_sockets.Socket.BeginAccept", self, None)
+            except PermissionError as exc:
+                raise _denied(exc) from exc
             fast = ops.AcceptOp(self._io, args[0], args[1])
             fast.later = False
             fast.extra = None
             fast.then = None
             self._io.start_read(fast)
             return fast
+        return _begin_accept(self, *args, **kwargs)
+
+    def _begin_accept(self, *args: Any, **kwargs: Any) -> IAsyncResult:
+        """``BeginAccept`` past its steady state (traced as ``BeginAccept``)."""
         self._throw_if_disposed()
         pos, callback, state = _split_callback(args, kwargs, _accept_lead(args))
         accept_socket = kwargs.pop("accept_socket", None)
@@ -720,14 +752,19 @@ class SocketConnections(SocketCore):
         a._rcv_timeout, a._snd_timeout, a._io.inline = rcv, snd, inline
         return a
 
-    @traced
     def EndAccept(self, async_result: IAsyncResult) -> Any:
         """The accepted ``Socket``; ``(socket, data, bytes_transferred)`` after the ``receive_size`` forms."""
-        ar: Any = self._end(async_result, "EndAccept")
+        if _isEnabledFor(DEBUG):
+            return _end_accept(self, async_result)
+        return self._end_accept(async_result, False)
+
+    def _end_accept(self, async_result: IAsyncResult, tracing: bool | None = None) -> Any:
+        """``EndAccept`` (traced as ``EndAccept``); ``tracing`` as ``_end`` takes it."""
+        ar: Any = self._end(async_result, "EndAccept", tracing)
         extra = ar.extra
         if extra is None:
             pysock, sa = ar._value
-            return cast("Socket", self._from_accepted(self, pysock, sa))
+            return self._from_accepted(self, pysock, sa)
         if len(extra) == 2:
             # (accept_socket, 0): the other models' accept into a given socket.
             pysock, sa = ar._value
@@ -775,3 +812,8 @@ class SocketConnections(SocketCore):
     begin_disconnect = BeginDisconnect
     end_disconnect = EndDisconnect
     # -- end of PEP 8 spellings --
+
+
+_begin_accept = traced_as("BeginAccept", SocketConnections._begin_accept)
+_end_accept = traced_as("EndAccept", SocketConnections._end_accept)
+_connect = traced_as("Connect", SocketConnections._connect)

@@ -57,7 +57,6 @@ from .exceptions import (
 )
 from .security import audit as _audit_op
 from .socketaddress import SocketAddress
-from .telemetry import track_socket as _track
 from .tracing import (
     log,
     trace_enter,
@@ -378,7 +377,6 @@ class SocketCore:
         self._unlink_path: str | None = None
         # ReceiveMessageFrom has asked the kernel for packet information (.NET's _receivingPacketInformation).
         self._pktinfo = False
-        _track(self)  # telemetry's count of operations pending
 
     @classmethod
     def _from_accepted(cls: type[_S], listener: SocketCore, pysock: _socket.socket, sockaddr: Any) -> _S:
@@ -392,7 +390,7 @@ class SocketCore:
         # (but not the duty to delete the listener's Unix domain socket file).
         self._dual = listener._dual
         self._right_ep = listener._right_ep
-        self._remote_ep = self._endpoint_from(sockaddr, None)
+        self._remote_ep = from_sockaddr(self._pf, sockaddr)  # (_endpoint_from without a hint)
         self._blocking = listener._blocking
         self._io.inline = listener._io.inline
         self._connected = True

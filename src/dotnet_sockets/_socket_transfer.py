@@ -328,7 +328,11 @@ class SocketTransfer(SocketCore):
             return self._send_general(buffer, (offset, size, flags), {})
         # Exported before the audit hooks run, as the general path's operation holds it.
         data = buffer if type(buffer) is bytes and size == len(buffer) else memoryview(buffer)[offset : offset + size]
-        _audit_op("dotnet_sockets.Socket.Send", self, self._peer())
+        ep = self._remote_ep
+        try:
+            _audit("dotnet_sockets.Socket.Send", self, self._peer() if ep is None else ep)
+        except PermissionError as exc:
+            raise _denied(exc) from exc
         io = self._io  # (a hook may have closed the socket, or given it a new queue)
         n = 0
         if not io.wq and not io.closed:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket as _socket
 import warnings
+from logging import DEBUG
 from typing import Any, overload
 
 from . import _accel, _platform
@@ -47,12 +48,19 @@ from .exceptions import (
 )
 from .handles import SafeSocketHandle, SocketInformation
 from .tracing import (
-    traced,
+    log,
+    traced_as,
 )
 
 __all__ = ["Socket", "set_inline_completions"]
 
 _NO_ARG: Any = object()
+
+_isEnabledFor = log.isEnabledFor
+
+# (AddressFamily, SocketType, ProtocolType) members -> the (family, type, protocol) numbers the
+# platform functions gave them (only looked up with members: see __init__).
+_NATIVE: dict[tuple[Any, ...], tuple[int, int, int]] = {}
 
 
 @dotnet_names
@@ -96,22 +104,42 @@ class Socket(
         the system; a handle that does not own its descriptor gets a duplicate, so closing the socket
         leaves it open).  ``Socket(socket_information)`` raises ``PlatformNotSupportedException``, as
         .NET on Linux does."""
-        if len(args) + len(kwargs) == 1:
-            only = args[0] if args else kwargs.get("handle", kwargs.get("socket_information", _NO_ARG))
-            if only is not _NO_ARG and not isinstance(only, (int, AddressFamily, SocketType)):
-                self._from_handle(only)
-                return
-        af, st, pt = self._parse_ctor(args, kwargs)
+        native = None
+        if (
+            len(args) == 3
+            and not kwargs
+            and type(args[0]) is AddressFamily
+            and type(args[1]) is SocketType
+            and type(args[2]) is ProtocolType
+        ):
+            native = _NATIVE.get(args)
+        if native is not None:
+            # Socket(AddressFamily, SocketType, ProtocolType) of members seen before: the same
+            # triple the general path below computed for them then (only its successes are kept).
+            af, st, pt = args
+        else:
+            if len(args) + len(kwargs) == 1:
+                only = args[0] if args else kwargs.get("handle", kwargs.get("socket_information", _NO_ARG))
+                if only is not _NO_ARG and not isinstance(only, (int, AddressFamily, SocketType)):
+                    self._from_handle(only)
+                    return
+            af, st, pt = self._parse_ctor(args, kwargs)
+            try:
+                native = (
+                    _platform.to_platform_family(af),
+                    _platform.to_platform_type(st),
+                    _platform.to_platform_protocol(pt),
+                )
+            except OSError as exc:
+                raise _SocketOpError(exc) from None
+            if type(af) is AddressFamily and type(st) is SocketType and type(pt) is ProtocolType:
+                _NATIVE[af, st, pt] = native
         try:
-            pysock = _socket.socket(
-                _platform.to_platform_family(af),
-                _platform.to_platform_type(st),
-                _platform.to_platform_protocol(pt),
-            )
+            pysock = _socket.socket(*native)
         except OSError as exc:
             raise _SocketOpError(exc) from None
         self._setup(pysock, af, st, pt)
-        if pysock.family == _AF_INET6:
+        if self._pf == _AF_INET6:
             # .NET creates IPv6 sockets v6-only (DualMode false) unless asked.
             dual = len(args) + len(kwargs) == 2
             self._set_dual(dual)
@@ -228,7 +256,6 @@ class Socket(
             return self._remote_from_kernel()
         return self._remote_ep
 
-    @traced
     def Close(self, timeout: int | None = None) -> None:
         """Close the socket; operations still pending complete once, aborted.
 
@@ -237,29 +264,20 @@ class Socket(
         shuts sending down and waits up to ``timeout`` ms for the peer to close its side too, and
         resets the connection if it did not (or sent more data); -1 is ``Close()``.
         """
-        if timeout is not None:
-            t = as_int(timeout, "timeout")
-            if t < -1 or t > 0x7FFFFFFF:
-                raise ArgumentOutOfRangeException("timeout", t)
-            if t >= 0 and not self._disposed:
-                self._close_within(t)
-        self.Dispose()
+        if timeout is None and type(self).Dispose is _DISPOSE and not _isEnabledFor(DEBUG):
+            # What the traced form below does when tracing is off, without its two layers.
+            _dispose(self)
+        elif timeout is None:
+            _close(self)
+        else:
+            _close(self, timeout)
 
-    @traced
     def Dispose(self) -> None:
         """Close the socket (``Close()``); a Unix domain socket file created by ``Bind`` is deleted."""
-        if self._disposed:
-            return
-        self._disposed = True
-        self._set_disconnected()
-        self._io.close()
-        path = self._unlink_path
-        if path is not None:
-            self._unlink_path = None
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+        if _isEnabledFor(DEBUG):
+            _dispose_traced(self)
+        else:
+            _dispose(self)
 
     def __enter__(self) -> Socket:
         return self
@@ -298,6 +316,38 @@ class Socket(
     close = Close
     dispose = Dispose
     # -- end of PEP 8 spellings --
+
+
+def _closing(self: Socket, timeout: int | None = None) -> None:
+    if timeout is not None:
+        t = as_int(timeout, "timeout")
+        if t < -1 or t > 0x7FFFFFFF:
+            raise ArgumentOutOfRangeException("timeout", t)
+        if t >= 0 and not self._disposed:
+            self._close_within(t)
+    self.Dispose()
+
+
+def _dispose(self: Socket) -> None:
+    if self._disposed:
+        return
+    self._disposed = True
+    if self._connected:  # (_set_disconnected)
+        self._connected = False
+        self._disconnected = True
+    self._io.close()
+    path = self._unlink_path
+    if path is not None:
+        self._unlink_path = None
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+_close = traced_as("Close", _closing)
+_dispose_traced = traced_as("Dispose", _dispose)
+_DISPOSE = Socket.Dispose
 
 
 # The compiled steady-state send paths, when built (see _accel.py); the methods

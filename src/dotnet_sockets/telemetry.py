@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import astuple, dataclass, fields
 from typing import Any, Final
 
@@ -126,15 +126,24 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-# Sockets alive now, for the count of operations waiting in the engine.
+# Sockets registered by hand, for the count of operations waiting in the engine; the
+# package's own queues come from the engine (add_queue_source), each counted once.
 # Counting queue lengths when asked costs nothing per operation.
 _sockets: weakref.WeakSet[Any] = weakref.WeakSet()
+_queue_sources: list[Callable[[], list[Any]]] = []
 
 
 def track_socket(sock: Any) -> None:
     """Register a socket (anything with ``_io.pending_count()``) for the pending-operations counter."""
     with _lock:
         _sockets.add(sock)
+
+
+def add_queue_source(queues: Callable[[], list[Any]]) -> None:
+    """Have the queues ``queues()`` lists (anything with ``pending_count()``) counted by the
+    pending-operations counter."""
+    with _lock:
+        _queue_sources.append(queues)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +194,7 @@ class Telemetry:
             records = [c for _, c in _records]
             records.append(_retired)
             sockets = list(_sockets)
+            sources = list(_queue_sources)
         sent = received = started = established = failed = accepted = 0
         for c in records:
             # Each attribute read sees either the old or the new value of a
@@ -195,12 +205,14 @@ class Telemetry:
             established += c.connects_established
             failed += c.connects_failed
             accepted += c.accepted
-        pending = 0
+        queues = {id(q): q for source in sources for q in source()}
         for s in sockets:
             try:
-                pending += s._io.pending_count()
+                q = s._io
             except AttributeError:  # a socket still being set up
                 continue
+            queues[id(q)] = q
+        pending = sum(q.pending_count() for q in queues.values())
         return TelemetrySnapshot(
             bytes_sent=(sent & _BYTES) + c_bytes,
             bytes_received=received & _BYTES,

@@ -208,7 +208,12 @@ def traced(fn: _F) -> _F:
     When tracing is off the cost is one extra call and the level check;
     only members off the hot send/receive paths use it (those trace inline).
     """
-    member = fn.__name__
+    return traced_as(fn.__name__, fn)
+
+
+def traced_as(member: str, fn: _F) -> _F:
+    """``traced``, tracing ``fn`` under the name ``member``: the general form of a member whose
+    public method takes a short path of its own when tracing is off."""
     sig = inspect.signature(fn)
 
     @functools.wraps(fn)

@@ -30,6 +30,7 @@ ReceiveAsync``, nor a later ``BeginSend`` an awaited ``SendAsync``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import threading
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING
 
 from ..enums import SocketError
 from ..exceptions import SocketException
+from ..telemetry import add_queue_source
 from . import batch as _batch
 from .dispatch import report_exception
 from .epoll import EPOLLIN, EPOLLOUT, engine
@@ -213,6 +215,7 @@ class OpQueue:
         "batches",
         "rwant",
         "rkeep",
+        "key",
         "__weakref__",
     )
 
@@ -242,7 +245,11 @@ class OpQueue:
         # set and cleared with the lock held.  A close or a replaced descriptor has it let go
         # (``Waiter.wake_then``) before the number can be reused.
         self.rkeep: Waiter | None = None
-        _queues.add(self)
+        # Its entry in the registry (below), dropped when it closes.
+        self.key = key = _next_key()
+        _live[key] = _ref(self)
+        if len(_live) > _prune_at:
+            _prune()
 
     def start_write(self, op: AsyncOperation) -> None:
         if not self.wq and not self.closed:
@@ -273,7 +280,10 @@ class OpQueue:
                     if not q:
                         # Its waiter is the caller, who sees it parked (is_parked): no wake-up.
                         q.append(op)
-                        self._set_park(bit, op)
+                        if bit == EPOLLIN:
+                            self.rpark = op
+                        else:
+                            self.wpark = op
                         return
                     if waiter.parks_only:
                         op._ctx = None  # behind others: an ordinary operation
@@ -355,10 +365,14 @@ class OpQueue:
                     on_block(write)
                 return False
             q.popleft()  # a parked operation is the head of its queue
-            self._set_park(bit, None)
-            failed = self._pass_on(q, bit)
-        for other in failed:
-            _finish(other, False)
+            if write:
+                self.wpark = None
+            else:
+                self.rpark = None
+            failed = self._pass_on(q, bit) if q else None
+        if failed:
+            for other in failed:
+                _finish(other, False)
         op._complete(False)
         return True
 
@@ -466,12 +480,27 @@ class OpQueue:
 
     def close(self) -> None:
         """Close the descriptor; every queued operation completes once, aborted."""
+        if self.closed:
+            return  # (closed for good: no lock is taken on a closed queue's behalf)
         with self.lock:
             if self.closed:
                 return
             self.closed = True
-            pending = self.take_all()
-            keep = self.take_keep()
+            _live.pop(self.key, None)
+            if not (self.registered or self.rq or self.wq or self.rkeep is not None):
+                # Nothing queued, watched or kept (an idle socket): nobody else waits on the
+                # descriptor, and an operation started from now on finds the queue closed.
+                idle = True
+            else:
+                idle = False
+                pending = self.take_all()
+                keep = self.take_keep()
+        if idle:
+            try:
+                self.sock.close()  # (_close_descriptor, inline: every socket of a short connection)
+            except OSError:
+                pass
+            return
         late = _LateClose(self._close_descriptor)
         if keep is not None:
             late.count += 1
@@ -515,6 +544,7 @@ class OpQueue:
             engine.close_later(self)
             return
         self.closed = True
+        _live.pop(self.key, None)
         keep = self.rkeep
         if keep is not None:
             self.rkeep = None
@@ -532,13 +562,42 @@ class OpQueue:
         self.lock = threading.Lock()
 
 
-# Every live queue, so that a forked child re-makes each queue's lock (another
-# thread may have held it at the fork), armed or not.
-_queues: weakref.WeakSet[OpQueue] = weakref.WeakSet()
+# Every queue not closed yet, so that a forked child re-makes each one's lock (another thread
+# may have held it at the fork), armed or not, and telemetry counts the operations waiting.
+# A closed queue leaves it as it closes: nothing queues on it again, and nothing takes its
+# lock but a close, which returns before the lock once it is closed.  Plain references,
+# without a callback: a queue costs no Python call when it is made or collected; those
+# collected unclosed (a finalizer that found the queue busy hands it to the engine, which
+# closes it; any other is a bug) are dropped once a quarter more (at least 16) queues have
+# been made since the registry was last pruned.
+# Keyed by a serial number, not held in a set: a dead reference keeps the hash of its queue's
+# address, which the next queue often reuses, and a set would compare every such pair.
+_live: dict[int, weakref.ref[OpQueue]] = {}
+_next_key = itertools.count().__next__
+_ref = weakref.ref
+_PRUNE_FLOOR = 16
+_prune_at = _PRUNE_FLOOR
+
+
+def _prune() -> None:
+    global _prune_at
+    for key, r in list(_live.items()):
+        if r() is None:
+            _live.pop(key, None)
+    n = len(_live)
+    _prune_at = n + max(_PRUNE_FLOOR, n // 4)
+
+
+def live_queues() -> list[OpQueue]:
+    """The queues not closed yet."""
+    return [q for r in list(_live.values()) if (q := r()) is not None]
+
+
+add_queue_source(live_queues)
 
 
 def _reset_locks_after_fork() -> None:
-    for q in list(_queues):
+    for q in live_queues():
         q._reset_after_fork()
 
 
