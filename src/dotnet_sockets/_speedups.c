@@ -1050,35 +1050,23 @@ static PyObject *core_aborted;    /* asyncresult.ABORTED */
 static PyObject *str_complete, *str_set_even, *str_inline, *str_capture, *str_callback_param;
 static PyObject *msg_not_callable;
 
+/* The fields io ... handle, one after the other in the struct. */
+#define CORE_FIELDS(self) (&(self)->io)
+#define CORE_NFIELDS ((offsetof(OpCore, handle) - offsetof(OpCore, io)) / sizeof(PyObject *) + 1)
+
 static int
 core_traverse(OpCore *self, visitproc visit, void *arg)
 {
-    Py_VISIT(self->io);
-    Py_VISIT(self->callback);
-    Py_VISIT(self->state);
-    Py_VISIT(self->ctx);
-    Py_VISIT(self->done);
-    Py_VISIT(self->sync);
-    Py_VISIT(self->ended);
-    Py_VISIT(self->value);
-    Py_VISIT(self->error);
-    Py_VISIT(self->handle);
+    for (size_t i = 0; i < CORE_NFIELDS; i++)
+        Py_VISIT(CORE_FIELDS(self)[i]);
     return 0;
 }
 
 static int
 core_clear(OpCore *self)
 {
-    Py_CLEAR(self->io);
-    Py_CLEAR(self->callback);
-    Py_CLEAR(self->state);
-    Py_CLEAR(self->ctx);
-    Py_CLEAR(self->done);
-    Py_CLEAR(self->sync);
-    Py_CLEAR(self->ended);
-    Py_CLEAR(self->value);
-    Py_CLEAR(self->error);
-    Py_CLEAR(self->handle);
+    for (size_t i = 0; i < CORE_NFIELDS; i++)
+        Py_CLEAR(CORE_FIELDS(self)[i]);
     return 0;
 }
 
@@ -1175,13 +1163,18 @@ truth(PyObject *v)
     return v == Py_True ? 1 : v == Py_False || v == Py_None ? 0 : PyObject_IsTrue(v);
 }
 
+/* "if self._done": 1, 0, or -1 with an exception (unset, or a truth test that raised). */
+static int
+core_done(OpCore *self)
+{
+    PyObject *done = core_field(self, self->done, "_done");
+    return done == NULL ? -1 : truth(done);
+}
+
 static PyObject *
 core_complete(OpCore *self, PyObject *synchronously)
 {
-    PyObject *done = core_field(self, self->done, "_done");
-    if (done == NULL)
-        return NULL;
-    int t = truth(done);
+    int t = core_done(self);
     if (t != 0)
         return t < 0 ? NULL : Py_NewRef(Py_None);
     Py_XSETREF(self->sync, Py_NewRef(synchronously));
@@ -1234,10 +1227,7 @@ core_complete(OpCore *self, PyObject *synchronously)
 static PyObject *
 core_abort(OpCore *self, PyObject *unused)
 {
-    PyObject *done = core_field(self, self->done, "_done");
-    if (done == NULL)
-        return NULL;
-    int t = truth(done);
+    int t = core_done(self);
     if (t != 0)
         return t < 0 ? NULL : Py_NewRef(Py_None);
     Py_XSETREF(self->error, Py_NewRef(core_aborted));
