@@ -578,3 +578,122 @@ def test_batched_sends_raise_one_audit_event_each() -> None:
     assert outs["on"][:-1] == outs["off"][:-1] == ["[2,", "2,", "2,", "2,", "2]", "5", "127.0.0.1"]
     assert int(outs["off"][-1]) == 0
     assert int(outs["on"][-1]) == (1 if _accel.ACCELERATED else 0)
+
+
+def test_a_connected_sockets_icmp_error_fails_the_send_that_meets_it(
+    made: Made, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connected UDP socket whose peer's port is closed: each datagram's ICMP port unreachable
+    fails the next send with ``ConnectionRefused``.  Queued ``BeginSend``/``BeginSendTo`` served
+    by a batch report it to the operation whose datagram met it, exactly as one call each does
+    (``sendmmsg`` would drop it after its first message: the error reached no operation)."""
+
+    def scenario() -> list[Any]:
+        closed = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        closed.close()
+        s = made.udp()
+        target = IPEndPoint(IPAddress.Loopback, port)
+        s.Connect(target)
+        hold = _Placeholder(s._io, None, None)
+        hold._ctx = _Hold()
+        s._io.enqueue_write(hold)
+        ends = {"send": s.EndSend, "to": s.EndSendTo}
+        done = Completions(lambda ar: ends[ar.AsyncState[0]](ar))
+        before = Telemetry.snapshot()
+        for i in range(12):
+            if i % 3 == 2:
+                s.BeginSendTo(b"t%d" % i, 0, 2, SocketFlags.None_, target, done, ("to", i))
+            else:
+                s.BeginSend(b"s%d" % i, 0, 2, SocketFlags.None_, done, ("send", i))
+        assert s._io.retry_parked(hold, True)
+        done.wait(12)
+        d = Telemetry.snapshot() - before
+        assert all(c == 1 for c in done.calls.values())
+        return [[(state[1], out) for state, out in done.order], d.datagrams_sent]
+
+    (order, sent), calls = both_ways(monkeypatch, scenario)
+    assert [i for i, _ in order] == list(range(12))
+    refused = [i for i, out in order if out == ("error", SocketError.ConnectionRefused)]
+    assert refused, order
+    assert sent == 12 - len(refused)
+    assert all(out == 2 for i, out in order if i not in refused)
+    assert calls >= 1 if _accel.ACCELERATED else calls == 0
+
+
+_REFUSE_SCRIPT = """
+import socket, sys
+from dotnet_sockets import _accel, AddressFamily, IPAddress, IPEndPoint, ProtocolType, Socket, SocketFlags, SocketType
+from dotnet_sockets import SocketException
+from dotnet_sockets._engine import batch
+from dotnet_sockets._engine.opqueue import Waiter
+from dotnet_sockets.asyncresult import AsyncOperation
+
+if sys.argv[1] == "off":
+    batch.recv_batch = batch.send_batch = None
+rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+rx.bind(("127.0.0.1", 0))
+denied = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+denied.bind(("127.0.0.1", 0))
+bad = denied.getsockname()[1]
+asked = []
+def hook(name, args):
+    if name == "socket.sendto" and isinstance(args[1], tuple):
+        asked.append(args[1][1] == bad)
+        if args[1][1] == bad:
+            raise PermissionError("refused")
+sys.addaudithook(hook)
+
+class Hold(Waiter):
+    def wake(self): pass
+class Placeholder(AsyncOperation):
+    def attempt(self): return True
+
+s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+s.Bind(IPEndPoint(IPAddress.Loopback, 0))
+good = IPEndPoint(IPAddress.Loopback, rx.getsockname()[1])
+to_bad = IPEndPoint(IPAddress.Loopback, bad)
+for plan in ("bgggg", "ggbgg", "ggggb"):
+    hold = Placeholder(s._io, None, None)
+    hold._ctx = Hold()
+    s._io.enqueue_write(hold)
+    ars = [s.BeginSendTo(b"p%d" % i, 0, 2, SocketFlags.None_, to_bad if c == "b" else good, None, None)
+           for i, c in enumerate(plan)]
+    del asked[:]
+    s._io.retry_parked(hold, True)
+    outs = []
+    for ar in ars:
+        try:
+            outs.append(s.EndSendTo(ar))
+        except Exception as exc:
+            outs.append(type(exc).__name__ + ":" + str(getattr(exc, "SocketErrorCode", "")))
+    print(plan, outs, "asked", sum(asked), "of", len(asked))
+print("batches", _accel._speedups.batch_calls() if _accel.ACCELERATED else 0)
+s.Close()
+"""
+
+
+def test_an_audit_hook_refusing_a_batched_send_is_asked_once() -> None:
+    """A hook that refuses one datagram of a batch (first, middle, last): asked once for it, as
+    one call each asks it; that send alone fails, as unbatched."""
+    import subprocess
+    import sys
+
+    outs = {}
+    for way in ("on", "off"):
+        res = subprocess.run(
+            [sys.executable, "-c", _REFUSE_SCRIPT, way], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert res.returncode == 0, res.stderr
+        outs[way] = res.stdout.splitlines()
+    assert outs["on"][:-1] == outs["off"][:-1]
+    assert len(outs["on"]) == 4
+    for line in outs["on"][:-1]:
+        plan, rest = line.split(" ", 1)
+        assert rest.endswith("asked 1 of 5"), line
+        results = rest[: rest.index("]") + 1]
+        expected = ["'SocketException:SocketError'" if c == "b" else "2" for c in plan]
+        assert results == "[" + ", ".join(expected) + "]", line
+    assert outs["off"][-1] == "batches 0"
+    assert (outs["on"][-1] != "batches 0") == _accel.ACCELERATED

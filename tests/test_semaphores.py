@@ -14,6 +14,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dotnet_sockets import (
     ArgumentException,
@@ -30,6 +32,7 @@ from dotnet_sockets import (
     TaskCanceledException,
     WaitHandle,
 )
+from dotnet_sockets import semaphores as _sem
 
 JOIN = 30.0  # seconds: the bound on every thread of a race
 JOIN_MS = 30_000
@@ -231,8 +234,13 @@ def test_slim_waiters_are_served_oldest_first() -> None:
 
 
 @pytest.mark.usefixtures("fast_switching")
-def test_slim_never_lets_more_than_its_count_in_and_loses_nothing() -> None:
-    sem = SemaphoreSlim(3, 3)
+@pytest.mark.parametrize("initial", [3, _sem._TOKENS + 40])
+def test_slim_never_lets_more_than_its_count_in_and_loses_nothing(initial: int) -> None:
+    """Eight threads on 3 free counts (the rest held; above the token list's size some are the
+    number beside it): the fast ``Wait`` and the queued one never let more than 3 in."""
+    sem = SemaphoreSlim(initial, initial)
+    held = [sem.Wait(0) for _ in range(initial - 3)]
+    assert all(held)
     inside = [0]
     peak = [0]
     guard = threading.Lock()
@@ -250,6 +258,90 @@ def test_slim_never_lets_more_than_its_count_in_and_loses_nothing() -> None:
     _run_threads(worker, 8)
     assert peak[0] <= 3
     assert sem.CurrentCount == 3
+    if held:
+        sem.Release(len(held))
+    assert sem.CurrentCount == initial
+
+
+@pytest.mark.usefixtures("fast_switching")
+def test_slim_no_release_is_lost_between_fast_waits_and_blocked_ones() -> None:
+    """Waiters block (count 0) while releasers release one at a time and probers take the fast
+    path: every Wait returns True within its timeout (no release lost), the count ends where
+    the arithmetic says, and AvailableWaitHandle agrees with it once all is quiet."""
+    sem = SemaphoreSlim(0)
+    handle = sem.AvailableWaitHandle
+    rounds = 1500
+    results: list[bool] = []
+    guard = threading.Lock()
+
+    def waiter() -> None:
+        got = [sem.Wait(JOIN_MS) for _ in range(rounds)]
+        with guard:
+            results.extend(got)
+
+    def releaser() -> None:
+        for _ in range(rounds):
+            sem.Release()
+
+    def prober() -> None:
+        for _ in range(rounds):
+            if sem.Wait(0):
+                sem.Release()
+            handle.WaitOne(0)
+
+    roles = iter([waiter] * 4 + [releaser] * 4 + [prober] * 2)
+
+    def role() -> None:
+        with guard:
+            run = next(roles)
+        run()
+
+    _run_threads(role, 10)
+    assert len(results) == 4 * rounds and all(results)
+    assert sem.CurrentCount == 0
+    assert handle.WaitOne(0) is False
+    sem.Release(3)
+    assert handle.WaitOne(0) is True and sem.CurrentCount == 3
+
+
+_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("wait"), st.sampled_from([0, 1, -1])),
+        st.tuples(st.just("release"), st.integers(1, 300)),
+        st.tuples(st.just("handle"), st.just(0)),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(initial=st.integers(0, 600), extra=st.integers(0, 600), ops=_OPS)
+def test_slim_every_call_gives_what_the_count_says(initial: int, extra: int, ops: list[tuple[str, int]]) -> None:
+    """One thread: Wait, Release, CurrentCount and AvailableWaitHandle against a plain count,
+    below, at and above the token list's size (the fast paths and the number beside the list)."""
+    maximum = max(initial + extra, 1)
+    sem = SemaphoreSlim(initial, maximum)
+    count = initial
+    handle = None
+    for op, arg in ops:
+        if op == "wait":
+            if count == 0 and arg != 0:
+                arg = 0  # (would block: the model has no other thread)
+            assert sem.Wait(arg) is (count > 0)
+            count -= count > 0
+        elif op == "release":
+            if count + arg > maximum:
+                with pytest.raises(SemaphoreFullException):
+                    sem.Release(arg)
+            else:
+                assert sem.Release(arg) == count
+                count += arg
+        else:
+            handle = sem.AvailableWaitHandle
+        assert sem.CurrentCount == count
+        assert len(sem._tokens) <= _sem._TOKENS
+        if handle is not None:
+            assert handle.WaitOne(0) is (count > 0)
 
 
 @pytest.mark.usefixtures("fast_switching")

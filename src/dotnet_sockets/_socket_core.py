@@ -693,35 +693,63 @@ class SocketCore:
         return op  # type: ignore[no-any-return]
 
     def _new_receive(
-        self, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any], callback: Any, state: Any
+        self,
+        buffer: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        callback: Any,
+        state: Any,
+        trunc: bool = False,
     ) -> AsyncOperation:
+        """``trunc``: the operation says whether the datagram was cut (see ``ops.ReceiveTruncOp``)."""
         op: Any
         if isinstance(buffer, (list, tuple)):
             bufs = buffer_list(buffer, True)
             flags = args[0] if args else kwargs.get("socket_flags", 0)
             op = ops.ReceiveListOp(self._io, callback, state)
             op.bufs = bufs
+            op.truncated = 0  # recvmsg reports it
         else:
             if buffer is None:
                 raise ArgumentNullException("buffer")
             offset, size, flags, _, buffer = self._split_overload(buffer, args, False, kwargs)
-            op = ops.ReceiveOp(self._io, callback, state)
-            op.buf = memoryview(self._buffer_range(buffer, offset, size, True))
+            view = memoryview(self._buffer_range(buffer, offset, size, True))
+            return self._receive_op(ops.ReceiveOp, ops.ReceiveTruncOp, trunc, flags, view, callback, state)
         _set_flags(op, flags, _recv_flags)
         return op  # type: ignore[no-any-return]
 
     def _new_receive_from(
-        self, buffer: Any, args: tuple[Any, ...], kwargs: dict[str, Any], callback: Any, state: Any
+        self,
+        buffer: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        callback: Any,
+        state: Any,
+        trunc: bool = False,
     ) -> tuple[Any, EndPoint]:
+        """``trunc``: the operation says whether the datagram was cut (see ``ops.ReceiveFromTruncOp``)."""
         if buffer is None:
             raise ArgumentNullException("buffer")
         offset, size, flags, ep, buffer = self._split_overload(buffer, args, True, kwargs)
         view = memoryview(self._buffer_range(buffer, offset, size, True))
         self._check_receive_ep(ep, "remoteEP")
-        op = ops.ReceiveFromOp(self._io, callback, state)
+        return self._receive_op(ops.ReceiveFromOp, ops.ReceiveFromTruncOp, trunc, flags, view, callback, state), ep
+
+    def _receive_op(
+        self, plain: Any, cut: Any, trunc: bool, flags: Any, view: memoryview, callback: Any, state: Any
+    ) -> AsyncOperation:
+        """A receive into ``view``: of class ``cut`` when it reports truncation (see
+        ``ops.ReceiveTruncOp``: asked by ``trunc``, on a datagram socket, unless the caller passes
+        Truncated, the kernel's MSG_TRUNC, itself: that one keeps the datagram's length as its
+        count, as always), else ``plain``."""
+        trunc = trunc and self._dgram and not (isinstance(flags, int) and flags & 0x100)
+        op = (cut if trunc else plain)(self._io, callback, state)
         op.buf = view
         _set_flags(op, flags, _recv_flags)
-        return op, ep
+        if trunc:
+            op.flags |= ops.TRUNC  # the kernel then reports the datagram's length
+            op.truncated = False
+        return op  # type: ignore[no-any-return]
 
     def _wildcard(self) -> EndPoint:
         """An endpoint of the socket's family, for the bound state a send to a ``SocketAddress`` sets."""

@@ -392,9 +392,12 @@ class SocketTransfer(SocketCore):
         - ``ArgumentOutOfRangeException``: ``offset`` or ``size`` lies outside ``buffer``.
         - ``SecurityException``: a policy refused the operation.
         - ``SocketException``: the receive failed; ``SocketErrorCode`` says why (``NotConnected``,
-          ``ConnectionReset``, ``MessageSize`` for a datagram larger than the buffer, ``TimedOut``
-          after ``ReceiveTimeout``, ``WouldBlock`` when ``Blocking`` is false; ``Interrupted`` on a
-          datagram socket, ``ConnectionAborted`` on a stream socket, when another thread closes it).
+          ``ConnectionReset``, ``TimedOut`` after ``ReceiveTimeout``, ``WouldBlock`` when
+          ``Blocking`` is false; ``Interrupted`` on a datagram socket, ``ConnectionAborted`` on a
+          stream socket, when another thread closes it).
+
+        A datagram larger than the buffer is cut to it, without an error (.NET on Linux; Windows
+        reports ``MessageSize``).
         """
         if type(buffer) is bytearray and not kwargs:
             if len(args) == 3:
@@ -480,9 +483,12 @@ class SocketTransfer(SocketCore):
           of another address family.
         - ``ArgumentOutOfRangeException``: ``offset`` or ``size`` lies outside ``buffer``.
         - ``InvalidOperationException``: the socket is not bound.
-        - ``SocketException``: the receive failed; ``SocketErrorCode`` says why (``MessageSize``
-          for a datagram larger than the buffer, ``TimedOut`` after ``ReceiveTimeout``,
-          ``WouldBlock`` when ``Blocking`` is false).
+        - ``SocketException``: the receive failed; ``SocketErrorCode`` says why (``TimedOut``
+          after ``ReceiveTimeout``, ``WouldBlock`` when ``Blocking`` is false).
+
+        A datagram larger than the buffer is cut to it, without an error, as .NET does on Linux
+        (Windows reports ``MessageSize``); ``ReceiveMessageFrom`` and ``ReceiveFromAsync(e)`` say
+        ``SocketFlags.Truncated``.
         """
         if not kwargs and type(buffer) is bytearray and args and type(args[-1]) is IPEndPoint:
             # ReceiveFrom(buffer, ep) and ReceiveFrom(buffer, offset, size, flags, ep): the loops' shapes.

@@ -2028,6 +2028,64 @@ mmsg_call(PyObject *sock, struct mmsghdr *msgs, Py_buffer *views, Py_ssize_t n, 
     return r;
 }
 
+/* send_batch's system calls for a connected socket: one sendmsg per message, the GIL released
+   around them all.  An error pending on a connected UDP socket (the ICMP port unreachable of an
+   earlier datagram) fails the one send that meets it; sendmmsg drops an error met after its first
+   message, so that message's operation would never hear of it.  Returns how many were sent, *err
+   the errno of the message that failed (0: none did, or a signal came after some were sent: the
+   rest are for a later call), or -2 with a Python exception set (a signal handler's, nothing
+   sent).  The buffers are released whatever happens. */
+static int
+each_call(PyObject *sock, struct mmsghdr *msgs, Py_buffer *views, Py_ssize_t n, int flags, int *err)
+{
+    int fd = PyObject_AsFileDescriptor(sock);
+    int sent = -2;
+    *err = 0;
+    while (fd >= 0) {
+        Py_ssize_t i = sent < 0 ? 0 : sent;
+        int e = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (; i < n; i++) {
+            ssize_t r = sendmsg(fd, &msgs[i].msg_hdr, flags);
+            if (r < 0) {
+                e = errno;
+                break;
+            }
+            msgs[i].msg_len = (unsigned int)r;
+        }
+        Py_END_ALLOW_THREADS
+        sent = (int)i;
+        if (e != EINTR) {
+            *err = e;
+            break;
+        }
+        if (i > 0)
+            break; /* the handler runs at the caller's next check; what was sent is reported */
+        if (PyErr_CheckSignals() < 0) {
+            sent = -2;
+            break;
+        }
+    }
+    release_buffers(views, n);
+    if (sent >= 0)
+        __atomic_add_fetch(&batch_calls, 1, __ATOMIC_RELAXED);
+    return sent;
+}
+
+/* Whether sock's descriptor is connected (a peer name to read). */
+static int
+is_connected(PyObject *sock)
+{
+    int fd = PyObject_AsFileDescriptor(sock);
+    if (fd < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
 /* The (results, error) pair of both primitives. */
 static PyObject *
 batch_result(PyObject *list, int err)
@@ -2099,17 +2157,21 @@ recv_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 PyDoc_STRVAR(send_batch_doc,
 "send_batch(sock, messages, flags) -> (results, error)\n\n"
 "One sendmmsg() on sock's descriptor for up to 64 (buffer, address) pairs, the GIL released\n"
-"around it.  address None sends on the connected socket (what sock.send does); otherwise\n"
-"it is a numeric address tuple of sock's family, of the shape recvfrom returns, and the\n"
-"'socket.sendto' audit event is raised for it before anything is sent, as sock.sendto\n"
-"does.  results holds the byte count of each message sent, in order.  error is None, or,\n"
-"when nothing was sent, the OSError the first message's own send would have raised\n"
-"(BlockingIOError when the socket buffer is full).  ([], None) when the first message is\n"
-"not one this call takes (another buffer, a name to resolve, an audit hook that raised):\n"
-"the caller makes that operation's own call, which behaves as it always did.  Such a\n"
-"message later in the list ends the batch before it.  Fewer results than messages and no\n"
-"error: the kernel stopped there (a full buffer, or an error it does not report after a\n"
-"message has left); the rest are for a later call.");
+"around it; on a connected socket one sendmsg() per message instead (the GIL released around\n"
+"them all), so that an error pending on the socket (an ICMP error) fails the message that\n"
+"meets it, as its own send would.  address None sends on the connected socket (what\n"
+"sock.send does); otherwise it is a numeric address tuple of sock's family, of the shape\n"
+"recvfrom returns, and the 'socket.sendto' audit event is raised for it before anything is\n"
+"sent, as sock.sendto does.  results holds the byte count of each message sent, in order.\n"
+"error is None, or what message len(results)'s own send would have raised: its OSError\n"
+"(BlockingIOError when the socket buffer is full and nothing was sent), or the exception an\n"
+"audit hook raised for it (that message is not sent; those before it are).  ([], None) when\n"
+"the first message is not one this call takes (another buffer, a name to resolve): the\n"
+"caller makes that operation's own call, which behaves as it always did.  Such a message\n"
+"later in the list ends the batch before it.  Fewer results than messages and no error: the\n"
+"kernel stopped there (a full buffer; on an unconnected socket an error it does not report\n"
+"after a message has left, which the message's next call meets again); the rest, and the\n"
+"verdict of an audit hook on a later message, are for a later call.");
 
 static PyObject *
 send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -2146,6 +2208,7 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     struct sockaddr_storage names[BATCH_MAX];
     struct mmsghdr msgs[BATCH_MAX];
     Py_ssize_t n = 0;
+    PyObject *refused = NULL; /* what an audit hook raised for message n, which ends the batch */
     for (; n < want; n++) {
         PyObject *item = PyList_GET_ITEM(args[1], n);
         if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2)
@@ -2161,7 +2224,9 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             int ok = PyTuple_CheckExact(addr) && PyTuple_GET_SIZE(addr) == (family == AF_INET6 ? 4 : 2) &&
                      (family == AF_INET || family == AF_INET6) && parse_sockaddr(addr, &names[n], &alen);
             if (ok && PySys_Audit("socket.sendto", "OO", sock, addr) < 0) {
-                PyErr_Clear();
+                /* The hook was asked once: its answer is this message's outcome, not a
+                   reason to ask it again in the message's own call. */
+                refused = fetch_exception();
                 ok = 0;
             }
             if (!ok) {
@@ -2171,24 +2236,45 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         set_message(&msgs[n], &iov[n], &views[n], addr != Py_None ? &names[n] : NULL, alen);
     }
-    if (n == 0)
+    if (n == 0) {
+        if (refused != NULL)
+            return Py_BuildValue("(NN)", PyList_New(0), refused);
         return batch_result(PyList_New(0), 0);
-    int err, r = mmsg_call(sock, msgs, views, n, flags, 1, &err);
-    if (r == -2)
+    }
+    int err = 0, r;
+    int connected = is_connected(sock);
+    if (connected)
+        r = each_call(sock, msgs, views, n, flags, &err);
+    else
+        r = mmsg_call(sock, msgs, views, n, flags, 1, &err);
+    if (r == -2) {
+        Py_XDECREF(refused);
         return NULL;
-    if (r < 0)
+    }
+    if (r < 0 || (r == 0 && err != 0)) {
+        Py_XDECREF(refused);
         return batch_result(PyList_New(0), err);
+    }
     PyObject *list = PyList_New(r);
-    if (list == NULL)
+    if (list == NULL) {
+        Py_XDECREF(refused);
         return NULL;
+    }
     for (int i = 0; i < r; i++) {
         PyObject *count = PyLong_FromUnsignedLong(msgs[i].msg_len);
         if (count == NULL) {
             Py_DECREF(list);
+            Py_XDECREF(refused);
             return NULL;
         }
         PyList_SET_ITEM(list, i, count);
     }
+    if (r == n && refused != NULL)
+        return Py_BuildValue("(NN)", list, refused);
+    Py_XDECREF(refused);
+    /* each_call's error for message r, after some left (EAGAIN: the kernel stopped short). */
+    if (connected && r < n && err != 0 && err != EAGAIN && err != EWOULDBLOCK)
+        return batch_result(list, err);
     return batch_result(list, 0);
 }
 

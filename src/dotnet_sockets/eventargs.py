@@ -29,6 +29,7 @@ else takes the general path, which keeps every rule.
 from __future__ import annotations
 
 import contextvars
+import socket as _socket
 import sys
 from collections.abc import Callable, Iterator
 from logging import DEBUG as _DEBUG
@@ -90,6 +91,8 @@ _SocketOpError = SocketException._from_os_error
 _Context = contextvars.Context
 _SUCCESS = _SocketError.Success
 _NO_FLAGS = _SocketFlags.None_
+_TRUNCATED = _SocketFlags.Truncated
+_TRUNC = _socket.MSG_TRUNC
 _NO_PACKET_INFO = IPPacketInformation()
 
 # Operation states, as .NET's SocketAsyncEventArgs.OperationState.
@@ -98,9 +101,7 @@ _FREE = 0
 _IN_PROGRESS = 1
 _DISPOSED = 2
 
-_IN_USE_MESSAGE = (
-    "An asynchronous socket operation is already in progress using this SocketAsyncEventArgs instance."
-)
+_IN_USE_MESSAGE = "An asynchronous socket operation is already in progress using this SocketAsyncEventArgs instance."
 _AMBIGUOUS_MESSAGE = "Buffer and BufferList properties cannot both be set to non-null values."
 
 
@@ -411,7 +412,9 @@ class SocketAsyncEventArgs:
 
     @property
     def SocketFlags(self) -> _SocketFlags | int:
-        """Flags for the next operation; after a completion, the flags it reported (``None_`` here)."""
+        """Flags for the next operation; after a completion, the flags it reported: ``Truncated``
+        when a datagram receive (``ReceiveAsync``, ``ReceiveFromAsync``, ``ReceiveMessageFromAsync``)
+        got a datagram larger than the buffer (the bytes that fit, no error), else ``None_``."""
         return self._flags
 
     @SocketFlags.setter
@@ -543,9 +546,7 @@ class SocketAsyncEventArgs:
             self._buffer = buffer
             self._offset = offset
             self._count = count
-            self._seg = (
-                view if offset == 0 and count == len(view) else memoryview(view)[offset : offset + count]
-            )
+            self._seg = view if offset == 0 and count == len(view) else memoryview(view)[offset : offset + count]
         finally:
             self._configured()
 
@@ -574,9 +575,7 @@ class SocketAsyncEventArgs:
             offset, count = _check_segment(len(view), offset, count)
             self._offset = offset
             self._count = count
-            self._seg = (
-                view if offset == 0 and count == len(view) else memoryview(view)[offset : offset + count]
-            )
+            self._seg = view if offset == 0 and count == len(view) else memoryview(view)[offset : offset + count]
         finally:
             self._configured()
 
@@ -775,7 +774,17 @@ def _finishes_with(end_method: str) -> Callable[[SocketAsyncEventArgs, Any, Any]
 
 _finish_send_to = _finishes_with("EndSendTo")
 _finish_send = _finishes_with("EndSend")
-_finish_receive = _finishes_with("EndReceive")
+
+
+def _finish_receive(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
+    try:
+        n = sock.EndReceive(op)
+    except SocketException as exc:
+        _fail(e, exc)
+        return
+    e._set_results(_SUCCESS, n)
+    if getattr(op, "truncated", False):
+        e._flags = _TRUNCATED
 
 
 def _finish_receive_from(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
@@ -800,6 +809,8 @@ def _finish_receive_from(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
     ep = op.extra
     e._remote_ep = ep if _names_sender(ep, op._value[1]) else sender
     e._set_results(_SUCCESS, n)
+    if getattr(op, "truncated", False):
+        e._flags = _TRUNCATED
 
 
 def _finish_accept(e: SocketAsyncEventArgs, sock: Any, op: Any) -> None:
@@ -1013,6 +1024,18 @@ def _done_now(e: SocketAsyncEventArgs, n: int) -> bool:
     return False
 
 
+def _datagram_now(e: SocketAsyncEventArgs, n: int, size: int) -> bool:
+    """The short path's datagram receive got a datagram of ``n`` bytes into ``size``: the bytes
+    that fit, and ``SocketFlags.Truncated`` when more did not, as .NET reports it."""
+    if n > size:
+        _tel.c.received += size + _DGRAM
+        _done_now(e, size)
+        e._flags = _TRUNCATED
+        return False
+    _tel.c.received += n + _DGRAM
+    return _done_now(e, n)
+
+
 def _failed_now(sock: Socket, e: SocketAsyncEventArgs, exc: OSError) -> bool:
     """The call of the short path failed: the error goes into ``e`` as ``End...`` reports it; False (done)."""
     e._set_results(sock._failed(_SocketOpError(exc)).SocketErrorCode, 0)
@@ -1071,7 +1094,8 @@ def receive_async(sock: Socket, e_: Any) -> bool:
     if io.rq or io.closed:
         return _receive_later(sock, e, seg)
     try:
-        n = io.sock.recv_into(data)
+        # A datagram's length (MSG_TRUNC), for SocketFlags.Truncated when it did not fit.
+        n = io.sock.recv_into(data, 0, _TRUNC) if io.dgram else io.sock.recv_into(data)
     except BlockingIOError:
         return _receive_later(sock, e, seg)
     except OSError as exc:
@@ -1079,7 +1103,9 @@ def receive_async(sock: Socket, e_: Any) -> bool:
     except BaseException:
         e._complete_operation()  # interrupted (Ctrl-C): e is free again, as on the general path
         raise
-    _tel.c.received += n + _DGRAM if io.dgram else n
+    if io.dgram:
+        return _datagram_now(e, n, len(data))
+    _tel.c.received += n
     return _done_now(e, n)
 
 
@@ -1087,7 +1113,7 @@ def _receive_later(sock: Socket, e: SocketAsyncEventArgs, seg: Any) -> bool:
     """The short path's receive would block: it waits as ``BeginReceive``'s operation."""
     e._finish = _finish_receive
     try:
-        op = sock._new_receive(seg, (_NO_FLAGS,), {}, None, None)
+        op = sock._new_receive(seg, (_NO_FLAGS,), {}, None, None, True)
         sock._io.enqueue_read(op)  # it just would block: tried again once there is data
     except BaseException:
         e._complete_operation()
@@ -1103,7 +1129,7 @@ def _receive_general(sock: Socket, e: SocketAsyncEventArgs) -> bool:
             op = sock._new_receive(e._list_items, (_flags_args(e),), {}, None, None)
         else:
             seg = e._seg if e._seg is not None else bytearray()
-            op = sock._new_receive(seg, (_flags_args(e),), {}, None, None)
+            op = sock._new_receive(seg, (_flags_args(e),), {}, None, None, True)
         sock._begin(op, "ReceiveAsync", write=False)
     except BaseException:
         e._complete_operation()
@@ -1148,7 +1174,7 @@ def receive_from_async(sock: Socket, e_: Any) -> bool:
     if io.rq or io.closed:
         return _receive_from_later(sock, e, seg, ep)
     try:
-        n, sa = io.sock.recvfrom_into(data)
+        n, sa = io.sock.recvfrom_into(data, 0, _TRUNC) if io.dgram else io.sock.recvfrom_into(data)
     except BlockingIOError:
         return _receive_from_later(sock, e, seg, ep)
     except OSError as exc:
@@ -1156,8 +1182,10 @@ def receive_from_async(sock: Socket, e_: Any) -> bool:
     except BaseException:
         e._complete_operation()  # interrupted (Ctrl-C): e is free again, as on the general path
         raise
-    _tel.c.received += n + _DGRAM if io.dgram else n
     e._remote_ep = ep if _names_sender(ep, sa) else sock._endpoint_from(sa, ep)
+    if io.dgram:
+        return _datagram_now(e, n, len(data))
+    _tel.c.received += n
     return _done_now(e, n)
 
 
@@ -1173,7 +1201,7 @@ def _receive_from_later(sock: Socket, e: SocketAsyncEventArgs, seg: Any, ep: End
     """The short path's receive-from would block: it waits as ``BeginReceiveFrom``'s operation."""
     e._finish = _finish_receive_from
     try:
-        op, hint = sock._new_receive_from(seg, (_NO_FLAGS, ep), {}, None, None)
+        op, hint = sock._new_receive_from(seg, (_NO_FLAGS, ep), {}, None, None, True)
         op.extra = hint
         sock._io.enqueue_read(op)  # it just would block: tried again once there is data
     except BaseException:
@@ -1197,7 +1225,7 @@ def _receive_from_general(sock: Socket, e_: Any) -> bool:
             target: Any = landed
         else:
             target = e._seg if e._seg is not None else bytearray()
-        op, hint = sock._new_receive_from(target, (_flags_args(e), ep), {}, None, None)
+        op, hint = sock._new_receive_from(target, (_flags_args(e), ep), {}, None, None, True)
         op.extra = hint
         sock._begin(op, "ReceiveFromAsync", write=False)
     except BaseException:

@@ -5,11 +5,15 @@
 (``await sem.WaitAsync()`` before each send, ``sem.Release()`` in its callback), with
 ``WaitAsync`` for asyncio and a ``CancellationToken`` on every wait.
 
-``SemaphoreSlim`` keeps its count under one lock of its own; a ``Wait`` that finds the count
-positive and nobody queued takes it at once (a few hundred nanoseconds), anything else queues
-a waiter.  ``Release`` hands counts to queued waiters first, oldest first, so a thread that
-arrives later cannot overtake one that is waiting.  A waiter that gives up (timeout,
-cancellation, ``task.cancel()``) after it was handed a count gives it back: no count is lost.
+``SemaphoreSlim`` keeps its count as tokens in a list (up to :data:`_TOKENS` of them; the rest
+a number beside it) and its waiters under one lock of its own.  A ``Wait`` that finds a token
+takes it with one ``list.pop``, atomic in CPython, without the lock: the uncontended path of
+.NET's ``SemaphoreSlim``, which takes no kernel wait either.  Everything that adds to the count
+(``Release``, a count given back) or queues a waiter holds the lock, and a waiter queues only
+after it found no token under it, so a token never sits beside a queued waiter: ``Release``
+hands counts to queued waiters first, oldest first, and a thread that arrives later cannot
+overtake one that is waiting.  A waiter that gives up (timeout, cancellation,
+``task.cancel()``) after it was handed a count gives it back: no count is lost.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ from .waithandles import ManualResetEvent, WaitHandle, _lock, _signal
 __all__ = ["Semaphore", "SemaphoreSlim"]
 
 _INT_MAX = 2**31 - 1
+_TOKENS = 256
+"""The most tokens a ``SemaphoreSlim`` keeps in its list; a count above it is kept as a number too,
+and turned into tokens, under the lock, as the list runs out."""
 # Every live SemaphoreSlim, so that a forked child re-makes each one's lock.
 _slims: weakref.WeakSet[SemaphoreSlim] = weakref.WeakSet()
 _TIMEOUT_TEXT = "The timeout must represent a value between -1 and Int32.MaxValue, inclusive."
@@ -208,7 +215,7 @@ class SemaphoreSlim:
     manager (``with sem:`` disposes it, as ``using`` does).
     """
 
-    __slots__ = ("_lock", "_count", "_max", "_waiters", "_avail", "_disposed", "__weakref__")
+    __slots__ = ("_lock", "_tokens", "_more", "_max", "_fast", "_waiters", "_avail", "_disposed", "__weakref__")
 
     def __init__(self, initial_count: int, max_count: int = _INT_MAX) -> None:
         """Raises ``ArgumentOutOfRangeException``: ``initialCount`` below 0 or above ``max_count``,
@@ -230,8 +237,12 @@ class SemaphoreSlim:
             )
         self._lock = threading.Lock()
         _slims.add(self)
-        self._count = initial_count
+        # The count is len(_tokens) + _more.  A Wait pops a token without the lock (see the module
+        # docstring); _more, and every addition to the count, change only with the lock held.
+        self._tokens: list[None] = [None] * min(initial_count, _TOKENS)
+        self._more = initial_count - len(self._tokens)
         self._max = max_count
+        self._fast = min(max_count, _TOKENS)  # Release's short path: a count below it
         self._waiters: collections.deque[_Waiter | _AsyncWaiter] = collections.deque()
         self._avail: ManualResetEvent | None = None
         self._disposed = False
@@ -239,7 +250,39 @@ class SemaphoreSlim:
     @property
     def CurrentCount(self) -> int:
         """How many more ``Wait`` calls would pass at once (readable after ``Dispose`` too)."""
-        return self._count
+        return len(self._tokens) + self._more
+
+    def _take(self) -> bool:
+        """With the lock held: take one count if there is one (tokens made from ``_more`` first)."""
+        tokens = self._tokens
+        if not tokens and self._more:
+            n = min(self._more, _TOKENS)
+            self._more -= n
+            tokens.extend([None] * n)
+        try:
+            tokens.pop()
+        except IndexError:  # (a Wait without the lock took the last one)
+            return False
+        if self._avail is not None and not tokens and not self._more:
+            self._avail.Reset()
+        return True
+
+    def _add(self, counts: int) -> None:
+        """With the lock held: ``counts`` more (tokens while the list has room)."""
+        tokens = self._tokens
+        was = len(tokens) + self._more
+        room = max(_TOKENS - len(tokens), 0)
+        tokens.extend([None] * min(counts, room))
+        self._more += counts - min(counts, room)
+        if was == 0 and self._avail is not None:
+            self._avail.Set()
+
+    def _emptied(self) -> None:
+        """A Wait without the lock took a token while ``AvailableWaitHandle`` exists: reset it if
+        that was the last count (checked under the lock, where no count can be added)."""
+        with self._lock:
+            if self._avail is not None and not self._tokens and not self._more:
+                self._avail.Reset()
 
     @property
     def AvailableWaitHandle(self) -> WaitHandle:
@@ -250,7 +293,7 @@ class SemaphoreSlim:
         with self._lock:
             self._throw_if_disposed()
             if self._avail is None:
-                self._avail = ManualResetEvent(self._count > 0)
+                self._avail = ManualResetEvent(self.CurrentCount > 0)
             return self._avail
 
     def _throw_if_disposed(self) -> None:
@@ -275,6 +318,17 @@ class SemaphoreSlim:
         ``ObjectDisposedException``.
         """
         if cancellation_token is None and type(timeout) is int and -1 <= timeout <= _INT_MAX:
+            if self._tokens and not self._disposed:
+                # The uncontended path: a token, taken by one atomic pop (no waiter is queued
+                # while there is one: see the module docstring).
+                try:
+                    self._tokens.pop()
+                except IndexError:
+                    pass  # another thread took the last one meanwhile
+                else:
+                    if self._avail is not None:
+                        self._emptied()
+                    return True
             token = None
             ms = timeout
         else:
@@ -284,14 +338,9 @@ class SemaphoreSlim:
         lock = self._lock
         lock.acquire()
         try:
-            count = self._count
-            if count > 0 and not self._waiters and not self._disposed:
-                # The uncontended path: one lock round trip.
-                self._count = count - 1
-                if count == 1 and self._avail is not None:
-                    self._avail.Reset()
-                return True
             self._throw_if_disposed()
+            if self._take():
+                return True
             if ms == 0:
                 return False
             waiter = _Waiter()
@@ -360,16 +409,20 @@ class SemaphoreSlim:
         Raises ``ObjectDisposedException``, ``ArgumentOutOfRangeException`` (``releaseCount`` < 1),
         ``SemaphoreFullException`` when the count would pass the maximum (nothing is released then).
         """
-        if type(release_count) is not int or release_count < 1:
+        if release_count != 1 or type(release_count) is not int:
             self._check_release_count(release_count)
         lock = self._lock
         lock.acquire()
         try:
-            previous = self._count
-            if not self._waiters and previous <= self._max - release_count and not self._disposed:
-                # The uncontended path: one lock round trip.
-                self._count = previous + release_count
-                if previous == 0 and self._avail is not None:
+            tokens = self._tokens
+            previous = len(tokens) + self._more
+            if previous < self._fast and release_count == 1 and not self._waiters and not self._disposed:
+                # The uncontended path: one lock round trip, as .NET's.  Additions hold the lock,
+                # so the maximum is checked against a count no other thread can raise meanwhile
+                # (a Wait may lower it: this Release then came first); below _fast (the maximum,
+                # or the token list's size) the list has room.
+                tokens.append(None)
+                if not previous and self._avail is not None:
                     self._avail.Set()
                 return previous
             self._throw_if_disposed()
@@ -400,10 +453,7 @@ class SemaphoreSlim:
             handed.append(w)
             counts -= 1
         if counts:
-            was = self._count
-            self._count = was + counts
-            if was == 0 and self._avail is not None:
-                self._avail.Set()
+            self._add(counts)
         return handed
 
     def _deliver(self, waiter: _Waiter | _AsyncWaiter) -> None:
@@ -453,11 +503,17 @@ class SemaphoreSlim:
     async def _wait_async(self, ms: int, token: CancellationToken | None) -> bool:
         if token is not None and token.IsCancellationRequested:
             raise TaskCanceledException(None, token)
+        if self._tokens:
+            try:
+                self._tokens.pop()  # as Wait's uncontended path
+            except IndexError:
+                pass
+            else:
+                if self._avail is not None:
+                    self._emptied()
+                return True
         with self._lock:
-            if self._count > 0 and not self._waiters:
-                self._count -= 1
-                if self._count == 0 and self._avail is not None:
-                    self._avail.Reset()
+            if self._take():
                 return True
             if ms == 0:
                 return False
@@ -502,7 +558,7 @@ class SemaphoreSlim:
         self.Dispose()
 
     def __repr__(self) -> str:
-        state = "disposed" if self._disposed else f"count={self._count}"
+        state = "disposed" if self._disposed else f"count={self.CurrentCount}"
         return f"<SemaphoreSlim {state} waiters={len(self._waiters)}>"
 
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --

@@ -22,14 +22,17 @@ or an error, which the kernel does not report once a message has left)
 leaves the rest queued for the next readiness report, so a persistent error
 (an oversized datagram, an address the socket cannot reach) reaches its own
 operation on the next call.  An error the kernel reports only once (a
-connected socket's pending ICMP error) met by message k of a batch is
-dropped: no operation reports it, and message k goes on the next call.  An
-audit hook that refuses a batched send is asked again by that operation's
-own call, which then fails as it always did.
+connected socket's pending ICMP error, ``ConnectionRefused``) would be lost
+that way: on a connected socket the primitive makes one ``sendmsg`` per
+message instead, and the message that meets the error fails with it, as its
+own send would (the calls still cost no Python work each).  An audit hook
+that refuses message k is asked once: its exception is message k's outcome,
+as the hook raising in that operation's own ``sendto``.
 """
 
 from __future__ import annotations
 
+import socket
 from collections import deque
 from collections.abc import Callable
 from itertools import islice
@@ -41,6 +44,7 @@ __all__ = [
     "NONE",
     "RECEIVE",
     "SEND",
+    "TRUNC",
     "drained_singly",
     "enabled",
     "recv_batch",
@@ -54,6 +58,9 @@ LIMIT = 64
 MIN_RUN = 3
 """The fewest operations worth a batch: for two, the batch's own Python costs about what the
 second system call saves (measured: ``benchmarks/bench_batching.py``, ``docs/performance.md``)."""
+
+TRUNC = socket.MSG_TRUNC
+"""The receive flag that makes the kernel report a datagram's length rather than the bytes copied."""
 
 # An operation class's ``batch_kind``: which of its neighbours it may share a call with.
 NONE = 0
@@ -94,17 +101,22 @@ def serve(
     """
     head = q[0]
     kind, flags = head.batch_kind, head.flags
+    if kind == RECEIVE:
+        # Receives differ by MSG_TRUNC alone (a SocketAsyncEventArgs receive asks for it, to
+        # report a cut datagram) share a call made with it: each one's ``received`` keeps the
+        # count its own call would have given (see ops).
+        flags &= ~TRUNC
     want = io.rwant if kind == RECEIVE else LIMIT
     run = [head]
     for op in islice(q, 1, want):
-        if op.batch_kind != kind or op.flags != flags or waits_itself(op):
+        if op.batch_kind != kind or (op.flags & ~TRUNC if kind == RECEIVE else op.flags) != flags or waits_itself(op):
             break
         run.append(op)
     if len(run) < MIN_RUN:
         return -1, True
     if kind == RECEIVE:
         assert recv_batch is not None
-        got, exc = recv_batch(io.sock, [op.buf for op in run], flags)
+        got, exc = recv_batch(io.sock, [op.buf for op in run], flags | TRUNC)
         for op, value in zip(run, got, strict=False):  # (got: the first len(got) of run)
             try:
                 op.received(value)
@@ -124,6 +136,15 @@ def serve(
                 op.sent(n)
             except Exception as bug:  # noqa: BLE001 - see broken
                 broken(op, bug)
+        if exc is not None and not isinstance(exc, BlockingIOError):
+            # What the next message's own send would have raised (its error, or an audit
+            # hook's refusal, asked once): that operation fails with it, as its attempt would.
+            failed = run[len(got)]
+            if isinstance(exc, OSError):
+                failed._error = exc
+            else:
+                broken(failed, exc)
+            return len(got) + 1, True
     if got:
         return len(got), len(got) == len(run)
     if exc is None:

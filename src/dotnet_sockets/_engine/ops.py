@@ -22,6 +22,7 @@ from ..telemetry import tls as _tel
 from .batch import NONE as _NO_BATCH
 from .batch import RECEIVE as _RECEIVE
 from .batch import SEND as _SEND
+from .batch import TRUNC as _batch_TRUNC
 from .dispatch import report_exception
 from .opqueue import _broken
 
@@ -34,6 +35,9 @@ __all__ = [
     "ReceiveOp",
     "ReceiveListOp",
     "ReceiveFromOp",
+    "ReceiveTruncOp",
+    "ReceiveFromTruncOp",
+    "TRUNC",
     "ReceiveThenOp",
     "AcceptOp",
     "continues",
@@ -44,6 +48,9 @@ __all__ = [
     "SendPacketsOp",
 ]
 
+
+TRUNC = _batch_TRUNC
+"""The flag a datagram receive that reports truncation adds to its own (see ``ReceiveTruncOp``)."""
 
 Then = Callable[[Any, bool], bool]
 """A continuation ``then(op, synchronously)``: True when it took the operation over."""
@@ -317,8 +324,12 @@ class ReceiveOp(AsyncOperation):
         return True
 
     def received(self, value: tuple[int, Any]) -> None:
-        """A batched receive (datagram sockets only) got ``value``, what ``recvfrom_into`` returns."""
-        self._value = n = value[0]
+        """A batched receive (datagram sockets only) got ``value``, what ``recvfrom_into`` returns
+        with MSG_TRUNC (the datagram's length): the bytes copied, unless the caller asked for that."""
+        n = value[0]
+        if n > len(self.buf) and not self.flags & TRUNC:
+            n = len(self.buf)
+        self._value = n
         _tel.c.received += n + _DGRAM
 
 
@@ -333,17 +344,47 @@ class ReceiveThenOp(ReceiveOp):
     _complete = _complete_then
 
 
-class ReceiveListOp(AsyncOperation):
-    """``recvmsg_into`` a list of writable buffers."""
+class ReceiveTruncOp(ReceiveOp):
+    """A datagram receive that says whether the datagram was cut (``SocketAsyncEventArgs``
+    reports it in ``SocketFlags``, as .NET does): its ``flags`` carry :data:`TRUNC`, so the
+    kernel returns the datagram's length; the value is the bytes that fit, and ``truncated``
+    is set when more did not."""
 
-    __slots__ = ("bufs", "flags")
+    __slots__ = ("truncated",)
+    truncated: bool
+
+    def attempt(self) -> bool:
+        try:
+            n = self._io.sock.recv_into(self.buf, len(self.buf), self.flags)
+        except BlockingIOError:
+            return False
+        except OSError as exc:
+            self._error = exc
+            return True
+        self.received((n, None))
+        return True
+
+    def received(self, value: tuple[int, Any]) -> None:
+        n, size = value[0], len(self.buf)
+        self.truncated = n > size
+        self._value = n = min(n, size)
+        _tel.c.received += n + _DGRAM
+
+
+class ReceiveListOp(AsyncOperation):
+    """``recvmsg_into`` a list of writable buffers; ``truncated``: the kernel's MSG_TRUNC."""
+
+    __slots__ = ("bufs", "flags", "truncated")
     bufs: list[memoryview]
     flags: int
+    truncated: int
     end_method = "EndReceive"
 
     def attempt(self) -> bool:
         try:
-            self._value = n = self._io.sock.recvmsg_into(self.bufs, 0, self.flags)[0]
+            v = self._io.sock.recvmsg_into(self.bufs, 0, self.flags)
+            self._value = n = v[0]
+            self.truncated = v[2] & TRUNC
             _tel.c.received += n + _DGRAM if self._io.dgram else n
         except BlockingIOError:
             return False
@@ -374,9 +415,27 @@ class ReceiveFromOp(AsyncOperation):
         return True
 
     def received(self, value: tuple[int, Any]) -> None:
-        """The datagram arrived: ``value`` is ``recvfrom_into``'s ``(bytes_received, raw sockaddr)``."""
+        """The datagram arrived: ``value`` is ``recvfrom_into``'s ``(bytes_received, raw sockaddr)``
+        (a batch's is made with MSG_TRUNC: the bytes copied unless the caller asked for that)."""
+        if value[0] > len(self.buf) and not self.flags & TRUNC:
+            value = (len(self.buf), value[1])
         self._value = value
         _tel.c.received += value[0] + _DGRAM if self._io.dgram else value[0]
+
+
+class ReceiveFromTruncOp(ReceiveFromOp):
+    """``ReceiveFromOp`` that says whether the datagram was cut, as :class:`ReceiveTruncOp`."""
+
+    __slots__ = ("truncated",)
+    truncated: bool
+
+    def received(self, value: tuple[int, Any]) -> None:
+        n, size = value[0], len(self.buf)
+        self.truncated = n > size
+        if n > size:
+            value = (size, value[1])
+        self._value = value
+        _tel.c.received += value[0] + _DGRAM
 
 
 class AcceptOp(AsyncOperation):
