@@ -1,7 +1,10 @@
 """The optional compiled accelerator, and the one place that wires it in.
 
 ``_speedups`` (a C extension built by ``pip install`` when a compiler is
-there) replaces the interpreter on the steady-state datagram send:
+there) supplies the core of every operation (``_speedups.OpCore``, the
+compiled twin of ``asyncresult._PyOpCore``: its slots, ``__init__`` and
+completion, which ``asyncresult.AsyncOperation`` derives from; see
+:func:`op_core`), and replaces the interpreter on the steady-state datagram send:
 ``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
 ``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the synchronous
 stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; plus
@@ -29,7 +32,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 5  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 6  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -83,6 +86,31 @@ def _sendto_failed(sock: Any, exc: OSError) -> NoReturn:
     raise sock._failed(_SocketOpError(exc)) from None
 
 
+def op_core(pure: type, post: Any, report_exception: Any, argument_exception: Any, aborted: Any, ec: Any) -> Any:
+    """The core ``asyncresult.AsyncOperation`` derives from: the compiled one when built, else ``pure``.
+
+    The compiled core is handed what it calls once: the dispatcher's ``post``, the exception
+    report, ``ArgumentException``, ``ABORTED``, and the ``execution_context`` module (which it
+    asks to keep its count of the threads that suppress flow up to date).
+    """
+    global _speedups, ACCELERATED, _why_pure
+    if _speedups is None:
+        return pure
+    try:
+        return _speedups.op_core(post, report_exception, argument_exception, aborted, ec)
+    except Exception as exc:  # noqa: BLE001 - the pure-Python path is complete without it
+        warnings.warn(f"dotnet_sockets: accelerator not used ({exc!r})", RuntimeWarning, stacklevel=2)
+        _speedups = None
+        ACCELERATED = False
+        _why_pure = f"the accelerator failed to start: {exc!r}"
+        return pure
+
+
+def run_inline() -> Any:
+    """The compiled inline-callback trampoline, ``asyncresult._run_inline``'s twin (with the compiled core)."""
+    return _speedups.run_inline
+
+
 def install() -> None:
     """Put the accelerated methods on ``Socket``'s classes (under both spellings), if built."""
     global _speedups, ACCELERATED, _why_pure
@@ -100,19 +128,17 @@ def install() -> None:
 def _install() -> None:
     from collections.abc import Coroutine
 
-    from . import _socket_transfer, aio, asyncresult, eventargs, execution_context, networkstream
+    from . import aio, eventargs, networkstream
     from ._async_methods import AsyncMethodsMixin
     from ._engine import batch, dispatch, ops
-    from ._engine.dispatch import Dispatcher, dispatcher, report_exception
+    from ._engine.dispatch import Dispatcher, dispatcher
     from ._engine.opqueue import OpQueue
     from ._socket_core import SocketCore
     from ._socket_transfer import SocketTransfer
     from .addresses import IPEndPoint
-    from .asyncresult import AsyncOperation
 
     _speedups.configure(
         {
-            "AsyncOperation": AsyncOperation,
             "SocketCore": SocketCore,
             "OpQueue": OpQueue,
             "IPEndPoint": IPEndPoint,
@@ -121,11 +147,9 @@ def _install() -> None:
             "dispatcher": dispatcher,
             "drain_pass": dispatch._PASS,
             "run_next": dispatch._RUN_NEXT,
-            "report_exception": report_exception,
             "audit_failed": _audit_failed,
             "sendto_failed": _sendto_failed,
             "logger": logging.getLogger("dotnet_sockets"),
-            "execution_context": vars(execution_context),
             "DEBUG": logging.DEBUG,
             "SocketAsyncEventArgs": eventargs.SocketAsyncEventArgs,
             "SEND_TO": eventargs._SEND_TO,
@@ -146,19 +170,12 @@ def _install() -> None:
             "WRITE_FAILURE": networkstream._WRITE_FAILURE,
         }
     )
-    with execution_context._count_lock:
-        _speedups.set_suppressing(execution_context._suppressing_threads)
-        execution_context._count_changed = _speedups.set_suppressing
     # asyncio.create_task() and ensure_future() take what they know as coroutines.
     Coroutine.register(_speedups.SendToAsyncAwaitable)
     dispatch.drain_in_c = _speedups.drain
     # Queued datagram operations share one recvmmsg/sendmmsg (the rules stay in batch.py).
     batch.recv_batch = _speedups.recv_batch
     batch.send_batch = _speedups.send_batch
-    # One trampoline per thread for both paths: a Python-side completion nested in a
-    # compiled one (or the reverse) must join the same queue.
-    asyncresult._run_inline = _speedups.run_inline
-    _socket_transfer._run_inline = _speedups.run_inline  # type: ignore[attr-defined]
     accelerated: tuple[tuple[type, tuple[str, ...]], ...] = (
         (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive")),
         (AsyncMethodsMixin, ("SendToAsync",)),

@@ -13,6 +13,11 @@
  * operation, the dispatcher) are __slots__ classes; configure() reads the
  * offsets of their slots once from the member descriptors, so a field read
  * here is a load, not an attribute lookup.
+ *
+ * One type is not a twin of a function but of a class: OpCore, the core of every
+ * operation (asyncresult._PyOpCore compiled: its slots, __init__, _complete, _abort,
+ * _run_callback), which asyncresult.AsyncOperation derives from when this module is
+ * built.  Its fields are C struct members, read here directly.
  */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #define PY_SSIZE_T_CLEAN
@@ -30,18 +35,17 @@
 
 /* ---- configuration, filled by configure() ------------------------------ */
 
-static PyTypeObject *AsyncOpType, *SocketCoreType, *OpQueueType, *EndPointType, *SendToOpType, *DispatcherType;
+static PyTypeObject *SocketCoreType, *OpQueueType, *EndPointType, *SendToOpType, *DispatcherType;
 
 static Py_ssize_t s_io, s_disposed, s_v6, s_alen, s_dgram, s_right_ep, s_sock, s_remote_ep, s_blocking; /* SocketCore */
 static Py_ssize_t q_wq, q_rq, q_closed, q_inline, q_fd;                 /* OpQueue */
 static Py_ssize_t e_sa, e_sa_dual;                                       /* IPEndPoint */
 static Py_ssize_t o_io, o_callback, o_state, o_ctx, o_done, o_sync, o_ended, o_value, o_error, o_handle, o_buf,
     o_addr, o_flags;                                                     /* SendToOp */
-static Py_ssize_t d_active, d_current, d_q, d_tls;
+static Py_ssize_t d_active, d_current, d_q, d_tls; /* Dispatcher */
 /* dispatch._PASS: completions one drain runs before the worker serves ready descriptors. */
 static Py_ssize_t drain_pass = 32;
 static Py_ssize_t run_next_limit = 16; /* dispatch._RUN_NEXT */
-static Py_ssize_t a_ctx, a_callback; /* AsyncOperation */                                   /* Dispatcher */
 
 static PyObject *dispatcher;        /* the Dispatcher instance */
 static PyObject *dispatch_popleft;  /* dispatcher._q.popleft */
@@ -1281,16 +1285,23 @@ fast_stream_write(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* An AsyncOperation's core (see "the operation core" below). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *io, *callback, *state, *ctx, *done, *sync, *ended, *value, *error, *handle;
+    PyObject *weakreflist;
+} OpCore;
+static PyTypeObject OpCoreType;
+
 /* item._ctx.run(item._callback, item); what it raises is reported, never lost, and the
    caller goes on (the Python loops' "except BaseException: report_exception(exc)"). */
 static void
 run_callback(PyObject *item)
 {
     PyObject *ctx, *cb;
-    if ((Py_IS_TYPE(item, SendToOpType) || PyObject_TypeCheck(item, AsyncOpType)) && SLOT(item, a_ctx) != NULL &&
-        SLOT(item, a_callback) != NULL) {
-        ctx = Py_NewRef(SLOT(item, a_ctx));
-        cb = Py_NewRef(SLOT(item, a_callback));
+    if (PyObject_TypeCheck(item, &OpCoreType) && ((OpCore *)item)->ctx != NULL && ((OpCore *)item)->callback != NULL) {
+        ctx = Py_NewRef(((OpCore *)item)->ctx);
+        cb = Py_NewRef(((OpCore *)item)->callback);
     }
     else {
         ctx = PyObject_GetAttr(item, str_ctx);
@@ -1369,6 +1380,303 @@ run_inline_c(PyObject *module, PyObject *op)
     inline_pending = NULL;
     Py_DECREF(pending);
     Py_RETURN_NONE;
+}
+
+/* ---- the operation core: AsyncOperation's slots and completion ------------ */
+
+/* asyncresult._PyOpCore compiled: the same slots (member descriptors of the same names and
+   kind, so that Python reads and writes them as it reads __slots__), __init__, _complete,
+   _abort and _run_callback.  asyncresult.AsyncOperation derives from this type when the
+   accelerator is built, from _PyOpCore when not: one interface, two implementations, as
+   asyncio's _asyncio.Future and futures.Future.  What it calls (the dispatcher's post, the
+   exception report, ArgumentException, ABORTED, execution_context) it is given once by
+   op_core(). */
+
+static PyObject *core_post;       /* dispatch.dispatcher.post */
+static PyObject *core_arg_error;  /* exceptions.ArgumentException */
+static PyObject *core_aborted;    /* asyncresult.ABORTED */
+static PyObject *str_complete, *str_set_even, *str_inline, *str_capture, *str_callback_param;
+static PyObject *msg_not_callable;
+
+/* The fields io ... handle, one after the other in the struct. */
+#define CORE_FIELDS(self) (&(self)->io)
+#define CORE_NFIELDS ((offsetof(OpCore, handle) - offsetof(OpCore, io)) / sizeof(PyObject *) + 1)
+
+static int
+core_traverse(OpCore *self, visitproc visit, void *arg)
+{
+    for (size_t i = 0; i < CORE_NFIELDS; i++)
+        Py_VISIT(CORE_FIELDS(self)[i]);
+    return 0;
+}
+
+static int
+core_clear(OpCore *self)
+{
+    for (size_t i = 0; i < CORE_NFIELDS; i++)
+        Py_CLEAR(CORE_FIELDS(self)[i]);
+    return 0;
+}
+
+static void
+core_dealloc(OpCore *self)
+{
+    PyObject_GC_UnTrack(self);
+    if (self->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    core_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The callback's context, as _PyOpCore.__init__ takes it: a copy of the current one, or
+   while some thread suppresses flow capture_context() or an empty Context. */
+static PyObject *
+core_context(void)
+{
+    if (suppressing_threads == 0)
+        return PyContext_CopyCurrent();
+    PyObject *capture = PyDict_GetItemWithError(exec_ctx_dict, str_capture);
+    if (capture == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_NameError, "execution_context.capture_context");
+        return NULL;
+    }
+    Py_INCREF(capture);
+    PyObject *ctx = PyObject_CallNoArgs(capture);
+    Py_DECREF(capture);
+    if (ctx == NULL)
+        return NULL;
+    int truth = PyObject_IsTrue(ctx);
+    if (truth < 0) {
+        Py_DECREF(ctx);
+        return NULL;
+    }
+    if (!truth)
+        Py_SETREF(ctx, PyContext_New());
+    return ctx;
+}
+
+static int
+core_init(OpCore *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"io", "callback", "state", NULL};
+    PyObject *io, *callback, *state;
+    if (kwds == NULL && PyTuple_GET_SIZE(args) == 3) {
+        io = PyTuple_GET_ITEM(args, 0);
+        callback = PyTuple_GET_ITEM(args, 1);
+        state = PyTuple_GET_ITEM(args, 2);
+    }
+    else if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO:AsyncOperation", kwlist, &io, &callback, &state))
+        return -1;
+    Py_XSETREF(self->io, Py_NewRef(io));
+    Py_XSETREF(self->callback, Py_NewRef(callback));
+    Py_XSETREF(self->state, Py_NewRef(state));
+    Py_XSETREF(self->ctx, Py_NewRef(Py_None));
+    if (callback != Py_None) {
+        if (!PyCallable_Check(callback)) {
+            /* Refused here, in Begin..., not later on a completion thread. */
+            PyObject *exc = PyObject_CallFunctionObjArgs(core_arg_error, msg_not_callable, str_callback_param, NULL);
+            if (exc != NULL) {
+                PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+                Py_DECREF(exc);
+            }
+            return -1;
+        }
+        PyObject *ctx = core_context();
+        if (ctx == NULL)
+            return -1;
+        Py_SETREF(self->ctx, ctx);
+    }
+    Py_XSETREF(self->done, Py_NewRef(Py_False));
+    Py_XSETREF(self->sync, Py_NewRef(Py_False));
+    Py_XSETREF(self->ended, Py_NewRef(Py_False));
+    Py_XSETREF(self->value, Py_NewRef(Py_None));
+    Py_XSETREF(self->error, Py_NewRef(Py_None));
+    Py_XSETREF(self->handle, Py_NewRef(Py_None));
+    return 0;
+}
+
+/* A slot's value, or AttributeError as an unset __slots__ member raises. */
+static PyObject *
+core_field(OpCore *self, PyObject *v, const char *name)
+{
+    if (v == NULL)
+        PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute '%s'", Py_TYPE(self)->tp_name, name);
+    return v;
+}
+
+static int
+truth(PyObject *v)
+{
+    return v == Py_True ? 1 : v == Py_False || v == Py_None ? 0 : PyObject_IsTrue(v);
+}
+
+/* "if self._done": 1, 0, or -1 with an exception (unset, or a truth test that raised). */
+static int
+core_done(OpCore *self)
+{
+    PyObject *done = core_field(self, self->done, "_done");
+    return done == NULL ? -1 : truth(done);
+}
+
+static PyObject *
+core_complete(OpCore *self, PyObject *synchronously)
+{
+    int t = core_done(self);
+    if (t != 0)
+        return t < 0 ? NULL : Py_NewRef(Py_None);
+    Py_XSETREF(self->sync, Py_NewRef(synchronously));
+    Py_XSETREF(self->done, Py_NewRef(Py_True));
+    PyObject *h = core_field(self, self->handle, "_handle");
+    if (h == NULL)
+        return NULL;
+    if (h != Py_None) {
+        Py_INCREF(h);
+        PyObject *r = PyObject_CallMethodNoArgs(h, str_set_even);
+        Py_DECREF(h);
+        if (r == NULL)
+            return NULL;
+        Py_DECREF(r);
+    }
+    PyObject *cb = core_field(self, self->callback, "_callback");
+    if (cb == NULL)
+        return NULL;
+    if (cb == Py_None)
+        Py_RETURN_NONE;
+    int inline_ = truth(synchronously);
+    if (inline_ < 0)
+        return NULL;
+    if (inline_) {
+        PyObject *io = core_field(self, self->io, "_io");
+        if (io == NULL)
+            return NULL;
+        if (configured && Py_IS_TYPE(io, OpQueueType) && SLOT(io, q_inline) != NULL) {
+            inline_ = truth(SLOT(io, q_inline));
+        }
+        else {
+            Py_INCREF(io);
+            PyObject *v = PyObject_GetAttr(io, str_inline);
+            Py_DECREF(io);
+            if (v == NULL)
+                return NULL;
+            inline_ = truth(v);
+            Py_DECREF(v);
+        }
+        if (inline_ < 0)
+            return NULL;
+    }
+    if (inline_)
+        return run_inline_c(NULL, (PyObject *)self);
+    if (configured)
+        return post_completion((PyObject *)self);
+    return PyObject_CallOneArg(core_post, (PyObject *)self);
+}
+
+static PyObject *
+core_abort(OpCore *self, PyObject *unused)
+{
+    int t = core_done(self);
+    if (t != 0)
+        return t < 0 ? NULL : Py_NewRef(Py_None);
+    Py_XSETREF(self->error, Py_NewRef(core_aborted));
+    /* self._complete: a subclass's override (a send lets go of its data there). */
+    return PyObject_CallMethodOneArg((PyObject *)self, str_complete, Py_False);
+}
+
+static PyObject *
+core_run_callback(OpCore *self, PyObject *unused)
+{
+    run_callback((PyObject *)self);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef core_methods[] = {
+    {"_complete", (PyCFunction)core_complete, METH_O, "Complete once: the first _complete or _abort wins."},
+    {"_abort", (PyCFunction)core_abort, METH_NOARGS, "Complete as aborted (a close), unless already complete."},
+    {"_run_callback", (PyCFunction)core_run_callback, METH_NOARGS, "Run the callback in its context; report what it raises."},
+    {NULL},
+};
+
+static PyMemberDef core_members[] = {
+    {"_io", T_OBJECT_EX, offsetof(OpCore, io), 0, NULL},
+    {"_callback", T_OBJECT_EX, offsetof(OpCore, callback), 0, NULL},
+    {"_state", T_OBJECT_EX, offsetof(OpCore, state), 0, NULL},
+    {"_ctx", T_OBJECT_EX, offsetof(OpCore, ctx), 0, NULL},
+    {"_done", T_OBJECT_EX, offsetof(OpCore, done), 0, NULL},
+    {"_sync", T_OBJECT_EX, offsetof(OpCore, sync), 0, NULL},
+    {"_ended", T_OBJECT_EX, offsetof(OpCore, ended), 0, NULL},
+    {"_value", T_OBJECT_EX, offsetof(OpCore, value), 0, NULL},
+    {"_error", T_OBJECT_EX, offsetof(OpCore, error), 0, NULL},
+    {"_handle", T_OBJECT_EX, offsetof(OpCore, handle), 0, NULL},
+    {NULL},
+};
+
+static PyTypeObject OpCoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "dotnet_sockets._speedups.OpCore",
+    .tp_doc = "AsyncOperation's compiled core (see asyncresult._PyOpCore, its pure-Python twin).",
+    .tp_basicsize = sizeof(OpCore),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)core_init,
+    .tp_traverse = (traverseproc)core_traverse,
+    .tp_clear = (inquiry)core_clear,
+    .tp_dealloc = (destructor)core_dealloc,
+    .tp_weaklistoffset = offsetof(OpCore, weakreflist),
+    .tp_methods = core_methods,
+    .tp_members = core_members,
+};
+
+/* op_core(post, report_exception, ArgumentException, ABORTED, execution_context): the core
+   type, given what it calls; execution_context (the module) is told to keep this module's
+   count of the threads that suppress flow up to date. */
+static PyObject *
+op_core(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || !PyModule_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "op_core(post, report_exception, ArgumentException, ABORTED, execution_context)");
+        return NULL;
+    }
+    PyObject *ec = args[4];
+    PyObject *d = PyModule_GetDict(ec); /* borrowed */
+    PyObject *lock = PyObject_GetAttrString(ec, "_count_lock");
+    if (lock == NULL)
+        return NULL;
+    PyObject *r = PyObject_CallMethod(lock, "__enter__", NULL);
+    if (r == NULL) {
+        Py_DECREF(lock);
+        return NULL;
+    }
+    Py_DECREF(r);
+    int failed = 0;
+    PyObject *n = PyDict_GetItemString(d, "_suppressing_threads");
+    PyObject *setter = PyObject_GetAttrString(module, "set_suppressing");
+    if (n == NULL || setter == NULL || PyObject_SetAttrString(ec, "_count_changed", setter) < 0)
+        failed = 1;
+    else {
+        long v = PyLong_AsLong(n);
+        if (v == -1 && PyErr_Occurred())
+            failed = 1;
+        else
+            suppressing_threads = v;
+    }
+    Py_XDECREF(setter);
+    r = PyObject_CallMethod(lock, "__exit__", "OOO", Py_None, Py_None, Py_None);
+    Py_DECREF(lock);
+    if (r == NULL)
+        return NULL;
+    Py_DECREF(r);
+    if (failed) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_AttributeError, "execution_context._suppressing_threads");
+        return NULL;
+    }
+    Py_XSETREF(core_post, Py_NewRef(args[0]));
+    Py_XSETREF(report_exception, Py_NewRef(args[1]));
+    Py_XSETREF(core_arg_error, Py_NewRef(args[2]));
+    Py_XSETREF(core_aborted, Py_NewRef(args[3]));
+    Py_XSETREF(exec_ctx_dict, Py_NewRef(d));
+    return Py_NewRef((PyObject *)&OpCoreType);
 }
 
 /* ---- SendToAsync: the reused-args datagram send and the awaited one ------- */
@@ -2362,16 +2670,15 @@ configure(PyObject *module, PyObject *cfg)
         return NULL;
     }
     configured = 0;
-    if (take_type(cfg, "AsyncOperation", &AsyncOpType) || take_type(cfg, "SocketCore", &SocketCoreType) || take_type(cfg, "OpQueue", &OpQueueType) ||
+    if (take_type(cfg, "SocketCore", &SocketCoreType) || take_type(cfg, "OpQueue", &OpQueueType) ||
         take_type(cfg, "IPEndPoint", &EndPointType) || take_type(cfg, "SendToOp", &SendToOpType) ||
         take_type(cfg, "Dispatcher", &DispatcherType) || take_obj(cfg, "dispatcher", &dispatcher) ||
-        take_obj(cfg, "report_exception", &report_exception) ||
         take_obj(cfg, "audit_failed", &audit_failed) || take_obj(cfg, "sendto_failed", &sendto_failed) ||
-        take_obj(cfg, "logger", &logger_cache_owner) || take_obj(cfg, "execution_context", &exec_ctx_dict) ||
+        take_obj(cfg, "logger", &logger_cache_owner) ||
         take_obj(cfg, "DEBUG", &DEBUG_LEVEL))
         return NULL;
-    if (!PyDict_Check(exec_ctx_dict)) {
-        PyErr_SetString(PyExc_TypeError, "execution_context must be the module's __dict__");
+    if (exec_ctx_dict == NULL || report_exception == NULL) {
+        PyErr_SetString(PyExc_TypeError, "configure() before op_core()");
         return NULL;
     }
     OFF(s_io, SocketCoreType, "_io");
@@ -2390,16 +2697,20 @@ configure(PyObject *module, PyObject *cfg)
     OFF(q_fd, OpQueueType, "fd");
     OFF(e_sa, EndPointType, "_sa");
     OFF(e_sa_dual, EndPointType, "_sa_dual");
-    OFF(o_io, SendToOpType, "_io");
-    OFF(o_callback, SendToOpType, "_callback");
-    OFF(o_state, SendToOpType, "_state");
-    OFF(o_ctx, SendToOpType, "_ctx");
-    OFF(o_done, SendToOpType, "_done");
-    OFF(o_sync, SendToOpType, "_sync");
-    OFF(o_ended, SendToOpType, "_ended");
-    OFF(o_value, SendToOpType, "_value");
-    OFF(o_error, SendToOpType, "_error");
-    OFF(o_handle, SendToOpType, "_handle");
+    if (!PyType_IsSubtype(SendToOpType, &OpCoreType)) {
+        PyErr_SetString(PyExc_TypeError, "configure: SendToOp must derive from the compiled operation core");
+        return NULL;
+    }
+    o_io = offsetof(OpCore, io);
+    o_callback = offsetof(OpCore, callback);
+    o_state = offsetof(OpCore, state);
+    o_ctx = offsetof(OpCore, ctx);
+    o_done = offsetof(OpCore, done);
+    o_sync = offsetof(OpCore, sync);
+    o_ended = offsetof(OpCore, ended);
+    o_value = offsetof(OpCore, value);
+    o_error = offsetof(OpCore, error);
+    o_handle = offsetof(OpCore, handle);
     OFF(o_buf, SendToOpType, "buf");
     OFF(o_addr, SendToOpType, "addr");
     OFF(o_flags, SendToOpType, "flags");
@@ -2427,8 +2738,6 @@ configure(PyObject *module, PyObject *cfg)
     OFF(ea_socket, EventArgsType, "_socket");
     OFF(ea_error, EventArgsType, "_error");
     OFF(ea_bytes, EventArgsType, "_bytes");
-    OFF(a_ctx, AsyncOpType, "_ctx");
-    OFF(a_callback, AsyncOpType, "_callback");
     OFF(d_active, DispatcherType, "_active");
     OFF(d_current, DispatcherType, "_current");
     OFF(d_q, DispatcherType, "_q");
@@ -2529,6 +2838,8 @@ static PyMethodDef methods[] = {
     {"run_inline", run_inline_c, METH_O, "Run op's callback on this thread, after those already queued here."},
     {"drain", (PyCFunction)(void (*)(void))drain, METH_FASTCALL,
      "drain(dispatcher, own, in_a_row): run up to dispatch._PASS completions (Dispatcher._run's inner loop)."},
+    {"op_core", (PyCFunction)(void (*)(void))op_core, METH_FASTCALL,
+     "op_core(post, report_exception, ArgumentException, ABORTED, execution_context): AsyncOperation's compiled core."},
     {"set_suppressing", set_suppressing, METH_O, "The number of threads that suppress ExecutionContext flow."},
     {"counts", counts, METH_NOARGS, "(bytes_sent, datagrams_sent) of the sends made here."},
     {"recv_batch", (PyCFunction)(void (*)(void))recv_batch, METH_FASTCALL, recv_batch_doc},
@@ -2545,7 +2856,15 @@ static struct PyModuleDef moduledef = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    if (PyType_Ready(&FastMethodType) < 0 || PyType_Ready(&SendNowType) < 0)
+    if (PyType_Ready(&FastMethodType) < 0 || PyType_Ready(&SendNowType) < 0 || PyType_Ready(&OpCoreType) < 0)
+        return NULL;
+    str_complete = PyUnicode_InternFromString("_complete");
+    str_set_even = PyUnicode_InternFromString("_set_even_if_disposed");
+    str_inline = PyUnicode_InternFromString("inline");
+    str_capture = PyUnicode_InternFromString("capture_context");
+    str_callback_param = PyUnicode_InternFromString("callback");
+    msg_not_callable = PyUnicode_InternFromString("The callback must be callable.");
+    if (!str_complete || !str_set_even || !str_inline || !str_capture || !str_callback_param || !msg_not_callable)
         return NULL;
     str_cache = PyUnicode_InternFromString("_cache");
     str_ctx = PyUnicode_InternFromString("_ctx");
@@ -2559,7 +2878,7 @@ PyInit__speedups(void)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for (its _INTERFACE). */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 5) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 6) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;

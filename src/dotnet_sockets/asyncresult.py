@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import execution_context
+from . import _accel, execution_context
 from ._engine.dispatch import dispatcher, report_exception
 from ._names import dotnet_names
 from .exceptions import ArgumentException
@@ -93,7 +93,7 @@ if hasattr(os, "register_at_fork"):
 _inline = threading.local()
 
 
-def _run_inline(op: AsyncOperation) -> None:
+def _run_inline(op: _PyOpCore) -> None:
     """Run a callback on the caller's thread without recursing.
 
     A callback that starts the next operation, which again completes at
@@ -101,7 +101,7 @@ def _run_inline(op: AsyncOperation) -> None:
     overflows .NET 6+ users hit.  Nested completions are queued on this
     thread and run by the outermost call, in order.
     """
-    pending: deque[AsyncOperation] | None = getattr(_inline, "pending", None)
+    pending: deque[_PyOpCore] | None = getattr(_inline, "pending", None)
     if pending is not None:
         pending.append(op)
         return
@@ -116,9 +116,15 @@ _Context = contextvars.Context
 _copy_context = contextvars.copy_context
 
 
-@dotnet_names
-class AsyncOperation(IAsyncResult):
-    """Base of every operation kind; subclasses implement :meth:`attempt`."""
+class _PyOpCore(IAsyncResult):
+    """What every operation is made of: its slots, and completing it exactly once.
+
+    The pure-Python reference of the operation core.  When the accelerator
+    is built, ``AsyncOperation`` derives from its compiled twin
+    (``_speedups.OpCore``: the same slots, ``__init__``, ``_complete``,
+    ``_abort`` and ``_run_callback``, with the same results) instead; the
+    test suite runs both.
+    """
 
     __slots__ = (
         "_io",
@@ -134,10 +140,16 @@ class AsyncOperation(IAsyncResult):
         "__weakref__",
     )
 
-    # The End... method that may consume this kind of result.
-    end_method = ""
-    # Which queued neighbours it may share one system call with (``_engine.batch``); 0: none.
-    batch_kind = 0
+    _io: OpQueue
+    _callback: AsyncCallback | None
+    _state: Any
+    _ctx: contextvars.Context | Waiter | None
+    _done: bool
+    _sync: bool
+    _ended: bool
+    _value: Any
+    _error: Any
+    _handle: ManualResetEvent | None
 
     def __init__(self, io: OpQueue, callback: AsyncCallback | None, state: Any) -> None:
         self._io = io
@@ -145,7 +157,7 @@ class AsyncOperation(IAsyncResult):
         self._state = state
         # The callback's context; for an operation that waits on its own (a synchronous
         # call, an await), which has no callback, its Waiter (see _engine.opqueue).
-        self._ctx: contextvars.Context | Waiter | None = None
+        self._ctx = None
         if callback is not None:
             if not callable(callback):
                 # Refused here, in Begin..., not later on a completion thread.
@@ -159,16 +171,12 @@ class AsyncOperation(IAsyncResult):
         self._done = False
         self._sync = False
         self._ended = False
-        self._value: Any = None
-        self._error: Any = None
-        self._handle: ManualResetEvent | None = None
-
-    # -- engine side ------------------------------------------------------
-    def attempt(self) -> bool:
-        """Try the system call once: True when finished (result or error set), False on would-block."""
-        raise NotImplementedError
+        self._value = None
+        self._error = None
+        self._handle = None
 
     def _complete(self, synchronously: bool) -> None:
+        """Complete once: the first ``_complete`` or ``_abort`` wins."""
         if self._done:
             return
         self._sync = synchronously
@@ -183,16 +191,50 @@ class AsyncOperation(IAsyncResult):
                 _post(self)
 
     def _abort(self) -> None:
+        """Complete as aborted (a close), unless already complete."""
         if not self._done:
             self._error = ABORTED
             self._complete(False)
 
     def _run_callback(self) -> None:
+        """Run the callback in its context; what it raises is reported."""
         # Only operations with a callback are posted, and those always have a context.
         try:
             self._ctx.run(self._callback, self)  # type: ignore[union-attr,arg-type]
         except BaseException as exc:  # noqa: BLE001 - reported, never lost
             report_exception(exc)
+
+
+if TYPE_CHECKING:
+    _OpCore = _PyOpCore
+else:
+    _OpCore = _accel.op_core(_PyOpCore, _post, report_exception, ArgumentException, ABORTED, execution_context)
+    if _OpCore is not _PyOpCore:
+        IAsyncResult.register(_OpCore)  # as _PyOpCore is one
+        # One trampoline per thread for both cores: a Python-side completion nested in a
+        # compiled one (or the reverse) joins the same queue.
+        _run_inline = _accel.run_inline()
+
+
+@dotnet_names
+class AsyncOperation(_OpCore, IAsyncResult):
+    """Base of every operation kind; subclasses implement :meth:`attempt`.
+
+    Its core (slots, ``__init__``, ``_complete``, ``_abort``, ``_run_callback``) is
+    ``_PyOpCore`` or, when the accelerator is built, its compiled twin.
+    """
+
+    __slots__ = ()
+
+    # The End... method that may consume this kind of result.
+    end_method = ""
+    # Which queued neighbours it may share one system call with (``_engine.batch``); 0: none.
+    batch_kind = 0
+
+    # -- engine side ------------------------------------------------------
+    def attempt(self) -> bool:
+        """Try the system call once: True when finished (result or error set), False on would-block."""
+        raise NotImplementedError
 
     def _wait(self, timeout_ms: int = -1) -> bool:
         """Wait for the completion; False if ``timeout_ms`` elapsed first.

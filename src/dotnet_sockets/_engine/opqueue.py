@@ -126,7 +126,7 @@ def _drain(q: deque[AsyncOperation], done: list[AsyncOperation], io: OpQueue) ->
     singles = 0
     while q:
         head = q[0]
-        if _waits_itself(head):
+        if isinstance(head._ctx, Waiter):  # _waits_itself, inlined: once per completion
             return  # its own waiter makes its call (the caller parks it)
         kind = head.batch_kind
         if (
@@ -294,16 +294,17 @@ class OpQueue:
         with self.lock:
             if not self.closed:
                 waiter = op._ctx
-                if isinstance(waiter, Waiter) and waiter.parks_only and q:
-                    op._ctx = None  # behind others: an ordinary operation
-                if not q and isinstance(op._ctx, Waiter):
-                    # Its waiter is the caller, who sees it parked (is_parked): no wake-up.
-                    q.append(op)
-                    if bit == EPOLLIN:
-                        self.rpark = op
-                    else:
-                        self.wpark = op
-                    return
+                if isinstance(waiter, Waiter):  # _waits_itself(op), inlined: once per operation queued
+                    if not q:
+                        # Its waiter is the caller, who sees it parked (is_parked): no wake-up.
+                        q.append(op)
+                        if bit == EPOLLIN:
+                            self.rpark = op
+                        else:
+                            self.wpark = op
+                        return
+                    if waiter.parks_only:
+                        op._ctx = None  # behind others: an ordinary operation
                 if self.mask & bit or (self.rpark if bit == EPOLLIN else self.wpark) is not None:
                     q.append(op)
                     return
