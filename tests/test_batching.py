@@ -87,11 +87,18 @@ def port_of(s: Socket) -> int:
 
 
 class Completions:
-    """Callbacks that record, in completion order, what End... gave for each operation."""
+    """Callbacks that record what End... gave for each operation.
+
+    ``order`` lists them by operation (its state), not in the order the callbacks ran: the
+    engine completes a socket's operations in start order, but callbacks run on completion
+    workers, where .NET promises no order between them either (what a worker's callback posts
+    runs next on that worker, ahead of what waits in the shared queue). Start order shows in
+    what reached the wire and in which receive got which datagram.
+    """
 
     def __init__(self, end: Callable[[Any], Any]) -> None:
         self.end = end
-        self.order: list[tuple[Any, Any]] = []
+        self.seen: list[tuple[Any, Any]] = []
         self.calls: dict[Any, int] = {}
         self.lock = threading.Lock()
         self.all_done = threading.Event()
@@ -106,17 +113,22 @@ class Completions:
             out = ("raised", type(exc).__name__)
         with self.lock:
             self.calls[ar.AsyncState] = self.calls.get(ar.AsyncState, 0) + 1
-            self.order.append((ar.AsyncState, out))
-            if len(self.order) >= self.expected:
+            self.seen.append((ar.AsyncState, out))
+            if len(self.seen) >= self.expected:
                 self.all_done.set()
 
     def wait(self, n: int) -> None:
         with self.lock:
             self.expected = n
-            if len(self.order) >= n:
+            if len(self.seen) >= n:
                 return
             self.all_done.clear()
-        assert self.all_done.wait(WAIT), f"{len(self.order)} of {n} completed"
+        assert self.all_done.wait(WAIT), f"{len(self.seen)} of {n} completed"
+
+    @property
+    def order(self) -> list[tuple[Any, Any]]:
+        with self.lock:
+            return sorted(self.seen, key=lambda x: x[0])
 
 
 def queued_receive_froms(
@@ -611,7 +623,7 @@ def test_a_connected_sockets_icmp_error_fails_the_send_that_meets_it(
         done.wait(12)
         d = Telemetry.snapshot() - before
         assert all(c == 1 for c in done.calls.values())
-        return [[(state[1], out) for state, out in done.order], d.datagrams_sent]
+        return [sorted(((state[1], out) for state, out in done.order), key=lambda x: x[0]), d.datagrams_sent]
 
     (order, sent), calls = both_ways(monkeypatch, scenario)
     assert [i for i, _ in order] == list(range(12))
