@@ -235,6 +235,39 @@ def test_protocols() -> None:
     assert info.value.SocketErrorCode is SocketError.ProtocolNotSupported
 
 
+@pytest.mark.parametrize("made_before", [False, True])
+def test_an_icmp_socket_of_ipv6_is_icmpv6(made_before: bool) -> None:
+    """``Socket(InterNetworkV6, Raw, Icmp)`` opens an ICMPv6 socket, as .NET's native layer maps
+    ``Icmp`` on ``AF_INET6`` (``pal_networking.c``; .NET Core 3.1 here: ``socket(AF_INET6, SOCK_RAW,
+    IPPROTO_ICMPV6)`` and no ``IPV6_V6ONLY``, which Linux refuses on a raw socket), and its
+    ``ProtocolType`` stays ``Icmp``; the second construction takes the constructor's cached numbers."""
+    from dotnet_sockets import Socket, SocketOptionLevel, SocketOptionName, SocketType
+
+    def make() -> Socket:
+        try:
+            return Socket(AddressFamily.InterNetworkV6, SocketType.Raw, ProtocolType.Icmp)
+        except SocketException as exc:
+            if exc.SocketErrorCode in (SocketError.AccessDenied, SocketError.AddressFamilyNotSupported):
+                pytest.skip(f"no raw IPv6 socket here: {exc.SocketErrorCode}")
+            raise
+
+    if made_before:
+        make().Close()
+    s = make()
+    try:
+        assert s.ProtocolType is ProtocolType.Icmp
+        # Left as the kernel made it, as .NET Core 3.1 does (it reports DualMode True here).
+        assert s.DualMode == (s.GetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.IPv6Only) == 0)
+        assert s.Handle is not None
+        raw = socket.socket(fileno=int(s.Handle))
+        try:
+            assert raw.getsockopt(socket.SOL_SOCKET, socket.SO_PROTOCOL) == socket.IPPROTO_ICMPV6
+        finally:
+            raw.detach()
+    finally:
+        s.Close()
+
+
 @pytest.mark.parametrize(
     ("level", "name", "expected"),
     [

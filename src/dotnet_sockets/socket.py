@@ -128,7 +128,7 @@ class Socket(
                 native = (
                     _platform.to_platform_family(af),
                     _platform.to_platform_type(st),
-                    _platform.to_platform_protocol(pt),
+                    _platform.to_platform_protocol(pt, af),
                 )
             except OSError as exc:
                 raise _SocketOpError(exc) from None
@@ -140,9 +140,13 @@ class Socket(
             raise _SocketOpError(exc) from None
         self._setup(pysock, af, st, pt)
         if self._pf == _AF_INET6:
-            # .NET creates IPv6 sockets v6-only (DualMode false) unless asked.
+            # .NET creates IPv6 sockets v6-only (DualMode false) unless asked; a raw one it
+            # leaves as the kernel made it (Linux refuses IPV6_V6ONLY on a raw socket: EINVAL).
             dual = len(args) + len(kwargs) == 2
-            self._set_dual(dual)
+            if dual or st != SocketType.Raw:
+                self._set_dual(dual)
+            else:
+                self._dual = self._sock.getsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY) == 0
 
     def _from_handle(self, handle: Any) -> None:
         if isinstance(handle, SocketInformation):
