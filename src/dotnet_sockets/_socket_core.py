@@ -100,6 +100,10 @@ _recv_flags = _platform.platform_receive_flags
 
 
 _isEnabledFor = log.isEnabledFor
+# logging's own per-level cache, cleared in place whenever a level or handler changes (as aio.py
+# and _speedups.c read it): a False there is isEnabledFor's answer without the call; anything
+# else (not cached yet, the logger disabled) asks isEnabledFor.
+_trace_cached = getattr(log, "_cache", {}).get
 
 
 _audit = sys.audit  # inline on the hottest paths; elsewhere _audit_op, which also maps a denial

@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime
 import select
 from logging import DEBUG
+from types import FunctionType as _FunctionType
 from typing import TYPE_CHECKING, Any, overload
 
 from ._checks import as_buffer, as_microseconds, check_range, no_flags
 from ._checks import steady_range as _steady_range
 from ._engine import ops
+from ._engine.epoll import EPOLLIN as _EPOLLIN
+from ._engine.epoll import EPOLLOUT as _EPOLLOUT
 from ._engine.ops import let_go as _let_go
 from ._engine.syncwait import thread_waiter as _thread_waiter
 from ._names import dotnet_names
@@ -62,6 +65,7 @@ from ._socket_core import (
     _SendToOp,
     _SocketOpError,
     _split_callback,
+    _trace_cached,
 )
 from ._socket_messages import receive_from_address, try_send_to_address
 
@@ -112,7 +116,7 @@ def _send_now(sock: SocketTransfer, data: Any, size: int, callback: Any, state: 
         io.start_write(op)
     else:
         op.sent = 0
-        io.enqueue_write(op)
+        io._enqueue(op, io.wq, _EPOLLOUT)  # enqueue_write, one call fewer
     return op  # type: ignore[no-any-return]
 
 
@@ -123,7 +127,7 @@ def _receive_now(sock: SocketTransfer, op: Any, view: memoryview, size: int) -> 
     op.flags = 0
     op.buf = view
     if io.rq or io.closed:
-        io.enqueue_read(op)
+        io._enqueue(op, io.rq, _EPOLLIN)  # enqueue_read, one call fewer
         return op  # type: ignore[no-any-return]
     try:
         if type(op) is _ReceiveOp:
@@ -133,7 +137,7 @@ def _receive_now(sock: SocketTransfer, op: Any, view: memoryview, size: int) -> 
             got = value[0]
         _tel.c.received += got + _DGRAM if io.dgram else got
     except BlockingIOError:
-        io.enqueue_read(op)
+        io._enqueue(op, io.rq, _EPOLLIN)  # enqueue_read, one call fewer
         return op  # type: ignore[no-any-return]
     except OSError as exc:
         op._error = exc
@@ -808,15 +812,20 @@ class SocketTransfer(SocketCore):
         """
         if (
             not kwargs
-            and 4 <= len(args) <= 5
+            and 4 <= (n := len(args)) <= 5
             and not self._dgram
-            and (args[3] is None or callable(args[3]))
+            and ((cb := args[3]) is None or type(cb) is _FunctionType or callable(cb))
             and _steady_range(buffer, args[0], args[1], args[2])
         ):
             # The steady state, BeginSend(buffer, offset, size, flags, callback[, state]) with
             # plainly valid arguments: one send, no operation machinery unless it would block.
             io = self._io
-            if not (self._disposed or io.wq or io.closed or _isEnabledFor(DEBUG)):
+            if not (
+                self._disposed
+                or io.wq
+                or io.closed
+                or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
+            ):
                 offset = args[0]
                 size = args[1]
                 # Exported before the audit hooks run, as the general path's operation holds it.
@@ -830,7 +839,7 @@ class SocketTransfer(SocketCore):
                     _audit("dotnet_sockets.Socket.BeginSend", self, self._peer() if ep is None else ep)
                 except PermissionError as exc:
                     raise _denied(exc) from exc
-                return _send_now(self, data, size, args[3], args[4] if len(args) == 5 else None)
+                return _send_now(self, data, size, cb, args[4] if n == 5 else None)
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_send(buffer, args, kwargs, callback, state)
@@ -842,8 +851,22 @@ class SocketTransfer(SocketCore):
         ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
         ``InvalidOperationException`` when it was already ended.
         """
+        ar: Any = async_result
+        if (
+            type(ar) is _StreamSendOnlyOp
+            and ar._io is self._io
+            and ar._done
+            and not ar._ended
+            and ar._error is None
+            and ar.end_method == "EndSend"
+            and _trace_cached(DEBUG) is False
+        ):
+            # The steady state: this socket's send, finished without error and not ended yet,
+            # tracing off; _end's checks would all pass and its wait return at once.
+            ar._ended = True
+            return ar._value  # type: ignore[no-any-return]
         tracing = _isEnabledFor(DEBUG)
-        n: int = self._end(async_result, "EndSend", tracing)._value
+        n: int = self._end(ar, "EndSend", tracing)._value
         if tracing:
             trace_exit("EndSend", self, n)
         return n
@@ -885,13 +908,18 @@ class SocketTransfer(SocketCore):
         if (
             type(buffer) is bytearray
             and not kwargs
-            and 4 <= len(args) <= 5
-            and (args[3] is None or callable(args[3]))
+            and 4 <= (n := len(args)) <= 5
+            and ((cb := args[3]) is None or type(cb) is _FunctionType or callable(cb))
             and _steady_range(buffer, args[0], args[1], args[2])
         ):
             # The steady state, as in BeginSend: one recv_into unless it would block.
             io = self._io
-            if not (self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG)):
+            if not (
+                self._disposed
+                or io.rq
+                or io.closed
+                or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
+            ):
                 offset = args[0]
                 size = args[1]
                 view = memoryview(buffer)[offset : offset + size]  # exported before the hooks run
@@ -900,7 +928,7 @@ class SocketTransfer(SocketCore):
                     _audit("dotnet_sockets.Socket.BeginReceive", self, self._peer() if ep is None else ep)
                 except PermissionError as exc:
                     raise _denied(exc) from exc
-                rop = _ReceiveOp(self._io, args[3], args[4] if len(args) == 5 else None)
+                rop = _ReceiveOp(self._io, cb, args[4] if n == 5 else None)
                 return _receive_now(self, rop, view, size)
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
@@ -913,8 +941,21 @@ class SocketTransfer(SocketCore):
         ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
         ``InvalidOperationException`` when it was already ended.
         """
+        ar: Any = async_result
+        if (
+            type(ar) is _ReceiveOp
+            and ar._io is self._io
+            and ar._done
+            and not ar._ended
+            and ar._error is None
+            and ar.end_method == "EndReceive"
+            and _trace_cached(DEBUG) is False
+        ):
+            # The steady state, as in EndSend.
+            ar._ended = True
+            return ar._value  # type: ignore[no-any-return]
         tracing = _isEnabledFor(DEBUG)
-        ar = self._end(async_result, "EndReceive", tracing)
+        ar = self._end(ar, "EndReceive", tracing)
         n: int = ar._value
         if tracing:  # (VERBOSE is below DEBUG: never on without it)
             trace_exit("EndReceive", self, n)

@@ -423,12 +423,15 @@ class OpQueue:
             if self.closed:
                 return
             rq, wq = self.rq, self.wq
+            # (_pass_on has nothing to do for an emptied queue: the common case skips the call.)
             if readable and self.rpark is None:
                 _drain(rq, done, self)
-                self._pass_on(rq, EPOLLIN, False)
+                if rq:
+                    self._pass_on(rq, EPOLLIN, False)
             if writable and self.wpark is None:
                 _drain(wq, done, self)
-                self._pass_on(wq, EPOLLOUT, False)
+                if wq:
+                    self._pass_on(wq, EPOLLOUT, False)
             # The report disarmed the descriptor (one-shot): re-arm only for what the
             # engine serves (a parked direction is watched by its waiter).
             mask = (EPOLLIN if rq and self.rpark is None else 0) | (EPOLLOUT if wq and self.wpark is None else 0)
