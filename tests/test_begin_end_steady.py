@@ -421,7 +421,8 @@ def test_the_ends_shortcut_matches_the_general_path(make_socket: Made, monkeypat
         general = _end_scenarios(make_socket)
     assert steady == general
     flat = repr(steady)
-    for needle in ("'asyncResult'", "InvalidOperationException", "ArgumentNullException", "ConnectionReset", "returned', 4"):
+    needles = ("'asyncResult'", "InvalidOperationException", "ArgumentNullException", "ConnectionReset", "returned', 4")
+    for needle in needles:
         assert needle in flat, (needle, flat)
 
 
