@@ -84,45 +84,9 @@ _ReceiveFromOp = ops.ReceiveFromOp
 _complete_op = AsyncOperation._complete
 
 
-def _send_now(sock: SocketTransfer, data: Any, size: int, callback: Any, state: Any) -> IAsyncResult:
-    """BeginSend's steady state past its checks and audit: the stream send made at once, an
-    operation queued (holding ``data``, the export the general path's would hold) only for
-    what would block."""
-    io = sock._io  # (a hook may have closed the socket, or given it a new queue)
-    op: Any = _StreamSendOnlyOp(io, callback, state)
-    op.flags = 0
-    op.addr = None
-    sent = 0
-    if not io.wq and not io.closed:
-        try:
-            sent = io.sock.send(data)
-        except BlockingIOError:
-            sent = -1  # (even a 0-byte send waits then, as the operation would)
-        except OSError as exc:
-            op._error = exc
-        if sent == size or op._error is not None:
-            _tel.c.sent += sent  # telemetry counts bytes as they leave, as StreamSendOp does
-            op.sent = sent
-            op._value = sent
-            op.buf = None
-            _let_go(data)
-            _complete_op(op, True)
-            return op  # type: ignore[no-any-return]
-    # What is left waits in order in the queue; a partial send goes on from where it stopped.
-    op.buf = data
-    if sent > 0:
-        _tel.c.sent += sent
-        op.sent = sent
-        io.start_write(op)
-    else:
-        op.sent = 0
-        io._enqueue(op, io.wq, _EPOLLOUT)  # enqueue_write, one call fewer
-    return op  # type: ignore[no-any-return]
-
-
 def _receive_now(sock: SocketTransfer, op: Any, view: memoryview, size: int) -> IAsyncResult:
     """BeginReceive's (or BeginReceiveFrom's) steady state past its checks and audit (see
-    ``_send_now``): ``op`` is a new ``ReceiveOp`` or ``ReceiveFromOp``, ``view`` its range."""
+    ``BeginSend``'s): ``op`` is a new ``ReceiveOp`` or ``ReceiveFromOp``, ``view`` its range."""
     io = op._io
     op.flags = 0
     op.buf = view
@@ -839,7 +803,39 @@ class SocketTransfer(SocketCore):
                     _audit("dotnet_sockets.Socket.BeginSend", self, self._peer() if ep is None else ep)
                 except PermissionError as exc:
                     raise _denied(exc) from exc
-                return _send_now(self, data, size, cb, args[4] if n == 5 else None)
+                # The send made at once (BeginSend's only caller of it: spelled out here, a call
+                # fewer); an operation is queued, holding ``data`` (the export the general path's
+                # would hold), only for what would block.
+                io = self._io  # (a hook may have closed the socket, or given it a new queue)
+                op: Any = _StreamSendOnlyOp(io, cb, args[4] if n == 5 else None)
+                op.flags = 0
+                op.addr = None
+                sent = 0
+                if not io.wq and not io.closed:
+                    try:
+                        sent = io.sock.send(data)
+                    except BlockingIOError:
+                        sent = -1  # (even a 0-byte send waits then, as the operation would)
+                    except OSError as exc:
+                        op._error = exc
+                    if sent == size or op._error is not None:
+                        _tel.c.sent += sent  # telemetry counts bytes as they leave, as StreamSendOp does
+                        op.sent = sent
+                        op._value = sent
+                        op.buf = None
+                        _let_go(data)
+                        _complete_op(op, True)
+                        return op  # type: ignore[no-any-return]
+                # What is left waits in order in the queue; a partial send goes on from where it stopped.
+                op.buf = data
+                if sent > 0:
+                    _tel.c.sent += sent
+                    op.sent = sent
+                    io.start_write(op)
+                else:
+                    op.sent = 0
+                    io._enqueue(op, io.wq, _EPOLLOUT)  # enqueue_write, one call fewer
+                return op  # type: ignore[no-any-return]
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
         op = self._new_send(buffer, args, kwargs, callback, state)
