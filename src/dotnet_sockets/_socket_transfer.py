@@ -848,19 +848,12 @@ class SocketTransfer(SocketCore):
         ``InvalidOperationException`` when it was already ended.
         """
         ar: Any = async_result
-        if (
-            type(ar) is _StreamSendOnlyOp
-            and ar._io is self._io
-            and ar._done
-            and not ar._ended
-            and ar._error is None
-            and ar.end_method == "EndSend"
-            and _trace_cached(DEBUG) is False
-        ):
-            # The steady state: this socket's send, finished without error and not ended yet,
-            # tracing off; _end's checks would all pass and its wait return at once.
-            ar._ended = True
-            return ar._value  # type: ignore[no-any-return]
+        if type(ar) is _StreamSendOnlyOp and ar._io is self._io and _trace_cached(DEBUG) is False:
+            # The steady state, tracing off: this socket's send, finished without error and not
+            # ended yet; _end's checks would all pass and its wait return at once.
+            if ar._done and not ar._ended and ar._error is None and ar.end_method == "EndSend":
+                ar._ended = True
+                return ar._value  # type: ignore[no-any-return]
         tracing = _isEnabledFor(DEBUG)
         n: int = self._end(ar, "EndSend", tracing)._value
         if tracing:
@@ -938,18 +931,11 @@ class SocketTransfer(SocketCore):
         ``InvalidOperationException`` when it was already ended.
         """
         ar: Any = async_result
-        if (
-            type(ar) is _ReceiveOp
-            and ar._io is self._io
-            and ar._done
-            and not ar._ended
-            and ar._error is None
-            and ar.end_method == "EndReceive"
-            and _trace_cached(DEBUG) is False
-        ):
+        if type(ar) is _ReceiveOp and ar._io is self._io and _trace_cached(DEBUG) is False:
             # The steady state, as in EndSend.
-            ar._ended = True
-            return ar._value  # type: ignore[no-any-return]
+            if ar._done and not ar._ended and ar._error is None and ar.end_method == "EndReceive":
+                ar._ended = True
+                return ar._value  # type: ignore[no-any-return]
         tracing = _isEnabledFor(DEBUG)
         ar = self._end(ar, "EndReceive", tracing)
         n: int = ar._value
