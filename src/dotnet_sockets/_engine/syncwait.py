@@ -44,7 +44,7 @@ class ThreadWaiter(Waiter):
     __slots__ = ("poller", "fd", "mask")
 
     # Waits on its own only when it can be parked at once; queued behind
-    # others, its operation is an ordinary one (see OpQueue._enqueue).
+    # others, its operation is an ordinary one (see OpQueue.enqueue).
     parks_only = True
     # Woken by the close's shutdown of the descriptor it polls.
     polls_descriptor = True
