@@ -375,3 +375,35 @@ def test_a_thread_waits_on_one_descriptor_after_another() -> None:
     finally:
         for sock in (c1, s1, c2, s2):
             sock.Close()
+
+
+def test_one_thread_waits_on_two_sockets_in_turn() -> None:
+    """The thread's poller, left watching the last descriptor between waits, watches each new one:
+    a wait that kept polling the other socket would run into the timeout instead."""
+    from dotnet_sockets._engine.syncwait import thread_waiter
+
+    pairs = [_pair(), _pair()]
+    try:
+        for _, s in pairs:
+            s.ReceiveTimeout = int(WAIT * 1000)
+        for _round in range(3):
+            for c, s in pairs:
+                buf = bytearray(4)
+
+                def feed(c: Socket = c, s: Socket = s) -> None:
+                    deadline = time.monotonic() + WAIT
+                    while s._io.rpark is None and time.monotonic() < deadline:  # parked: it waits in poll
+                        time.sleep(0.001)
+                    c.Send(b"abcd")
+
+                t = threading.Thread(target=feed, daemon=True)
+                t.start()
+                assert s.Receive(buf, 0, 4, SocketFlags.None_) == 4
+                t.join(WAIT)
+                assert not t.is_alive()
+                assert buf == b"abcd"
+                assert thread_waiter().fd == s._io.fd  # the wait watched this socket's descriptor
+    finally:
+        for c, s in pairs:
+            c.Close()
+            s.Close()

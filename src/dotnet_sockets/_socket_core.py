@@ -28,6 +28,7 @@ from ._engine.dispatch import dispatcher
 from ._engine.opqueue import OpQueue
 from ._engine.syncwait import thread_waiter as _thread_waiter
 from ._engine.syncwait import wait as _sync_wait
+from ._engine.syncwait import waiters as _waiters
 from .addresses import (
     DnsEndPoint,
     EndPoint,
@@ -560,7 +561,11 @@ class SocketCore:
             # Refused before any I/O (a flag Linux does not have): nothing may be sent or taken
             # off the socket on its behalf, as _begin does for the asynchronous models.
             raise self._failed(_op_error(op._error))
-        op._ctx = _thread_waiter()  # it waits on this thread, never through the engine's
+        # It waits on this thread, never through the engine's.
+        try:
+            op._ctx = _waiters.waiter
+        except AttributeError:
+            op._ctx = _thread_waiter()
         if _isEnabledFor(DEBUG):
             return trace_sync(self, op, start, self._wait_sync, timeout_ms)
         start(op)

@@ -256,21 +256,17 @@ class OpQueue:
             if op.attempt():
                 op._complete(True)
                 return
-        self._enqueue(op, self.wq, EPOLLOUT)
+        self.enqueue(op, True)
 
     def start_read(self, op: AsyncOperation) -> None:
         if not self.rq and not self.closed:
             if op.attempt():
                 op._complete(True)
                 return
-        self._enqueue(op, self.rq, EPOLLIN)
-
-    def enqueue_read(self, op: AsyncOperation) -> None:
-        """Queue without trying first (for operations that must wait, e.g. a connect in progress)."""
-        self._enqueue(op, self.rq, EPOLLIN)
+        self.enqueue(op)
 
     def enqueue_write(self, op: AsyncOperation) -> None:
-        self._enqueue(op, self.wq, EPOLLOUT)
+        self.enqueue(op, True)
 
     def enqueue_watched(self, op: AsyncOperation, write: bool, on_block: Callable[[bool], None]) -> bool:
         """``enqueue_read``/``enqueue_write`` of an operation whose waiter (in ``_ctx``) is the caller,
@@ -287,10 +283,14 @@ class OpQueue:
                     self.rpark = op
                 on_block(write)
                 return True
-        self._enqueue(op, q, EPOLLOUT if write else EPOLLIN)
+        self.enqueue(op, write)
         return False
 
-    def _enqueue(self, op: AsyncOperation, q: deque[AsyncOperation], bit: int) -> None:
+    def enqueue(self, op: AsyncOperation, write: bool = False) -> None:
+        """Queue ``op`` for reading (``enqueue_read``), or for writing when ``write``, without
+        trying first (for operations that must wait, e.g. a connect in progress)."""
+        # (enqueue_read is this very function: a synchronous call's wait starts here, one frame fewer)
+        q, bit = (self.wq, EPOLLOUT) if write else (self.rq, EPOLLIN)
         with self.lock:
             if not self.closed:
                 waiter = op._ctx
@@ -298,14 +298,14 @@ class OpQueue:
                     if not q:
                         # Its waiter is the caller, who sees it parked (is_parked): no wake-up.
                         q.append(op)
-                        if bit == EPOLLIN:
-                            self.rpark = op
-                        else:
+                        if write:
                             self.wpark = op
+                        else:
+                            self.rpark = op
                         return
                     if waiter.parks_only:
                         op._ctx = None  # behind others: an ordinary operation
-                if self.mask & bit or (self.rpark if bit == EPOLLIN else self.wpark) is not None:
+                if self.mask & bit or (self.wpark if write else self.rpark) is not None:
                     q.append(op)
                     return
                 try:
@@ -320,6 +320,8 @@ class OpQueue:
             op._abort()
         else:
             op._complete(False)
+
+    enqueue_read = enqueue
 
     def _set_park(self, bit: int, op: AsyncOperation | None) -> None:
         if bit == EPOLLIN:

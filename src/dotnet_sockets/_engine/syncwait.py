@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ..asyncresult import AsyncOperation
     from .opqueue import OpQueue
 
-__all__ = ["ThreadWaiter", "thread_waiter", "wait"]
+__all__ = ["ThreadWaiter", "thread_waiter", "wait", "waiters"]
 
 _POLLIN = select.POLLIN
 _POLLOUT = select.POLLOUT
@@ -44,7 +44,7 @@ class ThreadWaiter(Waiter):
     __slots__ = ("poller", "fd", "mask")
 
     # Waits on its own only when it can be parked at once; queued behind
-    # others, its operation is an ordinary one (see OpQueue._enqueue).
+    # others, its operation is an ordinary one (see OpQueue.enqueue).
     parks_only = True
     # Woken by the close's shutdown of the descriptor it polls.
     polls_descriptor = True
@@ -72,15 +72,17 @@ class ThreadWaiter(Waiter):
         pass  # never handed a turn (parks_only); a close wakes it through the descriptor
 
 
-_local = threading.local()
+# Each thread's waiter, as its attribute ``waiter`` once made: a hot caller reads
+# ``waiters.waiter`` itself and calls thread_waiter() only when that is missing.
+waiters = threading.local()
 
 
 def thread_waiter() -> ThreadWaiter:
-    """The calling thread's waiter (dropped, and its eventfd closed, when the thread ends)."""
+    """The calling thread's waiter (dropped with the thread)."""
     try:
-        w: ThreadWaiter = _local.waiter
+        w: ThreadWaiter = waiters.waiter
     except AttributeError:
-        w = _local.waiter = ThreadWaiter()
+        w = waiters.waiter = ThreadWaiter()
     return w
 
 
@@ -93,7 +95,7 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
     wait (``KeyboardInterrupt``) withdraws it too, and is raised.
     """
     w = op._ctx
-    if not isinstance(w, ThreadWaiter):
+    if type(w) is not ThreadWaiter:  # (no subclasses: the check costs no call)
         return _wait_on_handle(io, op, timeout_ms)
     poller = w.poller
     fd = io.fd
@@ -123,7 +125,8 @@ def wait(io: OpQueue, op: AsyncOperation, timeout_ms: int) -> bool:
                     continue  # it finished meanwhile
                 ms = int(left * 1000) + 1
             polled = True
-            w.watch(fd, mask)
+            if fd != w.fd or mask != w.mask:  # (watching it already: most waits)
+                w.watch(fd, mask)
             poller.poll(ms)
     except BaseException:
         io.cancel(op)
