@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any, overload
 from ._checks import as_buffer, as_microseconds, check_range, no_flags
 from ._checks import steady_range as _steady_range
 from ._engine import ops
-from ._engine.epoll import EPOLLIN as _EPOLLIN
-from ._engine.epoll import EPOLLOUT as _EPOLLOUT
 from ._engine.ops import let_go as _let_go
 from ._engine.syncwait import thread_waiter as _thread_waiter
 from ._names import dotnet_names
@@ -91,7 +89,7 @@ def _receive_now(sock: SocketTransfer, op: Any, view: memoryview, size: int) -> 
     op.flags = 0
     op.buf = view
     if io.rq or io.closed:
-        io._enqueue(op, io.rq, _EPOLLIN)  # enqueue_read, one call fewer
+        io.enqueue(op)  # (enqueue_read)
         return op  # type: ignore[no-any-return]
     try:
         if type(op) is _ReceiveOp:
@@ -101,7 +99,7 @@ def _receive_now(sock: SocketTransfer, op: Any, view: memoryview, size: int) -> 
             got = value[0]
         _tel.c.received += got + _DGRAM if io.dgram else got
     except BlockingIOError:
-        io._enqueue(op, io.rq, _EPOLLIN)  # enqueue_read, one call fewer
+        io.enqueue(op)  # (enqueue_read)
         return op  # type: ignore[no-any-return]
     except OSError as exc:
         op._error = exc
@@ -834,7 +832,7 @@ class SocketTransfer(SocketCore):
                     io.start_write(op)
                 else:
                     op.sent = 0
-                    io._enqueue(op, io.wq, _EPOLLOUT)  # enqueue_write, one call fewer
+                    io.enqueue(op, True)  # enqueue_write, one call fewer
                 return op  # type: ignore[no-any-return]
         self._throw_if_disposed()
         args, callback, state = _split_callback(args, kwargs, 1 if isinstance(buffer, (list, tuple)) else 3)
