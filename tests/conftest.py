@@ -10,7 +10,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -27,6 +27,9 @@ PURE_PASS = os.environ.get("DOTNET_SOCKETS_PURE", "") not in ("", "0")
 same_in_both_passes = pytest.mark.skipif(
     PURE_PASS, reason="does not depend on the send path: the compiled-path pass of the suite runs it"
 )
+
+if TYPE_CHECKING:
+    from socket_helpers import Made
 
 
 def _has_ipv6() -> bool:
@@ -153,6 +156,16 @@ class CallbackRecorder:
                 return True
             self._event.clear()
         return self._event.wait(timeout)
+
+
+@pytest.fixture
+def made() -> Iterator[Made]:
+    """A ``socket_helpers.Made``: every socket it makes or is given is disposed after the test."""
+    from socket_helpers import Made  # socket_helpers imports this module: not at the top
+
+    m = Made()
+    yield m
+    m.dispose_all()
 
 
 @pytest.fixture

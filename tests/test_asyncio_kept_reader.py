@@ -16,7 +16,6 @@ import gc
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,12 +27,6 @@ from socket_helpers import run_bounded as run
 
 NONE = SocketFlags.None_
 
-
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
 
 
 def selector_map() -> Any:

@@ -61,12 +61,6 @@ def audit_events() -> Iterator[list[tuple[str, Any, Any]]]:
     _recording.remove(events)
 
 
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
-
 
 def send(short: bool, s: Socket, buf: Any) -> Coroutine[Any, Any, int]:
     return s.SendAsync(buf, NONE) if short else s.SendAsync(buf, socket_flags=NONE)  # type: ignore[no-any-return]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -42,13 +42,6 @@ from dotnet_sockets.asyncresult import AsyncOperation
 from dotnet_sockets.telemetry import Telemetry
 from socket_helpers import Made, wait_until
 from socket_helpers import run_bounded as run
-
-
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
 
 
 def batch_calls() -> int:

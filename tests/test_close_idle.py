@@ -42,12 +42,6 @@ from socket_helpers import Made, wait_until
 LOOPBACK = IPEndPoint(IPAddress.Loopback, 0)
 
 
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
-
 
 def _plain_pair() -> tuple[socket.socket, Socket, Socket]:
     """A plain client connected to a library listener, and the accepted library socket."""

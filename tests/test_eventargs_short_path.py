@@ -87,12 +87,6 @@ class Completions:
             return self._cond.wait_for(lambda: len(self.calls) >= count, timeout)
 
 
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
-
 
 @pytest.fixture
 def operations_built(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -41,13 +41,6 @@ from socket_helpers import Made, wait_until
 
 
 @pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
-
-
-@pytest.fixture
 def pair(made: Made, af: AddressFamily) -> tuple[Socket, Socket]:
     client, server = made.pair(af)
     for s in (client, server):

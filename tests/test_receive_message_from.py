@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -92,12 +92,6 @@ def receive(request: pytest.FixtureRequest) -> Receive:
 def af(request: pytest.FixtureRequest) -> AddressFamily:
     return request.param  # type: ignore[no-any-return]
 
-
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
 
 
 def any_ep(af: AddressFamily) -> IPEndPoint:

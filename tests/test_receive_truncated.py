@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -42,12 +42,6 @@ from socket_helpers import Made, run_bounded
 
 BIG = bytes(range(100))
 
-
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
 
 
 def _port(s: Socket) -> int:

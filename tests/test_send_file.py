@@ -12,7 +12,7 @@ import asyncio
 import os
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +73,6 @@ MODELS: dict[str, SendFile] = {"sync": _sync, "apm": _apm, "asyncio": _task}
 def send_file(request: pytest.FixtureRequest) -> SendFile:
     return MODELS[request.param]
 
-
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
 
 
 def _make_file(tmp_path: Path, size: int, seed: int = 0) -> tuple[str, bytes]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +36,6 @@ from socket_helpers import Made, pending, receive_exactly
 FILE_SIZE = 1024
 CONTENT = bytes(i % 255 for i in range(FILE_SIZE))
 
-
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
 
 
 @pytest.fixture

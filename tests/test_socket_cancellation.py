@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -31,12 +31,6 @@ from socket_helpers import run_bounded as run
 LOOP4 = loopback(AddressFamily.InterNetwork)
 ANY4 = IPEndPoint(LOOP4, 0)
 
-
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
 
 
 def cancelled_source() -> CancellationTokenSource:

@@ -14,7 +14,6 @@ import os
 import socket
 import struct
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -51,13 +50,6 @@ from dotnet_sockets import (
     TransmitFileOptions,
 )
 from socket_helpers import Made, refused_endpoint, wait_until
-
-
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
 
 
 def _int32(data: bytes | bytearray) -> int:

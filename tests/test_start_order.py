@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,12 +38,6 @@ from socket_helpers import run_bounded as run
 
 ANY4 = IPEndPoint(loopback(AddressFamily.InterNetwork), 0)
 
-
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
 
 
 def udp_pair(made: Made) -> tuple[Socket, Socket]:

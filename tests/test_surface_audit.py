@@ -49,12 +49,6 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
 sys.addaudithook(_hook)
 
 
-@pytest.fixture
-def made() -> Iterator[Made]:
-    m = Made()
-    yield m
-    m.dispose_all()
-
 
 @pytest.fixture
 def events() -> Iterator[list[tuple[str, Any]]]:
