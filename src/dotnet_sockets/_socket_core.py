@@ -60,6 +60,7 @@ from .security import audit as _audit_op
 from .socketaddress import SocketAddress
 from .tracing import (
     log,
+    trace_cached,
     trace_enter,
     trace_error,
     trace_exit,
@@ -101,10 +102,7 @@ _recv_flags = _platform.platform_receive_flags
 
 
 _isEnabledFor = log.isEnabledFor
-# logging's own per-level cache, cleared in place whenever a level or handler changes (as aio.py
-# and _speedups.c read it): a False there is isEnabledFor's answer without the call; anything
-# else (not cached yet, the logger disabled) asks isEnabledFor.
-_trace_cached = getattr(log, "_cache", {}).get
+_trace_cached = trace_cached
 
 
 _audit = sys.audit  # inline on the hottest paths; elsewhere _audit_op, which also maps a denial

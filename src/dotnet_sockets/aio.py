@@ -74,6 +74,7 @@ from .security import denied as _denied
 from .telemetry import DATAGRAM as _DGRAM
 from .telemetry import tls as _tel
 from .tracing import log as _log
+from .tracing import trace_cached as _trace_cached
 
 if TYPE_CHECKING:
     from .socket import Socket
@@ -93,9 +94,6 @@ _SEND_ASYNC = "dotnet_sockets.Socket.SendAsync"
 _RECEIVE_ASYNC = "dotnet_sockets.Socket.ReceiveAsync"
 _RECEIVE_FROM_ASYNC = "dotnet_sockets.Socket.ReceiveFromAsync"
 _isEnabledFor = _log.isEnabledFor
-# logging's own per-level cache, which it clears in place whenever a level or handler changes (as
-# _speedups.c reads it): a False there is isEnabledFor's answer, without the call.
-_trace_cached = getattr(_log, "_cache", {}).get
 _ReceiveOp = _ops.ReceiveOp
 _StreamSendOnlyOp = _ops.StreamSendOnlyOp
 _DatagramSendOp = _ops.DatagramSendOp

@@ -63,6 +63,11 @@ logging.addLevelName(VERBOSE, "VERBOSE")
 root_log = logging.getLogger("dotnet_sockets")
 log = logging.getLogger("dotnet_sockets.socket")
 _isEnabledFor = log.isEnabledFor
+# logging's own per-level cache of ``log``, which it clears in place whenever a level or handler
+# changes (``_speedups.c`` reads it too): ``trace_cached(DEBUG) is False`` is ``isEnabledFor``'s
+# answer without the call, for the hot paths; anything else (not cached yet, the logger disabled)
+# asks ``isEnabledFor``.
+trace_cached = getattr(log, "_cache", {}).get
 
 
 def _object_id(obj: object) -> str:
