@@ -188,14 +188,7 @@ class _PyOpCore(IAsyncResult):
             if synchronously and self._io.inline:
                 _run_inline(self)
             else:
-                # Dispatcher.post's first case without its call, as the compiled core does: on a
-                # completion worker the callback joins that worker's own deque.  (Read each time:
-                # a fork gives the dispatcher a new thread-local.)
-                own = dispatcher._tls.run_next
-                if own is not None:
-                    own.append(self)
-                else:
-                    _post(self)
+                _post(self)
 
     def _abort(self) -> None:
         """Complete as aborted (a close), unless already complete."""
