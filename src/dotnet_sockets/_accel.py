@@ -32,7 +32,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 6  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 7  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -143,6 +143,8 @@ def _install() -> None:
             "OpQueue": OpQueue,
             "IPEndPoint": IPEndPoint,
             "SendToOp": ops.SendToOp,
+            "StreamSendOnlyOp": ops.StreamSendOnlyOp,
+            "ReceiveOp": ops.ReceiveOp,
             "Dispatcher": Dispatcher,
             "dispatcher": dispatcher,
             "drain_pass": dispatch._PASS,
@@ -177,7 +179,10 @@ def _install() -> None:
     batch.recv_batch = _speedups.recv_batch
     batch.send_batch = _speedups.send_batch
     accelerated: tuple[tuple[type, tuple[str, ...]], ...] = (
-        (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive")),
+        (
+            SocketTransfer,
+            ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive", "BeginSend", "EndSend", "BeginReceive", "EndReceive"),
+        ),
         (AsyncMethodsMixin, ("SendToAsync",)),
         (networkstream.NetworkStream, ("Read", "Write")),
     )

@@ -1016,25 +1016,34 @@ stream_failed(PyObject *self, PyObject *exc)
 #define IO_RAISED (-2)
 #define IO_FAILED (-1)
 
-/* One recv or send on the stream, the GIL let go as the socket module does; EINTR retried after
-   the signal handlers ran.  Returns the count, or IO_WOULD_BLOCK, IO_RAISED (an exception is
-   set), IO_FAILED (*exc: the OSError). */
+/* One recv or send on the stream, EINTR retried after the signal handlers ran.  Returns the
+   count, or IO_WOULD_BLOCK, IO_RAISED (an exception is set), IO_FAILED (*exc: the OSError).
+   release: the GIL let go as the socket module does (the synchronous calls); else it is kept
+   and the call made with MSG_DONTWAIT, which cannot wait whatever the descriptor's mode (the
+   Begin... calls: see STREAM_KEEP_GIL). */
 static Py_ssize_t
-stream_call(PyObject *io, char *buf, Py_ssize_t len, int sending, PyObject **exc)
+stream_call(PyObject *io, char *buf, Py_ssize_t len, int sending, PyObject **exc, int release)
 {
     *exc = NULL;
     for (;;) {
         int fd = queue_fd(io), err;
-        Py_ssize_t r;
+        Py_ssize_t r = -1;
         if (fd < 0) {
             err = EBADF;
         }
-        else {
+        else if (release) {
             Py_BEGIN_ALLOW_THREADS
             r = sending ? syscall(SYS_sendto, fd, buf, (size_t)len, 0, NULL, 0)
                         : syscall(SYS_recvfrom, fd, buf, (size_t)len, 0, NULL, NULL);
             err = errno;
             Py_END_ALLOW_THREADS
+        }
+        else {
+            r = sending ? syscall(SYS_sendto, fd, buf, (size_t)len, MSG_DONTWAIT, NULL, 0)
+                        : syscall(SYS_recvfrom, fd, buf, (size_t)len, MSG_DONTWAIT, NULL, NULL);
+            err = errno;
+        }
+        if (fd >= 0) {
             if (r >= 0)
                 return r;
             if (err == EINTR) {
@@ -1073,7 +1082,7 @@ stream_receive(PyObject *self, PyObject *buffer, Py_ssize_t offset, Py_ssize_t s
     PyObject *rq = SLOT(io, q_rq), *exc = NULL;
     Py_ssize_t r = IO_WOULD_BLOCK;
     if (rq != NULL && SLOT(io, q_closed) == Py_False && queue_length(rq) == 0)
-        r = stream_call(io, (char *)view.buf + offset, size, 0, &exc);
+        r = stream_call(io, (char *)view.buf + offset, size, 0, &exc, 1);
     else
         PyErr_Clear(); /* (queue_length's) */
     Py_DECREF(io);
@@ -1126,7 +1135,7 @@ stream_send(PyObject *self, PyObject *buffer, Py_ssize_t offset, Py_ssize_t size
     Py_ssize_t n = 0, r = IO_WOULD_BLOCK;
     if (wq != NULL && SLOT(io, q_closed) == Py_False && queue_length(wq) == 0) {
         do {
-            r = stream_call(io, (char *)view.buf + offset + n, size - n, 1, &exc);
+            r = stream_call(io, (char *)view.buf + offset + n, size - n, 1, &exc, 1);
             if (r >= 0)
                 n += r;
         } while (r >= 0 && n < size);
@@ -1456,6 +1465,8 @@ core_context(void)
     return ctx;
 }
 
+static int core_setup(OpCore *self, PyObject *io, PyObject *callback, PyObject *state);
+
 static int
 core_init(OpCore *self, PyObject *args, PyObject *kwds)
 {
@@ -1468,6 +1479,14 @@ core_init(OpCore *self, PyObject *args, PyObject *kwds)
     }
     else if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO:AsyncOperation", kwlist, &io, &callback, &state))
         return -1;
+    return core_setup(self, io, callback, state);
+}
+
+/* __init__(io, callback, state) past its argument parsing (the compiled Begin... calls make
+   their operations with it: see new_operation). */
+static int
+core_setup(OpCore *self, PyObject *io, PyObject *callback, PyObject *state)
+{
     Py_XSETREF(self->io, Py_NewRef(io));
     Py_XSETREF(self->callback, Py_NewRef(callback));
     Py_XSETREF(self->state, Py_NewRef(state));
@@ -1677,6 +1696,274 @@ op_core(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_XSETREF(core_aborted, Py_NewRef(args[3]));
     Py_XSETREF(exec_ctx_dict, Py_NewRef(d));
     return Py_NewRef((PyObject *)&OpCoreType);
+}
+
+/* ---- BeginSend / EndSend, BeginReceive / EndReceive on a connected stream ---- */
+
+/* The twins of SocketTransfer.BeginSend, EndSend, BeginReceive and EndReceive in their steady
+   state: (buffer, offset, size, socket_flags, callback[, state]) as _checks.steady_range takes
+   them (a bytearray, or bytes for a send), callback None or callable, on a connected stream
+   socket (its peer known: _peer would ask the kernel) with nothing queued in that direction,
+   tracing off.  Anything else is NOT_TAKEN, nothing done, and the Python method runs: every
+   rule keeps its one home there.  From the audit event on, the call is made in the twin's
+   order: the audit, the operation (its callback's context captured), one system call unless
+   the direction is queued or closed meanwhile, and what would block queued by the queue's
+   own enqueue/start_write. */
+
+static PyTypeObject *StreamSendOnlyOpType, *ReceiveOpType;
+static Py_ssize_t ss_buf, ss_flags, ss_addr, ss_sent; /* StreamSendOnlyOp */
+static Py_ssize_t ro_buf, ro_flags;                   /* ReceiveOp */
+static PyObject *str_enqueue, *str_start_write, *int_zero;
+
+/* A Begin... keeps the GIL through its non-blocking system call below this many bytes (a
+   1 KiB send takes about a microsecond: giving the GIL up for it lets a waiting thread take
+   it, and this one queues for it again, per operation); at and above, it lets it go, as the
+   socket module does, so that the copy of a large block overlaps the other threads' work. */
+#define STREAM_KEEP_GIL 8192
+
+/* type(io, callback, state) for an operation class whose __init__ is the core's: the same
+   setup, without the argument tuple; any other class is called. */
+static PyObject *
+new_operation(PyTypeObject *type, PyObject *io, PyObject *callback, PyObject *state)
+{
+    if (type->tp_init != (initproc)core_init || type->tp_new != PyType_GenericNew) {
+        PyObject *args[3] = {io, callback, state};
+        return PyObject_Vectorcall((PyObject *)type, args, 3, NULL);
+    }
+    PyObject *op = type->tp_alloc(type, 0);
+    if (op != NULL && core_setup((OpCore *)op, io, callback, state) < 0)
+        Py_CLEAR(op);
+    return op;
+}
+
+/* The Begin... arguments of the steady state: 1 when taken (no error set either way). */
+static int
+begin_args(PyObject *const *args, Py_ssize_t nargs, int writable, Py_ssize_t *offset, Py_ssize_t *size)
+{
+    if (nargs != 5 && nargs != 6)
+        return 0;
+    PyObject *callback = args[4];
+    return (callback == Py_None || PyCallable_Check(callback)) && steady_args(args, 4, writable, offset, size);
+}
+
+/* io.enqueue(op) for reading, io.enqueue(op, True) for writing. */
+static int
+enqueue_op(PyObject *io, PyObject *op, int write)
+{
+    PyObject *args[3] = {io, op, Py_True};
+    PyObject *r = PyObject_VectorcallMethod(str_enqueue, args, write ? 3 : 2, NULL);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+/* BeginSend(buffer, offset, size, socket_flags, callback[, state]) from bytes or a bytearray. */
+static PyObject *
+fast_begin_send(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t offset, size;
+    if (!begin_args(args, nargs, 0, &offset, &size))
+        return NOT_TAKEN;
+    PyObject *ep = stream_steady(self, q_wq);
+    if (ep == NULL)
+        return NOT_TAKEN;
+    PyObject *buffer = args[0], *callback = args[4], *state = nargs == 6 ? args[5] : Py_None;
+    /* Exported before the audit hooks run, as the twin's data: a hook that resizes the buffer
+       gets BufferError, and the range checked is the range sent. */
+    Py_buffer view;
+    if (PyObject_GetBuffer(buffer, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    Py_INCREF(ep);
+    int denied = audit_send("dotnet_sockets.Socket.BeginSend", self, ep);
+    Py_DECREF(ep);
+    PyObject *io = denied < 0 ? NULL : queue_after_hooks(self);
+    PyObject *op = io == NULL ? NULL : new_operation(StreamSendOnlyOpType, io, callback, state);
+    if (op == NULL)
+        goto fail;
+    set_slot(op, ss_flags, int_zero);
+    set_slot(op, ss_addr, Py_None);
+    Py_ssize_t sent = 0;
+    PyObject *wq = SLOT(io, q_wq);
+    if (wq != NULL && SLOT(io, q_closed) == Py_False && queue_length(wq) == 0) {
+        PyObject *exc = NULL;
+        Py_ssize_t r = stream_call(io, (char *)view.buf + offset, size, 1, &exc, size >= STREAM_KEEP_GIL);
+        if (r == IO_RAISED)
+            goto fail;
+        sent = r == IO_WOULD_BLOCK ? -1 : r == IO_FAILED ? 0 : r; /* (even a 0-byte send waits then) */
+        if (exc != NULL)
+            set_slot_steal(op, o_error, exc);
+        if (sent == size || exc != NULL) {
+            /* Done inside Begin: counted as the bytes leave, the caller's buffer let go before
+               anyone is told, completed as the core completes. */
+            __atomic_add_fetch(&tel_bytes_sent, (long long)sent, __ATOMIC_RELAXED);
+            PyObject *v = PyLong_FromSsize_t(sent);
+            if (v == NULL)
+                goto fail;
+            set_slot(op, ss_sent, v);
+            set_slot_steal(op, o_value, v);
+            set_slot(op, ss_buf, Py_None);
+            PyBuffer_Release(&view);
+            PyObject *res = core_complete((OpCore *)op, Py_True);
+            Py_DECREF(io);
+            if (res == NULL)
+                Py_CLEAR(op);
+            Py_XDECREF(res);
+            return op;
+        }
+    }
+    else {
+        PyErr_Clear(); /* (queue_length's) */
+    }
+    /* What is left waits in order in the queue, holding its own export of the range (the
+       twin's data: the buffer itself when it is all of a bytes object). */
+    {
+        PyObject *data;
+        if (PyBytes_CheckExact(buffer) && size == PyBytes_GET_SIZE(buffer)) {
+            data = Py_NewRef(buffer);
+        }
+        else {
+            PyObject *whole = PyMemoryView_FromObject(buffer);
+            data = whole == NULL ? NULL : PySequence_GetSlice(whole, offset, offset + size);
+            Py_XDECREF(whole);
+            if (data == NULL)
+                goto fail;
+        }
+        set_slot_steal(op, ss_buf, data);
+    }
+    PyBuffer_Release(&view);
+    PyObject *res;
+    if (sent > 0) {
+        /* A partial send goes on from where it stopped. */
+        __atomic_add_fetch(&tel_bytes_sent, (long long)sent, __ATOMIC_RELAXED);
+        PyObject *v = PyLong_FromSsize_t(sent);
+        if (v == NULL) {
+            Py_DECREF(io);
+            Py_DECREF(op);
+            return NULL;
+        }
+        set_slot_steal(op, ss_sent, v);
+        res = PyObject_CallMethodOneArg(io, str_start_write, op);
+        Py_XDECREF(res);
+    }
+    else {
+        set_slot(op, ss_sent, int_zero);
+        res = enqueue_op(io, op, 1) < 0 ? NULL : Py_None;
+    }
+    Py_DECREF(io);
+    if (res == NULL)
+        Py_CLEAR(op);
+    return op;
+
+fail:
+    PyBuffer_Release(&view);
+    Py_XDECREF(io);
+    Py_XDECREF(op);
+    return NULL;
+}
+
+/* BeginReceive(buffer, offset, size, socket_flags, callback[, state]) into a bytearray. */
+static PyObject *
+fast_begin_receive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t offset, size;
+    if (!begin_args(args, nargs, 1, &offset, &size))
+        return NOT_TAKEN;
+    PyObject *ep = stream_steady(self, q_rq);
+    if (ep == NULL)
+        return NOT_TAKEN;
+    PyObject *buffer = args[0], *callback = args[4], *state = nargs == 6 ? args[5] : Py_None;
+    /* The twin's memoryview of the range, made before the audit hooks run; the operation holds
+       it (EndReceive's trace reads it). */
+    PyObject *whole = PyMemoryView_FromObject(buffer);
+    PyObject *range = whole == NULL ? NULL : PySequence_GetSlice(whole, offset, offset + size);
+    Py_XDECREF(whole);
+    if (range == NULL)
+        return NULL;
+    Py_INCREF(ep);
+    int denied = audit_send("dotnet_sockets.Socket.BeginReceive", self, ep);
+    Py_DECREF(ep);
+    PyObject *io = denied < 0 ? NULL : queue_after_hooks(self);
+    PyObject *op = io == NULL ? NULL : new_operation(ReceiveOpType, io, callback, state);
+    if (op == NULL) {
+        Py_DECREF(range);
+        Py_XDECREF(io);
+        return NULL;
+    }
+    set_slot(op, ro_flags, int_zero);
+    set_slot_steal(op, ro_buf, range);
+    PyObject *rq = SLOT(io, q_rq);
+    if (rq == NULL || SLOT(io, q_closed) != Py_False || queue_length(rq) != 0) {
+        PyErr_Clear(); /* (queue_length's) */
+        goto enqueue;
+    }
+    /* Through an export of its own: the operation's view is not ours to rely on while Python
+       code (a signal handler) runs. */
+    Py_buffer pb;
+    if (PyObject_GetBuffer(range, &pb, PyBUF_WRITABLE) < 0)
+        goto fail;
+    PyObject *exc = NULL;
+    Py_ssize_t r = stream_call(io, pb.buf, size, 0, &exc, size >= STREAM_KEEP_GIL);
+    PyBuffer_Release(&pb);
+    if (r == IO_RAISED)
+        goto fail;
+    if (r == IO_WOULD_BLOCK)
+        goto enqueue;
+    if (r >= 0) {
+        PyObject *v = PyLong_FromSsize_t(r);
+        if (v == NULL)
+            goto fail;
+        set_slot_steal(op, o_value, v);
+        __atomic_add_fetch(&tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
+    }
+    else {
+        set_slot_steal(op, o_error, exc);
+    }
+    PyObject *res = core_complete((OpCore *)op, Py_True);
+    if (res == NULL)
+        goto fail;
+    Py_DECREF(res);
+    Py_DECREF(io);
+    return op;
+
+enqueue:
+    if (enqueue_op(io, op, 0) < 0)
+        goto fail;
+    Py_DECREF(io);
+    return op;
+
+fail:
+    Py_DECREF(io);
+    Py_DECREF(op);
+    return NULL;
+}
+
+/* EndSend / EndReceive of this socket's finished, unended, successful operation of that
+   class, tracing off: _end's checks would all pass and its wait return at once. */
+static PyObject *
+end_steady(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyTypeObject *type)
+{
+    if (nargs != 1 || !Py_IS_TYPE(args[0], type) || !is_socket(self))
+        return NOT_TAKEN;
+    /* Python code (the logger) before the fields are read. */
+    if (tracing_enabled())
+        return NOT_TAKEN;
+    OpCore *ar = (OpCore *)args[0];
+    if (ar->done != Py_True || ar->ended != Py_False || ar->error != Py_None || ar->value == NULL ||
+        ar->io != SLOT(self, s_io))
+        return NOT_TAKEN;
+    Py_SETREF(ar->ended, Py_NewRef(Py_True));
+    return Py_NewRef(ar->value);
+}
+
+static PyObject *
+fast_end_send(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return end_steady(self, args, nargs, StreamSendOnlyOpType);
+}
+
+static PyObject *
+fast_end_receive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return end_steady(self, args, nargs, ReceiveOpType);
 }
 
 /* ---- SendToAsync: the reused-args datagram send and the awaited one ------- */
@@ -2714,6 +3001,18 @@ configure(PyObject *module, PyObject *cfg)
     OFF(o_buf, SendToOpType, "buf");
     OFF(o_addr, SendToOpType, "addr");
     OFF(o_flags, SendToOpType, "flags");
+    if (take_type(cfg, "StreamSendOnlyOp", &StreamSendOnlyOpType) || take_type(cfg, "ReceiveOp", &ReceiveOpType))
+        return NULL;
+    if (!PyType_IsSubtype(StreamSendOnlyOpType, &OpCoreType) || !PyType_IsSubtype(ReceiveOpType, &OpCoreType)) {
+        PyErr_SetString(PyExc_TypeError, "configure: the stream operations must derive from the compiled core");
+        return NULL;
+    }
+    OFF(ss_buf, StreamSendOnlyOpType, "buf");
+    OFF(ss_flags, StreamSendOnlyOpType, "flags");
+    OFF(ss_addr, StreamSendOnlyOpType, "addr");
+    OFF(ss_sent, StreamSendOnlyOpType, "sent");
+    OFF(ro_buf, ReceiveOpType, "buf");
+    OFF(ro_flags, ReceiveOpType, "flags");
     if (take_type(cfg, "SocketAsyncEventArgs", &EventArgsType) || take_obj(cfg, "SEND_TO", &ea_send_to_op) ||
         take_obj(cfg, "SUCCESS", &ea_success) || take_obj(cfg, "NO_FLAGS", &ea_no_flags) ||
         take_obj(cfg, "send_to_failed", &ea_send_to_failed) || take_obj(cfg, "send_to_queued", &ea_send_to_queued) ||
@@ -2806,6 +3105,14 @@ make_method(PyObject *module, PyObject *args)
         f = fast_send;
     else if (strcmp(kind, "Receive") == 0)
         f = fast_receive;
+    else if (strcmp(kind, "BeginSend") == 0)
+        f = fast_begin_send;
+    else if (strcmp(kind, "EndSend") == 0)
+        f = fast_end_send;
+    else if (strcmp(kind, "BeginReceive") == 0)
+        f = fast_begin_receive;
+    else if (strcmp(kind, "EndReceive") == 0)
+        f = fast_end_receive;
     else if (strcmp(kind, "Read") == 0)
         f = fast_stream_read;
     else if (strcmp(kind, "Write") == 0)
@@ -2873,12 +3180,15 @@ PyInit__speedups(void)
     str_enqueue_write = PyUnicode_InternFromString("enqueue_write");
     str_run = PyUnicode_InternFromString("run");
     kw_remote_ep = Py_BuildValue("(s)", "remote_ep");
+    str_enqueue = PyUnicode_InternFromString("enqueue");
+    str_start_write = PyUnicode_InternFromString("start_write");
+    int_zero = PyLong_FromLong(0);
     if (!str_cache || !str_throw || !str_ctx || !str_callback || !str_enqueue_write || !str_run ||
-        !kw_remote_ep)
+        !kw_remote_ep || !str_enqueue || !str_start_write || !int_zero)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for (its _INTERFACE). */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 6) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 7) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;
