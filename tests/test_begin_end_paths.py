@@ -1,0 +1,302 @@
+"""BeginSend/EndSend and BeginReceive/EndReceive: the compiled steady state gives what the Python paths give.
+
+Their steady state (``(buffer, offset, size, socket_flags, callback[, state])`` on a connected
+stream) runs in ``_speedups.c`` where the accelerator is built, in Python where not, and every
+other call goes down the general path.  Each generated call below runs three ways on fresh
+connected pairs: as installed (compiled on the compiled pass), through the Python functions, and
+down the general path (``steady_range`` answering False); the three records must be equal: what
+Begin raises, what End returns or raises (and a second End), the callback's calls, whether it
+completed synchronously, the audit events, the telemetry, the bytes moved, whether the buffer was
+held while pending and let go after.  The cases include a closed socket, an operation queued
+ahead, and audit hooks that close the socket or refuse the call.  Then Close racing the
+completion from another thread: every operation completes exactly once and lets its buffer go.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import gc
+import inspect
+import pstats
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import WAIT, CallbackRecorder
+from dotnet_sockets import SelectMode, Socket, SocketFlags, _accel, _socket_transfer
+from dotnet_sockets.telemetry import Telemetry
+from socket_helpers import fill
+from test_stream_paths import _pair
+
+_events: list[list[str]] = []
+_close_in_hook: list[Socket] = []  # the socket the next Begin's audit event closes
+_deny_in_hook: list[str] = []  # the event the policy refuses next
+
+_BEGINS = ("dotnet_sockets.Socket.BeginSend", "dotnet_sockets.Socket.BeginReceive")
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if not event.startswith("dotnet_sockets.Socket."):
+        return
+    if _events:
+        _events[-1].append(event)
+    if _close_in_hook and event in _BEGINS:
+        _close_in_hook.pop().Close()
+    if _deny_in_hook and event == _deny_in_hook[0]:
+        _deny_in_hook.clear()
+        raise PermissionError("refused by the test's policy")
+
+
+sys.addaudithook(_hook)  # hooks cannot be removed: this one acts only when a test asks
+
+DATA = b"0123456789abcdef"
+AHEAD = 100_000  # the send queued ahead of the one under test
+
+
+class _Int(int):
+    """An int subclass: never the steady state (exact ints only), whatever its value."""
+
+
+class _Callable:
+    """A callable object (not a function): counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.called = threading.Event()
+
+    def __call__(self, ar: Any) -> None:
+        self.calls += 1
+        self.called.set()
+
+
+@dataclass(frozen=True)
+class Case:
+    call: str  # "Send" or "Receive"
+    buffer: str
+    offset: Any
+    size: Any
+    flags: Any
+    callback: str
+    with_state: bool
+    scene: str  # "plain", "closed", "ahead", "hook closes", "hook refuses"
+
+
+def _buffer(kind: str) -> Any:
+    data = bytearray(b"ABCDEFGHIJKLMNOP")
+    return {
+        "bytearray": data,
+        "bytes": bytes(data),
+        "memoryview": memoryview(data),
+        "readonly": memoryview(bytes(data)),
+        "none": None,
+        "list": [data],
+    }[kind]
+
+
+def _exported(buf: Any) -> bool | None:
+    """Whether something holds an export of ``buf`` (None: not a bytearray)."""
+    if type(buf) is not bytearray:
+        return None
+    try:
+        buf.append(0)
+    except BufferError:
+        return True
+    buf.pop()
+    return False
+
+
+def _raised(exc: Exception) -> tuple[Any, ...]:
+    code = getattr(exc, "SocketErrorCode", None)
+    return ("raised", type(exc).__name__, getattr(exc, "ParamName", None), None if code is None else code.name)
+
+
+def _outcome(fn: Callable[[], Any]) -> tuple[Any, ...]:
+    try:
+        value = fn()
+    except Exception as exc:  # noqa: BLE001 - the outcome is the point
+        return _raised(exc)
+    return ("value", value if isinstance(value, int) else type(value).__name__)
+
+
+def _method(name: str, way: str) -> Callable[..., Any]:
+    value = vars(_socket_transfer.SocketTransfer)[name]
+    return value if way == "installed" else inspect.unwrap(value)
+
+
+def _read_to_end(raw: socket.socket, out: bytearray) -> None:
+    raw.settimeout(WAIT)
+    try:
+        while chunk := raw.recv(65536):
+            out += chunk
+    except OSError:
+        pass
+
+
+def _run(case: Case, way: str) -> tuple[Any, ...]:  # noqa: C901 - one scenario, spelled out
+    c, s = _pair()
+    # A loop's steady state: the peer's endpoint known (the first call of a new socket asks the
+    # kernel for it in Python, so the compiled path would never be reached without this).
+    assert c.RemoteEndPoint is not None and s.RemoteEndPoint is not None
+    sock = c if case.call == "Send" else s
+    moved = bytearray()
+    reader: threading.Thread | None = None
+    ahead: Any = None
+    filled = 0
+    try:
+        if case.scene == "ahead":
+            if case.call == "Receive":
+                ahead = s.BeginReceive(bytearray(4), 0, 4, 0, None, None)  # waits: nothing sent yet
+            else:
+                filled = fill(c)
+                ahead = c.BeginSend(bytearray(AHEAD), 0, AHEAD, 0, None, None)
+            assert not ahead.IsCompleted
+        elif case.call == "Receive":
+            c._sock.send(DATA)  # raw: no telemetry or audit of its own
+        buf = _buffer(case.buffer)
+        callback: Any = {
+            "none": None,
+            "recorder": CallbackRecorder(),
+            "object": _Callable(),
+            "not callable": 5,
+        }[case.callback]
+        args = (buf, case.offset, case.size, case.flags, callback) + (("state",) if case.with_state else ())
+        if case.scene == "closed":
+            sock.Close()
+        elif case.scene == "hook closes":
+            _close_in_hook.append(sock)
+        elif case.scene == "hook refuses":
+            _deny_in_hook.append(f"dotnet_sockets.Socket.Begin{case.call}")
+        begin, end = _method(f"Begin{case.call}", way), _method(f"End{case.call}", way)
+        with pytest.MonkeyPatch.context() as m:
+            if way == "general":
+                m.setattr(_socket_transfer, "_steady_range", lambda *a: False)
+            _events.append([])
+            before = Telemetry.snapshot()
+            ar: Any = None
+            try:
+                ar = begin(sock, *args)
+                began: tuple[Any, ...] = ("began",)
+            except Exception as exc:  # noqa: BLE001 - the outcome is the point
+                began = _raised(exc)
+            finally:
+                _close_in_hook.clear()
+                _deny_in_hook.clear()
+            held = ended = again = sync = calls = None
+            if ar is not None:
+                held = _exported(buf) if case.scene == "ahead" else None  # while pending
+                if case.call == "Send":
+                    reader = threading.Thread(target=_read_to_end, args=(s._sock, moved), daemon=True)
+                    reader.start()
+                elif case.scene == "ahead":
+                    c._sock.send(DATA)
+                assert ar.AsyncWaitHandle.WaitOne(int(WAIT * 1000)), "never completed"
+                if isinstance(callback, CallbackRecorder):
+                    assert callback.wait()
+                    assert callback.calls[0] is ar
+                elif isinstance(callback, _Callable):
+                    assert callback.called.wait(WAIT)
+                ended = _outcome(lambda: end(sock, ar))
+                again = _outcome(lambda: end(sock, ar))
+                sync = (ar.CompletedSynchronously, ar.AsyncState)
+                calls = len(callback.calls) if isinstance(callback, CallbackRecorder) else getattr(callback, "calls", None)
+            events = _events.pop()
+            d = Telemetry.snapshot() - before
+        if reader is not None:
+            try:
+                c._sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # closed: the peer reads to its end anyway
+            reader.join(WAIT)
+            assert not reader.is_alive()
+        if isinstance(callback, CallbackRecorder):
+            callback.calls.clear()
+        del ar, ahead
+        gc.collect()  # (an exception's frames may hold the range in a cycle)
+        released = _exported(buf) is not True
+        start = filled + AHEAD if case.scene == "ahead" else 0
+        contents = bytes(buf) if isinstance(buf, bytearray) else None
+        return (began, ended, again, sync, calls, held, released, events, d.bytes_sent, d.bytes_received,
+                bytes(moved[start:]), contents)
+    finally:
+        c.Close()
+        s.Close()
+
+
+_ODD = st.sampled_from([True, 1.5, "2", None, _Int(3), 2**70])
+_INT = st.integers(-2, 18) | _ODD
+_FLAGS = st.sampled_from([0, SocketFlags.None_, _Int(0), SocketFlags.Peek, SocketFlags.DontRoute, -1, None, 1.0])
+
+
+@st.composite
+def _cases(draw: st.DrawFn) -> Case:
+    call = draw(st.sampled_from(["Send", "Receive"]))
+    steady = draw(st.booleans())  # half the cases near the steady state, to reach the compiled path
+    if steady:
+        buffer = "bytearray" if call == "Receive" else draw(st.sampled_from(["bytearray", "bytes"]))
+        offset = draw(st.integers(0, 16))
+        size = draw(st.integers(0, 16 - offset))
+        flags = draw(st.sampled_from([0, SocketFlags.None_, _Int(0)]))
+    else:
+        buffer = draw(st.sampled_from(["bytearray", "bytes", "memoryview", "readonly", "none", "list"]))
+        offset, size, flags = draw(_INT), draw(_INT), draw(_FLAGS)
+    return Case(
+        call,
+        buffer,
+        offset,
+        size,
+        flags,
+        draw(st.sampled_from(["none", "recorder", "object", "not callable"])),
+        draw(st.booleans()),
+        draw(st.sampled_from(["plain", "plain", "closed", "ahead", "hook closes", "hook refuses"])),
+    )
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cases())
+def test_every_call_gives_what_the_python_and_general_paths_give(case: Case) -> None:
+    installed = _run(case, "installed")
+    assert installed == _run(case, "python")
+    assert installed == _run(case, "general")
+
+
+def test_the_steady_calls_are_compared_and_take_the_compiled_path() -> None:
+    """The property reaches the steady state (a test that cannot fail is a defect), and there
+    the compiled path runs no Python function of the package."""
+    send = _run(Case("Send", "bytes", 0, 16, 0, "recorder", True, "plain"), "installed")
+    assert send[:5] == (("began",), ("value", 16), ("raised", "InvalidOperationException", None, None),
+                        (True, "state"), 1)
+    assert send[7:11] == (["dotnet_sockets.Socket.BeginSend"], 16, 0, b"ABCDEFGHIJKLMNOP")
+    receive = _run(Case("Receive", "bytearray", 2, 8, SocketFlags.None_, "none", False, "ahead"), "installed")
+    assert receive[1] == ("value", 8) and receive[5] is True and receive[6] is True
+    assert receive[-1] == b"AB456789abKLMNOP"  # the 4 bytes ahead went to the receive queued first
+    names = {"BeginSend": "begin_send", "EndSend": "end_send", "BeginReceive": "begin_receive", "EndReceive": "end_receive"}
+    for name, pep8 in names.items():
+        method = vars(_socket_transfer.SocketTransfer)[name]
+        assert (type(method).__name__ == "FastMethod") == _accel.ACCELERATED
+        assert method is vars(_socket_transfer.SocketTransfer)[pep8]
+        assert inspect.signature(method) == inspect.signature(inspect.unwrap(method))
+        assert method.__doc__ == inspect.unwrap(method).__doc__
+    c, s = _pair()
+    try:
+        out, into = bytearray(64), bytearray(64)
+        prof = cProfile.Profile()
+        for i in range(21):
+            if i == 1:  # (the first call of each learns the peer's endpoint: _peer, in Python)
+                prof.enable()
+            c.EndSend(c.BeginSend(out, 0, 64, 0, None, None))
+            assert s.Poll(int(WAIT * 1_000_000), SelectMode.SelectRead)
+            s.EndReceive(s.BeginReceive(into, 0, 64, 0, None, None))
+        prof.disable()
+    finally:
+        c.Close()
+        s.Close()
+    stats: Any = pstats.Stats(prof).stats
+    ours = [f for f in stats if "_socket_transfer" in f[0] and f[2] in ("BeginSend", "EndSend", "BeginReceive", "EndReceive")]
+    assert (not ours) == _accel.ACCELERATED, ours
