@@ -15,12 +15,14 @@ completion from another thread: every operation completes exactly once and lets 
 from __future__ import annotations
 
 import cProfile
+import functools
 import gc
 import inspect
 import pstats
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -131,12 +133,12 @@ def _method(name: str, way: str) -> Callable[..., Any]:
 
 
 def _read_to_end(raw: socket.socket, out: bytearray) -> None:
-    raw.settimeout(WAIT)
     try:
+        raw.settimeout(WAIT)
         while chunk := raw.recv(65536):
             out += chunk
     except OSError:
-        pass
+        pass  # closed meanwhile: what was read is the record
 
 
 def _run(case: Case, way: str) -> tuple[Any, ...]:  # noqa: C901 - one scenario, spelled out
@@ -205,7 +207,9 @@ def _run(case: Case, way: str) -> tuple[Any, ...]:  # noqa: C901 - one scenario,
                 ended = _outcome(lambda: end(sock, ar))
                 again = _outcome(lambda: end(sock, ar))
                 sync = (ar.CompletedSynchronously, ar.AsyncState)
-                calls = len(callback.calls) if isinstance(callback, CallbackRecorder) else getattr(callback, "calls", None)
+                calls = (
+                    len(callback.calls) if isinstance(callback, CallbackRecorder) else getattr(callback, "calls", None)
+                )
             events = _events.pop()
             d = Telemetry.snapshot() - before
         if reader is not None:
@@ -217,13 +221,24 @@ def _run(case: Case, way: str) -> tuple[Any, ...]:  # noqa: C901 - one scenario,
             assert not reader.is_alive()
         if isinstance(callback, CallbackRecorder):
             callback.calls.clear()
-        del ar, ahead
-        gc.collect()  # (an exception's frames may hold the range in a cycle)
-        released = _exported(buf) is not True
+        ar = ahead = None  # (the lambdas above keep the cell, not the operation)
+        released = _let_go(buf)
         start = filled + AHEAD if case.scene == "ahead" else 0
         contents = bytes(buf) if isinstance(buf, bytearray) else None
-        return (began, ended, again, sync, calls, held, released, events, d.bytes_sent, d.bytes_received,
-                bytes(moved[start:]), contents)
+        return (
+            began,
+            ended,
+            again,
+            sync,
+            calls,
+            held,
+            released,
+            events,
+            d.bytes_sent,
+            d.bytes_received,
+            bytes(moved[start:]),
+            contents,
+        )
     finally:
         c.Close()
         s.Close()
@@ -270,13 +285,23 @@ def test_the_steady_calls_are_compared_and_take_the_compiled_path() -> None:
     """The property reaches the steady state (a test that cannot fail is a defect), and there
     the compiled path runs no Python function of the package."""
     send = _run(Case("Send", "bytes", 0, 16, 0, "recorder", True, "plain"), "installed")
-    assert send[:5] == (("began",), ("value", 16), ("raised", "InvalidOperationException", None, None),
-                        (True, "state"), 1)
+    assert send[:5] == (
+        ("began",),
+        ("value", 16),
+        ("raised", "InvalidOperationException", None, None),
+        (True, "state"),
+        1,
+    )
     assert send[7:11] == (["dotnet_sockets.Socket.BeginSend"], 16, 0, b"ABCDEFGHIJKLMNOP")
     receive = _run(Case("Receive", "bytearray", 2, 8, SocketFlags.None_, "none", False, "ahead"), "installed")
     assert receive[1] == ("value", 8) and receive[5] is True and receive[6] is True
     assert receive[-1] == b"AB456789abKLMNOP"  # the 4 bytes ahead went to the receive queued first
-    names = {"BeginSend": "begin_send", "EndSend": "end_send", "BeginReceive": "begin_receive", "EndReceive": "end_receive"}
+    names = {
+        "BeginSend": "begin_send",
+        "EndSend": "end_send",
+        "BeginReceive": "begin_receive",
+        "EndReceive": "end_receive",
+    }
     for name, pep8 in names.items():
         method = vars(_socket_transfer.SocketTransfer)[name]
         assert (type(method).__name__ == "FastMethod") == _accel.ACCELERATED
@@ -298,5 +323,148 @@ def test_the_steady_calls_are_compared_and_take_the_compiled_path() -> None:
         c.Close()
         s.Close()
     stats: Any = pstats.Stats(prof).stats
-    ours = [f for f in stats if "_socket_transfer" in f[0] and f[2] in ("BeginSend", "EndSend", "BeginReceive", "EndReceive")]
+    ours = [
+        f
+        for f in stats
+        if "_socket_transfer" in f[0] and f[2] in ("BeginSend", "EndSend", "BeginReceive", "EndReceive")
+    ]
     assert (not ours) == _accel.ACCELERATED, ours
+
+
+@pytest.fixture
+def tiny_switch_interval() -> Any:
+    """Thread switches as often as the interpreter allows: the races below get every chance."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+def _flush_dispatcher() -> None:
+    """Let go of what the completion workers still refer to: the dispatcher keeps the last item
+    it ran (for its watchdog) until it runs another, here one callback of a send of its own."""
+    c, s = _pair()
+    try:
+        done = CallbackRecorder()
+        c.BeginSend(b"x", 0, 1, 0, done, None)
+        assert done.wait()
+    finally:
+        c.Close()
+        s.Close()
+    gc.collect()
+
+
+def _let_go(buf: Any) -> bool:
+    """Whether nothing holds ``buf`` once the operations are dropped: each completion worker
+    may still refer to the last operation it ran, until it runs another (bounded)."""
+    gc.collect()  # (an exception's frames may hold the range in a cycle)
+    for _ in range(20):
+        if _exported(buf) is not True:
+            return True
+        _flush_dispatcher()
+    return False
+
+
+def _warm_pair() -> tuple[Socket, Socket]:
+    c, s = _pair()
+    assert c.RemoteEndPoint is not None and s.RemoteEndPoint is not None  # the steady state
+    return c, s
+
+
+@pytest.mark.parametrize("call", ["Send", "Receive"])
+def test_close_racing_the_completion_completes_once_and_lets_the_buffer_go(
+    call: str, tiny_switch_interval: Any
+) -> None:
+    """A pending operation completes as data moves while another thread closes the socket:
+    whichever wins, the callback runs exactly once, End gives the bytes or .NET's error, and the
+    buffer is let go (a send's at completion, a receive's with its IAsyncResult)."""
+    deadline = time.monotonic() + WAIT
+    outcomes: set[str] = set()
+    for _ in range(30):
+        if time.monotonic() > deadline:
+            break
+        c, s = _warm_pair()
+        try:
+            sock = c if call == "Send" else s
+            rec = CallbackRecorder()
+            if call == "Send":
+                filled = fill(c)
+                buf = bytearray(100_000)
+                ar = c.BeginSend(buf, 0, len(buf), 0, rec, None)
+                move = threading.Thread(target=_read_to_end, args=(s._sock, bytearray()), daemon=True)
+            else:
+                filled = 0
+                buf = bytearray(8)
+                ar = s.BeginReceive(buf, 0, 8, 0, rec, None)
+                move = threading.Thread(target=c._sock.send, args=(b"12345678",), daemon=True)
+            assert not ar.IsCompleted and _exported(buf)
+            move.start()
+            sock.Close()
+            assert rec.wait()
+            end = _method(f"End{call}", "installed")
+            out = _outcome(functools.partial(end, sock, ar))
+            assert out in (
+                ("value", len(buf)),
+                ("raised", "SocketException", None, "OperationAborted"),
+                ("raised", "ObjectDisposedException", None, None),
+            ), out
+            outcomes.add(out[0] if out[0] == "value" else out[1])
+            assert len(rec.calls) == 1 and rec.calls[0] is ar
+            if call == "Send":
+                assert not _exported(buf)  # let go at completion, its IAsyncResult still held
+            c.Close()
+            move.join(WAIT)
+            assert not move.is_alive()
+            assert len(rec.calls) == 1
+            rec.calls.clear()
+            ar = None
+            assert _let_go(buf)
+            assert filled >= 0
+        finally:
+            c.Close()
+            s.Close()
+    assert outcomes  # (at least one round ran)
+
+
+def test_begin_racing_close_from_another_thread(tiny_switch_interval: Any) -> None:
+    """Steady BeginReceive/BeginSend calls on one thread while another closes the socket: each
+    call raises ObjectDisposedException or returns an operation that completes exactly once."""
+    for _round in range(10):
+        c, s = _warm_pair()
+        c._sock.send(bytes(4096))  # raw: every receive below finds data until the close
+        results: list[Any] = []
+        errors: list[str] = []
+        rec = CallbackRecorder()
+        started = threading.Event()
+
+        def loop(
+            s: Socket = s,
+            results: list[Any] = results,
+            errors: list[str] = errors,
+            rec: CallbackRecorder = rec,
+            started: threading.Event = started,
+        ) -> None:
+            out, into = bytearray(8), bytearray(8)
+            for i in range(400):
+                if i == 2:
+                    started.set()
+                try:
+                    results.append(s.BeginReceive(into, 0, 8, 0, rec, None))
+                    results.append(s.BeginSend(out, 0, 8, 0, rec, None))
+                except Exception as exc:  # noqa: BLE001 - recorded
+                    errors.append(type(exc).__name__)
+                    return
+
+        t = threading.Thread(target=loop, daemon=True)
+        t.start()
+        assert started.wait(WAIT)
+        s.Close()
+        t.join(WAIT)
+        assert not t.is_alive()
+        assert errors in ([], ["ObjectDisposedException"])
+        for ar in results:
+            assert ar.AsyncWaitHandle.WaitOne(int(WAIT * 1000))
+        assert rec.wait(len(results))
+        assert len(rec.calls) == len(results)
+        assert {id(a) for a in rec.calls} == {id(a) for a in results}  # each once
+        c.Close()

@@ -7,7 +7,8 @@ completion, which ``asyncresult.AsyncOperation`` derives from; see
 :func:`op_core`), and replaces the interpreter on the steady-state datagram send:
 ``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
 ``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the synchronous
-stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; plus
+stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; the
+stream ``BeginSend``/``EndSend`` and ``BeginReceive``/``EndReceive`` in their steady state; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
 operations at once (``_engine/batch.py``).
@@ -179,10 +180,8 @@ def _install() -> None:
     batch.recv_batch = _speedups.recv_batch
     batch.send_batch = _speedups.send_batch
     accelerated: tuple[tuple[type, tuple[str, ...]], ...] = (
-        (
-            SocketTransfer,
-            ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive", "BeginSend", "EndSend", "BeginReceive", "EndReceive"),
-        ),
+        (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive")),
+        (SocketTransfer, ("BeginSend", "EndSend", "BeginReceive", "EndReceive")),
         (AsyncMethodsMixin, ("SendToAsync",)),
         (networkstream.NetworkStream, ("Read", "Write")),
     )
