@@ -8,7 +8,8 @@ completion, which ``asyncresult.AsyncOperation`` derives from; see
 ``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
 ``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the synchronous
 stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; the
-stream ``BeginSend``/``EndSend`` and ``BeginReceive``/``EndReceive`` in their steady state; plus
+stream ``BeginSend``/``EndSend``, ``BeginReceive``/``EndReceive`` and the datagram
+``BeginReceiveFrom``/``EndReceiveFrom`` in their steady state; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
 operations at once (``_engine/batch.py``).
@@ -33,7 +34,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 7  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 8  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -64,12 +65,12 @@ def send_path() -> str:
         return "compiled accelerator (DOTNET_SOCKETS_PURE=1 turns it off)"
     return f"pure Python ({_why_pure})"
 
-def sent_counts() -> tuple[int, int, int]:
-    """(bytes sent, datagrams sent, bytes received) by the accelerated paths, for telemetry to
-    add to its records."""
+def sent_counts() -> tuple[int, int, int, int]:
+    """(bytes sent, datagrams sent, bytes received, datagrams received) by the accelerated
+    paths, for telemetry to add to its records."""
     if _speedups is None:
-        return (0, 0, 0)
-    counts: tuple[int, int, int] = _speedups.counts()
+        return (0, 0, 0, 0)
+    counts: tuple[int, int, int, int] = _speedups.counts()
     return counts
 
 
@@ -137,6 +138,7 @@ def _install() -> None:
     from ._socket_core import SocketCore
     from ._socket_transfer import SocketTransfer
     from .addresses import IPEndPoint
+    from .results import SocketReceiveFromResult
 
     _speedups.configure(
         {
@@ -146,6 +148,8 @@ def _install() -> None:
             "SendToOp": ops.SendToOp,
             "StreamSendOnlyOp": ops.StreamSendOnlyOp,
             "ReceiveOp": ops.ReceiveOp,
+            "ReceiveFromOp": ops.ReceiveFromOp,
+            "SocketReceiveFromResult": SocketReceiveFromResult,
             "Dispatcher": Dispatcher,
             "dispatcher": dispatcher,
             "drain_pass": dispatch._PASS,
@@ -181,7 +185,7 @@ def _install() -> None:
     batch.send_batch = _speedups.send_batch
     accelerated: tuple[tuple[type, tuple[str, ...]], ...] = (
         (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive")),
-        (SocketTransfer, ("BeginSend", "EndSend", "BeginReceive", "EndReceive")),
+        (SocketTransfer, ("BeginSend", "EndSend", "BeginReceive", "EndReceive", "BeginReceiveFrom", "EndReceiveFrom")),
         (AsyncMethodsMixin, ("SendToAsync",)),
         (networkstream.NetworkStream, ("Read", "Write")),
     )

@@ -81,7 +81,8 @@ static PyObject *str_throw, *str_ctx, *str_callback, *str_cache, *str_enqueue_wr
 static long suppressing_threads = 1;
 static PyTypeObject *DequeType; /* collections.deque */
 
-/* Telemetry of the sends made here; telemetry.py adds them to its per-thread records. */
+/* Telemetry of the calls made here; telemetry.py adds them to its per-thread records
+   (tel_datagrams_received is defined with BeginReceiveFrom, its one user). */
 static long long tel_bytes_sent, tel_datagrams_sent, tel_bytes_received;
 
 /* Socket subclasses seen so far are checked once (PyType_IsSubtype walks the MRO). */
@@ -1022,8 +1023,14 @@ stream_failed(PyObject *self, PyObject *exc)
    and the call made with MSG_DONTWAIT, which cannot wait whatever the descriptor's mode (the
    Begin... calls: see STREAM_KEEP_GIL). */
 static Py_ssize_t
+receive_call(PyObject *io, char *buf, Py_ssize_t len, PyObject **exc, int release, struct sockaddr_storage *from,
+             socklen_t *fromlen);
+
+static Py_ssize_t
 stream_call(PyObject *io, char *buf, Py_ssize_t len, int sending, PyObject **exc, int release)
 {
+    if (!sending)
+        return receive_call(io, buf, len, exc, release, NULL, NULL);
     *exc = NULL;
     for (;;) {
         int fd = queue_fd(io), err;
@@ -1033,14 +1040,55 @@ stream_call(PyObject *io, char *buf, Py_ssize_t len, int sending, PyObject **exc
         }
         else if (release) {
             Py_BEGIN_ALLOW_THREADS
-            r = sending ? syscall(SYS_sendto, fd, buf, (size_t)len, 0, NULL, 0)
-                        : syscall(SYS_recvfrom, fd, buf, (size_t)len, 0, NULL, NULL);
+            r = syscall(SYS_sendto, fd, buf, (size_t)len, 0, NULL, 0);
             err = errno;
             Py_END_ALLOW_THREADS
         }
         else {
-            r = sending ? syscall(SYS_sendto, fd, buf, (size_t)len, MSG_DONTWAIT, NULL, 0)
-                        : syscall(SYS_recvfrom, fd, buf, (size_t)len, MSG_DONTWAIT, NULL, NULL);
+            r = syscall(SYS_sendto, fd, buf, (size_t)len, MSG_DONTWAIT, NULL, 0);
+            err = errno;
+        }
+        if (fd >= 0) {
+            if (r >= 0)
+                return r;
+            if (err == EINTR) {
+                if (PyErr_CheckSignals() < 0)
+                    return IO_RAISED;
+                continue;
+            }
+            if (err == EAGAIN || err == EWOULDBLOCK)
+                return IO_WOULD_BLOCK;
+        }
+        *exc = oserror_from_errno(err);
+        return *exc != NULL ? IO_FAILED : IO_RAISED;
+    }
+}
+
+/* stream_call's receive, which also reports the sender in *from (*fromlen: its length, 0 when
+   the kernel named none) when from is not NULL, as recvfrom_into does. */
+static Py_ssize_t
+receive_call(PyObject *io, char *buf, Py_ssize_t len, PyObject **exc, int release, struct sockaddr_storage *from,
+             socklen_t *fromlen)
+{
+    *exc = NULL;
+    for (;;) {
+        int fd = queue_fd(io), err;
+        Py_ssize_t r = -1;
+        if (from != NULL) {
+            memset(from, 0, sizeof(*from));
+            *fromlen = sizeof(*from);
+        }
+        if (fd < 0) {
+            err = EBADF;
+        }
+        else if (release) {
+            Py_BEGIN_ALLOW_THREADS
+            r = syscall(SYS_recvfrom, fd, buf, (size_t)len, 0, (struct sockaddr *)from, fromlen);
+            err = errno;
+            Py_END_ALLOW_THREADS
+        }
+        else {
+            r = syscall(SYS_recvfrom, fd, buf, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)from, fromlen);
             err = errno;
         }
         if (fd >= 0) {
@@ -1964,6 +2012,139 @@ static PyObject *
 fast_end_receive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     return end_steady(self, args, nargs, ReceiveOpType);
+}
+
+/* ---- BeginReceiveFrom / EndReceiveFrom on a datagram socket ---- */
+
+/* The twins of SocketTransfer.BeginReceiveFrom's steady state ((bytearray, offset, size,
+   socket_flags, IPEndPoint[, callback[, state]]) as steady_range takes them, on a datagram
+   socket with no receive queued, tracing off) and of EndReceiveFrom's _end for this socket's
+   finished, unended, successful operation.  The endpoint's rule stays the Python one's
+   (Socket._check_receive_ep is called), and so does the sender's endpoint (_endpoint_from). */
+
+static PyTypeObject *ReceiveFromOpType, *ReceiveFromResultType;
+static Py_ssize_t rf_buf, rf_flags, rf_extra; /* ReceiveFromOp */
+static PyObject *str_check_receive_ep, *str_endpoint_from, *str_remote_ep_param;
+static long long tel_datagrams_received;
+static PyObject *make_sockaddr(const struct sockaddr_storage *ss, socklen_t len);
+
+static PyObject *
+fast_begin_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t offset, size;
+    if (nargs < 5 || nargs > 7 || !steady_args(args, 4, 1, &offset, &size))
+        return NOT_TAKEN;
+    PyObject *buffer = args[0], *ep = args[4];
+    PyObject *callback = nargs > 5 ? args[5] : Py_None, *state = nargs > 6 ? args[6] : Py_None;
+    if (!Py_IS_TYPE(ep, EndPointType) || (callback != Py_None && !PyCallable_Check(callback)) || !is_socket(self) ||
+        SLOT(self, s_disposed) != Py_False || SLOT(self, s_dgram) != Py_True)
+        return NOT_TAKEN;
+    /* Python code (the logger) before anything borrowed is read. */
+    if (tracing_enabled())
+        return NOT_TAKEN;
+    PyObject *io = SLOT(self, s_io);
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType))
+        return NOT_TAKEN;
+    PyObject *rq = SLOT(io, q_rq);
+    if (rq == NULL || SLOT(io, q_closed) != Py_False || SLOT(io, q_fd) == NULL || queue_length(rq) != 0) {
+        PyErr_Clear();
+        return NOT_TAKEN;
+    }
+    /* The twin's memoryview of the range, made before the endpoint's checks and the hooks. */
+    PyObject *whole = PyMemoryView_FromObject(buffer);
+    PyObject *range = whole == NULL ? NULL : PySequence_GetSlice(whole, offset, offset + size);
+    Py_XDECREF(whole);
+    if (range == NULL)
+        return NULL;
+    Py_INCREF(ep); /* (a hook may drop the caller's last reference: the twin's argument holds it) */
+    PyObject *checked = PyObject_CallMethodObjArgs(self, str_check_receive_ep, ep, str_remote_ep_param, NULL);
+    Py_XDECREF(checked);
+    io = NULL;
+    PyObject *op = NULL;
+    if (checked == NULL || audit_send("dotnet_sockets.Socket.BeginReceiveFrom", self, ep) < 0 ||
+        (io = queue_after_hooks(self)) == NULL || (op = new_operation(ReceiveFromOpType, io, callback, state)) == NULL)
+        goto fail;
+    set_slot(op, rf_extra, ep);
+    set_slot(op, rf_flags, int_zero);
+    set_slot(op, rf_buf, range);
+    rq = SLOT(io, q_rq);
+    if (rq == NULL || SLOT(io, q_closed) != Py_False || queue_length(rq) != 0) {
+        PyErr_Clear(); /* (queue_length's) */
+        goto enqueue;
+    }
+    Py_buffer pb;
+    if (PyObject_GetBuffer(range, &pb, PyBUF_WRITABLE) < 0)
+        goto fail;
+    struct sockaddr_storage from;
+    socklen_t fromlen;
+    PyObject *exc = NULL;
+    Py_ssize_t r = receive_call(io, pb.buf, size, &exc, size >= STREAM_KEEP_GIL, &from, &fromlen);
+    PyBuffer_Release(&pb);
+    if (r == IO_RAISED)
+        goto fail;
+    if (r == IO_WOULD_BLOCK)
+        goto enqueue;
+    if (r >= 0) {
+        PyObject *sa = make_sockaddr(&from, fromlen);
+        PyObject *v = sa == NULL ? NULL : Py_BuildValue("(nN)", r, sa);
+        if (v == NULL)
+            goto fail;
+        set_slot_steal(op, o_value, v);
+        __atomic_add_fetch(&tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&tel_datagrams_received, 1, __ATOMIC_RELAXED);
+    }
+    else {
+        set_slot_steal(op, o_error, exc);
+    }
+    PyObject *res = core_complete((OpCore *)op, Py_True);
+    if (res == NULL)
+        goto fail;
+    Py_DECREF(res);
+    goto done;
+
+enqueue:
+    if (enqueue_op(io, op, 0) < 0)
+        goto fail;
+done:
+    Py_DECREF(io);
+    Py_DECREF(range);
+    Py_DECREF(ep);
+    return op;
+
+fail:
+    Py_XDECREF(io);
+    Py_XDECREF(op);
+    Py_DECREF(range);
+    Py_DECREF(ep);
+    return NULL;
+}
+
+static PyObject *
+fast_end_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !Py_IS_TYPE(args[0], ReceiveFromOpType) || !is_socket(self))
+        return NOT_TAKEN;
+    if (tracing_enabled())
+        return NOT_TAKEN;
+    PyObject *ar = args[0];
+    OpCore *core = (OpCore *)ar;
+    PyObject *v = core->value, *hint = SLOT(ar, rf_extra);
+    if (core->done != Py_True || core->ended != Py_False || core->error != Py_None || v == NULL ||
+        !PyTuple_CheckExact(v) || PyTuple_GET_SIZE(v) != 2 || hint == NULL || core->io != SLOT(self, s_io))
+        return NOT_TAKEN;
+    Py_SETREF(core->ended, Py_NewRef(Py_True));
+    Py_INCREF(v);
+    Py_INCREF(hint);
+    PyObject *sender = PyObject_CallMethodObjArgs(self, str_endpoint_from, PyTuple_GET_ITEM(v, 1), hint, NULL);
+    PyObject *res = NULL;
+    if (sender != NULL) {
+        PyObject *callargs[2] = {PyTuple_GET_ITEM(v, 0), sender};
+        res = PyObject_Vectorcall((PyObject *)ReceiveFromResultType, callargs, 2, NULL);
+        Py_DECREF(sender);
+    }
+    Py_DECREF(v);
+    Py_DECREF(hint);
+    return res;
 }
 
 /* ---- SendToAsync: the reused-args datagram send and the awaited one ------- */
@@ -3013,6 +3194,16 @@ configure(PyObject *module, PyObject *cfg)
     OFF(ss_sent, StreamSendOnlyOpType, "sent");
     OFF(ro_buf, ReceiveOpType, "buf");
     OFF(ro_flags, ReceiveOpType, "flags");
+    if (take_type(cfg, "ReceiveFromOp", &ReceiveFromOpType) ||
+        take_type(cfg, "SocketReceiveFromResult", &ReceiveFromResultType))
+        return NULL;
+    if (!PyType_IsSubtype(ReceiveFromOpType, &OpCoreType)) {
+        PyErr_SetString(PyExc_TypeError, "configure: ReceiveFromOp must derive from the compiled core");
+        return NULL;
+    }
+    OFF(rf_buf, ReceiveFromOpType, "buf");
+    OFF(rf_flags, ReceiveFromOpType, "flags");
+    OFF(rf_extra, ReceiveFromOpType, "extra");
     if (take_type(cfg, "SocketAsyncEventArgs", &EventArgsType) || take_obj(cfg, "SEND_TO", &ea_send_to_op) ||
         take_obj(cfg, "SUCCESS", &ea_success) || take_obj(cfg, "NO_FLAGS", &ea_no_flags) ||
         take_obj(cfg, "send_to_failed", &ea_send_to_failed) || take_obj(cfg, "send_to_queued", &ea_send_to_queued) ||
@@ -3113,6 +3304,10 @@ make_method(PyObject *module, PyObject *args)
         f = fast_begin_receive;
     else if (strcmp(kind, "EndReceive") == 0)
         f = fast_end_receive;
+    else if (strcmp(kind, "BeginReceiveFrom") == 0)
+        f = fast_begin_receive_from;
+    else if (strcmp(kind, "EndReceiveFrom") == 0)
+        f = fast_end_receive_from;
     else if (strcmp(kind, "Read") == 0)
         f = fast_stream_read;
     else if (strcmp(kind, "Write") == 0)
@@ -3134,9 +3329,10 @@ make_method(PyObject *module, PyObject *args)
 static PyObject *
 counts(PyObject *module, PyObject *unused)
 {
-    return Py_BuildValue("(LLL)", __atomic_load_n(&tel_bytes_sent, __ATOMIC_RELAXED),
+    return Py_BuildValue("(LLLL)", __atomic_load_n(&tel_bytes_sent, __ATOMIC_RELAXED),
                          __atomic_load_n(&tel_datagrams_sent, __ATOMIC_RELAXED),
-                         __atomic_load_n(&tel_bytes_received, __ATOMIC_RELAXED));
+                         __atomic_load_n(&tel_bytes_received, __ATOMIC_RELAXED),
+                         __atomic_load_n(&tel_datagrams_received, __ATOMIC_RELAXED));
 }
 
 static PyMethodDef methods[] = {
@@ -3148,7 +3344,7 @@ static PyMethodDef methods[] = {
     {"op_core", (PyCFunction)(void (*)(void))op_core, METH_FASTCALL,
      "op_core(post, report_exception, ArgumentException, ABORTED, execution_context): AsyncOperation's compiled core."},
     {"set_suppressing", set_suppressing, METH_O, "The number of threads that suppress ExecutionContext flow."},
-    {"counts", counts, METH_NOARGS, "(bytes_sent, datagrams_sent) of the sends made here."},
+    {"counts", counts, METH_NOARGS, "(bytes_sent, datagrams_sent, bytes_received, datagrams_received) of the calls made here."},
     {"recv_batch", (PyCFunction)(void (*)(void))recv_batch, METH_FASTCALL, recv_batch_doc},
     {"send_batch", (PyCFunction)(void (*)(void))send_batch, METH_FASTCALL, send_batch_doc},
     {"batch_calls", batch_call_count, METH_NOARGS, "The recvmmsg/sendmmsg calls recv_batch and send_batch made."},
@@ -3183,12 +3379,16 @@ PyInit__speedups(void)
     str_enqueue = PyUnicode_InternFromString("enqueue");
     str_start_write = PyUnicode_InternFromString("start_write");
     int_zero = PyLong_FromLong(0);
+    str_check_receive_ep = PyUnicode_InternFromString("_check_receive_ep");
+    str_endpoint_from = PyUnicode_InternFromString("_endpoint_from");
+    str_remote_ep_param = PyUnicode_InternFromString("remoteEP");
     if (!str_cache || !str_throw || !str_ctx || !str_callback || !str_enqueue_write || !str_run ||
-        !kw_remote_ep || !str_enqueue || !str_start_write || !int_zero)
+        !kw_remote_ep || !str_enqueue || !str_start_write || !int_zero || !str_check_receive_ep ||
+        !str_endpoint_from || !str_remote_ep_param)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for (its _INTERFACE). */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 7) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 8) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;

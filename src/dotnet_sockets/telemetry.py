@@ -190,7 +190,7 @@ class Telemetry:
     def snapshot() -> TelemetrySnapshot:
         """The current values; exact, and cheap enough to call often (a loop over threads and sockets)."""
         with _lock:
-            c_bytes, c_datagrams, c_received = sent_counts()  # the compiled paths count atomically
+            c_bytes, c_datagrams, c_received, c_datagrams_received = sent_counts()  # counted atomically
             records = [c for _, c in _records]
             records.append(_retired)
             sockets = list(_sockets)
@@ -217,7 +217,7 @@ class Telemetry:
             bytes_sent=(sent & _BYTES) + c_bytes,
             bytes_received=(received & _BYTES) + c_received,
             datagrams_sent=(sent >> 64) + c_datagrams,
-            datagrams_received=received >> 64,
+            datagrams_received=(received >> 64) + c_datagrams_received,
             outgoing_connections_started=started,
             outgoing_connections_established=established,
             outgoing_connections_failed=failed,
