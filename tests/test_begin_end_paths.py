@@ -32,7 +32,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import WAIT, CallbackRecorder
-from dotnet_sockets import SelectMode, Socket, SocketFlags, _accel, _socket_transfer
+from dotnet_sockets import (
+    AddressFamily,
+    DnsEndPoint,
+    IPAddress,
+    IPEndPoint,
+    ProtocolType,
+    SelectMode,
+    Socket,
+    SocketFlags,
+    SocketType,
+    _accel,
+    _socket_transfer,
+)
 from dotnet_sockets.telemetry import Telemetry
 from socket_helpers import fill
 from test_stream_paths import _pair
@@ -475,3 +487,174 @@ def test_begin_racing_close_from_another_thread(tiny_switch_interval: Any) -> No
         assert len(rec.calls) == len(results)
         assert {id(a) for a in rec.calls} == {id(a) for a in results}  # each once
         c.Close()
+
+
+# -- BeginReceiveFrom / EndReceiveFrom on a datagram socket ------------------------------------
+
+_BEGIN_FROM = "dotnet_sockets.Socket.BeginReceiveFrom"
+
+
+@dataclass(frozen=True)
+class FromCase:
+    buffer: str
+    offset: Any
+    size: Any
+    flags: Any
+    endpoint: str
+    callback: str
+    state: int  # 0: neither callback nor state given, 1: callback only, 2: both
+    scene: str  # "plain", "closed", "unbound", "ahead", "hook closes", "hook refuses"
+
+
+def _endpoint(kind: str) -> Any:
+    return {
+        "any": IPEndPoint(IPAddress.Any, 0),
+        "loopback": IPEndPoint(IPAddress.Loopback, 7),
+        "ipv6": IPEndPoint(IPAddress.IPv6Any, 0),
+        "dns": DnsEndPoint("localhost", 7),
+        "none": None,
+    }[kind]
+
+
+def _udp() -> Socket:
+    return Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+
+
+def _run_from(case: FromCase, way: str) -> tuple[Any, ...]:  # noqa: C901 - one scenario, spelled out
+    s = _udp()
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sender.bind(("127.0.0.1", 0))
+        if case.scene != "unbound":
+            s.Bind(IPEndPoint(IPAddress.Loopback, 0))
+            to = ("127.0.0.1", s.LocalEndPoint.Port)
+        ahead: Any = None
+        if case.scene == "ahead":
+            ahead = s.BeginReceiveFrom(bytearray(4), 0, 4, 0, IPEndPoint(IPAddress.Any, 0), None, None)
+            assert not ahead.IsCompleted
+        elif case.scene != "unbound":
+            sender.sendto(DATA, to)
+            assert s.Poll(int(WAIT * 1_000_000), SelectMode.SelectRead)  # arrived: a receive finds it
+        buf = _buffer(case.buffer)
+        callback: Any = {"none": None, "recorder": CallbackRecorder(), "not callable": 5}[case.callback]
+        if not case.state:
+            callback = None  # (not given)
+        args = (buf, case.offset, case.size, case.flags, _endpoint(case.endpoint))
+        args += ((callback,), (callback, "state"))[case.state - 1] if case.state else ()
+        if case.scene == "closed":
+            s.Close()
+        elif case.scene == "hook closes":
+            _close_in_hook.append(s)
+        elif case.scene == "hook refuses":
+            _deny_in_hook.append(_BEGIN_FROM)
+        begin, end = _method("BeginReceiveFrom", way), _method("EndReceiveFrom", way)
+        with pytest.MonkeyPatch.context() as m:
+            if way == "general":
+                m.setattr(_socket_transfer, "_steady_range", lambda *a: False)
+            _events.append([])
+            before = Telemetry.snapshot()
+            ar: Any = None
+            try:
+                ar = begin(s, *args)
+                began: tuple[Any, ...] = ("began",)
+            except Exception as exc:  # noqa: BLE001 - the outcome is the point
+                began = _raised(exc)
+            finally:
+                _close_in_hook.clear()
+                _deny_in_hook.clear()
+            held = ended = again = sync = None
+            if ar is not None:
+                held = _exported(buf) if case.scene == "ahead" else None  # while pending
+                if case.scene == "ahead":
+                    sender.sendto(DATA, to)
+                    sender.sendto(DATA[::-1], to)
+                assert ar.AsyncWaitHandle.WaitOne(int(WAIT * 1000)), "never completed"
+                if isinstance(callback, CallbackRecorder):
+                    assert callback.wait()
+                    callback.calls.clear()
+                port = sender.getsockname()[1]
+                ended = _outcome_from(functools.partial(end, s, ar), port)
+                again = _outcome_from(functools.partial(end, s, ar), port)
+                sync = (ar.CompletedSynchronously, ar.AsyncState)
+            events = _events.pop()
+            d = Telemetry.snapshot() - before
+        ar = ahead = None
+        released = _let_go(buf)
+        contents = bytes(buf) if isinstance(buf, bytearray) else None
+        counts = (d.bytes_received, d.datagrams_received)
+        return (began, ended, again, sync, held, released, events, counts, contents)
+    finally:
+        s.Close()
+        sender.close()
+
+
+def _outcome_from(fn: Callable[[], Any], port: int) -> tuple[Any, ...]:
+    """The result, the sender's endpoint told by its type, address and whether it is ``port``."""
+    try:
+        value = fn()
+    except Exception as exc:  # noqa: BLE001 - the outcome is the point
+        return _raised(exc)
+    n, ep = value
+    return ("value", type(value).__name__, n, type(ep).__name__, str(ep.Address), ep.Port == port, ep._sa[0])
+
+
+@st.composite
+def _from_cases(draw: st.DrawFn) -> FromCase:
+    if draw(st.booleans()):  # near the steady state, to reach the compiled path
+        buffer = "bytearray"
+        offset = draw(st.integers(0, 16))
+        size = draw(st.integers(0, 16 - offset))
+        flags: Any = draw(st.sampled_from([0, SocketFlags.None_, _Int(0)]))
+        endpoint = draw(st.sampled_from(["any", "any", "loopback", "ipv6"]))
+    else:
+        buffer = draw(st.sampled_from(["bytearray", "bytes", "memoryview", "readonly", "none"]))
+        offset, size, flags = draw(_INT), draw(_INT), draw(_FLAGS)
+        endpoint = draw(st.sampled_from(["any", "loopback", "ipv6", "dns", "none"]))
+    return FromCase(
+        buffer,
+        offset,
+        size,
+        flags,
+        endpoint,
+        draw(st.sampled_from(["none", "recorder", "not callable"])),
+        draw(st.sampled_from([0, 1, 2])),
+        draw(st.sampled_from(["plain", "plain", "closed", "unbound", "ahead", "hook closes", "hook refuses"])),
+    )
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_from_cases())
+def test_every_receive_from_gives_what_the_python_and_general_paths_give(case: FromCase) -> None:
+    installed = _run_from(case, "installed")
+    assert installed == _run_from(case, "python")
+    assert installed == _run_from(case, "general")
+
+
+def test_the_steady_receive_from_is_compared_and_takes_the_compiled_path() -> None:
+    steady = _run_from(FromCase("bytearray", 1, 8, 0, "any", "recorder", 2, "plain"), "installed")
+    assert steady[0] == ("began",) and steady[1][:3] == ("value", "SocketReceiveFromResult", 8)
+    assert steady[1][3:] == ("IPEndPoint", "127.0.0.1", True, "127.0.0.1")
+    assert steady[3] == (True, "state") and steady[5] is True
+    assert steady[6] == [_BEGIN_FROM] and steady[7] == (8, 1) and steady[8] == b"A01234567JKLMNOP"
+    for name in ("BeginReceiveFrom", "EndReceiveFrom"):
+        method = vars(_socket_transfer.SocketTransfer)[name]
+        assert (type(method).__name__ == "FastMethod") == _accel.ACCELERATED
+    s = _udp()
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.Bind(IPEndPoint(IPAddress.Loopback, 0))
+        into, any_ep = bytearray(64), IPEndPoint(IPAddress.Any, 0)
+        prof = cProfile.Profile()
+        for _ in range(20):
+            sender.sendto(b"x" * 64, ("127.0.0.1", s.LocalEndPoint.Port))
+            assert s.Poll(int(WAIT * 1_000_000), SelectMode.SelectRead)
+            prof.enable()
+            n, _ep = s.EndReceiveFrom(s.BeginReceiveFrom(into, 0, 64, 0, any_ep, None, None))
+            prof.disable()
+            assert n == 64
+    finally:
+        s.Close()
+        sender.close()
+    stats: Any = pstats.Stats(prof).stats
+    ours = {f[2] for f in stats if "_socket_transfer" in f[0]}
+    assert bool(ours & {"BeginReceiveFrom", "EndReceiveFrom"}) != _accel.ACCELERATED, ours
