@@ -42,6 +42,12 @@ ACCELERATED_NAMES = [
     ("SendToAsync", "send_to_async"),
     ("Send", "send"),
     ("Receive", "receive"),
+    ("BeginSend", "begin_send"),
+    ("EndSend", "end_send"),
+    ("BeginReceive", "begin_receive"),
+    ("EndReceive", "end_receive"),
+    ("BeginReceiveFrom", "begin_receive_from"),
+    ("EndReceiveFrom", "end_receive_from"),
 ]
 
 
@@ -265,7 +271,7 @@ LEAK_CHECK = """
 import asyncio, gc, socket, tracemalloc, threading
 from dotnet_sockets import (AddressFamily, IPAddress, IPEndPoint, ProtocolType, Socket,
                             SocketAsyncEventArgs, SocketType)
-from dotnet_sockets._engine.ops import SendToOp
+from dotnet_sockets._engine.ops import ReceiveFromOp, ReceiveOp, SendToOp, StreamSendOnlyOp
 r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 r.bind(("127.0.0.1", 0))
 ep = IPEndPoint(IPAddress.Loopback, r.getsockname()[1])
@@ -286,8 +292,33 @@ tc.Connect(lst.LocalEndPoint); ts = lst.Accept(); lst.Close()
 ts.ReceiveTimeout = 5000
 ws, rs = NetworkStream(tc), NetworkStream(ts)
 out, inb = bytearray(64), bytearray(64)
+# The Begin/End pairs' compiled paths: on the stream, and BeginReceiveFrom on a datagram socket.
+u = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+u.Bind(IPEndPoint(IPAddress.Loopback, 0))
+uport = u.LocalEndPoint.Port
+any_ep = IPEndPoint(IPAddress.Any, 0)
+assert tc.RemoteEndPoint is not None and ts.RemoteEndPoint is not None  # (the steady state)
 import sys
-watched = lambda: [sys.getrefcount(o) for o in (s, ep, ep._sa, e, P, big, r, tc, ts, ws, rs, out, inb, tc._io, ts._io)]
+watched = lambda: [sys.getrefcount(o) for o in (s, ep, ep._sa, e, P, big, r, tc, ts, ws, rs, out, inb, tc._io, ts._io,
+                                                u, any_ep, u._io)]
+
+def begin_round(i):
+    assert tc.EndSend(tc.BeginSend(out, 0, 64, 0, None, None)) == 64
+    ar = ts.BeginReceive(inb, 0, 64, 0, None, i)
+    assert ar.AsyncWaitHandle.WaitOne(5000) and ts.EndReceive(ar) == 64
+    r.sendto(P, ("127.0.0.1", uport))
+    ar = u.BeginReceiveFrom(inb, 0, 64, 0, any_ep, None, None)
+    assert ar.AsyncWaitHandle.WaitOne(5000)
+    n, sender = u.EndReceiveFrom(ar)
+    assert n == 32
+    if i % 100 == 0:  # queued first, then completed by the engine; and an error
+        ar = ts.BeginReceive(inb, 0, 8, 0, None, None)
+        tc.Send(out, 0, 8, 0)
+        assert ar.AsyncWaitHandle.WaitOne(5000) and ts.EndReceive(ar) == 8
+        try:
+            tc.EndReceive(ar)
+        except Exception:
+            pass
 
 def stream_round(i):
     ws.Write(out, 0, 64)
@@ -314,6 +345,7 @@ def round_of(n):
             done.set()
     for i in range(n):
         stream_round(i)
+        begin_round(i)
         s.BeginSendTo(P, 0, 32, 0, ep, cb, i)
         s.SendTo(P, ep)
         for _ in range(1 + i % 2):
@@ -343,7 +375,7 @@ before = tracemalloc.get_traced_memory()[0]
 round_of(20000)
 gc.collect()
 after = tracemalloc.get_traced_memory()[0]
-ops = sum(1 for o in gc.get_objects() if type(o) is SendToOp)
+ops = sum(1 for o in gc.get_objects() if type(o) in (SendToOp, StreamSendOnlyOp, ReceiveOp, ReceiveFromOp))
 refs_after = watched()
 # A few operations may still be on their way out (a worker about to drop its last one).
 same = all(0 <= a - b <= 3 for a, b in zip(refs_after, refs_before))
@@ -352,6 +384,7 @@ s.Close()
 r.close()
 tc.Close()
 ts.Close()
+u.Close()
 """
 
 
