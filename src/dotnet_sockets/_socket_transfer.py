@@ -781,6 +781,7 @@ class SocketTransfer(SocketCore):
         ):
             # The steady state, BeginSend(buffer, offset, size, flags, callback[, state]) with
             # plainly valid arguments: one send, no operation machinery unless it would block.
+            # (_speedups.c's fast_begin_send is its compiled twin: a change here goes there too.)
             io = self._io
             if not (
                 self._disposed
@@ -848,7 +849,8 @@ class SocketTransfer(SocketCore):
         ar: Any = async_result
         if type(ar) is _StreamSendOnlyOp and ar._io is self._io and _trace_cached(DEBUG) is False:
             # The steady state, tracing off: this socket's send, finished without error and not
-            # ended yet; _end's checks would all pass and its wait return at once.
+            # ended yet; _end's checks would all pass and its wait return at once (compiled
+            # twin: _speedups.c's end_steady, EndReceive's too).
             if ar._done and not ar._ended and ar._error is None and ar.end_method == "EndSend":
                 ar._ended = True
                 return ar._value  # type: ignore[no-any-return]
@@ -899,7 +901,8 @@ class SocketTransfer(SocketCore):
             and ((cb := args[3]) is None or type(cb) is _FunctionType or callable(cb))
             and _steady_range(buffer, args[0], args[1], args[2])
         ):
-            # The steady state, as in BeginSend: one recv_into unless it would block.
+            # The steady state, as in BeginSend: one recv_into unless it would block (compiled
+            # twin: _speedups.c's fast_begin_receive).
             io = self._io
             if not (
                 self._disposed
@@ -965,7 +968,8 @@ class SocketTransfer(SocketCore):
             and (callback is None or callable(callback))
             and _steady_range(buffer, offset, size, socket_flags)
         ):
-            # The steady state, as in BeginReceive; the endpoint's checks are the general path's.
+            # The steady state, as in BeginReceive; the endpoint's checks are the general path's
+            # (compiled twin on a datagram socket: _speedups.c's fast_begin_receive_from).
             io = self._io
             if not (self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG)):
                 view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks
@@ -988,6 +992,8 @@ class SocketTransfer(SocketCore):
         ``ArgumentException`` (``asyncResult``) for a result of another socket or operation,
         ``InvalidOperationException`` when it was already ended.
         """
+        # (_speedups.c's fast_end_receive_from takes _end's steady state: this socket's finished
+        # receive, not ended, without error, tracing off.)
         tracing = _isEnabledFor(DEBUG)
         ar: Any = self._end(async_result, "EndReceiveFrom", tracing)
         n, sa = ar._value

@@ -1,6 +1,8 @@
 /*
- * dotnet_sockets._speedups: the optional accelerator of the datagram send path and of the
- * synchronous stream Send/Receive (and NetworkStream.Write/Read).
+ * dotnet_sockets._speedups: the optional accelerator of the datagram send path, of the
+ * synchronous stream Send/Receive (and NetworkStream.Write/Read), and of the Begin/End pairs
+ * BeginSend/EndSend, BeginReceive/EndReceive (stream) and BeginReceiveFrom/EndReceiveFrom
+ * (datagram).
  *
  * Everything here has a pure-Python twin that the tests also run
  * (DOTNET_SOCKETS_PURE=1), and every function falls back to that twin
