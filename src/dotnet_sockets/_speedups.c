@@ -83,9 +83,8 @@ static PyObject *str_throw, *str_ctx, *str_callback, *str_cache, *str_enqueue_wr
 static long suppressing_threads = 1;
 static PyTypeObject *DequeType; /* collections.deque */
 
-/* Telemetry of the calls made here; telemetry.py adds them to its per-thread records
-   (tel_datagrams_received is defined with BeginReceiveFrom, its one user). */
-static long long tel_bytes_sent, tel_datagrams_sent, tel_bytes_received;
+/* Telemetry of the calls made here; telemetry.py adds them to its per-thread records. */
+static long long tel_bytes_sent, tel_datagrams_sent, tel_bytes_received, tel_datagrams_received;
 
 /* Socket subclasses seen so far are checked once (PyType_IsSubtype walks the MRO). */
 static PyTypeObject *last_socket_type;
@@ -958,6 +957,16 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
 #define NOT_TAKEN ((PyObject *)NULL)
 
+/* A new memoryview of buffer[offset:offset + size] (the twins' memoryview(buffer)[...]). */
+static PyObject *
+range_view(PyObject *buffer, Py_ssize_t offset, Py_ssize_t size)
+{
+    PyObject *whole = PyMemoryView_FromObject(buffer);
+    PyObject *range = whole == NULL ? NULL : PySequence_GetSlice(whole, offset, offset + size);
+    Py_XDECREF(whole);
+    return range;
+}
+
 /* The steady state a stream call starts from; the peer the audit event names (borrowed), or NULL. */
 static PyObject *
 stream_steady(PyObject *self, Py_ssize_t queue_slot)
@@ -1019,38 +1028,35 @@ stream_failed(PyObject *self, PyObject *exc)
 #define IO_RAISED (-2)
 #define IO_FAILED (-1)
 
-/* One recv or send on the stream, EINTR retried after the signal handlers ran.  Returns the
-   count, or IO_WOULD_BLOCK, IO_RAISED (an exception is set), IO_FAILED (*exc: the OSError).
-   release: the GIL let go as the socket module does (the synchronous calls); else it is kept
-   and the call made with MSG_DONTWAIT, which cannot wait whatever the descriptor's mode (the
-   Begin... calls: see STREAM_KEEP_GIL). */
+/* One send or receive on the socket, EINTR retried after the signal handlers ran; a receive
+   reports the sender in *from (*fromlen: its length, 0 when the kernel named none) when from is
+   not NULL, as recvfrom_into does.  Returns the count, or IO_WOULD_BLOCK, IO_RAISED (an
+   exception is set), IO_FAILED (*exc: the OSError).  release: the GIL let go as the socket
+   module does (the synchronous calls); else it is kept and the call made with MSG_DONTWAIT,
+   which cannot wait whatever the descriptor's mode (the Begin... calls: see STREAM_KEEP_GIL). */
 static Py_ssize_t
-receive_call(PyObject *io, char *buf, Py_ssize_t len, PyObject **exc, int release, struct sockaddr_storage *from,
-             socklen_t *fromlen);
-
-static Py_ssize_t
-stream_call(PyObject *io, char *buf, Py_ssize_t len, int sending, PyObject **exc, int release)
+socket_call(PyObject *io, char *buf, Py_ssize_t len, int sending, PyObject **exc, int release,
+            struct sockaddr_storage *from, socklen_t *fromlen)
 {
-    if (!sending)
-        return receive_call(io, buf, len, exc, release, NULL, NULL);
     *exc = NULL;
     for (;;) {
         int fd = queue_fd(io), err;
         Py_ssize_t r = -1;
+        if (from != NULL) {
+            memset(from, 0, sizeof(*from));
+            *fromlen = sizeof(*from);
+        }
         if (fd < 0) {
             err = EBADF;
         }
-        else if (release) {
-            Py_BEGIN_ALLOW_THREADS
-            r = syscall(SYS_sendto, fd, buf, (size_t)len, 0, NULL, 0);
-            err = errno;
-            Py_END_ALLOW_THREADS
-        }
         else {
-            r = syscall(SYS_sendto, fd, buf, (size_t)len, MSG_DONTWAIT, NULL, 0);
+            int flags = release ? 0 : MSG_DONTWAIT;
+            PyThreadState *ts = release ? PyEval_SaveThread() : NULL;
+            r = sending ? syscall(SYS_sendto, fd, buf, (size_t)len, flags, NULL, 0)
+                        : syscall(SYS_recvfrom, fd, buf, (size_t)len, flags, (struct sockaddr *)from, fromlen);
             err = errno;
-        }
-        if (fd >= 0) {
+            if (ts != NULL)
+                PyEval_RestoreThread(ts);
             if (r >= 0)
                 return r;
             if (err == EINTR) {
@@ -1066,47 +1072,11 @@ stream_call(PyObject *io, char *buf, Py_ssize_t len, int sending, PyObject **exc
     }
 }
 
-/* stream_call's receive, which also reports the sender in *from (*fromlen: its length, 0 when
-   the kernel named none) when from is not NULL, as recvfrom_into does. */
+/* A stream's send or receive (socket_call without the sender's address). */
 static Py_ssize_t
-receive_call(PyObject *io, char *buf, Py_ssize_t len, PyObject **exc, int release, struct sockaddr_storage *from,
-             socklen_t *fromlen)
+stream_call(PyObject *io, char *buf, Py_ssize_t len, int sending, PyObject **exc, int release)
 {
-    *exc = NULL;
-    for (;;) {
-        int fd = queue_fd(io), err;
-        Py_ssize_t r = -1;
-        if (from != NULL) {
-            memset(from, 0, sizeof(*from));
-            *fromlen = sizeof(*from);
-        }
-        if (fd < 0) {
-            err = EBADF;
-        }
-        else if (release) {
-            Py_BEGIN_ALLOW_THREADS
-            r = syscall(SYS_recvfrom, fd, buf, (size_t)len, 0, (struct sockaddr *)from, fromlen);
-            err = errno;
-            Py_END_ALLOW_THREADS
-        }
-        else {
-            r = syscall(SYS_recvfrom, fd, buf, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)from, fromlen);
-            err = errno;
-        }
-        if (fd >= 0) {
-            if (r >= 0)
-                return r;
-            if (err == EINTR) {
-                if (PyErr_CheckSignals() < 0)
-                    return IO_RAISED;
-                continue;
-            }
-            if (err == EAGAIN || err == EWOULDBLOCK)
-                return IO_WOULD_BLOCK;
-        }
-        *exc = oserror_from_errno(err);
-        return *exc != NULL ? IO_FAILED : IO_RAISED;
-    }
+    return socket_call(io, buf, len, sending, exc, release, NULL, NULL);
 }
 
 /* _receive_steady(buffer, offset, size, flags) into a bytearray. */
@@ -1143,12 +1113,8 @@ stream_receive(PyObject *self, PyObject *buffer, Py_ssize_t offset, Py_ssize_t s
     }
     if (r == IO_WOULD_BLOCK) {
         /* As the twin: it waits as a queued operation holding its own export of the range. */
-        PyObject *whole = PyMemoryView_FromObject(buffer);
+        PyObject *range = range_view(buffer, offset, size);
         PyBuffer_Release(&view);
-        if (whole == NULL)
-            return NULL;
-        PyObject *range = PySequence_GetSlice(whole, offset, offset + size);
-        Py_DECREF(whole);
         if (range == NULL)
             return NULL;
         PyObject *callargs[2] = {self, range};
@@ -1870,12 +1836,8 @@ fast_begin_send(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         if (PyBytes_CheckExact(buffer) && size == PyBytes_GET_SIZE(buffer)) {
             data = Py_NewRef(buffer);
         }
-        else {
-            PyObject *whole = PyMemoryView_FromObject(buffer);
-            data = whole == NULL ? NULL : PySequence_GetSlice(whole, offset, offset + size);
-            Py_XDECREF(whole);
-            if (data == NULL)
-                goto fail;
+        else if ((data = range_view(buffer, offset, size)) == NULL) {
+            goto fail;
         }
         set_slot_steal(op, ss_buf, data);
     }
@@ -1910,6 +1872,52 @@ fail:
     return NULL;
 }
 
+static PyObject *make_sockaddr(const struct sockaddr_storage *ss, socklen_t len);
+
+/* _receive_now: op, its buf the range, receives at once unless the queue is busy or closed, and
+   completes; what would block is queued.  sender: the value is (bytes, the sender's address),
+   a datagram counted, as recvfrom_into's.  0, or -1 with an exception set. */
+static int
+receive_now(PyObject *io, PyObject *op, PyObject *range, Py_ssize_t size, int sender)
+{
+    PyObject *rq = SLOT(io, q_rq);
+    if (rq == NULL || SLOT(io, q_closed) != Py_False || queue_length(rq) != 0) {
+        PyErr_Clear(); /* (queue_length's) */
+        return enqueue_op(io, op, 0);
+    }
+    /* Through an export of its own: the operation's view is not ours to rely on while Python
+       code (a signal handler) runs. */
+    Py_buffer pb;
+    if (PyObject_GetBuffer(range, &pb, PyBUF_WRITABLE) < 0)
+        return -1;
+    struct sockaddr_storage from;
+    socklen_t fromlen = 0;
+    PyObject *exc = NULL;
+    Py_ssize_t r = socket_call(io, pb.buf, size, 0, &exc, size >= STREAM_KEEP_GIL, sender ? &from : NULL,
+                               sender ? &fromlen : NULL);
+    PyBuffer_Release(&pb);
+    if (r == IO_RAISED)
+        return -1;
+    if (r == IO_WOULD_BLOCK)
+        return enqueue_op(io, op, 0);
+    if (r >= 0) {
+        PyObject *sa = sender ? make_sockaddr(&from, fromlen) : NULL;
+        PyObject *v = !sender ? PyLong_FromSsize_t(r) : sa == NULL ? NULL : Py_BuildValue("(nN)", r, sa);
+        if (v == NULL)
+            return -1;
+        set_slot_steal(op, o_value, v);
+        __atomic_add_fetch(&tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
+        if (sender)
+            __atomic_add_fetch(&tel_datagrams_received, 1, __ATOMIC_RELAXED);
+    }
+    else {
+        set_slot_steal(op, o_error, exc);
+    }
+    PyObject *res = core_complete((OpCore *)op, Py_True);
+    Py_XDECREF(res);
+    return res == NULL ? -1 : 0;
+}
+
 /* BeginReceive(buffer, offset, size, socket_flags, callback[, state]) into a bytearray. */
 static PyObject *
 fast_begin_receive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -1920,12 +1928,10 @@ fast_begin_receive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *ep = stream_steady(self, q_rq);
     if (ep == NULL)
         return NOT_TAKEN;
-    PyObject *buffer = args[0], *callback = args[4], *state = nargs == 6 ? args[5] : Py_None;
+    PyObject *callback = args[4], *state = nargs == 6 ? args[5] : Py_None;
     /* The twin's memoryview of the range, made before the audit hooks run; the operation holds
        it (EndReceive's trace reads it). */
-    PyObject *whole = PyMemoryView_FromObject(buffer);
-    PyObject *range = whole == NULL ? NULL : PySequence_GetSlice(whole, offset, offset + size);
-    Py_XDECREF(whole);
+    PyObject *range = range_view(args[0], offset, size);
     if (range == NULL)
         return NULL;
     Py_INCREF(ep);
@@ -1933,57 +1939,15 @@ fast_begin_receive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_DECREF(ep);
     PyObject *io = denied < 0 ? NULL : queue_after_hooks(self);
     PyObject *op = io == NULL ? NULL : new_operation(ReceiveOpType, io, callback, state);
-    if (op == NULL) {
-        Py_DECREF(range);
-        Py_XDECREF(io);
-        return NULL;
+    if (op != NULL) {
+        set_slot(op, ro_flags, int_zero);
+        set_slot(op, ro_buf, range);
+        if (receive_now(io, op, range, size, 0) < 0)
+            Py_CLEAR(op);
     }
-    set_slot(op, ro_flags, int_zero);
-    set_slot_steal(op, ro_buf, range);
-    PyObject *rq = SLOT(io, q_rq);
-    if (rq == NULL || SLOT(io, q_closed) != Py_False || queue_length(rq) != 0) {
-        PyErr_Clear(); /* (queue_length's) */
-        goto enqueue;
-    }
-    /* Through an export of its own: the operation's view is not ours to rely on while Python
-       code (a signal handler) runs. */
-    Py_buffer pb;
-    if (PyObject_GetBuffer(range, &pb, PyBUF_WRITABLE) < 0)
-        goto fail;
-    PyObject *exc = NULL;
-    Py_ssize_t r = stream_call(io, pb.buf, size, 0, &exc, size >= STREAM_KEEP_GIL);
-    PyBuffer_Release(&pb);
-    if (r == IO_RAISED)
-        goto fail;
-    if (r == IO_WOULD_BLOCK)
-        goto enqueue;
-    if (r >= 0) {
-        PyObject *v = PyLong_FromSsize_t(r);
-        if (v == NULL)
-            goto fail;
-        set_slot_steal(op, o_value, v);
-        __atomic_add_fetch(&tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
-    }
-    else {
-        set_slot_steal(op, o_error, exc);
-    }
-    PyObject *res = core_complete((OpCore *)op, Py_True);
-    if (res == NULL)
-        goto fail;
-    Py_DECREF(res);
-    Py_DECREF(io);
+    Py_XDECREF(io);
+    Py_DECREF(range);
     return op;
-
-enqueue:
-    if (enqueue_op(io, op, 0) < 0)
-        goto fail;
-    Py_DECREF(io);
-    return op;
-
-fail:
-    Py_DECREF(io);
-    Py_DECREF(op);
-    return NULL;
 }
 
 /* EndSend / EndReceive of this socket's finished, unended, successful operation of that
@@ -2027,8 +1991,6 @@ fast_end_receive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 static PyTypeObject *ReceiveFromOpType, *ReceiveFromResultType;
 static Py_ssize_t rf_buf, rf_flags, rf_extra; /* ReceiveFromOp */
 static PyObject *str_check_receive_ep, *str_endpoint_from, *str_remote_ep_param;
-static long long tel_datagrams_received;
-static PyObject *make_sockaddr(const struct sockaddr_storage *ss, socklen_t len);
 
 static PyObject *
 fast_begin_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -2036,7 +1998,7 @@ fast_begin_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t offset, size;
     if (nargs < 5 || nargs > 7 || !steady_args(args, 4, 1, &offset, &size))
         return NOT_TAKEN;
-    PyObject *buffer = args[0], *ep = args[4];
+    PyObject *ep = args[4];
     PyObject *callback = nargs > 5 ? args[5] : Py_None, *state = nargs > 6 ? args[6] : Py_None;
     if (!Py_IS_TYPE(ep, EndPointType) || (callback != Py_None && !PyCallable_Check(callback)) || !is_socket(self) ||
         SLOT(self, s_disposed) != Py_False || SLOT(self, s_dgram) != Py_True)
@@ -2053,9 +2015,7 @@ fast_begin_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NOT_TAKEN;
     }
     /* The twin's memoryview of the range, made before the endpoint's checks and the hooks. */
-    PyObject *whole = PyMemoryView_FromObject(buffer);
-    PyObject *range = whole == NULL ? NULL : PySequence_GetSlice(whole, offset, offset + size);
-    Py_XDECREF(whole);
+    PyObject *range = range_view(args[0], offset, size);
     if (range == NULL)
         return NULL;
     Py_INCREF(ep); /* (a hook may drop the caller's last reference: the twin's argument holds it) */
@@ -2063,62 +2023,19 @@ fast_begin_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_XDECREF(checked);
     io = NULL;
     PyObject *op = NULL;
-    if (checked == NULL || audit_send("dotnet_sockets.Socket.BeginReceiveFrom", self, ep) < 0 ||
-        (io = queue_after_hooks(self)) == NULL || (op = new_operation(ReceiveFromOpType, io, callback, state)) == NULL)
-        goto fail;
-    set_slot(op, rf_extra, ep);
-    set_slot(op, rf_flags, int_zero);
-    set_slot(op, rf_buf, range);
-    rq = SLOT(io, q_rq);
-    if (rq == NULL || SLOT(io, q_closed) != Py_False || queue_length(rq) != 0) {
-        PyErr_Clear(); /* (queue_length's) */
-        goto enqueue;
+    if (checked != NULL && audit_send("dotnet_sockets.Socket.BeginReceiveFrom", self, ep) == 0 &&
+        (io = queue_after_hooks(self)) != NULL &&
+        (op = new_operation(ReceiveFromOpType, io, callback, state)) != NULL) {
+        set_slot(op, rf_extra, ep);
+        set_slot(op, rf_flags, int_zero);
+        set_slot(op, rf_buf, range);
+        if (receive_now(io, op, range, size, 1) < 0)
+            Py_CLEAR(op);
     }
-    Py_buffer pb;
-    if (PyObject_GetBuffer(range, &pb, PyBUF_WRITABLE) < 0)
-        goto fail;
-    struct sockaddr_storage from;
-    socklen_t fromlen;
-    PyObject *exc = NULL;
-    Py_ssize_t r = receive_call(io, pb.buf, size, &exc, size >= STREAM_KEEP_GIL, &from, &fromlen);
-    PyBuffer_Release(&pb);
-    if (r == IO_RAISED)
-        goto fail;
-    if (r == IO_WOULD_BLOCK)
-        goto enqueue;
-    if (r >= 0) {
-        PyObject *sa = make_sockaddr(&from, fromlen);
-        PyObject *v = sa == NULL ? NULL : Py_BuildValue("(nN)", r, sa);
-        if (v == NULL)
-            goto fail;
-        set_slot_steal(op, o_value, v);
-        __atomic_add_fetch(&tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
-        __atomic_add_fetch(&tel_datagrams_received, 1, __ATOMIC_RELAXED);
-    }
-    else {
-        set_slot_steal(op, o_error, exc);
-    }
-    PyObject *res = core_complete((OpCore *)op, Py_True);
-    if (res == NULL)
-        goto fail;
-    Py_DECREF(res);
-    goto done;
-
-enqueue:
-    if (enqueue_op(io, op, 0) < 0)
-        goto fail;
-done:
-    Py_DECREF(io);
+    Py_XDECREF(io);
     Py_DECREF(range);
     Py_DECREF(ep);
     return op;
-
-fail:
-    Py_XDECREF(io);
-    Py_XDECREF(op);
-    Py_DECREF(range);
-    Py_DECREF(ep);
-    return NULL;
 }
 
 static PyObject *
