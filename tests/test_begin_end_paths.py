@@ -47,6 +47,7 @@ from dotnet_sockets import (
 )
 from dotnet_sockets.telemetry import Telemetry
 from socket_helpers import fill
+from test_stream_paths import _buffer as _stream_buffer
 from test_stream_paths import _pair
 
 _events: list[list[str]] = []
@@ -103,15 +104,8 @@ class Case:
 
 
 def _buffer(kind: str) -> Any:
-    data = bytearray(b"ABCDEFGHIJKLMNOP")
-    return {
-        "bytearray": data,
-        "bytes": bytes(data),
-        "memoryview": memoryview(data),
-        "readonly": memoryview(bytes(data)),
-        "none": None,
-        "list": [data],
-    }[kind]
+    """``test_stream_paths``'s buffers, and a read-only memoryview."""
+    return memoryview(bytes(_stream_buffer("bytes"))) if kind == "readonly" else _stream_buffer(kind)
 
 
 def _exported(buf: Any) -> bool | None:
@@ -142,6 +136,35 @@ def _outcome(fn: Callable[[], Any]) -> tuple[Any, ...]:
 def _method(name: str, way: str) -> Callable[..., Any]:
     value = vars(_socket_transfer.SocketTransfer)[name]
     return value if way == "installed" else inspect.unwrap(value)
+
+
+def _begin(
+    m: pytest.MonkeyPatch,
+    way: str,
+    scene: str,
+    begin: Callable[..., Any],
+    sock: Socket,
+    args: tuple[Any, ...],
+    event: str,
+) -> tuple[Any, tuple[Any, ...]]:
+    """``begin(sock, *args)`` down ``way`` in ``scene`` (the socket closed before, or an audit hook
+    that closes it or refuses ``event``, armed for this call only): (the result or None, what it
+    raised)."""
+    if way == "general":
+        m.setattr(_socket_transfer, "_steady_range", lambda *a: False)
+    if scene == "closed":
+        sock.Close()
+    elif scene == "hook closes":
+        _close_in_hook.append(sock)
+    elif scene == "hook refuses":
+        _deny_in_hook.append(event)
+    try:
+        return begin(sock, *args), ("began",)
+    except Exception as exc:  # noqa: BLE001 - the outcome is the point
+        return None, _raised(exc)
+    finally:
+        _close_in_hook.clear()
+        _deny_in_hook.clear()
 
 
 def _read_to_end(raw: socket.socket, out: bytearray) -> None:
@@ -181,27 +204,11 @@ def _run(case: Case, way: str) -> tuple[Any, ...]:  # noqa: C901 - one scenario,
             "not callable": 5,
         }[case.callback]
         args = (buf, case.offset, case.size, case.flags, callback) + (("state",) if case.with_state else ())
-        if case.scene == "closed":
-            sock.Close()
-        elif case.scene == "hook closes":
-            _close_in_hook.append(sock)
-        elif case.scene == "hook refuses":
-            _deny_in_hook.append(f"dotnet_sockets.Socket.Begin{case.call}")
         begin, end = _method(f"Begin{case.call}", way), _method(f"End{case.call}", way)
         with pytest.MonkeyPatch.context() as m:
-            if way == "general":
-                m.setattr(_socket_transfer, "_steady_range", lambda *a: False)
             _events.append([])
             before = Telemetry.snapshot()
-            ar: Any = None
-            try:
-                ar = begin(sock, *args)
-                began: tuple[Any, ...] = ("began",)
-            except Exception as exc:  # noqa: BLE001 - the outcome is the point
-                began = _raised(exc)
-            finally:
-                _close_in_hook.clear()
-                _deny_in_hook.clear()
+            ar, began = _begin(m, way, case.scene, begin, sock, args, f"dotnet_sockets.Socket.Begin{case.call}")
             held = ended = again = sync = calls = None
             if ar is not None:
                 held = _exported(buf) if case.scene == "ahead" else None  # while pending
@@ -541,27 +548,11 @@ def _run_from(case: FromCase, way: str) -> tuple[Any, ...]:  # noqa: C901 - one 
             callback = None  # (not given)
         args = (buf, case.offset, case.size, case.flags, _endpoint(case.endpoint))
         args += ((callback,), (callback, "state"))[case.state - 1] if case.state else ()
-        if case.scene == "closed":
-            s.Close()
-        elif case.scene == "hook closes":
-            _close_in_hook.append(s)
-        elif case.scene == "hook refuses":
-            _deny_in_hook.append(_BEGIN_FROM)
         begin, end = _method("BeginReceiveFrom", way), _method("EndReceiveFrom", way)
         with pytest.MonkeyPatch.context() as m:
-            if way == "general":
-                m.setattr(_socket_transfer, "_steady_range", lambda *a: False)
             _events.append([])
             before = Telemetry.snapshot()
-            ar: Any = None
-            try:
-                ar = begin(s, *args)
-                began: tuple[Any, ...] = ("began",)
-            except Exception as exc:  # noqa: BLE001 - the outcome is the point
-                began = _raised(exc)
-            finally:
-                _close_in_hook.clear()
-                _deny_in_hook.clear()
+            ar, began = _begin(m, way, case.scene, begin, s, args, _BEGIN_FROM)
             held = ended = again = sync = None
             if ar is not None:
                 held = _exported(buf) if case.scene == "ahead" else None  # while pending
