@@ -32,7 +32,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 6  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 7  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -168,6 +168,12 @@ def _install() -> None:
             "stream_wrap": networkstream._wrap,
             "READ_FAILURE": networkstream._READ_FAILURE,
             "WRITE_FAILURE": networkstream._WRITE_FAILURE,
+            "short_io": aio.short_io,
+            "short_general": aio._short_general,
+            "short_wait": aio.short_wait,
+            "short_failed": aio.short_failed,
+            "RECEIVE": aio.RECEIVE,
+            "SEND": aio.SEND,
         }
     )
     # asyncio.create_task() and ensure_future() take what they know as coroutines.
@@ -178,7 +184,7 @@ def _install() -> None:
     batch.send_batch = _speedups.send_batch
     accelerated: tuple[tuple[type, tuple[str, ...]], ...] = (
         (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive")),
-        (AsyncMethodsMixin, ("SendToAsync",)),
+        (AsyncMethodsMixin, ("SendToAsync", "SendAsync", "ReceiveAsync")),
         (networkstream.NetworkStream, ("Read", "Write")),
     )
     for cls, names in accelerated:

@@ -46,7 +46,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from functools import partial
 from logging import DEBUG
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from . import _lookups
 from ._checks import as_transmit_flags, no_flags, send_view
@@ -516,14 +516,14 @@ async def short_io(sock: Socket, view: Any, kind: int, remote_ep: Any) -> Any:
         del view
         return await general
     err: OSError | None = None
+    n: int = -1
     if kind == SEND:
         try:
-            n: int = io.sock.send(view)
+            n = io.sock.send(view)
         except BlockingIOError:
-            n = -1
+            pass
         except OSError as exc:
             err = exc
-            n = -1
         else:
             if io.dgram:
                 _tel.c.sent += n + _DGRAM
@@ -531,26 +531,6 @@ async def short_io(sock: Socket, view: Any, kind: int, remote_ep: Any) -> Any:
             if n == len(view):
                 _tel.c.sent += n
                 return n
-        if err is not None:
-            raise sock._failed(_SocketOpError(err))
-        # What _new_send builds for this call (the operation holds the send's export from here).
-        op: Any
-        if io.dgram:
-            op = _DatagramSendOp(io, None, None)
-        else:
-            op = _StreamSendOnlyOp(io, None, None)
-            op.addr = None
-            op.sent = 0
-        op.buf = view
-        op.flags = 0
-        del view
-        if n >= 0:
-            # A prefix went (telemetry counts bytes as they leave): the operation goes on from
-            # there, as its own attempt would at once.
-            _tel.c.sent += n
-            op.sent = n
-            return await _run(_write_on, sock, op, None, type(sock).EndSend)
-        queue = _QUEUE_WRITE
     else:
         # A receive.  When the last one here found nothing (a request and its answer: the next
         # request is not there yet), the kept reader's poll asks first: a would-block costs the
@@ -572,15 +552,52 @@ async def short_io(sock: Socket, view: Any, kind: int, remote_ep: Any) -> Any:
                     keep.dry = False
                 _tel.c.received += n + _DGRAM if io.dgram else n
                 return n if kind == RECEIVE else SocketReceiveFromResult(n, sock._endpoint_from(sa, remote_ep))
-            if err is not None:
-                raise sock._failed(_SocketOpError(err))
-        # It would block: its operation waits.
-        if kind == RECEIVE_FROM:
-            op = _receive_from_op(sock, view, remote_ep)
-            return await _run(_queue_read, sock, op, None, type(sock).EndReceiveFrom)
+    if err is not None:
+        short_failed(sock, err)
+    rest = short_wait(sock, io, view, kind, n, remote_ep)
+    del view  # the operation holds the call's export from here, let go when it completes
+    return await rest
+
+
+def short_failed(sock: Socket, err: OSError) -> NoReturn:
+    """A short path's system call failed with ``err``: raise what ``End...`` raises for it."""
+    raise sock._failed(_SocketOpError(err))
+
+
+async def short_wait(sock: Socket, io: Any, view: Any, kind: int, n: int, remote_ep: Any) -> Any:
+    """A short path's call (audited, its first try made on ``io``) that did not finish at once: its
+    operation, queued without a second try, or, for a stream send that handed over a prefix of ``n``
+    bytes (``n`` -1: none), going on from there; what ``End...`` returns or raises.  The compiled
+    twin of ``short_io`` hands over here too.
+    """
+    op: Any
+    if kind == SEND:
+        # What _new_send builds for this call (the operation holds the send's export from here).
+        if io.dgram:
+            op = _DatagramSendOp(io, None, None)
+        else:
+            op = _StreamSendOnlyOp(io, None, None)
+            op.addr = None
+            op.sent = 0
+        op.buf = view
+        op.flags = 0
+        del view
+        if n >= 0:
+            # A prefix went (telemetry counts bytes as they leave): the operation goes on from
+            # there, as its own attempt would at once.
+            _tel.c.sent += n
+            op.sent = n
+            return await _run(_write_on, sock, op, None, type(sock).EndSend)
+        queue = _QUEUE_WRITE
+    elif kind == RECEIVE_FROM:
+        op = _receive_from_op(sock, view, remote_ep)
+        del view
+        return await _run(_queue_read, sock, op, None, type(sock).EndReceiveFrom)
+    else:
         op = _ReceiveOp(io, None, None)
         op.buf = view
         op.flags = 0
+        del view
         queue = _QUEUE_READ
     # Queued without a second try and waited for; its outcome read as End... reads it, without the
     # checks that only guard a result a caller hands in (this operation never leaves the coroutine).
