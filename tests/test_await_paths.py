@@ -1,0 +1,418 @@
+"""The awaited ``SendAsync``/``ReceiveAsync`` give what the general path gives, however they are taken.
+
+A plainly valid ``await SendAsync(buffer[, no flags])`` or ``ReceiveAsync`` is taken by a short path:
+where the accelerator is built, by its compiled twin (``_speedups.c``, an awaitable whose first
+step makes ``aio.short_io``'s first try), else by ``_async_methods._short_call`` and
+``aio.short_io``.  Each generated call below runs three ways on fresh connected pairs: as installed
+(compiled on the compiled pass), through the Python method (``inspect.unwrap``), and down the
+general path (``_short_call`` answering None), and the records must be equal: the value, or the
+exception (where it was raised: at the call or from the await; type, ``ParamName``,
+``SocketErrorCode``), the audit events, the telemetry counted, the bytes moved and the buffer's
+content.  Then, for the installed and the Python way: cancellation while waiting, ``Close`` from
+another thread while awaiting, start order with ``BeginReceive``, exactly-once awaiting, and a
+buffer resized while its operation is pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import WAIT
+from dotnet_sockets import (
+    AddressFamily,
+    CancellationToken,
+    CancellationTokenSource,
+    IPAddress,
+    IPEndPoint,
+    ProtocolType,
+    Socket,
+    SocketError,
+    SocketException,
+    SocketFlags,
+    SocketShutdown,
+    SocketType,
+    _accel,
+    _async_methods,
+    _checks,
+)
+from dotnet_sockets.telemetry import Telemetry
+
+NONE = SocketFlags.None_
+_events: list[list[str]] = []
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if _events and event.startswith("dotnet_sockets.Socket."):
+        _events[-1].append(event)
+
+
+sys.addaudithook(_hook)  # hooks cannot be removed: this one records only inside _run()
+
+
+def _pair() -> tuple[Socket, Socket]:
+    lst = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+    try:
+        lst.Bind(IPEndPoint(IPAddress.Loopback, 0))
+        lst.Listen(1)
+        c = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+        c.Connect(lst.LocalEndPoint)
+        s = lst.Accept()
+    finally:
+        lst.Close()
+    return c, s
+
+
+def _method(name: str, way: str) -> Callable[..., Any]:
+    value = vars(_async_methods.AsyncMethodsMixin)[name]
+    return value if way == "installed" else inspect.unwrap(value)
+
+
+def _failure(where: str, exc: BaseException) -> tuple[Any, ...]:
+    code = getattr(exc, "SocketErrorCode", None)
+    return ("raised", where, type(exc).__name__, getattr(exc, "ParamName", None), None if code is None else code.name)
+
+
+class _Released:
+    """A marker: the buffer is a memoryview released before the call."""
+
+
+def _buffer(kind: str) -> Any:
+    data = bytearray(b"ABCDEFGHIJKLMNOP")
+    if kind == "released":
+        view = memoryview(bytearray(16))
+        view.release()
+        return view
+    return {
+        "bytearray": data,
+        "bytes": bytes(data),
+        "memoryview": memoryview(data),
+        "slice": memoryview(data)[3:11],
+        "readonly": memoryview(bytes(data)),
+        "strided": memoryview(data)[::2],
+        "2d": memoryview(data).cast("B", (4, 4)),
+        "format": memoryview(data).cast("b"),
+        "empty": bytearray(),
+        "none": None,
+        "list": [data],
+        "str": "ABCD",
+    }[kind]
+
+
+_BUFFERS = ["bytearray", "bytes", "memoryview", "slice", "readonly", "strided", "2d", "format", "empty",
+            "none", "list", "str", "released"]  # fmt: skip
+_FLAGS = [NONE, 0, SocketFlags.Peek, SocketFlags.DontRoute, -1, None, 1.5, True, "0"]
+# open: 16 bytes wait to be read; wait: they come after the receive started; eof: the peer shut its
+# side; disposed: closed before the call; closed: closed between the call and the await;
+# shut: this side shut down both ways before the call.
+_STATES = ["open", "wait", "eof", "disposed", "closed", "shut"]
+
+
+def _run(name: str, kind: str, rest: tuple[Any, ...], state: str, way: str) -> tuple[Any, ...]:
+    c, s = _pair()
+    me = c if name == "SendAsync" else s
+    buffer = _buffer(kind)
+    fn = _method(name, way)
+    try:
+        if name == "ReceiveAsync" and state in ("open", "eof"):
+            c._sock.send(b"0123456789abcdef")  # raw: no telemetry or audit of its own
+        if state == "eof":
+            c._sock.shutdown(socket.SHUT_WR)
+        elif state == "disposed":
+            me.Close()
+        elif state == "shut":
+            me.Shutdown(SocketShutdown.Both)
+
+        async def main() -> tuple[Any, ...]:
+            try:
+                awaitable = fn(me, buffer, *rest)
+            except Exception as exc:  # noqa: BLE001 - the outcome is the point
+                return _failure("call", exc)
+            if state == "closed":
+                me.Close()
+            try:
+                task = asyncio.ensure_future(awaitable)
+                await asyncio.sleep(0)  # its first step: the first try
+                if state == "wait" and name == "ReceiveAsync":
+                    c._sock.send(b"0123456789abcdef")
+                return ("value", await asyncio.wait_for(task, WAIT))
+            except Exception as exc:  # noqa: BLE001
+                return _failure("await", exc)
+
+        with pytest.MonkeyPatch.context() as m:
+            if way == "general":
+                m.setattr(_async_methods, "_short_call", lambda *a: None)
+            _events.append([])
+            before = Telemetry.snapshot()
+            try:
+                out = asyncio.run(main())
+            finally:
+                events = _events.pop()
+            d = Telemetry.snapshot() - before
+        moved = b""
+        if name == "SendAsync" and state in ("open", "wait"):
+            raw = s._sock
+            raw.settimeout(WAIT)
+            try:
+                c._sock.shutdown(socket.SHUT_WR)
+                while chunk := raw.recv(4096):
+                    moved += chunk
+            finally:
+                raw.setblocking(False)
+        content = bytes(buffer) if isinstance(buffer, (bytearray, memoryview)) and kind != "released" else None
+        return (*out, events, d.bytes_sent, d.bytes_received, moved, content)
+    finally:
+        c.Close()
+        s.Close()
+
+
+@st.composite
+def _calls(draw: st.DrawFn) -> tuple[str, str, tuple[Any, ...], str]:
+    name = draw(st.sampled_from(["SendAsync", "ReceiveAsync"]))
+    kind = draw(st.sampled_from(_BUFFERS))
+    shape = draw(st.sampled_from([0, 1, 2, 3]))
+    rest: tuple[Any, ...] = {
+        0: (),
+        1: (draw(st.sampled_from(_FLAGS)),),
+        2: (draw(st.sampled_from(_FLAGS)), CancellationToken.None_),
+        3: (CancellationToken.None_,),
+    }[shape]
+    return name, kind, rest, draw(st.sampled_from(_STATES))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_calls())
+def test_every_call_gives_what_the_general_path_gives(case: tuple[str, str, tuple[Any, ...], str]) -> None:
+    installed = _run(*case, "installed")
+    assert installed == _run(*case, "python")
+    assert installed == _run(*case, "general")
+
+
+def test_the_short_shapes_are_compared_and_take_the_compiled_path() -> None:
+    """The property above reaches the short path's outcomes (a test that cannot fail is a defect)."""
+    sent = _run("SendAsync", "bytearray", (NONE,), "open", "installed")
+    assert sent[:2] == ("value", 16) and sent[2] == ["dotnet_sockets.Socket.SendAsync"]
+    assert sent[3:6] == (16, 0, b"ABCDEFGHIJKLMNOP")
+    got = _run("ReceiveAsync", "slice", (), "wait", "installed")
+    assert got[:2] == ("value", 8) and got[2] == ["dotnet_sockets.Socket.ReceiveAsync"]
+    assert got[3:5] == (0, 8)
+    assert _run("ReceiveAsync", "bytearray", (), "closed", "installed")[:5] == (
+        "raised", "await", "SocketException", None, "OperationAborted"
+    )  # fmt: skip
+    c, s = _pair()
+    try:
+        for name in ("SendAsync", "ReceiveAsync"):
+            method = vars(_async_methods.AsyncMethodsMixin)[name]
+            assert (type(method).__name__ == "FastMethod") == _accel.ACCELERATED
+            assert inspect.signature(method) == inspect.signature(inspect.unwrap(method))
+            awaitable = getattr(c, name)(bytearray(4), NONE)
+            assert asyncio.iscoroutine(awaitable)  # create_task and ensure_future take it
+            assert inspect.iscoroutine(awaitable) != _accel.ACCELERATED
+            awaitable.close()
+    finally:
+        c.Close()
+        s.Close()
+
+
+_VIEWS = st.sampled_from(_BUFFERS[:9] + ["released", "none", "str"]) | st.builds(
+    lambda fmt, n: memoryview(bytearray(8)).cast(fmt) if n else memoryview(bytes(8)).cast(fmt),
+    st.sampled_from(["B", "b", "c", "H"]),
+    st.booleans(),
+)
+
+
+@pytest.mark.skipif(not _accel.ACCELERATED, reason="the compiled plain_view: built accelerator only")
+@settings(max_examples=200, deadline=None)
+@given(_VIEWS, st.booleans())
+def test_compiled_plain_view_is_the_python_one(buffer: Any, writable: bool) -> None:
+    if isinstance(buffer, str) and buffer in _BUFFERS:
+        buffer = _buffer(buffer)
+    mine = _accel._speedups.plain_view(buffer, writable)
+    theirs = _checks.plain_view(buffer, writable)
+    assert (mine is None) == (theirs is None)
+    if theirs is None:
+        return
+    assert type(mine) is type(theirs)
+    if isinstance(theirs, bytes):
+        assert mine is theirs is buffer
+        return
+    assert mine is not buffer and theirs is not buffer
+    assert (mine.obj, mine.readonly, mine.nbytes, bytes(mine)) == (theirs.obj, theirs.readonly, theirs.nbytes, bytes(theirs))
+
+
+# -- the waits, on the installed awaitable and on the Python method ----------------------------------
+WAYS = ["installed", "python"]
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[Socket, Socket]]:
+    c, s = _pair()
+    yield c, s
+    c.Close()
+    s.Close()
+
+
+def _bounded(coro: Any) -> Any:
+    async def main() -> Any:
+        return await asyncio.wait_for(coro, WAIT)
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_waiting_receive_cancelled_takes_nothing_and_the_next_gets_it(pair: tuple[Socket, Socket], way: str) -> None:
+    c, s = pair
+    receive = _method("ReceiveAsync", way)
+
+    async def main() -> bytes:
+        first = bytearray(8)
+        task = asyncio.ensure_future(receive(s, first, NONE))
+        await asyncio.sleep(0)  # it tried, found nothing, and waits on the loop
+        assert not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        c.Send(b"later")
+        second = bytearray(8)
+        n = await asyncio.wait_for(receive(s, second, NONE), WAIT)
+        assert bytes(first) == bytes(8)
+        return bytes(second[:n])
+
+    assert _bounded(main()) == b"later"
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_token_cancels_a_waiting_receive(pair: tuple[Socket, Socket], way: str) -> None:
+    _, s = pair
+    receive = _method("ReceiveAsync", way)
+    from dotnet_sockets import OperationCanceledException
+
+    async def main() -> None:
+        cts = CancellationTokenSource()
+        task = asyncio.ensure_future(receive(s, bytearray(8), NONE, cts.Token))
+        await asyncio.sleep(0)
+        cts.Cancel()
+        with pytest.raises(OperationCanceledException):
+            await asyncio.wait_for(task, WAIT)
+
+    _bounded(main())
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_close_from_another_thread_ends_a_waiting_receive_with_operation_aborted(
+    pair: tuple[Socket, Socket], way: str
+) -> None:
+    _, s = pair
+    receive = _method("ReceiveAsync", way)
+
+    async def main() -> SocketError:
+        task = asyncio.ensure_future(receive(s, bytearray(8), NONE))
+        await asyncio.sleep(0)
+        closer = threading.Thread(target=s.Close)
+        closer.start()
+        try:
+            with pytest.raises(SocketException) as info:
+                await asyncio.wait_for(task, WAIT)
+        finally:
+            closer.join(WAIT)
+        return info.value.SocketErrorCode
+
+    assert _bounded(main()) == SocketError.OperationAborted
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_an_await_goes_behind_a_pending_begin_receive_and_each_completes_once(
+    pair: tuple[Socket, Socket], way: str
+) -> None:
+    c, s = pair
+    receive = _method("ReceiveAsync", way)
+    done = threading.Event()
+    calls: list[bytes] = []
+    into = bytearray(4)
+
+    def on_done(ar: Any) -> None:
+        calls.append(bytes(into[: s.EndReceive(ar)]))
+        done.set()
+
+    async def main() -> bytes:
+        s.BeginReceive(into, 0, 4, NONE, on_done, None)
+        mine = bytearray(4)
+        task = asyncio.ensure_future(receive(s, mine, NONE))
+        await asyncio.sleep(0)
+        c.Send(b"1st!")
+        assert await asyncio.get_running_loop().run_in_executor(None, done.wait, WAIT)
+        c.Send(b"2nd!")
+        n = await asyncio.wait_for(task, WAIT)
+        return bytes(mine[:n])
+
+    assert _bounded(main()) == b"2nd!"
+    assert calls == [b"1st!"]
+
+
+@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.parametrize("name", ["SendAsync", "ReceiveAsync"])
+def test_an_awaitable_is_awaited_once(pair: tuple[Socket, Socket], way: str, name: str) -> None:
+    c, s = pair
+    c.Send(b"x")
+    me = c if name == "SendAsync" else s
+
+    async def main() -> None:
+        awaitable = _method(name, way)(me, bytearray(1), NONE)
+        assert await awaitable == 1
+        with pytest.raises(RuntimeError, match="cannot reuse already awaited coroutine"):
+            await awaitable
+        send = _method("SendAsync", way)
+        assert await asyncio.gather(send(c, b"ab", NONE), send(c, bytearray(b"cd"))) == [2, 2]
+
+    _bounded(main())
+    left = bytearray(8)
+    s.ReceiveTimeout = int(WAIT * 1000)
+    n = 0
+    while n < 4 + 2 * (name == "SendAsync"):
+        n += s.Receive(left, n, 8 - n, NONE)
+    assert bytes(left[:n]) == (b"x\0abcd" if name == "SendAsync" else b"abcd")
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_buffer_is_held_while_its_operation_is_pending(pair: tuple[Socket, Socket], way: str) -> None:
+    c, s = pair
+    receive, send = _method("ReceiveAsync", way), _method("SendAsync", way)
+
+    async def main() -> None:
+        into = bytearray(8)
+        task = asyncio.ensure_future(receive(s, into, NONE))
+        await asyncio.sleep(0)
+        with pytest.raises(BufferError):
+            into.extend(b"!")  # pending: the receive holds it
+        into[0:1] = b"?"  # a change in place is the caller's business: the data lands over it
+        c.Send(b"data")
+        assert await asyncio.wait_for(task, WAIT) == 4
+        into.extend(b"!")  # let go once the await returned
+        assert bytes(into) == b"data" + bytes(4) + b"!"
+        # A send that finds no room (more than loopback buffers hold) waits holding its buffer.
+        size = 16 << 20
+        big = bytearray(b"z" * size)
+        sending = asyncio.ensure_future(send(c, big, NONE))
+        await asyncio.sleep(0)
+        assert not sending.done()
+        with pytest.raises(BufferError):
+            big.extend(b"!")
+        got = 0
+        sink = bytearray(1 << 16)
+        for _ in range(size):  # bounded: each receive takes at least a byte
+            if got == size:
+                break
+            got += await asyncio.wait_for(receive(s, sink, NONE), WAIT)
+        assert await asyncio.wait_for(sending, WAIT) == size
+        big.extend(b"!")
+
+    _bounded(main())
