@@ -298,11 +298,13 @@ class _NotYet(Waiter):
 _NOT_YET = _NotYet()
 
 
-async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int = 0) -> None:
+async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int = 0, sock: Any = None) -> Any:
     """Wait until an operation has its outcome, making its call on this thread when ready.
 
     ``queue`` 0: the operation was started (its ``_ctx`` the placeholder); 1 or 2: it is queued
-    here for reading or writing, without a try (its call has just been tried).
+    here for reading or writing, without a try (its call has just been tried).  With ``sock``
+    (a short path's operation, queued), the outcome is read here too, as ``End...`` reads it
+    (one coroutine fewer per wait); else None.
     """
     io = op._io
     loop = _get_running_loop()
@@ -329,7 +331,18 @@ async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int
         else:
             if op._done:
                 w.unwatch()
-                return
+                if sock is None:
+                    return None
+                # The outcome, without the checks that only guard a result a caller hands in
+                # (this operation never leaves the short path's coroutine).
+                if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
+                    # Tracing was turned on meanwhile: End traces the exit.
+                    cls = type(sock)
+                    return cls.EndSend(sock, op) if queue == _QUEUE_WRITE else cls.EndReceive(sock, op)
+                err = op._error
+                if err is not None:
+                    raise sock._failed(_op_error(err))
+                return op._value
             if op is io.rpark:
                 if io.retry_parked(op, False, watch, tried):
                     continue  # finished, or went on to a next step of its own
@@ -564,11 +577,11 @@ def short_failed(sock: Socket, err: OSError) -> NoReturn:
     raise sock._failed(_SocketOpError(err))
 
 
-async def short_wait(sock: Socket, io: Any, view: Any, kind: int, n: int, remote_ep: Any) -> Any:
+def short_wait(sock: Socket, io: Any, view: Any, kind: int, n: int, remote_ep: Any) -> Coroutine[Any, Any, Any]:
     """A short path's call (audited, its first try made on ``io``) that did not finish at once: its
     operation, queued without a second try, or, for a stream send that handed over a prefix of ``n``
-    bytes (``n`` -1: none), going on from there; what ``End...`` returns or raises.  The compiled
-    twin of ``short_io`` hands over here too.
+    bytes (``n`` -1: none), going on from there; the awaitable of what ``End...`` returns or raises.
+    The compiled twin of ``short_io`` hands over here too.
     """
     op: Any
     if kind == SEND:
@@ -581,34 +594,23 @@ async def short_wait(sock: Socket, io: Any, view: Any, kind: int, n: int, remote
             op.sent = 0
         op.buf = view
         op.flags = 0
-        del view
         if n >= 0:
             # A prefix went (telemetry counts bytes as they leave): the operation goes on from
             # there, as its own attempt would at once.
             _tel.c.sent += n
             op.sent = n
-            return await _run(_write_on, sock, op, None, type(sock).EndSend)
+            return _run(_write_on, sock, op, None, type(sock).EndSend)
         queue = _QUEUE_WRITE
     elif kind == RECEIVE_FROM:
         op = _receive_from_op(sock, view, remote_ep)
-        del view
-        return await _run(_queue_read, sock, op, None, type(sock).EndReceiveFrom)
+        return _run(_queue_read, sock, op, None, type(sock).EndReceiveFrom)
     else:
         op = _ReceiveOp(io, None, None)
         op.buf = view
         op.flags = 0
-        del view
         queue = _QUEUE_READ
-    # Queued without a second try and waited for; its outcome read as End... reads it, without the
-    # checks that only guard a result a caller hands in (this operation never leaves the coroutine).
-    await _wait(op, None, queue)
-    if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
-        # Tracing was turned on meanwhile: End traces the exit.
-        return type(sock).EndSend(sock, op) if queue == _QUEUE_WRITE else type(sock).EndReceive(sock, op)
-    err = op._error
-    if err is not None:
-        raise sock._failed(_op_error(err))
-    return op._value
+    # Queued without a second try, waited for, and its outcome read (by _wait).
+    return _wait(op, None, queue, sock)
 
 
 def _short_general(sock: Socket, view: Any, kind: int, remote_ep: Any, unaudited: bool) -> Coroutine[Any, Any, Any]:
