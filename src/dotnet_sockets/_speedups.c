@@ -2185,7 +2185,7 @@ static PyObject *aio_short_general; /* aio._short_general(sock, view, kind, remo
 static PyObject *aio_short_wait;    /* aio.short_wait(sock, io, view, kind, n, remote_ep): past the first try */
 static PyObject *aio_short_failed;  /* aio.short_failed(sock, err): raises what End... raises */
 static Py_ssize_t q_rkeep;          /* OpQueue.rkeep: the loop's kept reader (aio._LoopWatch), or None */
-static PyObject *str_dry, *str_tid, *str_poll;
+static PyObject *str_dry;
 
 /* _checks.plain_view's twin: the call's own hold on buffer (a new reference) when the general
    checks could only accept it; NULL with no error set when they must see it. */
@@ -2251,46 +2251,12 @@ short_set_dry(PyObject *keep, PyObject *value)
     return keep == Py_None ? 0 : PyObject_SetAttr(keep, str_dry, value);
 }
 
-/* Whether a receive is tried now: short_io's "keep is None or not keep.dry or keep.tid !=
-   get_ident() or keep.poll(0)", in that order; *dry is keep.dry's truth.  -1 on an error. */
-static int
-short_try_receive(PyObject *keep, int *dry)
-{
-    *dry = 0;
-    if (keep == Py_None)
-        return 1;
-    PyObject *d = PyObject_GetAttr(keep, str_dry);
-    if (d == NULL)
-        return -1;
-    *dry = PyObject_IsTrue(d);
-    Py_DECREF(d);
-    if (*dry <= 0)
-        return *dry < 0 ? -1 : 1;
-    PyObject *tid = PyObject_GetAttr(keep, str_tid);
-    if (tid == NULL)
-        return -1;
-    PyObject *me = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
-    int other = me == NULL ? -1 : PyObject_RichCompareBool(tid, me, Py_NE);
-    Py_DECREF(tid);
-    Py_XDECREF(me);
-    if (other != 0)
-        return other;
-    PyObject *zero = PyLong_FromLong(0);
-    PyObject *ready = zero == NULL ? NULL : PyObject_CallMethodOneArg(keep, str_poll, zero);
-    Py_XDECREF(zero);
-    if (ready == NULL)
-        return -1;
-    int t = PyObject_IsTrue(ready);
-    Py_DECREF(ready);
-    return t;
-}
-
 static PySendResult
 short_first_step(SendNow *s, PyObject **result)
 {
     PyObject *sock = Py_NewRef(s->sock), *view = Py_NewRef(s->buffer), *io = NULL, *keep = NULL, *exc = NULL;
     PyObject *kind = PyLong_FromLong(s->kind), *inner;
-    int write = s->kind == AIO_SEND, dry = 0;
+    int write = s->kind == AIO_SEND;
     PySendResult ret = PYGEN_ERROR;
     *result = NULL;
     if (kind == NULL)
@@ -2339,24 +2305,23 @@ short_first_step(SendNow *s, PyObject **result)
             n = r;
     }
     else {
+        /* short_io asks the kept reader's poll first when the last receive here found nothing
+           (keep.dry), because a would-block costs the interpreter an exception; here it costs
+           what the poll costs, so the receive is always tried: the same outcome, and keep.dry
+           left as short_io leaves it. */
         keep = Py_NewRef(SLOT(io, q_rkeep) != NULL ? SLOT(io, q_rkeep) : Py_None);
-        int now = short_try_receive(keep, &dry);
-        if (now < 0)
+        if (PyObject_GetBuffer(view, &b, PyBUF_WRITABLE) < 0)
             goto failed;
-        if (now) {
-            if (PyObject_GetBuffer(view, &b, PyBUF_WRITABLE) < 0)
+        r = stream_call(io, b.buf, b.len, 0, &exc);
+        PyBuffer_Release(&b);
+        if (r >= 0) {
+            if (short_set_dry(keep, Py_False) < 0)
                 goto failed;
-            r = stream_call(io, b.buf, b.len, 0, &exc);
-            PyBuffer_Release(&b);
-            if (r >= 0) {
-                if (dry && short_set_dry(keep, Py_False) < 0)
-                    goto failed;
-                __atomic_add_fetch(&tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
-                goto value;
-            }
-            if (r == IO_WOULD_BLOCK && short_set_dry(keep, Py_True) < 0)
-                goto failed;
+            __atomic_add_fetch(&tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
+            goto value;
         }
+        if (r == IO_WOULD_BLOCK && short_set_dry(keep, Py_True) < 0)
+            goto failed;
     }
     if (r == IO_RAISED)
         goto failed;
@@ -3080,9 +3045,7 @@ configure(PyObject *module, PyObject *cfg)
             PyErr_SetString(PyExc_KeyError, "configure: RECEIVE and SEND must be aio's 0 and 1");
         return NULL;
     }
-    if ((str_dry == NULL && (str_dry = PyUnicode_InternFromString("dry")) == NULL) ||
-        (str_tid == NULL && (str_tid = PyUnicode_InternFromString("tid")) == NULL) ||
-        (str_poll == NULL && (str_poll = PyUnicode_InternFromString("poll")) == NULL))
+    if (str_dry == NULL && (str_dry = PyUnicode_InternFromString("dry")) == NULL)
         return NULL;
     configured = 1;
     Py_RETURN_NONE;
