@@ -416,3 +416,48 @@ def test_a_buffer_is_held_while_its_operation_is_pending(pair: tuple[Socket, Soc
         big.extend(b"!")
 
     _bounded(main())
+
+
+def test_thousands_of_awaits_leak_nothing(pair: tuple[Socket, Socket]) -> None:
+    """Every way through the awaitable (at once, after a wait, closed unawaited, awaited twice):
+    flat memory and unchanged reference counts of the sockets and the buffers."""
+    import gc
+    import tracemalloc
+
+    c, s = pair
+    out, into = bytearray(b"0123456789abcdef"), bytearray(16)
+    view = memoryview(into)
+
+    async def rounds(count: int) -> None:
+        for _ in range(count):
+            assert await c.SendAsync(out, NONE) == 16
+            assert await s.ReceiveAsync(view[:8]) == 8
+            assert await s.ReceiveAsync(into, NONE) == 8
+            waiting = asyncio.ensure_future(s.ReceiveAsync(into, NONE))
+            await asyncio.sleep(0)
+            c.Send(out)
+            assert await asyncio.wait_for(waiting, WAIT) == 16
+            unawaited = c.SendAsync(out)
+            unawaited.close()
+            once = s.ReceiveAsync(into)
+            c.Send(b"x")
+            assert await asyncio.wait_for(once, WAIT) == 1
+            with pytest.raises(RuntimeError):
+                await once
+
+    def watched() -> list[int]:
+        return [sys.getrefcount(o) for o in (c, s, out, into, view)]
+
+    asyncio.run(rounds(200))  # warm-up: caches, the kept reader
+    gc.collect()
+    refs = watched()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        asyncio.run(rounds(1500))
+        gc.collect()
+        growth = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert watched() == refs
+    assert growth < 100_000, growth  # a leaked object per await would be megabytes
