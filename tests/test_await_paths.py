@@ -246,7 +246,10 @@ def test_compiled_plain_view_is_the_python_one(buffer: Any, writable: bool) -> N
         assert mine is theirs is buffer
         return
     assert mine is not buffer and theirs is not buffer
-    assert (mine.obj, mine.readonly, mine.nbytes, bytes(mine)) == (theirs.obj, theirs.readonly, theirs.nbytes, bytes(theirs))
+    def seen(v: memoryview) -> tuple[Any, ...]:
+        return (v.obj, v.readonly, v.nbytes, bytes(v))
+
+    assert seen(mine) == seen(theirs)
 
 
 # -- the waits, on the installed awaitable and on the Python method ----------------------------------

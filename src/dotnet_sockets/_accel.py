@@ -6,7 +6,8 @@ compiled twin of ``asyncresult._PyOpCore``: its slots, ``__init__`` and
 completion, which ``asyncresult.AsyncOperation`` derives from; see
 :func:`op_core`), and replaces the interpreter on the steady-state datagram send:
 ``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
-``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the synchronous
+``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the first try of
+``await SendAsync(buffer)`` and ``await ReceiveAsync(buffer)`` on a stream; the synchronous
 stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram

@@ -13,7 +13,11 @@ without any other thread involved.  The common calls (``SendAsync``,
 ``SendToAsync`` of a datagram to an ``IPEndPoint``) make that first try
 themselves, with no operation object, when nothing is queued in their
 direction: an await that finishes at once costs about what asyncio's
-``loop.sock_recv_into`` does (with tracing on they take the general path).
+``loop.sock_recv_into`` does (with tracing on they take the general path).  Where the
+accelerator is built, ``SendAsync`` and ``ReceiveAsync`` of one whole buffer on a stream
+return its awaitable instead of ``short_io``'s coroutine: its first step is ``short_io``'s
+first try, in C (no Python call when it finishes), and it hands anything else to the
+functions below (``short_io``, ``_short_general``, ``short_wait``), which it then drives.
 An operation that cannot finish at once joins the socket's queue,
 which keeps start order with the other models, and waits on the loop's own
 selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does, except
