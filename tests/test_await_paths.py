@@ -464,3 +464,71 @@ def test_thousands_of_awaits_leak_nothing(pair: tuple[Socket, Socket]) -> None:
         tracemalloc.stop()
     assert watched() == refs
     assert growth < 100_000, growth  # a leaked object per await would be megabytes
+
+
+# -- the kept reader's report: the compiled twin of _LoopWatch.ready ---------------------------------
+_FUTS = ["none", "pending", "done", "cancelled"]
+
+
+def _report(way: str, waiting: bool, suspect: bool, readable: bool, fut_state: str, raising: bool) -> tuple[Any, ...]:
+    """One report to a kept reader in the given state: what it did (futures, flags, polls, errors)."""
+    from dotnet_sockets import aio
+
+    loop = asyncio.new_event_loop()
+    c, s = _pair()
+    try:
+        io = s._io
+        keep = aio._LoopWatch(loop, threading.get_ident(), io)
+        polls: list[int] = []
+
+        def poll(timeout: int) -> list[Any]:
+            polls.append(timeout)
+            if raising:
+                raise OSError("poll failed")
+            return [(io.fd, 1)] if readable else []
+
+        keep.poll = poll
+        keep.suspect = suspect
+        fut: Any = None
+        if waiting:
+            w = aio._LoopWaiter(loop, io)
+            if fut_state != "none":
+                fut = w.fut = loop.create_future()
+                if fut_state == "done":
+                    fut.set_result("earlier")
+                elif fut_state == "cancelled":
+                    fut.cancel()
+            keep.waiter = w
+        io.rkeep = keep
+        ready = vars(aio._LoopWatch)["ready"] if way == "installed" else inspect.unwrap(vars(aio._LoopWatch)["ready"])
+        try:
+            out: tuple[Any, ...] = ("value", ready(keep))
+        except Exception as exc:  # noqa: BLE001 - the outcome is the point
+            out = ("raised", type(exc).__name__, str(exc))
+        state = None if fut is None else ("cancelled" if fut.cancelled() else fut.result() if fut.done() else "pending")
+        return (*out, state, keep.suspect, polls, io.rkeep is keep, keep.waiter is not None)
+    finally:
+        io.rkeep = None
+        c.Close()
+        s.Close()
+        loop.close()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.booleans(), st.booleans(), st.booleans(), st.sampled_from(_FUTS), st.booleans())
+def test_compiled_report_does_what_the_python_one_does(
+    waiting: bool, suspect: bool, readable: bool, fut_state: str, raising: bool
+) -> None:
+    case = (waiting, suspect, readable, fut_state, raising)
+    assert _report("installed", *case) == _report("python", *case)
+
+
+def test_the_report_is_compared_and_takes_the_compiled_path() -> None:
+    from dotnet_sockets import aio
+
+    assert (type(vars(aio._LoopWatch)["ready"]).__name__ == "FastMethod") == _accel.ACCELERATED
+    # a suspect report of a readable socket wakes the waiter; an unreadable one leaves it waiting
+    assert _report("installed", True, True, True, "pending", False) == ("value", None, None, False, [0], True, True)
+    assert _report("installed", True, True, False, "pending", False)[2:4] == ("pending", False)
+    # nobody waits and the socket is readable: the reader lets go of the descriptor
+    assert _report("installed", False, False, True, "none", False)[-2:] == (False, False)

@@ -7,7 +7,8 @@ completion, which ``asyncresult.AsyncOperation`` derives from; see
 :func:`op_core`), and replaces the interpreter on the steady-state datagram send:
 ``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
 ``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the first try of
-``await SendAsync(buffer)`` and ``await ReceiveAsync(buffer)`` on a stream; the synchronous
+``await SendAsync(buffer)`` and ``await ReceiveAsync(buffer)`` on a stream, and the kept
+reader's report that wakes an awaited receive (``aio._LoopWatch.ready``); the synchronous
 stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
@@ -175,6 +176,9 @@ def _install() -> None:
             "short_failed": aio.short_failed,
             "RECEIVE": aio.RECEIVE,
             "SEND": aio.SEND,
+            "LoopWatch": aio._LoopWatch,
+            "LoopWaiter": aio._LoopWaiter,
+            "InvalidStateError": aio._InvalidStateError,
         }
     )
     # asyncio.create_task() and ensure_future() take what they know as coroutines.
@@ -186,6 +190,7 @@ def _install() -> None:
     accelerated: tuple[tuple[type, tuple[str, ...]], ...] = (
         (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive")),
         (AsyncMethodsMixin, ("SendToAsync", "SendAsync", "ReceiveAsync")),
+        (aio._LoopWatch, ("ready",)),
         (networkstream.NetworkStream, ("Read", "Write")),
     )
     for cls, names in accelerated:
