@@ -29,23 +29,19 @@ from hypothesis import strategies as st
 
 from conftest import WAIT
 from dotnet_sockets import (
-    AddressFamily,
     CancellationToken,
     CancellationTokenSource,
-    IPAddress,
-    IPEndPoint,
-    ProtocolType,
     Socket,
     SocketError,
     SocketException,
     SocketFlags,
     SocketShutdown,
-    SocketType,
     _accel,
     _async_methods,
     _checks,
 )
 from dotnet_sockets.telemetry import Telemetry
+from socket_helpers import Made
 
 NONE = SocketFlags.None_
 _events: list[list[str]] = []
@@ -60,16 +56,11 @@ sys.addaudithook(_hook)  # hooks cannot be removed: this one records only inside
 
 
 def _pair() -> tuple[Socket, Socket]:
-    lst = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-    try:
-        lst.Bind(IPEndPoint(IPAddress.Loopback, 0))
-        lst.Listen(1)
-        c = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        c.Connect(lst.LocalEndPoint)
-        s = lst.Accept()
-    finally:
-        lst.Close()
-    return c, s
+    """A connected (client, accepted) pair; the listener is closed at once."""
+    made = Made()
+    pair = made.pair()
+    made.sockets[0].Close()  # the listener
+    return pair
 
 
 def _method(name: str, way: str) -> Callable[..., Any]:
@@ -80,10 +71,6 @@ def _method(name: str, way: str) -> Callable[..., Any]:
 def _failure(where: str, exc: BaseException) -> tuple[Any, ...]:
     code = getattr(exc, "SocketErrorCode", None)
     return ("raised", where, type(exc).__name__, getattr(exc, "ParamName", None), None if code is None else code.name)
-
-
-class _Released:
-    """A marker: the buffer is a memoryview released before the call."""
 
 
 def _buffer(kind: str) -> Any:
