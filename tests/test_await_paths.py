@@ -20,7 +20,7 @@ import inspect
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -41,7 +41,7 @@ from dotnet_sockets import (
     _checks,
 )
 from dotnet_sockets.telemetry import Telemetry
-from socket_helpers import Made
+from socket_helpers import Made, run_bounded
 
 NONE = SocketFlags.None_
 _events: list[list[str]] = []
@@ -243,24 +243,9 @@ def test_compiled_plain_view_is_the_python_one(buffer: Any, writable: bool) -> N
 WAYS = ["installed", "python"]
 
 
-@pytest.fixture
-def pair() -> Iterator[tuple[Socket, Socket]]:
-    c, s = _pair()
-    yield c, s
-    c.Close()
-    s.Close()
-
-
-def _bounded(coro: Any) -> Any:
-    async def main() -> Any:
-        return await asyncio.wait_for(coro, WAIT)
-
-    return asyncio.run(main())
-
-
 @pytest.mark.parametrize("way", WAYS)
-def test_a_waiting_receive_cancelled_takes_nothing_and_the_next_gets_it(pair: tuple[Socket, Socket], way: str) -> None:
-    c, s = pair
+def test_a_waiting_receive_cancelled_takes_nothing_and_the_next_gets_it(made: Made, way: str) -> None:
+    c, s = made.pair()
     receive = _method("ReceiveAsync", way)
 
     async def main() -> bytes:
@@ -277,12 +262,12 @@ def test_a_waiting_receive_cancelled_takes_nothing_and_the_next_gets_it(pair: tu
         assert bytes(first) == bytes(8)
         return bytes(second[:n])
 
-    assert _bounded(main()) == b"later"
+    assert run_bounded(main()) == b"later"
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_a_token_cancels_a_waiting_receive(pair: tuple[Socket, Socket], way: str) -> None:
-    _, s = pair
+def test_a_token_cancels_a_waiting_receive(made: Made, way: str) -> None:
+    _, s = made.pair()
     receive = _method("ReceiveAsync", way)
     from dotnet_sockets import OperationCanceledException
 
@@ -294,14 +279,14 @@ def test_a_token_cancels_a_waiting_receive(pair: tuple[Socket, Socket], way: str
         with pytest.raises(OperationCanceledException):
             await asyncio.wait_for(task, WAIT)
 
-    _bounded(main())
+    run_bounded(main())
 
 
 @pytest.mark.parametrize("way", WAYS)
 def test_close_from_another_thread_ends_a_waiting_receive_with_operation_aborted(
-    pair: tuple[Socket, Socket], way: str
+    made: Made, way: str
 ) -> None:
-    _, s = pair
+    _, s = made.pair()
     receive = _method("ReceiveAsync", way)
 
     async def main() -> SocketError:
@@ -316,14 +301,14 @@ def test_close_from_another_thread_ends_a_waiting_receive_with_operation_aborted
             closer.join(WAIT)
         return info.value.SocketErrorCode
 
-    assert _bounded(main()) == SocketError.OperationAborted
+    assert run_bounded(main()) == SocketError.OperationAborted
 
 
 @pytest.mark.parametrize("way", WAYS)
 def test_an_await_goes_behind_a_pending_begin_receive_and_each_completes_once(
-    pair: tuple[Socket, Socket], way: str
+    made: Made, way: str
 ) -> None:
-    c, s = pair
+    c, s = made.pair()
     receive = _method("ReceiveAsync", way)
     done = threading.Event()
     calls: list[bytes] = []
@@ -344,14 +329,14 @@ def test_an_await_goes_behind_a_pending_begin_receive_and_each_completes_once(
         n = await asyncio.wait_for(task, WAIT)
         return bytes(mine[:n])
 
-    assert _bounded(main()) == b"2nd!"
+    assert run_bounded(main()) == b"2nd!"
     assert calls == [b"1st!"]
 
 
 @pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize("name", ["SendAsync", "ReceiveAsync"])
-def test_an_awaitable_is_awaited_once(pair: tuple[Socket, Socket], way: str, name: str) -> None:
-    c, s = pair
+def test_an_awaitable_is_awaited_once(made: Made, way: str, name: str) -> None:
+    c, s = made.pair()
     c.Send(b"x")
     me = c if name == "SendAsync" else s
 
@@ -363,7 +348,7 @@ def test_an_awaitable_is_awaited_once(pair: tuple[Socket, Socket], way: str, nam
         send = _method("SendAsync", way)
         assert await asyncio.gather(send(c, b"ab", NONE), send(c, bytearray(b"cd"))) == [2, 2]
 
-    _bounded(main())
+    run_bounded(main())
     left = bytearray(8)
     s.ReceiveTimeout = int(WAIT * 1000)
     n = 0
@@ -373,8 +358,8 @@ def test_an_awaitable_is_awaited_once(pair: tuple[Socket, Socket], way: str, nam
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_a_buffer_is_held_while_its_operation_is_pending(pair: tuple[Socket, Socket], way: str) -> None:
-    c, s = pair
+def test_a_buffer_is_held_while_its_operation_is_pending(made: Made, way: str) -> None:
+    c, s = made.pair()
     receive, send = _method("ReceiveAsync", way), _method("SendAsync", way)
 
     async def main() -> None:
@@ -405,16 +390,16 @@ def test_a_buffer_is_held_while_its_operation_is_pending(pair: tuple[Socket, Soc
         assert await asyncio.wait_for(sending, WAIT) == size
         big.extend(b"!")
 
-    _bounded(main())
+    run_bounded(main())
 
 
-def test_thousands_of_awaits_leak_nothing(pair: tuple[Socket, Socket]) -> None:
+def test_thousands_of_awaits_leak_nothing(made: Made) -> None:
     """Every way through the awaitable (at once, after a wait, closed unawaited, awaited twice):
     flat memory and unchanged reference counts of the sockets and the buffers."""
     import gc
     import tracemalloc
 
-    c, s = pair
+    c, s = made.pair()
     out, into = bytearray(b"0123456789abcdef"), bytearray(16)
     view = memoryview(into)
 
