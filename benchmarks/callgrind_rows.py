@@ -35,6 +35,8 @@ SHAPES: dict[str, tuple[str, list[str], str, int, int, int]] = {
     "bulk1k_begin": ("bulk_begin", ["block=1024"], "total", 1000 * 1024, 5000 * 1024, 1),
     "sendto_chains": ("sendto_chains", ["size=32", "chains=64"], "count", 1000, 5000, 1),
     "wake_begin": ("wake_begin", ["size=32", "warmup=0"], "count", 200, 1000, 1),
+    # An operation is a connection: Socket(), Connect, Send 1 B, Close; the server's EndAccept, Close, BeginAccept.
+    "accept_begin": ("accept_begin", [], "count", 200, 1000, 1),
 }
 
 

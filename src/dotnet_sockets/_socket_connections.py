@@ -10,6 +10,7 @@ import errno
 import os
 import select
 import socket as _socket
+from _socket import socket as _RawSocket
 from collections.abc import Sequence
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any, cast, overload
@@ -346,7 +347,7 @@ class SocketConnections(SocketCore):
         """
         old = self._sock
         try:
-            new = _socket.socket(old.family, old.type, old.proto)
+            new = _RawSocket(old.family, old.type, old.proto)
         except OSError as exc:
             raise _SocketOpError(exc) from None
         pending: list[AsyncOperation] = []
@@ -730,7 +731,7 @@ class SocketConnections(SocketCore):
         accepted._io.start_read(rop)
         return True
 
-    def _adopt_or_close(self, pysock: _socket.socket, sockaddr: Any, accept_socket: Socket | None) -> Socket | None:
+    def _adopt_or_close(self, pysock: _RawSocket, sockaddr: Any, accept_socket: Socket | None) -> Socket | None:
         """The accepted connection in its Socket; None when ``accept_socket`` was disposed while
         the accept was pending: the connection is closed then (nobody can use it), and the
         operation reports ``OperationAborted``, in every model."""
@@ -740,7 +741,7 @@ class SocketConnections(SocketCore):
             pysock.close()
             return None
 
-    def _adopt(self, pysock: _socket.socket, sockaddr: Any, accept_socket: Socket | None) -> Socket:
+    def _adopt(self, pysock: _RawSocket, sockaddr: Any, accept_socket: Socket | None) -> Socket:
         if accept_socket is None:
             return cast("Socket", self._from_accepted(self, pysock, sockaddr))
         a = accept_socket

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket as _socket
 import warnings
+from _socket import socket as _RawSocket
 from logging import DEBUG
 from typing import Any, overload
 
@@ -135,7 +136,9 @@ class Socket(
             if type(af) is AddressFamily and type(st) is SocketType and type(pt) is ProtocolType:
                 _NATIVE[af, st, pt] = native
         try:
-            pysock = _socket.socket(*native)
+            # The C socket, not socket.socket: its Python-level __init__ and close (two frames)
+            # are a measurable part of a short connection, and nothing here uses its extras.
+            pysock = _RawSocket(*native)
         except OSError as exc:
             raise _SocketOpError(exc) from None
         self._setup(pysock, af, st, pt)
@@ -160,7 +163,7 @@ class Socket(
         fd = handle.DangerousGetHandle()
         try:
             blocking = os.get_blocking(fd)
-            pysock = _socket.socket(fileno=fd if handle._owns else os.dup(fd))
+            pysock = _RawSocket(fileno=fd if handle._owns else os.dup(fd))
         except OSError as exc:
             raise _SocketOpError(exc) from None
         if handle._owns:

@@ -97,12 +97,12 @@ def _complete_then(op: Any, synchronously: bool) -> None:
     AsyncOperation._complete(op, synchronously and not getattr(op, "later", False))
 
 
-def _accept(listener: socket.socket) -> tuple[socket.socket, Any]:
-    """``listener.accept()`` without its two enum conversions (``family``/``type``): the same
-    socket object, built from the C socket's numbers."""
+def _accept(listener: _RawSocket) -> tuple[_RawSocket, Any]:
+    """``listener.accept()`` without its two enum conversions (``family``/``type``), made a C
+    socket as every descriptor of the package (see ``Socket.__init__``)."""
     fd, addr = listener._accept()  # type: ignore[attr-defined]
     try:
-        return socket.socket(_raw_family(listener), _raw_type(listener), listener.proto, fileno=fd), addr
+        return _RawSocket(_raw_family(listener), _raw_type(listener), listener.proto, fd), addr
     except BaseException:
         os.close(fd)
         raise
@@ -439,7 +439,7 @@ class ReceiveFromTruncOp(ReceiveFromOp):
 
 
 class AcceptOp(AsyncOperation):
-    """``accept``; the value is ``(socket.socket, raw sockaddr)`` until ``then`` replaces it."""
+    """``accept``; the value is ``(C socket, raw sockaddr)`` until ``then`` replaces it."""
 
     __slots__ = ("extra", "then", "later")
     extra: Any
