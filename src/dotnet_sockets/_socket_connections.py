@@ -27,6 +27,7 @@ from .addresses import (
     IPAddress,
     IPEndPoint,
     UnixDomainSocketEndPoint,
+    from_sockaddr,
 )
 from .asyncresult import ABORTED, AsyncCallback, AsyncOperation, IAsyncResult
 from .enums import (
@@ -321,7 +322,8 @@ class SocketConnections(SocketCore):
         err = op._error
         if err is None:
             op.then = None  # tells EndConnect the state is recorded
-            self._connected_to(op.extra[op.index])
+            peer, op._value = op._value, None
+            self._connected_to(op.extra[op.index], peer)
             return False
         if err is ABORTED:
             return False
@@ -458,13 +460,15 @@ class SocketConnections(SocketCore):
                 raise self._closed_during(op)
             raise self._failed(_op_error(err))
 
-    def _connected_to(self, ep: EndPoint) -> None:
+    def _connected_to(self, ep: EndPoint, peer: Any = None) -> None:
+        """Record the connection to ``ep``; ``peer``: the system's raw address of the peer, when
+        the connect already asked for it (``ops.ConnectOp``)."""
         self._connected = True
         self._disconnected = False
         self._connect_failed = False
         # RemoteEndPoint asks the system, as .NET does: a dual-mode socket connected to an IPv4
-        # endpoint reports it IPv4-mapped.
-        self._remote_ep = None
+        # endpoint reports it IPv4-mapped.  (Read once: the first Send's audit names it.)
+        self._remote_ep = None if peer is None else from_sockaddr(self._pf, peer)
         if self._right_ep is None:
             self._right_ep = ep
         self._local_ep = None

@@ -466,7 +466,9 @@ class AcceptOp(AsyncOperation):
 class ConnectOp(AsyncOperation):
     """A non-blocking connect: started with ``connect_ex``, finished on writability.
 
-    ``then`` moves on to the next address of a multi-address connect.
+    ``then`` moves on to the next address of a multi-address connect.  A connect finished on
+    writability leaves the peer's raw address in ``_value`` (the ``getpeername`` that told it
+    from spurious readiness), for the socket's ``RemoteEndPoint``; else ``None``.
     """
 
     __slots__ = ("addr", "started", "extra", "index", "then", "later")
@@ -482,6 +484,7 @@ class ConnectOp(AsyncOperation):
 
     def attempt(self) -> bool:
         sock = self._io.sock
+        peer = None
         if not self.started:
             self.started = True
             _tel.c.connects_started += 1
@@ -498,7 +501,7 @@ class ConnectOp(AsyncOperation):
             if err == 0:
                 # Spurious readiness: still connecting unless getpeername works.
                 try:
-                    sock.getpeername()
+                    peer = sock.getpeername()
                 except OSError as exc:
                     if exc.errno == errno.ENOTCONN:
                         return False
@@ -506,7 +509,7 @@ class ConnectOp(AsyncOperation):
             self._error = OSError(err, errno.errorcode.get(err, str(err)))
             _tel.c.connects_failed += 1
         else:
-            self._value = None
+            self._value = peer
             _tel.c.connects_established += 1
         return True
 
