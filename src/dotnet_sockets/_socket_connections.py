@@ -19,6 +19,7 @@ from ._checks import as_int
 from ._engine import ops
 from ._engine.syncwait import thread_waiter as _thread_waiter
 from ._engine.syncwait import wait as _sync_wait
+from ._engine.syncwait import waiters as _waiters
 from ._lookups import HostLookup, submit
 from ._names import dotnet_names
 from .addresses import (
@@ -448,8 +449,13 @@ class SocketConnections(SocketCore):
     def _connect_to(self, targets: list[EndPoint]) -> None:
         """``Connect``'s attempts, its arguments and state checked."""
         blocking = self._blocking
-        # A non-blocking connect goes on after WouldBlock: the engine finishes it.
-        op = self._start_connect(targets, None, None, _thread_waiter() if blocking else None)
+        waiter = None  # a non-blocking connect goes on after WouldBlock: the engine finishes it
+        if blocking:
+            try:
+                waiter = _waiters.waiter
+            except AttributeError:
+                waiter = _thread_waiter()
+        op = self._start_connect(targets, None, None, waiter)
         if not op._done:
             if not blocking:
                 raise SocketException(SocketError.WouldBlock)

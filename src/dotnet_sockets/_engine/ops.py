@@ -79,10 +79,11 @@ def _complete_then(op: Any, synchronously: bool) -> None:
     if op._done:
         return
     try:
-        if op.then is None:  # nothing to go on to: what continues() would find, without the call
-            if not synchronously:
-                op.later = True
-        elif continues(op, synchronously):
+        # continues(op, synchronously), inlined: once per step of every connect and accept.
+        then = op.then
+        if not synchronously:
+            op.later = True
+        if then is not None and then(op, synchronously):
             return
     except Exception as exc:  # noqa: BLE001 - see _broken
         # The next step raised (a state the program changed meanwhile): it runs on
