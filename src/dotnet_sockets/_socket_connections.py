@@ -71,6 +71,7 @@ from ._socket_core import (
     _op_error,
     _SocketOpError,
     _split_callback,
+    _trace_cached,
 )
 
 __all__ = ["SocketConnections"]
@@ -421,7 +422,7 @@ class SocketConnections(SocketCore):
             and not kwargs
             and type(args[0]) is IPEndPoint
             and not (self._disposed or self._disconnected or self._listening or self._connected)
-            and not _isEnabledFor(DEBUG)
+            and (_trace_cached(DEBUG) is False or not _isEnabledFor(DEBUG))
         ):
             # The steady state, Connect(IPEndPoint) on a fresh socket: past the overload sorting
             # and the state checks, which all pass.
@@ -655,7 +656,7 @@ class SocketConnections(SocketCore):
             and self._right_ep is not None
             and callable(args[0])
             and not isinstance(args[0], SocketCore)
-            and not _isEnabledFor(DEBUG)
+            and (_trace_cached(DEBUG) is False or not _isEnabledFor(DEBUG))
         ):
             # The steady state, BeginAccept(callback, state) on a listening socket: the
             # operation goes straight to the queue's try-then-queue, past the overload sorting.
@@ -765,7 +766,7 @@ class SocketConnections(SocketCore):
 
     def EndAccept(self, async_result: IAsyncResult) -> Any:
         """The accepted ``Socket``; ``(socket, data, bytes_transferred)`` after the ``receive_size`` forms."""
-        if _isEnabledFor(DEBUG):
+        if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
             return _end_accept(self, async_result)
         return self._end_accept(async_result, False)
 

@@ -50,6 +50,7 @@ from .exceptions import (
 from .handles import SafeSocketHandle, SocketInformation
 from .tracing import (
     log,
+    trace_cached,
     traced_as,
 )
 
@@ -58,6 +59,7 @@ __all__ = ["Socket", "set_inline_completions"]
 _NO_ARG: Any = object()
 
 _isEnabledFor = log.isEnabledFor
+_trace_cached = trace_cached
 
 # (AddressFamily, SocketType, ProtocolType) members -> the (family, type, protocol) numbers the
 # platform functions gave them (only looked up with members: see __init__).
@@ -271,7 +273,12 @@ class Socket(
         shuts sending down and waits up to ``timeout`` ms for the peer to close its side too, and
         resets the connection if it did not (or sent more data); -1 is ``Close()``.
         """
-        if timeout is None and type(self).Dispose is _DISPOSE and not _isEnabledFor(DEBUG):
+        # (_trace_cached(DEBUG) is False: isEnabledFor's answer without its frame; see tracing.)
+        if (
+            timeout is None
+            and type(self).Dispose is _DISPOSE
+            and (_trace_cached(DEBUG) is False or not _isEnabledFor(DEBUG))
+        ):
             # What the traced form below does when tracing is off, without its two layers.
             _dispose(self)
         elif timeout is None:
@@ -281,7 +288,7 @@ class Socket(
 
     def Dispose(self) -> None:
         """Close the socket (``Close()``); a Unix domain socket file created by ``Bind`` is deleted."""
-        if _isEnabledFor(DEBUG):
+        if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
             _dispose_traced(self)
         else:
             _dispose(self)
@@ -296,7 +303,11 @@ class Socket(
         # Runs inside whatever the collecting thread was doing, maybe holding one of the
         # package's locks: the closing (and the aborts) is left to the engine thread.
         # Closed before the warning: a warnings filter set to "error" must not leave it open.
-        if not getattr(self, "_disposed", True):
+        try:
+            disposed = self._disposed
+        except AttributeError:  # its constructor failed before it had a descriptor
+            return
+        if not disposed:
             try:
                 self._io.close_from_finalizer()
             except Exception:  # noqa: BLE001 - nothing may escape a finaliser
