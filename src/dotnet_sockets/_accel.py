@@ -7,7 +7,8 @@ completion, which ``asyncresult.AsyncOperation`` derives from; see
 :func:`op_core`), and replaces the interpreter on the steady-state datagram send:
 ``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
 ``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the synchronous
-stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; plus
+stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes;
+``Socket.Close()``/``Dispose()`` with tracing off; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
 operations at once (``_engine/batch.py``).
@@ -32,7 +33,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 6  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 7  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -134,6 +135,7 @@ def _install() -> None:
     from ._engine.dispatch import Dispatcher, dispatcher
     from ._engine.opqueue import OpQueue
     from ._socket_core import SocketCore
+    from . import socket as socket_module
     from ._socket_transfer import SocketTransfer
     from .addresses import IPEndPoint
 
@@ -180,6 +182,7 @@ def _install() -> None:
         (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive")),
         (AsyncMethodsMixin, ("SendToAsync",)),
         (networkstream.NetworkStream, ("Read", "Write")),
+        (socket_module.Socket, ("Close", "Dispose")),
     )
     for cls, names in accelerated:
         for name in names:
@@ -189,3 +192,5 @@ def _install() -> None:
             for attr, value in list(vars(cls).items()):
                 if value is python_function:
                     setattr(cls, attr, fast)
+    # Close() compares the class's Dispose with the one installed here.
+    _speedups.configure_dispose(vars(socket_module.Socket)["Dispose"], socket_module._unlink_file)

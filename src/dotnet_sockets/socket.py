@@ -347,6 +347,7 @@ def _closing(self: Socket, timeout: int | None = None) -> None:
 
 
 def _dispose(self: Socket) -> None:
+    # The compiled Close()/Dispose() (_speedups.c, "Close and Dispose") make these same steps.
     if self._disposed:
         return
     self._disposed = True
@@ -354,6 +355,12 @@ def _dispose(self: Socket) -> None:
         self._connected = False
         self._disconnected = True
     self._io.close()
+    if self._unlink_path is not None:
+        _unlink_file(self)
+
+
+def _unlink_file(self: Socket) -> None:
+    """Dispose's last step when Bind created a Unix domain socket file: delete it."""
     path = self._unlink_path
     if path is not None:
         self._unlink_path = None
@@ -365,9 +372,12 @@ def _dispose(self: Socket) -> None:
 
 _close = traced_as("Close", _closing)
 _dispose_traced = traced_as("Dispose", _dispose)
-_DISPOSE = Socket.Dispose
 
 
-# The compiled steady-state send paths, when built (see _accel.py); the methods
+# The compiled steady-state paths, when built (see _accel.py); the methods
 # above stay their fallbacks and their documentation.
 _accel.install()
+
+# What Close() takes for the class's own Dispose: read after install(), which may have put the
+# compiled one in its place.
+_DISPOSE = Socket.Dispose
