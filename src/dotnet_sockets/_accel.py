@@ -130,12 +130,12 @@ def _install() -> None:
     from collections.abc import Coroutine
 
     from . import aio, eventargs, networkstream
+    from . import socket as socket_module
     from ._async_methods import AsyncMethodsMixin
     from ._engine import batch, dispatch, ops
     from ._engine.dispatch import Dispatcher, dispatcher
     from ._engine.opqueue import OpQueue
     from ._socket_core import SocketCore
-    from . import socket as socket_module
     from ._socket_transfer import SocketTransfer
     from .addresses import IPEndPoint
 

@@ -310,7 +310,11 @@ class SocketConnections(SocketCore):
                 op._complete(True)
                 return
             self._connect_failed = False
-        addr = self._sockaddr(op.extra[op.index], "remoteEP")
+        ep = op.extra[op.index]
+        # _sockaddr's first case without its frame: an IPEndPoint of the socket's own length.
+        addr = ep._sockaddr(self._v6) if type(ep) is IPEndPoint else None
+        if addr is None or len(addr) != self._alen:
+            addr = self._sockaddr(ep, "remoteEP")
         op.addr = addr
         op.started = False
         if isinstance(addr, OSError):
@@ -768,11 +772,18 @@ class SocketConnections(SocketCore):
         """The accepted ``Socket``; ``(socket, data, bytes_transferred)`` after the ``receive_size`` forms."""
         if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
             return _end_accept(self, async_result)
-        return self._end_accept(async_result, False)
+        ar: Any = self._end(async_result, "EndAccept", False)
+        if ar.extra is None:  # (the steady state: BeginAccept(callback, state), without _accepted's frame)
+            pysock, sa = ar._value
+            return self._from_accepted(self, pysock, sa)
+        return self._accept_result(ar)
 
     def _end_accept(self, async_result: IAsyncResult, tracing: bool | None = None) -> Any:
         """``EndAccept`` (traced as ``EndAccept``); ``tracing`` as ``_end`` takes it."""
-        ar: Any = self._end(async_result, "EndAccept", tracing)
+        return self._accept_result(self._end(async_result, "EndAccept", tracing))
+
+    def _accept_result(self, ar: Any) -> Any:
+        """What ``EndAccept`` returns for the finished accept ``ar``."""
         extra = ar.extra
         if extra is None:
             pysock, sa = ar._value
