@@ -1,6 +1,6 @@
 """``Socket.Close()`` and ``Dispose()``: the compiled steady state gives what the Python methods give.
 
-Where the accelerator is built, ``Close``/``Dispose`` are compiled twins (``_speedups.c``, "Close
+Where the accelerator is built, ``Close``/``Dispose`` (and ``__del__``) are compiled twins (``_speedups.c``, "Close
 and Dispose") of the Python methods, which stay their fallbacks (``__wrapped__``).  Each generated
 case runs twice on fresh sockets, through the installed method and through the Python one, and the
 records must be equal: the value or the exception (type, ``ParamName``, message), the socket's
@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -212,3 +213,44 @@ def test_the_records_tell_the_cases_apart() -> None:
     assert unix["file"] is False and unix["state"][0] is True
     pending = _record("listener_pending", "Socket", "close()", False, python=False)
     assert pending["pending"] is True and pending["seen"] == ["SocketException"]
+
+
+def _finalized(disposed: bool, python: bool) -> tuple[Any, ...]:
+    """What ``__del__`` (installed, or the Python one) does to a socket, closed or not."""
+    s = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+    fd = s.Handle
+    if disposed:
+        s.Dispose()
+    finalizer = type(s).__del__
+    if python:
+        finalizer = getattr(finalizer, "__wrapped__", finalizer)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        finalizer(s)
+    gone = not os.path.exists(f"/proc/self/fd/{fd}") or s._io.closed
+    record = (
+        [(w.category.__name__, str(w.message)) for w in caught],
+        s._disposed,
+        s._io.closed,
+        gone,
+    )
+    s.Dispose()  # (the real finalizer then finds it disposed)
+    return record
+
+
+def test_the_finalizer_matches_the_python_one() -> None:
+    for disposed in (True, False):
+        assert _finalized(disposed, python=False) == _finalized(disposed, python=True)
+    assert _finalized(True, python=False)[0] == []
+    warned = _finalized(False, python=False)
+    assert warned[0] and warned[0][0][0] == "ResourceWarning" and warned[3], warned
+
+
+def test_the_finalizer_of_a_half_made_socket_does_nothing() -> None:
+    """A constructor that raised before the socket had its slots: its finalizer must not fail."""
+    s = Socket.__new__(Socket)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        type(s).__del__(s)
+        getattr(type(s).__del__, "__wrapped__", type(s).__del__)(s)
+    assert caught == []

@@ -8,7 +8,7 @@ completion, which ``asyncresult.AsyncOperation`` derives from; see
 ``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
 ``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the synchronous
 stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes;
-``Socket.Close()``/``Dispose()`` with tracing off; plus
+``Socket.Close()``/``Dispose()`` with tracing off and the finalizer of a closed socket; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
 operations at once (``_engine/batch.py``).
@@ -182,7 +182,7 @@ def _install() -> None:
         (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive")),
         (AsyncMethodsMixin, ("SendToAsync",)),
         (networkstream.NetworkStream, ("Read", "Write")),
-        (socket_module.Socket, ("Close", "Dispose")),
+        (socket_module.Socket, ("Close", "Dispose", "__del__")),
     )
     for cls, names in accelerated:
         for name in names:

@@ -2632,7 +2632,7 @@ batch_call_count(PyObject *module, PyObject *unused)
     return PyLong_FromLongLong(__atomic_load_n(&batch_calls, __ATOMIC_RELAXED));
 }
 
-/* ---- Close and Dispose ------------------------------------------------------ */
+/* ---- Close, Dispose and __del__ ---------------------------------------------- */
 
 /* Socket.Close() and Socket.Dispose() with tracing off: socket._dispose's steps in its order
    (disposed, then disconnected if connected, then the OpQueue's close, then the Unix domain
@@ -2692,6 +2692,17 @@ fast_close(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         _PyType_Lookup(Py_TYPE(self), str_dispose) != dispose_method || tracing_enabled())
         return NULL;
     return dispose_steady(self);
+}
+
+/* Socket.__del__ of a disposed socket (every socket closed before it is collected): nothing to
+   do, without the Python frame; anything else (not disposed, a constructor that failed before
+   the slot was set) is the Python __del__'s. */
+static PyObject *
+fast_del(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 0 || !dispose_configured || !is_socket(self) || SLOT(self, s_disposed) != Py_True)
+        return NULL;
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -2901,6 +2912,8 @@ make_method(PyObject *module, PyObject *args)
         f = fast_close;
     else if (strcmp(kind, "Dispose") == 0)
         f = fast_dispose;
+    else if (strcmp(kind, "__del__") == 0)
+        f = fast_del;
     else {
         PyErr_Format(PyExc_ValueError, "no accelerated %s", kind);
         return NULL;
