@@ -1,7 +1,8 @@
 """``Socket.Close()`` and ``Dispose()``: the compiled steady state gives what the Python methods give.
 
-Where the accelerator is built, ``Close``/``Dispose`` (and ``__del__``) are compiled twins (``_speedups.c``, "Close
-and Dispose") of the Python methods, which stay their fallbacks (``__wrapped__``).  Each generated
+Where the accelerator is built, ``Close``/``Dispose`` and ``__del__`` are compiled twins
+(``_speedups.c``, "Close, Dispose and __del__") of the Python methods, which stay their fallbacks
+(``__wrapped__``).  Each generated
 case runs twice on fresh sockets, through the installed method and through the Python one, and the
 records must be equal: the value or the exception (type, ``ParamName``, message), the socket's
 state after (disposed, ``Connected``, the descriptor, the OpQueue closed, a pending operation
