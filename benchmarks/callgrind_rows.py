@@ -37,6 +37,8 @@ SHAPES: dict[str, tuple[str, list[str], str, int, int, int]] = {
     "wake_begin": ("wake_begin", ["size=32", "warmup=0"], "count", 200, 1000, 1),
     # An operation is a connection: Socket(), Connect, Send 1 B, Close; the server's EndAccept, Close, BeginAccept.
     "accept_begin": ("accept_begin", [], "count", 200, 1000, 1),
+    # An operation is a round trip of 128 bytes (TcpClient, NetworkStream Write then Read).
+    "client_echo": ("client_echo", ["size=128"], "count", 500, 2500, 1),
 }
 
 

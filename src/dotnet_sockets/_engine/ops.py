@@ -98,17 +98,6 @@ def _complete_then(op: Any, synchronously: bool) -> None:
     AsyncOperation._complete(op, synchronously and not getattr(op, "later", False))
 
 
-def _accept(listener: _RawSocket) -> tuple[_RawSocket, Any]:
-    """``listener.accept()`` without its two enum conversions (``family``/``type``), made a C
-    socket as every descriptor of the package (see ``Socket.__init__``)."""
-    fd, addr = listener._accept()  # type: ignore[attr-defined]
-    try:
-        return _RawSocket(_raw_family(listener), _raw_type(listener), listener.proto, fd), addr
-    except BaseException:
-        os.close(fd)
-        raise
-
-
 _raw_family = _RawSocket.family.__get__
 _raw_type = _RawSocket.type.__get__
 
@@ -451,8 +440,17 @@ class AcceptOp(AsyncOperation):
     _complete = _complete_then
 
     def attempt(self) -> bool:
+        listener = self._io.sock
         try:
-            self._value = _accept(self._io.sock)
+            # listener.accept() without its two enum conversions (family/type), made a C socket
+            # as every descriptor of the package (see Socket.__init__).
+            fd, addr = listener._accept()  # type: ignore[attr-defined]
+            try:
+                accepted = _RawSocket(_raw_family(listener), _raw_type(listener), listener.proto, fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._value = (accepted, addr)
             _tel.c.accepted += 1
         except BlockingIOError:
             return False
