@@ -11,7 +11,8 @@ completion, which ``asyncresult.AsyncOperation`` derives from; see
 reader's report that wakes an awaited receive (``aio._LoopWatch.ready``); the synchronous
 stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; the
 stream ``BeginSend``/``EndSend``, ``BeginReceive``/``EndReceive`` and the datagram
-``BeginReceiveFrom``/``EndReceiveFrom`` in their steady state; plus
+``BeginReceiveFrom``/``EndReceiveFrom`` in their steady state; ``Socket.Close()``/``Dispose()``
+with tracing off and the finalizer of a closed socket; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
 operations at once (``_engine/batch.py``).
@@ -133,6 +134,7 @@ def _install() -> None:
     from collections.abc import Coroutine
 
     from . import aio, eventargs, networkstream
+    from . import socket as socket_module
     from ._async_methods import AsyncMethodsMixin
     from ._engine import batch, dispatch, ops
     from ._engine.dispatch import Dispatcher, dispatcher
@@ -200,6 +202,7 @@ def _install() -> None:
         (AsyncMethodsMixin, ("SendToAsync", "SendAsync", "ReceiveAsync")),
         (aio._LoopWatch, ("ready",)),
         (networkstream.NetworkStream, ("Read", "Write")),
+        (socket_module.Socket, ("Close", "Dispose", "__del__")),
     )
     for cls, names in accelerated:
         for name in names:
@@ -209,3 +212,5 @@ def _install() -> None:
             for attr, value in list(vars(cls).items()):
                 if value is python_function:
                     setattr(cls, attr, fast)
+    # Close() compares the class's Dispose with the one installed here.
+    _speedups.configure_dispose(vars(socket_module.Socket)["Dispose"], socket_module._unlink_file)
