@@ -260,7 +260,7 @@ class Socket(
             return self._remote_from_kernel()
         return self._remote_ep
 
-    def Close(self, timeout: int | None = None) -> None:
+    def Close(self, timeout: int | None = _NO_ARG) -> None:
         """Close the socket; operations still pending complete once, aborted.
 
         ``Close()`` leaves unsent data to the system (as ``LingerState`` says).  ``Close(timeout)``
@@ -268,10 +268,10 @@ class Socket(
         shuts sending down and waits up to ``timeout`` ms for the peer to close its side too, and
         resets the connection if it did not (or sent more data); -1 is ``Close()``.
         """
-        if timeout is None and type(self).Dispose is _DISPOSE and not _isEnabledFor(DEBUG):
+        if timeout is _NO_ARG and type(self).Dispose is _DISPOSE and not _isEnabledFor(DEBUG):
             # What the traced form below does when tracing is off, without its two layers.
             _dispose(self)
-        elif timeout is None:
+        elif timeout is _NO_ARG:
             _close(self)
         else:
             _close(self, timeout)
