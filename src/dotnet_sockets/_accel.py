@@ -32,7 +32,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 6  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 7  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -84,6 +84,10 @@ def _sendto_failed(sock: Any, exc: OSError) -> NoReturn:
     from ._socket_core import _SocketOpError
 
     raise sock._failed(_SocketOpError(exc)) from None
+
+
+def _sync_failed(sock: Any, exc: OSError) -> NoReturn:
+    raise sock._sync_failed(exc) from None
 
 
 def op_core(pure: type, post: Any, report_exception: Any, argument_exception: Any, aborted: Any, ec: Any) -> Any:
@@ -149,6 +153,7 @@ def _install() -> None:
             "run_next": dispatch._RUN_NEXT,
             "audit_failed": _audit_failed,
             "sendto_failed": _sendto_failed,
+            "sync_failed": _sync_failed,
             "logger": logging.getLogger("dotnet_sockets"),
             "DEBUG": logging.DEBUG,
             "SocketAsyncEventArgs": eventargs.SocketAsyncEventArgs,

@@ -170,7 +170,7 @@ class SocketControl(SocketCore):
             # The socket module reads at most 1024 bytes of an option; no option is longer.
             data = self._sock.getsockopt(level, name, min(len(out), 1024)) if len(out) else b""
         except OSError as exc:
-            raise _SocketOpError(exc) from None
+            raise self._handle_error(exc) from None
         out[: len(data)] = data
         return len(data)
 
@@ -181,7 +181,7 @@ class SocketControl(SocketCore):
         try:
             self._sock.setsockopt(level, name, data)
         except OSError as exc:
-            raise _SocketOpError(exc) from None
+            raise self._handle_error(exc) from None
 
     def SetIPProtectionLevel(self, level: IPProtectionLevel | int) -> None:
         """Windows only: ``PlatformNotSupportedException`` on an IP socket, as .NET on Linux.

@@ -55,7 +55,8 @@ static PyObject *add_worker;        /* dispatcher._add_worker */
 static PyObject *str_run_next, *str_append;
 static PyObject *report_exception;  /* dispatch.report_exception */
 static PyObject *audit_failed;      /* raises the SecurityException for a denied audit event */
-static PyObject *sendto_failed;     /* raises SendTo's SocketException */
+static PyObject *sendto_failed;     /* raises an awaited send's SocketException */
+static PyObject *sync_failed;       /* raises a synchronous call's (sock._sync_failed) */
 static PyObject *sendto_python;     /* SocketTransfer.SendTo, the Python function (its slow path) */
 static PyObject *send_to_wait;      /* SocketTransfer._send_to_wait: a steady SendTo's would-block */
 static PyObject *ea_no_flags;       /* SocketFlags.None_ (set by configure) */
@@ -928,13 +929,13 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return res;
     }
     if (r == SEND_FAILED) {
-        PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, self, exc, NULL);
+        PyObject *res = PyObject_CallFunctionObjArgs(sync_failed, self, exc, NULL);
         if (res == NULL)
             chain_raised(exc); /* the twin's "raise ... from None" inside "except OSError as exc" */
         Py_DECREF(exc);
         Py_XDECREF(res);
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_SystemError, "sendto_failed returned");
+            PyErr_SetString(PyExc_SystemError, "sync_failed returned");
         return NULL;
     }
     __atomic_add_fetch(&tel_bytes_sent, (long long)r, __ATOMIC_RELAXED);
@@ -1002,13 +1003,13 @@ queue_fd(PyObject *io)
 static PyObject *
 stream_failed(PyObject *self, PyObject *exc)
 {
-    PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, self, exc, NULL);
+    PyObject *res = PyObject_CallFunctionObjArgs(sync_failed, self, exc, NULL);
     if (res == NULL)
         chain_raised(exc);
     Py_DECREF(exc);
     Py_XDECREF(res);
     if (!PyErr_Occurred())
-        PyErr_SetString(PyExc_SystemError, "sendto_failed returned");
+        PyErr_SetString(PyExc_SystemError, "sync_failed returned");
     return NULL;
 }
 
@@ -1054,6 +1055,8 @@ stream_call(PyObject *io, char *buf, Py_ssize_t len, int sending, PyObject **exc
 static PyObject *
 stream_receive(PyObject *self, PyObject *buffer, Py_ssize_t offset, Py_ssize_t size)
 {
+    if (size == 0)
+        return NOT_TAKEN; /* 0 bytes waits for data: the twin's general path (ReceiveZeroOp) */
     PyObject *ep = stream_steady(self, q_rq);
     if (ep == NULL)
         return NOT_TAKEN;
@@ -2674,6 +2677,7 @@ configure(PyObject *module, PyObject *cfg)
         take_type(cfg, "IPEndPoint", &EndPointType) || take_type(cfg, "SendToOp", &SendToOpType) ||
         take_type(cfg, "Dispatcher", &DispatcherType) || take_obj(cfg, "dispatcher", &dispatcher) ||
         take_obj(cfg, "audit_failed", &audit_failed) || take_obj(cfg, "sendto_failed", &sendto_failed) ||
+        take_obj(cfg, "sync_failed", &sync_failed) ||
         take_obj(cfg, "logger", &logger_cache_owner) ||
         take_obj(cfg, "DEBUG", &DEBUG_LEVEL))
         return NULL;
@@ -2878,7 +2882,7 @@ PyInit__speedups(void)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for (its _INTERFACE). */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 6) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 7) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;

@@ -246,7 +246,7 @@ class Socket(
             try:
                 sa = self._sock.getsockname()
             except OSError as exc:
-                raise _SocketOpError(exc) from None
+                raise self._handle_error(exc) from None
             ep = from_sockaddr(self._pf, sa)
             if type(ep) is IPEndPoint and ep.Port == 0:
                 return ep

@@ -33,6 +33,7 @@ __all__ = [
     "DatagramSendOp",
     "SendListOp",
     "ReceiveOp",
+    "ReceiveZeroOp",
     "ReceiveListOp",
     "ReceiveFromOp",
     "ReceiveTruncOp",
@@ -48,6 +49,8 @@ __all__ = [
     "SendPacketsOp",
 ]
 
+
+_MSG_PEEK = socket.MSG_PEEK
 
 TRUNC = _batch_TRUNC
 """The flag a datagram receive that reports truncation adds to its own (see ``ReceiveTruncOp``)."""
@@ -331,6 +334,27 @@ class ReceiveOp(AsyncOperation):
             n = len(self.buf)
         self._value = n
         _tel.c.received += n + _DGRAM
+
+
+class ReceiveZeroOp(ReceiveOp):
+    """A receive of 0 bytes: finished (value 0) once data is there (a stream's bytes or a datagram,
+    left for the next receive) or a stream's peer closed its side.  The common way to learn that
+    data arrived without holding a buffer.  .NET on Unix makes it a 1-byte peek, as here: a plain
+    receive of 0 bytes returns at once whether or not there is data."""
+
+    __slots__ = ()
+    batch_kind = _NO_BATCH  # a peek takes no datagram: it keeps its own call
+
+    def attempt(self) -> bool:
+        try:
+            self._io.sock.recv(1, self.flags | _MSG_PEEK)
+        except BlockingIOError:
+            return False
+        except OSError as exc:
+            self._error = exc
+            return True
+        self._value = 0
+        return True
 
 
 class ReceiveThenOp(ReceiveOp):
