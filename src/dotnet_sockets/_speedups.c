@@ -2506,7 +2506,7 @@ recv_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 PyDoc_STRVAR(send_batch_doc,
-"send_batch(sock, messages, flags) -> (results, error)\n\n"
+"send_batch(sock, messages, flags) -> (results, error, allowed)\n\n"
 "One sendmmsg() on sock's descriptor for up to 64 (buffer, address) pairs, the GIL released\n"
 "around it; on a connected socket one sendmsg() per message instead (the GIL released around\n"
 "them all), so that an error pending on the socket (an ICMP error) fails the message that\n"
@@ -2522,10 +2522,14 @@ PyDoc_STRVAR(send_batch_doc,
 "later in the list ends the batch before it.  Fewer results than messages and no error: the\n"
 "kernel stopped there (a full buffer; on an unconnected socket an error it does not report\n"
 "after a message has left, which the message's next call meets again); the rest, and the\n"
-"verdict of an audit hook on a later message, are for a later call.");
+"verdict of an audit hook on a later message, are for a later call.  allowed: how many\n"
+"leading messages were made ready for the call (their audit event raised and not refused):\n"
+"those from len(results) on were not sent.  A message (buffer, address, True) is one the\n"
+"hooks allowed in an earlier call: sent without asking them again.");
 
+/* send_batch's work: the (results, error) pair; *allowed as send_batch says. */
 static PyObject *
-send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+send_batch_pair(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *allowed)
 {
     int flags;
     Py_ssize_t want = batch_args(args, nargs, "send_batch(sock, messages: list, flags: int)", &flags);
@@ -2562,8 +2566,10 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *refused = NULL; /* what an audit hook raised for message n, which ends the batch */
     for (; n < want; n++) {
         PyObject *item = PyList_GET_ITEM(args[1], n);
-        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2)
+        Py_ssize_t size = PyTuple_CheckExact(item) ? PyTuple_GET_SIZE(item) : 0;
+        if (size != 2 && size != 3)
             break;
+        int allowed_before = size == 3 && PyTuple_GET_ITEM(item, 2) == Py_True;
         PyObject *addr = PyTuple_GET_ITEM(item, 1);
         socklen_t alen = 0;
         /* In sendto's order: the buffer, the address, then the audit event. */
@@ -2574,7 +2580,7 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                socket's family, and anything else takes its own path. */
             int ok = PyTuple_CheckExact(addr) && PyTuple_GET_SIZE(addr) == (family == AF_INET6 ? 4 : 2) &&
                      (family == AF_INET || family == AF_INET6) && parse_sockaddr(addr, &names[n], &alen);
-            if (ok && PySys_Audit("socket.sendto", "OO", sock, addr) < 0) {
+            if (ok && !allowed_before && PySys_Audit("socket.sendto", "OO", sock, addr) < 0) {
                 /* The hook was asked once: its answer is this message's outcome, not a
                    reason to ask it again in the message's own call. */
                 refused = fetch_exception();
@@ -2587,6 +2593,7 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         set_message(&msgs[n], &iov[n], &views[n], addr != Py_None ? &names[n] : NULL, alen);
     }
+    *allowed = n;
     if (n == 0) {
         if (refused != NULL)
             return Py_BuildValue("(NN)", PyList_New(0), refused);
@@ -2627,6 +2634,18 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (connected && r < n && err != 0 && err != EAGAIN && err != EWOULDBLOCK)
         return batch_result(list, err);
     return batch_result(list, 0);
+}
+
+static PyObject *
+send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t allowed = 0;
+    PyObject *pair = send_batch_pair(args, nargs, &allowed);
+    if (pair == NULL)
+        return NULL;
+    PyObject *res = Py_BuildValue("(OOn)", PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), allowed);
+    Py_DECREF(pair);
+    return res;
 }
 
 static PyObject *

@@ -19,6 +19,7 @@ from typing import Any
 from ..asyncresult import AsyncOperation
 from ..telemetry import DATAGRAM as _DGRAM
 from ..telemetry import tls as _tel
+from . import batch as _batch
 from .batch import NONE as _NO_BATCH
 from .batch import RECEIVE as _RECEIVE
 from .batch import SEND as _SEND
@@ -29,6 +30,7 @@ from .opqueue import _broken
 __all__ = [
     "let_go",
     "SendToOp",
+    "AllowedSendToOp",
     "StreamSendOp",
     "DatagramSendOp",
     "SendListOp",
@@ -184,9 +186,39 @@ class SendToOp(AsyncOperation):
 
     sent = _sent_datagram
 
-    def message(self) -> tuple[Any, Any]:
+    def message(self) -> tuple[Any, ...]:
         """What a batched send takes: the buffer and the address (see ``batch``)."""
         return (self.buf, self.addr)
+
+    def allowed(self) -> None:
+        """The audit hooks allowed this datagram in a batched call that did not send it."""
+        self.__class__ = AllowedSendToOp  # (same slots: the class is all that changes)
+
+
+class AllowedSendToOp(SendToOp):
+    """A ``SendToOp`` whose datagram the audit hooks allowed in a batched call that stopped short
+    of it: sent without asking them again, as its own ``sendto`` asks once (``sock.sendto``
+    would ask again; only the accelerator's batches ask, so its primitive is there to send)."""
+
+    __slots__ = ()
+
+    def attempt(self) -> bool:
+        send = _batch.send_batch
+        if send is None:  # (batching was turned off since)
+            return SendToOp.attempt(self)
+        got, exc, _ = send(self._io.sock, [self.message()], self.flags)
+        if got:
+            self.sent(got[0])
+            return True
+        if exc is None:
+            return SendToOp.attempt(self)  # (not a message the primitive takes: it took it before)
+        if isinstance(exc, BlockingIOError):
+            return False
+        self._error = exc
+        return True
+
+    def message(self) -> tuple[Any, ...]:
+        return (self.buf, self.addr, True)
 
 
 class StreamSendOp(AsyncOperation):
@@ -261,9 +293,12 @@ class DatagramSendOp(AsyncOperation):
 
     sent = _sent_datagram
 
-    def message(self) -> tuple[Any, Any]:
+    def message(self) -> tuple[Any, ...]:
         """What a batched send takes: the buffer, and no address (the connected peer)."""
         return (self.buf, None)
+
+    def allowed(self) -> None:
+        """(A send without an address asks no audit hook.)"""
 
 
 class SendListOp(AsyncOperation):
