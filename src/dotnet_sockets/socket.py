@@ -18,6 +18,7 @@ from typing import Any, overload
 from . import _accel, _platform
 from ._async_methods import AsyncMethodsMixin
 from ._checks import as_int
+from ._engine.collecting import collecting as _collecting
 from ._names import dotnet_names
 from ._socket_connections import SocketConnections
 from ._socket_control import DUPLICATE_NOT_SUPPORTED, SocketControl
@@ -339,7 +340,12 @@ def _dispose(self: Socket) -> None:
     if self._connected:  # (_set_disconnected)
         self._connected = False
         self._disconnected = True
-    self._io.close()
+    if _collecting():
+        # A finalizer's Close (a collection on this thread, which may hold the queue's or the
+        # dispatcher's lock): the engine thread aborts and closes, as for Socket.__del__.
+        self._io.close_from_finalizer()
+    else:
+        self._io.close()
     path = self._unlink_path
     if path is not None:
         self._unlink_path = None
