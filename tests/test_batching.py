@@ -627,6 +627,21 @@ def test_a_connected_sockets_icmp_error_fails_the_send_that_meets_it(
     assert calls >= 1 if _accel.ACCELERATED else calls == 0
 
 
+def _children_both_ways(script: str) -> dict[str, list[str]]:
+    """The output lines of ``script`` run in a child process batched ("on") and unbatched ("off")."""
+    import subprocess
+    import sys
+
+    outs = {}
+    for way in ("on", "off"):
+        res = subprocess.run(
+            [sys.executable, "-c", script, way], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert res.returncode == 0, res.stderr
+        outs[way] = res.stdout.splitlines()
+    return outs
+
+
 _STOPPED_SCRIPT = """
 import collections, socket, sys
 from dotnet_sockets import _accel, AddressFamily, IPAddress, IPEndPoint, ProtocolType, Socket, SocketFlags, SocketType
@@ -678,16 +693,7 @@ def test_a_datagram_a_batch_stopped_short_of_is_not_asked_about_again() -> None:
     """An oversized datagram in a run: sendmmsg sends those before it and stops (no error, which
     the next call meets).  The hooks allowed the rest in that call; they are asked once each all
     the same, as one call each asks them, whether a later batch or their own call sends them."""
-    import subprocess
-    import sys
-
-    outs = {}
-    for way in ("on", "off"):
-        res = subprocess.run(
-            [sys.executable, "-c", _STOPPED_SCRIPT, way], capture_output=True, text=True, timeout=60, check=False
-        )
-        assert res.returncode == 0, res.stderr
-        outs[way] = res.stdout.splitlines()
+    outs = _children_both_ways(_STOPPED_SCRIPT)
     assert outs["on"][:-1] == outs["off"][:-1]
     for line in outs["on"][:-1]:
         assert line.endswith("asked [1, 1, 1, 1, 1, 1]"), line
@@ -751,16 +757,7 @@ s.Close()
 def test_an_audit_hook_refusing_a_batched_send_is_asked_once() -> None:
     """A hook that refuses one datagram of a batch (first, middle, last): asked once for it, as
     one call each asks it; that send alone fails, as unbatched."""
-    import subprocess
-    import sys
-
-    outs = {}
-    for way in ("on", "off"):
-        res = subprocess.run(
-            [sys.executable, "-c", _REFUSE_SCRIPT, way], capture_output=True, text=True, timeout=60, check=False
-        )
-        assert res.returncode == 0, res.stderr
-        outs[way] = res.stdout.splitlines()
+    outs = _children_both_ways(_REFUSE_SCRIPT)
     assert outs["on"][:-1] == outs["off"][:-1]
     assert len(outs["on"]) == 4
     for line in outs["on"][:-1]:
