@@ -22,9 +22,11 @@ from typing import Any
 import pytest
 
 from dotnet_sockets import (
+    IOControlCode,
     IPAddress,
     IPEndPoint,
     ObjectDisposedException,
+    SelectMode,
     Socket,
     SocketError,
     SocketException,
@@ -80,6 +82,8 @@ GETTERS: dict[str, Callable[[Socket], Any]] = {
     "set ReceiveBufferSize": lambda s: setattr(s, "ReceiveBufferSize", 65536),
     "LingerState": lambda s: s.LingerState,
     "GetSocketOption with a length": lambda s: s.GetSocketOption(0xFFFF, 0x1001, 4),
+    "Poll": lambda s: s.Poll(0, SelectMode.SelectRead),
+    "IOControl": lambda s: s.IOControl(IOControlCode.DataToRead, None, bytearray(4)),
 }
 
 

@@ -147,8 +147,10 @@ class SocketControl(SocketCore):
         request = termios.FIONREAD if code == _FIONREAD else _LINUX_SIOCATMARK
         buf = bytearray(4)
         try:
-            fcntl.ioctl(self._sock.fileno(), request, buf)
+            fcntl.ioctl(self._fd(), request, buf)
         except OSError as exc:
+            if self._disposed:  # closed by another thread meanwhile
+                raise self._handle_error(exc) from None
             raise self._failed(_SocketOpError(exc)) from None
         value = int.from_bytes(buf, sys.byteorder, signed=True)
         out[:4] = value.to_bytes(4, "little", signed=True)

@@ -414,6 +414,14 @@ class SocketCore:
             return ObjectDisposedException("SafeHandle", "Safe handle has been closed.")
         return _SocketOpError(exc)
 
+    def _fd(self) -> int:
+        """The descriptor's number, for a call that takes one (``poll``, ``ioctl``): a socket another
+        thread closed since the member's disposed check raises as ``_handle_error`` says."""
+        fd: int = self._sock.fileno()
+        if fd < 0:
+            raise self._handle_error(OSError(errno.EBADF, os.strerror(errno.EBADF)))
+        return fd
+
     def _sync_failed(self, exc: OSError) -> SocketException:
         """What a synchronous send or receive raises for its failed system call: once another
         thread closed the socket after the call's disposed check, what a call cut short by

@@ -544,11 +544,11 @@ class SocketTransfer(SocketCore):
         except (ValueError, TypeError):
             raise ArgumentException("Invalid SelectMode value.", "mode") from None
         p = select.poll()
-        p.register(self._sock.fileno(), _POLL_ASK[mode])
+        p.register(self._fd(), _POLL_ASK[mode])
         try:
             res = p.poll(None if us < 0 else _poll_ms(us))
         except OSError as exc:
-            raise _SocketOpError(exc) from None
+            raise self._handle_error(exc) from None
         ready = bool(res) and bool(res[0][1] & _POLL_READY[mode])
         if ready and mode == SelectMode.SelectWrite:
             wq = self._io.wq
