@@ -26,6 +26,7 @@ from dotnet_sockets import (
     SocketException,
     SocketFlags,
 )
+from dotnet_sockets.telemetry import Telemetry
 from socket_helpers import Made
 
 # How long a receive that must wait is watched before data is sent: it cannot prove it waits
@@ -204,8 +205,12 @@ def test_a_zero_byte_receive_on_a_datagram_socket_waits_for_a_datagram_and_leave
     for datagram in (b"abc", b""):
         waiting = MODELS[model](b, bytearray(1))
         assert not waiting.finished_within(STILL), f"returned {waiting.outcome} with no datagram there"
+        before = Telemetry.snapshot()
         a.Send(datagram)
         assert waiting.result() == 0
+        # Counted as .NET counts a datagram receive that succeeded: one datagram, 0 bytes.
+        d = Telemetry.snapshot() - before
+        assert (d.datagrams_received, d.bytes_received) == (1, 0)
         buf = bytearray(8)
         b.ReceiveTimeout = int(WAIT * 1000)
         assert b.Receive(buf) == len(datagram) and buf[: len(datagram)] == datagram

@@ -389,6 +389,8 @@ class ReceiveZeroOp(ReceiveOp):
             self._error = exc
             return True
         self._value = 0
+        if self._io.dgram:
+            _tel.c.received += _DGRAM  # a datagram receive that succeeded, as .NET counts it
         return True
 
 
