@@ -19,8 +19,12 @@ import pytest
 
 from conftest import WAIT
 from dotnet_sockets import (
+    AddressFamily,
+    IPAddress,
+    IPEndPoint,
     NetworkStream,
     Socket,
+    SocketAddress,
     SocketAsyncEventArgs,
     SocketError,
     SocketException,
@@ -214,3 +218,107 @@ def test_a_zero_byte_receive_on_a_datagram_socket_waits_for_a_datagram_and_leave
         buf = bytearray(8)
         b.ReceiveTimeout = int(WAIT * 1000)
         assert b.Receive(buf) == len(datagram) and buf[: len(datagram)] == datagram
+
+
+# -- receive-from: the same peek (SocketPal.TryCompleteReceiveFrom), the sender reported ------------------
+
+
+def _from_sync(s: Socket, sender: list[Any]) -> Pending:
+    s.ReceiveTimeout = int(WAIT * 1000)
+
+    def call() -> int:
+        n, ep = s.ReceiveFrom(bytearray(4), 0, 0, SocketFlags.None_, IPEndPoint(IPAddress.Any, 0))
+        sender.append(ep)
+        return int(n)
+
+    return _in_thread(call)
+
+
+def _from_sync_whole(s: Socket, sender: list[Any]) -> Pending:
+    s.ReceiveTimeout = int(WAIT * 1000)
+
+    def call() -> int:
+        n, ep = s.ReceiveFrom(bytearray(), IPEndPoint(IPAddress.Any, 0))
+        sender.append(ep)
+        return int(n)
+
+    return _in_thread(call)
+
+
+def _from_address(s: Socket, sender: list[Any]) -> Pending:
+    s.ReceiveTimeout = int(WAIT * 1000)
+    address = SocketAddress(AddressFamily.InterNetwork)
+
+    def call() -> int:
+        n = s.ReceiveFrom(bytearray(), SocketFlags.None_, address)
+        sender.append(IPEndPoint(IPAddress.Any, 0).Create(address))
+        return int(n)
+
+    return _in_thread(call)
+
+
+def _from_begin(s: Socket, sender: list[Any]) -> Pending:
+    p = Pending()
+
+    def callback(ar: Any) -> None:
+        try:
+            n, ep = s.EndReceiveFrom(ar)
+            sender.append(ep)
+            p.put(n)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            p.put(exc)
+
+    s.BeginReceiveFrom(bytearray(4), 0, 0, SocketFlags.None_, IPEndPoint(IPAddress.Any, 0), callback, None)
+    return p
+
+
+def _from_event(s: Socket, sender: list[Any]) -> Pending:
+    p = Pending()
+    e = SocketAsyncEventArgs()
+    e.SetBuffer(bytearray(4), 0, 0)
+    e.RemoteEndPoint = IPEndPoint(IPAddress.Any, 0)
+
+    def finished(_: Any, ev: SocketAsyncEventArgs) -> None:
+        sender.append(ev.RemoteEndPoint)
+        p.put(ev.BytesTransferred if ev.SocketError == SocketError.Success else SocketException(int(ev.SocketError)))
+
+    e.Completed += finished
+    if not s.ReceiveFromAsync(e):
+        finished(s, e)
+    return p
+
+
+def _from_awaited(s: Socket, sender: list[Any]) -> Pending:
+    async def main() -> int:
+        r = await asyncio.wait_for(s.ReceiveFromAsync(bytearray(), IPEndPoint(IPAddress.Any, 0)), WAIT)
+        sender.append(r.RemoteEndPoint)
+        return int(r.ReceivedBytes)
+
+    return _in_thread(lambda: asyncio.run(main()))
+
+
+FROM_MODELS = {
+    "sync": _from_sync,
+    "sync_whole": _from_sync_whole,
+    "socket_address": _from_address,
+    "begin": _from_begin,
+    "event": _from_event,
+    "awaited": _from_awaited,
+}
+
+
+@pytest.mark.parametrize("model", FROM_MODELS)
+def test_a_zero_byte_receive_from_waits_for_a_datagram_names_its_sender_and_leaves_it(made: Made, model: str) -> None:
+    a = made.udp()
+    b = made.udp()
+    for datagram in (b"abc", b""):
+        sender: list[Any] = []
+        waiting = FROM_MODELS[model](b, sender)
+        assert not waiting.finished_within(STILL), f"returned {waiting.outcome} with no datagram there"
+        a.SendTo(datagram, b.LocalEndPoint)
+        assert waiting.result() == 0
+        assert sender == [a.LocalEndPoint]
+        buf = bytearray(8)
+        b.ReceiveTimeout = int(WAIT * 1000)
+        n, ep = b.ReceiveFrom(buf, IPEndPoint(IPAddress.Any, 0))
+        assert (bytes(buf[:n]), ep) == (datagram, a.LocalEndPoint)

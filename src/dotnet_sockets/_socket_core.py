@@ -774,6 +774,8 @@ class SocketCore:
         offset, size, flags, ep, buffer = self._split_overload(buffer, args, True, kwargs)
         view = memoryview(self._buffer_range(buffer, offset, size, True))
         self._check_receive_ep(ep, "remoteEP")
+        if not view.nbytes:  # it waits for data, taking none (see ops.ReceiveFromZeroOp)
+            return self._receive_op(ops.ReceiveFromZeroOp, None, False, flags, view, callback, state), ep
         return self._receive_op(ops.ReceiveFromOp, ops.ReceiveFromTruncOp, trunc, flags, view, callback, state), ep
 
     def _receive_op(

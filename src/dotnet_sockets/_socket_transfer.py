@@ -492,7 +492,8 @@ class SocketTransfer(SocketCore):
         the call is made before any operation is built; a would-block goes on as a queued
         operation, audited once."""
         io = self._io
-        if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG):
+        if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG) or not size:
+            # (0 bytes waits for data: ops.ReceiveFromZeroOp, built by the general path)
             return self._receive_from_general(buffer, (offset, size, flags, ep), {})
         view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks run
         self._check_receive_ep(ep, "remoteEP")
@@ -969,7 +970,8 @@ class SocketTransfer(SocketCore):
         ):
             # The steady state, as in BeginReceive; the endpoint's checks are the general path's.
             io = self._io
-            if not (self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG)):
+            # (0 bytes waits for data: ops.ReceiveFromZeroOp, built by the general path)
+            if not (self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG) or not size):
                 view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks
                 self._check_receive_ep(remote_ep, "remoteEP")
                 try:

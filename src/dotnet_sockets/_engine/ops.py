@@ -38,6 +38,7 @@ __all__ = [
     "ReceiveZeroOp",
     "ReceiveListOp",
     "ReceiveFromOp",
+    "ReceiveFromZeroOp",
     "ReceiveTruncOp",
     "ReceiveFromTruncOp",
     "TRUNC",
@@ -482,6 +483,27 @@ class ReceiveFromOp(AsyncOperation):
             value = (len(self.buf), value[1])
         self._value = value
         _tel.c.received += value[0] + _DGRAM if self._io.dgram else value[0]
+
+
+class ReceiveFromZeroOp(ReceiveFromOp):
+    """A receive-from of 0 bytes: as :class:`ReceiveZeroOp` (a 1-byte peek, the datagram left for
+    the next receive); the value is ``(0, sender)``."""
+
+    __slots__ = ()
+    batch_kind = _NO_BATCH  # a peek takes no datagram: it keeps its own call
+
+    def attempt(self) -> bool:
+        try:
+            sa = self._io.sock.recvfrom(1, self.flags | _MSG_PEEK)[1]
+        except BlockingIOError:
+            return False
+        except OSError as exc:
+            self._error = exc
+            return True
+        self._value = (0, sa)
+        if self._io.dgram:
+            _tel.c.received += _DGRAM  # a datagram receive that succeeded, as .NET counts it
+        return True
 
 
 class ReceiveFromTruncOp(ReceiveFromOp):
