@@ -2388,6 +2388,10 @@ short_call_c(PyObject *self, PyObject *const *args, Py_ssize_t nargs, int kind)
     PyObject *view = plain_view_c(args[0], kind == AIO_RECEIVE);
     if (view == NULL)
         return NOT_TAKEN; /* (or memoryview()'s error, raised from the call as _short_call's) */
+    if (kind == AIO_RECEIVE && PyMemoryView_GET_BUFFER(view)->len == 0) {
+        Py_DECREF(view);
+        return NOT_TAKEN; /* 0 bytes waits for data: the general path (ReceiveZeroOp), as _short_call */
+    }
     SendNow *s = PyObject_GC_New(SendNow, &SendNowType);
     if (s == NULL) {
         Py_DECREF(view);
@@ -3244,7 +3248,7 @@ PyInit__speedups(void)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for (its _INTERFACE). */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 7) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 8) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;
