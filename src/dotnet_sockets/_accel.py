@@ -9,7 +9,8 @@ completion, which ``asyncresult.AsyncOperation`` derives from; see
 ``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the first try of
 ``await SendAsync(buffer)`` and ``await ReceiveAsync(buffer)`` on a stream, and the kept
 reader's report that wakes an awaited receive (``aio._LoopWatch.ready``); the synchronous
-stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; plus
+stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes;
+``Socket.Close()``/``Dispose()`` with tracing off and the finalizer of a closed socket; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
 operations at once (``_engine/batch.py``).
@@ -34,7 +35,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 8  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 9  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -135,8 +136,9 @@ def _install() -> None:
     from collections.abc import Coroutine
 
     from . import aio, eventargs, networkstream
+    from . import socket as socket_module
     from ._async_methods import AsyncMethodsMixin
-    from ._engine import batch, dispatch, ops
+    from ._engine import batch, collecting, dispatch, ops
     from ._engine.dispatch import Dispatcher, dispatcher
     from ._engine.opqueue import OpQueue
     from ._socket_core import SocketCore
@@ -197,6 +199,7 @@ def _install() -> None:
         (AsyncMethodsMixin, ("SendToAsync", "SendAsync", "ReceiveAsync")),
         (aio._LoopWatch, ("ready",)),
         (networkstream.NetworkStream, ("Read", "Write")),
+        (socket_module.Socket, ("Close", "Dispose", "__del__")),
     )
     for cls, names in accelerated:
         for name in names:
@@ -206,3 +209,6 @@ def _install() -> None:
             for attr, value in list(vars(cls).items()):
                 if value is python_function:
                     setattr(cls, attr, fast)
+    # Close() compares the class's Dispose with the one installed here; during a collection
+    # (the globals of _engine.collecting say) it leaves the close to the Python method.
+    _speedups.configure_dispose(vars(socket_module.Socket)["Dispose"], socket_module._unlink_file, vars(collecting))
