@@ -91,6 +91,10 @@ def _sendto_failed(sock: Any, exc: OSError) -> NoReturn:
     raise sock._failed(_SocketOpError(exc)) from None
 
 
+def _sync_failed(sock: Any, exc: OSError) -> NoReturn:
+    raise sock._sync_failed(exc) from None
+
+
 def op_core(pure: type, post: Any, report_exception: Any, argument_exception: Any, aborted: Any, ec: Any) -> Any:
     """The core ``asyncresult.AsyncOperation`` derives from: the compiled one when built, else ``pure``.
 
@@ -136,7 +140,7 @@ def _install() -> None:
     from . import aio, eventargs, networkstream
     from . import socket as socket_module
     from ._async_methods import AsyncMethodsMixin
-    from ._engine import batch, dispatch, ops
+    from ._engine import batch, collecting, dispatch, ops
     from ._engine.dispatch import Dispatcher, dispatcher
     from ._engine.opqueue import OpQueue
     from ._socket_core import SocketCore
@@ -160,6 +164,7 @@ def _install() -> None:
             "run_next": dispatch._RUN_NEXT,
             "audit_failed": _audit_failed,
             "sendto_failed": _sendto_failed,
+            "sync_failed": _sync_failed,
             "logger": logging.getLogger("dotnet_sockets"),
             "DEBUG": logging.DEBUG,
             "SocketAsyncEventArgs": eventargs.SocketAsyncEventArgs,
@@ -212,5 +217,6 @@ def _install() -> None:
             for attr, value in list(vars(cls).items()):
                 if value is python_function:
                     setattr(cls, attr, fast)
-    # Close() compares the class's Dispose with the one installed here.
-    _speedups.configure_dispose(vars(socket_module.Socket)["Dispose"], socket_module._unlink_file)
+    # Close() compares the class's Dispose with the one installed here; during a collection
+    # (the globals of _engine.collecting say) it leaves the close to the Python method.
+    _speedups.configure_dispose(vars(socket_module.Socket)["Dispose"], socket_module._unlink_file, vars(collecting))
