@@ -1926,7 +1926,8 @@ static PyObject *
 fast_begin_receive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t offset, size;
-    if (!begin_args(args, nargs, 1, &offset, &size))
+    /* (0 bytes waits for data: ops.ReceiveZeroOp, built by the general path) */
+    if (!begin_args(args, nargs, 1, &offset, &size) || size == 0)
         return NOT_TAKEN;
     PyObject *ep = stream_steady(self, q_rq);
     if (ep == NULL)
@@ -1999,7 +2000,8 @@ static PyObject *
 fast_begin_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t offset, size;
-    if (nargs < 5 || nargs > 7 || !steady_args(args, 4, 1, &offset, &size))
+    /* (0 bytes waits for a datagram: ops.ReceiveFromZeroOp, built by the general path) */
+    if (nargs < 5 || nargs > 7 || !steady_args(args, 4, 1, &offset, &size) || size == 0)
         return NOT_TAKEN;
     PyObject *ep = args[4];
     PyObject *callback = nargs > 5 ? args[5] : Py_None, *state = nargs > 6 ? args[6] : Py_None;
