@@ -32,7 +32,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 6  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 7  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -183,9 +183,36 @@ def _install() -> None:
     )
     for cls, names in accelerated:
         for name in names:
-            python_function = vars(cls)[name]
-            fast = _speedups.method(name, python_function)
-            # Every spelling bound to the Python function gets the one accelerated object.
-            for attr, value in list(vars(cls).items()):
-                if value is python_function:
-                    setattr(cls, attr, fast)
+            _replace(cls, name, _speedups.method(name, vars(cls)[name]))
+    # The queue's steady state: enqueue and the engine's on_ready round (opqueue.py keeps every
+    # rule; the compiled loop calls back into it for every turn off the common case).
+    import threading
+
+    from ._engine import epoll, opqueue
+
+    _speedups.configure_queue(
+        {
+            "Lock": type(threading.Lock()),
+            "Waiter": opqueue.Waiter,
+            "engine": epoll.engine,
+            "drain": opqueue._drain,
+            "broken": opqueue._broken,
+            "unwatchable": opqueue._unwatchable,
+            "settle": opqueue._settle,
+            "drained_singly": opqueue._drained_singly,
+            "EPOLLIN": epoll.EPOLLIN,
+            "EPOLLOUT": epoll.EPOLLOUT,
+            "ONESHOT": epoll._ONESHOT,
+            "MIN_RUN": batch.MIN_RUN,
+        }
+    )
+    for name in ("enqueue", "on_ready"):
+        _replace(OpQueue, name, _speedups.queue_method(name, vars(OpQueue)[name]))
+
+
+def _replace(cls: type, name: str, fast: Any) -> None:
+    """Put ``fast`` in place of ``cls``'s Python function ``name``, under every spelling bound to it."""
+    python_function = vars(cls)[name]
+    for attr, value in list(vars(cls).items()):
+        if value is python_function:
+            setattr(cls, attr, fast)

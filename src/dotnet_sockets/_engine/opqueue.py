@@ -117,13 +117,14 @@ def _unwatchable(op: AsyncOperation, exc: Exception) -> None:
         _broken(op, exc)
 
 
-def _drain(q: deque[AsyncOperation], done: list[AsyncOperation], io: OpQueue) -> None:
+def _drain(q: deque[AsyncOperation], done: list[AsyncOperation], io: OpQueue, singles: int = 0) -> None:
     """Retry queued operations in order while they make progress; move the finished to ``done``.
 
     Where several datagram operations of a kind lead the queue, one system call
     serves them (``batch.serve``); otherwise, and on the pure-Python path, each makes its own.
+    ``singles``: how many this round already finished one by one (the compiled loop, which
+    hands the rest to this function where a batch may start, says how many it served).
     """
-    singles = 0
     while q:
         head = q[0]
         if isinstance(head._ctx, Waiter):  # _waits_itself, inlined: once per completion
@@ -149,13 +150,28 @@ def _drain(q: deque[AsyncOperation], done: list[AsyncOperation], io: OpQueue) ->
                 continue
         try:
             if not head.attempt():
-                if singles and kind == _batch.RECEIVE and io.batches:
-                    _batch.drained_singly(io, singles)
+                if singles:
+                    _drained_singly(io, kind, singles)
                 return
         except Exception as exc:  # noqa: BLE001 - see _broken
             _broken(head, exc)
         done.append(q.popleft())
         singles += 1
+
+
+def _drained_singly(io: OpQueue, kind: int, singles: int) -> None:
+    """The head would block after ``singles`` operations finished one by one this round: a run of
+    datagram receives tells ``batch`` (which sizes the next batch by it)."""
+    if kind == _batch.RECEIVE and io.batches:
+        _batch.drained_singly(io, singles)
+
+
+def _settle(op: AsyncOperation) -> None:
+    """Complete an operation that could not be queued: aborted by a close, or failed (``_unwatchable``)."""
+    if op._error is None:
+        op._abort()
+    else:
+        op._complete(False)
 
 
 def _finish(op: AsyncOperation, aborted: bool) -> None:
@@ -316,10 +332,7 @@ class OpQueue:
                     self.mask |= bit
                     q.append(op)
                     return
-        if op._error is None:
-            op._abort()
-        else:
-            op._complete(False)
+        _settle(op)
 
     enqueue_read = enqueue
 
@@ -442,18 +455,22 @@ class OpQueue:
                 try:
                     engine.arm(self, mask)
                 except Exception as exc:  # noqa: BLE001 - see _unwatchable
-                    # What finished in this round still completes; what would wait fails now.
-                    for left, park in ((rq, self.rpark), (wq, self.wpark)):
-                        while left and park is None:
-                            op = left.popleft()
-                            _unwatchable(op, exc)
-                            done.append(op)
-                    self.mask = 0
+                    self._arm_failed(done, exc)
         for op in done:
             try:
                 op._complete(False)
             except Exception as exc:  # noqa: BLE001 - see _finish (inlined: the hot path)
                 report_exception(exc)
+
+    def _arm_failed(self, done: list[AsyncOperation], exc: Exception) -> None:
+        """Lock held, ``on_ready``'s re-arm failed: what finished in this round still completes
+        (``done``); what would wait for the engine fails now (see :func:`_unwatchable`)."""
+        for left, park in ((self.rq, self.rpark), (self.wq, self.wpark)):
+            while left and park is None:
+                op = left.popleft()
+                _unwatchable(op, exc)
+                done.append(op)
+        self.mask = 0
 
     def take_all(self) -> list[AsyncOperation]:
         """Lock held: empty both queues and forget the descriptor; the caller aborts what is returned."""
