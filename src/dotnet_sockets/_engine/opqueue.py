@@ -261,7 +261,7 @@ class OpQueue:
         # set and cleared with the lock held.  A close or a replaced descriptor has it let go
         # (``Waiter.wake_then``) before the number can be reused.
         self.rkeep: Waiter | None = None
-        # Its entry in the registry (below), dropped when it closes.
+        # Its entry in the registry (below), dropped once the queue is collected.
         self.key = key = _next_key()
         _live[key] = _ref(self)
         if len(_live) > _prune_at:
@@ -526,7 +526,6 @@ class OpQueue:
             if self.closed:
                 return
             self.closed = True
-            _live.pop(self.key, None)
             if not (self.registered or self.rq or self.wq or self.rkeep is not None):
                 # Nothing queued, watched or kept (an idle socket): nobody else waits on the
                 # descriptor, and an operation started from now on finds the queue closed.
@@ -584,7 +583,6 @@ class OpQueue:
             engine.close_later(self)
             return
         self.closed = True
-        _live.pop(self.key, None)
         keep = self.rkeep
         if keep is not None:
             self.rkeep = None
@@ -602,14 +600,15 @@ class OpQueue:
         self.lock = threading.Lock()
 
 
-# Every queue not closed yet, so that a forked child re-makes each one's lock (another thread
-# may have held it at the fork), armed or not, and telemetry counts the operations waiting.
-# A closed queue leaves it as it closes: nothing queues on it again, and nothing takes its
-# lock but a close, which returns before the lock once it is closed.  Plain references,
-# without a callback: a queue costs no Python call when it is made or collected; those
-# collected unclosed (a finalizer that found the queue busy hands it to the engine, which
-# closes it; any other is a bug) are dropped once a quarter more (at least 16) queues have
-# been made since the registry was last pruned.
+# Every queue still alive, so that a forked child re-makes each one's lock (another thread
+# may have held it at the fork), armed or not, and telemetry counts the operations waiting
+# (on the queues not closed: live_queues).  A closed queue stays until it is collected: its
+# lock is still taken by paths that look at ``closed`` under it (a late on_ready or enqueue,
+# a connect's retry on a fresh descriptor, an asyncio reader letting go), and a child forked
+# while a parent thread held it must not wait for that lock forever.  Plain references,
+# without a callback: a queue costs no Python call when it is made or collected; the
+# collected ones are dropped once a quarter more (at least 16) queues have been made since
+# the registry was last pruned.
 # Keyed by a serial number, not held in a set: a dead reference keeps the hash of its queue's
 # address, which the next queue often reuses, and a set would compare every such pair.
 _live: dict[int, weakref.ref[OpQueue]] = {}
@@ -628,16 +627,20 @@ def _prune() -> None:
     _prune_at = n + max(_PRUNE_FLOOR, n // 4)
 
 
+def _alive() -> list[OpQueue]:
+    return [q for r in list(_live.values()) if (q := r()) is not None]
+
+
 def live_queues() -> list[OpQueue]:
     """The queues not closed yet."""
-    return [q for r in list(_live.values()) if (q := r()) is not None]
+    return [q for q in _alive() if not q.closed]
 
 
 add_queue_source(live_queues)
 
 
 def _reset_locks_after_fork() -> None:
-    for q in live_queues():
+    for q in _alive():
         q._reset_after_fork()
 
 
