@@ -172,7 +172,7 @@ def test_compiled_queue_matches_python_for_generated_scripts(monkeypatch: pytest
         for name, f in python_methods().items():
             m.setattr(OpQueue, name, f)
         python = [run_script(seed) for seed in range(60)]
-    for seed, (c, p) in enumerate(zip(compiled, python)):
+    for seed, (c, p) in enumerate(zip(compiled, python, strict=True)):
         assert c == p, seed
     assert any("RuntimeError" in str(t[1]) for t in compiled)  # the scripts did raise
     assert any(t[2] for t in compiled)  # and cancel
@@ -264,48 +264,52 @@ def test_start_order_across_models_and_many_receives(queue_path: bool) -> None:
         s.Close()
 
 
+def _close_round() -> None:
+    c, s = _tcp_pair()
+    n = 32
+    outcomes: dict[int, list[Any]] = {}
+    cond = threading.Condition()
+
+    def done(ar: Any) -> None:
+        try:
+            k = s.EndReceive(ar)
+            v: Any = bytes(ar.AsyncState[:k])
+        except SocketException as exc:
+            v = exc.SocketErrorCode
+        with cond:
+            outcomes.setdefault(id(ar), []).append(v)
+            cond.notify_all()
+
+    try:
+        bufs = [bytearray(1) for _ in range(n)]
+        ars = [s.BeginReceive(bufs[i], 0, 1, 0, done, bufs[i]) for i in range(n)]
+        closer = threading.Thread(target=s.Close)
+        c.Send(bytes(range(1, n // 2 + 1)))
+        closer.start()
+        with cond:
+            assert cond.wait_for(lambda: len(outcomes) == n, WAIT)
+        closer.join(WAIT)
+        results = [outcomes[id(ar)] for ar in ars]
+        assert all(len(r) == 1 for r in results)  # exactly once
+        flat = [r[0] for r in results]
+        data = [v for v in flat if isinstance(v, bytes)]
+        assert data == [bytes([i + 1]) for i in range(len(data))]
+        assert flat[: len(data)] == data  # a prefix: nothing overtook
+        assert all(v == SocketError.OperationAborted for v in flat[len(data) :])
+    finally:
+        c.Close()
+        s.Close()
+
+
 def test_close_from_another_thread_while_receives_wait(queue_path: bool, fast_switching: None) -> None:
     """Receives pending while bytes arrive and another thread closes: each completes exactly
     once, those that got data got it in start order (a prefix), the rest are aborted."""
     for _ in range(10):
-        c, s = _tcp_pair()
-        n = 32
-        outcomes: dict[int, list[Any]] = {}
-        cond = threading.Condition()
-
-        def done(ar: Any) -> None:
-            try:
-                k: Any = s.EndReceive(ar)
-                v: Any = bytes(ar.AsyncState[:k])
-            except SocketException as exc:
-                v = exc.SocketErrorCode
-            with cond:
-                outcomes.setdefault(id(ar), []).append(v)
-                cond.notify_all()
-
-        try:
-            bufs = [bytearray(1) for _ in range(n)]
-            ars = [s.BeginReceive(bufs[i], 0, 1, 0, done, bufs[i]) for i in range(n)]
-            closer = threading.Thread(target=s.Close)
-            c.Send(bytes(range(1, n // 2 + 1)))
-            closer.start()
-            with cond:
-                assert cond.wait_for(lambda: len(outcomes) == n, WAIT)
-            closer.join(WAIT)
-            results = [outcomes[id(ar)] for ar in ars]
-            assert all(len(r) == 1 for r in results)  # exactly once
-            flat = [r[0] for r in results]
-            data = [v for v in flat if isinstance(v, bytes)]
-            assert data == [bytes([i + 1]) for i in range(len(data))]
-            assert flat[: len(data)] == data  # a prefix: nothing overtook
-            assert all(v == SocketError.OperationAborted for v in flat[len(data) :])
-        finally:
-            c.Close()
-            s.Close()
+        _close_round()
 
 
-def test_a_cycle_through_a_pending_callback_is_collected(queue_path: bool) -> None:
-    """op -> callback -> socket -> queue -> op: once the socket is closed nothing else holds it."""
+def _closed_cycle() -> tuple[weakref.ref[Any], weakref.ref[Any]]:
+    """A socket whose pending receive's callback refers to it, closed; weak references to both ends."""
     c, s = _tcp_pair()
     ran = threading.Event()
 
@@ -317,19 +321,23 @@ def test_a_cycle_through_a_pending_callback_is_collected(queue_path: bool) -> No
         ran.set()
 
     s.BeginReceive(bytearray(4), 0, 4, 0, callback, None)
-    queue_ref = weakref.ref(s._io)
-    sock_ref = weakref.ref(s)
+    refs = (weakref.ref(s._io), weakref.ref(s))
     s.Close()
     assert ran.wait(WAIT)
     # The completion worker keeps the last item it ran (dispatcher._current): run another.
     sent = threading.Event()
     c.BeginSend(b"x", 0, 1, 0, lambda ar: sent.set(), None)
     assert sent.wait(WAIT)
-    del s, callback
+    c.Close()
+    return refs
+
+
+def test_a_cycle_through_a_pending_callback_is_collected(queue_path: bool) -> None:
+    """op -> callback -> socket -> queue -> op: once the socket is closed nothing else holds it."""
+    queue_ref, sock_ref = _closed_cycle()
     for _ in range(3):
         gc.collect()
     assert queue_ref() is None and sock_ref() is None
-    c.Close()
 
 
 def test_a_forked_child_takes_the_lock_of_a_closed_queue() -> None:
