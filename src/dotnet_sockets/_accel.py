@@ -204,10 +204,14 @@ def _install() -> None:
             "EPOLLOUT": epoll.EPOLLOUT,
             "ONESHOT": epoll._ONESHOT,
             "MIN_RUN": batch.MIN_RUN,
+            "READABLE": epoll._READABLE,
+            "WRITABLE": epoll._WRITABLE,
         }
     )
     for name in ("enqueue", "on_ready"):
         _replace(OpQueue, name, _speedups.queue_method(name, vars(OpQueue)[name]))
+    # The loop that hands each report to its queue (the engine thread's and serve_ready's).
+    _replace(epoll.Engine, "_serve", _speedups.queue_method("_serve", vars(epoll.Engine)["_serve"]))
 
 
 def _replace(cls: type, name: str, fast: Any) -> None:

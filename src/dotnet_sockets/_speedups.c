@@ -2856,6 +2856,8 @@ static PyObject *q_drain_py, *q_broken, *q_unwatchable, *q_settle, *q_drained_si
 static PyObject *str_arm, *str_ep_attr, *str_thread_attr, *str_modify, *str_attempt, *str_batch_kind,
     *str_pass_on, *str_arm_failed;
 static long q_epollin, q_epollout, q_oneshot;
+static long q_readable_bits, q_writable_bits; /* epoll._READABLE / _WRITABLE */
+static PyObject *str_regs, *str_on_ready;
 static Py_ssize_t q_min_run;
 
 static inline int
@@ -3285,7 +3287,8 @@ configure_queue(PyObject *module, PyObject *cfg)
         take_obj(cfg, "broken", &q_broken) || take_obj(cfg, "unwatchable", &q_unwatchable) ||
         take_obj(cfg, "settle", &q_settle) || take_obj(cfg, "drained_singly", &q_drained_singly) ||
         q_take_long(cfg, "EPOLLIN", &q_epollin) || q_take_long(cfg, "EPOLLOUT", &q_epollout) ||
-        q_take_long(cfg, "ONESHOT", &q_oneshot) || q_take_long(cfg, "MIN_RUN", &min_run))
+        q_take_long(cfg, "ONESHOT", &q_oneshot) || q_take_long(cfg, "MIN_RUN", &min_run) ||
+        q_take_long(cfg, "READABLE", &q_readable_bits) || q_take_long(cfg, "WRITABLE", &q_writable_bits))
         return NULL;
     q_min_run = min_run;
     if (q_min_run < 2) {
@@ -3307,6 +3310,8 @@ configure_queue(PyObject *module, PyObject *cfg)
     Q_INTERN(str_batch_kind, "batch_kind");
     Q_INTERN(str_pass_on, "_pass_on");
     Q_INTERN(str_arm_failed, "_arm_failed");
+    Q_INTERN(str_regs, "_regs");
+    Q_INTERN(str_on_ready, "on_ready");
     Py_XSETREF(q_engine_dict, PyObject_GenericGetDict(q_engine, NULL));
     if (q_engine_dict == NULL)
         return NULL;
@@ -3326,7 +3331,68 @@ configure_queue(PyObject *module, PyObject *cfg)
     Py_RETURN_NONE;
 }
 
-/* queue_method(kind, fallback): OpQueue's accelerated "enqueue" or "on_ready". */
+/* Engine._serve(events): each (fd, events) pair's owner in engine._regs gets on_ready(readable,
+   writable), through its type's on_ready (the compiled one for a queue, whatever a test put
+   there, the reaper's and the bell's); an Exception is reported, never stops the loop. */
+static PyObject *
+fast_engine_serve(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !PyList_CheckExact(args[0]) || self != q_engine)
+        return NOT_TAKEN;
+    PyObject *events = args[0];
+    PyObject *regs = PyDict_GetItemWithError(q_engine_dict, str_regs);
+    if (regs == NULL || !PyDict_CheckExact(regs))
+        return PyErr_Occurred() ? NULL : NOT_TAKEN;
+    Py_INCREF(regs);
+    Py_INCREF(events);
+    PyObject *res = Py_None;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(events); i++) {
+        PyObject *pair = PyList_GET_ITEM(events, i);
+        long ev;
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyLong_CheckExact(PyTuple_GET_ITEM(pair, 1)) ||
+            ((ev = PyLong_AsLong(PyTuple_GET_ITEM(pair, 1))) == -1 && PyErr_Occurred())) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "Engine._serve: events must be (fd, mask) pairs");
+            res = NULL;
+            break;
+        }
+        PyObject *q = PyDict_GetItemWithError(regs, PyTuple_GET_ITEM(pair, 0));
+        if (q == NULL) {
+            if (PyErr_Occurred()) {
+                res = NULL;
+                break;
+            }
+            continue;
+        }
+        Py_INCREF(q);
+        PyObject *a[3] = {q, (ev & q_readable_bits) ? Py_True : Py_False, (ev & q_writable_bits) ? Py_True : Py_False};
+        PyObject *r = PyObject_VectorcallMethod(str_on_ready, a, 3, NULL);
+        Py_DECREF(q);
+        if (r != NULL) {
+            Py_DECREF(r);
+            continue;
+        }
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            res = NULL;
+            break;
+        }
+        PyObject *exc = fetch_exception();
+        r = exc == NULL ? NULL : PyObject_CallOneArg(report_exception, exc);
+        if (r == NULL && exc != NULL)
+            chain_raised(exc);
+        Py_XDECREF(exc);
+        if (r == NULL) {
+            res = NULL;
+            break;
+        }
+        Py_DECREF(r);
+    }
+    Py_DECREF(events);
+    Py_DECREF(regs);
+    return res == NULL ? NULL : Py_NewRef(Py_None);
+}
+
+/* queue_method(kind, fallback): OpQueue's accelerated "enqueue" or "on_ready", or Engine's "_serve". */
 static PyObject *
 queue_method(PyObject *module, PyObject *args)
 {
@@ -3339,6 +3405,8 @@ queue_method(PyObject *module, PyObject *args)
         f = fast_q_enqueue;
     else if (strcmp(kind, "on_ready") == 0)
         f = fast_q_on_ready;
+    else if (strcmp(kind, "_serve") == 0)
+        f = fast_engine_serve;
     else {
         PyErr_Format(PyExc_ValueError, "no accelerated OpQueue.%s", kind);
         return NULL;
