@@ -261,7 +261,7 @@ class OpQueue:
         # set and cleared with the lock held.  A close or a replaced descriptor has it let go
         # (``Waiter.wake_then``) before the number can be reused.
         self.rkeep: Waiter | None = None
-        # Its entry in the registry (below), dropped once the queue is collected.
+        # Its entry in the registry (below), dropped when it closes.
         self.key = key = _next_key()
         _live[key] = _ref(self)
         if len(_live) > _prune_at:
@@ -534,6 +534,10 @@ class OpQueue:
                 idle = False
                 pending = self.take_all()
                 keep = self.take_keep()
+        # Past its last critical section: from now on its lock is the one every closed queue
+        # shares (a forked child frees it), and it leaves the registry (see _CLOSED_LOCK).
+        self.lock = _CLOSED_LOCK
+        _live.pop(self.key, None)
         if idle:
             try:
                 self.sock.close()  # (_close_descriptor, inline: every socket of a short connection)
@@ -583,6 +587,8 @@ class OpQueue:
             engine.close_later(self)
             return
         self.closed = True
+        self.lock = _CLOSED_LOCK
+        _live.pop(self.key, None)
         keep = self.rkeep
         if keep is not None:
             self.rkeep = None
@@ -600,15 +606,19 @@ class OpQueue:
         self.lock = threading.Lock()
 
 
-# Every queue still alive, so that a forked child re-makes each one's lock (another thread
-# may have held it at the fork), armed or not, and telemetry counts the operations waiting
-# (on the queues not closed: live_queues).  A closed queue stays until it is collected: its
-# lock is still taken by paths that look at ``closed`` under it (a late on_ready or enqueue,
-# a connect's retry on a fresh descriptor, an asyncio reader letting go), and a child forked
-# while a parent thread held it must not wait for that lock forever.  Plain references,
-# without a callback: a queue costs no Python call when it is made or collected; the
-# collected ones are dropped once a quarter more (at least 16) queues have been made since
-# the registry was last pruned.
+# Every queue not closed yet, so that a forked child re-makes each one's lock (another thread
+# may have held it at the fork), armed or not, and telemetry counts the operations waiting.
+# A closed queue leaves it once its close is past its own critical section, and from then on
+# its lock is _CLOSED_LOCK, which every closed queue shares: paths that look at ``closed``
+# under the lock (a late on_ready or enqueue, a connect's retry on a fresh descriptor, a
+# cancel, an asyncio reader letting go) still take one, and a child forked while a parent
+# thread held it frees it (the thread that held it is not in the child), so that those paths
+# never wait there for good.  A thread that took the queue's own lock before the swap finds
+# the queue closed, as it would have anyway.  Plain references,
+# without a callback: a queue costs no Python call when it is made or collected; those
+# collected unclosed (a finalizer that found the queue busy hands it to the engine, which
+# closes it; any other is a bug) are dropped once a quarter more (at least 16) queues have
+# been made since the registry was last pruned.
 # Keyed by a serial number, not held in a set: a dead reference keeps the hash of its queue's
 # address, which the next queue often reuses, and a set would compare every such pair.
 _live: dict[int, weakref.ref[OpQueue]] = {}
@@ -627,21 +637,22 @@ def _prune() -> None:
     _prune_at = n + max(_PRUNE_FLOOR, n // 4)
 
 
-def _alive() -> list[OpQueue]:
-    return [q for r in list(_live.values()) if (q := r()) is not None]
+_CLOSED_LOCK = threading.Lock()
 
 
 def live_queues() -> list[OpQueue]:
     """The queues not closed yet."""
-    return [q for q in _alive() if not q.closed]
+    return [q for r in list(_live.values()) if (q := r()) is not None]
 
 
 add_queue_source(live_queues)
 
 
 def _reset_locks_after_fork() -> None:
-    for q in _alive():
+    for q in live_queues():
         q._reset_after_fork()
+    if _CLOSED_LOCK.locked():
+        _CLOSED_LOCK.release()  # held by a parent thread, which the child does not have
 
 
 if hasattr(os, "register_at_fork"):
