@@ -15,32 +15,26 @@ from __future__ import annotations
 import gc
 import random
 import socket
-import sys
 import textwrap
 import threading
 import types
 import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from conftest import WAIT
 from dotnet_sockets import (
-    AddressFamily,
-    IPAddress,
-    IPEndPoint,
-    ProtocolType,
     Socket,
     SocketAsyncEventArgs,
     SocketError,
     SocketException,
-    SocketType,
 )
 from dotnet_sockets._engine.opqueue import OpQueue
 from dotnet_sockets.asyncresult import AsyncOperation
 from reliability_support import CHILD_PRELUDE, dead_engine_threads, recording_excepthook
 from reliability_support import run_child as run_child_timed
+from socket_helpers import Made
 
 NAMES = ("enqueue", "enqueue_read", "on_ready")
 COMPILED = not isinstance(vars(OpQueue)["on_ready"], types.FunctionType)
@@ -210,32 +204,10 @@ def test_an_attempt_that_raises_fails_its_operation_alone(queue_path: bool) -> N
         b.close()
 
 
-def _tcp_pair() -> tuple[Socket, Socket]:
-    lst = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-    try:
-        lst.Bind(IPEndPoint(IPAddress.Loopback, 0))
-        lst.Listen(1)
-        c = Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        c.Connect(lst.LocalEndPoint)
-        return c, lst.Accept()
-    finally:
-        lst.Close()
-
-
-@pytest.fixture
-def fast_switching() -> Iterator[None]:
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(old)
-
-
-def test_start_order_across_models_and_many_receives(queue_path: bool) -> None:
+def test_start_order_across_models_and_many_receives(queue_path: bool, made: Made) -> None:
     """Begin/End and SocketAsyncEventArgs receives queued on one socket take the bytes in the
     order they were started, each completing once."""
-    c, s = _tcp_pair()
+    c, s = made.pair()
     n = 64
     got: dict[int, list[bytes]] = {}
     lock = threading.Condition()
@@ -264,8 +236,8 @@ def test_start_order_across_models_and_many_receives(queue_path: bool) -> None:
         s.Close()
 
 
-def _close_round() -> None:
-    c, s = _tcp_pair()
+def _close_round(made: Made) -> None:
+    c, s = made.pair()
     n = 32
     outcomes: dict[int, list[Any]] = {}
     cond = threading.Condition()
@@ -301,17 +273,20 @@ def _close_round() -> None:
         s.Close()
 
 
-def test_close_from_another_thread_while_receives_wait(queue_path: bool, fast_switching: None) -> None:
+def test_close_from_another_thread_while_receives_wait(
+    queue_path: bool, made: Made, tiny_switch_interval: None
+) -> None:
     """Receives pending while bytes arrive and another thread closes: each completes exactly
     once, those that got data got it in start order (a prefix), the rest are aborted."""
     for _ in range(10):
-        _close_round()
+        _close_round(made)
 
 
-def _closed_cycle() -> tuple[weakref.ref[Any], weakref.ref[Any], Socket]:
+def _closed_cycle(made: Made) -> tuple[weakref.ref[Any], weakref.ref[Any], Socket]:
     """A socket whose pending receive's callback refers to it, closed; weak references to both
     ends, and the open peer."""
-    c, s = _tcp_pair()
+    c, s = made.pair()
+    made.sockets.remove(s)  # watched going away: nothing else may hold it
     ran = threading.Event()
 
     def callback(ar: Any) -> None:
@@ -328,22 +303,19 @@ def _closed_cycle() -> tuple[weakref.ref[Any], weakref.ref[Any], Socket]:
     return (*refs, c)
 
 
-def test_a_cycle_through_a_pending_callback_is_collected(queue_path: bool) -> None:
+def test_a_cycle_through_a_pending_callback_is_collected(queue_path: bool, made: Made) -> None:
     """op -> callback -> socket -> queue -> op: once the socket is closed nothing else holds it."""
-    queue_ref, sock_ref, peer = _closed_cycle()
-    try:
-        for _ in range(50):
-            # A completion worker keeps the last item it ran (dispatcher._current, a local of its
-            # loop) until it runs the next one: run one more each time round.
-            sent = threading.Event()
-            peer.BeginSend(b"x", 0, 1, 0, lambda ar, sent=sent: sent.set(), None)
-            assert sent.wait(WAIT)
-            gc.collect()
-            if queue_ref() is None:
-                break
-        assert queue_ref() is None and sock_ref() is None
-    finally:
-        peer.Close()
+    queue_ref, sock_ref, peer = _closed_cycle(made)
+    for _ in range(50):
+        # A completion worker keeps the last item it ran (dispatcher._current, a local of its
+        # loop) until it runs the next one: run one more each time round.
+        sent = threading.Event()
+        peer.BeginSend(b"x", 0, 1, 0, lambda ar, sent=sent: sent.set(), None)
+        assert sent.wait(WAIT)
+        gc.collect()
+        if queue_ref() is None:
+            break
+    assert queue_ref() is None and sock_ref() is None
 
 
 def test_a_forked_child_takes_the_lock_of_a_closed_queue() -> None:

@@ -10,7 +10,10 @@ completion, which ``asyncresult.AsyncOperation`` derives from; see
 stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
-operations at once (``_engine/batch.py``).
+operations at once (``_engine/batch.py``); and the steady state of the per-socket queue:
+``OpQueue.enqueue`` (with ``engine.arm``'s common case), ``OpQueue.on_ready`` with its
+single-call drain loop, and ``Engine._serve``, each calling back into ``_engine/opqueue.py``
+for every rarer turn (waiters, batches, a close, an ``attempt`` that raises, a failed arm).
 Telemetry adds the compiled path's own (atomic) send counters to its records.
 Each accelerated method keeps its
 pure-Python function as the fallback for everything outside that steady

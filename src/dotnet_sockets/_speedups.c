@@ -568,6 +568,20 @@ static PyTypeObject FastMethodType = {
     .tp_getset = fastmethod_getset,
 };
 
+/* A FastMethod that runs f, and the Python function fallback for everything f does not take. */
+static PyObject *
+fast_method_new(fastfunc f, PyObject *fallback)
+{
+    FastMethod *m = PyObject_GC_New(FastMethod, &FastMethodType);
+    if (m == NULL)
+        return NULL;
+    m->vectorcall = fastmethod_vectorcall;
+    m->fast = f;
+    m->fallback = Py_NewRef(fallback);
+    PyObject_GC_Track((PyObject *)m);
+    return (PyObject *)m;
+}
+
 static PyObject *run_inline_c(PyObject *module, PyObject *op);
 
 /* Dispatcher.post without its Python frame (the hottest call of the unthrottled send loop):
@@ -2814,14 +2828,7 @@ make_method(PyObject *module, PyObject *args)
         PyErr_Format(PyExc_ValueError, "no accelerated %s", kind);
         return NULL;
     }
-    FastMethod *m = PyObject_GC_New(FastMethod, &FastMethodType);
-    if (m == NULL)
-        return NULL;
-    m->vectorcall = fastmethod_vectorcall;
-    m->fast = f;
-    m->fallback = Py_NewRef(fallback);
-    PyObject_GC_Track((PyObject *)m);
-    return (PyObject *)m;
+    return fast_method_new(f, fallback);
 }
 
 static PyObject *
@@ -3411,14 +3418,7 @@ queue_method(PyObject *module, PyObject *args)
         PyErr_Format(PyExc_ValueError, "no accelerated OpQueue.%s", kind);
         return NULL;
     }
-    FastMethod *m = PyObject_GC_New(FastMethod, &FastMethodType);
-    if (m == NULL)
-        return NULL;
-    m->vectorcall = fastmethod_vectorcall;
-    m->fast = f;
-    m->fallback = Py_NewRef(fallback);
-    PyObject_GC_Track((PyObject *)m);
-    return (PyObject *)m;
+    return fast_method_new(f, fallback);
 }
 
 static PyMethodDef methods[] = {
