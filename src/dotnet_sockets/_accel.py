@@ -6,7 +6,9 @@ compiled twin of ``asyncresult._PyOpCore``: its slots, ``__init__`` and
 completion, which ``asyncresult.AsyncOperation`` derives from; see
 :func:`op_core`), and replaces the interpreter on the steady-state datagram send:
 ``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
-``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the synchronous
+``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the first try of
+``await SendAsync(buffer)`` and ``await ReceiveAsync(buffer)`` on a stream, and the kept
+reader's report that wakes an awaited receive (``aio._LoopWatch.ready``); the synchronous
 stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
@@ -35,7 +37,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 7  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 8  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -171,6 +173,15 @@ def _install() -> None:
             "stream_wrap": networkstream._wrap,
             "READ_FAILURE": networkstream._READ_FAILURE,
             "WRITE_FAILURE": networkstream._WRITE_FAILURE,
+            "short_io": aio.short_io,
+            "short_general": aio._short_general,
+            "short_wait": aio.short_wait,
+            "short_failed": aio.short_failed,
+            "RECEIVE": aio.RECEIVE,
+            "SEND": aio.SEND,
+            "LoopWatch": aio._LoopWatch,
+            "LoopWaiter": aio._LoopWaiter,
+            "InvalidStateError": aio._InvalidStateError,
         }
     )
     # asyncio.create_task() and ensure_future() take what they know as coroutines.
@@ -181,7 +192,8 @@ def _install() -> None:
     batch.send_batch = _speedups.send_batch
     accelerated: tuple[tuple[type, tuple[str, ...]], ...] = (
         (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive")),
-        (AsyncMethodsMixin, ("SendToAsync",)),
+        (AsyncMethodsMixin, ("SendToAsync", "SendAsync", "ReceiveAsync")),
+        (aio._LoopWatch, ("ready",)),
         (networkstream.NetworkStream, ("Read", "Write")),
     )
     for cls, names in accelerated:

@@ -13,7 +13,11 @@ without any other thread involved.  The common calls (``SendAsync``,
 ``SendToAsync`` of a datagram to an ``IPEndPoint``) make that first try
 themselves, with no operation object, when nothing is queued in their
 direction: an await that finishes at once costs about what asyncio's
-``loop.sock_recv_into`` does (with tracing on they take the general path).
+``loop.sock_recv_into`` does (with tracing on they take the general path).  Where the
+accelerator is built, ``SendAsync`` and ``ReceiveAsync`` of one whole buffer on a stream
+return its awaitable instead of ``short_io``'s coroutine: its first step is ``short_io``'s
+first try, in C (no Python call when it finishes), and it hands anything else to the
+functions below (``short_io``, ``_short_general``, ``short_wait``), which it then drives.
 An operation that cannot finish at once joins the socket's queue,
 which keeps start order with the other models, and waits on the loop's own
 selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does, except
@@ -46,7 +50,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from functools import partial
 from logging import DEBUG
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from . import _lookups
 from ._checks import as_transmit_flags, no_flags, send_view
@@ -131,7 +135,8 @@ class _LoopWatch(Waiter):
     left readable, or served by another model now), when an await of another loop needs
     the socket, and before the descriptor is closed or replaced (``OpQueue.rkeep`` holds
     it for that, under the queue's lock).  Writers are not kept: a socket is writable
-    almost always, so a kept writer would only report again at once.
+    almost always, so a kept writer would only report again at once.  ``ready`` has a
+    compiled twin (``_speedups.c``) for its common case, a receive waiting on it.
     """
 
     __slots__ = ("loop", "tid", "io", "waiter", "on", "poll", "suspect", "dry")
@@ -298,11 +303,13 @@ class _NotYet(Waiter):
 _NOT_YET = _NotYet()
 
 
-async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int = 0) -> None:
+async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int = 0, sock: Any = None) -> Any:
     """Wait until an operation has its outcome, making its call on this thread when ready.
 
     ``queue`` 0: the operation was started (its ``_ctx`` the placeholder); 1 or 2: it is queued
-    here for reading or writing, without a try (its call has just been tried).
+    here for reading or writing, without a try (its call has just been tried).  With ``sock``
+    (a short path's operation, queued), the outcome is read here too, as ``End...`` reads it
+    (one coroutine fewer per wait); else None.
     """
     io = op._io
     loop = _get_running_loop()
@@ -329,7 +336,18 @@ async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int
         else:
             if op._done:
                 w.unwatch()
-                return
+                if sock is None:
+                    return None
+                # The outcome, without the checks that only guard a result a caller hands in
+                # (this operation never leaves the short path's coroutine).
+                if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
+                    # Tracing was turned on meanwhile: End traces the exit.
+                    cls = type(sock)
+                    return cls.EndSend(sock, op) if queue == _QUEUE_WRITE else cls.EndReceive(sock, op)
+                err = op._error
+                if err is not None:
+                    raise sock._failed(_op_error(err))
+                return op._value
             if op is io.rpark:
                 if io.retry_parked(op, False, watch, tried):
                     continue  # finished, or went on to a next step of its own
@@ -516,14 +534,14 @@ async def short_io(sock: Socket, view: Any, kind: int, remote_ep: Any) -> Any:
         del view
         return await general
     err: OSError | None = None
+    n: int = -1
     if kind == SEND:
         try:
-            n: int = io.sock.send(view)
+            n = io.sock.send(view)
         except BlockingIOError:
-            n = -1
+            pass
         except OSError as exc:
             err = exc
-            n = -1
         else:
             if io.dgram:
                 _tel.c.sent += n + _DGRAM
@@ -531,26 +549,6 @@ async def short_io(sock: Socket, view: Any, kind: int, remote_ep: Any) -> Any:
             if n == len(view):
                 _tel.c.sent += n
                 return n
-        if err is not None:
-            raise sock._failed(_SocketOpError(err))
-        # What _new_send builds for this call (the operation holds the send's export from here).
-        op: Any
-        if io.dgram:
-            op = _DatagramSendOp(io, None, None)
-        else:
-            op = _StreamSendOnlyOp(io, None, None)
-            op.addr = None
-            op.sent = 0
-        op.buf = view
-        op.flags = 0
-        del view
-        if n >= 0:
-            # A prefix went (telemetry counts bytes as they leave): the operation goes on from
-            # there, as its own attempt would at once.
-            _tel.c.sent += n
-            op.sent = n
-            return await _run(_write_on, sock, op, None, type(sock).EndSend)
-        queue = _QUEUE_WRITE
     else:
         # A receive.  When the last one here found nothing (a request and its answer: the next
         # request is not there yet), the kept reader's poll asks first: a would-block costs the
@@ -572,26 +570,52 @@ async def short_io(sock: Socket, view: Any, kind: int, remote_ep: Any) -> Any:
                     keep.dry = False
                 _tel.c.received += n + _DGRAM if io.dgram else n
                 return n if kind == RECEIVE else SocketReceiveFromResult(n, sock._endpoint_from(sa, remote_ep))
-            if err is not None:
-                raise sock._failed(_SocketOpError(err))
-        # It would block: its operation waits.
-        if kind == RECEIVE_FROM:
-            op = _receive_from_op(sock, view, remote_ep)
-            return await _run(_queue_read, sock, op, None, type(sock).EndReceiveFrom)
+    if err is not None:
+        short_failed(sock, err)
+    rest = short_wait(sock, io, view, kind, n, remote_ep)
+    del view  # the operation holds the call's export from here, let go when it completes
+    return await rest
+
+
+def short_failed(sock: Socket, err: OSError) -> NoReturn:
+    """A short path's system call failed with ``err``: raise what ``End...`` raises for it."""
+    raise sock._failed(_SocketOpError(err))
+
+
+def short_wait(sock: Socket, io: Any, view: Any, kind: int, n: int, remote_ep: Any) -> Coroutine[Any, Any, Any]:
+    """A short path's call (audited, its first try made on ``io``) that did not finish at once: its
+    operation, queued without a second try, or, for a stream send that handed over a prefix of ``n``
+    bytes (``n`` -1: none), going on from there; the awaitable of what ``End...`` returns or raises.
+    The compiled twin of ``short_io`` hands over here too.
+    """
+    op: Any
+    if kind == SEND:
+        # What _new_send builds for this call (the operation holds the send's export from here).
+        if io.dgram:
+            op = _DatagramSendOp(io, None, None)
+        else:
+            op = _StreamSendOnlyOp(io, None, None)
+            op.addr = None
+            op.sent = 0
+        op.buf = view
+        op.flags = 0
+        if n >= 0:
+            # A prefix went (telemetry counts bytes as they leave): the operation goes on from
+            # there, as its own attempt would at once.
+            _tel.c.sent += n
+            op.sent = n
+            return _run(_write_on, sock, op, None, type(sock).EndSend)
+        queue = _QUEUE_WRITE
+    elif kind == RECEIVE_FROM:
+        op = _receive_from_op(sock, view, remote_ep)
+        return _run(_queue_read, sock, op, None, type(sock).EndReceiveFrom)
+    else:
         op = _ReceiveOp(io, None, None)
         op.buf = view
         op.flags = 0
         queue = _QUEUE_READ
-    # Queued without a second try and waited for; its outcome read as End... reads it, without the
-    # checks that only guard a result a caller hands in (this operation never leaves the coroutine).
-    await _wait(op, None, queue)
-    if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
-        # Tracing was turned on meanwhile: End traces the exit.
-        return type(sock).EndSend(sock, op) if queue == _QUEUE_WRITE else type(sock).EndReceive(sock, op)
-    err = op._error
-    if err is not None:
-        raise sock._failed(_op_error(err))
-    return op._value
+    # Queued without a second try, waited for, and its outcome read (by _wait).
+    return _wait(op, None, queue, sock)
 
 
 def _short_general(sock: Socket, view: Any, kind: int, remote_ep: Any, unaudited: bool) -> Coroutine[Any, Any, Any]:
