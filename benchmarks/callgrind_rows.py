@@ -38,6 +38,10 @@ SHAPES: dict[str, tuple[str, list[str], str, int, int, int]] = {
     # The awaitables: one event loop does both ends.
     "echo_await": ("echo_await", ["conns=20", "size=128"], "rounds", 25, 125, 20),
     "bulk1k_await": ("bulk_await", ["block=1024"], "total", 1000 * 1024, 5000 * 1024, 1),
+    # An operation is a connection: Socket(), Connect, Send 1 B, Close; the server's EndAccept, Close, BeginAccept.
+    "accept_begin": ("accept_begin", [], "count", 200, 1000, 1),
+    # An operation is a round trip of 128 bytes (TcpClient, NetworkStream Write then Read).
+    "client_echo": ("client_echo", ["size=128"], "count", 500, 2500, 1),
 }
 
 

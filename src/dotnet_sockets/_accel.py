@@ -9,7 +9,8 @@ completion, which ``asyncresult.AsyncOperation`` derives from; see
 ``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the first try of
 ``await SendAsync(buffer)`` and ``await ReceiveAsync(buffer)`` on a stream, and the kept
 reader's report that wakes an awaited receive (``aio._LoopWatch.ready``); the synchronous
-stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; plus
+stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes;
+``Socket.Close()``/``Dispose()`` with tracing off and the finalizer of a closed socket; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
 operations at once (``_engine/batch.py``); and the steady state of the per-socket queue:
@@ -37,7 +38,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 8  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 9  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -134,6 +135,7 @@ def _install() -> None:
     from collections.abc import Coroutine
 
     from . import aio, eventargs, networkstream
+    from . import socket as socket_module
     from ._async_methods import AsyncMethodsMixin
     from ._engine import batch, dispatch, ops
     from ._engine.dispatch import Dispatcher, dispatcher
@@ -195,10 +197,13 @@ def _install() -> None:
         (AsyncMethodsMixin, ("SendToAsync", "SendAsync", "ReceiveAsync")),
         (aio._LoopWatch, ("ready",)),
         (networkstream.NetworkStream, ("Read", "Write")),
+        (socket_module.Socket, ("Close", "Dispose", "__del__")),
     )
     for cls, names in accelerated:
         for name in names:
             _replace(cls, name, _speedups.method(name, vars(cls)[name]))
+    # Close() compares the class's Dispose with the one installed here.
+    _speedups.configure_dispose(vars(socket_module.Socket)["Dispose"], socket_module._unlink_file)
     # The queue's steady state: enqueue and the engine's on_ready round (opqueue.py keeps every
     # rule; the compiled loop calls back into it for every turn off the common case).
     import threading

@@ -10,6 +10,7 @@ import errno
 import os
 import select
 import socket as _socket
+from _socket import socket as _RawSocket
 from collections.abc import Sequence
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any, cast, overload
@@ -18,6 +19,7 @@ from ._checks import as_int
 from ._engine import ops
 from ._engine.syncwait import thread_waiter as _thread_waiter
 from ._engine.syncwait import wait as _sync_wait
+from ._engine.syncwait import waiters as _waiters
 from ._lookups import HostLookup, submit
 from ._names import dotnet_names
 from .addresses import (
@@ -26,6 +28,7 @@ from .addresses import (
     IPAddress,
     IPEndPoint,
     UnixDomainSocketEndPoint,
+    from_sockaddr,
 )
 from .asyncresult import ABORTED, AsyncCallback, AsyncOperation, IAsyncResult
 from .enums import (
@@ -68,6 +71,7 @@ from ._socket_core import (
     _op_error,
     _SocketOpError,
     _split_callback,
+    _trace_cached,
 )
 
 __all__ = ["SocketConnections"]
@@ -306,7 +310,11 @@ class SocketConnections(SocketCore):
                 op._complete(True)
                 return
             self._connect_failed = False
-        addr = self._sockaddr(op.extra[op.index], "remoteEP")
+        ep = op.extra[op.index]
+        # _sockaddr's first case without its frame: an IPEndPoint of the socket's own length.
+        addr = ep._sockaddr(self._v6) if type(ep) is IPEndPoint else None
+        if addr is None or len(addr) != self._alen:
+            addr = self._sockaddr(ep, "remoteEP")
         op.addr = addr
         op.started = False
         if isinstance(addr, OSError):
@@ -320,7 +328,8 @@ class SocketConnections(SocketCore):
         err = op._error
         if err is None:
             op.then = None  # tells EndConnect the state is recorded
-            self._connected_to(op.extra[op.index])
+            peer, op._value = op._value, None
+            self._connected_to(op.extra[op.index], peer)
             return False
         if err is ABORTED:
             return False
@@ -346,7 +355,7 @@ class SocketConnections(SocketCore):
         """
         old = self._sock
         try:
-            new = _socket.socket(old.family, old.type, old.proto)
+            new = _RawSocket(old.family, old.type, old.proto)
         except OSError as exc:
             raise _SocketOpError(exc) from None
         pending: list[AsyncOperation] = []
@@ -417,7 +426,7 @@ class SocketConnections(SocketCore):
             and not kwargs
             and type(args[0]) is IPEndPoint
             and not (self._disposed or self._disconnected or self._listening or self._connected)
-            and not _isEnabledFor(DEBUG)
+            and (_trace_cached(DEBUG) is False or not _isEnabledFor(DEBUG))
         ):
             # The steady state, Connect(IPEndPoint) on a fresh socket: past the overload sorting
             # and the state checks, which all pass.
@@ -445,8 +454,13 @@ class SocketConnections(SocketCore):
     def _connect_to(self, targets: list[EndPoint]) -> None:
         """``Connect``'s attempts, its arguments and state checked."""
         blocking = self._blocking
-        # A non-blocking connect goes on after WouldBlock: the engine finishes it.
-        op = self._start_connect(targets, None, None, _thread_waiter() if blocking else None)
+        waiter = None  # a non-blocking connect goes on after WouldBlock: the engine finishes it
+        if blocking:
+            try:
+                waiter = _waiters.waiter
+            except AttributeError:
+                waiter = _thread_waiter()
+        op = self._start_connect(targets, None, None, waiter)
         if not op._done:
             if not blocking:
                 raise SocketException(SocketError.WouldBlock)
@@ -457,13 +471,15 @@ class SocketConnections(SocketCore):
                 raise self._closed_during(op)
             raise self._failed(_op_error(err))
 
-    def _connected_to(self, ep: EndPoint) -> None:
+    def _connected_to(self, ep: EndPoint, peer: Any = None) -> None:
+        """Record the connection to ``ep``; ``peer``: the system's raw address of the peer, when
+        the connect already asked for it (``ops.ConnectOp``)."""
         self._connected = True
         self._disconnected = False
         self._connect_failed = False
         # RemoteEndPoint asks the system, as .NET does: a dual-mode socket connected to an IPv4
-        # endpoint reports it IPv4-mapped.
-        self._remote_ep = None
+        # endpoint reports it IPv4-mapped.  (Read once: the first Send's audit names it.)
+        self._remote_ep = None if peer is None else from_sockaddr(self._pf, peer)
         if self._right_ep is None:
             self._right_ep = ep
         self._local_ep = None
@@ -644,7 +660,7 @@ class SocketConnections(SocketCore):
             and self._right_ep is not None
             and callable(args[0])
             and not isinstance(args[0], SocketCore)
-            and not _isEnabledFor(DEBUG)
+            and (_trace_cached(DEBUG) is False or not _isEnabledFor(DEBUG))
         ):
             # The steady state, BeginAccept(callback, state) on a listening socket: the
             # operation goes straight to the queue's try-then-queue, past the overload sorting.
@@ -730,7 +746,7 @@ class SocketConnections(SocketCore):
         accepted._io.start_read(rop)
         return True
 
-    def _adopt_or_close(self, pysock: _socket.socket, sockaddr: Any, accept_socket: Socket | None) -> Socket | None:
+    def _adopt_or_close(self, pysock: _RawSocket, sockaddr: Any, accept_socket: Socket | None) -> Socket | None:
         """The accepted connection in its Socket; None when ``accept_socket`` was disposed while
         the accept was pending: the connection is closed then (nobody can use it), and the
         operation reports ``OperationAborted``, in every model."""
@@ -740,7 +756,7 @@ class SocketConnections(SocketCore):
             pysock.close()
             return None
 
-    def _adopt(self, pysock: _socket.socket, sockaddr: Any, accept_socket: Socket | None) -> Socket:
+    def _adopt(self, pysock: _RawSocket, sockaddr: Any, accept_socket: Socket | None) -> Socket:
         if accept_socket is None:
             return cast("Socket", self._from_accepted(self, pysock, sockaddr))
         a = accept_socket
@@ -754,13 +770,20 @@ class SocketConnections(SocketCore):
 
     def EndAccept(self, async_result: IAsyncResult) -> Any:
         """The accepted ``Socket``; ``(socket, data, bytes_transferred)`` after the ``receive_size`` forms."""
-        if _isEnabledFor(DEBUG):
+        if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
             return _end_accept(self, async_result)
-        return self._end_accept(async_result, False)
+        ar: Any = self._end(async_result, "EndAccept", False)
+        if ar.extra is None:  # (the steady state: BeginAccept(callback, state), without _accepted's frame)
+            pysock, sa = ar._value
+            return self._from_accepted(self, pysock, sa)
+        return self._accept_result(ar)
 
     def _end_accept(self, async_result: IAsyncResult, tracing: bool | None = None) -> Any:
         """``EndAccept`` (traced as ``EndAccept``); ``tracing`` as ``_end`` takes it."""
-        ar: Any = self._end(async_result, "EndAccept", tracing)
+        return self._accept_result(self._end(async_result, "EndAccept", tracing))
+
+    def _accept_result(self, ar: Any) -> Any:
+        """What ``EndAccept`` returns for the finished accept ``ar``."""
         extra = ar.extra
         if extra is None:
             pysock, sa = ar._value

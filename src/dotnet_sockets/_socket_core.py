@@ -76,7 +76,7 @@ __all__ = ["SocketCore", "set_inline_completions"]
 _S = TypeVar("_S", bound="SocketCore")
 
 
-def _bytes_available(sock: _socket.socket) -> int:
+def _bytes_available(sock: _RawSocket) -> int:
     """FIONREAD: bytes that can be read without blocking (raises OSError)."""
     buf = bytearray(4)
     fcntl.ioctl(sock.fileno(), termios.FIONREAD, buf)
@@ -205,7 +205,7 @@ _COPIED_OPTIONS = (
 )
 
 
-def _copy_options(old: _socket.socket, new: _socket.socket) -> None:
+def _copy_options(old: _RawSocket, new: _RawSocket) -> None:
     for level, name in _COPIED_OPTIONS:
         try:
             value = old.getsockopt(level, name)
@@ -348,9 +348,9 @@ class SocketCore:
         "__weakref__",
     )
 
-    def _setup(self, pysock: _socket.socket, af: AddressFamily, st: SocketType, pt: ProtocolType) -> None:
+    def _setup(self, pysock: _RawSocket, af: AddressFamily, st: SocketType, pt: ProtocolType) -> None:
         self._sock = pysock
-        self._io = OpQueue(pysock)
+        self._io = OpQueue(pysock)  # type: ignore[arg-type]  # a C socket: OpQueue uses its methods only
         self._io.inline = _inline_default
         self._af = af
         self._st = st
@@ -382,7 +382,7 @@ class SocketCore:
         self._pktinfo = False
 
     @classmethod
-    def _from_accepted(cls: type[_S], listener: SocketCore, pysock: _socket.socket, sockaddr: Any) -> _S:
+    def _from_accepted(cls: type[_S], listener: SocketCore, pysock: _RawSocket, sockaddr: Any) -> _S:
         s = cls.__new__(cls)
         s._setup(pysock, listener._af, listener._st, listener._pt)
         s._adopt_accepted(listener, sockaddr)

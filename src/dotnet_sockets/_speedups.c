@@ -2958,6 +2958,104 @@ batch_call_count(PyObject *module, PyObject *unused)
     return PyLong_FromLongLong(__atomic_load_n(&batch_calls, __ATOMIC_RELAXED));
 }
 
+/* ---- Close, Dispose and __del__ ---------------------------------------------- */
+
+/* Socket.Close() and Socket.Dispose() with tracing off: socket._dispose's steps in its order
+   (disposed, then disconnected if connected, then the OpQueue's close, then the Unix domain
+   socket file through socket._unlink_file), without the two frames of Close and _dispose.
+   Close(timeout), a class whose Dispose is its own, and anything the slots do not show plainly
+   go to the Python methods.  Filled by configure_dispose(), after configure(). */
+
+static Py_ssize_t s_connected, s_disconnected, s_unlink_path; /* SocketCore */
+static PyObject *dispose_method;                              /* Socket.Dispose as installed */
+static PyObject *unlink_file;                                 /* socket._unlink_file */
+static PyObject *str_close, *str_dispose;
+static int dispose_configured = 0;
+
+/* NULL without an error: the Python method runs (nothing has been changed yet). */
+static PyObject *
+dispose_steady(PyObject *self)
+{
+    PyObject *disposed = SLOT(self, s_disposed);
+    PyObject *connected = SLOT(self, s_connected);
+    PyObject *io = SLOT(self, s_io);
+    if (disposed == NULL || connected == NULL || io == NULL || SLOT(self, s_unlink_path) == NULL ||
+        !PyBool_Check(disposed) || !PyBool_Check(connected))
+        return NULL;
+    if (disposed == Py_True)
+        Py_RETURN_NONE;
+    set_slot(self, s_disposed, Py_True);
+    if (connected == Py_True) {
+        set_slot(self, s_connected, Py_False);
+        set_slot(self, s_disconnected, Py_True);
+    }
+    Py_INCREF(io);
+    PyObject *r = PyObject_CallMethodNoArgs(io, str_close);
+    Py_DECREF(io);
+    if (r == NULL)
+        return NULL;
+    Py_DECREF(r);
+    PyObject *path = SLOT(self, s_unlink_path);
+    if (path != NULL && path != Py_None)
+        return PyObject_CallOneArg(unlink_file, self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+fast_dispose(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 0 || !dispose_configured || !is_socket(self) || tracing_enabled())
+        return NULL;
+    return dispose_steady(self);
+}
+
+static PyObject *
+fast_close(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    /* Close's own test, type(self).Dispose is _DISPOSE, read as the type's attribute lookup
+       reads it for a class without a metaclass of its own. */
+    if (nargs != 0 || !dispose_configured || !is_socket(self) || !Py_IS_TYPE(Py_TYPE(self), &PyType_Type) ||
+        _PyType_Lookup(Py_TYPE(self), str_dispose) != dispose_method || tracing_enabled())
+        return NULL;
+    return dispose_steady(self);
+}
+
+/* Socket.__del__ of a disposed socket (every socket closed before it is collected): nothing to
+   do, without the Python frame; anything else (not disposed, a constructor that failed before
+   the slot was set) is the Python __del__'s. */
+static PyObject *
+fast_del(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 0 || !dispose_configured || !is_socket(self) || SLOT(self, s_disposed) != Py_True)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+configure_dispose(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "configure_dispose(Dispose, unlink_file)");
+        return NULL;
+    }
+    if (!configured || SocketCoreType == NULL) {
+        PyErr_SetString(PyExc_TypeError, "configure_dispose() before configure()");
+        return NULL;
+    }
+    dispose_configured = 0;
+    if ((s_connected = slot_offset(SocketCoreType, "_connected")) < 0 ||
+        (s_disconnected = slot_offset(SocketCoreType, "_disconnected")) < 0 ||
+        (s_unlink_path = slot_offset(SocketCoreType, "_unlink_path")) < 0)
+        return NULL;
+    if ((str_close == NULL && (str_close = PyUnicode_InternFromString("close")) == NULL) ||
+        (str_dispose == NULL && (str_dispose = PyUnicode_InternFromString("Dispose")) == NULL))
+        return NULL;
+    Py_XSETREF(dispose_method, Py_NewRef(args[0]));
+    Py_XSETREF(unlink_file, Py_NewRef(args[1]));
+    dispose_configured = 1;
+    Py_RETURN_NONE;
+}
+
 /* ---- module ------------------------------------------------------------ */
 
 static int
@@ -3165,6 +3263,12 @@ make_method(PyObject *module, PyObject *args)
         f = fast_receive_async;
     else if (strcmp(kind, "ready") == 0)
         f = fast_watch_ready;
+    else if (strcmp(kind, "Close") == 0)
+        f = fast_close;
+    else if (strcmp(kind, "Dispose") == 0)
+        f = fast_dispose;
+    else if (strcmp(kind, "__del__") == 0)
+        f = fast_del;
     else {
         PyErr_Format(PyExc_ValueError, "no accelerated %s", kind);
         return NULL;
@@ -3770,6 +3874,8 @@ static PyMethodDef methods[] = {
      "drain(dispatcher, own, in_a_row): run up to dispatch._PASS completions (Dispatcher._run's inner loop)."},
     {"op_core", (PyCFunction)(void (*)(void))op_core, METH_FASTCALL,
      "op_core(post, report_exception, ArgumentException, ABORTED, execution_context): AsyncOperation's compiled core."},
+    {"configure_dispose", (PyCFunction)(void (*)(void))configure_dispose, METH_FASTCALL,
+     "configure_dispose(Dispose, unlink_file): what the compiled Close() and Dispose() use."},
     {"set_suppressing", set_suppressing, METH_O, "The number of threads that suppress ExecutionContext flow."},
     {"counts", counts, METH_NOARGS, "(bytes_sent, datagrams_sent) of the sends made here."},
     {"recv_batch", (PyCFunction)(void (*)(void))recv_batch, METH_FASTCALL, recv_batch_doc},
@@ -3812,7 +3918,7 @@ PyInit__speedups(void)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for (its _INTERFACE). */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 8) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 9) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket as _socket
 import warnings
+from _socket import socket as _RawSocket
 from logging import DEBUG
 from typing import Any, overload
 
@@ -49,6 +50,7 @@ from .exceptions import (
 from .handles import SafeSocketHandle, SocketInformation
 from .tracing import (
     log,
+    trace_cached,
     traced_as,
 )
 
@@ -57,6 +59,7 @@ __all__ = ["Socket", "set_inline_completions"]
 _NO_ARG: Any = object()
 
 _isEnabledFor = log.isEnabledFor
+_trace_cached = trace_cached
 
 # (AddressFamily, SocketType, ProtocolType) members -> the (family, type, protocol) numbers the
 # platform functions gave them (only looked up with members: see __init__).
@@ -135,7 +138,9 @@ class Socket(
             if type(af) is AddressFamily and type(st) is SocketType and type(pt) is ProtocolType:
                 _NATIVE[af, st, pt] = native
         try:
-            pysock = _socket.socket(*native)
+            # The C socket, not socket.socket: its Python-level __init__ and close (two frames)
+            # are a measurable part of a short connection, and nothing here uses its extras.
+            pysock = _RawSocket(*native)
         except OSError as exc:
             raise _SocketOpError(exc) from None
         self._setup(pysock, af, st, pt)
@@ -160,7 +165,7 @@ class Socket(
         fd = handle.DangerousGetHandle()
         try:
             blocking = os.get_blocking(fd)
-            pysock = _socket.socket(fileno=fd if handle._owns else os.dup(fd))
+            pysock = _RawSocket(fileno=fd if handle._owns else os.dup(fd))
         except OSError as exc:
             raise _SocketOpError(exc) from None
         if handle._owns:
@@ -268,7 +273,12 @@ class Socket(
         shuts sending down and waits up to ``timeout`` ms for the peer to close its side too, and
         resets the connection if it did not (or sent more data); -1 is ``Close()``.
         """
-        if timeout is None and type(self).Dispose is _DISPOSE and not _isEnabledFor(DEBUG):
+        # (_trace_cached(DEBUG) is False: isEnabledFor's answer without its frame; see tracing.)
+        if (
+            timeout is None
+            and type(self).Dispose is _DISPOSE
+            and (_trace_cached(DEBUG) is False or not _isEnabledFor(DEBUG))
+        ):
             # What the traced form below does when tracing is off, without its two layers.
             _dispose(self)
         elif timeout is None:
@@ -278,7 +288,7 @@ class Socket(
 
     def Dispose(self) -> None:
         """Close the socket (``Close()``); a Unix domain socket file created by ``Bind`` is deleted."""
-        if _isEnabledFor(DEBUG):
+        if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
             _dispose_traced(self)
         else:
             _dispose(self)
@@ -293,7 +303,11 @@ class Socket(
         # Runs inside whatever the collecting thread was doing, maybe holding one of the
         # package's locks: the closing (and the aborts) is left to the engine thread.
         # Closed before the warning: a warnings filter set to "error" must not leave it open.
-        if not getattr(self, "_disposed", True):
+        try:
+            disposed = self._disposed
+        except AttributeError:  # its constructor failed before it had a descriptor
+            return
+        if not disposed:
             try:
                 self._io.close_from_finalizer()
             except Exception:  # noqa: BLE001 - nothing may escape a finaliser
@@ -333,6 +347,7 @@ def _closing(self: Socket, timeout: int | None = None) -> None:
 
 
 def _dispose(self: Socket) -> None:
+    # The compiled Close()/Dispose() (_speedups.c, "Close and Dispose") make these same steps.
     if self._disposed:
         return
     self._disposed = True
@@ -340,6 +355,12 @@ def _dispose(self: Socket) -> None:
         self._connected = False
         self._disconnected = True
     self._io.close()
+    if self._unlink_path is not None:
+        _unlink_file(self)
+
+
+def _unlink_file(self: Socket) -> None:
+    """Dispose's last step when Bind created a Unix domain socket file: delete it."""
     path = self._unlink_path
     if path is not None:
         self._unlink_path = None
@@ -351,9 +372,12 @@ def _dispose(self: Socket) -> None:
 
 _close = traced_as("Close", _closing)
 _dispose_traced = traced_as("Dispose", _dispose)
-_DISPOSE = Socket.Dispose
 
 
-# The compiled steady-state send paths, when built (see _accel.py); the methods
+# The compiled steady-state paths, when built (see _accel.py); the methods
 # above stay their fallbacks and their documentation.
 _accel.install()
+
+# What Close() takes for the class's own Dispose: read after install(), which may have put the
+# compiled one in its place.
+_DISPOSE = Socket.Dispose

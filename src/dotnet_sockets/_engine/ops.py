@@ -79,10 +79,11 @@ def _complete_then(op: Any, synchronously: bool) -> None:
     if op._done:
         return
     try:
-        if op.then is None:  # nothing to go on to: what continues() would find, without the call
-            if not synchronously:
-                op.later = True
-        elif continues(op, synchronously):
+        # continues(op, synchronously), inlined: once per step of every connect and accept.
+        then = op.then
+        if not synchronously:
+            op.later = True
+        if then is not None and then(op, synchronously):
             return
     except Exception as exc:  # noqa: BLE001 - see _broken
         # The next step raised (a state the program changed meanwhile): it runs on
@@ -95,17 +96,6 @@ def _complete_then(op: Any, synchronously: bool) -> None:
         op.then = None
         _broken(op, exc)
     AsyncOperation._complete(op, synchronously and not getattr(op, "later", False))
-
-
-def _accept(listener: socket.socket) -> tuple[socket.socket, Any]:
-    """``listener.accept()`` without its two enum conversions (``family``/``type``): the same
-    socket object, built from the C socket's numbers."""
-    fd, addr = listener._accept()  # type: ignore[attr-defined]
-    try:
-        return socket.socket(_raw_family(listener), _raw_type(listener), listener.proto, fileno=fd), addr
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 _raw_family = _RawSocket.family.__get__
@@ -439,7 +429,7 @@ class ReceiveFromTruncOp(ReceiveFromOp):
 
 
 class AcceptOp(AsyncOperation):
-    """``accept``; the value is ``(socket.socket, raw sockaddr)`` until ``then`` replaces it."""
+    """``accept``; the value is ``(C socket, raw sockaddr)`` until ``then`` replaces it."""
 
     __slots__ = ("extra", "then", "later")
     extra: Any
@@ -450,8 +440,17 @@ class AcceptOp(AsyncOperation):
     _complete = _complete_then
 
     def attempt(self) -> bool:
+        listener = self._io.sock
         try:
-            self._value = _accept(self._io.sock)
+            # listener.accept() without its two enum conversions (family/type), made a C socket
+            # as every descriptor of the package (see Socket.__init__).
+            fd, addr = listener._accept()  # type: ignore[attr-defined]
+            try:
+                accepted = _RawSocket(_raw_family(listener), _raw_type(listener), listener.proto, fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._value = (accepted, addr)
             _tel.c.accepted += 1
         except BlockingIOError:
             return False
@@ -466,7 +465,9 @@ class AcceptOp(AsyncOperation):
 class ConnectOp(AsyncOperation):
     """A non-blocking connect: started with ``connect_ex``, finished on writability.
 
-    ``then`` moves on to the next address of a multi-address connect.
+    ``then`` moves on to the next address of a multi-address connect.  A connect finished on
+    writability leaves the peer's raw address in ``_value`` (the ``getpeername`` that told it
+    from spurious readiness), for the socket's ``RemoteEndPoint``; else ``None``.
     """
 
     __slots__ = ("addr", "started", "extra", "index", "then", "later")
@@ -482,6 +483,7 @@ class ConnectOp(AsyncOperation):
 
     def attempt(self) -> bool:
         sock = self._io.sock
+        peer = None
         if not self.started:
             self.started = True
             _tel.c.connects_started += 1
@@ -498,7 +500,7 @@ class ConnectOp(AsyncOperation):
             if err == 0:
                 # Spurious readiness: still connecting unless getpeername works.
                 try:
-                    sock.getpeername()
+                    peer = sock.getpeername()
                 except OSError as exc:
                     if exc.errno == errno.ENOTCONN:
                         return False
@@ -506,7 +508,7 @@ class ConnectOp(AsyncOperation):
             self._error = OSError(err, errno.errorcode.get(err, str(err)))
             _tel.c.connects_failed += 1
         else:
-            self._value = None
+            self._value = peer
             _tel.c.connects_established += 1
         return True
 
