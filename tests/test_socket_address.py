@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -35,7 +37,7 @@ from dotnet_sockets import (
     SocketType,
     UnixDomainSocketEndPoint,
 )
-from socket_helpers import Made
+from socket_helpers import Made, wait_until
 
 
 @pytest.fixture
@@ -372,3 +374,41 @@ def test_a_changed_socket_address_is_read_again(made: Made) -> None:
     buf = bytearray(8)
     assert a.Receive(buf) == 4 and bytes(buf[:4]) == b"to a"
     assert b.Receive(buf) == 4 and bytes(buf[:4]) == b"to b"
+
+
+_audited: list[tuple[str, Any]] = []
+_watching: list[Any] = []
+
+
+def _audit_hook(event: str, args: tuple[Any, ...]) -> None:
+    if _watching and event.startswith("dotnet_sockets.Socket.") and args and args[0] is _watching[0]:
+        _audited.append((event, args[0]))
+
+
+sys.addaudithook(_audit_hook)  # hooks cannot be removed; this one records only while watching
+
+
+def test_a_receive_from_into_a_socket_address_that_waits_is_audited_once(made: Made) -> None:
+    """The short path audits, finds no datagram and goes on as the queued operation: one event,
+    as the general path raises (it raised a second one)."""
+    a, b = made.udp(), made.udp()
+    b.ReceiveTimeout = int(WAIT * 1000)
+    address = SocketAddress(AddressFamily.InterNetwork)
+    got: list[int] = []
+    _audited.clear()
+    _watching.append(b)
+    try:
+        t = threading.Thread(target=lambda: got.append(b.ReceiveFrom(bytearray(8), SocketFlags.None_, address)))
+        t.start()
+        assert wait_parked(b)
+        a.SendTo(b"hi", b.LocalEndPoint)
+        t.join(WAIT)
+    finally:
+        _watching.clear()
+    assert got == [2]
+    assert [e for e, _ in _audited] == ["dotnet_sockets.Socket.ReceiveFrom"]
+
+
+def wait_parked(s: Any) -> bool:
+    """The receive waits (parked on its queue), within WAIT."""
+    return wait_until(lambda: s._io.rpark is not None)

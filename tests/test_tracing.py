@@ -225,6 +225,19 @@ def test_a_failing_synchronous_call_traces_its_exception(make_socket: MakeSocket
     assert "error" in debug_trace.kinds("Connect")
 
 
+def test_close_traces_the_timeout_exactly_as_it_was_given(make_socket: MakeSocket, debug_trace: Trace) -> None:
+    # Close() shows no argument; Close(None) and Close(-1) show the one they were given.
+    for args, shown in (((), "()"), ((None,), "(timeout=None)"), ((-1,), "(timeout=-1)"), ((0,), "(timeout=0)")):
+        debug_trace.records.clear()
+        make_socket().Close(*args)
+        (enter, exit_) = debug_trace.lines("Close")
+        assert enter.endswith(f"Close enter {shown}"), (args, enter)
+        assert exit_.endswith("Close exit -> None")
+    debug_trace.records.clear()
+    make_socket(st=SocketType.Stream).Close(timeout=None)
+    assert debug_trace.lines("Close")[0].endswith("Close enter (timeout=None)")
+
+
 def _closed_port() -> int:
     import socket
 

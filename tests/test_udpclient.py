@@ -528,3 +528,58 @@ def test_dual_mode_sender_to_ipv4_host() -> None:
         with UdpClient(AddressFamily.InterNetworkV6) as v6only, pytest.raises(ArgumentException) as ei:
             v6only.Send(b"\x01", 1, "127.0.0.1", 9)  # v6-only: no usable address
         assert ei.value.ParamName == "hostname"
+
+
+# -- the receive buffer ------------------------------------------------------------------------------
+
+
+def test_a_receive_allocates_the_datagram_not_the_largest_one(pair: tuple[UdpClient, UdpClient]) -> None:
+    """.NET keeps one 64 KiB buffer per client and makes only the received size per Receive: so do
+    the models here (a spare buffer per client; a new one only while the spares are in use)."""
+    import tracemalloc
+
+    receiver, sender = pair
+    to = local(receiver)
+    sender.Send(b"warm", 4, to)
+    assert receiver.Receive(None)[0] == b"warm"  # the client's spare buffer now exists
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        for i in range(5):
+            sender.Send(b"small %d" % i, 7, to)
+            assert receiver.Receive(None)[0] == b"small %d" % i
+            ar = receiver.BeginReceive(None, None)
+            sender.Send(b"begin %d" % i, 7, to)
+            assert ar.AsyncWaitHandle.WaitOne(WAIT_MS)
+            assert receiver.EndReceive(ar)[0] == b"begin %d" % i
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0x10000 // 2, peak
+
+
+def test_overlapping_receives_never_share_a_buffer(pair: tuple[UdpClient, UdpClient]) -> None:
+    receiver, sender = pair
+    to = local(receiver)
+    big = bytes(range(256)) * 200
+    sender.Send(big, len(big), to)
+    assert receiver.Receive(None)[0] == big
+    # Pending at once: each holds its own buffer; a short datagram after a long one is itself.
+    first = receiver.BeginReceive(None, None)
+    second = receiver.BeginReceive(None, None)
+    sender.Send(b"one", 3, to)
+    sender.Send(b"two", 3, to)
+    assert first.AsyncWaitHandle.WaitOne(WAIT_MS) and second.AsyncWaitHandle.WaitOne(WAIT_MS)
+    assert receiver.EndReceive(first)[0] == b"one"
+    assert receiver.EndReceive(second)[0] == b"two"
+
+    async def both() -> list[bytes]:
+        pending = [asyncio.ensure_future(receiver.ReceiveAsync()) for _ in range(3)]
+        await asyncio.sleep(0)
+        for word in (b"a", b"bb", b"ccc"):
+            sender.Send(word, len(word), to)
+        return [r.Buffer for r in await asyncio.wait_for(asyncio.gather(*pending), WAIT_MS / 1000)]
+
+    assert sorted(run(both())) == [b"a", b"bb", b"ccc"]
+    sender.Send(big[:100], 100, to)
+    assert receiver.Receive(None)[0] == big[:100]

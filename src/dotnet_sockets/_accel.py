@@ -38,7 +38,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 9  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 10  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -92,6 +92,10 @@ def _sendto_failed(sock: Any, exc: OSError) -> NoReturn:
     raise sock._failed(_SocketOpError(exc)) from None
 
 
+def _sync_failed(sock: Any, exc: OSError) -> NoReturn:
+    raise sock._sync_failed(exc) from None
+
+
 def op_core(pure: type, post: Any, report_exception: Any, argument_exception: Any, aborted: Any, ec: Any) -> Any:
     """The core ``asyncresult.AsyncOperation`` derives from: the compiled one when built, else ``pure``.
 
@@ -137,7 +141,7 @@ def _install() -> None:
     from . import aio, eventargs, networkstream
     from . import socket as socket_module
     from ._async_methods import AsyncMethodsMixin
-    from ._engine import batch, dispatch, ops
+    from ._engine import batch, collecting, dispatch, ops
     from ._engine.dispatch import Dispatcher, dispatcher
     from ._engine.opqueue import OpQueue
     from ._socket_core import SocketCore
@@ -156,6 +160,7 @@ def _install() -> None:
             "run_next": dispatch._RUN_NEXT,
             "audit_failed": _audit_failed,
             "sendto_failed": _sendto_failed,
+            "sync_failed": _sync_failed,
             "logger": logging.getLogger("dotnet_sockets"),
             "DEBUG": logging.DEBUG,
             "SocketAsyncEventArgs": eventargs.SocketAsyncEventArgs,
@@ -202,8 +207,9 @@ def _install() -> None:
     for cls, names in accelerated:
         for name in names:
             _replace(cls, name, _speedups.method(name, vars(cls)[name]))
-    # Close() compares the class's Dispose with the one installed here.
-    _speedups.configure_dispose(vars(socket_module.Socket)["Dispose"], socket_module._unlink_file)
+    # Close() compares the class's Dispose with the one installed here; during a collection
+    # (the globals of _engine.collecting say) it leaves the close to the Python method.
+    _speedups.configure_dispose(vars(socket_module.Socket)["Dispose"], socket_module._unlink_file, vars(collecting))
     # The queue's steady state: enqueue and the engine's on_ready round (opqueue.py keeps every
     # rule; the compiled loop calls back into it for every turn off the common case).
     import threading

@@ -127,8 +127,8 @@ def _short_call(sock: Socket, args: tuple[Any, ...], kwargs: dict[str, Any], kin
     buffer = args[0]
     # (plain_view's first case, without the call: the hold a bytearray gets is a new export of it)
     view = memoryview(buffer) if type(buffer) is bytearray else plain_view(buffer, kind != _SEND)
-    if view is None:
-        return None
+    if view is None or (kind != _SEND and not view.nbytes):
+        return None  # (0 bytes waits for data: ops.ReceiveZeroOp, built by the general path)
     if ep is not None:
         sock._check_receive_ep(ep, "remoteEP")
     coro = _short_io(sock, view, kind, ep)

@@ -21,7 +21,10 @@ def close_socket(sock: Socket, timeout: int = -1) -> None:
     except (SocketException, ObjectDisposedException):
         pass  # not connected, or already closed: closing is what matters
     finally:
-        sock.Close(timeout if timeout >= 0 else None)
+        if timeout >= 0:
+            sock.Close(timeout)
+        else:
+            sock.Close()
 
 
 def split_token(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], CancellationToken]:

@@ -147,8 +147,10 @@ class SocketControl(SocketCore):
         request = termios.FIONREAD if code == _FIONREAD else _LINUX_SIOCATMARK
         buf = bytearray(4)
         try:
-            fcntl.ioctl(self._sock.fileno(), request, buf)
+            fcntl.ioctl(self._fd(), request, buf)
         except OSError as exc:
+            if self._disposed:  # closed by another thread meanwhile
+                raise self._handle_error(exc) from None
             raise self._failed(_SocketOpError(exc)) from None
         value = int.from_bytes(buf, sys.byteorder, signed=True)
         out[:4] = value.to_bytes(4, "little", signed=True)
@@ -170,7 +172,7 @@ class SocketControl(SocketCore):
             # The socket module reads at most 1024 bytes of an option; no option is longer.
             data = self._sock.getsockopt(level, name, min(len(out), 1024)) if len(out) else b""
         except OSError as exc:
-            raise _SocketOpError(exc) from None
+            raise self._handle_error(exc) from None
         out[: len(data)] = data
         return len(data)
 
@@ -181,7 +183,7 @@ class SocketControl(SocketCore):
         try:
             self._sock.setsockopt(level, name, data)
         except OSError as exc:
-            raise _SocketOpError(exc) from None
+            raise self._handle_error(exc) from None
 
     def SetIPProtectionLevel(self, level: IPProtectionLevel | int) -> None:
         """Windows only: ``PlatformNotSupportedException`` on an IP socket, as .NET on Linux.

@@ -79,7 +79,10 @@ _S = TypeVar("_S", bound="SocketCore")
 def _bytes_available(sock: _RawSocket) -> int:
     """FIONREAD: bytes that can be read without blocking (raises OSError)."""
     buf = bytearray(4)
-    fcntl.ioctl(sock.fileno(), termios.FIONREAD, buf)
+    fd = sock.fileno()
+    if fd < 0:  # closed by another thread meanwhile (ioctl would raise ValueError)
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+    fcntl.ioctl(fd, termios.FIONREAD, buf)
     return int.from_bytes(buf, sys.byteorder)
 
 
@@ -402,11 +405,37 @@ class SocketCore:
         if self._disposed:
             raise ObjectDisposedException(_DISPOSED_NAME)
 
+    def _handle_error(self, exc: OSError) -> Exception:
+        """What a member that asks the descriptor (``getsockname``, an option) raises for ``exc``:
+        once another thread closed the socket after the member's disposed check (EBADF, or the
+        number of a descriptor opened since), .NET's marshalling of the closed handle, an
+        ``ObjectDisposedException``; otherwise the ``SocketException``."""
+        if self._disposed:
+            return ObjectDisposedException("SafeHandle", "Safe handle has been closed.")
+        return _SocketOpError(exc)
+
+    def _fd(self) -> int:
+        """The descriptor's number, for a call that takes one (``poll``, ``ioctl``): a socket another
+        thread closed since the member's disposed check raises as ``_handle_error`` says."""
+        fd: int = self._sock.fileno()
+        if fd < 0:
+            raise self._handle_error(OSError(errno.EBADF, os.strerror(errno.EBADF)))
+        return fd
+
+    def _sync_failed(self, exc: OSError) -> SocketException:
+        """What a synchronous send or receive raises for its failed system call: once another
+        thread closed the socket after the call's disposed check, what a call cut short by
+        ``Close`` raises (.NET's Update{Send,Receive}SocketErrorForDisposed); otherwise the
+        ``SocketException``, through ``_failed``."""
+        if self._disposed:
+            return self._failed(self._closed_during(None))
+        return self._failed(_SocketOpError(exc))
+
     def _set_dual(self, dual: bool) -> None:
         try:
             self._sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 0 if dual else 1)
         except OSError as exc:
-            raise _SocketOpError(exc) from None
+            raise self._handle_error(exc) from None
         self._dual = dual
 
     def _sockaddr(self, ep: Any, param: str) -> Any:
@@ -534,12 +563,14 @@ class SocketCore:
                 raise SocketException(SocketError.TimedOut)
         err = op._error
         if err is not None:
-            if err is ABORTED and self._disposed:
+            if self._disposed:
+                # Aborted by the close, or its call failed on the closed descriptor (EBADF): what
+                # .NET's Update...ErrorForDisposed makes of any error once the socket is disposed.
                 raise self._closed_during(op)
             raise self._failed(_op_error(err))
         return op._value
 
-    def _closed_during(self, op: AsyncOperation) -> SocketException:
+    def _closed_during(self, op: AsyncOperation | None) -> SocketException:
         """What a synchronous call cut short by ``Close`` raises (.NET's Update...ErrorForDisposed)."""
         if isinstance(op, ops.AcceptOp):
             return SocketException(SocketError.Interrupted)
@@ -574,14 +605,14 @@ class SocketCore:
         try:
             return self._sock.getsockopt(level, name)
         except OSError as exc:
-            raise _SocketOpError(exc) from None
+            raise self._handle_error(exc) from None
 
     def _setopt(self, level: int, name: int, value: int | bytes) -> None:
         self._throw_if_disposed()
         try:
             self._sock.setsockopt(level, name, value)
         except OSError as exc:
-            raise _SocketOpError(exc) from None
+            raise self._handle_error(exc) from None
 
     def _only_ipv4(self) -> None:
         if self._af != AddressFamily.InterNetwork:
@@ -721,6 +752,9 @@ class SocketCore:
                 raise ArgumentNullException("buffer")
             offset, size, flags, _, buffer = self._split_overload(buffer, args, False, kwargs)
             view = memoryview(self._buffer_range(buffer, offset, size, True))
+            if not view.nbytes:
+                # It waits for data, taking none (see ReceiveZeroOp); every fast path leaves it here.
+                return self._receive_op(ops.ReceiveZeroOp, None, False, flags, view, callback, state)
             return self._receive_op(ops.ReceiveOp, ops.ReceiveTruncOp, trunc, flags, view, callback, state)
         _set_flags(op, flags, _recv_flags)
         return op  # type: ignore[no-any-return]
@@ -740,6 +774,8 @@ class SocketCore:
         offset, size, flags, ep, buffer = self._split_overload(buffer, args, True, kwargs)
         view = memoryview(self._buffer_range(buffer, offset, size, True))
         self._check_receive_ep(ep, "remoteEP")
+        if not view.nbytes:  # it waits for data, taking none (see ops.ReceiveFromZeroOp)
+            return self._receive_op(ops.ReceiveFromZeroOp, None, False, flags, view, callback, state), ep
         return self._receive_op(ops.ReceiveFromOp, ops.ReceiveFromTruncOp, trunc, flags, view, callback, state), ep
 
     def _receive_op(

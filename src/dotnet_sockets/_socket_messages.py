@@ -235,7 +235,8 @@ def new_receive_from_address(
         raise ArgumentNullException("buffer")
     view = memoryview(sock._buffer_range(buffer, _MISSING, _MISSING, True))
     received = check_received_address(address, sock._af)
-    op = ops.ReceiveFromOp(sock._io, None, None)
+    # (0 bytes waits for data, taking none: see ops.ReceiveFromZeroOp)
+    op = (ops.ReceiveFromOp if view.nbytes else ops.ReceiveFromZeroOp)(sock._io, None, None)
     op.buf = view
     op.extra = None
     _set_flags(op, flags, _recv_flags)
@@ -256,6 +257,7 @@ def receive_from_address(sock: SocketCore, buffer: Any, args: tuple[Any, ...], k
         len(args) == 2
         and not kwargs
         and type(buffer) is bytearray
+        and buffer  # (0 bytes waits for data: the path below)
         and type(args[0]) in _FLAG_TYPES
         and not args[0]
         and type(args[1]) is SocketAddress
@@ -271,18 +273,24 @@ def receive_from_address(sock: SocketCore, buffer: Any, args: tuple[Any, ...], k
             _audit("dotnet_sockets.Socket.ReceiveFrom", sock, None)
         except PermissionError as exc:
             raise _denied(exc) from exc
-        try:
-            n, sa = sock._sock.recvfrom_into(buffer)
-        except BlockingIOError:
-            pass
-        except OSError as exc:
-            raise sock._failed(_SocketOpError(exc)) from None
-        else:
-            _tel.c.received += n + _DGRAM
-            args[1]._store(sock._pf, sa)
-            return int(n)
+        audited = True
+        io = sock._io  # (a hook may have closed the socket, or queued a receive)
+        if not io.rq and not io.closed:
+            try:
+                n, sa = io.sock.recvfrom_into(buffer)
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                raise sock._sync_failed(exc) from None
+            else:
+                _tel.c.received += n + _DGRAM
+                args[1]._store(sock._pf, sa)
+                return int(n)
+    else:
+        audited = False
     op, received = new_receive_from_address(sock, buffer, args, kwargs)
-    _audit_op("dotnet_sockets.Socket.ReceiveFrom", sock, None)
+    if not audited:  # (a would-block of the short path above goes on as its operation: one audit)
+        _audit_op("dotnet_sockets.Socket.ReceiveFrom", sock, None)
     n, sa = sock._start_read(op, sock._rcv_timeout)
     store_sender(sock, received, sa)
     return int(n)

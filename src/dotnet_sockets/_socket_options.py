@@ -34,7 +34,6 @@ from ._socket_core import (
     SocketCore,
     _bytes_available,
     _option_key,
-    _SocketOpError,
 )
 
 __all__ = ["SocketOptions"]
@@ -53,7 +52,7 @@ class SocketOptions(SocketCore):
         try:
             return _bytes_available(self._sock)
         except OSError as exc:
-            raise _SocketOpError(exc) from None
+            raise self._handle_error(exc) from None
 
     @property
     def EnableBroadcast(self) -> bool:
@@ -132,7 +131,7 @@ class SocketOptions(SocketCore):
         try:
             raw = self._sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, 8)
         except OSError as exc:
-            raise _SocketOpError(exc) from None
+            raise self._handle_error(exc) from None
         onoff = int.from_bytes(raw[:4], sys.byteorder)
         secs = int.from_bytes(raw[4:8], sys.byteorder)
         return LingerOption(onoff != 0, secs)
@@ -323,7 +322,7 @@ class SocketOptions(SocketCore):
             try:
                 return self._sock.getsockopt(plevel, pname, length)
             except OSError as exc:
-                raise _SocketOpError(exc) from None
+                raise self._handle_error(exc) from None
         value = self._opt(plevel, pname)
         if level == SocketOptionLevel.Socket and name == SocketOptionName.ExclusiveAddressUse:
             return 0 if value else 1

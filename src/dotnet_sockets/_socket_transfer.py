@@ -230,7 +230,7 @@ class SocketTransfer(SocketCore):
             return self._send_to_wait(buffer, offset, size, SocketFlags.None_, ep)
         except OSError as exc:
             del data  # the caller's buffer is its own again, whatever holds this frame
-            raise self._failed(_SocketOpError(exc)) from None
+            raise self._sync_failed(exc) from None
         _tel.c.sent += n + _DGRAM  # telemetry: one datagram of n bytes
         if self._right_ep is None:
             self._right_ep = ep
@@ -317,7 +317,7 @@ class SocketTransfer(SocketCore):
             except OSError as exc:
                 del data  # the caller's buffer is its own again, whatever holds this frame
                 _tel.c.sent += n
-                raise self._failed(_SocketOpError(exc)) from None
+                raise self._sync_failed(exc) from None
             else:
                 _tel.c.sent += n
                 return n
@@ -385,7 +385,8 @@ class SocketTransfer(SocketCore):
         ``_checks.steady_range`` passed: the call is made before any operation is built, as
         :meth:`_send_steady`; a would-block goes on as a queued operation, audited once."""
         io = self._io
-        if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG):
+        if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG) or not size:
+            # (0 bytes waits for data: ops.ReceiveZeroOp, built by the general path)
             return self._receive_general(buffer, (offset, size, flags), {})
         view = memoryview(buffer)[offset : offset + size]  # exported before the audit hooks run
         ep = self._remote_ep
@@ -401,7 +402,7 @@ class SocketTransfer(SocketCore):
                 pass
             except OSError as exc:
                 del view  # the caller's buffer is its own again, whatever holds this frame
-                raise self._failed(_SocketOpError(exc)) from None
+                raise self._sync_failed(exc) from None
             else:
                 _tel.c.received += n + _DGRAM if io.dgram else n
                 return n
@@ -491,7 +492,8 @@ class SocketTransfer(SocketCore):
         the call is made before any operation is built; a would-block goes on as a queued
         operation, audited once."""
         io = self._io
-        if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG):
+        if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG) or not size:
+            # (0 bytes waits for data: ops.ReceiveFromZeroOp, built by the general path)
             return self._receive_from_general(buffer, (offset, size, flags, ep), {})
         view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks run
         self._check_receive_ep(ep, "remoteEP")
@@ -504,7 +506,7 @@ class SocketTransfer(SocketCore):
                 pass
             except OSError as exc:
                 del view  # the caller's buffer is its own again, whatever holds this frame
-                raise self._failed(_SocketOpError(exc)) from None
+                raise self._sync_failed(exc) from None
             else:
                 _tel.c.received += n + _DGRAM if io.dgram else n
                 return SocketReceiveFromResult(n, self._endpoint_from(sa, ep))
@@ -543,11 +545,11 @@ class SocketTransfer(SocketCore):
         except (ValueError, TypeError):
             raise ArgumentException("Invalid SelectMode value.", "mode") from None
         p = select.poll()
-        p.register(self._sock.fileno(), _POLL_ASK[mode])
+        p.register(self._fd(), _POLL_ASK[mode])
         try:
             res = p.poll(None if us < 0 else _poll_ms(us))
         except OSError as exc:
-            raise _SocketOpError(exc) from None
+            raise self._handle_error(exc) from None
         ready = bool(res) and bool(res[0][1] & _POLL_READY[mode])
         if ready and mode == SelectMode.SelectWrite:
             wq = self._io.wq
@@ -906,6 +908,7 @@ class SocketTransfer(SocketCore):
                 or io.rq
                 or io.closed
                 or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
+                or not args[1]  # (0 bytes waits for data: ops.ReceiveZeroOp, built by the general path)
             ):
                 offset = args[0]
                 size = args[1]
@@ -967,7 +970,8 @@ class SocketTransfer(SocketCore):
         ):
             # The steady state, as in BeginReceive; the endpoint's checks are the general path's.
             io = self._io
-            if not (self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG)):
+            # (0 bytes waits for data: ops.ReceiveFromZeroOp, built by the general path)
+            if not (self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG) or not size):
                 view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks
                 self._check_receive_ep(remote_ep, "remoteEP")
                 try:

@@ -55,7 +55,8 @@ static PyObject *add_worker;        /* dispatcher._add_worker */
 static PyObject *str_run_next, *str_append;
 static PyObject *report_exception;  /* dispatch.report_exception */
 static PyObject *audit_failed;      /* raises the SecurityException for a denied audit event */
-static PyObject *sendto_failed;     /* raises SendTo's SocketException */
+static PyObject *sendto_failed;     /* raises an awaited send's SocketException */
+static PyObject *sync_failed;       /* raises a synchronous call's (sock._sync_failed) */
 static PyObject *sendto_python;     /* SocketTransfer.SendTo, the Python function (its slow path) */
 static PyObject *send_to_wait;      /* SocketTransfer._send_to_wait: a steady SendTo's would-block */
 static PyObject *ea_no_flags;       /* SocketFlags.None_ (set by configure) */
@@ -942,13 +943,13 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return res;
     }
     if (r == SEND_FAILED) {
-        PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, self, exc, NULL);
+        PyObject *res = PyObject_CallFunctionObjArgs(sync_failed, self, exc, NULL);
         if (res == NULL)
             chain_raised(exc); /* the twin's "raise ... from None" inside "except OSError as exc" */
         Py_DECREF(exc);
         Py_XDECREF(res);
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_SystemError, "sendto_failed returned");
+            PyErr_SetString(PyExc_SystemError, "sync_failed returned");
         return NULL;
     }
     __atomic_add_fetch(&tel_bytes_sent, (long long)r, __ATOMIC_RELAXED);
@@ -1016,13 +1017,13 @@ queue_fd(PyObject *io)
 static PyObject *
 stream_failed(PyObject *self, PyObject *exc)
 {
-    PyObject *res = PyObject_CallFunctionObjArgs(sendto_failed, self, exc, NULL);
+    PyObject *res = PyObject_CallFunctionObjArgs(sync_failed, self, exc, NULL);
     if (res == NULL)
         chain_raised(exc);
     Py_DECREF(exc);
     Py_XDECREF(res);
     if (!PyErr_Occurred())
-        PyErr_SetString(PyExc_SystemError, "sendto_failed returned");
+        PyErr_SetString(PyExc_SystemError, "sync_failed returned");
     return NULL;
 }
 
@@ -1068,6 +1069,8 @@ stream_call(PyObject *io, char *buf, Py_ssize_t len, int sending, PyObject **exc
 static PyObject *
 stream_receive(PyObject *self, PyObject *buffer, Py_ssize_t offset, Py_ssize_t size)
 {
+    if (size == 0)
+        return NOT_TAKEN; /* 0 bytes waits for data: the twin's general path (ReceiveZeroOp) */
     PyObject *ep = stream_steady(self, q_rq);
     if (ep == NULL)
         return NOT_TAKEN;
@@ -2399,6 +2402,10 @@ short_call_c(PyObject *self, PyObject *const *args, Py_ssize_t nargs, int kind)
     PyObject *view = plain_view_c(args[0], kind == AIO_RECEIVE);
     if (view == NULL)
         return NOT_TAKEN; /* (or memoryview()'s error, raised from the call as _short_call's) */
+    if (kind == AIO_RECEIVE && PyMemoryView_GET_BUFFER(view)->len == 0) {
+        Py_DECREF(view);
+        return NOT_TAKEN; /* 0 bytes waits for data: the general path (ReceiveZeroOp), as _short_call */
+    }
     SendNow *s = PyObject_GC_New(SendNow, &SendNowType);
     if (s == NULL) {
         Py_DECREF(view);
@@ -2829,7 +2836,7 @@ recv_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 PyDoc_STRVAR(send_batch_doc,
-"send_batch(sock, messages, flags) -> (results, error)\n\n"
+"send_batch(sock, messages, flags) -> (results, error, allowed)\n\n"
 "One sendmmsg() on sock's descriptor for up to 64 (buffer, address) pairs, the GIL released\n"
 "around it; on a connected socket one sendmsg() per message instead (the GIL released around\n"
 "them all), so that an error pending on the socket (an ICMP error) fails the message that\n"
@@ -2845,10 +2852,14 @@ PyDoc_STRVAR(send_batch_doc,
 "later in the list ends the batch before it.  Fewer results than messages and no error: the\n"
 "kernel stopped there (a full buffer; on an unconnected socket an error it does not report\n"
 "after a message has left, which the message's next call meets again); the rest, and the\n"
-"verdict of an audit hook on a later message, are for a later call.");
+"verdict of an audit hook on a later message, are for a later call.  allowed: how many\n"
+"leading messages were made ready for the call (their audit event raised and not refused):\n"
+"those from len(results) on were not sent.  A message (buffer, address, True) is one the\n"
+"hooks allowed in an earlier call: sent without asking them again.");
 
+/* send_batch's work: the (results, error) pair; *allowed as send_batch says. */
 static PyObject *
-send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+send_batch_pair(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t *allowed)
 {
     int flags;
     Py_ssize_t want = batch_args(args, nargs, "send_batch(sock, messages: list, flags: int)", &flags);
@@ -2885,8 +2896,10 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *refused = NULL; /* what an audit hook raised for message n, which ends the batch */
     for (; n < want; n++) {
         PyObject *item = PyList_GET_ITEM(args[1], n);
-        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2)
+        Py_ssize_t size = PyTuple_CheckExact(item) ? PyTuple_GET_SIZE(item) : 0;
+        if (size != 2 && size != 3)
             break;
+        int allowed_before = size == 3 && PyTuple_GET_ITEM(item, 2) == Py_True;
         PyObject *addr = PyTuple_GET_ITEM(item, 1);
         socklen_t alen = 0;
         /* In sendto's order: the buffer, the address, then the audit event. */
@@ -2897,7 +2910,7 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                socket's family, and anything else takes its own path. */
             int ok = PyTuple_CheckExact(addr) && PyTuple_GET_SIZE(addr) == (family == AF_INET6 ? 4 : 2) &&
                      (family == AF_INET || family == AF_INET6) && parse_sockaddr(addr, &names[n], &alen);
-            if (ok && PySys_Audit("socket.sendto", "OO", sock, addr) < 0) {
+            if (ok && !allowed_before && PySys_Audit("socket.sendto", "OO", sock, addr) < 0) {
                 /* The hook was asked once: its answer is this message's outcome, not a
                    reason to ask it again in the message's own call. */
                 refused = fetch_exception();
@@ -2910,6 +2923,7 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         set_message(&msgs[n], &iov[n], &views[n], addr != Py_None ? &names[n] : NULL, alen);
     }
+    *allowed = n;
     if (n == 0) {
         if (refused != NULL)
             return Py_BuildValue("(NN)", PyList_New(0), refused);
@@ -2953,6 +2967,18 @@ send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyObject *
+send_batch(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t allowed = 0;
+    PyObject *pair = send_batch_pair(args, nargs, &allowed);
+    if (pair == NULL)
+        return NULL;
+    PyObject *res = Py_BuildValue("(OOn)", PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), allowed);
+    Py_DECREF(pair);
+    return res;
+}
+
+static PyObject *
 batch_call_count(PyObject *module, PyObject *unused)
 {
     return PyLong_FromLongLong(__atomic_load_n(&batch_calls, __ATOMIC_RELAXED));
@@ -2971,6 +2997,25 @@ static PyObject *dispose_method;                              /* Socket.Dispose 
 static PyObject *unlink_file;                                 /* socket._unlink_file */
 static PyObject *str_close, *str_dispose;
 static int dispose_configured = 0;
+static PyObject *collecting_dict, *str_collector; /* _engine.collecting's globals, "_collector" */
+
+/* Whether this thread runs a garbage collection (_engine.collecting.collecting()'s twin): a
+   finalizer's Close is then the Python method's, which takes no lock. */
+static int
+collecting_here(void)
+{
+    PyObject *who = PyDict_GetItemWithError(collecting_dict, str_collector); /* borrowed */
+    if (who == NULL || !PyLong_CheckExact(who)) {
+        PyErr_Clear();
+        return 0;
+    }
+    unsigned long id = PyLong_AsUnsignedLong(who);
+    if (id == (unsigned long)-1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return id != 0 && id == PyThread_get_thread_ident();
+}
 
 /* NULL without an error: the Python method runs (nothing has been changed yet). */
 static PyObject *
@@ -3004,7 +3049,7 @@ dispose_steady(PyObject *self)
 static PyObject *
 fast_dispose(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 0 || !dispose_configured || !is_socket(self) || tracing_enabled())
+    if (nargs != 0 || !dispose_configured || !is_socket(self) || tracing_enabled() || collecting_here())
         return NULL;
     return dispose_steady(self);
 }
@@ -3015,7 +3060,7 @@ fast_close(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     /* Close's own test, type(self).Dispose is _DISPOSE, read as the type's attribute lookup
        reads it for a class without a metaclass of its own. */
     if (nargs != 0 || !dispose_configured || !is_socket(self) || !Py_IS_TYPE(Py_TYPE(self), &PyType_Type) ||
-        _PyType_Lookup(Py_TYPE(self), str_dispose) != dispose_method || tracing_enabled())
+        _PyType_Lookup(Py_TYPE(self), str_dispose) != dispose_method || tracing_enabled() || collecting_here())
         return NULL;
     return dispose_steady(self);
 }
@@ -3034,8 +3079,8 @@ fast_del(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 configure_dispose(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "configure_dispose(Dispose, unlink_file)");
+    if (nargs != 3 || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "configure_dispose(Dispose, unlink_file, collecting_globals)");
         return NULL;
     }
     if (!configured || SocketCoreType == NULL) {
@@ -3048,10 +3093,12 @@ configure_dispose(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         (s_unlink_path = slot_offset(SocketCoreType, "_unlink_path")) < 0)
         return NULL;
     if ((str_close == NULL && (str_close = PyUnicode_InternFromString("close")) == NULL) ||
-        (str_dispose == NULL && (str_dispose = PyUnicode_InternFromString("Dispose")) == NULL))
+        (str_dispose == NULL && (str_dispose = PyUnicode_InternFromString("Dispose")) == NULL) ||
+        (str_collector == NULL && (str_collector = PyUnicode_InternFromString("_collector")) == NULL))
         return NULL;
     Py_XSETREF(dispose_method, Py_NewRef(args[0]));
     Py_XSETREF(unlink_file, Py_NewRef(args[1]));
+    Py_XSETREF(collecting_dict, Py_NewRef(args[2]));
     dispose_configured = 1;
     Py_RETURN_NONE;
 }
@@ -3098,6 +3145,7 @@ configure(PyObject *module, PyObject *cfg)
         take_type(cfg, "IPEndPoint", &EndPointType) || take_type(cfg, "SendToOp", &SendToOpType) ||
         take_type(cfg, "Dispatcher", &DispatcherType) || take_obj(cfg, "dispatcher", &dispatcher) ||
         take_obj(cfg, "audit_failed", &audit_failed) || take_obj(cfg, "sendto_failed", &sendto_failed) ||
+        take_obj(cfg, "sync_failed", &sync_failed) ||
         take_obj(cfg, "logger", &logger_cache_owner) ||
         take_obj(cfg, "DEBUG", &DEBUG_LEVEL))
         return NULL;
@@ -3875,7 +3923,7 @@ static PyMethodDef methods[] = {
     {"op_core", (PyCFunction)(void (*)(void))op_core, METH_FASTCALL,
      "op_core(post, report_exception, ArgumentException, ABORTED, execution_context): AsyncOperation's compiled core."},
     {"configure_dispose", (PyCFunction)(void (*)(void))configure_dispose, METH_FASTCALL,
-     "configure_dispose(Dispose, unlink_file): what the compiled Close() and Dispose() use."},
+     "configure_dispose(Dispose, unlink_file, collecting_globals): what the compiled Close() and Dispose() use."},
     {"set_suppressing", set_suppressing, METH_O, "The number of threads that suppress ExecutionContext flow."},
     {"counts", counts, METH_NOARGS, "(bytes_sent, datagrams_sent) of the sends made here."},
     {"recv_batch", (PyCFunction)(void (*)(void))recv_batch, METH_FASTCALL, recv_batch_doc},
@@ -3918,7 +3966,7 @@ PyInit__speedups(void)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for (its _INTERFACE). */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 9) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 10) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;

@@ -1087,7 +1087,8 @@ def receive_async(sock: Socket, e_: Any) -> bool:
         e._throw_for_status(e._operating)
     seg = e._seg
     io = sock._io
-    if not (_writable(seg) and _may_go_now(e, io.rq, io)):
+    # (0 bytes waits for data: ops.ReceiveZeroOp, built by the general path)
+    if not (_writable(seg) and len(seg) and _may_go_now(e, io.rq, io)):
         return _receive_general(sock, e)
     data = _held(seg)
     io = _start_now(sock, e, _RECEIVE, _RECEIVE_ASYNC)
@@ -1167,7 +1168,8 @@ def receive_from_async(sock: Socket, e_: Any) -> bool:
         e._throw_for_status(e._operating)
     seg = e._seg
     io = sock._io
-    if not (_writable(seg) and sock._right_ep is not None and _may_go_now(e, io.rq, io)):
+    # (0 bytes waits for data: ops.ReceiveFromZeroOp, built by the general path)
+    if not (_writable(seg) and len(seg) and sock._right_ep is not None and _may_go_now(e, io.rq, io)):
         return _receive_from_general(sock, e)
     data = _held(seg)
     io = _start_now(sock, e, _RECEIVE_FROM, _RECEIVE_FROM_ASYNC, ep)

@@ -19,6 +19,7 @@ from typing import Any, overload
 from . import _accel, _platform
 from ._async_methods import AsyncMethodsMixin
 from ._checks import as_int
+from ._engine.collecting import collecting as _collecting
 from ._names import dotnet_names
 from ._socket_connections import SocketConnections
 from ._socket_control import DUPLICATE_NOT_SUPPORTED, SocketControl
@@ -251,7 +252,7 @@ class Socket(
             try:
                 sa = self._sock.getsockname()
             except OSError as exc:
-                raise _SocketOpError(exc) from None
+                raise self._handle_error(exc) from None
             ep = from_sockaddr(self._pf, sa)
             if type(ep) is IPEndPoint and ep.Port == 0:
                 return ep
@@ -265,7 +266,7 @@ class Socket(
             return self._remote_from_kernel()
         return self._remote_ep
 
-    def Close(self, timeout: int | None = None) -> None:
+    def Close(self, timeout: int | None = _NO_ARG) -> None:
         """Close the socket; operations still pending complete once, aborted.
 
         ``Close()`` leaves unsent data to the system (as ``LingerState`` says).  ``Close(timeout)``
@@ -275,13 +276,13 @@ class Socket(
         """
         # (_trace_cached(DEBUG) is False: isEnabledFor's answer without its frame; see tracing.)
         if (
-            timeout is None
+            timeout is _NO_ARG
             and type(self).Dispose is _DISPOSE
             and (_trace_cached(DEBUG) is False or not _isEnabledFor(DEBUG))
         ):
             # What the traced form below does when tracing is off, without its two layers.
             _dispose(self)
-        elif timeout is None:
+        elif timeout is _NO_ARG:
             _close(self)
         else:
             _close(self, timeout)
@@ -354,7 +355,12 @@ def _dispose(self: Socket) -> None:
     if self._connected:  # (_set_disconnected)
         self._connected = False
         self._disconnected = True
-    self._io.close()
+    if _collecting():
+        # A finalizer's Close (a collection on this thread, which may hold the queue's or the
+        # dispatcher's lock): the engine thread aborts and closes, as for Socket.__del__.
+        self._io.close_from_finalizer()
+    else:
+        self._io.close()
     if self._unlink_path is not None:
         _unlink_file(self)
 

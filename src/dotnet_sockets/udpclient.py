@@ -38,6 +38,7 @@ __all__ = ["UdpClient"]
 
 _NAME = "System.Net.Sockets.UdpClient"
 _MAX_UDP = 0x10000
+_SPARES = 2  # receive buffers a client keeps for its next receives
 _CONNECTED = "Cannot send packets to an arbitrary host while connected."
 _NOT_CONNECTED = "The operation is not allowed on non-connected sockets."
 _BAD_FAMILY = "'UDP' Client can only accept InterNetwork or InterNetworkV6 addresses."
@@ -73,7 +74,7 @@ class UdpClient:
     ``ObjectDisposedException``.  A context manager, like ``using``.
     """
 
-    __slots__ = ("_sock", "_family", "_active", "_disposed", "_broadcast")
+    __slots__ = ("_sock", "_family", "_active", "_disposed", "_broadcast", "_spares")
 
     @overload
     def __init__(self) -> None: ...
@@ -94,6 +95,7 @@ class UdpClient:
         self._active = False
         self._disposed = False
         self._broadcast = False
+        self._spares: list[bytearray] = []
         args = positional("UdpClient", args, kwargs, ("hostname", "local_ep", "port", "family"))
         if len(args) == 2 and (args[0] is None or isinstance(args[0], str)):
             hostname, port = args
@@ -546,14 +548,23 @@ class UdpClient:
         socket's ``ReceiveTimeout``).
         """
         sock = self._client()
-        buffer = bytearray(_MAX_UDP)
+        buffer = self._buffer()
         n, sender = sock.ReceiveFrom(buffer, _any(self._family))
-        return bytes(memoryview(buffer)[:n]), sender  # type: ignore[return-value]
+        return _received(buffer, n, self._spares), sender  # type: ignore[return-value]
+
+    def _buffer(self) -> bytearray:
+        """A buffer for the largest datagram: a spare one the client keeps (.NET keeps one per
+        client, and makes only the returned datagram's array per receive), or a new one while
+        the spares are in use by other receives (a 64 KiB bytearray costs its zeroing)."""
+        try:
+            return self._spares.pop()  # (atomic: two threads never get the same one)
+        except IndexError:
+            return bytearray(_MAX_UDP)
 
     def BeginReceive(self, callback: AsyncCallback | None = None, state: Any = None) -> IAsyncResult:
         """Start receiving a datagram; ``EndReceive`` gives ``(bytes, sender)``."""
         sock = self._client()
-        buffer = bytearray(_MAX_UDP)
+        buffer = self._buffer()
         return sock.BeginReceiveFrom(buffer, 0, _MAX_UDP, 0, _any(self._family), callback, state)
 
     def EndReceive(self, async_result: IAsyncResult, remote_ep: IPEndPoint | None = None) -> tuple[bytes, IPEndPoint]:
@@ -565,7 +576,7 @@ class UdpClient:
         n, sender = self._client().EndReceiveFrom(async_result)
         # EndReceiveFrom accepted it, so it is the receive-from operation BeginReceive started, with its buffer.
         view: memoryview = async_result.buf  # type: ignore[attr-defined]
-        return bytes(view[:n]), sender  # type: ignore[return-value]
+        return _received(view.obj, n, self._spares), sender  # type: ignore[arg-type,return-value]
 
     def ReceiveAsync(
         self, cancellation_token: CancellationToken = CancellationToken.None_
@@ -576,9 +587,9 @@ class UdpClient:
         receive gets it.
         """
         sock = self._client()
-        buffer = bytearray(_MAX_UDP)
+        buffer = self._buffer()
         pending = sock.ReceiveFromAsync(buffer, 0, _any(self._family))
-        return _as_result(await_cancellable(pending, cancellation_token), buffer)
+        return _as_result(await_cancellable(pending, cancellation_token), buffer, self._spares)
 
     # -- multicast --------------------------------------------------------------------------------
 
@@ -730,6 +741,20 @@ class UdpClient:
     # -- end of PEP 8 spellings --
 
 
-async def _as_result(pending: Coroutine[Any, Any, SocketReceiveFromResult], buffer: bytearray) -> UdpReceiveResult:
+def _received(buffer: bytearray, n: int, spares: list[bytearray]) -> bytes:
+    """The datagram's ``n`` bytes from a finished receive's ``buffer``, which becomes a spare again.
+
+    Only a receive that finished gives its buffer back (nothing writes to it any more); a failed
+    or cancelled one leaves it to the collector.  A few spares serve receives that overlap.
+    """
+    data = bytes(memoryview(buffer)[:n])
+    if len(spares) < _SPARES:
+        spares.append(buffer)
+    return data
+
+
+async def _as_result(
+    pending: Coroutine[Any, Any, SocketReceiveFromResult], buffer: bytearray, spares: list[bytearray]
+) -> UdpReceiveResult:
     n, sender = await pending
-    return UdpReceiveResult(bytes(memoryview(buffer)[:n]), sender)  # type: ignore[arg-type]
+    return UdpReceiveResult(_received(buffer, n, spares), sender)  # type: ignore[arg-type]

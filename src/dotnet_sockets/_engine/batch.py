@@ -27,7 +27,9 @@ that way: on a connected socket the primitive makes one ``sendmsg`` per
 message instead, and the message that meets the error fails with it, as its
 own send would (the calls still cost no Python work each).  An audit hook
 that refuses message k is asked once: its exception is message k's outcome,
-as the hook raising in that operation's own ``sendto``.
+as the hook raising in that operation's own ``sendto``.  A message the hooks
+allowed but the kernel did not take is not asked about again when it is sent
+later (``ops.AllowedSendToOp``): once per datagram, as one call each.
 """
 
 from __future__ import annotations
@@ -68,10 +70,11 @@ RECEIVE = 1  # recvfrom_into / recv_into of one datagram: value from (nbytes, so
 SEND = 2  # sendto / send of one datagram: value from the byte count
 
 _Primitive = Callable[[Any, list[Any], int], tuple[list[Any], "OSError | None"]]
+_SendPrimitive = Callable[[Any, list[Any], int], tuple[list[Any], "OSError | None", int]]
 
 # The accelerator's primitives, put here by ``_accel.install``; None on the pure-Python path.
 recv_batch: _Primitive | None = None
-send_batch: _Primitive | None = None
+send_batch: _SendPrimitive | None = None
 
 
 def enabled() -> bool:
@@ -130,12 +133,14 @@ def serve(
             io.rwant = min(LIMIT, 2 * len(got))
     else:
         assert send_batch is not None
-        got, exc = send_batch(io.sock, [op.message() for op in run], flags)
+        got, exc, allowed = send_batch(io.sock, [op.message() for op in run], flags)
         for op, n in zip(run, got, strict=False):
             try:
                 op.sent(n)
             except Exception as bug:  # noqa: BLE001 - see broken
                 broken(op, bug)
+        for op in islice(run, len(got), allowed):
+            op.allowed()  # asked once: a later call sends it without asking again
         if exc is not None and not isinstance(exc, BlockingIOError):
             # What the next message's own send would have raised (its error, or an audit
             # hook's refusal, asked once): that operation fails with it, as its attempt would.

@@ -19,6 +19,7 @@ from typing import Any
 from ..asyncresult import AsyncOperation
 from ..telemetry import DATAGRAM as _DGRAM
 from ..telemetry import tls as _tel
+from . import batch as _batch
 from .batch import NONE as _NO_BATCH
 from .batch import RECEIVE as _RECEIVE
 from .batch import SEND as _SEND
@@ -29,12 +30,15 @@ from .opqueue import _broken
 __all__ = [
     "let_go",
     "SendToOp",
+    "AllowedSendToOp",
     "StreamSendOp",
     "DatagramSendOp",
     "SendListOp",
     "ReceiveOp",
+    "ReceiveZeroOp",
     "ReceiveListOp",
     "ReceiveFromOp",
+    "ReceiveFromZeroOp",
     "ReceiveTruncOp",
     "ReceiveFromTruncOp",
     "TRUNC",
@@ -48,6 +52,8 @@ __all__ = [
     "SendPacketsOp",
 ]
 
+
+_MSG_PEEK = socket.MSG_PEEK
 
 TRUNC = _batch_TRUNC
 """The flag a datagram receive that reports truncation adds to its own (see ``ReceiveTruncOp``)."""
@@ -171,9 +177,39 @@ class SendToOp(AsyncOperation):
 
     sent = _sent_datagram
 
-    def message(self) -> tuple[Any, Any]:
+    def message(self) -> tuple[Any, ...]:
         """What a batched send takes: the buffer and the address (see ``batch``)."""
         return (self.buf, self.addr)
+
+    def allowed(self) -> None:
+        """The audit hooks allowed this datagram in a batched call that did not send it."""
+        self.__class__ = AllowedSendToOp  # (same slots: the class is all that changes)
+
+
+class AllowedSendToOp(SendToOp):
+    """A ``SendToOp`` whose datagram the audit hooks allowed in a batched call that stopped short
+    of it: sent without asking them again, as its own ``sendto`` asks once (``sock.sendto``
+    would ask again; only the accelerator's batches ask, so its primitive is there to send)."""
+
+    __slots__ = ()
+
+    def attempt(self) -> bool:
+        send = _batch.send_batch
+        if send is None:  # (batching was turned off since)
+            return SendToOp.attempt(self)
+        got, exc, _ = send(self._io.sock, [self.message()], self.flags)
+        if got:
+            self.sent(got[0])
+            return True
+        if exc is None:
+            return SendToOp.attempt(self)  # (not a message the primitive takes: it took it before)
+        if isinstance(exc, BlockingIOError):
+            return False
+        self._error = exc
+        return True
+
+    def message(self) -> tuple[Any, ...]:
+        return (self.buf, self.addr, True)
 
 
 class StreamSendOp(AsyncOperation):
@@ -248,9 +284,12 @@ class DatagramSendOp(AsyncOperation):
 
     sent = _sent_datagram
 
-    def message(self) -> tuple[Any, Any]:
+    def message(self) -> tuple[Any, ...]:
         """What a batched send takes: the buffer, and no address (the connected peer)."""
         return (self.buf, None)
+
+    def allowed(self) -> None:
+        """(A send without an address asks no audit hook.)"""
 
 
 class SendListOp(AsyncOperation):
@@ -321,6 +360,29 @@ class ReceiveOp(AsyncOperation):
             n = len(self.buf)
         self._value = n
         _tel.c.received += n + _DGRAM
+
+
+class ReceiveZeroOp(ReceiveOp):
+    """A receive of 0 bytes: finished (value 0) once data is there (a stream's bytes or a datagram,
+    left for the next receive) or a stream's peer closed its side.  The common way to learn that
+    data arrived without holding a buffer.  .NET on Unix makes it a 1-byte peek, as here: a plain
+    receive of 0 bytes returns at once whether or not there is data."""
+
+    __slots__ = ()
+    batch_kind = _NO_BATCH  # a peek takes no datagram: it keeps its own call
+
+    def attempt(self) -> bool:
+        try:
+            self._io.sock.recv(1, self.flags | _MSG_PEEK)
+        except BlockingIOError:
+            return False
+        except OSError as exc:
+            self._error = exc
+            return True
+        self._value = 0
+        if self._io.dgram:
+            _tel.c.received += _DGRAM  # a datagram receive that succeeded, as .NET counts it
+        return True
 
 
 class ReceiveThenOp(ReceiveOp):
@@ -411,6 +473,27 @@ class ReceiveFromOp(AsyncOperation):
             value = (len(self.buf), value[1])
         self._value = value
         _tel.c.received += value[0] + _DGRAM if self._io.dgram else value[0]
+
+
+class ReceiveFromZeroOp(ReceiveFromOp):
+    """A receive-from of 0 bytes: as :class:`ReceiveZeroOp` (a 1-byte peek, the datagram left for
+    the next receive); the value is ``(0, sender)``."""
+
+    __slots__ = ()
+    batch_kind = _NO_BATCH  # a peek takes no datagram: it keeps its own call
+
+    def attempt(self) -> bool:
+        try:
+            sa = self._io.sock.recvfrom(1, self.flags | _MSG_PEEK)[1]
+        except BlockingIOError:
+            return False
+        except OSError as exc:
+            self._error = exc
+            return True
+        self._value = (0, sa)
+        if self._io.dgram:
+            _tel.c.received += _DGRAM  # a datagram receive that succeeded, as .NET counts it
+        return True
 
 
 class ReceiveFromTruncOp(ReceiveFromOp):
