@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -166,6 +167,17 @@ def made() -> Iterator[Made]:
     m = Made()
     yield m
     m.dispose_all()
+
+
+@pytest.fixture
+def tiny_switch_interval() -> Iterator[None]:
+    """Threads switch every microsecond: races between them are tried at many more points."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(old)
 
 
 @pytest.fixture

@@ -12,10 +12,9 @@ they skip must come out the same.
 from __future__ import annotations
 
 import socket
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -112,16 +111,6 @@ def _race(start: Callable[[], Any], close: Callable[[], None], delay: int) -> tu
         t.join(WAIT)
         assert not t.is_alive(), "a thread hung"
     return outcome[0], outcome[1]
-
-
-@pytest.fixture
-def tiny_switch_interval() -> Iterator[None]:
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(old)
 
 
 # Idle loop turns before the close: 0 (it usually wins) up to past the operation's start.

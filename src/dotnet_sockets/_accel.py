@@ -15,7 +15,10 @@ stream ``BeginSend``/``EndSend``, ``BeginReceive``/``EndReceive`` and the datagr
 with tracing off and the finalizer of a closed socket; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
-operations at once (``_engine/batch.py``).
+operations at once (``_engine/batch.py``); and the steady state of the per-socket queue:
+``OpQueue.enqueue`` (with ``engine.arm``'s common case), ``OpQueue.on_ready`` with its
+single-call drain loop, and ``Engine._serve``, each calling back into ``_engine/opqueue.py``
+for every rarer turn (waiters, batches, a close, an ``attempt`` that raises, a failed arm).
 Telemetry adds the compiled path's own (atomic) send counters to its records.
 Each accelerated method keeps its
 pure-Python function as the fallback for everything outside that steady
@@ -37,7 +40,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 9  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 10  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -211,12 +214,43 @@ def _install() -> None:
     )
     for cls, names in accelerated:
         for name in names:
-            python_function = vars(cls)[name]
-            fast = _speedups.method(name, python_function)
-            # Every spelling bound to the Python function gets the one accelerated object.
-            for attr, value in list(vars(cls).items()):
-                if value is python_function:
-                    setattr(cls, attr, fast)
+            _replace(cls, name, _speedups.method(name, vars(cls)[name]))
     # Close() compares the class's Dispose with the one installed here; during a collection
     # (the globals of _engine.collecting say) it leaves the close to the Python method.
     _speedups.configure_dispose(vars(socket_module.Socket)["Dispose"], socket_module._unlink_file, vars(collecting))
+    # The queue's steady state: enqueue and the engine's on_ready round (opqueue.py keeps every
+    # rule; the compiled loop calls back into it for every turn off the common case).
+    import threading
+
+    from ._engine import epoll, opqueue
+
+    _speedups.configure_queue(
+        {
+            "Lock": type(threading.Lock()),
+            "Waiter": opqueue.Waiter,
+            "engine": epoll.engine,
+            "drain": opqueue._drain,
+            "broken": opqueue._broken,
+            "unwatchable": opqueue._unwatchable,
+            "settle": opqueue._settle,
+            "drained_singly": opqueue._drained_singly,
+            "EPOLLIN": epoll.EPOLLIN,
+            "EPOLLOUT": epoll.EPOLLOUT,
+            "ONESHOT": epoll._ONESHOT,
+            "MIN_RUN": batch.MIN_RUN,
+            "READABLE": epoll._READABLE,
+            "WRITABLE": epoll._WRITABLE,
+        }
+    )
+    for name in ("enqueue", "on_ready"):
+        _replace(OpQueue, name, _speedups.queue_method(name, vars(OpQueue)[name]))
+    # The loop that hands each report to its queue (the engine thread's and serve_ready's).
+    _replace(epoll.Engine, "_serve", _speedups.queue_method("_serve", vars(epoll.Engine)["_serve"]))
+
+
+def _replace(cls: type, name: str, fast: Any) -> None:
+    """Put ``fast`` in place of ``cls``'s Python function ``name``, under every spelling bound to it."""
+    python_function = vars(cls)[name]
+    for attr, value in list(vars(cls).items()):
+        if value is python_function:
+            setattr(cls, attr, fast)

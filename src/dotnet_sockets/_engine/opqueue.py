@@ -117,13 +117,14 @@ def _unwatchable(op: AsyncOperation, exc: Exception) -> None:
         _broken(op, exc)
 
 
-def _drain(q: deque[AsyncOperation], done: list[AsyncOperation], io: OpQueue) -> None:
+def _drain(q: deque[AsyncOperation], done: list[AsyncOperation], io: OpQueue, singles: int = 0) -> None:
     """Retry queued operations in order while they make progress; move the finished to ``done``.
 
     Where several datagram operations of a kind lead the queue, one system call
     serves them (``batch.serve``); otherwise, and on the pure-Python path, each makes its own.
+    ``singles``: how many this round already finished one by one (the compiled loop, which
+    hands the rest to this function where a batch may start, says how many it served).
     """
-    singles = 0
     while q:
         head = q[0]
         if isinstance(head._ctx, Waiter):  # _waits_itself, inlined: once per completion
@@ -149,13 +150,28 @@ def _drain(q: deque[AsyncOperation], done: list[AsyncOperation], io: OpQueue) ->
                 continue
         try:
             if not head.attempt():
-                if singles and kind == _batch.RECEIVE and io.batches:
-                    _batch.drained_singly(io, singles)
+                if singles:
+                    _drained_singly(io, kind, singles)
                 return
         except Exception as exc:  # noqa: BLE001 - see _broken
             _broken(head, exc)
         done.append(q.popleft())
         singles += 1
+
+
+def _drained_singly(io: OpQueue, kind: int, singles: int) -> None:
+    """The head would block after ``singles`` operations finished one by one this round: a run of
+    datagram receives tells ``batch`` (which sizes the next batch by it)."""
+    if kind == _batch.RECEIVE and io.batches:
+        _batch.drained_singly(io, singles)
+
+
+def _settle(op: AsyncOperation) -> None:
+    """Complete an operation that could not be queued: aborted by a close, or failed (``_unwatchable``)."""
+    if op._error is None:
+        op._abort()
+    else:
+        op._complete(False)
 
 
 def _finish(op: AsyncOperation, aborted: bool) -> None:
@@ -316,10 +332,7 @@ class OpQueue:
                     self.mask |= bit
                     q.append(op)
                     return
-        if op._error is None:
-            op._abort()
-        else:
-            op._complete(False)
+        _settle(op)
 
     enqueue_read = enqueue
 
@@ -442,18 +455,22 @@ class OpQueue:
                 try:
                     engine.arm(self, mask)
                 except Exception as exc:  # noqa: BLE001 - see _unwatchable
-                    # What finished in this round still completes; what would wait fails now.
-                    for left, park in ((rq, self.rpark), (wq, self.wpark)):
-                        while left and park is None:
-                            op = left.popleft()
-                            _unwatchable(op, exc)
-                            done.append(op)
-                    self.mask = 0
+                    self._arm_failed(done, exc)
         for op in done:
             try:
                 op._complete(False)
             except Exception as exc:  # noqa: BLE001 - see _finish (inlined: the hot path)
                 report_exception(exc)
+
+    def _arm_failed(self, done: list[AsyncOperation], exc: Exception) -> None:
+        """Lock held, ``on_ready``'s re-arm failed: what finished in this round still completes
+        (``done``); what would wait for the engine fails now (see :func:`_unwatchable`)."""
+        for left, park in ((self.rq, self.rpark), (self.wq, self.wpark)):
+            while left and park is None:
+                op = left.popleft()
+                _unwatchable(op, exc)
+                done.append(op)
+        self.mask = 0
 
     def take_all(self) -> list[AsyncOperation]:
         """Lock held: empty both queues and forget the descriptor; the caller aborts what is returned."""
@@ -509,7 +526,6 @@ class OpQueue:
             if self.closed:
                 return
             self.closed = True
-            _live.pop(self.key, None)
             if not (self.registered or self.rq or self.wq or self.rkeep is not None):
                 # Nothing queued, watched or kept (an idle socket): nobody else waits on the
                 # descriptor, and an operation started from now on finds the queue closed.
@@ -518,6 +534,10 @@ class OpQueue:
                 idle = False
                 pending = self.take_all()
                 keep = self.take_keep()
+        # Past its last critical section: from now on its lock is the one every closed queue
+        # shares (a forked child frees it), and it leaves the registry (see _CLOSED_LOCK).
+        self.lock = _CLOSED_LOCK
+        _live.pop(self.key, None)
         if idle:
             try:
                 self.sock.close()  # (_close_descriptor, inline: every socket of a short connection)
@@ -567,6 +587,7 @@ class OpQueue:
             engine.close_later(self)
             return
         self.closed = True
+        self.lock = _CLOSED_LOCK
         _live.pop(self.key, None)
         keep = self.rkeep
         if keep is not None:
@@ -587,8 +608,13 @@ class OpQueue:
 
 # Every queue not closed yet, so that a forked child re-makes each one's lock (another thread
 # may have held it at the fork), armed or not, and telemetry counts the operations waiting.
-# A closed queue leaves it as it closes: nothing queues on it again, and nothing takes its
-# lock but a close, which returns before the lock once it is closed.  Plain references,
+# A closed queue leaves it once its close is past its own critical section, and from then on
+# its lock is _CLOSED_LOCK, which every closed queue shares: paths that look at ``closed``
+# under the lock (a late on_ready or enqueue, a connect's retry on a fresh descriptor, a
+# cancel, an asyncio reader letting go) still take one, and a child forked while a parent
+# thread held it frees it (the thread that held it is not in the child), so that those paths
+# never wait there for good.  A thread that took the queue's own lock before the swap finds
+# the queue closed, as it would have anyway.  Plain references,
 # without a callback: a queue costs no Python call when it is made or collected; those
 # collected unclosed (a finalizer that found the queue busy hands it to the engine, which
 # closes it; any other is a bug) are dropped once a quarter more (at least 16) queues have
@@ -611,6 +637,9 @@ def _prune() -> None:
     _prune_at = n + max(_PRUNE_FLOOR, n // 4)
 
 
+_CLOSED_LOCK = threading.Lock()
+
+
 def live_queues() -> list[OpQueue]:
     """The queues not closed yet."""
     return [q for r in list(_live.values()) if (q := r()) is not None]
@@ -622,6 +651,8 @@ add_queue_source(live_queues)
 def _reset_locks_after_fork() -> None:
     for q in live_queues():
         q._reset_after_fork()
+    if _CLOSED_LOCK.locked():
+        _CLOSED_LOCK.release()  # held by a parent thread, which the child does not have
 
 
 if hasattr(os, "register_at_fork"):
