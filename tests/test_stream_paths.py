@@ -12,8 +12,10 @@ and ``Close`` from another thread, which must end the wait at once with .NET's e
 
 from __future__ import annotations
 
+import cProfile
 import gc
 import inspect
+import pstats
 import select
 import socket
 import sys
@@ -203,6 +205,29 @@ def test_the_loop_shapes_are_compared_and_take_the_compiled_path() -> None:
         assert (type(method).__name__ == "FastMethod") == _accel.ACCELERATED
         assert inspect.signature(method) == inspect.signature(inspect.unwrap(method))
         assert method.__doc__ == inspect.unwrap(method).__doc__
+    # The pairs _run makes reach the compiled steady state: no Python function of these runs.
+    c, s = _pair()
+    try:
+        ns = NetworkStream(s)
+        buf = bytearray(8)
+        prof = cProfile.Profile()
+        prof.enable()
+        c.Send(b"abc")
+        s.Receive(buf)
+        c.Send(b"xyz", 0, 3, SocketFlags.None_)
+        s.Receive(buf, 0, 3, SocketFlags.None_)
+        ns.Write(b"q", 0, 1)
+        c.Receive(buf)
+        c.Send(b"r")
+        ns.Read(buf, 0, 1)
+        prof.disable()
+        ns.Close()
+    finally:
+        c.Close()
+        s.Close()
+    stats: Any = pstats.Stats(prof).stats
+    ours = [f for f in stats if ("_socket_transfer" in f[0] or "networkstream" in f[0]) and f[2] in _NAMES]
+    assert (not ours) == _accel.ACCELERATED, ours
 
 
 @pytest.fixture
