@@ -365,15 +365,6 @@ def test_the_steady_calls_are_compared_and_take_the_compiled_path() -> None:
     assert (not ours) == _accel.ACCELERATED, ours
 
 
-@pytest.fixture
-def tiny_switch_interval() -> Any:
-    """Thread switches as often as the interpreter allows: the races below get every chance."""
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(old)
-
-
 def _send_quietly(raw: socket.socket, data: bytes) -> None:
     try:
         raw.send(data)

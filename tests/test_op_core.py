@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import contextvars
 import gc
-import sys
 import threading
 import types
 import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -56,16 +54,6 @@ def queue(inline: bool = False) -> Any:
 @pytest.fixture(params=CORES)
 def Op(request: pytest.FixtureRequest) -> Any:  # noqa: N802 - a class
     return op_class(request.param)
-
-
-@pytest.fixture
-def fast_switches() -> Iterator[None]:
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
 
 
 def test_the_core_in_use_follows_the_send_path() -> None:
@@ -223,7 +211,7 @@ def test_what_a_callback_raises_is_reported(Op: Any, monkeypatch: pytest.MonkeyP
     assert reported[0].__traceback__ is not None
 
 
-def test_completion_happens_once_under_races(Op: Any, fast_switches: None) -> None:
+def test_completion_happens_once_under_races(Op: Any, tiny_switch_interval: None) -> None:
     """Two threads complete and abort the same operations at once: each callback runs once."""
     count = 300
     counts = [0] * count

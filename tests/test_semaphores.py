@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import random
-import sys
 import threading
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -37,15 +35,6 @@ from dotnet_sockets import semaphores as _sem
 JOIN = 30.0  # seconds: the bound on every thread of a race
 JOIN_MS = 30_000
 
-
-@pytest.fixture
-def fast_switching() -> Iterator[None]:
-    old = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(old)
 
 
 def _run_threads(target: object, n: int) -> None:
@@ -233,7 +222,7 @@ def test_slim_waiters_are_served_oldest_first() -> None:
 # -- SemaphoreSlim: races ----------------------------------------------------
 
 
-@pytest.mark.usefixtures("fast_switching")
+@pytest.mark.usefixtures("tiny_switch_interval")
 @pytest.mark.parametrize("initial", [3, _sem._TOKENS + 40])
 def test_slim_never_lets_more_than_its_count_in_and_loses_nothing(initial: int) -> None:
     """Eight threads on 3 free counts (the rest held; above the token list's size some are the
@@ -263,7 +252,7 @@ def test_slim_never_lets_more_than_its_count_in_and_loses_nothing(initial: int) 
     assert sem.CurrentCount == initial
 
 
-@pytest.mark.usefixtures("fast_switching")
+@pytest.mark.usefixtures("tiny_switch_interval")
 def test_slim_no_release_is_lost_between_fast_waits_and_blocked_ones() -> None:
     """Waiters block (count 0) while releasers release one at a time and probers take the fast
     path: every Wait returns True within its timeout (no release lost), the count ends where
@@ -344,7 +333,7 @@ def test_slim_every_call_gives_what_the_count_says(initial: int, extra: int, ops
             assert handle.WaitOne(0) is (count > 0)
 
 
-@pytest.mark.usefixtures("fast_switching")
+@pytest.mark.usefixtures("tiny_switch_interval")
 def test_slim_timeouts_and_cancellations_racing_releases_lose_no_count() -> None:
     sem = SemaphoreSlim(2, 2)
     rng = random.Random(17)
@@ -422,7 +411,7 @@ def test_slim_task_cancel_keeps_its_asyncio_meaning_and_loses_no_count() -> None
     asyncio.run(main())
 
 
-@pytest.mark.usefixtures("fast_switching")
+@pytest.mark.usefixtures("tiny_switch_interval")
 def test_slim_async_cancel_racing_release_from_threads_loses_no_count() -> None:
     """A count handed to a waiter that is being cancelled goes back, wherever the race falls."""
 
@@ -527,7 +516,7 @@ def test_semaphore_release_wakes_blocked_waiters() -> None:
     assert results == [True, True]
 
 
-@pytest.mark.usefixtures("fast_switching")
+@pytest.mark.usefixtures("tiny_switch_interval")
 def test_semaphore_race_keeps_its_count() -> None:
     sem = Semaphore(2, 2)
     inside = [0]

@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 11  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 12  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -243,9 +243,9 @@ def _install() -> None:
         }
     )
     for name in ("enqueue", "on_ready"):
-        _replace(OpQueue, name, _speedups.queue_method(name, vars(OpQueue)[name]))
+        _replace(OpQueue, name, _speedups.method(name, vars(OpQueue)[name]))
     # The loop that hands each report to its queue (the engine thread's and serve_ready's).
-    _replace(epoll.Engine, "_serve", _speedups.queue_method("_serve", vars(epoll.Engine)["_serve"]))
+    _replace(epoll.Engine, "_serve", _speedups.method("_serve", vars(epoll.Engine)["_serve"]))
 
 
 def _replace(cls: type, name: str, fast: Any) -> None:

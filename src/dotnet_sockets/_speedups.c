@@ -3691,63 +3691,6 @@ configure(PyObject *module, PyObject *cfg)
 }
 
 static PyObject *
-make_method(PyObject *module, PyObject *args)
-{
-    const char *kind;
-    PyObject *fallback;
-    if (!PyArg_ParseTuple(args, "sO:method", &kind, &fallback))
-        return NULL;
-    fastfunc f;
-    if (strcmp(kind, "BeginSendTo") == 0)
-        f = fast_begin_send_to;
-    else if (strcmp(kind, "EndSendTo") == 0)
-        f = fast_end_send_to;
-    else if (strcmp(kind, "SendTo") == 0) {
-        f = fast_send_to;
-        Py_XSETREF(sendto_python, Py_NewRef(fallback));
-    }
-    else if (strcmp(kind, "SendToAsync") == 0)
-        f = fast_send_to_async;
-    else if (strcmp(kind, "Send") == 0)
-        f = fast_send;
-    else if (strcmp(kind, "Receive") == 0)
-        f = fast_receive;
-    else if (strcmp(kind, "BeginSend") == 0)
-        f = fast_begin_send;
-    else if (strcmp(kind, "EndSend") == 0)
-        f = fast_end_send;
-    else if (strcmp(kind, "BeginReceive") == 0)
-        f = fast_begin_receive;
-    else if (strcmp(kind, "EndReceive") == 0)
-        f = fast_end_receive;
-    else if (strcmp(kind, "BeginReceiveFrom") == 0)
-        f = fast_begin_receive_from;
-    else if (strcmp(kind, "EndReceiveFrom") == 0)
-        f = fast_end_receive_from;
-    else if (strcmp(kind, "Read") == 0)
-        f = fast_stream_read;
-    else if (strcmp(kind, "Write") == 0)
-        f = fast_stream_write;
-    else if (strcmp(kind, "SendAsync") == 0)
-        f = fast_send_async;
-    else if (strcmp(kind, "ReceiveAsync") == 0)
-        f = fast_receive_async;
-    else if (strcmp(kind, "ready") == 0)
-        f = fast_watch_ready;
-    else if (strcmp(kind, "Close") == 0)
-        f = fast_close;
-    else if (strcmp(kind, "Dispose") == 0)
-        f = fast_dispose;
-    else if (strcmp(kind, "__del__") == 0)
-        f = fast_del;
-    else {
-        PyErr_Format(PyExc_ValueError, "no accelerated %s", kind);
-        return NULL;
-    }
-    return fast_method_new(f, fallback);
-}
-
-static PyObject *
 counts(PyObject *module, PyObject *unused)
 {
     return Py_BuildValue("(LLLL)", __atomic_load_n(&tel_bytes_sent, __ATOMIC_RELAXED),
@@ -4316,26 +4259,53 @@ fast_engine_serve(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return res == NULL ? NULL : Py_NewRef(Py_None);
 }
 
-/* queue_method(kind, fallback): OpQueue's accelerated "enqueue" or "on_ready", or Engine's "_serve". */
+/* method(kind, fallback): the accelerated method named ``kind``, falling back on ``fallback`` (the
+   Python function, which also gives it its name, signature and docstring). */
+static const struct {
+    const char *kind;
+    fastfunc f;
+} fast_kinds[] = {
+    {"BeginSendTo", fast_begin_send_to},
+    {"EndSendTo", fast_end_send_to},
+    {"SendTo", fast_send_to},
+    {"SendToAsync", fast_send_to_async},
+    {"Send", fast_send},
+    {"Receive", fast_receive},
+    {"BeginSend", fast_begin_send},
+    {"EndSend", fast_end_send},
+    {"BeginReceive", fast_begin_receive},
+    {"EndReceive", fast_end_receive},
+    {"BeginReceiveFrom", fast_begin_receive_from},
+    {"EndReceiveFrom", fast_end_receive_from},
+    {"Read", fast_stream_read},
+    {"Write", fast_stream_write},
+    {"SendAsync", fast_send_async},
+    {"ReceiveAsync", fast_receive_async},
+    {"ready", fast_watch_ready},
+    {"Close", fast_close},
+    {"Dispose", fast_dispose},
+    {"__del__", fast_del},
+    {"enqueue", fast_q_enqueue},
+    {"on_ready", fast_q_on_ready},
+    {"_serve", fast_engine_serve},
+};
+
 static PyObject *
-queue_method(PyObject *module, PyObject *args)
+make_method(PyObject *module, PyObject *args)
 {
     const char *kind;
     PyObject *fallback;
-    if (!PyArg_ParseTuple(args, "sO:queue_method", &kind, &fallback))
+    if (!PyArg_ParseTuple(args, "sO:method", &kind, &fallback))
         return NULL;
-    fastfunc f;
-    if (strcmp(kind, "enqueue") == 0)
-        f = fast_q_enqueue;
-    else if (strcmp(kind, "on_ready") == 0)
-        f = fast_q_on_ready;
-    else if (strcmp(kind, "_serve") == 0)
-        f = fast_engine_serve;
-    else {
-        PyErr_Format(PyExc_ValueError, "no accelerated OpQueue.%s", kind);
-        return NULL;
+    for (size_t i = 0; i < sizeof(fast_kinds) / sizeof(fast_kinds[0]); i++) {
+        if (strcmp(kind, fast_kinds[i].kind) != 0)
+            continue;
+        if (fast_kinds[i].f == fast_send_to)
+            Py_XSETREF(sendto_python, Py_NewRef(fallback));
+        return fast_method_new(fast_kinds[i].f, fallback);
     }
-    return fast_method_new(f, fallback);
+    PyErr_Format(PyExc_ValueError, "no accelerated %s", kind);
+    return NULL;
 }
 
 static PyMethodDef methods[] = {
@@ -4354,7 +4324,6 @@ static PyMethodDef methods[] = {
     {"send_batch", (PyCFunction)(void (*)(void))send_batch, METH_FASTCALL, send_batch_doc},
     {"batch_calls", batch_call_count, METH_NOARGS, "The recvmmsg/sendmmsg calls recv_batch and send_batch made."},
     {"configure_queue", configure_queue, METH_O, "configure_queue(dict): what OpQueue's fast paths call and read."},
-    {"queue_method", queue_method, METH_VARARGS, "queue_method(kind, fallback): OpQueue's accelerated enqueue or on_ready, Engine's _serve."},
     {"plain_view", (PyCFunction)(void (*)(void))plain_view_py, METH_FASTCALL,
      "plain_view(buffer, writable): _checks.plain_view's compiled twin (the awaited SendAsync/ReceiveAsync)."},
     {NULL},
@@ -4397,7 +4366,7 @@ PyInit__speedups(void)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for (its _INTERFACE). */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 11) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 12) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;
