@@ -16,6 +16,7 @@ buffer resized while its operation is pending.
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import socket
 import sys
@@ -355,6 +356,34 @@ def test_an_awaitable_is_awaited_once(made: Made, way: str, name: str) -> None:
     while n < 4 + 2 * (name == "SendAsync"):
         n += s.Receive(left, n, 8 - n, NONE)
     assert bytes(left[:n]) == (b"x\0abcd" if name == "SendAsync" else b"abcd")
+
+
+@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.parametrize("waits", [False, True])
+def test_a_finished_awaitable_lets_go_of_its_socket_and_buffer(made: Made, way: str, waits: bool) -> None:
+    """As a finished coroutine lets go of its frame: a done Task keeps its awaitable (3.12+), and
+    that must not keep the socket or the buffer alive (it did on 3.13: a collected socket went
+    unclosed and unwarned while its last Task lived)."""
+    c, s = made.pair()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        received, sent = bytearray(4), bytearray(b"ping")
+        if not waits:
+            c.Send(b"ping")
+        receive = _method("ReceiveAsync", way)(s, received, NONE)
+        send = _method("SendAsync", way)(c, sent, NONE)
+        task = asyncio.ensure_future(receive)
+        if waits:
+            await asyncio.sleep(0)
+            loop.call_soon(c.Send, b"ping")
+        assert await asyncio.wait_for(task, WAIT) == 4
+        assert await send == 4
+        for finished in (receive, send):
+            held = gc.get_referents(finished)
+            assert not any(x is s or x is c or x is received or x is sent for x in held), held
+
+    run_bounded(main())
 
 
 @pytest.mark.parametrize("way", WAYS)

@@ -2306,6 +2306,20 @@ sendnow_refuse_reentry(SendNow *s)
     return -1;
 }
 
+/* Finished (returned or raised): let go of everything, as a finished coroutine lets go of its
+   frame, so that a done Task holding its awaitable (3.12+ keeps it) keeps no socket or buffer alive.
+   Marked finished first: what the releases run cannot use a half-cleared object. */
+static void
+sendnow_finish(SendNow *s)
+{
+    s->state = 2;
+    Py_CLEAR(s->inner);
+    Py_CLEAR(s->buffer);
+    Py_CLEAR(s->addr);
+    Py_CLEAR(s->ep);
+    Py_CLEAR(s->sock);
+}
+
 static PySendResult sendnow_first_step(SendNow *s, PyObject **result);
 
 static PySendResult
@@ -2321,6 +2335,8 @@ sendnow_am_send(PyObject *o, PyObject *arg, PyObject **result)
         PyObject *inner = Py_NewRef(s->inner);
         PySendResult r = PyIter_Send(inner, arg, result);
         Py_DECREF(inner);
+        if (r != PYGEN_NEXT)
+            sendnow_finish(s);
         return r;
     }
     if (s->state == 2) {
@@ -2339,6 +2355,8 @@ sendnow_am_send(PyObject *o, PyObject *arg, PyObject **result)
     s->running = 1;
     PySendResult r = s->first(s, result);
     s->running = 0;
+    if (r != PYGEN_NEXT)
+        sendnow_finish(s);
     Py_DECREF(o);
     return r;
 }
@@ -2463,10 +2481,11 @@ sendnow_throw(PyObject *o, PyObject *const *args, Py_ssize_t nargs)
             callargs[i + 1] = args[i];
         PyObject *r = PyObject_VectorcallMethod(str_throw, callargs, (size_t)(i + 1), NULL);
         Py_DECREF(inner);
+        if (r == NULL)
+            sendnow_finish(s); /* it raised (StopIteration included): finished */
         return r;
     }
-    s->state = 2;
-    Py_CLEAR(s->buffer); /* finished: let go of the buffer (an export), as a closed coroutine's frame does */
+    sendnow_finish(s); /* let go of the buffer (an export), as a closed coroutine's frame does */
     if (nargs < 1) {
         PyErr_SetString(PyExc_TypeError, "throw expected at least 1 argument");
         return NULL;
@@ -2487,11 +2506,9 @@ sendnow_close(PyObject *o, PyObject *unused)
     SendNow *s = (SendNow *)o;
     if (sendnow_refuse_reentry(s) < 0)
         return NULL;
-    int was = s->state;
-    s->state = 2;
-    Py_CLEAR(s->buffer); /* as in sendnow_throw */
-    if (was == 1 && s->inner != NULL) {
-        PyObject *inner = Py_NewRef(s->inner); /* held for the call, as in sendnow_am_send */
+    PyObject *inner = s->state == 1 ? Py_XNewRef(s->inner) : NULL;
+    sendnow_finish(s); /* as in sendnow_throw */
+    if (inner != NULL) {
         PyObject *r = PyObject_CallMethod(inner, "close", NULL);
         Py_DECREF(inner);
         return r;
