@@ -353,7 +353,7 @@ class SocketCore:
 
     def _setup(self, pysock: _RawSocket, af: AddressFamily, st: SocketType, pt: ProtocolType) -> None:
         self._sock = pysock
-        self._io = OpQueue(pysock)  # type: ignore[arg-type]  # a C socket: OpQueue uses its methods only
+        self._io = OpQueue(pysock)
         self._io.inline = _inline_default
         self._af = af
         self._st = st

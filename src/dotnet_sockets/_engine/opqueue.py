@@ -235,7 +235,7 @@ class OpQueue:
         "__weakref__",
     )
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: _RawSocket) -> None:
         sock.setblocking(False)
         self.sock = sock
         self.fd = sock.fileno()
