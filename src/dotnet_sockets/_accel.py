@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 12  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 13  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -204,8 +204,9 @@ def _install() -> None:
     # Queued datagram operations share one recvmmsg/sendmmsg (the rules stay in batch.py).
     batch.recv_batch = _speedups.recv_batch
     batch.send_batch = _speedups.send_batch
+    _configure_sync(SocketTransfer, IPEndPoint)
     accelerated: tuple[tuple[type, tuple[str, ...]], ...] = (
-        (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive")),
+        (SocketTransfer, ("BeginSendTo", "EndSendTo", "SendTo", "Send", "Receive", "ReceiveFrom")),
         (SocketTransfer, ("BeginSend", "EndSend", "BeginReceive", "EndReceive", "BeginReceiveFrom", "EndReceiveFrom")),
         (AsyncMethodsMixin, ("SendToAsync", "SendAsync", "ReceiveAsync")),
         (aio._LoopWatch, ("ready",)),
@@ -246,6 +247,34 @@ def _install() -> None:
         _replace(OpQueue, name, _speedups.method(name, vars(OpQueue)[name]))
     # The loop that hands each report to its queue (the engine thread's and serve_ready's).
     _replace(epoll.Engine, "_serve", _speedups.method("_serve", vars(epoll.Engine)["_serve"]))
+
+
+def _configure_sync(transfer: type, ip_end_point: type) -> None:
+    """What the compiled synchronous ``ReceiveFrom`` reads (slots, the address cache) and calls
+    for every turn off its steady state (the wait the engine serves, an error, a Python rule)."""
+    from . import addresses
+    from ._engine import syncwait
+    from ._socket_core import SocketCore
+    from .enums import AddressFamily, SocketError
+    from .exceptions import SocketException
+
+    _speedups.configure_sync(
+        {
+            "ThreadWaiter": syncwait.ThreadWaiter,
+            "IPAddress": addresses.IPAddress,
+            "waiters": syncwait.waiters,
+            "thread_waiter": syncwait.thread_waiter,
+            "wait_on_handle": syncwait._wait_on_handle,
+            "receive_from_wait": vars(transfer)["_receive_from_wait"],
+            "wait_sync": SocketCore._wait_sync,
+            "from_sockaddr": addresses.from_sockaddr,
+            "V4_CACHE": addresses._V4_CACHE,
+            "SocketException": SocketException,
+            "TimedOut": SocketError.TimedOut,
+            "InterNetwork": AddressFamily.InterNetwork,
+            "InterNetworkV6": AddressFamily.InterNetworkV6,
+        }
+    )
 
 
 def _replace(cls: type, name: str, fast: Any) -> None:

@@ -510,6 +510,12 @@ class SocketTransfer(SocketCore):
             else:
                 _tel.c.received += n + _DGRAM if io.dgram else n
                 return SocketReceiveFromResult(n, self._endpoint_from(sa, ep))
+        return self._receive_from_wait(view, ep)
+
+    def _receive_from_wait(self, view: memoryview, ep: IPEndPoint) -> SocketReceiveFromResult:
+        """A steady ``ReceiveFrom`` that would block (both paths): it waits as a queued operation
+        (see ``_engine.syncwait``), audited already."""
+        io = self._io
         op = ops.ReceiveFromOp(io, None, None)
         op.buf = view
         op.flags = 0

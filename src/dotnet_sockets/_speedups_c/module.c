@@ -16,6 +16,7 @@ static const struct {
     {"EndReceive", fast_end_receive},
     {"BeginReceiveFrom", fast_begin_receive_from},
     {"EndReceiveFrom", fast_end_receive_from},
+    {"ReceiveFrom", fast_receive_from},
     {"Read", fast_stream_read},
     {"Write", fast_stream_write},
     {"SendAsync", fast_send_async},
@@ -63,6 +64,7 @@ static PyMethodDef methods[] = {
     {"send_batch", (PyCFunction)(void (*)(void))send_batch, METH_FASTCALL, send_batch_doc},
     {"batch_calls", batch_call_count, METH_NOARGS, "The recvmmsg/sendmmsg calls recv_batch and send_batch made."},
     {"configure_queue", configure_queue, METH_O, "configure_queue(dict): what OpQueue's fast paths call and read."},
+    {"configure_sync", configure_sync, METH_O, "configure_sync(dict): what the synchronous ReceiveFrom reads and calls."},
     {"plain_view", (PyCFunction)(void (*)(void))plain_view_py, METH_FASTCALL,
      "plain_view(buffer, writable): _checks.plain_view's compiled twin (the awaited SendAsync/ReceiveAsync)."},
     {NULL},
@@ -105,7 +107,7 @@ PyInit__speedups(void)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for (its _INTERFACE). */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 12) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 13) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;

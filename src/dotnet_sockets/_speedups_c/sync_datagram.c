@@ -1,0 +1,499 @@
+/* ---- synchronous ReceiveFrom on a datagram socket ---- */
+
+/* The twin of SocketTransfer.ReceiveFrom's steady state: ReceiveFrom(buffer, remote_ep) and
+   ReceiveFrom(buffer, offset, size, socket_flags, remote_ep) into a bytearray, arguments as
+   _checks.steady_range takes them, remote_ep an IPEndPoint, on an open datagram socket with no
+   receive queued and tracing off (_receive_from_steady), and of the wait that follows a
+   would-block (_receive_from_wait: the operation parked in the socket's queue, its thread
+   polling the descriptor as _engine.syncwait.wait does, so that a Close from another thread
+   wakes it the same way).  What it does not take goes to the Python function, which keeps
+   every rule: an endpoint the plain check does not pass (_check_receive_ep raises), an error
+   (_wait_sync says what), a non-blocking socket, a receive queued behind others. */
+
+#include <netdb.h>
+#include <poll.h>
+#include <time.h>
+
+static int sd_configured;
+static PyTypeObject *sd_ThreadWaiterType, *sd_IPAddressType;
+static PyObject *sd_waiters;            /* syncwait.waiters (a threading.local) */
+static PyObject *sd_thread_waiter;      /* syncwait.thread_waiter */
+static PyObject *sd_wait_on_handle;     /* syncwait._wait_on_handle: a wait the engine serves */
+static PyObject *sd_receive_from_wait;  /* SocketTransfer._receive_from_wait */
+static PyObject *sd_wait_sync;          /* SocketCore._wait_sync: a finished operation's result */
+static PyObject *sd_from_sockaddr;      /* addresses.from_sockaddr */
+static PyObject *sd_v4_cache;           /* addresses._V4_CACHE */
+static PyObject *sd_socket_exception;   /* SocketException */
+static PyObject *sd_timed_out;          /* SocketError.TimedOut */
+static PyObject *sd_str_waiter, *sd_str_retry_parked, *sd_str_cancel;
+static Py_ssize_t sd_rcv_timeout, sd_af, sd_pf;      /* SocketCore */
+static Py_ssize_t sd_rpark, sd_wpark;                /* OpQueue */
+static Py_ssize_t sd_ep_address, sd_ep_port;         /* IPEndPoint */
+static Py_ssize_t sd_ip_packed;                      /* IPAddress */
+static long sd_inter_network, sd_inter_network_v6;   /* AddressFamily's two values */
+
+/* The endpoint check of _check_receive_ep that passes without a doubt: an IPEndPoint whose
+   IPAddress (exactly) is of the socket's own family, on a bound socket.  0 for anything else
+   (the Python check then runs, and raises what it raises). */
+static int
+plain_receive_ep(PyObject *self, PyObject *ep)
+{
+    PyObject *addr = SLOT(ep, sd_ep_address), *right = SLOT(self, s_right_ep), *af = SLOT(self, sd_af);
+    if (addr == NULL || !Py_IS_TYPE(addr, sd_IPAddressType) || right == NULL || right == Py_None || af == NULL ||
+        !PyLong_Check(af))
+        return 0;
+    PyObject *packed = SLOT(addr, sd_ip_packed);
+    if (packed == NULL || !PyBytes_CheckExact(packed))
+        return 0;
+    long fam = PyLong_AsLong(af);
+    if (fam == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    Py_ssize_t n = PyBytes_GET_SIZE(packed);
+    return (n == 4 && fam == sd_inter_network) || (n == 16 && fam == sd_inter_network_v6);
+}
+
+/* The (host, port[, flowinfo, scope_id]) tuple socket.recvfrom_into makes of a sender's address
+   (its host through getnameinfo's NI_NUMERICHOST, as the socket module's); None for none. */
+static PyObject *
+sd_sockaddr(const struct sockaddr_storage *ss, socklen_t len, char *host, size_t hostlen)
+{
+    if (len == 0)
+        Py_RETURN_NONE;
+    if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)
+        return make_sockaddr(ss, len);
+    int err = getnameinfo((const struct sockaddr *)ss, len, host, (socklen_t)hostlen, NULL, 0, NI_NUMERICHOST);
+    if (err != 0) {
+        PyErr_SetString(PyExc_OSError, gai_strerror(err));
+        return NULL;
+    }
+    if (ss->ss_family == AF_INET)
+        return Py_BuildValue("(si)", host, ntohs(((const struct sockaddr_in *)ss)->sin_port));
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+    return Py_BuildValue("(siII)", host, ntohs(a->sin6_port), (unsigned int)ntohl(a->sin6_flowinfo),
+                         (unsigned int)a->sin6_scope_id);
+}
+
+/* self._endpoint_from(sa, hint) of a datagram socket (sa: recvfrom_into's address tuple, stolen):
+   from_sockaddr(self._pf, sa), whose IPv4 case with its address in the cache is made here as it
+   makes it (a new IPEndPoint sharing the cached IPAddress, its _sa the tuple). */
+static PyObject *
+sd_endpoint_from(PyObject *self, PyObject *sa)
+{
+    PyObject *pf = SLOT(self, sd_pf);
+    if (pf == NULL) {
+        Py_DECREF(sa);
+        PyErr_SetString(PyExc_AttributeError, "_pf");
+        return NULL;
+    }
+    if (PyTuple_CheckExact(sa) && PyTuple_GET_SIZE(sa) == 2 && PyUnicode_CheckExact(PyTuple_GET_ITEM(sa, 0)) &&
+        PyLong_CheckExact(pf) && PyLong_AsLong(pf) == AF_INET) {
+        PyObject *addr = PyDict_GetItemWithError(sd_v4_cache, PyTuple_GET_ITEM(sa, 0));
+        if (addr != NULL) {
+            PyObject *ep = EndPointType->tp_alloc(EndPointType, 0);
+            if (ep == NULL) {
+                Py_DECREF(sa);
+                return NULL;
+            }
+            set_slot(ep, sd_ep_address, addr);
+            set_slot(ep, sd_ep_port, PyTuple_GET_ITEM(sa, 1));
+            set_slot_steal(ep, e_sa, sa);
+            set_slot(ep, e_sa_dual, Py_None);
+            return ep;
+        }
+        if (PyErr_Occurred()) {
+            Py_DECREF(sa);
+            return NULL;
+        }
+    }
+    PyObject *args[2] = {pf, sa};
+    PyObject *ep = PyObject_Vectorcall(sd_from_sockaddr, args, 2, NULL);
+    Py_DECREF(sa);
+    return ep;
+}
+
+/* SocketReceiveFromResult(n, self._endpoint_from(sa, hint)), sa stolen. */
+static PyObject *
+sd_result_sa(PyObject *self, PyObject *n, PyObject *sa)
+{
+    PyObject *ep = sd_endpoint_from(self, sa);
+    if (ep == NULL)
+        return NULL;
+    PyObject *args[2] = {n, ep};
+    PyObject *res = PyObject_Vectorcall((PyObject *)ReceiveFromResultType, args, 2, NULL);
+    Py_DECREF(ep);
+    return res;
+}
+
+/* SocketReceiveFromResult(n, endpoint of the sender) of a call made here. */
+static PyObject *
+sd_result(PyObject *self, Py_ssize_t n, const struct sockaddr_storage *ss, socklen_t len)
+{
+    char host[NI_MAXHOST];
+    PyObject *sa = sd_sockaddr(ss, len, host, sizeof(host));
+    PyObject *count = sa == NULL ? NULL : PyLong_FromSsize_t(n);
+    if (count == NULL) {
+        Py_XDECREF(sa);
+        return NULL;
+    }
+    PyObject *res = sd_result_sa(self, count, sa);
+    Py_DECREF(count);
+    return res;
+}
+
+static double
+sd_monotonic(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* io.<name>(op, write): a bool's truth, or -1 with an exception set. */
+static int
+sd_queue_call(PyObject *io, PyObject *name, PyObject *op, PyObject *write)
+{
+    PyObject *args[3] = {io, op, write};
+    PyObject *r = PyObject_VectorcallMethod(name, args, write != NULL ? 3 : 2, NULL);
+    if (r == NULL)
+        return -1;
+    int t = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return t;
+}
+
+/* _engine.syncwait.wait(io, op, timeout_ms) for an operation whose waiter is this thread's
+   ThreadWaiter: 1 when it finished (or a close aborted it), 0 when the time ran out (it has
+   been withdrawn), -1 with an exception set (it has been withdrawn: io.cancel(op)).  The same
+   loop: poll the descriptor while op is the parked head of its queue, make the call through
+   io.retry_parked once it is ready, the engine's wait once it is not parked. */
+static int
+sd_wait(PyObject *io, PyObject *op, long timeout_ms)
+{
+    PyObject *fdo = SLOT(io, q_fd);
+    int fd = fdo != NULL && PyLong_Check(fdo) ? (int)PyLong_AsLong(fdo) : -1;
+    if (fd == -1 && PyErr_Occurred())
+        return -1;
+    double deadline = timeout_ms > 0 ? sd_monotonic() + (double)timeout_ms / 1000 : 0.0;
+    int ms = timeout_ms > 0 ? (int)timeout_ms : -1;
+    int polled = 0;
+    OpCore *core = (OpCore *)op;
+    int own = Py_IS_TYPE(core->ctx, sd_ThreadWaiterType); /* (read once, as the twin's w) */
+    for (;;) {
+        if (core->done == Py_True)
+            return 1;
+        short mask;
+        PyObject *write;
+        if (!own) {
+            mask = 0; /* (the twin's type(w) is not ThreadWaiter: the engine's wait, below) */
+            write = NULL;
+        }
+        else if (op == SLOT(io, sd_rpark)) {
+            mask = POLLIN;
+            write = Py_False;
+        }
+        else if (op == SLOT(io, sd_wpark)) {
+            mask = POLLOUT;
+            write = Py_True;
+        }
+        else {
+            write = NULL;
+        }
+        if (write == NULL) {
+            PyObject *t = PyLong_FromLong(timeout_ms);
+            if (t == NULL)
+                goto fail;
+            PyObject *args[3] = {io, op, t};
+            PyObject *r = PyObject_Vectorcall(sd_wait_on_handle, args, 3, NULL);
+            Py_DECREF(t);
+            if (r == NULL)
+                return -1; /* (_wait_on_handle withdraws it itself) */
+            int truth = PyObject_IsTrue(r);
+            Py_DECREF(r);
+            return truth;
+        }
+        if (polled) {
+            int done = sd_queue_call(io, sd_str_retry_parked, op, write);
+            if (done < 0)
+                goto fail;
+            if (done)
+                continue; /* finished, or went on to a next step of its own */
+        }
+        if (polled && deadline != 0.0) {
+            double left = deadline - sd_monotonic();
+            if (left <= 0) {
+                int gone = sd_queue_call(io, sd_str_cancel, op, NULL);
+                if (gone < 0)
+                    goto fail;
+                if (gone)
+                    return 0;
+                continue; /* it finished meanwhile */
+            }
+            ms = (int)(left * 1000) + 1;
+        }
+        polled = 1;
+        struct pollfd p = {.fd = fd, .events = mask, .revents = 0};
+        int r, err;
+        Py_BEGIN_ALLOW_THREADS
+        r = poll(&p, 1, ms);
+        err = errno;
+        Py_END_ALLOW_THREADS
+        if (r < 0 && err == EINTR) {
+            if (PyErr_CheckSignals() < 0)
+                goto fail;
+        }
+        else if (r < 0) {
+            errno = err;
+            PyErr_SetFromErrno(PyExc_OSError);
+            goto fail;
+        }
+    }
+fail:;
+    /* (the twin's "except BaseException: io.cancel(op); raise") */
+    PyObject *exc = fetch_exception();
+    int c = sd_queue_call(io, sd_str_cancel, op, NULL);
+    if (c < 0) {
+        if (exc != NULL)
+            chain_raised(exc);
+        Py_XDECREF(exc);
+        return -1;
+    }
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    return -1;
+}
+
+/* This thread's ThreadWaiter (syncwait.waiters.waiter, made by thread_waiter() the first time). */
+static PyObject *
+sd_thread_waiter_get(void)
+{
+    PyObject *w = PyObject_GetAttr(sd_waiters, sd_str_waiter);
+    if (w != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError))
+        return w;
+    PyErr_Clear();
+    return PyObject_CallNoArgs(sd_thread_waiter);
+}
+
+/* _receive_from_wait(view, ep): the operation made and parked here, the wait done by sd_wait,
+   the result read here when it is a datagram; everything else is the Python function's (or,
+   for a finished operation's error, _wait_sync's). */
+static PyObject *
+receive_from_wait_c(PyObject *self, PyObject *range, PyObject *ep)
+{
+    PyObject *io = SLOT(self, s_io), *timeout = SLOT(self, sd_rcv_timeout), *rq;
+    long timeout_ms = timeout != NULL && PyLong_CheckExact(timeout) ? PyLong_AsLong(timeout) : -1;
+    if (timeout_ms == -1 && PyErr_Occurred())
+        PyErr_Clear();
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType) || SLOT(self, s_blocking) != Py_True || timeout_ms < 0 ||
+        timeout_ms > INT_MAX || (rq = SLOT(io, q_rq)) == NULL || SLOT(io, q_closed) != Py_False ||
+        queue_length(rq) != 0 || tracing_enabled()) {
+        PyObject *args[3] = {self, range, ep};
+        return PyObject_Vectorcall(sd_receive_from_wait, args, 3, NULL);
+    }
+    Py_INCREF(io);
+    PyObject *res = NULL, *waiter = NULL;
+    PyObject *op = new_operation(ReceiveFromOpType, io, Py_None, Py_None);
+    if (op == NULL)
+        goto done;
+    set_slot(op, rf_buf, range);
+    set_slot(op, rf_flags, int_zero);
+    /* It waits on this thread, never through the engine's (_run_sync). */
+    if ((waiter = sd_thread_waiter_get()) == NULL)
+        goto done;
+    set_slot(op, o_ctx, waiter);
+    if (enqueue_op(io, op, 0) < 0)
+        goto done;
+    OpCore *core = (OpCore *)op;
+    if (core->done != Py_True) {
+        int finished = sd_wait(io, op, timeout_ms);
+        if (finished < 0)
+            goto done;
+        if (!finished) {
+            PyObject *exc = PyObject_CallOneArg(sd_socket_exception, sd_timed_out);
+            if (exc != NULL) {
+                PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+                Py_DECREF(exc);
+            }
+            goto done;
+        }
+    }
+    PyObject *v = core->value;
+    if (core->error != Py_None || v == NULL || !PyTuple_CheckExact(v) || PyTuple_GET_SIZE(v) != 2) {
+        /* An error (a close aborted it, the call failed): what the twin's _wait_sync raises. */
+        PyObject *t = PyLong_FromLong(timeout_ms);
+        if (t == NULL)
+            goto done;
+        PyObject *args[3] = {self, op, t};
+        v = PyObject_Vectorcall(sd_wait_sync, args, 3, NULL);
+        Py_DECREF(t);
+    }
+    else {
+        Py_INCREF(v);
+    }
+    if (v == NULL)
+        goto done;
+    if (!PyTuple_CheckExact(v) || PyTuple_GET_SIZE(v) != 2) {
+        PyErr_SetString(PyExc_SystemError, "ReceiveFromOp's value is not (bytes, address)");
+        Py_DECREF(v);
+        goto done;
+    }
+    res = sd_result_sa(self, PyTuple_GET_ITEM(v, 0), Py_NewRef(PyTuple_GET_ITEM(v, 1)));
+    Py_DECREF(v);
+done:
+    Py_XDECREF(waiter);
+    Py_XDECREF(op);
+    Py_DECREF(io);
+    return res;
+}
+
+/* Socket.ReceiveFrom(buffer, remote_ep) and ReceiveFrom(buffer, offset, size, socket_flags, remote_ep). */
+static PyObject *
+fast_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t offset, size;
+    if (!sd_configured || (nargs != 2 && nargs != 5) || !PyByteArray_CheckExact(args[0]))
+        return NOT_TAKEN;
+    PyObject *buffer = args[0], *ep = args[nargs - 1];
+    if (nargs == 2) {
+        offset = 0;
+        size = PyByteArray_GET_SIZE(buffer);
+    }
+    else if (!steady_args(args, 4, 1, &offset, &size)) {
+        return NOT_TAKEN;
+    }
+    /* (0 bytes waits for a datagram: ops.ReceiveFromZeroOp, built by the general path) */
+    if (size == 0 || !Py_IS_TYPE(ep, EndPointType) || !is_socket(self) || SLOT(self, s_disposed) != Py_False ||
+        SLOT(self, s_dgram) != Py_True)
+        return NOT_TAKEN;
+    /* Python code (the logger) before anything borrowed is read. */
+    if (tracing_enabled())
+        return NOT_TAKEN;
+    PyObject *io = SLOT(self, s_io);
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType))
+        return NOT_TAKEN;
+    PyObject *rq = SLOT(io, q_rq);
+    if (rq == NULL || SLOT(io, q_closed) != Py_False || SLOT(io, q_fd) == NULL || queue_length(rq) != 0) {
+        PyErr_Clear();
+        return NOT_TAKEN;
+    }
+    /* Exported before the endpoint's check and the hooks, as the twin's memoryview: a hook that
+       resizes the buffer gets BufferError, and the range checked is the range filled. */
+    Py_buffer view;
+    if (PyObject_GetBuffer(buffer, &view, PyBUF_WRITABLE) < 0)
+        return NULL;
+    Py_INCREF(ep); /* (a hook may drop the caller's last reference: the twin's argument holds it) */
+    PyObject *res = NULL;
+    if (!plain_receive_ep(self, ep)) {
+        PyObject *checked = PyObject_CallMethodObjArgs(self, str_check_receive_ep, ep, str_remote_ep_param, NULL);
+        if (checked == NULL)
+            goto done;
+        Py_DECREF(checked);
+    }
+    if (audit_send("dotnet_sockets.Socket.ReceiveFrom", self, ep) < 0)
+        goto done;
+    io = queue_after_hooks(self);
+    if (io == NULL)
+        goto done;
+    rq = SLOT(io, q_rq);
+    PyObject *exc = NULL;
+    struct sockaddr_storage from;
+    socklen_t fromlen = 0;
+    Py_ssize_t r = IO_WOULD_BLOCK;
+    if (rq != NULL && SLOT(io, q_closed) == Py_False && queue_length(rq) == 0)
+        r = socket_call(io, (char *)view.buf + offset, size, 0, &exc, 1, &from, &fromlen);
+    else
+        PyErr_Clear(); /* (queue_length's) */
+    Py_DECREF(io);
+    if (r >= 0) {
+        PyBuffer_Release(&view);
+        __atomic_add_fetch(&tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&tel_datagrams_received, 1, __ATOMIC_RELAXED);
+        res = sd_result(self, r, &from, fromlen);
+        Py_DECREF(ep);
+        return res;
+    }
+    if (r == IO_WOULD_BLOCK) {
+        /* As the twin: it waits as a queued operation holding its own export of the range. */
+        PyObject *range = range_view(buffer, offset, size);
+        PyBuffer_Release(&view);
+        if (range != NULL) {
+            res = receive_from_wait_c(self, range, ep);
+            Py_DECREF(range);
+        }
+        Py_DECREF(ep);
+        return res;
+    }
+    if (r == IO_FAILED) {
+        PyBuffer_Release(&view);
+        Py_DECREF(ep);
+        return stream_failed(self, exc);
+    }
+done:
+    PyBuffer_Release(&view);
+    Py_DECREF(ep);
+    return res;
+}
+
+static int
+sd_take(PyObject *cfg, const char *key, PyObject **out, int type)
+{
+    PyObject *o = PyDict_GetItemString(cfg, key);
+    if (o == NULL || (type && !PyType_Check(o))) {
+        PyErr_Format(PyExc_KeyError, "configure_sync: %s missing or not a %s", key, type ? "type" : "value");
+        return -1;
+    }
+    Py_XSETREF(*out, Py_NewRef(o));
+    return 0;
+}
+
+/* configure_sync(dict): what the synchronous datagram calls read and call (after configure()). */
+static PyObject *
+configure_sync(PyObject *module, PyObject *cfg)
+{
+    PyObject *inet = NULL, *inet6 = NULL;
+    sd_configured = 0;
+    if (!PyDict_Check(cfg) || !configured) {
+        PyErr_SetString(PyExc_TypeError, "configure_sync(dict), after configure()");
+        return NULL;
+    }
+    if (sd_take(cfg, "ThreadWaiter", (PyObject **)&sd_ThreadWaiterType, 1) ||
+        sd_take(cfg, "IPAddress", (PyObject **)&sd_IPAddressType, 1) || sd_take(cfg, "waiters", &sd_waiters, 0) ||
+        sd_take(cfg, "thread_waiter", &sd_thread_waiter, 0) ||
+        sd_take(cfg, "wait_on_handle", &sd_wait_on_handle, 0) ||
+        sd_take(cfg, "receive_from_wait", &sd_receive_from_wait, 0) ||
+        sd_take(cfg, "wait_sync", &sd_wait_sync, 0) || sd_take(cfg, "from_sockaddr", &sd_from_sockaddr, 0) ||
+        sd_take(cfg, "V4_CACHE", &sd_v4_cache, 0) || sd_take(cfg, "SocketException", &sd_socket_exception, 0) ||
+        sd_take(cfg, "TimedOut", &sd_timed_out, 0) || sd_take(cfg, "InterNetwork", &inet, 0) ||
+        sd_take(cfg, "InterNetworkV6", &inet6, 0))
+        goto fail;
+    if (!PyDict_CheckExact(sd_v4_cache)) {
+        PyErr_SetString(PyExc_TypeError, "configure_sync: V4_CACHE must be a dict");
+        goto fail;
+    }
+    sd_inter_network = PyLong_AsLong(inet);
+    sd_inter_network_v6 = PyLong_AsLong(inet6);
+    if (PyErr_Occurred())
+        goto fail;
+    if ((sd_rcv_timeout = slot_offset(SocketCoreType, "_rcv_timeout")) < 0 ||
+        (sd_af = slot_offset(SocketCoreType, "_af")) < 0 || (sd_pf = slot_offset(SocketCoreType, "_pf")) < 0 ||
+        (sd_rpark = slot_offset(OpQueueType, "rpark")) < 0 || (sd_wpark = slot_offset(OpQueueType, "wpark")) < 0 ||
+        (sd_ep_address = slot_offset(EndPointType, "_address")) < 0 ||
+        (sd_ep_port = slot_offset(EndPointType, "_port")) < 0 ||
+        (sd_ip_packed = slot_offset(sd_IPAddressType, "_packed")) < 0)
+        goto fail;
+    if ((sd_str_waiter == NULL && (sd_str_waiter = PyUnicode_InternFromString("waiter")) == NULL) ||
+        (sd_str_retry_parked == NULL && (sd_str_retry_parked = PyUnicode_InternFromString("retry_parked")) == NULL) ||
+        (sd_str_cancel == NULL && (sd_str_cancel = PyUnicode_InternFromString("cancel")) == NULL))
+        goto fail;
+    Py_DECREF(inet);
+    Py_DECREF(inet6);
+    sd_configured = 1;
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(inet);
+    Py_XDECREF(inet6);
+    return NULL;
+}
