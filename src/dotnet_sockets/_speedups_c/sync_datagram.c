@@ -120,9 +120,14 @@ sd_result_sa(PyObject *self, PyObject *n, PyObject *sa)
     PyObject *ep = sd_endpoint_from(self, sa);
     if (ep == NULL)
         return NULL;
-    PyObject *args[2] = {n, ep};
-    PyObject *res = PyObject_Vectorcall((PyObject *)ReceiveFromResultType, args, 2, NULL);
-    Py_DECREF(ep);
+    /* SocketReceiveFromResult.__new__'s tuple.__new__(cls, (n, ep)), without its frame. */
+    PyObject *res = ReceiveFromResultType->tp_alloc(ReceiveFromResultType, 2);
+    if (res == NULL) {
+        Py_DECREF(ep);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(res, 0, Py_NewRef(n));
+    PyTuple_SET_ITEM(res, 1, ep);
     return res;
 }
 
@@ -469,6 +474,10 @@ configure_sync(PyObject *module, PyObject *cfg)
         sd_take(cfg, "TimedOut", &sd_timed_out, 0) || sd_take(cfg, "InterNetwork", &inet, 0) ||
         sd_take(cfg, "InterNetworkV6", &inet6, 0))
         goto fail;
+    if (!PyType_IsSubtype(ReceiveFromResultType, &PyTuple_Type) || ReceiveFromResultType->tp_itemsize != sizeof(PyObject *)) {
+        PyErr_SetString(PyExc_TypeError, "configure_sync: SocketReceiveFromResult must be a tuple");
+        goto fail;
+    }
     if (!PyDict_CheckExact(sd_v4_cache)) {
         PyErr_SetString(PyExc_TypeError, "configure_sync: V4_CACHE must be a dict");
         goto fail;

@@ -1,0 +1,437 @@
+"""The synchronous ``ReceiveFrom`` on a datagram socket: the compiled steady state gives what the
+Python paths give.
+
+``ReceiveFrom(buffer, remote_ep)`` and ``ReceiveFrom(buffer, offset, size, socket_flags,
+remote_ep)`` into a ``bytearray`` with an ``IPEndPoint`` run in ``_speedups_c/sync_datagram.c``
+where the accelerator is built (the call, and the wait after a would-block: parked in the
+socket's queue, the caller's thread polling the descriptor), in ``_receive_from_steady`` where
+not, and every other call goes down the general path.  Each generated call runs three ways on
+fresh sockets: as installed (compiled on the compiled pass), through the Python function, and
+down the general path; the three records must be equal: the value (the count and the sender's
+endpoint: its type, address, family and cached sockaddr) or the exception (type, ``ParamName``,
+``SocketErrorCode``), the audit events, the telemetry, the bytes received, whether the buffer is
+still held afterwards.  Over buffer kinds, offsets and sizes (valid and not), flags, endpoint
+kinds (IPv4, IPv6, IPv4-mapped, ``DnsEndPoint``, None, the other family), IPv4, IPv6 and
+dual-mode sockets, and scenes: a datagram waiting, one arriving while the call waits, none
+(``ReceiveTimeout``: TimedOut; a non-blocking socket: WouldBlock), one larger than the buffer
+(cut to it, as .NET on Linux), a closed or unbound socket, a receive queued ahead, audit hooks
+that close the socket or refuse the call.  Then: the compiled path is really reached, and
+``Close`` from another thread ends a blocking ``ReceiveFrom`` at once with .NET's error.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import gc
+import inspect
+import pstats
+import select
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import WAIT
+from dotnet_sockets import (
+    AddressFamily,
+    DnsEndPoint,
+    IPAddress,
+    IPEndPoint,
+    ProtocolType,
+    Socket,
+    SocketFlags,
+    SocketType,
+    _accel,
+    _socket_transfer,
+)
+from dotnet_sockets.results import SocketReceiveFromResult
+from dotnet_sockets.telemetry import Telemetry
+
+_events: list[list[str]] = []
+_close_in_hook: list[Socket] = []  # the socket the next ReceiveFrom's audit event closes
+_deny_in_hook: list[bool] = []  # the next ReceiveFrom's audit event is refused
+
+_EVENT = "dotnet_sockets.Socket.ReceiveFrom"
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if not event.startswith("dotnet_sockets.Socket."):
+        return
+    if _events:
+        _events[-1].append(event)
+    if event == _EVENT and _close_in_hook:
+        _close_in_hook.pop().Close()
+    if event == _EVENT and _deny_in_hook:
+        _deny_in_hook.clear()
+        raise PermissionError("refused by the test's policy")
+
+
+sys.addaudithook(_hook)  # hooks cannot be removed: this one acts only when a test asks
+
+DATA = b"0123456789abcdefghij"  # 20 bytes: more than some buffers below hold
+
+
+class _Int(int):
+    """An int subclass: never the steady state (exact ints only), whatever its value."""
+
+
+class _EndPoint(IPEndPoint):
+    """An IPEndPoint subclass: never the steady state (exact IPEndPoint only)."""
+
+
+@dataclass(frozen=True)
+class Case:
+    shape: str  # "ep", "flags", "size", "full": which overload (by argument count)
+    buffer: str
+    offset: Any
+    size: Any
+    flags: Any
+    family: str  # the receiving socket: "v4", "v6", "dual"
+    ep: str  # the remote_ep passed
+    scene: str
+
+
+def _buffer(kind: str) -> Any:
+    return {
+        "bytearray": lambda: bytearray(b"." * 16),
+        "bytes": lambda: b"." * 16,
+        "memoryview": lambda: memoryview(bytearray(b"." * 16)),
+        "readonly": lambda: memoryview(b"." * 16),
+        "none": lambda: None,
+    }[kind]()
+
+
+def _endpoint(kind: str) -> Any:
+    return {
+        "v4": lambda: IPEndPoint(IPAddress.Any, 0),
+        "v6": lambda: IPEndPoint(IPAddress.IPv6Any, 0),
+        "mapped": lambda: IPEndPoint(IPAddress.Parse("::ffff:127.0.0.1"), 0),
+        "dns": lambda: DnsEndPoint("localhost", 0),
+        "none": lambda: None,
+        "subclass": lambda: _EndPoint(IPAddress.Any, 0),
+    }[kind]()
+
+
+def _receiver(family: str) -> tuple[Socket, tuple[str, int], int]:
+    """The receiving socket, bound on loopback; where to send to it, and the sender's family."""
+    if family == "v4":
+        s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+        s.Bind(IPEndPoint(IPAddress.Loopback, 0))
+        return s, ("127.0.0.1", s.LocalEndPoint.Port), socket.AF_INET
+    s = Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp)
+    if family == "dual":
+        s.DualMode = True
+        s.Bind(IPEndPoint(IPAddress.Parse("::ffff:127.0.0.1"), 0))
+        return s, ("127.0.0.1", s.LocalEndPoint.Port), socket.AF_INET
+    s.Bind(IPEndPoint(IPAddress.IPv6Loopback, 0))
+    return s, ("::1", s.LocalEndPoint.Port), socket.AF_INET6
+
+
+def _raised(exc: BaseException) -> tuple[Any, ...]:
+    code = getattr(exc, "SocketErrorCode", None)
+    return ("raised", type(exc).__name__, getattr(exc, "ParamName", None), None if code is None else code.name)
+
+
+def _exported(buf: Any) -> bool | None:
+    """Whether something holds an export of ``buf`` (None: not a bytearray)."""
+    if type(buf) is not bytearray:
+        return None
+    try:
+        buf.append(0)
+    except BufferError:
+        return True
+    buf.pop()
+    return False
+
+
+def _described(value: Any, sender_port: int) -> tuple[Any, ...]:
+    """A ReceiveFrom's value, the sender's port (new each run) told only as 'the sender's'."""
+    if not isinstance(value, SocketReceiveFromResult):
+        return ("odd value", type(value).__name__)
+    n, ep = value
+    sa = getattr(ep, "_sa", "none")
+    if isinstance(sa, tuple):
+        sa = (sa[0], sa[1] == sender_port, *sa[2:])
+    return (
+        "value",
+        type(value).__name__,
+        n,
+        type(ep).__name__,
+        str(ep.Address),
+        ep.Port == sender_port,
+        ep.AddressFamily.name,
+        sa,
+        getattr(ep, "_sa_dual", "none") is None,
+        value.ReceivedBytes == n and value.RemoteEndPoint is ep,
+    )
+
+
+def _method(way: str) -> Callable[..., Any]:
+    value = vars(_socket_transfer.SocketTransfer)["ReceiveFrom"]
+    return value if way == "installed" else inspect.unwrap(value)
+
+
+def _args(case: Case, buf: Any, ep: Any) -> tuple[Any, ...]:
+    return {
+        "ep": (buf, ep),
+        "flags": (buf, case.flags, ep),
+        "size": (buf, case.size, case.flags, ep),
+        "full": (buf, case.offset, case.size, case.flags, ep),
+    }[case.shape]
+
+
+def _run(case: Case, way: str) -> tuple[Any, ...]:  # noqa: C901 - one scenario, spelled out
+    s, to, sender_family = _receiver(case.family)
+    sender = socket.socket(sender_family, socket.SOCK_DGRAM)  # raw: no telemetry or audit of its own
+    timer: threading.Timer | None = None
+    ahead: Any = None
+    try:
+        sender.bind(("127.0.0.1" if sender_family == socket.AF_INET else "::1", 0))
+        sender_port = sender.getsockname()[1]
+        s.ReceiveTimeout = int(WAIT * 1000)  # bounds every wait below that data ends
+        if case.scene == "unbound":
+            s.Close()
+            s = Socket(
+                AddressFamily.InterNetwork if case.family == "v4" else AddressFamily.InterNetworkV6,
+                SocketType.Dgram,
+                ProtocolType.Udp,
+            )
+        elif case.scene == "ahead":
+            ahead = s.BeginReceiveFrom(bytearray(4), 0, 4, 0, _endpoint("v4" if case.family == "v4" else "v6"), None, None)
+            sender.sendto(b"AHEAD", to)
+            assert ahead.AsyncWaitHandle.WaitOne(int(WAIT * 1000))  # the next datagram is ours
+            sender.sendto(DATA, to)
+            ahead = None
+        elif case.scene == "arrives":
+            timer = threading.Timer(0.02, sender.sendto, (DATA, to))
+            timer.start()
+        elif case.scene == "timeout":
+            s.ReceiveTimeout = 30
+        elif case.scene == "nonblocking":
+            s.Blocking = False
+        else:
+            sender.sendto(DATA * 4 if case.scene == "big" else DATA, to)
+            _until_readable(s)
+        buf = _buffer(case.buffer)
+        ep = _endpoint(case.ep)
+        receive = _method(way)
+        with pytest.MonkeyPatch.context() as m:
+            if way == "general":
+                general = _socket_transfer.SocketTransfer._receive_from_general
+                m.setattr(
+                    _socket_transfer.SocketTransfer,
+                    "_receive_from_steady",
+                    lambda self, b, o, z, f, e: general(self, b, (o, z, f, e), {}),
+                )
+            if case.scene == "closed":
+                s.Close()
+            elif case.scene == "hook closes":
+                _close_in_hook.append(s)
+            elif case.scene == "hook refuses":
+                _deny_in_hook.append(True)
+            _events.append([])
+            before = Telemetry.snapshot()
+            try:
+                out = _described(receive(s, *_args(case, buf, ep)), sender_port)
+            except Exception as exc:  # noqa: BLE001 - the outcome is the point
+                out = _raised(exc)
+            finally:
+                _close_in_hook.clear()
+                _deny_in_hook.clear()
+            events = _events.pop()
+            d = Telemetry.snapshot() - before
+        if timer is not None:
+            timer.join(WAIT)
+        gc.collect()  # (an exception's frames may hold the range in a cycle)
+        held = _exported(buf)
+        contents = bytes(buf) if isinstance(buf, (bytearray, bytes, memoryview)) else None
+        return (out, events, d.bytes_received, d.datagrams_received, held, contents)
+    finally:
+        if timer is not None:
+            timer.cancel()
+        sender.close()
+        s.Close()
+
+
+def _until_readable(s: Socket) -> None:
+    """The datagram sent has arrived (loopback delivers at once, but the test does not assume it)."""
+    r, _, _ = select.select([s._sock], [], [], WAIT)
+    assert r, "the datagram never arrived"
+
+
+_ODD = st.sampled_from([True, 1.5, "2", None, _Int(3), 2**70])
+_INT = st.integers(-2, 18) | _ODD
+_FLAGS = st.sampled_from([0, SocketFlags.None_, _Int(0), SocketFlags.Peek, SocketFlags.DontRoute, -1, None])
+_SCENES = [
+    "plain",
+    "plain",
+    "arrives",
+    "timeout",
+    "nonblocking",
+    "big",
+    "closed",
+    "unbound",
+    "ahead",
+    "hook closes",
+    "hook refuses",
+]
+
+
+@st.composite
+def _cases(draw: st.DrawFn) -> Case:
+    family = draw(st.sampled_from(["v4", "v4", "v6", "dual"]))
+    steady = draw(st.booleans())  # half the cases near the steady state, to reach the compiled path
+    if steady:
+        shape = draw(st.sampled_from(["ep", "full"]))
+        buffer = "bytearray"
+        offset = draw(st.integers(0, 16))
+        size = draw(st.integers(0, 16 - offset))
+        flags = draw(st.sampled_from([0, SocketFlags.None_, _Int(0)]))
+        ep = {"v4": "v4", "v6": "v6", "dual": draw(st.sampled_from(["v4", "v6", "mapped"]))}[family]
+    else:
+        shape = draw(st.sampled_from(["ep", "flags", "size", "full"]))
+        buffer = draw(st.sampled_from(["bytearray", "bytes", "memoryview", "readonly", "none"]))
+        offset, size, flags = draw(_INT), draw(_INT), draw(_FLAGS)
+        ep = draw(st.sampled_from(["v4", "v6", "mapped", "dns", "none", "subclass"]))
+    return Case(shape, buffer, offset, size, flags, family, ep, draw(st.sampled_from(_SCENES)))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cases())
+def test_every_call_gives_what_the_python_and_general_paths_give(case: Case) -> None:
+    installed = _run(case, "installed")
+    assert installed == _run(case, "python")
+    assert installed == _run(case, "general")
+
+
+def test_the_steady_calls_are_compared_and_take_the_compiled_path() -> None:
+    """The property reaches the steady state and its results (a test that cannot fail is a
+    defect), and there the compiled path runs no Python function of the package's ReceiveFrom."""
+    plain = _run(Case("full", "bytearray", 2, 8, SocketFlags.None_, "v4", "v4", "plain"), "installed")
+    assert plain[0] == (
+        "value",
+        "SocketReceiveFromResult",
+        8,
+        "IPEndPoint",
+        "127.0.0.1",
+        True,
+        "InterNetwork",
+        ("127.0.0.1", True),
+        True,
+        True,
+    )
+    assert plain[1:] == ([_EVENT], 8, 1, False, b"..01234567......")
+    waited = _run(Case("ep", "bytearray", 0, 16, 0, "v6", "v6", "arrives"), "installed")
+    assert waited[0][2:8] == (16, "IPEndPoint", "::1", True, "InterNetworkV6", ("::1", True, 0, 0))
+    mapped = _run(Case("ep", "bytearray", 0, 16, 0, "dual", "v4", "plain"), "installed")
+    assert mapped[0][4] == "::ffff:127.0.0.1" and mapped[0][6] == "InterNetworkV6"
+    big = _run(Case("ep", "bytearray", 0, 16, 0, "v4", "v4", "big"), "installed")
+    assert big[0][2] == 16 and big[5] == (DATA * 4)[:16]  # cut to the buffer, no error (.NET on Linux)
+    assert _run(Case("ep", "bytearray", 0, 16, 0, "v4", "v4", "timeout"), "installed")[0] == (
+        "raised",
+        "SocketException",
+        None,
+        "TimedOut",
+    )
+    assert _run(Case("ep", "bytearray", 0, 16, 0, "v4", "v4", "nonblocking"), "installed")[0][3] == "WouldBlock"
+    wrong = _run(Case("ep", "bytearray", 0, 16, 0, "v4", "v6", "plain"), "installed")
+    assert wrong[0] == ("raised", "ArgumentException", "remoteEP", None)
+    method = vars(_socket_transfer.SocketTransfer)["ReceiveFrom"]
+    assert (type(method).__name__ == "FastMethod") == _accel.ACCELERATED
+    assert method is vars(_socket_transfer.SocketTransfer)["receive_from"]
+    assert inspect.signature(method) == inspect.signature(inspect.unwrap(method))
+    assert method.__doc__ == inspect.unwrap(method).__doc__
+    # A ping-pong on one thread: the datagram is there (the call) or arrives (the wait).
+    a, _, _ = _receiver("v4")
+    b, to, _ = _receiver("v4")
+    try:
+        out, into = bytearray(32), bytearray(64)
+        any_ep = IPEndPoint(IPAddress.Any, 0)
+        prof = cProfile.Profile()
+        prof.enable()
+        for i in range(20):
+            if i % 2:
+                threading.Timer(0.002, a.SendTo, (out, 0, 32, SocketFlags.None_, b.LocalEndPoint)).start()
+            else:
+                a.SendTo(out, 0, 32, SocketFlags.None_, b.LocalEndPoint)
+            n, frm = b.ReceiveFrom(into, 0, 64, SocketFlags.None_, any_ep)
+            assert n == 32 and frm.Port == a.LocalEndPoint.Port
+        prof.disable()
+    finally:
+        a.Close()
+        b.Close()
+    stats: Any = pstats.Stats(prof).stats
+    ours = [
+        f[2]
+        for f in stats
+        if "_socket_transfer" in f[0] and f[2] in ("ReceiveFrom", "_receive_from_steady", "_receive_from_wait")
+    ]
+    assert (not ours) == _accel.ACCELERATED, ours
+    waits = [f[2] for f in stats if f[0].endswith("syncwait.py") and f[2] == "wait"]
+    assert (not waits) == _accel.ACCELERATED, waits
+
+
+@pytest.mark.parametrize("way", ["installed", "python"])
+@pytest.mark.parametrize("family", ["v4", "dual"])
+def test_close_from_another_thread_ends_a_blocking_receive_from_at_once(way: str, family: str) -> None:
+    s, _, _ = _receiver(family)
+    try:
+        s.ReceiveTimeout = int(WAIT * 1000) * 4  # far beyond the bound below: only the close can end it
+        buf = bytearray(8)
+        receive = _method(way)
+        result: list[tuple[Any, ...]] = []
+        started = threading.Event()
+
+        def wait() -> None:
+            started.set()
+            try:
+                receive(s, buf, 0, 8, SocketFlags.None_, IPEndPoint(IPAddress.Any, 0))
+                result.append(("returned",))
+            except Exception as exc:  # noqa: BLE001 - the outcome is the point
+                result.append(_raised(exc))
+
+        t = threading.Thread(target=wait, daemon=True)
+        t.start()
+        assert started.wait(WAIT)
+        deadline = time.monotonic() + WAIT
+        while s._io.rpark is None and time.monotonic() < deadline:  # parked: it waits in poll
+            time.sleep(0.001)
+        assert s._io.rpark is not None
+        t0 = time.monotonic()
+        s.Close()
+        t.join(WAIT)
+        assert not t.is_alive()
+        assert time.monotonic() - t0 < WAIT / 2
+        assert result == [("raised", "SocketException", None, "Interrupted")]
+        gc.collect()  # (the exception's frames, in a cycle with this test's closures, held the range)
+        assert _exported(buf) is False
+    finally:
+        s.Close()
+
+
+def test_a_socket_keeps_working_after_a_timed_out_receive_from() -> None:
+    """The withdrawn wait leaves nothing behind: the next datagram goes to the next call."""
+    s, to, fam = _receiver("v4")
+    sender = socket.socket(fam, socket.SOCK_DGRAM)
+    try:
+        s.ReceiveTimeout = 30
+        buf = bytearray(8)
+        for _ in range(3):
+            with pytest.raises(Exception) as info:
+                s.ReceiveFrom(buf, IPEndPoint(IPAddress.Any, 0))
+            assert _raised(info.value)[3] == "TimedOut"
+            assert s._io.rpark is None and not s._io.rq
+        s.ReceiveTimeout = int(WAIT * 1000)
+        sender.sendto(b"late", to)
+        n, frm = s.ReceiveFrom(buf, IPEndPoint(IPAddress.Any, 0))
+        assert (n, bytes(buf[:4]), frm.Port) == (4, b"late", sender.getsockname()[1])
+    finally:
+        sender.close()
+        s.Close()
