@@ -252,6 +252,8 @@ def _install() -> None:
 def _configure_sync(transfer: type, ip_end_point: type) -> None:
     """What the compiled synchronous ``ReceiveFrom`` reads (slots, the address cache) and calls
     for every turn off its steady state (the wait the engine serves, an error, a Python rule)."""
+    import threading
+
     from . import addresses
     from ._engine import syncwait
     from ._socket_core import SocketCore
@@ -273,6 +275,7 @@ def _configure_sync(transfer: type, ip_end_point: type) -> None:
             "TimedOut": SocketError.TimedOut,
             "InterNetwork": AddressFamily.InterNetwork,
             "InterNetworkV6": AddressFamily.InterNetworkV6,
+            "Lock": type(threading.Lock()),
         }
     )
 

@@ -25,9 +25,11 @@ static PyObject *sd_from_sockaddr;      /* addresses.from_sockaddr */
 static PyObject *sd_v4_cache;           /* addresses._V4_CACHE */
 static PyObject *sd_socket_exception;   /* SocketException */
 static PyObject *sd_timed_out;          /* SocketError.TimedOut */
-static PyObject *sd_str_waiter, *sd_str_retry_parked, *sd_str_cancel;
+static PyObject *sd_str_waiter, *sd_str_retry_parked, *sd_str_cancel, *str_popleft_sd;
 static Py_ssize_t sd_rcv_timeout, sd_af, sd_pf;      /* SocketCore */
-static Py_ssize_t sd_rpark, sd_wpark;                /* OpQueue */
+static Py_ssize_t sd_rpark, sd_wpark, sd_lock, sd_qdgram; /* OpQueue */
+static PyTypeObject *sd_LockType;
+static PyObject *sd_lock_acquire, *sd_lock_release; /* _thread.lock.acquire / .release */
 static Py_ssize_t sd_ep_address, sd_ep_port;         /* IPEndPoint */
 static Py_ssize_t sd_ip_packed;                      /* IPAddress */
 static long sd_inter_network, sd_inter_network_v6;   /* AddressFamily's two values */
@@ -168,6 +170,134 @@ sd_queue_call(PyObject *io, PyObject *name, PyObject *op, PyObject *write)
     return t;
 }
 
+/* io.lock, held (a new reference), or NULL, no error set, when it is not a _thread.lock (the
+   Python method then takes the turn); NULL with an error when acquire raised. */
+static PyObject *
+sd_acquire(PyObject *io)
+{
+    PyObject *lock = SLOT(io, sd_lock);
+    if (lock == NULL || !Py_IS_TYPE(lock, sd_LockType))
+        return NULL;
+    Py_INCREF(lock);
+    PyObject *r = PyObject_Vectorcall(sd_lock_acquire, &lock, 1, NULL);
+    if (r == NULL) {
+        Py_DECREF(lock);
+        return NULL;
+    }
+    Py_DECREF(r);
+    return lock;
+}
+
+/* Let go of (and drop) the lock sd_acquire took, keeping an exception being raised ("with"). */
+static int
+sd_release(PyObject *lock)
+{
+    PyObject *exc = PyErr_Occurred() ? fetch_exception() : NULL;
+    PyObject *r = PyObject_Vectorcall(sd_lock_release, &lock, 1, NULL);
+    Py_DECREF(lock);
+    if (r == NULL) {
+        if (exc == NULL)
+            return -1;
+        PyErr_Clear(); /* the first exception wins, as "with" reports it */
+    }
+    Py_XDECREF(r);
+    if (exc != NULL) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+        return -1;
+    }
+    return 0;
+}
+
+/* io.enqueue(op) (enqueue_read) of a receive whose _ctx is this thread's waiter, in its common
+   case: the queue open and empty, op is parked (the head of rq and io.rpark) for its waiter, the
+   caller.  Anything else: the Python method, which keeps every rule.  0, or -1 (an exception). */
+static int
+sd_park(PyObject *io, PyObject *op)
+{
+    PyObject *lock = sd_acquire(io);
+    if (lock == NULL)
+        return PyErr_Occurred() ? -1 : enqueue_op(io, op, 0);
+    PyObject *rq = SLOT(io, q_rq);
+    if (SLOT(io, q_closed) != Py_False || rq == NULL || !Py_IS_TYPE(rq, DequeType) || Py_SIZE(rq) != 0) {
+        if (sd_release(lock) < 0)
+            return -1;
+        return enqueue_op(io, op, 0);
+    }
+    PyObject *a[2] = {rq, op};
+    PyObject *r = PyObject_VectorcallMethod(str_append, a, 2, NULL);
+    if (r != NULL) {
+        Py_DECREF(r);
+        set_slot(io, sd_rpark, op);
+    }
+    return sd_release(lock) < 0 || r == NULL ? -1 : 0;
+}
+
+/* io.retry_parked(op, False) for a ReceiveFromOp with no flags parked alone in rq: under the
+   lock, op.attempt() (recvfrom_into, the GIL let go, as the socket module's) and, when it ends,
+   op leaves the queue and completes.  1 finished, 0 would block (or no longer parked), -1 an
+   exception.  Others waiting behind it (the direction to pass on): the Python method. */
+static int
+sd_retry(PyObject *io, PyObject *op)
+{
+    PyObject *lock = sd_acquire(io);
+    if (lock == NULL)
+        return PyErr_Occurred() ? -1 : sd_queue_call(io, sd_str_retry_parked, op, Py_False);
+    PyObject *rq = SLOT(io, q_rq), *range = SLOT(op, rf_buf), *flags = SLOT(op, rf_flags);
+    if (SLOT(io, sd_rpark) != op) {
+        return sd_release(lock) < 0 ? -1 : 0;
+    }
+    if (rq == NULL || !Py_IS_TYPE(rq, DequeType) || Py_SIZE(rq) != 1 || range == NULL ||
+        !PyMemoryView_Check(range) || flags != int_zero) {
+        if (sd_release(lock) < 0)
+            return -1;
+        return sd_queue_call(io, sd_str_retry_parked, op, Py_False);
+    }
+    Py_buffer pb;
+    if (PyObject_GetBuffer(range, &pb, PyBUF_WRITABLE) < 0) {
+        sd_release(lock);
+        return -1;
+    }
+    struct sockaddr_storage from;
+    socklen_t fromlen = 0;
+    PyObject *exc = NULL;
+    Py_ssize_t r = socket_call(io, pb.buf, pb.len, 0, &exc, 1, &from, &fromlen);
+    PyBuffer_Release(&pb);
+    if (r == IO_RAISED) {
+        sd_release(lock);
+        return -1;
+    }
+    if (r == IO_WOULD_BLOCK)
+        return sd_release(lock) < 0 ? -1 : 0;
+    if (r >= 0) {
+        char host[NI_MAXHOST];
+        PyObject *sa = sd_sockaddr(&from, fromlen, host, sizeof(host));
+        PyObject *v = sa == NULL ? NULL : Py_BuildValue("(nN)", r, sa);
+        if (v == NULL) {
+            sd_release(lock);
+            return -1;
+        }
+        set_slot_steal(op, o_value, v);
+        __atomic_add_fetch(&tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
+        if (SLOT(io, sd_qdgram) == Py_True)
+            __atomic_add_fetch(&tel_datagrams_received, 1, __ATOMIC_RELAXED);
+    }
+    else {
+        set_slot_steal(op, o_error, exc);
+    }
+    /* A parked operation is the head of its queue, here its only item. */
+    PyObject *head = PyObject_CallMethodNoArgs(rq, str_popleft_sd);
+    Py_XDECREF(head);
+    set_slot(io, sd_rpark, Py_None);
+    if (sd_release(lock) < 0 || head == NULL)
+        return -1;
+    PyObject *res = core_complete((OpCore *)op, Py_False);
+    if (res == NULL)
+        return -1;
+    Py_DECREF(res);
+    return 1;
+}
+
 /* _engine.syncwait.wait(io, op, timeout_ms) for an operation whose waiter is this thread's
    ThreadWaiter: 1 when it finished (or a close aborted it), 0 when the time ran out (it has
    been withdrawn), -1 with an exception set (it has been withdrawn: io.cancel(op)).  The same
@@ -219,7 +349,9 @@ sd_wait(PyObject *io, PyObject *op, long timeout_ms)
             return truth;
         }
         if (polled) {
-            int done = sd_queue_call(io, sd_str_retry_parked, op, write);
+            int done = write == Py_False && Py_IS_TYPE(op, ReceiveFromOpType)
+                           ? sd_retry(io, op)
+                           : sd_queue_call(io, sd_str_retry_parked, op, write);
             if (done < 0)
                 goto fail;
             if (done)
@@ -309,7 +441,7 @@ receive_from_wait_c(PyObject *self, PyObject *range, PyObject *ep)
     if ((waiter = sd_thread_waiter_get()) == NULL)
         goto done;
     set_slot(op, o_ctx, waiter);
-    if (enqueue_op(io, op, 0) < 0)
+    if (sd_park(io, op) < 0)
         goto done;
     OpCore *core = (OpCore *)op;
     if (core->done != Py_True) {
@@ -472,7 +604,11 @@ configure_sync(PyObject *module, PyObject *cfg)
         sd_take(cfg, "wait_sync", &sd_wait_sync, 0) || sd_take(cfg, "from_sockaddr", &sd_from_sockaddr, 0) ||
         sd_take(cfg, "V4_CACHE", &sd_v4_cache, 0) || sd_take(cfg, "SocketException", &sd_socket_exception, 0) ||
         sd_take(cfg, "TimedOut", &sd_timed_out, 0) || sd_take(cfg, "InterNetwork", &inet, 0) ||
-        sd_take(cfg, "InterNetworkV6", &inet6, 0))
+        sd_take(cfg, "InterNetworkV6", &inet6, 0) || sd_take(cfg, "Lock", (PyObject **)&sd_LockType, 1))
+        goto fail;
+    Py_XSETREF(sd_lock_acquire, PyObject_GetAttrString((PyObject *)sd_LockType, "acquire"));
+    Py_XSETREF(sd_lock_release, PyObject_GetAttrString((PyObject *)sd_LockType, "release"));
+    if (sd_lock_acquire == NULL || sd_lock_release == NULL)
         goto fail;
     if (!PyType_IsSubtype(ReceiveFromResultType, &PyTuple_Type) || ReceiveFromResultType->tp_itemsize != sizeof(PyObject *)) {
         PyErr_SetString(PyExc_TypeError, "configure_sync: SocketReceiveFromResult must be a tuple");
@@ -489,13 +625,15 @@ configure_sync(PyObject *module, PyObject *cfg)
     if ((sd_rcv_timeout = slot_offset(SocketCoreType, "_rcv_timeout")) < 0 ||
         (sd_af = slot_offset(SocketCoreType, "_af")) < 0 || (sd_pf = slot_offset(SocketCoreType, "_pf")) < 0 ||
         (sd_rpark = slot_offset(OpQueueType, "rpark")) < 0 || (sd_wpark = slot_offset(OpQueueType, "wpark")) < 0 ||
+        (sd_lock = slot_offset(OpQueueType, "lock")) < 0 || (sd_qdgram = slot_offset(OpQueueType, "dgram")) < 0 ||
         (sd_ep_address = slot_offset(EndPointType, "_address")) < 0 ||
         (sd_ep_port = slot_offset(EndPointType, "_port")) < 0 ||
         (sd_ip_packed = slot_offset(sd_IPAddressType, "_packed")) < 0)
         goto fail;
     if ((sd_str_waiter == NULL && (sd_str_waiter = PyUnicode_InternFromString("waiter")) == NULL) ||
         (sd_str_retry_parked == NULL && (sd_str_retry_parked = PyUnicode_InternFromString("retry_parked")) == NULL) ||
-        (sd_str_cancel == NULL && (sd_str_cancel = PyUnicode_InternFromString("cancel")) == NULL))
+        (sd_str_cancel == NULL && (sd_str_cancel = PyUnicode_InternFromString("cancel")) == NULL) ||
+        (str_popleft_sd == NULL && (str_popleft_sd = PyUnicode_InternFromString("popleft")) == NULL))
         goto fail;
     Py_DECREF(inet);
     Py_DECREF(inet6);
