@@ -35,6 +35,8 @@ SHAPES: dict[str, tuple[str, list[str], str, int, int, int]] = {
     "bulk1k_begin": ("bulk_begin", ["block=1024"], "total", 1000 * 1024, 5000 * 1024, 1),
     "sendto_chains": ("sendto_chains", ["size=32", "chains=64"], "count", 1000, 5000, 1),
     "wake_begin": ("wake_begin", ["size=32", "warmup=0"], "count", 200, 1000, 1),
+    # A round trip: the client's SendTo + ReceiveFrom, the echo thread's ReceiveFrom + SendTo.
+    "ping_sync": ("ping_sync", ["size=32", "warmup=0"], "count", 200, 1000, 1),
     # The awaitables: one event loop does both ends.
     "echo_await": ("echo_await", ["conns=20", "size=128"], "rounds", 25, 125, 20),
     "bulk1k_await": ("bulk_await", ["block=1024"], "total", 1000 * 1024, 5000 * 1024, 1),

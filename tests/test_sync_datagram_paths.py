@@ -204,7 +204,8 @@ def _run(case: Case, way: str) -> tuple[Any, ...]:  # noqa: C901 - one scenario,
                 ProtocolType.Udp,
             )
         elif case.scene == "ahead":
-            ahead = s.BeginReceiveFrom(bytearray(4), 0, 4, 0, _endpoint("v4" if case.family == "v4" else "v6"), None, None)
+            hint = _endpoint("v4" if case.family == "v4" else "v6")
+            ahead = s.BeginReceiveFrom(bytearray(4), 0, 4, 0, hint, None, None)
             sender.sendto(b"AHEAD", to)
             assert ahead.AsyncWaitHandle.WaitOne(int(WAIT * 1000))  # the next datagram is ours
             sender.sendto(DATA, to)
@@ -289,9 +290,9 @@ def _cases(draw: st.DrawFn) -> Case:
     family = draw(st.sampled_from(["v4", "v4", "v6", "dual"]))
     steady = draw(st.booleans())  # half the cases near the steady state, to reach the compiled path
     if steady:
-        shape = draw(st.sampled_from(["ep", "full"]))
+        shape = draw(st.sampled_from(["ep", "flags", "size", "full"]))
         buffer = "bytearray"
-        offset = draw(st.integers(0, 16))
+        offset = draw(st.integers(0, 16)) if shape == "full" else 0
         size = draw(st.integers(0, 16 - offset))
         flags = draw(st.sampled_from([0, SocketFlags.None_, _Int(0)]))
         ep = {"v4": "v4", "v6": "v6", "dual": draw(st.sampled_from(["v4", "v6", "mapped"]))}[family]
@@ -443,3 +444,137 @@ def test_a_socket_keeps_working_after_a_timed_out_receive_from() -> None:
     finally:
         sender.close()
         s.Close()
+
+
+# -- SendTo: every overload's steady state is the compiled one ------------------------------------
+
+
+@dataclass(frozen=True)
+class SendCase:
+    shape: str
+    buffer: str
+    offset: Any
+    size: Any
+    flags: Any
+    ep: str
+    scene: str  # "plain", "unbound" (the send binds it), "closed", "hook refuses"
+
+
+def _send_run(case: SendCase, way: str) -> tuple[Any, ...]:
+    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # raw: no telemetry or audit of its own
+    try:
+        sink.bind(("127.0.0.1", 0))
+        sink.settimeout(WAIT)
+        if case.scene != "unbound":
+            s.Bind(IPEndPoint(IPAddress.Loopback, 0))
+        ep: Any = {
+            "v4": lambda: IPEndPoint(IPAddress.Loopback, sink.getsockname()[1]),
+            "v6": lambda: IPEndPoint(IPAddress.IPv6Loopback, sink.getsockname()[1]),
+            "dns": lambda: DnsEndPoint("localhost", sink.getsockname()[1]),
+            "none": lambda: None,
+            "subclass": lambda: _EndPoint(IPAddress.Loopback, sink.getsockname()[1]),
+        }[case.ep]()
+        buf = _buffer(case.buffer)
+        if isinstance(buf, bytearray):
+            buf[:] = DATA[:16]
+        elif isinstance(buf, bytes):
+            buf = DATA[:16]
+        send = vars(_socket_transfer.SocketTransfer)["SendTo"]
+        if way != "installed":
+            send = inspect.unwrap(send)
+        with pytest.MonkeyPatch.context() as m:
+            if way == "general":
+                m.setattr(_socket_transfer.SocketTransfer, "_send_to_steady", lambda *a: None)
+            if case.scene == "closed":
+                s.Close()
+            elif case.scene == "hook refuses":
+                _deny_send.append(True)
+            _events.append([])
+            before = Telemetry.snapshot()
+            try:
+                out: tuple[Any, ...] = ("value", send(s, *_args(case, buf, ep)))  # type: ignore[arg-type]
+            except Exception as exc:  # noqa: BLE001 - the outcome is the point
+                out = _raised(exc)
+            finally:
+                _deny_send.clear()
+            events = _events.pop()
+            d = Telemetry.snapshot() - before
+        got = sink.recv(64) if out[0] == "value" else None
+        bound = None if case.scene == "closed" else s.LocalEndPoint is not None
+        return (out, events, d.bytes_sent, d.datagrams_sent, got, bound, _exported(buf))
+    finally:
+        sink.close()
+        s.Close()
+
+
+_deny_send: list[bool] = []
+
+
+def _send_hook(event: str, args: tuple[Any, ...]) -> None:
+    if event == "dotnet_sockets.Socket.SendTo" and _deny_send:
+        _deny_send.clear()
+        raise PermissionError("refused by the test's policy")
+
+
+sys.addaudithook(_send_hook)
+
+
+@st.composite
+def _send_cases(draw: st.DrawFn) -> SendCase:
+    shape = draw(st.sampled_from(["ep", "flags", "size", "full"]))
+    if draw(st.booleans()):  # near the steady state
+        buffer = draw(st.sampled_from(["bytearray", "bytes"]))
+        offset = draw(st.integers(0, 16)) if shape == "full" else 0
+        size = draw(st.integers(0, 16 - offset))
+        flags = draw(st.sampled_from([0, SocketFlags.None_, _Int(0)]))
+        ep = "v4"
+    else:
+        buffer = draw(st.sampled_from(["bytearray", "bytes", "memoryview", "readonly", "none"]))
+        offset, size, flags = draw(_INT), draw(_INT), draw(_FLAGS)
+        ep = draw(st.sampled_from(["v4", "v6", "dns", "none", "subclass"]))
+    scene = draw(st.sampled_from(["plain", "plain", "unbound", "closed", "hook refuses"]))
+    return SendCase(shape, buffer, offset, size, flags, ep, scene)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_send_cases())
+def test_every_send_to_gives_what_the_python_and_general_paths_give(case: SendCase) -> None:
+    installed = _send_run(case, "installed")
+    assert installed == _send_run(case, "python")
+    assert installed == _send_run(case, "general")
+
+
+def test_every_send_to_overload_takes_the_compiled_path() -> None:
+    """SendTo(buffer, socket_flags, ep) and SendTo(buffer, size, socket_flags, ep) are compiled as
+    the two loop shapes are: no Python function of the package's SendTo runs."""
+    for shape in ("ep", "flags", "size", "full"):
+        case = SendCase(shape, "bytearray", 0, 16, SocketFlags.None_, "v4", "plain")
+        assert _send_run(case, "installed") == (
+            ("value", 16),
+            ["dotnet_sockets.Socket.SendTo"],
+            16,
+            1,
+            DATA[:16],
+            True,
+            False,
+        )
+    s = Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sink.bind(("127.0.0.1", 0))
+        to = IPEndPoint(IPAddress.Loopback, sink.getsockname()[1])
+        data = bytearray(8)
+        s.SendTo(data, to)  # (the first send binds the socket, and the endpoint caches its sockaddr)
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(5):
+            s.SendTo(data, SocketFlags.None_, to)
+            s.SendTo(data, 8, SocketFlags.None_, to)
+        prof.disable()
+    finally:
+        sink.close()
+        s.Close()
+    stats: Any = pstats.Stats(prof).stats
+    ours = [f[2] for f in stats if "_socket_transfer" in f[0] and f[2] in ("SendTo", "_send_to_steady")]
+    assert (not ours) == _accel.ACCELERATED, ours

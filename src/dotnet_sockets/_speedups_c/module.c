@@ -6,7 +6,7 @@ static const struct {
 } fast_kinds[] = {
     {"BeginSendTo", fast_begin_send_to},
     {"EndSendTo", fast_end_send_to},
-    {"SendTo", fast_send_to},
+    {"SendTo", fast_sync_send_to},
     {"SendToAsync", fast_send_to_async},
     {"Send", fast_send},
     {"Receive", fast_receive},
@@ -40,7 +40,7 @@ make_method(PyObject *module, PyObject *args)
     for (size_t i = 0; i < sizeof(fast_kinds) / sizeof(fast_kinds[0]); i++) {
         if (strcmp(kind, fast_kinds[i].kind) != 0)
             continue;
-        if (fast_kinds[i].f == fast_send_to)
+        if (fast_kinds[i].f == fast_sync_send_to)
             Py_XSETREF(sendto_python, Py_NewRef(fallback));
         return fast_method_new(fast_kinds[i].f, fallback);
     }

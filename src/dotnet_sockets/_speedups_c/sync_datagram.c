@@ -486,21 +486,50 @@ done:
     return res;
 }
 
-/* Socket.ReceiveFrom(buffer, remote_ep) and ReceiveFrom(buffer, offset, size, socket_flags, remote_ep). */
+/* The (buffer, [[offset,] size,] [socket_flags,] remote_ep) of a synchronous datagram call, by
+   .NET's overloads (2 to 5 arguments), as steady_args takes them: 1 when taken (offset and size
+   set), 0 when not (no error set). */
+static int
+sd_overload_args(PyObject *const *args, Py_ssize_t nargs, int writable, Py_ssize_t *offset, Py_ssize_t *size)
+{
+    PyObject *buffer = args[0];
+    Py_ssize_t n;
+    if (PyByteArray_CheckExact(buffer))
+        n = PyByteArray_GET_SIZE(buffer);
+    else if (!writable && PyBytes_CheckExact(buffer))
+        n = PyBytes_GET_SIZE(buffer);
+    else
+        return 0;
+    *offset = 0;
+    *size = n;
+    switch (nargs) {
+    case 2: /* (buffer, remote_ep) */
+        return 1;
+    case 3: /* (buffer, socket_flags, remote_ep) */
+        return flags_none(args[1]);
+    case 4: /* (buffer, size, socket_flags, remote_ep) */
+        if (!PyLong_CheckExact(args[1]) || !flags_none(args[2]))
+            return 0;
+        *size = PyLong_AsSsize_t(args[1]);
+        if (*size == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        return *size >= 0 && *size <= n;
+    case 5: /* (buffer, offset, size, socket_flags, remote_ep) */
+        return steady_args(args, 4, writable, offset, size);
+    }
+    return 0;
+}
+
+/* Socket.ReceiveFrom(buffer[, [offset,] size,] [socket_flags,] remote_ep), remote_ep an IPEndPoint. */
 static PyObject *
 fast_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t offset, size;
-    if (!sd_configured || (nargs != 2 && nargs != 5) || !PyByteArray_CheckExact(args[0]))
+    if (!sd_configured || nargs < 2 || nargs > 5 || !sd_overload_args(args, nargs, 1, &offset, &size))
         return NOT_TAKEN;
     PyObject *buffer = args[0], *ep = args[nargs - 1];
-    if (nargs == 2) {
-        offset = 0;
-        size = PyByteArray_GET_SIZE(buffer);
-    }
-    else if (!steady_args(args, 4, 1, &offset, &size)) {
-        return NOT_TAKEN;
-    }
     /* (0 bytes waits for a datagram: ops.ReceiveFromZeroOp, built by the general path) */
     if (size == 0 || !Py_IS_TYPE(ep, EndPointType) || !is_socket(self) || SLOT(self, s_disposed) != Py_False ||
         SLOT(self, s_dgram) != Py_True)
@@ -643,4 +672,24 @@ fail:
     Py_XDECREF(inet);
     Py_XDECREF(inet6);
     return NULL;
+}
+
+/* Socket.SendTo(buffer[, [offset,] size,] [socket_flags,] remote_ep): every overload's steady state
+   is fast_send_to's (SendTo(buffer, offset, size, socket_flags, remote_ep)); the shapes it does
+   not take itself are handed to it in that form. */
+static PyObject *
+fast_sync_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t offset, size;
+    if (nargs != 3 && nargs != 4)
+        return fast_send_to(self, args, nargs);
+    if (!Py_IS_TYPE(args[nargs - 1], EndPointType) || !sd_overload_args(args, nargs, 0, &offset, &size))
+        return NOT_TAKEN;
+    PyObject *count = nargs == 4 ? Py_NewRef(args[1]) : PyLong_FromSsize_t(size);
+    if (count == NULL)
+        return NULL;
+    PyObject *full[5] = {args[0], int_zero, count, args[nargs - 2], args[nargs - 1]};
+    PyObject *res = fast_send_to(self, full, 5);
+    Py_DECREF(count);
+    return res;
 }
