@@ -215,6 +215,8 @@ sd_release(PyObject *lock)
 static int
 sd_park(PyObject *io, PyObject *op)
 {
+    if (!Py_IS_TYPE(((OpCore *)op)->ctx, sd_ThreadWaiterType))
+        return enqueue_op(io, op, 0);
     PyObject *lock = sd_acquire(io);
     if (lock == NULL)
         return PyErr_Occurred() ? -1 : enqueue_op(io, op, 0);
@@ -421,11 +423,13 @@ static PyObject *
 receive_from_wait_c(PyObject *self, PyObject *range, PyObject *ep)
 {
     PyObject *io = SLOT(self, s_io), *timeout = SLOT(self, sd_rcv_timeout), *rq;
-    long timeout_ms = timeout != NULL && PyLong_CheckExact(timeout) ? PyLong_AsLong(timeout) : -1;
-    if (timeout_ms == -1 && PyErr_Occurred())
+    int overflow = 1;
+    long timeout_ms = timeout != NULL && PyLong_CheckExact(timeout) ? PyLong_AsLongAndOverflow(timeout, &overflow) : 0;
+    if (PyErr_Occurred())
         PyErr_Clear();
-    if (io == NULL || !Py_IS_TYPE(io, OpQueueType) || SLOT(self, s_blocking) != Py_True || timeout_ms < 0 ||
-        timeout_ms > INT_MAX || (rq = SLOT(io, q_rq)) == NULL || SLOT(io, q_closed) != Py_False ||
+    /* (0 or less: no limit, as the twin's wait) */
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType) || SLOT(self, s_blocking) != Py_True || overflow != 0 ||
+        timeout_ms > INT_MAX || timeout_ms < INT_MIN || (rq = SLOT(io, q_rq)) == NULL || SLOT(io, q_closed) != Py_False ||
         queue_length(rq) != 0 || tracing_enabled()) {
         PyObject *args[3] = {self, range, ep};
         return PyObject_Vectorcall(sd_receive_from_wait, args, 3, NULL);
@@ -572,11 +576,13 @@ fast_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         r = socket_call(io, (char *)view.buf + offset, size, 0, &exc, 1, &from, &fromlen);
     else
         PyErr_Clear(); /* (queue_length's) */
+    int datagram = SLOT(io, sd_qdgram) == Py_True; /* (the twin counts by io.dgram) */
     Py_DECREF(io);
     if (r >= 0) {
         PyBuffer_Release(&view);
         __atomic_add_fetch(&tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
-        __atomic_add_fetch(&tel_datagrams_received, 1, __ATOMIC_RELAXED);
+        if (datagram)
+            __atomic_add_fetch(&tel_datagrams_received, 1, __ATOMIC_RELAXED);
         res = sd_result(self, r, &from, fromlen);
         Py_DECREF(ep);
         return res;
