@@ -45,6 +45,7 @@ from dotnet_sockets import (
     IPAddress,
     IPEndPoint,
     ProtocolType,
+    SelectMode,
     Socket,
     SocketFlags,
     SocketType,
@@ -577,4 +578,32 @@ def test_every_send_to_overload_takes_the_compiled_path() -> None:
         s.Close()
     stats: Any = pstats.Stats(prof).stats
     ours = [f[2] for f in stats if "_socket_transfer" in f[0] and f[2] in ("SendTo", "_send_to_steady")]
+    assert (not ours) == _accel.ACCELERATED, ours
+
+
+def test_the_other_send_and_receive_overloads_take_the_compiled_path() -> None:
+    """Send/Receive(buffer, socket_flags) and (buffer, size, socket_flags) on a connected stream go
+    the compiled way of the loop shapes (test_stream_paths compares every overload's results)."""
+    from test_stream_paths import _pair
+
+    c, s = _pair()
+    try:
+        assert c.RemoteEndPoint is not None and s.RemoteEndPoint is not None  # (the steady state)
+        out, into = bytearray(b"abcdefgh"), bytearray(8)
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(5):
+            assert c.Send(out, SocketFlags.None_) == 8
+            assert c.Send(out, 4, SocketFlags.None_) == 4
+            got = 0
+            while got < 12:  # (a stream: the bytes may come in pieces)
+                assert s.Poll(int(WAIT * 1_000_000), SelectMode.SelectRead)
+                got += s.Receive(into, SocketFlags.None_) if got < 8 else s.Receive(into, 12 - got, 0)
+        prof.disable()
+    finally:
+        c.Close()
+        s.Close()
+    stats: Any = pstats.Stats(prof).stats
+    names = ("Send", "Receive", "_send_general", "_receive_general")
+    ours = [f[2] for f in stats if "_socket_transfer" in f[0] and f[2] in names]
     assert (not ours) == _accel.ACCELERATED, ours

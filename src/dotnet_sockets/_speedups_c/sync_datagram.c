@@ -492,7 +492,8 @@ done:
 
 /* The (buffer, [[offset,] size,] [socket_flags,] remote_ep) of a synchronous datagram call, by
    .NET's overloads (2 to 5 arguments), as steady_args takes them: 1 when taken (offset and size
-   set), 0 when not (no error set). */
+   set), 0 when not (no error set).  The endpoint itself is not read (Send's and Receive's
+   arguments are the same without it). */
 static int
 sd_overload_args(PyObject *const *args, Py_ssize_t nargs, int writable, Py_ssize_t *offset, Py_ssize_t *size)
 {
@@ -698,4 +699,30 @@ fast_sync_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *res = fast_send_to(self, full, 5);
     Py_DECREF(count);
     return res;
+}
+
+/* Socket.Receive(buffer[, [offset,] size,] [socket_flags]) and Send(...) on a connected stream:
+   the overloads fast_receive and fast_send do not take themselves ((buffer, socket_flags) and
+   (buffer, size, socket_flags)) go the same way, as (buffer, 0, size): their arguments read as
+   the datagram calls' without the endpoint. */
+static PyObject *
+fast_sync_receive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t offset, size;
+    if (nargs != 2 && nargs != 3)
+        return fast_receive(self, args, nargs);
+    if (!sd_overload_args(args, nargs + 1, 1, &offset, &size))
+        return NOT_TAKEN;
+    return stream_receive(self, args[0], offset, size);
+}
+
+static PyObject *
+fast_sync_send(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t offset, size;
+    if (nargs != 2 && nargs != 3)
+        return fast_send(self, args, nargs);
+    if (!sd_overload_args(args, nargs + 1, 0, &offset, &size))
+        return NOT_TAKEN;
+    return stream_send(self, args[0], offset, size, args[nargs - 1]);
 }
