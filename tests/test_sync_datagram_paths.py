@@ -607,3 +607,68 @@ def test_the_other_send_and_receive_overloads_take_the_compiled_path() -> None:
     names = ("Send", "Receive", "_send_general", "_receive_general")
     ours = [f[2] for f in stats if "_socket_transfer" in f[0] and f[2] in names]
     assert (not ours) == _accel.ACCELERATED, ours
+
+
+def test_the_receive_from_paths_leak_nothing() -> None:
+    """Thousands of ReceiveFrom calls that find their datagram, wait for it (a ping-pong with an
+    echo thread), time out or are refused: memory stays flat, no operation is left alive, and the
+    socket, endpoints, buffers and queue keep their reference counts."""
+    import tracemalloc
+
+    from dotnet_sockets._engine.ops import ReceiveFromOp
+
+    s, _, _ = _receiver("v4")
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    echo.bind(("127.0.0.1", 0))
+    echo.settimeout(WAIT)
+    echo_ep = IPEndPoint(IPAddress.Loopback, echo.getsockname()[1])
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                data, frm = echo.recvfrom(64)
+            except OSError:
+                return  # timed out (the test failed) or closed
+            echo.sendto(data, frm)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    any_ep, wrong = IPEndPoint(IPAddress.Any, 0), IPEndPoint(IPAddress.IPv6Any, 0)
+    p, inb = bytearray(32), bytearray(64)
+    s.ReceiveTimeout = int(WAIT * 1000)
+
+    def rounds(n: int) -> None:
+        for i in range(n):
+            assert s.SendTo(p, 0, 32, SocketFlags.None_, echo_ep) == 32
+            got, frm = s.ReceiveFrom(inb, 0, 64, SocketFlags.None_, any_ep)
+            assert got == 32 and frm.Port == echo_ep.Port
+            if i % 50 == 0:
+                s.ReceiveTimeout = 1
+                with pytest.raises(Exception, match="timed out"):
+                    s.ReceiveFrom(inb, any_ep)
+                s.ReceiveTimeout = int(WAIT * 1000)
+                with pytest.raises(Exception, match="AddressFamily"):
+                    s.ReceiveFrom(inb, wrong)
+
+    def watched() -> list[int]:
+        return [sys.getrefcount(o) for o in (s, s._io, any_ep, wrong, p, inb, echo_ep, echo_ep._sa)]
+
+    try:
+        rounds(300)  # warm up caches and free lists
+        gc.collect()
+        refs = watched()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        rounds(3000)
+        gc.collect()
+        growth = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        assert watched() == refs
+        assert growth < 100_000, growth  # a leaked object per call would be hundreds of kB
+        assert sum(1 for o in gc.get_objects() if type(o) is ReceiveFromOp) <= 1
+    finally:
+        stop.set()
+        s.Close()
+        echo.close()
+        server.join(WAIT)
