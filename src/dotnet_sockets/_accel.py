@@ -5,7 +5,7 @@ there) supplies the core of every operation (``_speedups.OpCore``, the
 compiled twin of ``asyncresult._PyOpCore``: its slots, ``__init__`` and
 completion, which ``asyncresult.AsyncOperation`` derives from; see
 :func:`op_core`), and replaces the interpreter on the steady-state datagram send:
-``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo(buffer, remote_ep)``,
+``BeginSendTo``, ``EndSendTo``, the synchronous ``SendTo`` and ``ReceiveFrom`` (with its wait),
 ``SendToAsync(e)`` and ``await SendToAsync(buffer, flags, remote_ep)``; the first try of
 ``await SendAsync(buffer)`` and ``await ReceiveAsync(buffer)`` on a stream, and the kept
 reader's report that wakes an awaited receive (``aio._LoopWatch.ready``); the synchronous
