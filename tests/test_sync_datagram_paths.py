@@ -672,3 +672,44 @@ def test_the_receive_from_paths_leak_nothing() -> None:
         s.Close()
         echo.close()
         server.join(WAIT)
+
+
+@pytest.mark.parametrize("way", ["installed", "python"])
+def test_a_receive_started_behind_a_waiting_receive_from_gets_the_next_datagram(way: str) -> None:
+    """Start order across models: a BeginReceiveFrom started while a ReceiveFrom waits (parked)
+    queues behind it; the first datagram is the ReceiveFrom's, the second the BeginReceiveFrom's."""
+    s, to, fam = _receiver("v4")
+    sender = socket.socket(fam, socket.SOCK_DGRAM)
+    try:
+        s.ReceiveTimeout = int(WAIT * 1000)
+        receive = _method(way)
+        result: list[Any] = []
+
+        def wait() -> None:
+            buf = bytearray(8)
+            try:
+                n, _ = receive(s, buf, 0, 8, SocketFlags.None_, IPEndPoint(IPAddress.Any, 0))
+                result.append(bytes(buf[:n]))
+            except Exception as exc:  # noqa: BLE001 - the outcome is the point
+                result.append(_raised(exc))
+
+        t = threading.Thread(target=wait, daemon=True)
+        t.start()
+        deadline = time.monotonic() + WAIT
+        while s._io.rpark is None and time.monotonic() < deadline:  # parked: it waits in poll
+            time.sleep(0.001)
+        assert s._io.rpark is not None
+        later = bytearray(8)
+        ar = s.BeginReceiveFrom(later, 0, 8, 0, IPEndPoint(IPAddress.Any, 0), None, None)
+        assert not ar.IsCompleted
+        sender.sendto(b"first", to)
+        sender.sendto(b"second", to)
+        t.join(WAIT)
+        assert not t.is_alive()
+        assert ar.AsyncWaitHandle.WaitOne(int(WAIT * 1000))
+        n, _ = s.EndReceiveFrom(ar)
+        assert result == [b"first"] and bytes(later[:n]) == b"second"
+        assert s._io.rpark is None and not s._io.rq
+    finally:
+        sender.close()
+        s.Close()
