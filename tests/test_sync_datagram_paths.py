@@ -715,3 +715,170 @@ def test_a_receive_started_behind_a_waiting_receive_from_gets_the_next_datagram(
     finally:
         sender.close()
         s.Close()
+
+
+# -- Send/Receive on a connected datagram socket ---------------------------------------------------
+
+
+_deny_event: list[str] = []  # the event the policy refuses next
+_close_on_event: list[tuple[str, Socket]] = []  # the event whose hook closes the socket next
+
+
+def _transfer_hook(event: str, args: tuple[Any, ...]) -> None:
+    if _deny_event and event == _deny_event[0]:
+        _deny_event.clear()
+        raise PermissionError("refused by the test's policy")
+    if _close_on_event and event == _close_on_event[0][0]:
+        _close_on_event.pop()[1].Close()
+
+
+sys.addaudithook(_transfer_hook)
+
+
+@dataclass(frozen=True)
+class TransferCase:
+    call: str  # "Send" or "Receive"
+    shape: int  # arguments after the buffer: 0 to 3
+    buffer: str
+    offset: Any
+    size: Any
+    flags: Any
+    scene: str
+
+
+def _transfer_args(case: TransferCase, buf: Any) -> tuple[Any, ...]:
+    return {
+        0: (buf,),
+        1: (buf, case.flags),
+        2: (buf, case.size, case.flags),
+        3: (buf, case.offset, case.size, case.flags),
+    }[case.shape]
+
+
+def _transfer_run(case: TransferCase, way: str) -> tuple[Any, ...]:  # noqa: C901 - one scenario, spelled out
+    s, to, fam = _receiver("v4")
+    peer = socket.socket(fam, socket.SOCK_DGRAM)  # raw: no telemetry or audit of its own
+    timer: threading.Timer | None = None
+    try:
+        peer.bind(("127.0.0.1", 0))
+        peer.connect(to)
+        peer.settimeout(WAIT)
+        s.Connect(IPEndPoint(IPAddress.Loopback, peer.getsockname()[1]))
+        assert s.RemoteEndPoint is not None  # (the steady state: the peer known)
+        s.ReceiveTimeout = int(WAIT * 1000)
+        if case.call == "Receive":
+            if case.scene == "arrives":
+                timer = threading.Timer(0.02, peer.send, (DATA,))
+                timer.start()
+            elif case.scene == "timeout":
+                s.ReceiveTimeout = 30
+            elif case.scene != "nonblocking":
+                peer.send(DATA * 4 if case.scene == "big" else DATA)
+                _until_readable(s)
+        if case.scene == "nonblocking":
+            s.Blocking = False
+        buf = _buffer(case.buffer)
+        if isinstance(buf, bytes):
+            buf = DATA[:16]
+        fn = vars(_socket_transfer.SocketTransfer)[case.call]
+        if way != "installed":
+            fn = inspect.unwrap(fn)
+        event = f"dotnet_sockets.Socket.{case.call}"
+        with pytest.MonkeyPatch.context() as m:
+            if way == "general":
+                cls = _socket_transfer.SocketTransfer
+                general = cls._send_general if case.call == "Send" else cls._receive_general
+                m.setattr(
+                    cls, f"_{case.call.lower()}_steady", lambda self, b, o, z, f: general(self, b, (o, z, f), {})
+                )
+            if case.scene == "closed":
+                s.Close()
+            elif case.scene == "hook closes":
+                _close_on_event.append((event, s))
+            elif case.scene == "hook refuses":
+                _deny_event.append(event)
+            _events.append([])
+            before = Telemetry.snapshot()
+            try:
+                out: tuple[Any, ...] = ("value", fn(s, *_transfer_args(case, buf)))
+            except Exception as exc:  # noqa: BLE001 - the outcome is the point
+                out = _raised(exc)
+            finally:
+                _deny_event.clear()
+                _close_on_event.clear()
+            events = _events.pop()
+            d = Telemetry.snapshot() - before
+        if timer is not None:
+            timer.join(WAIT)
+        got = peer.recv(256) if case.call == "Send" and out[0] == "value" else None
+        held = _exported(buf)
+        if held:
+            gc.collect()  # (an exception's frames may hold the range in a cycle)
+            held = _exported(buf)
+        contents = bytes(buf) if isinstance(buf, (bytearray, bytes, memoryview)) else None
+        counts = (d.bytes_sent, d.datagrams_sent, d.bytes_received, d.datagrams_received)
+        return (out, events, counts, got, held, contents)
+    finally:
+        if timer is not None:
+            timer.cancel()
+        peer.close()
+        s.Close()
+
+
+@st.composite
+def _transfer_cases(draw: st.DrawFn) -> TransferCase:
+    call = draw(st.sampled_from(["Send", "Receive"]))
+    shape = draw(st.integers(0, 3))
+    if draw(st.booleans()):  # near the steady state
+        buffer = "bytearray" if call == "Receive" else draw(st.sampled_from(["bytearray", "bytes"]))
+        offset = draw(st.integers(0, 16)) if shape == 3 else 0
+        size = draw(st.integers(0, 16 - offset))
+        flags = draw(st.sampled_from([0, SocketFlags.None_, _Int(0)]))
+    else:
+        buffer = draw(st.sampled_from(["bytearray", "bytes", "memoryview", "readonly", "none"]))
+        offset, size, flags = draw(_INT), draw(_INT), draw(_FLAGS)
+    scenes = ["plain", "plain", "closed", "nonblocking", "hook closes", "hook refuses"]
+    if call == "Receive":
+        scenes += ["arrives", "timeout", "big"]
+    return TransferCase(call, shape, buffer, offset, size, flags, draw(st.sampled_from(scenes)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_transfer_cases())
+def test_every_datagram_send_and_receive_gives_what_the_python_and_general_paths_give(case: TransferCase) -> None:
+    installed = _transfer_run(case, "installed")
+    assert installed == _transfer_run(case, "python")
+    assert installed == _transfer_run(case, "general")
+
+
+def test_datagram_send_and_receive_take_the_compiled_path() -> None:
+    """Every overload of Send/Receive on a connected datagram socket, its steady state reached
+    (the records the compare above pins) and run without a Python function of the package."""
+    for shape in range(4):
+        send = _transfer_run(TransferCase("Send", shape, "bytearray", 0, 16, SocketFlags.None_, "plain"), "installed")
+        assert send[0] == ("value", 16) and send[2:4] == ((16, 1, 0, 0), b"." * 16)
+        receive = _transfer_run(TransferCase("Receive", shape, "bytearray", 0, 8, 0, "big"), "installed")
+        assert receive[0] == ("value", 16 if shape < 2 else 8) and receive[2] == (0, 0, receive[0][1], 1)
+    s, to, fam = _receiver("v4")
+    peer = socket.socket(fam, socket.SOCK_DGRAM)
+    try:
+        peer.bind(("127.0.0.1", 0))
+        peer.connect(to)
+        s.Connect(IPEndPoint(IPAddress.Loopback, peer.getsockname()[1]))
+        assert s.RemoteEndPoint is not None
+        s.ReceiveTimeout = int(WAIT * 1000)
+        out, into = bytearray(8), bytearray(8)
+        prof = cProfile.Profile()
+        prof.enable()
+        for i in range(8):
+            assert s.Send(out, *((SocketFlags.None_,), (8, 0), (0, 8, 0), ())[i % 4]) == 8
+            peer.send(b"12345678")
+            assert s.Receive(into, *((SocketFlags.None_,), (8, 0), (0, 8, 0), ())[i % 4]) == 8
+        prof.disable()
+    finally:
+        peer.close()
+        s.Close()
+    stats: Any = pstats.Stats(prof).stats
+    names = ("Send", "Receive", "_send_steady", "_receive_steady", "_send_general", "_receive_general")
+    ours = [f[2] for f in stats if "_socket_transfer" in f[0] and f[2] in names]
+    assert (not ours) == _accel.ACCELERATED, ours

@@ -701,28 +701,106 @@ fast_sync_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return res;
 }
 
-/* Socket.Receive(buffer[, [offset,] size,] [socket_flags]) and Send(...) on a connected stream:
-   the overloads fast_receive and fast_send do not take themselves ((buffer, socket_flags) and
-   (buffer, size, socket_flags)) go the same way, as (buffer, 0, size): their arguments read as
-   the datagram calls' without the endpoint. */
+/* SocketTransfer._receive_steady / _send_steady on a connected datagram socket (one datagram,
+   never a loop: the twins return after the first call there), for arguments steady_args takes;
+   the peer the audit event names known (_remote_ep).  A would-block goes on as the twins' does
+   (_receive_wait, _send_rest); NOT_TAKEN, having done nothing, outside that steady state. */
+static PyObject *
+datagram_sync(PyObject *self, PyObject *buffer, Py_ssize_t offset, Py_ssize_t size, PyObject *flags, int sending)
+{
+    /* (0 bytes to receive waits for data: ops.ReceiveZeroOp, built by the general path) */
+    if (!sending && size == 0)
+        return NOT_TAKEN;
+    if (SLOT(self, s_disposed) != Py_False || tracing_enabled())
+        return NOT_TAKEN;
+    PyObject *ep = SLOT(self, s_remote_ep), *io = SLOT(self, s_io);
+    if (ep == NULL || ep == Py_None || io == NULL || !Py_IS_TYPE(io, OpQueueType))
+        return NOT_TAKEN;
+    PyObject *q = SLOT(io, sending ? q_wq : q_rq);
+    if (q == NULL || SLOT(io, q_closed) != Py_False || SLOT(io, q_fd) == NULL || queue_length(q) != 0) {
+        PyErr_Clear();
+        return NOT_TAKEN;
+    }
+    /* Exported before the audit hooks run, as the twins' data and memoryview. */
+    Py_buffer view;
+    if (PyObject_GetBuffer(buffer, &view, sending ? PyBUF_SIMPLE : PyBUF_WRITABLE) < 0)
+        return NULL;
+    Py_INCREF(ep);
+    int denied = audit_send(sending ? "dotnet_sockets.Socket.Send" : "dotnet_sockets.Socket.Receive", self, ep);
+    Py_DECREF(ep);
+    io = denied < 0 ? NULL : queue_after_hooks(self);
+    if (io == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    q = SLOT(io, sending ? q_wq : q_rq);
+    PyObject *exc = NULL;
+    Py_ssize_t r = IO_WOULD_BLOCK;
+    if (q != NULL && SLOT(io, q_closed) == Py_False && queue_length(q) == 0)
+        r = stream_call(io, (char *)view.buf + offset, size, sending, &exc, 1);
+    else
+        PyErr_Clear(); /* (queue_length's) */
+    int datagram = SLOT(io, sd_qdgram) == Py_True; /* (the twins count by io.dgram) */
+    Py_DECREF(io);
+    if (r == IO_WOULD_BLOCK && !sending) {
+        /* It waits as a queued operation holding its own export of the range. */
+        PyObject *range = range_view(buffer, offset, size);
+        PyBuffer_Release(&view);
+        if (range == NULL)
+            return NULL;
+        PyObject *callargs[2] = {self, range};
+        PyObject *res = PyObject_Vectorcall(receive_wait, callargs, 2, NULL);
+        Py_DECREF(range);
+        return res;
+    }
+    PyBuffer_Release(&view);
+    if (r >= 0) {
+        __atomic_add_fetch(sending ? &tel_bytes_sent : &tel_bytes_received, (long long)r, __ATOMIC_RELAXED);
+        if (datagram)
+            __atomic_add_fetch(sending ? &tel_datagrams_sent : &tel_datagrams_received, 1, __ATOMIC_RELAXED);
+        return PyLong_FromSsize_t(r);
+    }
+    if (r == IO_FAILED)
+        return stream_failed(self, exc);
+    if (r == IO_RAISED)
+        return NULL;
+    /* A send that would block: the datagram waits for room as a queued operation (_send_rest). */
+    PyObject *o = PyLong_FromSsize_t(offset), *z = PyLong_FromSsize_t(size);
+    PyObject *res = NULL;
+    if (o != NULL && z != NULL) {
+        PyObject *callargs[6] = {self, buffer, o, z, flags, int_zero};
+        res = PyObject_Vectorcall(send_rest, callargs, 6, NULL);
+    }
+    Py_XDECREF(o);
+    Py_XDECREF(z);
+    return res;
+}
+
+/* Socket.Receive(buffer[, [offset,] size,] [socket_flags]) and Send(...): every overload's steady
+   state (their arguments read as the datagram calls' without the endpoint), on a connected
+   datagram socket here, on a connected stream the loop shapes' compiled path. */
+static PyObject *
+sync_transfer(PyObject *self, PyObject *const *args, Py_ssize_t nargs, int sending)
+{
+    Py_ssize_t offset, size;
+    if (nargs < 1 || nargs > 4 || !sd_overload_args(args, nargs + 1, !sending, &offset, &size) || !is_socket(self))
+        return NOT_TAKEN;
+    PyObject *flags = nargs == 1 ? ea_no_flags : args[nargs - 1];
+    if (sd_configured && SLOT(self, s_dgram) == Py_True)
+        return datagram_sync(self, args[0], offset, size, flags, sending);
+    if (nargs == 1 || nargs == 4) /* (the loop shapes, as they always went) */
+        return sending ? fast_send(self, args, nargs) : fast_receive(self, args, nargs);
+    return sending ? stream_send(self, args[0], offset, size, flags) : stream_receive(self, args[0], offset, size);
+}
+
 static PyObject *
 fast_sync_receive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_ssize_t offset, size;
-    if (nargs != 2 && nargs != 3)
-        return fast_receive(self, args, nargs);
-    if (!sd_overload_args(args, nargs + 1, 1, &offset, &size))
-        return NOT_TAKEN;
-    return stream_receive(self, args[0], offset, size);
+    return sync_transfer(self, args, nargs, 0);
 }
 
 static PyObject *
 fast_sync_send(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_ssize_t offset, size;
-    if (nargs != 2 && nargs != 3)
-        return fast_send(self, args, nargs);
-    if (!sd_overload_args(args, nargs + 1, 0, &offset, &size))
-        return NOT_TAKEN;
-    return stream_send(self, args[0], offset, size, args[nargs - 1]);
+    return sync_transfer(self, args, nargs, 1);
 }
