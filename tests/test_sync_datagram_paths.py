@@ -613,8 +613,9 @@ def test_the_other_send_and_receive_overloads_take_the_compiled_path() -> None:
 
 def test_the_receive_from_paths_leak_nothing() -> None:
     """Thousands of ReceiveFrom calls that find their datagram, wait for it (a ping-pong with an
-    echo thread), time out or are refused: memory stays flat, no operation is left alive, and the
-    socket, endpoints, buffers and queue keep their reference counts."""
+    echo thread), time out or are refused, and of Send/Receive on a connected datagram socket:
+    memory stays flat, no operation is left alive, and the sockets, endpoints, buffers and queues
+    keep their reference counts."""
     import tracemalloc
 
     from dotnet_sockets._engine.ops import ReceiveFromOp
@@ -639,12 +640,18 @@ def test_the_receive_from_paths_leak_nothing() -> None:
     any_ep, wrong = IPEndPoint(IPAddress.Any, 0), IPEndPoint(IPAddress.IPv6Any, 0)
     p, inb = bytearray(32), bytearray(64)
     s.ReceiveTimeout = int(WAIT * 1000)
+    c, _, _ = _receiver("v4")  # connected to the echo: Send/Receive on a datagram socket
+    c.Connect(echo_ep)
+    assert c.RemoteEndPoint is not None
+    c.ReceiveTimeout = int(WAIT * 1000)
 
     def rounds(n: int) -> None:
         for i in range(n):
             assert s.SendTo(p, 0, 32, SocketFlags.None_, echo_ep) == 32
             got, frm = s.ReceiveFrom(inb, 0, 64, SocketFlags.None_, any_ep)
             assert got == 32 and frm.Port == echo_ep.Port
+            assert c.Send(p, 0, 16, SocketFlags.None_) == 16
+            assert c.Receive(inb, SocketFlags.None_) == 16
             if i % 50 == 0:
                 s.ReceiveTimeout = 1
                 with pytest.raises(Exception, match="timed out"):
@@ -654,7 +661,7 @@ def test_the_receive_from_paths_leak_nothing() -> None:
                     s.ReceiveFrom(inb, wrong)
 
     def watched() -> list[int]:
-        return [sys.getrefcount(o) for o in (s, s._io, any_ep, wrong, p, inb, echo_ep, echo_ep._sa)]
+        return [sys.getrefcount(o) for o in (s, s._io, any_ep, wrong, p, inb, echo_ep, echo_ep._sa, c, c._io)]
 
     try:
         rounds(300)  # warm up caches and free lists
@@ -672,6 +679,7 @@ def test_the_receive_from_paths_leak_nothing() -> None:
     finally:
         stop.set()
         s.Close()
+        c.Close()
         echo.close()
         server.join(WAIT)
 
