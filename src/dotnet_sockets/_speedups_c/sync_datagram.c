@@ -10,7 +10,6 @@
    every rule: an endpoint the plain check does not pass (_check_receive_ep raises), an error
    (_wait_sync says what), a non-blocking socket, a receive queued behind others. */
 
-#include <netdb.h>
 #include <poll.h>
 #include <time.h>
 
@@ -54,27 +53,6 @@ plain_receive_ep(PyObject *self, PyObject *ep)
     }
     Py_ssize_t n = PyBytes_GET_SIZE(packed);
     return (n == 4 && fam == sd_inter_network) || (n == 16 && fam == sd_inter_network_v6);
-}
-
-/* The (host, port[, flowinfo, scope_id]) tuple socket.recvfrom_into makes of a sender's address
-   (its host through getnameinfo's NI_NUMERICHOST, as the socket module's); None for none. */
-static PyObject *
-sd_sockaddr(const struct sockaddr_storage *ss, socklen_t len, char *host, size_t hostlen)
-{
-    if (len == 0)
-        Py_RETURN_NONE;
-    if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)
-        return make_sockaddr(ss, len);
-    int err = getnameinfo((const struct sockaddr *)ss, len, host, (socklen_t)hostlen, NULL, 0, NI_NUMERICHOST);
-    if (err != 0) {
-        PyErr_SetString(PyExc_OSError, gai_strerror(err));
-        return NULL;
-    }
-    if (ss->ss_family == AF_INET)
-        return Py_BuildValue("(si)", host, ntohs(((const struct sockaddr_in *)ss)->sin_port));
-    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-    return Py_BuildValue("(siII)", host, ntohs(a->sin6_port), (unsigned int)ntohl(a->sin6_flowinfo),
-                         (unsigned int)a->sin6_scope_id);
 }
 
 /* self._endpoint_from(sa, hint) of a datagram socket (sa: recvfrom_into's address tuple, stolen):
@@ -137,8 +115,7 @@ sd_result_sa(PyObject *self, PyObject *n, PyObject *sa)
 static PyObject *
 sd_result(PyObject *self, Py_ssize_t n, const struct sockaddr_storage *ss, socklen_t len)
 {
-    char host[NI_MAXHOST];
-    PyObject *sa = sd_sockaddr(ss, len, host, sizeof(host));
+    PyObject *sa = make_sockaddr(ss, len); /* (recvfrom_into's tuple: inet_ntop's host, as the socket module's) */
     PyObject *count = sa == NULL ? NULL : PyLong_FromSsize_t(n);
     if (count == NULL) {
         Py_XDECREF(sa);
@@ -272,8 +249,7 @@ sd_retry(PyObject *io, PyObject *op)
     if (r == IO_WOULD_BLOCK)
         return sd_release(lock) < 0 ? -1 : 0;
     if (r >= 0) {
-        char host[NI_MAXHOST];
-        PyObject *sa = sd_sockaddr(&from, fromlen, host, sizeof(host));
+        PyObject *sa = make_sockaddr(&from, fromlen);
         PyObject *v = sa == NULL ? NULL : Py_BuildValue("(nN)", r, sa);
         if (v == NULL) {
             sd_release(lock);
