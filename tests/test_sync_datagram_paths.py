@@ -890,3 +890,41 @@ def test_datagram_send_and_receive_take_the_compiled_path() -> None:
     names = ("Send", "Receive", "_send_steady", "_receive_steady", "_send_general", "_receive_general")
     ours = [f[2] for f in stats if "_socket_transfer" in f[0] and f[2] in names]
     assert (not ours) == _accel.ACCELERATED, ours
+
+
+@pytest.mark.parametrize("way", ["installed", "python"])
+def test_an_exception_raised_by_a_signal_handler_during_the_wait_withdraws_the_receive(way: str) -> None:
+    """A signal handler that raises while ReceiveFrom waits in poll (Ctrl-C's KeyboardInterrupt,
+    here a test exception): the exception comes out of ReceiveFrom, the operation has left the
+    queue, and the next datagram goes to the next call."""
+    import signal
+
+    class Interrupted(Exception):
+        pass
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Interrupted
+
+    s, to, fam = _receiver("v4")
+    sender = socket.socket(fam, socket.SOCK_DGRAM)
+    old = signal.signal(signal.SIGUSR1, handler)
+    main = threading.main_thread().ident
+    assert main == threading.get_ident()
+    try:
+        s.ReceiveTimeout = int(WAIT * 1000)
+        buf = bytearray(8)
+        kick = threading.Timer(0.05, signal.pthread_kill, (main, signal.SIGUSR1))
+        kick.start()
+        t0 = time.monotonic()
+        with pytest.raises(Interrupted):
+            _method(way)(s, buf, 0, 8, SocketFlags.None_, IPEndPoint(IPAddress.Any, 0))
+        assert time.monotonic() - t0 < WAIT / 2
+        kick.join(WAIT)
+        assert s._io.rpark is None and not s._io.rq
+        sender.sendto(b"next", to)
+        n, _ = s.ReceiveFrom(buf, IPEndPoint(IPAddress.Any, 0))
+        assert bytes(buf[:n]) == b"next"
+    finally:
+        signal.signal(signal.SIGUSR1, old)
+        sender.close()
+        s.Close()
