@@ -49,12 +49,12 @@ from .exceptions import ArgumentException, SocketException
 
 __all__ = ["RESOLV_CONF", "QUERY_TIMEOUT", "ATTEMPTS", "BLOCKING", "LOOP", "run_blocking", "resolve", "arpa_name"]
 
-# Read at each query, so that tests can point them elsewhere.
+# Read at each query, so that tests can point them elsewhere (the static Dns.Resolve… included).
 RESOLV_CONF = "/etc/resolv.conf"
 QUERY_TIMEOUT = 3.0  # seconds, per attempt (.NET: 3 s)
 ATTEMPTS = 3  # per server (.NET: one try and two retries)
 
-DNS_PORT: Final = 53
+DNS_PORT = 53  # what a resolv.conf server is asked on
 _UDP_RECEIVE: Final = 65535  # any datagram whole: a large answer is taken, not cut at 512 bytes
 
 A: Final = 1
@@ -602,6 +602,8 @@ async def resolve_addresses(
     if family == AddressFamily.InterNetworkV6:
         return await resolve(io, servers, name, AAAA)
     if family != AddressFamily.Unspecified:
-        raise ArgumentException("The address family must be InterNetwork, InterNetworkV6 or Unspecified.", "addressFamily")
+        raise ArgumentException(
+            "The address family must be InterNetwork, InterNetworkV6 or Unspecified.", "addressFamily"
+        )
     a, aaaa = await io.both(resolve(io, servers, name, A), resolve(io, servers, name, AAAA))
     return merge_addresses(a, aaaa)

@@ -771,29 +771,11 @@ class Dns:
         """The awaitable ``ResolveCName``.  Raises as ``DnsResolver`` says."""
         return _system_resolver().ResolveCNameAsync(name, cancellation_token)
 
-    @overload
-    @staticmethod
-    def ResolvePtr(name: str) -> DnsResult[PtrRecord]: ...
-    @overload
-    @staticmethod
-    def ResolvePtr(address: IPAddress) -> DnsResult[PtrRecord]: ...
-
     @staticmethod
     def ResolvePtr(name: str | IPAddress) -> DnsResult[PtrRecord]:
         """``DnsResolver.ResolvePtr`` (a name, or an ``IPAddress`` looked up in reverse) with the system's
         servers.  Raises ``ArgumentNullException`` (``name``) and the rest as ``DnsResolver`` says."""
         return _system_resolver().ResolvePtr(name)
-
-    @overload
-    @staticmethod
-    def ResolvePtrAsync(
-        name: str, cancellation_token: CancellationToken | None = None
-    ) -> Coroutine[Any, Any, DnsResult[PtrRecord]]: ...
-    @overload
-    @staticmethod
-    def ResolvePtrAsync(
-        address: IPAddress, cancellation_token: CancellationToken | None = None
-    ) -> Coroutine[Any, Any, DnsResult[PtrRecord]]: ...
 
     @staticmethod
     def ResolvePtrAsync(

@@ -98,7 +98,9 @@ class DnsResolver:
         servers = []
         for server in options.Servers:
             if not isinstance(server, IPEndPoint):
-                raise ArgumentException("The list of DNS servers contains an entry that is not an IPEndPoint.", "options.Servers")
+                raise ArgumentException(
+                    "The list of DNS servers contains an entry that is not an IPEndPoint.", "options.Servers"
+                )
             # IPEndPoint is mutable: the resolver keeps its own copies.
             servers.append(IPEndPoint(server.Address, server.Port))
         self._servers: tuple[IPEndPoint, ...] = tuple(servers)
@@ -216,25 +218,11 @@ class DnsResolver:
         Raises as the class says (``TaskCanceledException`` from the awaitable)."""
         return self._awaitable(name, _dnsquery.CNAME, cancellation_token)
 
-    @overload
-    def ResolvePtr(self, name: str) -> DnsResult[PtrRecord]: ...
-    @overload
-    def ResolvePtr(self, address: IPAddress) -> DnsResult[PtrRecord]: ...
-
     def ResolvePtr(self, name: str | IPAddress) -> DnsResult[PtrRecord]:
         """The PTR records of a name (``4.3.2.1.in-addr.arpa``), or of an ``IPAddress`` (a reverse lookup
         of its ``in-addr.arpa``/``ip6.arpa`` name).  Raises as the class says (``ArgumentNullException``
         ``name`` for ``None``)."""
         return self._blocking(self._ptr_target(name), _dnsquery.PTR)  # type: ignore[no-any-return]
-
-    @overload
-    def ResolvePtrAsync(
-        self, name: str, cancellation_token: CancellationToken | None = None
-    ) -> Coroutine[Any, Any, DnsResult[PtrRecord]]: ...
-    @overload
-    def ResolvePtrAsync(
-        self, address: IPAddress, cancellation_token: CancellationToken | None = None
-    ) -> Coroutine[Any, Any, DnsResult[PtrRecord]]: ...
 
     def ResolvePtrAsync(
         self, name: str | IPAddress, cancellation_token: CancellationToken | None = None
