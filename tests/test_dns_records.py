@@ -659,6 +659,13 @@ def test_the_resolver_copies_its_servers(serve: Callable[..., FakeDns]) -> None:
     assert resolver.ResolveMx("example.test").Records[0].Preference == 10
 
 
+def test_port_zero_means_the_dns_port(serve: Callable[..., FakeDns], monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve(by_type)
+    monkeypatch.setattr(_dnsquery, "DNS_PORT", server.endpoint.Port)
+    resolver = DnsResolver(DnsResolverOptions([IPEndPoint(IPAddress.Loopback, 0)]))
+    assert resolver.ResolveNs("example.test").Records == (NsRecord("ns1.example.test", 120),)
+
+
 def test_a_cancelled_token_ends_the_awaitable_before_any_query(serve: Callable[..., FakeDns]) -> None:
     server = serve(by_type)
     source = CancellationTokenSource()
