@@ -88,10 +88,27 @@ def _ttl(value: datetime.timedelta | int) -> datetime.timedelta:
 
 
 @dotnet_names
-class AddressRecord(_Value):
+class _Record(_Value):
+    """What every record has: ``Ttl``."""
+
+    __slots__ = ("_ttl",)
+    _ttl: datetime.timedelta
+
+    @property
+    def Ttl(self) -> datetime.timedelta:
+        """How long the record may be cached (``datetime.timedelta``, .NET's ``TimeSpan``)."""
+        return self._ttl
+
+    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
+    ttl = Ttl
+    # -- end of PEP 8 spellings --
+
+
+@dotnet_names
+class AddressRecord(_Record):
     """An A or AAAA record: ``Address`` (``IPAddress``) and ``Ttl`` (``timedelta``)."""
 
-    __slots__ = ("_address", "_ttl")
+    __slots__ = ("_address",)
     _fields = ("Address", "Ttl")
 
     def __init__(self, address: IPAddress, ttl: datetime.timedelta | int = _ZERO) -> None:
@@ -103,23 +120,17 @@ class AddressRecord(_Value):
         """The IPv4 or IPv6 address."""
         return self._address
 
-    @property
-    def Ttl(self) -> datetime.timedelta:
-        """How long the record may be cached."""
-        return self._ttl
-
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     address = Address
-    ttl = Ttl
     # -- end of PEP 8 spellings --
 
 
 @dotnet_names
-class SrvRecord(_Value):
+class SrvRecord(_Record):
     """An SRV record: ``Target``, ``Port``, ``Priority``, ``Weight``, ``Ttl``, and ``Addresses``, the
     A/AAAA records of ``Target`` that the server sent along in the additional section (may be empty)."""
 
-    __slots__ = ("_target", "_port", "_priority", "_weight", "_ttl", "_addresses")
+    __slots__ = ("_target", "_port", "_priority", "_weight", "_addresses")
     _fields = ("Target", "Port", "Priority", "Weight", "Ttl", "Addresses")
 
     def __init__(
@@ -159,11 +170,6 @@ class SrvRecord(_Value):
         return self._weight
 
     @property
-    def Ttl(self) -> datetime.timedelta:
-        """How long the record may be cached."""
-        return self._ttl
-
-    @property
     def Addresses(self) -> tuple[AddressRecord, ...]:
         """``Target``'s addresses from the additional section; empty when the server sent none."""
         return self._addresses
@@ -173,16 +179,15 @@ class SrvRecord(_Value):
     port = Port
     priority = Priority
     weight = Weight
-    ttl = Ttl
     addresses = Addresses
     # -- end of PEP 8 spellings --
 
 
 @dotnet_names
-class MxRecord(_Value):
+class MxRecord(_Record):
     """An MX record: ``Exchange`` (the mail host), ``Preference`` (lower first) and ``Ttl``."""
 
-    __slots__ = ("_exchange", "_preference", "_ttl")
+    __slots__ = ("_exchange", "_preference",)
     _fields = ("Exchange", "Preference", "Ttl")
 
     def __init__(self, exchange: str, preference: int, ttl: datetime.timedelta | int = _ZERO) -> None:
@@ -200,23 +205,17 @@ class MxRecord(_Value):
         """Lower is preferred."""
         return self._preference
 
-    @property
-    def Ttl(self) -> datetime.timedelta:
-        """How long the record may be cached."""
-        return self._ttl
-
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     exchange = Exchange
     preference = Preference
-    ttl = Ttl
     # -- end of PEP 8 spellings --
 
 
 @dotnet_names
-class TxtRecord(_Value):
+class TxtRecord(_Record):
     """A TXT record: ``Values`` (each character-string, decoded as UTF-8, invalid bytes replaced) and ``Ttl``."""
 
-    __slots__ = ("_values", "_ttl")
+    __slots__ = ("_values",)
     _fields = ("Values", "Ttl")
 
     def __init__(self, values: Iterable[str], ttl: datetime.timedelta | int = _ZERO) -> None:
@@ -228,22 +227,16 @@ class TxtRecord(_Value):
         """The record's strings, in order."""
         return self._values
 
-    @property
-    def Ttl(self) -> datetime.timedelta:
-        """How long the record may be cached."""
-        return self._ttl
-
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     values = Values
-    ttl = Ttl
     # -- end of PEP 8 spellings --
 
 
 @dotnet_names
-class CNameRecord(_Value):
+class CNameRecord(_Record):
     """A CNAME record: ``CanonicalName`` (the alias's target) and ``Ttl``."""
 
-    __slots__ = ("_canonical_name", "_ttl")
+    __slots__ = ("_canonical_name",)
     _fields = ("CanonicalName", "Ttl")
 
     def __init__(self, canonical_name: str, ttl: datetime.timedelta | int = _ZERO) -> None:
@@ -255,22 +248,16 @@ class CNameRecord(_Value):
         """The name the alias points to."""
         return self._canonical_name
 
-    @property
-    def Ttl(self) -> datetime.timedelta:
-        """How long the record may be cached."""
-        return self._ttl
-
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     canonical_name = CanonicalName
-    ttl = Ttl
     # -- end of PEP 8 spellings --
 
 
 @dotnet_names
-class PtrRecord(_Value):
-    """A PTR record (a reverse lookup's answer): ``Name`` and ``Ttl``."""
+class _NameRecord(_Record):
+    """A record whose data is one name: ``Name`` and ``Ttl``."""
 
-    __slots__ = ("_name", "_ttl")
+    __slots__ = ("_name",)
     _fields = ("Name", "Ttl")
 
     def __init__(self, name: str, ttl: datetime.timedelta | int = _ZERO) -> None:
@@ -279,45 +266,24 @@ class PtrRecord(_Value):
 
     @property
     def Name(self) -> str:
-        """The name the address (or name) points to."""
+        """The name the record holds."""
         return self._name
-
-    @property
-    def Ttl(self) -> datetime.timedelta:
-        """How long the record may be cached."""
-        return self._ttl
 
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     name = Name
-    ttl = Ttl
     # -- end of PEP 8 spellings --
 
 
-@dotnet_names
-class NsRecord(_Value):
-    """An NS record: ``Name`` (an authoritative name server) and ``Ttl``."""
+class PtrRecord(_NameRecord):
+    """A PTR record (a reverse lookup's answer): ``Name``, the host, and ``Ttl``."""
 
-    __slots__ = ("_name", "_ttl")
-    _fields = ("Name", "Ttl")
+    __slots__ = ()
 
-    def __init__(self, name: str, ttl: datetime.timedelta | int = _ZERO) -> None:
-        self._name = name
-        self._ttl = _ttl(ttl)
 
-    @property
-    def Name(self) -> str:
-        """The name server's host name."""
-        return self._name
+class NsRecord(_NameRecord):
+    """An NS record: ``Name``, an authoritative name server, and ``Ttl``."""
 
-    @property
-    def Ttl(self) -> datetime.timedelta:
-        """How long the record may be cached."""
-        return self._ttl
-
-    # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
-    name = Name
-    ttl = Ttl
-    # -- end of PEP 8 spellings --
+    __slots__ = ()
 
 
 @dotnet_names
@@ -401,31 +367,29 @@ class DnsResolverOptions:
     # -- end of PEP 8 spellings --
 
 
+class _MessageException(_DotNetException, Exception):
+    """``(message=None, inner_exception=None)``, the constructor of both exceptions below."""
+
+    def __init__(self, message: str | None = None, inner_exception: BaseException | None = None) -> None:
+        self._ctor_args = (message, inner_exception)
+        self._message = self._default_message if message is None else message
+        super().__init__(self._message)
+        self._set_inner(inner_exception)
+
+
 @dotnet_names
-class TimeoutException(_DotNetException, TimeoutError):
+class TimeoutException(_MessageException, TimeoutError):
     """No DNS server answered in time (each server is asked three times, three seconds each)."""
 
     _default_message = "The operation has timed out."
     _dotnet_type = "System.TimeoutException"
     _hresult = -2146233083
 
-    def __init__(self, message: str | None = None, inner_exception: BaseException | None = None) -> None:
-        self._ctor_args = (message, inner_exception)
-        self._message = self._default_message if message is None else message
-        super().__init__(self._message)
-        self._set_inner(inner_exception)
-
 
 @dotnet_names
-class InvalidDataException(_DotNetException, Exception):
+class InvalidDataException(_MessageException):
     """A DNS answer was malformed (.NET's ``System.IO.InvalidDataException``)."""
 
     _default_message = "Found invalid data while decoding."
     _dotnet_type = "System.IO.InvalidDataException"
     _hresult = -2146233085
-
-    def __init__(self, message: str | None = None, inner_exception: BaseException | None = None) -> None:
-        self._ctor_args = (message, inner_exception)
-        self._message = self._default_message if message is None else message
-        super().__init__(self._message)
-        self._set_inner(inner_exception)
