@@ -476,6 +476,10 @@ def test_a_refused_port_is_a_socket_exception() -> None:
     assert info.value.SocketErrorCode == SocketError.ConnectionRefused
     with pytest.raises(SocketException):
         run(resolver.ResolveMxAsync("example.test"))
+    for family in (AddressFamily.Unspecified, AddressFamily.InterNetworkV6):  # both queries at once, or one
+        with pytest.raises(SocketException) as both_families:
+            run(resolver.ResolveAddressesAsync("example.test", family))
+        assert both_families.value.SocketErrorCode == SocketError.ConnectionRefused
 
 
 @pytest.mark.skipif(not HAS_IPV6, reason="no IPv6 loopback on this machine")

@@ -481,11 +481,17 @@ class _LoopIo:
     async def both(
         self, first: Coroutine[Any, Any, _T], second: Coroutine[Any, Any, _T]
     ) -> tuple[_T, _T]:
-        # Both at once; the first failure cancels the other, as .NET's awaits of the two tasks surface it.
-        async with asyncio.TaskGroup() as group:
-            one = group.create_task(first)
-            two = group.create_task(second)
-        return one.result(), two.result()
+        # Both at once.  A's failure is raised before AAAA's, as .NET awaits the two tasks in that
+        # order; the other query is then cancelled (no TaskGroup: it would wrap the failure in an
+        # ExceptionGroup, which no .NET caller expects).
+        one, two = asyncio.ensure_future(first), asyncio.ensure_future(second)
+        try:
+            return await one, await two
+        except BaseException:
+            one.cancel()
+            two.cancel()
+            await asyncio.gather(one, two, return_exceptions=True)
+            raise
 
 
 BLOCKING: Final[_Io] = _BlockingIo()
