@@ -84,6 +84,7 @@ def soa(owner: bytes, ttl: int, minimum: int) -> bytes:
 class Query:
     raw: bytes
     transport: str
+    peer: Any = None
 
     @property
     def id(self) -> int:
@@ -169,7 +170,7 @@ class FakeDns:
                 for key, _ in sel.select(0.05):
                     if key.fileobj is self.udp:
                         data, peer = self.udp.recvfrom(65535)
-                        for out in self._answer(Query(data, "udp")):
+                        for out in self._answer(Query(data, "udp", peer)):
                             self.udp.sendto(out, peer)
                     else:
                         self._serve_tcp()
@@ -281,6 +282,25 @@ def test_addresses_by_family_and_both(serve: Callable[..., FakeDns]) -> None:
     token = CancellationTokenSource().Token
     assert run(resolver.ResolveAddressesAsync("example.test", token)).Records == (v4, v6)
     assert resolver.ResolveAddresses("example.test").Records[0].Ttl == 60 * SECONDS
+
+
+def test_the_awaitable_form_asks_for_both_families_at_once(serve: Callable[..., FakeDns]) -> None:
+    held: list[Query] = []
+
+    def handler(query: Query) -> list[bytes]:
+        # The A question is answered only once the AAAA question has come: asked one after the
+        # other, the A query would time out first.
+        if query.qtype == A:
+            held.append(query)
+            return []
+        for a in held:
+            server.udp.sendto(a.reply(ANSWERS[A]), a.peer)
+        return [query.reply(ANSWERS[AAAA])]
+
+    server = serve(handler)
+    result = run(server.resolver().ResolveAddressesAsync("example.test"))
+    assert [r.Address for r in result.Records] == [IPAddress.Parse("192.0.2.1"), IPAddress.Parse("2001:db8::5")]
+    assert [q.qtype for q in server.queries] == [A, AAAA]
 
 
 def test_srv_takes_its_targets_addresses_from_the_additional_section(serve: Callable[..., FakeDns]) -> None:
