@@ -172,10 +172,13 @@ class _LoopWatch(Waiter):
                     return
             fut = w.fut
             if fut is not None:
+                # Woken: the report of the next iteration (the data is still there until the
+                # step runs) finds no future, and costs no exception.  The await holds its own.
+                w.fut = None
                 try:
                     fut.set_result(None)
                 except _InvalidStateError:
-                    pass  # woken already (its step not yet run), or cancelled
+                    pass  # cancelled (its step not yet run)
             return
         if not self.poll(0):
             return
@@ -335,7 +338,14 @@ async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int
             watched = False
         else:
             if op._done:
-                w.unwatch()
+                if w.watching == 3:
+                    # unwatch() of the kept reader's waiter, inlined: once per await that waited.
+                    w.watching = 0
+                    keep: Any = io.rkeep
+                    if keep is not None and keep.waiter is w:
+                        keep.waiter = None
+                else:
+                    w.unwatch()
                 if sock is None:
                     return None
                 # The outcome, without the checks that only guard a result a caller hands in

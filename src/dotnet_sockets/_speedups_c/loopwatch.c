@@ -40,10 +40,13 @@ fast_watch_ready(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *fut = SLOT(w, lwt_fut);
     if (fut != NULL && fut != Py_None) {
         Py_INCREF(fut);
+        /* Woken: the next iteration's report (the data stays until the step runs) finds no
+           future and raises nothing; the await holds its own reference. */
+        set_slot(w, lwt_fut, Py_None);
         PyObject *r = PyObject_CallMethodOneArg(fut, str_set_result, Py_None);
         Py_DECREF(fut);
         if (r == NULL) {
-            /* woken already (its step not yet run), or cancelled */
+            /* cancelled (its step not yet run) */
             if (!PyErr_ExceptionMatches(invalid_state_error)) {
                 Py_DECREF(w);
                 return NULL;
