@@ -89,6 +89,12 @@ _T = TypeVar("_T")
 _get_ident = threading.get_ident
 _get_running_loop = asyncio.get_running_loop
 _CancelledError = asyncio.CancelledError
+_current_task: Callable[[Any], Any]
+if sys.version_info >= (3, 12):
+    _current_task = asyncio.current_task  # compiled there
+else:
+    _current_task = asyncio.tasks._current_tasks.get  # what current_task(loop) reads, without its frame
+_Task = asyncio.Task
 _InvalidStateError = asyncio.InvalidStateError
 _SocketOpError = SocketException._from_os_error
 _BYTES = (bytes, bytearray)
@@ -120,6 +126,29 @@ def _on_loop_then(loop: asyncio.AbstractEventLoop, step: Callable[[], None], clo
         loop.call_soon_threadsafe(_then, step, closed)
     except RuntimeError:
         return False
+    return True
+
+
+def _step_now(fut: asyncio.Future[None], loop: asyncio.AbstractEventLoop) -> bool:
+    """Complete ``fut`` (a wait's own future, not done) and run its task's step now, in the
+    kept reader's report, instead of one loop iteration later: True when that was done.
+
+    asyncio runs a done future's callbacks on the next iteration, so a woken receive's step
+    comes after the loop's next selector call, which reports the unread data once more (a
+    stale report, and a kernel call to tell it so).  Only the plain case is taken: the only
+    callback is an asyncio Task's wake-up (the task awaiting this wait), and no task runs now
+    (the report's own callback is not inside one, a caller of ``ready`` may be); else False
+    and nothing was done.
+    """
+    callbacks = fut._callbacks  # type: ignore[attr-defined]
+    if not callbacks or len(callbacks) != 1 or _current_task(loop) is not None:
+        return False
+    wakeup, context = callbacks[0]
+    if not isinstance(getattr(wakeup, "__self__", None), _Task):
+        return False
+    fut.remove_done_callback(wakeup)
+    fut.set_result(None)
+    context.run(wakeup, fut)
     return True
 
 
@@ -172,9 +201,16 @@ class _LoopWatch(Waiter):
                     return
             fut = w.fut
             if fut is not None:
-                # Woken: the report of the next iteration (the data is still there until the
-                # step runs) finds no future, and costs no exception.  The await holds its own.
+                # Woken: a later report finds no future, and costs no exception.  The await
+                # holds its own.
                 w.fut = None
+                if _step_now(fut, self.loop):
+                    # The step ran (and took the data) before the loop's next selector call, so
+                    # that call reports nothing stale; a wait it started began after this
+                    # iteration's call, whose report of this descriptor is this one: the next
+                    # report is fresh, with no kernel call to ask.
+                    self.suspect = False
+                    return
                 try:
                     fut.set_result(None)
                 except _InvalidStateError:
