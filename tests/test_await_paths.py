@@ -469,14 +469,28 @@ def test_thousands_of_awaits_leak_nothing(made: Made) -> None:
 
 # -- the kept reader's report: the compiled twin of _LoopWatch.ready ---------------------------------
 _FUTS = ["none", "pending", "done", "cancelled"]
+# Who waits on the future: nobody; an asyncio Task (awaiting it); a plain callback; a Task and a
+# plain callback; asyncio's Python Task (not an asyncio.Task: woken the usual way).
+_WAKERS = ["none", "task", "plain", "two", "pytask"]
 
 
-def _report(way: str, waiting: bool, suspect: bool, readable: bool, fut_state: str, raising: bool) -> tuple[Any, ...]:
-    """One report to a kept reader in the given state: what it did (futures, flags, polls, errors)."""
+def _report(
+    way: str,
+    waiting: bool,
+    suspect: bool,
+    readable: bool,
+    fut_state: str,
+    raising: bool,
+    waker: str = "none",
+    inside: bool = False,
+) -> tuple[Any, ...]:
+    """One report to a kept reader in the given state (``inside``: made from a running task): what
+    it did (futures, flags, polls, errors, and whether the waiting task's step ran in the report)."""
     from dotnet_sockets import aio
 
     loop = asyncio.new_event_loop()
     c, s = _pair()
+    marks: list[Any] = []
     try:
         io = s._io
         keep = aio._LoopWatch(loop, threading.get_ident(), io)
@@ -495,6 +509,19 @@ def _report(way: str, waiting: bool, suspect: bool, readable: bool, fut_state: s
             w = aio._LoopWaiter(loop, io)
             if fut_state != "none":
                 fut = w.fut = loop.create_future()
+
+                async def awaiting() -> None:
+                    try:
+                        marks.append(("resumed", await fut, asyncio.current_task(loop) is task))
+                    except asyncio.CancelledError:
+                        marks.append("cancelled")
+
+                if waker in ("task", "two", "pytask"):
+                    make: Any = asyncio.tasks._PyTask if waker == "pytask" else asyncio.Task  # type: ignore[attr-defined]
+                    task = make(awaiting(), loop=loop)
+                    loop.run_until_complete(asyncio.sleep(0))  # its first step: it awaits fut
+                if waker in ("plain", "two"):
+                    fut.add_done_callback(lambda f: marks.append("plain callback"))
                 if fut_state == "done":
                     fut.set_result("earlier")
                 elif fut_state == "cancelled":
@@ -502,34 +529,75 @@ def _report(way: str, waiting: bool, suspect: bool, readable: bool, fut_state: s
             keep.waiter = w
         io.rkeep = keep
         ready = vars(aio._LoopWatch)["ready"] if way == "installed" else inspect.unwrap(vars(aio._LoopWatch)["ready"])
-        try:
-            out: tuple[Any, ...] = ("value", ready(keep))
-        except Exception as exc:  # noqa: BLE001 - the outcome is the point
-            out = ("raised", type(exc).__name__, str(exc))
-        state = None if fut is None else ("cancelled" if fut.cancelled() else fut.result() if fut.done() else "pending")
-        return (*out, state, keep.suspect, polls, io.rkeep is keep, keep.waiter is not None)
+
+        seen: list[tuple[Any, ...]] = []
+
+        def report() -> None:
+            # As the loop calls it (a callback, on a running loop), or from a running task.
+            try:
+                out: tuple[Any, ...] = ("value", ready(keep))
+            except Exception as exc:  # noqa: BLE001 - the outcome is the point
+                out = ("raised", type(exc).__name__, str(exc))
+            done = None if fut is None or not fut.done() else "cancelled" if fut.cancelled() else fut.result()
+            state = None if fut is None else "pending" if not fut.done() else done
+            seen.append((*out, state, keep.suspect, polls, io.rkeep is keep, keep.waiter is not None, list(marks)))
+
+        async def from_a_task() -> None:
+            report()
+
+        if inside:
+            loop.run_until_complete(from_a_task())
+        else:
+            loop.call_soon(report)
+        for _ in range(3):
+            loop.run_until_complete(asyncio.sleep(0))
+        return (*seen[0], marks)
     finally:
         io.rkeep = None
         c.Close()
         s.Close()
+        for t in asyncio.all_tasks(loop):
+            t.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
         loop.close()
 
 
-@settings(max_examples=80, deadline=None)
-@given(st.booleans(), st.booleans(), st.booleans(), st.sampled_from(_FUTS), st.booleans())
+@settings(max_examples=200, deadline=None)
+@given(
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(_FUTS),
+    st.booleans(),
+    st.sampled_from(_WAKERS),
+    st.booleans(),
+)
 def test_compiled_report_does_what_the_python_one_does(
-    waiting: bool, suspect: bool, readable: bool, fut_state: str, raising: bool
+    waiting: bool, suspect: bool, readable: bool, fut_state: str, raising: bool, waker: str, inside: bool
 ) -> None:
-    case = (waiting, suspect, readable, fut_state, raising)
+    case = (waiting, suspect, readable, fut_state, raising, waker, inside)
     assert _report("installed", *case) == _report("python", *case)
 
 
-def test_the_report_is_compared_and_takes_the_compiled_path() -> None:
+def test_the_report_is_compared_and_takes_the_compiled_path(monkeypatch: pytest.MonkeyPatch) -> None:
     from dotnet_sockets import aio
 
     assert (type(vars(aio._LoopWatch)["ready"]).__name__ == "FastMethod") == _accel.ACCELERATED
     # a suspect report of a readable socket wakes the waiter; an unreadable one leaves it waiting
-    assert _report("installed", True, True, True, "pending", False) == ("value", None, None, False, [0], True, True)
+    assert _report("installed", True, True, True, "pending", False) == (
+        "value", None, None, False, [0], True, True, [], []
+    )  # fmt: skip
     assert _report("installed", True, True, False, "pending", False)[2:4] == ("pending", False)
     # nobody waits and the socket is readable: the reader lets go of the descriptor
-    assert _report("installed", False, False, True, "none", False)[-2:] == (False, False)
+    assert _report("installed", False, False, True, "none", False)[5:7] == (False, False)
+    # a Task awaits: its step runs in the report (the compiled twin does it without aio._step_now)
+    called: list[Any] = []
+    step_now = aio._step_now
+    monkeypatch.setattr(aio, "_step_now", lambda *a: called.append(a) or step_now(*a))
+    ran = _report("installed", True, False, True, "pending", False, "task")
+    assert ran[2:] == (None, False, [], True, True, [("resumed", None, True)], [("resumed", None, True)])
+    assert len(called) == (0 if _accel.ACCELERATED else 1)
+    # from inside a running task, or with another callback, or a Python Task: the usual way, later
+    for waker, inside in (("task", True), ("two", False), ("pytask", False)):
+        later = _report("installed", True, False, True, "pending", False, waker, inside)
+        assert later[2] is None and later[7] == [] and ("resumed", None, True) in later[8], (waker, inside)
