@@ -93,7 +93,8 @@ _current_task: Callable[[Any], Any]
 if sys.version_info >= (3, 12):
     _current_task = asyncio.current_task  # compiled there
 else:
-    _current_task = asyncio.tasks._current_tasks.get  # what current_task(loop) reads, without its frame
+    # What current_task(loop) reads, without its frame.
+    _current_task = asyncio.tasks._current_tasks.get  # type: ignore[attr-defined,unused-ignore]
 _Task = asyncio.Task
 _InvalidStateError = asyncio.InvalidStateError
 _SocketOpError = SocketException._from_os_error
@@ -140,7 +141,7 @@ def _step_now(fut: asyncio.Future[None], loop: asyncio.AbstractEventLoop) -> boo
     (the report's own callback is not inside one, a caller of ``ready`` may be); else False
     and nothing was done.
     """
-    callbacks = fut._callbacks  # type: ignore[attr-defined]
+    callbacks = fut._callbacks
     if not callbacks or len(callbacks) != 1 or _current_task(loop) is not None:
         return False
     wakeup, context = callbacks[0]
