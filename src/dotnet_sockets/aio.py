@@ -22,7 +22,9 @@ An operation that cannot finish at once joins the socket's queue,
 which keeps start order with the other models, and waits on the loop's own
 selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does, except
 that a reader stays registered from one await to the next: ``_LoopWatch``, and
-that a receive after one that found nothing asks ``poll`` before its call):
+that a receive after one that found nothing asks ``poll`` before its call, and that
+the report that wakes a receive awaited by an asyncio ``Task`` runs the task's step at once,
+as asyncio's own callbacks would one loop iteration later: see ``_step_now``):
 no engine thread is involved for a socket that only asyncio uses.  When
 operations of other models are queued ahead of it, it waits for its turn
 (the engine, or whoever finishes the operation before it, wakes the loop)

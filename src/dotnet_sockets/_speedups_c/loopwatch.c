@@ -1,9 +1,10 @@
 /* ---- the kept reader's report (aio._LoopWatch.ready's twin) ------------------ */
 
-/* The loop calls a kept reader's ready() on every report of its descriptor, two per awaited
-   receive that waits (the report that wakes it, and the stale one of the iteration after).  The
-   twin takes the case where a receive waits on it (keep.waiter a _LoopWaiter); "nobody waits"
-   (the reader lets go of the descriptor there) and anything unexpected run the Python method. */
+/* The loop calls a kept reader's ready() on every report of its descriptor: one per awaited
+   receive that waits when the report runs the woken task's step itself (aio._step_now), else two
+   (the report that wakes it, and the stale one of the iteration after).  The twin takes the case
+   where a receive waits on it (keep.waiter a _LoopWaiter); "nobody waits" (the reader lets go of
+   the descriptor there) and anything unexpected run the Python method. */
 
 static PyTypeObject *LoopWatchType, *LoopWaiterType;
 static Py_ssize_t lw_waiter, lw_suspect, lw_poll, lw_loop, lwt_fut;
