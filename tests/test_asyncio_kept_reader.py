@@ -293,7 +293,7 @@ def test_no_report_wakes_a_waiting_receive_into_a_would_block(
     assert tries["done"] >= 50, "most receives waited and were served by their own retry"
     assert tries["blocked"] == 0, "woken into a would-block"
     if tasks == "python":
-        assert reports["n"] >= 90, "stale reports came (the case this checks)"
+        assert reports["n"] - tries["done"] >= 25, ("stale reports came (the case this checks)", reports, tries)
     else:
         assert tries["done"] <= reports["n"] <= tries["done"] + 2, "one report per waiting receive"
 
