@@ -67,10 +67,17 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Sleeps]:
     # chain's reports and the worker could run dry waiting for them).
     monkeypatch.setattr(epoll, "_STANDBY_SECONDS", 0.1)
     monkeypatch.setattr(engine, "hold", counting_hold)
+    # The workers' idle list is swapped for a counting one holding the same entries, and
+    # back for a plain one holding what it holds then: entries come and go meanwhile, so
+    # the old list object must not come back (monkeypatch would restore it).
     with dispatcher._lock:
-        monkeypatch.setattr(dispatcher, "_idle", CountingIdle(dispatcher._idle))
-    yield counter
-    counter.counting.clear()
+        dispatcher._idle = CountingIdle(dispatcher._idle)
+    try:
+        yield counter
+    finally:
+        counter.counting.clear()
+        with dispatcher._lock:
+            dispatcher._idle = list(dispatcher._idle)
 
 
 def _bound(make_socket: Callable[..., Socket], st: SocketType = SocketType.Dgram) -> Socket:
