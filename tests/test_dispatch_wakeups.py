@@ -1,6 +1,5 @@
 """Issue 15, item 5: a chain of Begin/End operations whose callbacks start the next one never
-puts its completion worker to sleep, so nothing has to wake a thread for it; a backlog of
-many connections' completions is shared with a second worker, and only such a backlog.
+puts its completion worker to sleep, so nothing has to wake a thread for it.
 
 What the chain's callbacks post runs next on the same worker (``run_next``), and the worker
 serves the readiness they create before it would sleep (``before_idle``, ``Engine.serve_ready``).
@@ -12,7 +11,6 @@ let the worker run dry between steps, would sleep about once per step.
 
 from __future__ import annotations
 
-import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -29,8 +27,8 @@ from dotnet_sockets import (
     SocketException,
     SocketType,
 )
-from dotnet_sockets._engine import dispatch, epoll
-from dotnet_sockets._engine.dispatch import Dispatcher, dispatcher
+from dotnet_sockets._engine import epoll
+from dotnet_sockets._engine.dispatch import dispatcher
 from dotnet_sockets._engine.epoll import engine
 
 STEPS = 400
@@ -93,11 +91,8 @@ def _check(sleeps: _Sleeps, ran: list[threading.Thread], done: threading.Event) 
     counted = STEPS - WARM_UP
     # A few for a scheduling hiccup of a loaded machine; one per step is what a hand-off costs.
     assert sleeps.count <= counted // 20, f"the worker slept {sleeps.count} times in {counted} steps"
-    # The watchdog may move a chain whose worker a loaded machine held off its CPU; a
-    # hand-off per step would move it every step.
     steady = ran[WARM_UP:]
-    moves = sum(a is not b for a, b in zip(steady, steady[1:], strict=False))
-    assert moves <= 5, f"the chain moved between workers {moves} times in {len(steady)} steps"
+    assert sum(t is steady[0] for t in steady) >= len(steady) - 5, "the chain moved between workers"
 
 
 def test_a_datagram_chain_never_puts_its_worker_to_sleep(
@@ -182,83 +177,3 @@ def test_a_stream_echo_chain_never_puts_its_worker_to_sleep(
         _check(sleeps, ran, done)
     finally:
         server.Dispose()
-
-
-class _Item:
-    def __init__(self, fn: Callable[[Any], None]) -> None:
-        self._ctx = contextvars.copy_context()
-        self._callback = fn
-
-
-def _report_of(disp: Dispatcher, items: list[_Item]) -> Callable[[], None]:
-    """A before_idle hook that posts ``items`` once, as serving a report of many connections does."""
-    posted = threading.Event()
-
-    def hook() -> None:
-        if not posted.is_set():
-            posted.set()
-            for item in items:
-                disp.post(item)  # on the worker: into its own deque
-
-    return hook
-
-
-def test_two_workers_drain_a_backlog_at_once_without_the_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Each completion waits for another one to run at the same time: only two workers
-    # draining together finish them, and the watchdog is kept out of it.
-    monkeypatch.setattr(dispatch, "_STALL_SECONDS", WAIT * 10)
-    disp = Dispatcher(workers=2)
-    barrier = threading.Barrier(2, timeout=WAIT)
-    threads: set[int] = set()
-    left = [dispatch._SHARE_ABOVE + 2]
-    done = threading.Event()
-    lock = threading.Lock()
-
-    def meet(_: Any) -> None:
-        barrier.wait()
-        with lock:
-            threads.add(threading.get_ident())
-            left[0] -= 1
-            if not left[0]:
-                done.set()
-
-    disp.before_idle = _report_of(disp, [_Item(meet) for _ in range(left[0])])
-    disp.post(_Item(lambda _: None))
-    assert done.wait(WAIT), f"{left[0]} left; barrier broken: {barrier.broken}"
-    assert len(threads) == 2
-    assert disp.thread_count == 2
-
-
-def test_a_backlog_wakes_no_worker_beyond_the_base_count() -> None:
-    disp = Dispatcher(workers=1)
-    ran: list[int] = []
-    done = threading.Event()
-    count = dispatch._SHARE_ABOVE * 2
-
-    def step(_: Any) -> None:
-        ran.append(threading.get_ident())
-        if len(ran) == count:
-            done.set()
-
-    disp.before_idle = _report_of(disp, [_Item(step) for _ in range(count)])
-    disp.post(_Item(lambda _: None))
-    assert done.wait(WAIT)
-    assert len(set(ran)) == 1 and disp.thread_count == 1
-
-
-def test_a_short_backlog_stays_with_its_worker() -> None:
-    # At _SHARE_ABOVE completions nobody is woken: the second worker never starts.
-    disp = Dispatcher(workers=2)
-    ran: list[int] = []
-    done = threading.Event()
-    count = dispatch._SHARE_ABOVE
-
-    def step(_: Any) -> None:
-        ran.append(threading.get_ident())
-        if len(ran) == count:
-            done.set()
-
-    disp.before_idle = _report_of(disp, [_Item(step) for _ in range(count)])
-    disp.post(_Item(lambda _: None))
-    assert done.wait(WAIT)
-    assert len(set(ran)) == 1 and disp.thread_count == 1

@@ -22,21 +22,16 @@ Begin/End bulk transfer (``benchmarks/run_all.py --rows bulk1k_begin``):
 after ``_RUN_NEXT`` items in a row from its own deque a worker takes one
 from the shared deque.
 
-A worker alone awake that finds more than ``_SHARE_ABOVE`` completions in
-its own deque after serving the ready descriptors (many connections
-reported at once) wakes a second worker and hands it the older ones
-through the shared deque.  Only then: a chain, whose own deque holds one or
-two, never causes a wake-up, and a second worker already awake is never
-joined by a third this way (the watchdog alone adds workers beyond).  The
-watch stays with whichever worker goes idle last.  Measured on
-``echo_begin`` (issue 15, sixth round, a shared machine): under load
-1.4-1.9x the round trips per second of one worker, at the same or less CPU
-per round trip (the two take turns with the GIL: on the compiled path a
-stream ``Begin...`` below 8 KiB keeps it through its system call), but one
-lighter-load A/B showed 0.7x; other rows unchanged within their spread.
-The callbacks of two completions may then run at once, as on .NET's thread
-pool; the order of the operations' system calls is the socket queue's
-(``_engine.opqueue``), not this module's.
+No second worker is woken for a backlog that one awake worker drains.
+Tried in issue 15's sixth round (a worker whose own deque still held more
+than 1, 8 or 32 completions after serving readiness handed the rest to a
+second worker, woken for it), on ``echo_begin`` and ``bulk1k_begin``: no
+gain beyond the spread of a shared machine on either path (nor with the
+compiled stream calls letting the GIL go), the same or more CPU per round
+trip, and more context switches.  On the compiled path a stream
+``Begin...`` below 8 KiB keeps the GIL through its system call, so the two
+workers mostly take turns with the GIL, each turn a hand-off between
+CPUs, which is what the design above avoids.
 
 Callbacks may block (on ``End...`` of another pending operation, on a wait
 handle set by another callback...).  A watchdog thread, awake only while a
@@ -110,11 +105,6 @@ _SLOW_SECONDS = 0.5
 # blocks' gain (1.5x) and costs the 64 KiB blocks nothing; 16 cost the 64 KiB blocks a third
 # (the sender's completions, posted by the engine, waited behind the receiver's run).
 _RUN_NEXT = 2
-# A worker alone awake whose own deque holds more than _SHARE_ABOVE completions after it served
-# the ready descriptors (a report of many connections) wakes a second worker and hands it all
-# but the newest _SHARE_KEEP of them (see the module docstring).  A chain holds one or two.
-_SHARE_ABOVE = 8
-_SHARE_KEEP = 4
 
 # The accelerator's compiled drain loop (set by dotnet_sockets._accel when built).
 drain_in_c: Callable[[Dispatcher, deque[Completion], int], int] | None = None
@@ -217,27 +207,13 @@ class Dispatcher:
         if not self._active:  # an awake worker drains it; the watchdog covers a blocked one
             self._add_worker(only_if_none_awake=True)
 
-    def _add_worker(self, only_if_none_awake: bool, share: deque[Completion] | None = None) -> None:
-        """Wake an idle worker, or start one.
-
-        With ``share`` (the calling worker's own deque, that worker the only one awake): only
-        within the base count, and for all but the newest ``_SHARE_KEEP`` items of ``share``,
-        moved to the shared deque first.
-        """
+    def _add_worker(self, only_if_none_awake: bool) -> None:
+        """Wake an idle worker, or start one."""
         new: threading.Thread | None = None
         watch: threading.Thread | None = None
         with self._lock:
             if only_if_none_awake and self._active:
                 return
-            if share is not None:
-                if self._active != 1 or (not self._idle and len(self._threads) >= self._base):
-                    return  # another worker is awake already, or none to be had within the base count
-                # One at a time, each item in one deque or the other (as the watchdog moves them).
-                while len(share) > _SHARE_KEEP:
-                    try:
-                        self._q.append(share.popleft())
-                    except IndexError:
-                        break
             if self._leading and self.watch is not None:
                 # The holder, not another worker: the holder would be woken
                 # for the readiness the other's callbacks create.
@@ -346,11 +322,6 @@ class Dispatcher:
                 try:
                     hook()
                 except BaseException as exc:  # noqa: BLE001 - reported, never lost
-                    report_exception(exc)
-            if len(own) > _SHARE_ABOVE and self._active == 1:
-                try:
-                    self._add_worker(only_if_none_awake=False, share=own)
-                except BaseException as exc:  # noqa: BLE001 - this worker drains them itself
                     report_exception(exc)
             if q or own:
                 continue  # still awake: no need to go through the idle registration
