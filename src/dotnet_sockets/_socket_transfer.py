@@ -12,6 +12,7 @@ from logging import DEBUG
 from types import FunctionType as _FunctionType
 from typing import TYPE_CHECKING, Any, overload
 
+from ._checks import STEADY_RANGE as _STEADY_RANGE
 from ._checks import as_buffer, as_microseconds, check_range, no_flags
 from ._checks import steady_range as _steady_range
 from ._engine import ops
@@ -798,7 +799,16 @@ class SocketTransfer(SocketCore):
             and 4 <= (n := len(args)) <= 5
             and not self._dgram
             and ((cb := args[3]) is None or type(cb) is _FunctionType or callable(cb))
-            and _steady_range(buffer, args[0], args[1], args[2])
+            and (
+                # _steady_range's test spelled out while it is the rule (see _checks.STEADY_RANGE)
+                (_steady_range is _STEADY_RANGE and args[2] is _NONE)
+                and ((t := type(buffer)) is bytearray or t is bytes)
+                and type(offset := args[0]) is int
+                and type(size := args[1]) is int
+                and 0 <= offset
+                and 0 <= size <= len(buffer) - offset
+                or _steady_range(buffer, args[0], args[1], args[2])
+            )
         ):
             # The steady state, BeginSend(buffer, offset, size, flags, callback[, state]) with
             # plainly valid arguments: one send, no operation machinery unless it would block.
@@ -811,7 +821,7 @@ class SocketTransfer(SocketCore):
                 or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
             ):
                 offset = args[0]
-                size = args[1]
+                size = args[1]  # (the spelled-out test may have stopped before it read them)
                 # Exported before the audit hooks run, as the general path's operation holds it.
                 data = (
                     buffer
@@ -843,7 +853,7 @@ class SocketTransfer(SocketCore):
                         op.sent = sent
                         op._value = sent
                         op.buf = None
-                        if data is not buffer:
+                        if type(data) is memoryview:
                             try:  # let_go(data), inlined: the view is this call's own memoryview
                                 data.release()
                             except BufferError:
@@ -927,7 +937,14 @@ class SocketTransfer(SocketCore):
             and not kwargs
             and 4 <= (n := len(args)) <= 5
             and ((cb := args[3]) is None or type(cb) is _FunctionType or callable(cb))
-            and _steady_range(buffer, args[0], args[1], args[2])
+            and (
+                # _steady_range's test spelled out while it is the rule (see _checks.STEADY_RANGE)
+                (_steady_range is _STEADY_RANGE and args[2] is _NONE and type(offset := args[0]) is int)
+                and type(size := args[1]) is int
+                and 0 <= offset
+                and 0 <= size <= len(buffer) - offset
+                or _steady_range(buffer, args[0], args[1], args[2])
+            )
         ):
             # The steady state, as in BeginSend: one recv_into unless it would block (compiled
             # twin: _speedups.c's fast_begin_receive).
