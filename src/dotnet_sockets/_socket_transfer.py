@@ -224,7 +224,11 @@ class SocketTransfer(SocketCore):
         if len(addr) != self._alen:
             return None  # another family: the general path raises what .NET raises
         # Exported before the audit hooks run, as the general path's operation holds it.
-        data = buffer if type(buffer) is bytes and size == len(buffer) else memoryview(buffer)[offset : offset + size]
+        data = (
+            (buffer if type(buffer) is bytes else memoryview(buffer))
+            if size == len(buffer)
+            else memoryview(buffer)[offset : offset + size]
+        )
         try:
             _audit("dotnet_sockets.Socket.SendTo", self, ep)
         except PermissionError as exc:
@@ -302,7 +306,11 @@ class SocketTransfer(SocketCore):
         if self._disposed or io.wq or io.closed or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG)):
             return self._send_general(buffer, (offset, size, flags), {})
         # Exported before the audit hooks run, as the general path's operation holds it.
-        data = buffer if type(buffer) is bytes and size == len(buffer) else memoryview(buffer)[offset : offset + size]
+        data = (
+            (buffer if type(buffer) is bytes else memoryview(buffer))
+            if size == len(buffer)
+            else memoryview(buffer)[offset : offset + size]
+        )
         ep = self._remote_ep
         try:
             _audit("dotnet_sockets.Socket.Send", self, self._peer() if ep is None else ep)
@@ -403,7 +411,8 @@ class SocketTransfer(SocketCore):
         ):
             # (0 bytes waits for data: ops.ReceiveZeroOp, built by the general path)
             return self._receive_general(buffer, (offset, size, flags), {})
-        view = memoryview(buffer)[offset : offset + size]  # exported before the audit hooks run
+        # Exported before the audit hooks run; the whole buffer without a slice.
+        view = memoryview(buffer) if size == len(buffer) else memoryview(buffer)[offset : offset + size]
         ep = self._remote_ep
         try:
             _audit("dotnet_sockets.Socket.Receive", self, self._peer() if ep is None else ep)
@@ -510,7 +519,8 @@ class SocketTransfer(SocketCore):
         if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG) or not size:
             # (0 bytes waits for data: ops.ReceiveFromZeroOp, built by the general path)
             return self._receive_from_general(buffer, (offset, size, flags, ep), {})
-        view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks run
+        # Exported before the checks and hooks run; the whole buffer without a slice.
+        view = memoryview(buffer) if size == len(buffer) else memoryview(buffer)[offset : offset + size]
         self._check_receive_ep(ep, "remoteEP")
         _audit_op("dotnet_sockets.Socket.ReceiveFrom", self, ep)
         io = self._io  # (a hook may have closed the socket, or given it a new queue)
@@ -666,7 +676,9 @@ class SocketTransfer(SocketCore):
         else:
             addr = self._sockaddr(remote_ep, "remoteEP")
         # A bytearray is exported for as long as the operation holds it (see send_view).
-        view = buffer if t is bytes and offset == 0 and size == n else memoryview(buffer)[offset : offset + size]
+        view = (
+            (buffer if t is bytes else memoryview(buffer)) if size == n else memoryview(buffer)[offset : offset + size]
+        )
         try:
             _audit("dotnet_sockets.Socket.BeginSendTo", self, remote_ep)
         except PermissionError as exc:
@@ -815,17 +827,14 @@ class SocketTransfer(SocketCore):
             # (_speedups.c's fast_begin_send is its compiled twin: a change here goes there too.)
             io = self._io
             if not (
-                self._disposed
-                or io.wq
-                or io.closed
-                or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
+                self._disposed or io.wq or io.closed or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
             ):
                 offset = args[0]
                 size = args[1]  # (the spelled-out test may have stopped before it read them)
                 # Exported before the audit hooks run, as the general path's operation holds it.
                 data = (
-                    buffer
-                    if type(buffer) is bytes and size == len(buffer)
+                    (buffer if type(buffer) is bytes else memoryview(buffer))
+                    if size == len(buffer)  # (then offset is 0: the whole buffer, without a slice)
                     else memoryview(buffer)[offset : offset + size]
                 )
                 ep = self._remote_ep
@@ -958,7 +967,8 @@ class SocketTransfer(SocketCore):
             ):
                 offset = args[0]
                 size = args[1]
-                view = memoryview(buffer)[offset : offset + size]  # exported before the hooks run
+                # Exported before the hooks run; the whole buffer without a slice.
+                view = memoryview(buffer) if size == len(buffer) else memoryview(buffer)[offset : offset + size]
                 ep = self._remote_ep
                 try:
                     _audit("dotnet_sockets.Socket.BeginReceive", self, self._peer() if ep is None else ep)
@@ -1025,7 +1035,8 @@ class SocketTransfer(SocketCore):
                 or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
                 or not size
             ):
-                view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks
+                # Exported before the checks and hooks; the whole buffer without a slice.
+                view = memoryview(buffer) if size == len(buffer) else memoryview(buffer)[offset : offset + size]
                 self._check_receive_ep(remote_ep, "remoteEP")
                 try:
                     _audit("dotnet_sockets.Socket.BeginReceiveFrom", self, remote_ep)
