@@ -44,6 +44,10 @@ SHAPES: dict[str, tuple[str, list[str], str, int, int, int]] = {
     "accept_begin": ("accept_begin", [], "count", 200, 1000, 1),
     # An operation is a round trip of 128 bytes (TcpClient, NetworkStream Write then Read).
     "client_echo": ("client_echo", ["size=128"], "count", 500, 2500, 1),
+    # 1 KiB blocks through NetworkStream.Write (writer thread) and Read (main): an operation is a block.
+    "stream1k": ("stream_rw", ["block=1024"], "total", 1000 * 1024, 5000 * 1024, 1),
+    # An operation is a datagram: Wait on a 64-slot SemaphoreSlim, BeginSendTo; the callback EndSendTo, Release.
+    "sendto_sem": ("sendto_sem", ["size=32", "slots=64"], "count", 1000, 5000, 1),
 }
 
 
@@ -83,7 +87,7 @@ def main() -> None:
         _, _, key, small, large, per = SHAPES[row]
         a = statistics.median(instructions(row, small) for _ in range(args.repeat))
         b = statistics.median(instructions(row, large) for _ in range(args.repeat))
-        ops = (large - small) // (1024 if row.startswith("bulk") else 1) * per
+        ops = (large - small) // (1024 if key == "total" else 1) * per
         print(
             f"{row} ({path}): {(b - a) / ops:,.0f} instructions per operation"
             f" (medians of {args.repeat}: {a:,.0f} at {key}={small}, {b:,.0f} at {large})"

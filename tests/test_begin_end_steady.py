@@ -9,6 +9,7 @@ state stays short (Python calls per operation).
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
 import socket
 import sys
@@ -457,3 +458,70 @@ def test_tracing_switched_on_after_a_begin_traces_its_end(make_socket: Made) -> 
     text = [r.getMessage() for r in records]
     for member in ("EndSend", "EndReceive"):
         assert any(f" {member} " in t for t in text), (member, text)
+
+
+_PY_END_RECEIVE_FROM = inspect.unwrap(vars(_socket_transfer.SocketTransfer)["EndReceiveFrom"])
+
+
+def _receive_from_end_scenarios(make_socket: Made) -> tuple[list[Any], int]:
+    """Every outcome of the Python ``EndReceiveFrom`` (on both passes: the compiled pass has a C
+    twin) on steady ``BeginReceiveFrom`` results: the datagram and its sender, another socket's
+    result, EndReceive's result, twice, None, a foreign object, one aborted by Close; and how
+    many of them went through ``_end``."""
+    u, sender, other = make_socket.udp(), make_socket.udp(), make_socket.udp()
+    any_ep = IPEndPoint(IPAddress.Any, 0)
+    sender.SendTo(b"hello", u.LocalEndPoint)
+    sender.SendTo(b"again", u.LocalEndPoint)
+    assert u.Poll(int(WAIT * 1_000_000), 0)
+    buf = bytearray(8)
+    ar = u.BeginReceiveFrom(buf, 1, 7, NONE, any_ep, None, None)
+    _wait(ar)
+    sender.Connect(u.LocalEndPoint)
+    u.Connect(sender.LocalEndPoint)
+    rar = u.BeginReceive(bytearray(8), 0, 8, NONE, None, None)
+    _wait(rar)
+    out: list[Any] = []
+    ends = [0]
+    from_sender = sender.LocalEndPoint  # (each run's sockets are its own: compared as a bool)
+    core_end = _socket_transfer.SocketCore._end
+
+    def counted(self: Any, *args: Any) -> Any:
+        ends[0] += 1
+        return core_end(self, *args)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(_socket_transfer.SocketCore, "_end", counted)
+        for end in (
+            lambda: _PY_END_RECEIVE_FROM(other, ar),  # another socket's result
+            lambda: _PY_END_RECEIVE_FROM(u, rar),  # a receive's result
+            lambda: _PY_END_RECEIVE_FROM(u, None),
+            lambda: _PY_END_RECEIVE_FROM(u, object()),
+            lambda: (lambda r: (r[0], r[1] == from_sender))(_PY_END_RECEIVE_FROM(u, ar)),
+            lambda: _PY_END_RECEIVE_FROM(u, ar),  # twice
+        ):
+            out.append(_end_outcome(end))
+        out.append(bytes(buf))
+        pending = other.BeginReceiveFrom(bytearray(8), 0, 8, NONE, any_ep, None, None)
+        other.Close()  # aborted: End raises what .NET raises on a disposed socket
+        _wait(pending)
+        out.append(_end_outcome(lambda: _PY_END_RECEIVE_FROM(other, pending)))
+    return out, ends[0]
+
+
+def test_the_receive_from_ends_shortcut_matches_the_general_path(
+    make_socket: Made, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Python EndReceiveFrom takes a finished, error-free ReceiveFromOp of its own socket
+    without _end, as EndReceive does; everything else goes to _end, with the same outcomes,
+    ParamName and message."""
+    steady, steady_ends = _receive_from_end_scenarios(make_socket)
+    with monkeypatch.context() as m:
+        # Not False: the shortcut is not taken, and isEnabledFor still answers (off).
+        m.setattr(_socket_transfer, "_trace_cached", lambda level: None)
+        general, general_ends = _receive_from_end_scenarios(make_socket)
+    assert steady == general
+    assert steady[4] == ("returned", (5, True)) and steady[6] == b"\0hello\0\0"
+    assert general_ends == 7 and steady_ends == 6  # only the steady End skipped _end
+    flat = repr(steady)
+    for needle in ("'asyncResult'", "InvalidOperationException", "ArgumentNullException", "OperationAborted"):
+        assert needle in flat, (needle, flat)

@@ -171,6 +171,14 @@ def steady_range(buffer: Any, offset: Any, size: Any, flags: Any) -> bool:
     )
 
 
+STEADY_RANGE = steady_range
+"""The rule itself.  The hottest callers (``NetworkStream.Write``/``Read``, ``BeginSend``,
+``BeginReceive``) spell out its test for ``SocketFlags.None_`` inline, a frame fewer, but only
+while their module's ``_steady_range`` is this function: the tests swap that name for one that
+answers False to send every call down the general path, and the spelled-out test then steps
+aside.  Anything the spelled-out test does not pass asks ``steady_range`` itself."""
+
+
 def check_range(length: int, offset: Any, size: Any) -> tuple[int, int]:
     """.NET's ValidateBufferArguments: offset in 0..length, size in 0..length-offset."""
     if type(offset) is not int:

@@ -12,10 +12,10 @@ from logging import DEBUG
 from types import FunctionType as _FunctionType
 from typing import TYPE_CHECKING, Any, overload
 
+from ._checks import STEADY_RANGE as _STEADY_RANGE
 from ._checks import as_buffer, as_microseconds, check_range, no_flags
 from ._checks import steady_range as _steady_range
 from ._engine import ops
-from ._engine.ops import let_go as _let_go
 from ._engine.syncwait import thread_waiter as _thread_waiter
 from ._names import dotnet_names
 from ._types import BufferList, BytesLike
@@ -23,7 +23,7 @@ from .addresses import (
     EndPoint,
     IPEndPoint,
 )
-from .asyncresult import AsyncCallback, AsyncOperation, IAsyncResult, _run_inline
+from .asyncresult import AsyncCallback, IAsyncResult, _run_inline
 from .enums import (
     SelectMode,
     SocketFlags,
@@ -73,13 +73,13 @@ __all__ = ["SocketTransfer"]
 _StreamSendOnlyOp = ops.StreamSendOnlyOp
 
 
+_NONE = SocketFlags.None_
+
+
 _ReceiveOp = ops.ReceiveOp
 
 
 _ReceiveFromOp = ops.ReceiveFromOp
-
-
-_complete_op = AsyncOperation._complete
 
 
 def _receive_now(sock: SocketTransfer, op: Any, view: memoryview, size: int) -> IAsyncResult:
@@ -103,7 +103,10 @@ def _receive_now(sock: SocketTransfer, op: Any, view: memoryview, size: int) -> 
         return op  # type: ignore[no-any-return]
     except OSError as exc:
         op._error = exc
-    op._complete(True)
+    # op._complete(True), inlined: a result not returned yet has no handle to set.
+    op._sync = op._done = True
+    if op._callback is not None:
+        _run_inline(op) if io.inline else _post(op)
     return op  # type: ignore[no-any-return]
 
 
@@ -207,7 +210,13 @@ class SocketTransfer(SocketCore):
         operation, audited once.  None: the general path takes it.  (``_speedups.c``'s
         ``fast_send_to`` is its compiled twin.)"""
         io = self._io
-        if self._disposed or not self._dgram or io.wq or io.closed or _isEnabledFor(DEBUG):
+        if (
+            self._disposed
+            or not self._dgram
+            or io.wq
+            or io.closed
+            or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
+        ):
             return None
         addr = ep._sa_dual if self._v6 else ep._sa
         if addr is None:
@@ -215,7 +224,11 @@ class SocketTransfer(SocketCore):
         if len(addr) != self._alen:
             return None  # another family: the general path raises what .NET raises
         # Exported before the audit hooks run, as the general path's operation holds it.
-        data = buffer if type(buffer) is bytes and size == len(buffer) else memoryview(buffer)[offset : offset + size]
+        data = (
+            (buffer if type(buffer) is bytes else memoryview(buffer))
+            if size == len(buffer)
+            else memoryview(buffer)[offset : offset + size]
+        )
         try:
             _audit("dotnet_sockets.Socket.SendTo", self, ep)
         except PermissionError as exc:
@@ -290,10 +303,14 @@ class SocketTransfer(SocketCore):
         operation, audited once; anything else unusual takes the general path.
         """
         io = self._io
-        if self._disposed or io.wq or io.closed or _isEnabledFor(DEBUG):
+        if self._disposed or io.wq or io.closed or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG)):
             return self._send_general(buffer, (offset, size, flags), {})
         # Exported before the audit hooks run, as the general path's operation holds it.
-        data = buffer if type(buffer) is bytes and size == len(buffer) else memoryview(buffer)[offset : offset + size]
+        data = (
+            (buffer if type(buffer) is bytes else memoryview(buffer))
+            if size == len(buffer)
+            else memoryview(buffer)[offset : offset + size]
+        )
         ep = self._remote_ep
         try:
             _audit("dotnet_sockets.Socket.Send", self, self._peer() if ep is None else ep)
@@ -385,10 +402,17 @@ class SocketTransfer(SocketCore):
         ``_checks.steady_range`` passed: the call is made before any operation is built, as
         :meth:`_send_steady`; a would-block goes on as a queued operation, audited once."""
         io = self._io
-        if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG) or not size:
+        if (
+            self._disposed
+            or io.rq
+            or io.closed
+            or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
+            or not size
+        ):
             # (0 bytes waits for data: ops.ReceiveZeroOp, built by the general path)
             return self._receive_general(buffer, (offset, size, flags), {})
-        view = memoryview(buffer)[offset : offset + size]  # exported before the audit hooks run
+        # Exported before the audit hooks run; the whole buffer without a slice.
+        view = memoryview(buffer) if size == len(buffer) else memoryview(buffer)[offset : offset + size]
         ep = self._remote_ep
         try:
             _audit("dotnet_sockets.Socket.Receive", self, self._peer() if ep is None else ep)
@@ -495,7 +519,8 @@ class SocketTransfer(SocketCore):
         if self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG) or not size:
             # (0 bytes waits for data: ops.ReceiveFromZeroOp, built by the general path)
             return self._receive_from_general(buffer, (offset, size, flags, ep), {})
-        view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks run
+        # Exported before the checks and hooks run; the whole buffer without a slice.
+        view = memoryview(buffer) if size == len(buffer) else memoryview(buffer)[offset : offset + size]
         self._check_receive_ep(ep, "remoteEP")
         _audit_op("dotnet_sockets.Socket.ReceiveFrom", self, ep)
         io = self._io  # (a hook may have closed the socket, or given it a new queue)
@@ -657,14 +682,18 @@ class SocketTransfer(SocketCore):
         else:
             addr = self._sockaddr(remote_ep, "remoteEP")
         # A bytearray is exported for as long as the operation holds it (see send_view).
-        view = buffer if t is bytes and offset == 0 and size == n else memoryview(buffer)[offset : offset + size]
+        view = (
+            (buffer if t is bytes else memoryview(buffer)) if size == n else memoryview(buffer)[offset : offset + size]
+        )
         try:
             _audit("dotnet_sockets.Socket.BeginSendTo", self, remote_ep)
         except PermissionError as exc:
             raise _denied(exc) from exc
         if (
-            _isEnabledFor(DEBUG)
-            or not (socket_flags == 0 if type(socket_flags) is int else no_flags(socket_flags))
+            (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
+            or not (
+                socket_flags is _NONE or (socket_flags == 0 if type(socket_flags) is int else no_flags(socket_flags))
+            )
             or not self._dgram
             or self._right_ep is None
             or type(addr) is not tuple
@@ -692,7 +721,10 @@ class SocketTransfer(SocketCore):
             # that has not been returned yet, so there is no handle to set.
             op.buf = None
             if view is not buffer:
-                _let_go(view)
+                try:  # let_go(view), inlined: the view is this call's own memoryview
+                    view.release()
+                except BufferError:
+                    pass  # in use by a call on another thread: its last reference lets it go
             op._sync = True
             op._done = True
             if callback is not None:
@@ -741,7 +773,7 @@ class SocketTransfer(SocketCore):
         else:
             ar = self._end(async_result, "EndSendTo")
         n: int = ar._value
-        if _isEnabledFor(DEBUG):
+        if _trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG):
             if fast:  # the slow path traced its entry in _end
                 trace_enter("EndSendTo", self, async_result=async_result)
             trace_exit("EndSendTo", self, n)
@@ -785,24 +817,30 @@ class SocketTransfer(SocketCore):
             and 4 <= (n := len(args)) <= 5
             and not self._dgram
             and ((cb := args[3]) is None or type(cb) is _FunctionType or callable(cb))
-            and _steady_range(buffer, args[0], args[1], args[2])
+            and (
+                # _steady_range's test spelled out while it is the rule (see _checks.STEADY_RANGE)
+                (_steady_range is _STEADY_RANGE and args[2] is _NONE)
+                and ((t := type(buffer)) is bytearray or t is bytes)
+                and type(offset := args[0]) is int
+                and type(size := args[1]) is int
+                and 0 <= offset
+                and 0 <= size <= len(buffer) - offset
+                or _steady_range(buffer, args[0], args[1], args[2])
+            )
         ):
             # The steady state, BeginSend(buffer, offset, size, flags, callback[, state]) with
             # plainly valid arguments: one send, no operation machinery unless it would block.
             # (_speedups.c's fast_begin_send is its compiled twin: a change here goes there too.)
             io = self._io
             if not (
-                self._disposed
-                or io.wq
-                or io.closed
-                or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
+                self._disposed or io.wq or io.closed or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
             ):
                 offset = args[0]
-                size = args[1]
+                size = args[1]  # (the spelled-out test may have stopped before it read them)
                 # Exported before the audit hooks run, as the general path's operation holds it.
                 data = (
-                    buffer
-                    if type(buffer) is bytes and size == len(buffer)
+                    (buffer if type(buffer) is bytes else memoryview(buffer))
+                    if size == len(buffer)  # (then offset is 0: the whole buffer, without a slice)
                     else memoryview(buffer)[offset : offset + size]
                 )
                 ep = self._remote_ep
@@ -830,8 +868,15 @@ class SocketTransfer(SocketCore):
                         op.sent = sent
                         op._value = sent
                         op.buf = None
-                        _let_go(data)
-                        _complete_op(op, True)
+                        if type(data) is memoryview:
+                            try:  # let_go(data), inlined: the view is this call's own memoryview
+                                data.release()
+                            except BufferError:
+                                pass  # in use by a call on another thread: its last reference lets it go
+                        # op._complete(True), inlined: a result not returned yet has no handle to set.
+                        op._sync = op._done = True
+                        if cb is not None:
+                            _run_inline(op) if io.inline else _post(op)
                         return op  # type: ignore[no-any-return]
                 # What is left waits in order in the queue; a partial send goes on from where it stopped.
                 op.buf = data
@@ -907,7 +952,14 @@ class SocketTransfer(SocketCore):
             and not kwargs
             and 4 <= (n := len(args)) <= 5
             and ((cb := args[3]) is None or type(cb) is _FunctionType or callable(cb))
-            and _steady_range(buffer, args[0], args[1], args[2])
+            and (
+                # _steady_range's test spelled out while it is the rule (see _checks.STEADY_RANGE)
+                (_steady_range is _STEADY_RANGE and args[2] is _NONE and type(offset := args[0]) is int)
+                and type(size := args[1]) is int
+                and 0 <= offset
+                and 0 <= size <= len(buffer) - offset
+                or _steady_range(buffer, args[0], args[1], args[2])
+            )
         ):
             # The steady state, as in BeginSend: one recv_into unless it would block (compiled
             # twin: _speedups.c's fast_begin_receive).
@@ -921,7 +973,8 @@ class SocketTransfer(SocketCore):
             ):
                 offset = args[0]
                 size = args[1]
-                view = memoryview(buffer)[offset : offset + size]  # exported before the hooks run
+                # Exported before the hooks run; the whole buffer without a slice.
+                view = memoryview(buffer) if size == len(buffer) else memoryview(buffer)[offset : offset + size]
                 ep = self._remote_ep
                 try:
                     _audit("dotnet_sockets.Socket.BeginReceive", self, self._peer() if ep is None else ep)
@@ -981,8 +1034,15 @@ class SocketTransfer(SocketCore):
             # (compiled twin on a datagram socket: _speedups.c's fast_begin_receive_from).
             io = self._io
             # (0 bytes waits for data: ops.ReceiveFromZeroOp, built by the general path)
-            if not (self._disposed or io.rq or io.closed or _isEnabledFor(DEBUG) or not size):
-                view = memoryview(buffer)[offset : offset + size]  # exported before the checks and hooks
+            if not (
+                self._disposed
+                or io.rq
+                or io.closed
+                or (_trace_cached(DEBUG) is not False and _isEnabledFor(DEBUG))
+                or not size
+            ):
+                # Exported before the checks and hooks; the whole buffer without a slice.
+                view = memoryview(buffer) if size == len(buffer) else memoryview(buffer)[offset : offset + size]
                 self._check_receive_ep(remote_ep, "remoteEP")
                 try:
                     _audit("dotnet_sockets.Socket.BeginReceiveFrom", self, remote_ep)
@@ -1003,9 +1063,21 @@ class SocketTransfer(SocketCore):
         ``InvalidOperationException`` when it was already ended.
         """
         # (_speedups.c's fast_end_receive_from takes _end's steady state: this socket's finished
-        # receive, not ended, without error, tracing off.)
+        # receive, not ended, without error, tracing off; so does this, as EndReceive's.)
+        ar: Any = async_result
+        if (
+            type(ar) is _ReceiveFromOp
+            and ar._io is self._io
+            and _trace_cached(DEBUG) is False
+            and ar._done
+            and not ar._ended
+            and ar._error is None
+        ):
+            ar._ended = True
+            n, sa = ar._value
+            return SocketReceiveFromResult(n, self._endpoint_from(sa, ar.extra))
         tracing = _isEnabledFor(DEBUG)
-        ar: Any = self._end(async_result, "EndReceiveFrom", tracing)
+        ar = self._end(async_result, "EndReceiveFrom", tracing)
         n, sa = ar._value
         result = SocketReceiveFromResult(n, self._endpoint_from(sa, ar.extra))
         if tracing:

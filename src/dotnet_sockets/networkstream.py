@@ -19,6 +19,7 @@ import io
 from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, overload
 
+from ._checks import STEADY_RANGE as _STEADY_RANGE
 from ._checks import as_buffer, as_int, as_timeout_ms, as_writable_buffer
 from ._checks import steady_range as _steady_range
 from ._client_support import close_socket, split_token
@@ -351,8 +352,14 @@ class NetworkStream(io.RawIOBase):
         """
         if len(args) == 3 and not kwargs and self._readable:
             buffer, offset, count = args
-            # The common shape goes straight to the socket (CanRead is False once closed).
-            if type(buffer) is bytearray and _steady_range(buffer, offset, count, _NONE):
+            # The common shape goes straight to the socket (CanRead is False once closed);
+            # _steady_range's test spelled out while it is the rule (see _checks.STEADY_RANGE).
+            if type(buffer) is bytearray and (
+                (_steady_range is _STEADY_RANGE and type(offset) is int and type(count) is int)
+                and 0 <= offset
+                and 0 <= count <= len(buffer) - offset
+                or _steady_range(buffer, offset, count, _NONE)
+            ):
                 try:
                     return self._sock._receive_steady(buffer, offset, count, _NONE)
                 except _WRAPPED as exc:
@@ -413,7 +420,15 @@ class NetworkStream(io.RawIOBase):
         """
         if len(args) == 3 and not kwargs and self._writeable:
             buffer, offset, count = args
-            if _steady_range(buffer, offset, count, _NONE):
+            # _steady_range's test spelled out while it is the rule (see _checks.STEADY_RANGE).
+            if (
+                (_steady_range is _STEADY_RANGE and ((t := type(buffer)) is bytearray or t is bytes))
+                and type(offset) is int
+                and type(count) is int
+                and 0 <= offset
+                and 0 <= count <= len(buffer) - offset
+                or _steady_range(buffer, offset, count, _NONE)
+            ):
                 try:
                     self._sock._send_steady(buffer, offset, count, _NONE)
                 except _WRAPPED as exc:

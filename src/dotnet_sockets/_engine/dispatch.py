@@ -22,6 +22,17 @@ Begin/End bulk transfer (``benchmarks/run_all.py --rows bulk1k_begin``):
 after ``_RUN_NEXT`` items in a row from its own deque a worker takes one
 from the shared deque.
 
+No second worker is woken for a backlog that one awake worker drains.
+Tried in issue 15's sixth round (a worker alone awake whose own deque
+still held more than 1, 8 or 32 completions after serving readiness
+handed the older ones to a second worker, woken for it) on ``echo_begin``:
+no consistent gain on a shared machine, on either path (interleaved runs
+of the same minutes went from 0.7x to 1.9x, medians), about the same CPU
+per round trip, slightly more context switches.  On the compiled path a
+stream ``Begin...`` below 8 KiB keeps the GIL through its system call, so
+the two workers mostly take turns with the GIL, each turn a hand-off
+between CPUs, which is what the design above avoids.
+
 Callbacks may block (on ``End...`` of another pending operation, on a wait
 handle set by another callback...).  A watchdog thread, awake only while a
 worker is, looks every ``_STALL_SECONDS``: if completions are queued and
