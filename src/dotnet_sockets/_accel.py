@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 12  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 13  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -218,6 +218,23 @@ def _install() -> None:
     # Close() compares the class's Dispose with the one installed here; during a collection
     # (the globals of _engine.collecting say) it leaves the close to the Python method.
     _speedups.configure_dispose(vars(socket_module.Socket)["Dispose"], socket_module._unlink_file, vars(collecting))
+    # The accept and connect attempts: ops.AcceptOp/ConnectOp.attempt keep every rule, the
+    # compiled ones take their plain case (IPv4/IPv6, a numeric address) and leave the rest to
+    # them.  They read the socket module's C socket directly, after checking its layout on a
+    # sample (a mismatch leaves them uninstalled).
+    import _socket
+
+    from . import telemetry
+
+    sample = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+    try:
+        sample.setblocking(False)
+        same_layout = _speedups.configure_connections(ops.AcceptOp, ops.ConnectOp, telemetry.tls, sample)
+    finally:
+        sample.close()
+    if same_layout:
+        _replace(ops.AcceptOp, "attempt", _speedups.method("accept_attempt", vars(ops.AcceptOp)["attempt"]))
+        _replace(ops.ConnectOp, "attempt", _speedups.method("connect_attempt", vars(ops.ConnectOp)["attempt"]))
     # The queue's steady state: enqueue and the engine's on_ready round (opqueue.py keeps every
     # rule; the compiled loop calls back into it for every turn off the common case).
     import threading
