@@ -38,6 +38,7 @@ from dotnet_sockets import (
     _accel,
 )
 from dotnet_sockets._engine import ops
+from dotnet_sockets._socket_connections import SocketConnections
 from dotnet_sockets.telemetry import Telemetry
 from socket_helpers import wait_until
 
@@ -66,24 +67,28 @@ def _python(cls: type) -> Any:
     return getattr(fast, "__wrapped__", fast)
 
 
+# The compiled members and the names they are installed under.
+_MEMBERS = ((ops.AcceptOp, ("attempt",)), (ops.ConnectOp, ("attempt",)), (SocketConnections, ("Connect", "connect")))
+
+
 @contextmanager
 def _path(path: str) -> Iterator[None]:
     """Run the body on ``path`` (see the module docstring)."""
-    saved = {cls: _installed(cls) for cls in (ops.AcceptOp, ops.ConnectOp)}
+    saved = [(cls, name, vars(cls)[name]) for cls, names in _MEMBERS for name in names]
     lg = logging.getLogger("dotnet_sockets")
     level = lg.level
     handler = logging.NullHandler()
     try:
         if path == "python":
-            for cls in saved:
-                cls.attempt = _python(cls)  # type: ignore[method-assign]
+            for cls, name, fast in saved:
+                setattr(cls, name, getattr(fast, "__wrapped__", fast))
         elif path == "general":
             lg.addHandler(handler)
             lg.setLevel(logging.DEBUG)
         yield
     finally:
-        for cls, fast in saved.items():
-            cls.attempt = fast  # type: ignore[method-assign]
+        for cls, name, fast in saved:
+            setattr(cls, name, fast)
         lg.setLevel(level)
         lg.removeHandler(handler)
 
@@ -298,8 +303,10 @@ def test_end_accept_gives_the_same_on_every_path(kinds: list[str]) -> None:
 
 
 def _python_attempts(run: Callable[[], None]) -> int:
-    """How many times the Python ``attempt`` methods ran on this thread during ``run``."""
-    codes = {_python(ops.AcceptOp).__code__, _python(ops.ConnectOp).__code__}
+    """How many times the Python ``attempt`` methods and ``Connect`` ran on this thread during ``run``."""
+    connect = vars(SocketConnections)["Connect"]
+    python_connect = getattr(connect, "__wrapped__", connect)
+    codes = {_python(ops.AcceptOp).__code__, _python(ops.ConnectOp).__code__, python_connect.__code__}
     calls = [0]
 
     def profile(frame: Any, event: str, arg: Any) -> None:
@@ -332,12 +339,13 @@ def _one_connection() -> None:
 
 
 def test_the_compiled_attempts_are_reached() -> None:
-    """On the compiled path a steady connect and accept run no Python ``attempt``; with the Python
-    methods put back, they do (so that the count can tell)."""
+    """On the compiled path a steady ``Connect`` and accept run neither the Python ``attempt`` methods
+    nor the Python ``Connect``; with the Python methods put back, they do (so that the count can tell)."""
     with _path("python"):
-        assert _python_attempts(_one_connection) >= 3
+        assert _python_attempts(_one_connection) >= 4
     if not _accel.ACCELERATED:
         pytest.skip("the pure path: the Python attempts are the installed ones")
     assert _installed(ops.AcceptOp) is not _python(ops.AcceptOp)
     assert _installed(ops.ConnectOp) is not _python(ops.ConnectOp)
+    assert hasattr(vars(SocketConnections)["Connect"], "__wrapped__")
     assert _python_attempts(_one_connection) == 0

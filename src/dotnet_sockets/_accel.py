@@ -225,16 +225,22 @@ def _install() -> None:
     import _socket
 
     from . import telemetry
+    from ._engine import syncwait
+    from ._socket_connections import SocketConnections
 
     sample = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
     try:
         sample.setblocking(False)
-        same_layout = _speedups.configure_connections(ops.AcceptOp, ops.ConnectOp, telemetry.tls, sample)
+        same_layout = _speedups.configure_connections(
+            ops.AcceptOp, ops.ConnectOp, telemetry.tls, sample, syncwait.waiters, syncwait.thread_waiter, syncwait.wait
+        )
     finally:
         sample.close()
     if same_layout:
         _replace(ops.AcceptOp, "attempt", _speedups.method("accept_attempt", vars(ops.AcceptOp)["attempt"]))
         _replace(ops.ConnectOp, "attempt", _speedups.method("connect_attempt", vars(ops.ConnectOp)["attempt"]))
+        # Connect(IPEndPoint)'s steady state, which calls the compiled connect attempt.
+        _replace(SocketConnections, "Connect", _speedups.method("Connect", vars(SocketConnections)["Connect"]))
     # The queue's steady state: enqueue and the engine's on_ready round (opqueue.py keeps every
     # rule; the compiled loop calls back into it for every turn off the common case).
     import threading

@@ -278,14 +278,118 @@ fast_connect_attempt(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     return r;
 }
 
-/* configure_connections(AcceptOp, ConnectOp, telemetry_tls, sample): sample is a socket module
+/* ---- Connect(IPEndPoint) -------------------------------------------------------- */
+
+/* SocketConnections.Connect's steady state, Connect(IPEndPoint) with tracing off on a fresh
+   blocking socket whose queue has nothing to send (the Python method's own fast path, and
+   _connect_to, _start_connect and _connect_attempt for its one endpoint, without their frames):
+   the audit event, the ConnectOp they build, OpQueue.start_write (its attempt, the compiled
+   one above, then its park), syncwait.wait while it is in progress (Close from another thread
+   ends that wait as it ends the Python method's), and _connect_failed_with for a failure.
+   Anything else (another overload or endpoint class, a socket disposed, listening, connected,
+   disconnected, non-blocking or after a failed connect, an endpoint whose address is not
+   cached for this socket) is the Python method's. */
+
+static Py_ssize_t k_connected, k_disconnected, k_listening, k_connect_failed; /* SocketCore */
+static Py_ssize_t c_extra, c_index, c_then, c_later;                        /* ConnectOp */
+static PyObject *conn_waiters;      /* syncwait.waiters: its .waiter is this thread's */
+static PyObject *conn_thread_waiter; /* syncwait.thread_waiter: makes it */
+static PyObject *conn_sync_wait;    /* syncwait.wait */
+static PyObject *str_waiter, *str_connect_step, *str_connect_failed_with, *conn_minus_one;
+
+static PyObject *
+fast_connect(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !connections_configured || !Py_IS_TYPE(args[0], EndPointType) || !is_socket(self))
+        return NULL;
+    PyObject *ep = args[0];
+    if (SLOT(self, s_disposed) != Py_False || SLOT(self, k_disconnected) != Py_False ||
+        SLOT(self, k_listening) != Py_False || SLOT(self, k_connected) != Py_False ||
+        SLOT(self, s_blocking) != Py_True || SLOT(self, k_connect_failed) != Py_False)
+        return NULL;
+    PyObject *io = SLOT(self, s_io);
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType) || SLOT(io, q_closed) != Py_False)
+        return NULL;
+    PyObject *wq = SLOT(io, q_wq), *sock = SLOT(io, q_sock);
+    if (wq == NULL || queue_length(wq) != 0 || sock == NULL || !Py_IS_TYPE(sock, RawSocketType))
+        return NULL;
+    RawSocketHead *s = (RawSocketHead *)sock;
+    if ((s->sock_family != AF_INET && s->sock_family != AF_INET6) || s->sock_timeout != 0)
+        return NULL;
+    PyObject *addr = cached_sockaddr(self, ep); /* borrowed */
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (addr == NULL || !parse_sockaddr(addr, &ss, &len) || ss.ss_family != s->sock_family || tracing_enabled())
+        return NULL;
+    Py_INCREF(addr);
+    Py_INCREF(io);
+    PyObject *op = NULL, *r;
+    if (audit_send("dotnet_sockets.Socket.Connect", self, ep) < 0)
+        goto done;
+    PyObject *waiter = PyObject_GetAttr(conn_waiters, str_waiter);
+    if (waiter == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            goto done;
+        PyErr_Clear();
+        if ((waiter = PyObject_CallNoArgs(conn_thread_waiter)) == NULL)
+            goto done;
+    }
+    op = PyObject_CallFunctionObjArgs((PyObject *)ConnectOpType, io, Py_None, Py_None, NULL);
+    if (op == NULL) {
+        Py_DECREF(waiter);
+        goto done;
+    }
+    set_slot_steal(op, o_ctx, waiter); /* it waits on this thread (see _engine.syncwait) */
+    PyObject *targets = PyList_New(1);
+    PyObject *then = targets == NULL ? NULL : PyObject_GetAttr(self, str_connect_step);
+    if (then == NULL) {
+        Py_XDECREF(targets);
+        Py_CLEAR(op);
+        goto done;
+    }
+    PyList_SET_ITEM(targets, 0, Py_NewRef(ep));
+    set_slot(op, c_later, Py_False);
+    set_slot(op, c_index, int_zero);
+    set_slot_steal(op, c_extra, targets);
+    set_slot_steal(op, c_then, then);
+    set_slot(op, c_addr, addr);
+    set_slot(op, c_started, Py_False);
+    if ((r = PyObject_CallMethodOneArg(io, str_start_write, op)) == NULL)
+        goto done;
+    Py_DECREF(r);
+    if (SLOT(op, o_done) != Py_True) {
+        if ((r = PyObject_CallFunctionObjArgs(conn_sync_wait, io, op, conn_minus_one, NULL)) == NULL)
+            goto done;
+        Py_DECREF(r);
+    }
+    if (SLOT(op, o_error) != Py_None) {
+        r = PyObject_CallMethodOneArg(self, str_connect_failed_with, op);
+        Py_XDECREF(r); /* (it always raises) */
+        goto done;
+    }
+    Py_DECREF(op);
+    Py_DECREF(io);
+    Py_DECREF(addr);
+    Py_RETURN_NONE;
+done:
+    Py_XDECREF(op);
+    Py_DECREF(io);
+    Py_DECREF(addr);
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_SystemError, "Connect: a helper returned without raising");
+    return NULL;
+}
+
+/* configure_connections(AcceptOp, ConnectOp, telemetry_tls, sample, waiters, thread_waiter,
+   wait): the last three are _engine.syncwait's; sample is a socket module
    C socket made for the check, non-blocking, that this function may change and its caller then
    closes. */
 static PyObject *
 configure_connections(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4 || !PyType_Check(args[0]) || !PyType_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "configure_connections(AcceptOp, ConnectOp, tls, sample)");
+    if (nargs != 7 || !PyType_Check(args[0]) || !PyType_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "configure_connections(AcceptOp, ConnectOp, tls, sample, waiters, thread_waiter, wait)");
         return NULL;
     }
     if (!configured || OpQueueType == NULL) {
@@ -295,7 +399,21 @@ configure_connections(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     connections_configured = 0;
     if ((q_sock = slot_offset(OpQueueType, "sock")) < 0 ||
         (c_started = slot_offset((PyTypeObject *)args[1], "started")) < 0 ||
-        (c_addr = slot_offset((PyTypeObject *)args[1], "addr")) < 0)
+        (c_addr = slot_offset((PyTypeObject *)args[1], "addr")) < 0 ||
+        (c_extra = slot_offset((PyTypeObject *)args[1], "extra")) < 0 ||
+        (c_index = slot_offset((PyTypeObject *)args[1], "index")) < 0 ||
+        (c_then = slot_offset((PyTypeObject *)args[1], "then")) < 0 ||
+        (c_later = slot_offset((PyTypeObject *)args[1], "later")) < 0 ||
+        (k_connected = slot_offset(SocketCoreType, "_connected")) < 0 ||
+        (k_disconnected = slot_offset(SocketCoreType, "_disconnected")) < 0 ||
+        (k_listening = slot_offset(SocketCoreType, "_listening")) < 0 ||
+        (k_connect_failed = slot_offset(SocketCoreType, "_connect_failed")) < 0)
+        return NULL;
+    if ((str_waiter == NULL && (str_waiter = PyUnicode_InternFromString("waiter")) == NULL) ||
+        (str_connect_step == NULL && (str_connect_step = PyUnicode_InternFromString("_connect_step")) == NULL) ||
+        (str_connect_failed_with == NULL &&
+         (str_connect_failed_with = PyUnicode_InternFromString("_connect_failed_with")) == NULL) ||
+        (conn_minus_one == NULL && (conn_minus_one = PyLong_FromLong(-1)) == NULL))
         return NULL;
     if ((str_tls_c == NULL && (str_tls_c = PyUnicode_InternFromString("c")) == NULL) ||
         (str_accepted == NULL && (str_accepted = PyUnicode_InternFromString("accepted")) == NULL) ||
@@ -356,6 +474,9 @@ configure_connections(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_XSETREF(AcceptOpType, (PyTypeObject *)Py_NewRef(args[0]));
     Py_XSETREF(ConnectOpType, (PyTypeObject *)Py_NewRef(args[1]));
     Py_XSETREF(conn_tls, Py_NewRef(args[2]));
+    Py_XSETREF(conn_waiters, Py_NewRef(args[4]));
+    Py_XSETREF(conn_thread_waiter, Py_NewRef(args[5]));
+    Py_XSETREF(conn_sync_wait, Py_NewRef(args[6]));
     connections_configured = 1;
     Py_RETURN_TRUE;
 }

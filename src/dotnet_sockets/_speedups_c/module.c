@@ -29,6 +29,7 @@ static const struct {
     {"_serve", fast_engine_serve},
     {"accept_attempt", fast_accept_attempt},
     {"connect_attempt", fast_connect_attempt},
+    {"Connect", fast_connect},
 };
 
 static PyObject *
@@ -60,7 +61,7 @@ static PyMethodDef methods[] = {
     {"configure_dispose", (PyCFunction)(void (*)(void))configure_dispose, METH_FASTCALL,
      "configure_dispose(Dispose, unlink_file, collecting_globals): what the compiled Close() and Dispose() use."},
     {"configure_connections", (PyCFunction)(void (*)(void))configure_connections, METH_FASTCALL,
-     "configure_connections(AcceptOp, ConnectOp, tls, sample): what the compiled accept and connect attempts use."},
+     "configure_connections(AcceptOp, ConnectOp, tls, sample, waiters, thread_waiter, wait): what the compiled accept and connect attempts and Connect use."},
     {"set_suppressing", set_suppressing, METH_O, "The number of threads that suppress ExecutionContext flow."},
     {"counts", counts, METH_NOARGS, "(bytes_sent, datagrams_sent, bytes_received, datagrams_received) of the calls made here."},
     {"recv_batch", (PyCFunction)(void (*)(void))recv_batch, METH_FASTCALL, recv_batch_doc},
