@@ -15,6 +15,7 @@ accepted) and the audit events of the package and of the socket module (``socket
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 import threading
@@ -349,3 +350,34 @@ def test_the_compiled_attempts_are_reached() -> None:
     assert _installed(ops.ConnectOp) is not _python(ops.ConnectOp)
     assert hasattr(vars(SocketConnections)["Connect"], "__wrapped__")
     assert _python_attempts(_one_connection) == 0
+
+
+@pytest.mark.parametrize("v6", [False, True] if HAS_IPV6 else [False])
+def test_every_descriptor_is_non_blocking_from_its_start(v6: bool) -> None:
+    """A ``Socket()``'s descriptor (made non-blocking by socket(2)) and an accepted one (by accept4
+    on the compiled path, by OpQueue's setblocking on the Python one) are non-blocking, and the
+    socket module knows it (timeout 0), whichever way the accept went."""
+    af = AddressFamily.InterNetworkV6 if v6 else AddressFamily.InterNetwork
+    lst = Socket(af, *_TCP)
+    made: list[Socket] = [lst]
+    try:
+        lst.Bind(IPEndPoint(IPAddress.IPv6Loopback if v6 else IPAddress.Loopback, 0))
+        lst.Listen(8)
+        for path in ("installed", "python"):
+            with _path(path):
+                c = Socket(af, *_TCP)
+                made.append(c)
+                c.Connect(lst.LocalEndPoint)
+                ar = lst.BeginAccept(lambda ar: None, None)
+                assert ar.AsyncWaitHandle.WaitOne(int(WAIT * 1000))
+                made.append(lst.EndAccept(ar))
+                c2 = Socket(af, *_TCP)
+                made.append(c2)
+                c2.Connect(lst.LocalEndPoint)
+                made.append(lst.Accept())
+        for s in made:
+            assert s._sock.timeout == 0.0
+            assert not os.get_blocking(s._sock.fileno())
+    finally:
+        for s in made:
+            s.Close()

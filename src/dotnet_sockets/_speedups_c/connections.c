@@ -6,7 +6,8 @@
    event ("socket.connect", as socket.connect_ex raises it; an accepted descriptor's
    "socket.__new__" comes with its C socket, made by calling _socket.socket as the Python
    method does) and exceptions.  What the Python method pays and this does not: an accept that
-   finds nobody waiting raises and catches a BlockingIOError there; here it is errno EAGAIN.
+   finds nobody waiting raises and catches a BlockingIOError there; here it is errno EAGAIN; and
+   the accepted descriptor is made non-blocking by accept4 itself, not by OpQueue's second call.
 
    Only the plain case is taken: an operation of exactly that class, on an OpQueue whose
    socket is exactly _socket.socket of family AF_INET or AF_INET6 with timeout 0 (what OpQueue
@@ -117,7 +118,7 @@ fast_accept_attempt(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         len = sizeof(ss);
         memset(&ss, 0, sizeof(ss));
         Py_BEGIN_ALLOW_THREADS
-        fd = accept4(s->sock_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+        fd = accept4(s->sock_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
         Py_END_ALLOW_THREADS
         if (fd >= 0)
             break;
@@ -141,8 +142,10 @@ fast_accept_attempt(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         close(fd);
         return accept_failed(op);
     }
-    PyObject *accepted = PyObject_CallFunction((PyObject *)RawSocketType, "iiii", s->sock_family, s->sock_type,
-                                               s->sock_proto, fd);
+    /* Non-blocking from accept4 on: SOCK_NONBLOCK in the type tells the socket module so (its
+       timeout is 0, as setblocking(False) leaves it), and OpQueue makes no second call. */
+    PyObject *accepted = PyObject_CallFunction((PyObject *)RawSocketType, "iiii", s->sock_family,
+                                               s->sock_type | SOCK_NONBLOCK, s->sock_proto, fd);
     if (accepted == NULL) {
         Py_DECREF(addr);
         close(fd);
