@@ -69,7 +69,11 @@ def _python(cls: type) -> Any:
 
 
 # The compiled members and the names they are installed under.
-_MEMBERS = ((ops.AcceptOp, ("attempt",)), (ops.ConnectOp, ("attempt",)), (SocketConnections, ("Connect", "connect")))
+_MEMBERS = (
+    (ops.AcceptOp, ("attempt",)),
+    (ops.ConnectOp, ("attempt",)),
+    (SocketConnections, ("Connect", "connect", "EndAccept", "end_accept")),
+)
 
 
 @contextmanager
@@ -218,13 +222,14 @@ def test_connect_gives_the_same_on_every_path(kinds: list[str]) -> None:
         assert records["installed"] == records["python"] == records["general"], (kind, records)
 
 
-_ACCEPT_KINDS = ("waiting", "later", "accept_ipv6", "closed", "sync", "receive_size")
+_ACCEPT_KINDS = ("waiting", "later", "accept_ipv6", "closed", "sync", "receive_size", "twice", "foreign", "none")
 
 
 def _accept_case(kind: str) -> tuple[Any, ...]:
     """One accept of ``kind``: the connection already waiting at ``BeginAccept`` (its first try
     takes it), or made after (the engine's report does), over IPv6, cut short by the listener's
-    close, the synchronous ``Accept``, or the ``receive_size`` form; its record."""
+    close, the synchronous ``Accept``, the ``receive_size`` form, ``EndAccept`` called twice, on
+    another socket first, or with None first; its record."""
     closers: list[Callable[[], None]] = []
     try:
         v6 = kind == "accept_ipv6"
@@ -239,8 +244,17 @@ def _accept_case(kind: str) -> tuple[Any, ...]:
         done = threading.Event()
         got: list[Any] = []
 
+        other = Socket(af, *_TCP)
+        closers.append(other.Close)
+
         def on_accept(ar: Any) -> None:
+            if kind == "foreign":
+                got.append(_outcome(lambda: other.EndAccept(ar)))
+            elif kind == "none":
+                got.append(_outcome(lambda: lst.EndAccept(None)))
             got.append(_outcome(lambda: lst.EndAccept(ar)))
+            if kind == "twice":
+                got.append(_outcome(lambda: lst.EndAccept(ar)))
             done.set()
 
         _seen.clear()
@@ -268,25 +282,27 @@ def _accept_case(kind: str) -> tuple[Any, ...]:
         finally:
             _recording.clear()
         after = _counts()
-        outcome = got[0]
-        if outcome[0] == "returned":
-            value = outcome[1]
-            data: Any = None
-            if isinstance(value, tuple):
-                value, data, n = value
-                data = (bytes(data), n)
-            closers.append(value.Close)
-            outcome = (
-                "returned",
-                type(value).__name__,
-                value.Connected,
-                value.Blocking,
-                value.RemoteEndPoint == c.LocalEndPoint,
-                value.LocalEndPoint == c.RemoteEndPoint,
-                value.AddressFamily,
-                data,
-            )
-        return outcome, tuple(a - b for a, b in zip(after, before, strict=True)), sorted(_seen)
+        outcomes = []
+        for outcome in got:
+            if outcome[0] == "returned":
+                value = outcome[1]
+                data: Any = None
+                if isinstance(value, tuple):
+                    value, data, n = value
+                    data = (bytes(data), n)
+                closers.append(value.Close)
+                outcome = (
+                    "returned",
+                    type(value).__name__,
+                    value.Connected,
+                    value.Blocking,
+                    value.RemoteEndPoint == c.LocalEndPoint,
+                    value.LocalEndPoint == c.RemoteEndPoint,
+                    value.AddressFamily,
+                    data,
+                )
+            outcomes.append(outcome)
+        return outcomes, tuple(a - b for a, b in zip(after, before, strict=True)), sorted(_seen)
     finally:
         for close in reversed(closers):
             close()
@@ -304,10 +320,14 @@ def test_end_accept_gives_the_same_on_every_path(kinds: list[str]) -> None:
 
 
 def _python_attempts(run: Callable[[], None]) -> int:
-    """How many times the Python ``attempt`` methods and ``Connect`` ran on this thread during ``run``."""
+    """How many times the Python ``attempt`` methods, ``Connect`` and ``EndAccept`` ran on this thread
+    during ``run``."""
     connect = vars(SocketConnections)["Connect"]
+    end_accept = vars(SocketConnections)["EndAccept"]
     python_connect = getattr(connect, "__wrapped__", connect)
-    codes = {_python(ops.AcceptOp).__code__, _python(ops.ConnectOp).__code__, python_connect.__code__}
+    python_end_accept = getattr(end_accept, "__wrapped__", end_accept)
+    codes = {_python(cls).__code__ for cls in (ops.AcceptOp, ops.ConnectOp)}
+    codes |= {python_connect.__code__, python_end_accept.__code__}
     calls = [0]
 
     def profile(frame: Any, event: str, arg: Any) -> None:
@@ -340,15 +360,17 @@ def _one_connection() -> None:
 
 
 def test_the_compiled_attempts_are_reached() -> None:
-    """On the compiled path a steady ``Connect`` and accept run neither the Python ``attempt`` methods
-    nor the Python ``Connect``; with the Python methods put back, they do (so that the count can tell)."""
+    """On the compiled path a steady ``Connect``, accept and ``EndAccept`` run none of the Python
+    ``attempt`` methods, ``Connect`` and ``EndAccept``; with the Python methods put back, they do (so
+    that the count can tell)."""
     with _path("python"):
-        assert _python_attempts(_one_connection) >= 4
+        assert _python_attempts(_one_connection) >= 5
     if not _accel.ACCELERATED:
         pytest.skip("the pure path: the Python attempts are the installed ones")
     assert _installed(ops.AcceptOp) is not _python(ops.AcceptOp)
     assert _installed(ops.ConnectOp) is not _python(ops.ConnectOp)
     assert hasattr(vars(SocketConnections)["Connect"], "__wrapped__")
+    assert hasattr(vars(SocketConnections)["EndAccept"], "__wrapped__")
     assert _python_attempts(_one_connection) == 0
 
 

@@ -241,6 +241,8 @@ def _install() -> None:
         _replace(ops.ConnectOp, "attempt", _speedups.method("connect_attempt", vars(ops.ConnectOp)["attempt"]))
         # Connect(IPEndPoint)'s steady state, which calls the compiled connect attempt.
         _replace(SocketConnections, "Connect", _speedups.method("Connect", vars(SocketConnections)["Connect"]))
+        # EndAccept of a finished BeginAccept(callback, state), past its checks to _from_accepted.
+        _replace(SocketConnections, "EndAccept", _speedups.method("EndAccept", vars(SocketConnections)["EndAccept"]))
     # The queue's steady state: enqueue and the engine's on_ready round (opqueue.py keeps every
     # rule; the compiled loop calls back into it for every turn off the common case).
     import threading

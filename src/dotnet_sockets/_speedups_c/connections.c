@@ -383,6 +383,39 @@ done:
     return NULL;
 }
 
+/* ---- EndAccept ------------------------------------------------------------------- */
+
+/* SocketConnections.EndAccept's steady state with tracing off: an AcceptOp of this socket's,
+   finished, not ended, without error, of BeginAccept(callback, state) (extra None): _end's
+   checks all pass, so it is marked ended and its connection goes to _from_accepted, without
+   the frames of EndAccept and _end.  Anything else (not finished yet, failed, ended, another
+   socket's, the receive_size forms) is the Python method's, which raises or waits. */
+
+static Py_ssize_t a_extra; /* AcceptOp */
+static PyObject *str_from_accepted;
+
+static PyObject *
+fast_end_accept(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !connections_configured || !Py_IS_TYPE(args[0], AcceptOpType) || !is_socket(self))
+        return NULL;
+    PyObject *ar = args[0];
+    PyObject *value = SLOT(ar, o_value);
+    if (SLOT(ar, o_io) != SLOT(self, s_io) || SLOT(ar, o_ended) != Py_False || SLOT(ar, o_done) != Py_True ||
+        SLOT(ar, o_error) != Py_None || SLOT(ar, a_extra) != Py_None || value == NULL ||
+        !PyTuple_CheckExact(value) || PyTuple_GET_SIZE(value) != 2 || tracing_enabled())
+        return NULL;
+    set_slot(ar, o_ended, Py_True);
+    Py_INCREF(value);
+    PyObject *from_accepted = PyObject_GetAttr(self, str_from_accepted);
+    PyObject *r = from_accepted == NULL ? NULL
+                                        : PyObject_CallFunctionObjArgs(from_accepted, self, PyTuple_GET_ITEM(value, 0),
+                                                                       PyTuple_GET_ITEM(value, 1), NULL);
+    Py_XDECREF(from_accepted);
+    Py_DECREF(value);
+    return r;
+}
+
 /* configure_connections(AcceptOp, ConnectOp, telemetry_tls, sample, waiters, thread_waiter,
    wait): the last three are _engine.syncwait's; sample is a socket module
    C socket made for the check, non-blocking, that this function may change and its caller then
@@ -410,7 +443,10 @@ configure_connections(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         (k_connected = slot_offset(SocketCoreType, "_connected")) < 0 ||
         (k_disconnected = slot_offset(SocketCoreType, "_disconnected")) < 0 ||
         (k_listening = slot_offset(SocketCoreType, "_listening")) < 0 ||
-        (k_connect_failed = slot_offset(SocketCoreType, "_connect_failed")) < 0)
+        (k_connect_failed = slot_offset(SocketCoreType, "_connect_failed")) < 0 ||
+        (a_extra = slot_offset((PyTypeObject *)args[0], "extra")) < 0)
+        return NULL;
+    if (str_from_accepted == NULL && (str_from_accepted = PyUnicode_InternFromString("_from_accepted")) == NULL)
         return NULL;
     if ((str_waiter == NULL && (str_waiter = PyUnicode_InternFromString("waiter")) == NULL) ||
         (str_connect_step == NULL && (str_connect_step = PyUnicode_InternFromString("_connect_step")) == NULL) ||

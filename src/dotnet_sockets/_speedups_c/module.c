@@ -30,6 +30,7 @@ static const struct {
     {"accept_attempt", fast_accept_attempt},
     {"connect_attempt", fast_connect_attempt},
     {"Connect", fast_connect},
+    {"EndAccept", fast_end_accept},
 };
 
 static PyObject *
