@@ -207,9 +207,10 @@ def test_profile_row_prints_each_measure_for_both_sides() -> None:
     # The package's engine threads are seen and named; the plain side runs one loop thread.
     assert any(g.startswith("dotnet-sockets") for g in package["counters"]["threads"])
     assert not any(g.startswith("dotnet-sockets") for g in plain["counters"]["threads"])
-    # The package makes more Python calls per round trip than the selectors loop: the profile says so.
-    calls = [s["cprofile"]["profile"]["total_calls"] / s["cprofile"]["done"] for s in (package, plain)]
-    assert calls[0] > calls[1], calls
+    # Each side's calls are counted per round trip of its own (not a comparison of the two: the
+    # package's count falls as it gets faster, and that must not fail this test).
+    for side in (package, plain):
+        assert 0 < side["cprofile"]["profile"]["total_calls"] / side["cprofile"]["done"] < 10_000, side["cprofile"]
 
 
 def test_unknown_rows_and_sides_are_usage_errors() -> None:
