@@ -12,7 +12,10 @@ reader's report that wakes an awaited receive (``aio._LoopWatch.ready``); the sy
 stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; the
 stream ``BeginSend``/``EndSend``, ``BeginReceive``/``EndReceive`` and the datagram
 ``BeginReceiveFrom``/``EndReceiveFrom`` in their steady state; ``Socket.Close()``/``Dispose()``
-with tracing off and the finalizer of a closed socket; plus
+with tracing off and the finalizer of a closed socket; ``Connect(IPEndPoint)`` on a fresh
+blocking socket and ``EndAccept`` of a finished ``BeginAccept(callback, state)``, with tracing
+off, and the accept and connect attempts (``ops.AcceptOp.attempt``, ``ops.ConnectOp.attempt``)
+of IPv4 and IPv6 sockets; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
 operations at once (``_engine/batch.py``); and the steady state of the per-socket queue:
