@@ -19,6 +19,7 @@ import os
 import socket
 import sys
 import threading
+from _socket import socket as _RawSocket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,7 +39,9 @@ from dotnet_sockets import (
     SocketType,
     _accel,
 )
+from dotnet_sockets._engine import opqueue as opqueue_module
 from dotnet_sockets._engine import ops
+from dotnet_sockets._engine.opqueue import OpQueue
 from dotnet_sockets._socket_connections import SocketConnections
 from dotnet_sockets.telemetry import Telemetry
 from socket_helpers import wait_until
@@ -403,3 +406,73 @@ def test_every_descriptor_is_non_blocking_from_its_start(v6: bool) -> None:
     finally:
         for s in made:
             s.Close()
+
+
+_QUEUE_KINDS = {
+    "tcp4": (socket.AF_INET, socket.SOCK_STREAM),
+    "udp4": (socket.AF_INET, socket.SOCK_DGRAM),
+    "tcp6": (socket.AF_INET6, socket.SOCK_STREAM),
+    "udp6": (socket.AF_INET6, socket.SOCK_DGRAM),
+    "unix_stream": (socket.AF_UNIX, socket.SOCK_STREAM),
+    "unix_dgram": (socket.AF_UNIX, socket.SOCK_DGRAM),
+}
+
+
+def _queue_record(q: OpQueue, sock: Any) -> tuple[Any, ...]:
+    slots = [n for n in OpQueue.__slots__ if n not in ("__weakref__", "key", "lock", "rq", "wq", "sock")]
+    return (
+        tuple((n, getattr(q, n)) for n in slots),
+        q.sock is sock,
+        type(q.lock),
+        q.lock.locked(),
+        (type(q.rq), len(q.rq), type(q.wq), len(q.wq), q.rq is not q.wq),
+        type(q.key),
+        opqueue_module._live[q.key]() is q,
+        sock.timeout,
+        os.get_blocking(sock.fileno()),
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(sorted(_QUEUE_KINDS)), st.booleans())
+def test_queue_construction_gives_the_same_on_both_paths(kind: str, made_non_blocking: bool) -> None:
+    """``OpQueue(sock)`` through the installed ``__init__`` and through the Python one (on a twin
+    socket of the same kind): the same slots, registry entry and descriptor mode, for sockets the
+    package makes (non-blocking from socket(2)) and for one still blocking (the Python method's)."""
+    if kind.endswith("6") and not HAS_IPV6:
+        return
+    family, type_ = _QUEUE_KINDS[kind]
+    flags = socket.SOCK_NONBLOCK if made_non_blocking else 0
+    python_init = getattr(vars(OpQueue)["__init__"], "__wrapped__", vars(OpQueue)["__init__"])
+    records = []
+    for way in ("installed", "python"):
+        sock = _RawSocket(family, type_ | flags, 0)
+        try:
+            if way == "installed":
+                q = OpQueue(sock)
+            else:
+                q = OpQueue.__new__(OpQueue)
+                python_init(q, sock)
+            records.append(_queue_record(q, sock))
+            q.close()
+        finally:
+            sock.close()
+    assert records[0] == records[1], records
+
+
+def test_the_compiled_queue_construction_is_reached() -> None:
+    python_init = getattr(vars(OpQueue)["__init__"], "__wrapped__", vars(OpQueue)["__init__"])
+    calls = [0]
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code is python_init.__code__:
+            calls[0] += 1
+
+    sys.setprofile(profile)
+    try:
+        Socket(AddressFamily.InterNetwork, *_TCP).Close()
+        blocking = _RawSocket(socket.AF_INET, socket.SOCK_STREAM, 0)  # the Python method's case
+        OpQueue(blocking).close()
+    finally:
+        sys.setprofile(None)
+    assert calls[0] == (1 if _accel.ACCELERATED else 2)

@@ -246,6 +246,11 @@ def _install() -> None:
         _replace(SocketConnections, "Connect", _speedups.method("Connect", vars(SocketConnections)["Connect"]))
         # EndAccept of a finished BeginAccept(callback, state), past its checks to _from_accepted.
         _replace(SocketConnections, "EndAccept", _speedups.method("EndAccept", vars(SocketConnections)["EndAccept"]))
+        # OpQueue's construction over a descriptor already non-blocking (two per short connection).
+        from ._engine import opqueue as opqueue_module
+
+        if _speedups.configure_queue_init(vars(opqueue_module)):
+            _replace(OpQueue, "__init__", _speedups.method("__init__", vars(OpQueue)["__init__"]))
     # The queue's steady state: enqueue and the engine's on_ready round (opqueue.py keeps every
     # rule; the compiled loop calls back into it for every turn off the common case).
     import threading
