@@ -231,8 +231,7 @@ def test_udp_receive_from_and_a_close_while_waiting_with_a_kept_reader(made: Mad
 
 async def echo_rounds(c: Socket, s: Socket, rounds: int) -> None:
     """``rounds`` request/answer round trips between two awaiting tasks on this loop: every
-    receive waits (its data comes from the other task), and each wake is followed by a report the
-    loop collected before the woken task took the data (a stale report)."""
+    receive waits (its data comes from the other task)."""
 
     async def server() -> None:
         buf = bytearray(16)
@@ -250,10 +249,16 @@ async def echo_rounds(c: Socket, s: Socket, rounds: int) -> None:
     await asyncio.wait_for(task, WAIT)
 
 
-def test_no_report_wakes_a_waiting_receive_into_a_would_block(made: Made, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The kept reader asks the kernel only on its first report after a wait starts; that is
-    enough for the stale report of every round trip here (without it each would wake the next
-    wait for nothing), and no later report is stale."""
+@pytest.mark.parametrize("tasks", ["asyncio", "python"])
+def test_no_report_wakes_a_waiting_receive_into_a_would_block(
+    made: Made, monkeypatch: pytest.MonkeyPatch, tasks: str
+) -> None:
+    """asyncio's tasks: the report that wakes a receive runs its step at once (``aio._step_now``),
+    so the data is gone before the loop's next selector call: one report per waiting receive, and
+    none is stale.  Other tasks (asyncio's Python ``Task``, whose wake-up the kept reader does not
+    run itself) wake one iteration later, and each wake is followed by a stale report: the kept
+    reader asks the kernel on its first report after a wait starts, which is enough for all of
+    them (without it each would wake the next wait for nothing), and no later report is stale."""
     from dotnet_sockets._engine import ops
 
     c, s = made.pair()
@@ -276,6 +281,9 @@ def test_no_report_wakes_a_waiting_receive_into_a_would_block(made: Made, monkey
     monkeypatch.setattr(aio._LoopWatch, "ready", counted_ready)
 
     async def main() -> None:
+        if tasks == "python":
+            py_task: Any = asyncio.tasks._PyTask  # type: ignore[attr-defined]
+            asyncio.get_running_loop().set_task_factory(lambda loop, coro, **kw: py_task(coro, loop=loop, **kw))
         await echo_rounds(c, s, 2)  # the first receives may find their data there at once
         tries.update(blocked=0, done=0)
         reports["n"] = 0
@@ -284,7 +292,10 @@ def test_no_report_wakes_a_waiting_receive_into_a_would_block(made: Made, monkey
     run(main())
     assert tries["done"] >= 50, "most receives waited and were served by their own retry"
     assert tries["blocked"] == 0, "woken into a would-block"
-    assert reports["n"] >= 90, "stale reports came (the case this checks)"
+    if tasks == "python":
+        assert reports["n"] - tries["done"] >= 25, ("stale reports came (the case this checks)", reports, tries)
+    else:
+        assert tries["done"] <= reports["n"] <= tries["done"] + 2, "one report per waiting receive"
 
 
 def test_a_receive_after_one_that_found_nothing_asks_the_poll_first(made: Made) -> None:

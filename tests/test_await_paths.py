@@ -469,14 +469,28 @@ def test_thousands_of_awaits_leak_nothing(made: Made) -> None:
 
 # -- the kept reader's report: the compiled twin of _LoopWatch.ready ---------------------------------
 _FUTS = ["none", "pending", "done", "cancelled"]
+# Who waits on the future: nobody; an asyncio Task (awaiting it); a plain callback; a Task and a
+# plain callback; asyncio's Python Task (not an asyncio.Task: woken the usual way).
+_WAKERS = ["none", "task", "plain", "two", "pytask"]
 
 
-def _report(way: str, waiting: bool, suspect: bool, readable: bool, fut_state: str, raising: bool) -> tuple[Any, ...]:
-    """One report to a kept reader in the given state: what it did (futures, flags, polls, errors)."""
+def _report(
+    way: str,
+    waiting: bool,
+    suspect: bool,
+    readable: bool,
+    fut_state: str,
+    raising: bool,
+    waker: str = "none",
+    inside: bool = False,
+) -> tuple[Any, ...]:
+    """One report to a kept reader in the given state (``inside``: made from a running task): what
+    it did (futures, flags, polls, errors, and whether the waiting task's step ran in the report)."""
     from dotnet_sockets import aio
 
     loop = asyncio.new_event_loop()
     c, s = _pair()
+    marks: list[Any] = []
     try:
         io = s._io
         keep = aio._LoopWatch(loop, threading.get_ident(), io)
@@ -495,6 +509,19 @@ def _report(way: str, waiting: bool, suspect: bool, readable: bool, fut_state: s
             w = aio._LoopWaiter(loop, io)
             if fut_state != "none":
                 fut = w.fut = loop.create_future()
+
+                async def awaiting() -> None:
+                    try:
+                        marks.append(("resumed", await fut, asyncio.current_task(loop) is task))
+                    except asyncio.CancelledError:
+                        marks.append("cancelled")
+
+                if waker in ("task", "two", "pytask"):
+                    make: Any = asyncio.tasks._PyTask if waker == "pytask" else asyncio.Task  # type: ignore[attr-defined]
+                    task = make(awaiting(), loop=loop)
+                    loop.run_until_complete(asyncio.sleep(0))  # its first step: it awaits fut
+                if waker in ("plain", "two"):
+                    fut.add_done_callback(lambda f: marks.append("plain callback"))
                 if fut_state == "done":
                     fut.set_result("earlier")
                 elif fut_state == "cancelled":
@@ -502,34 +529,187 @@ def _report(way: str, waiting: bool, suspect: bool, readable: bool, fut_state: s
             keep.waiter = w
         io.rkeep = keep
         ready = vars(aio._LoopWatch)["ready"] if way == "installed" else inspect.unwrap(vars(aio._LoopWatch)["ready"])
-        try:
-            out: tuple[Any, ...] = ("value", ready(keep))
-        except Exception as exc:  # noqa: BLE001 - the outcome is the point
-            out = ("raised", type(exc).__name__, str(exc))
-        state = None if fut is None else ("cancelled" if fut.cancelled() else fut.result() if fut.done() else "pending")
-        return (*out, state, keep.suspect, polls, io.rkeep is keep, keep.waiter is not None)
+
+        seen: list[tuple[Any, ...]] = []
+
+        def report() -> None:
+            # As the loop calls it (a callback, on a running loop), or from a running task.
+            try:
+                out: tuple[Any, ...] = ("value", ready(keep))
+            except Exception as exc:  # noqa: BLE001 - the outcome is the point
+                out = ("raised", type(exc).__name__, str(exc))
+            done = None if fut is None or not fut.done() else "cancelled" if fut.cancelled() else fut.result()
+            state = None if fut is None else "pending" if not fut.done() else done
+            seen.append((*out, state, keep.suspect, polls, io.rkeep is keep, keep.waiter is not None, list(marks)))
+
+        async def from_a_task() -> None:
+            report()
+
+        if inside:
+            loop.run_until_complete(from_a_task())
+        else:
+            loop.call_soon(report)
+        for _ in range(3):
+            loop.run_until_complete(asyncio.sleep(0))
+        return (*seen[0], marks)
     finally:
         io.rkeep = None
         c.Close()
         s.Close()
+        for t in asyncio.all_tasks(loop):
+            t.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
         loop.close()
 
 
-@settings(max_examples=80, deadline=None)
-@given(st.booleans(), st.booleans(), st.booleans(), st.sampled_from(_FUTS), st.booleans())
+@settings(max_examples=200, deadline=None)
+@given(
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(_FUTS),
+    st.booleans(),
+    st.sampled_from(_WAKERS),
+    st.booleans(),
+)
 def test_compiled_report_does_what_the_python_one_does(
-    waiting: bool, suspect: bool, readable: bool, fut_state: str, raising: bool
+    waiting: bool, suspect: bool, readable: bool, fut_state: str, raising: bool, waker: str, inside: bool
 ) -> None:
-    case = (waiting, suspect, readable, fut_state, raising)
+    case = (waiting, suspect, readable, fut_state, raising, waker, inside)
     assert _report("installed", *case) == _report("python", *case)
 
 
-def test_the_report_is_compared_and_takes_the_compiled_path() -> None:
+def test_the_report_is_compared_and_takes_the_compiled_path(monkeypatch: pytest.MonkeyPatch) -> None:
     from dotnet_sockets import aio
 
     assert (type(vars(aio._LoopWatch)["ready"]).__name__ == "FastMethod") == _accel.ACCELERATED
     # a suspect report of a readable socket wakes the waiter; an unreadable one leaves it waiting
-    assert _report("installed", True, True, True, "pending", False) == ("value", None, None, False, [0], True, True)
+    assert _report("installed", True, True, True, "pending", False) == (
+        "value", None, None, False, [0], True, True, [], []
+    )  # fmt: skip
     assert _report("installed", True, True, False, "pending", False)[2:4] == ("pending", False)
     # nobody waits and the socket is readable: the reader lets go of the descriptor
-    assert _report("installed", False, False, True, "none", False)[-2:] == (False, False)
+    assert _report("installed", False, False, True, "none", False)[5:7] == (False, False)
+    # a Task awaits: its step runs in the report (the compiled twin does it without aio._step_now)
+    called: list[Any] = []
+    step_now = aio._step_now
+    monkeypatch.setattr(aio, "_step_now", lambda *a: called.append(a) or step_now(*a))
+    ran = _report("installed", True, False, True, "pending", False, "task")
+    assert ran[2:] == (None, False, [], True, True, [("resumed", None, True)], [("resumed", None, True)])
+    assert len(called) == (0 if _accel.ACCELERATED else 1)
+    # from inside a running task, or with another callback, or a Python Task: the usual way, later
+    for waker, inside in (("task", True), ("two", False), ("pytask", False)):
+        later = _report("installed", True, False, True, "pending", False, waker, inside)
+        assert later[2] is None and later[7] == [] and ("resumed", None, True) in later[8], (waker, inside)
+
+
+# -- the waits, three ways: as installed, all Python, and woken one iteration later ------------------
+# "later" is the Python report with aio._step_now declining: the woken step runs on the loop's next
+# iteration, as a plain future's callback does (the way before the report ran it at once).
+_WAIT_WAYS = ["installed", "python", "later"]
+# What happens while the await waits: nothing; the task is cancelled; Close from another thread;
+# (receive) a BeginReceive started before the await, served first.
+_EVENTS = ["none", "cancel", "close", "ahead"]
+
+
+def _waited(op: str, size: int, chunks: list[int], event: str, way: str) -> tuple[Any, ...]:
+    """An await that waits: a receive of ``size`` bytes whose data comes later in ``chunks``, or a
+    send of ``size`` KiB (more than the socket buffers hold, read off by the peer later)."""
+    from dotnet_sockets import aio
+
+    c, s = _pair()
+    begun: list[Any] = []
+    done = threading.Event()
+    with pytest.MonkeyPatch.context() as m:
+        if way != "installed":
+            for name in ("SendAsync", "ReceiveAsync"):
+                m.setattr(_async_methods.AsyncMethodsMixin, name, _method(name, "python"))
+            m.setattr(aio._LoopWatch, "ready", inspect.unwrap(vars(aio._LoopWatch)["ready"]))
+        if way == "later":
+            m.setattr(aio, "_step_now", lambda fut, loop: False)
+        me = s if op == "receive" else c
+        data = bytes(range(256)) * (size * 4 if op == "send" else 1)
+        buf = bytearray(size) if op == "receive" else bytearray(data[: size * 1024])
+        ahead = bytearray(3)
+
+        def on_ahead(ar: Any) -> None:
+            try:
+                begun.append(s.EndReceive(ar))
+            except Exception as exc:  # noqa: BLE001 - the outcome is the point
+                begun.append(_failure("end", exc))
+            done.set()
+
+        async def main() -> tuple[Any, ...]:
+            loop = asyncio.get_running_loop()
+            if event == "ahead":
+                s.BeginReceive(ahead, 0, 3, NONE, on_ahead, None)
+            task = asyncio.ensure_future(me.ReceiveAsync(buf, NONE) if op == "receive" else me.SendAsync(buf, NONE))
+            await asyncio.sleep(0)  # its first try found nothing (no room): it waits
+            waited = not task.done()
+            if event == "cancel":
+                task.cancel()
+            elif event == "close":
+                closer = threading.Thread(target=me.Close)
+                closer.start()
+                closer.join(WAIT)
+            if op == "receive" and event != "close":
+                if event == "ahead":
+                    c._sock.send(b"abc")  # the BeginReceive's, served first
+                    assert await loop.run_in_executor(None, done.wait, WAIT)
+                # The first chunk wakes the await; the rest come once it finished (how much one
+                # receive gets of chunks arriving meanwhile depends on timing, in .NET as here).
+                c._sock.send(data[: chunks[0]])
+                await asyncio.wait([task], timeout=WAIT)
+                for n in chunks[1:]:
+                    c._sock.send(data[:n])
+            try:
+                if op == "send" and event != "close":
+                    moved = bytearray()
+                    while not task.done() and len(moved) < len(buf):  # bounded: each read takes a byte
+                        await asyncio.sleep(0)
+                        try:
+                            moved += s._sock.recv(1 << 16)
+                        except BlockingIOError:
+                            pass
+                out: tuple[Any, ...] = ("value", await asyncio.wait_for(task, WAIT))
+            except asyncio.CancelledError:
+                out = ("cancelled",)
+            except Exception as exc:  # noqa: BLE001
+                out = _failure("await", exc)
+            return (waited, *out)
+
+        _events.append([])
+        before = Telemetry.snapshot()
+        try:
+            out = run_bounded(main())
+        finally:
+            events = _events.pop()
+        d = Telemetry.snapshot() - before
+    # What is left on the socket for the next receive: nothing a cancelled or finished await took.
+    left = b""
+    if op == "receive" and event != "close":
+        c._sock.shutdown(socket.SHUT_WR)
+        s._sock.settimeout(WAIT)
+        while chunk := s._sock.recv(4096):
+            left += chunk
+    c.Close()
+    s.Close()
+    return (*out, bytes(buf) if op == "receive" else None, events, d.bytes_sent, d.bytes_received, begun, left)
+
+
+@st.composite
+def _waits(draw: st.DrawFn) -> tuple[str, int, list[int], str]:
+    op = draw(st.sampled_from(["receive", "send"]))
+    size = draw(st.integers(1, 24)) if op == "receive" else draw(st.sampled_from([4096, 8192]))
+    chunks = draw(st.lists(st.integers(1, 16), min_size=1, max_size=3))
+    events = _EVENTS if op == "receive" else _EVENTS[:3]
+    return op, size, chunks, draw(st.sampled_from(events))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_waits())
+def test_every_wait_gives_what_the_python_and_the_later_wake_give(case: tuple[str, int, list[int], str]) -> None:
+    installed = _waited(*case, "installed")
+    assert installed[0], "the await waited (the case this compares)"
+    assert installed == _waited(*case, "python")
+    assert installed == _waited(*case, "later")

@@ -66,7 +66,26 @@ GROUPS: list[tuple[str, list[str]]] = [
         "Addresses and endpoints",
         ["EndPoint", "IPAddress", "IPEndPoint", "DnsEndPoint", "UnixDomainSocketEndPoint", "SocketAddress"],
     ),
-    ("Name resolution", ["Dns", "IPHostEntry"]),
+    (
+        "Name resolution",
+        [
+            "Dns",
+            "IPHostEntry",
+            "DnsResolver",
+            "DnsResolverOptions",
+            "DnsResult",
+            "DnsResponseCode",
+            "AddressRecord",
+            "SrvRecord",
+            "MxRecord",
+            "TxtRecord",
+            "CNameRecord",
+            "PtrRecord",
+            "NsRecord",
+            "TimeoutException",
+            "InvalidDataException",
+        ],
+    ),
     (
         "Results and socket options",
         [

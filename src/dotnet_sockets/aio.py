@@ -22,7 +22,9 @@ An operation that cannot finish at once joins the socket's queue,
 which keeps start order with the other models, and waits on the loop's own
 selector (``add_reader``/``add_writer``, as asyncio's ``sock_recv`` does, except
 that a reader stays registered from one await to the next: ``_LoopWatch``, and
-that a receive after one that found nothing asks ``poll`` before its call):
+that a receive after one that found nothing asks ``poll`` before its call, and that
+the report that wakes a receive awaited by an asyncio ``Task`` runs the task's step at once,
+as asyncio's own callbacks would one loop iteration later: see ``_step_now``):
 no engine thread is involved for a socket that only asyncio uses.  When
 operations of other models are queued ahead of it, it waits for its turn
 (the engine, or whoever finishes the operation before it, wakes the loop)
@@ -89,6 +91,13 @@ _T = TypeVar("_T")
 _get_ident = threading.get_ident
 _get_running_loop = asyncio.get_running_loop
 _CancelledError = asyncio.CancelledError
+_current_task: Callable[[Any], Any]
+if sys.version_info >= (3, 12):
+    _current_task = asyncio.current_task  # compiled there
+else:
+    # What current_task(loop) reads, without its frame.
+    _current_task = asyncio.tasks._current_tasks.get  # type: ignore[attr-defined,unused-ignore]
+_Task = asyncio.Task
 _InvalidStateError = asyncio.InvalidStateError
 _SocketOpError = SocketException._from_os_error
 _BYTES = (bytes, bytearray)
@@ -120,6 +129,29 @@ def _on_loop_then(loop: asyncio.AbstractEventLoop, step: Callable[[], None], clo
         loop.call_soon_threadsafe(_then, step, closed)
     except RuntimeError:
         return False
+    return True
+
+
+def _step_now(fut: asyncio.Future[None], loop: asyncio.AbstractEventLoop) -> bool:
+    """Complete ``fut`` (a wait's own future, not done) and run its task's step now, in the
+    kept reader's report, instead of one loop iteration later: True when that was done.
+
+    asyncio runs a done future's callbacks on the next iteration, so a woken receive's step
+    comes after the loop's next selector call, which reports the unread data once more (a
+    stale report, and a kernel call to tell it so).  Only the plain case is taken: the only
+    callback is an asyncio Task's wake-up (the task awaiting this wait), and no task runs now
+    (the report's own callback is not inside one, a caller of ``ready`` may be); else False
+    and nothing was done.
+    """
+    callbacks = fut._callbacks
+    if not callbacks or len(callbacks) != 1 or _current_task(loop) is not None:
+        return False
+    wakeup, context = callbacks[0]
+    if not isinstance(getattr(wakeup, "__self__", None), _Task):
+        return False
+    fut.remove_done_callback(wakeup)
+    fut.set_result(None)
+    context.run(wakeup, fut)
     return True
 
 
@@ -172,10 +204,20 @@ class _LoopWatch(Waiter):
                     return
             fut = w.fut
             if fut is not None:
+                # Woken: a later report finds no future, and costs no exception.  The await
+                # holds its own.
+                w.fut = None
+                if _step_now(fut, self.loop):
+                    # The step ran (and took the data) before the loop's next selector call, so
+                    # that call reports nothing stale; a wait it started began after this
+                    # iteration's call, whose report of this descriptor is this one: the next
+                    # report is fresh, with no kernel call to ask.
+                    self.suspect = False
+                    return
                 try:
                     fut.set_result(None)
                 except _InvalidStateError:
-                    pass  # woken already (its step not yet run), or cancelled
+                    pass  # cancelled (its step not yet run)
             return
         if not self.poll(0):
             return
@@ -335,7 +377,14 @@ async def _wait(op: Any, on_cancel: Callable[[], None] | None = None, queue: int
             watched = False
         else:
             if op._done:
-                w.unwatch()
+                if w.watching == 3:
+                    # unwatch() of the kept reader's waiter, inlined: once per await that waited.
+                    w.watching = 0
+                    keep: Any = io.rkeep
+                    if keep is not None and keep.waiter is w:
+                        keep.waiter = None
+                else:
+                    w.unwatch()
                 if sock is None:
                     return None
                 # The outcome, without the checks that only guard a result a caller hands in

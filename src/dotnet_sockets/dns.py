@@ -29,6 +29,8 @@ from ._names import dotnet_names
 from .addresses import IPAddress, _make_address
 from .asyncresult import AsyncCallback, AsyncOperation, IAsyncResult
 from .cancellation import CancellationToken, await_task_cancellable
+from .dnsrecords import AddressRecord, CNameRecord, DnsResult, MxRecord, NsRecord, PtrRecord, SrvRecord, TxtRecord
+from .dnsresolver import DnsResolver
 from .enums import AddressFamily, SocketError
 from .exceptions import (
     ArgumentException,
@@ -687,6 +689,114 @@ class Dns:
         """Obsolete in .NET (use ``EndGetHostEntry``)."""
         return _end(async_result, (_ENTRY,), "EndResolve")  # type: ignore[no-any-return]
 
+    # -- .NET 11's typed record lookups, with the system's DNS servers ------------
+
+    @staticmethod
+    def ResolveAddresses(
+        name: str, address_family: AddressFamily = AddressFamily.Unspecified
+    ) -> DnsResult[AddressRecord]:
+        """``DnsResolver.ResolveAddresses`` with the system's servers: A, AAAA or both records of ``name``.
+
+        Raises ``ArgumentNullException``/``ArgumentException`` (``name``), ``ArgumentException``
+        (``addressFamily``), ``TimeoutException``, ``SocketException``, ``InvalidDataException``;
+        negative answers are results (see ``DnsResolver``).
+        """
+        return _system_resolver().ResolveAddresses(name, address_family)
+
+    @overload
+    @staticmethod
+    def ResolveAddressesAsync(
+        name: str, address_family: AddressFamily = ..., cancellation_token: CancellationToken | None = None
+    ) -> Coroutine[Any, Any, DnsResult[AddressRecord]]: ...
+    @overload
+    @staticmethod
+    def ResolveAddressesAsync(
+        name: str, cancellation_token: CancellationToken, /
+    ) -> Coroutine[Any, Any, DnsResult[AddressRecord]]: ...
+
+    @staticmethod
+    def ResolveAddressesAsync(
+        name: str, address_family: Any = AddressFamily.Unspecified, cancellation_token: Any = None
+    ) -> Coroutine[Any, Any, DnsResult[AddressRecord]]:
+        """``await Dns.ResolveAddressesAsync(name[, address_family][, cancellation_token])``: the awaitable
+        ``ResolveAddresses``.  The call raises ``ArgumentNullException``/``ArgumentException`` (``name``);
+        the awaitable raises what ``ResolveAddresses`` raises and ``TaskCanceledException``."""
+        return _system_resolver().ResolveAddressesAsync(name, address_family, cancellation_token)
+
+    @staticmethod
+    def ResolveSrv(name: str) -> DnsResult[SrvRecord]:
+        """``DnsResolver.ResolveSrv`` with the system's servers.  Raises as ``DnsResolver`` says."""
+        return _system_resolver().ResolveSrv(name)
+
+    @staticmethod
+    def ResolveSrvAsync(
+        name: str, cancellation_token: CancellationToken | None = None
+    ) -> Coroutine[Any, Any, DnsResult[SrvRecord]]:
+        """The awaitable ``ResolveSrv``.  Raises as ``DnsResolver`` says."""
+        return _system_resolver().ResolveSrvAsync(name, cancellation_token)
+
+    @staticmethod
+    def ResolveMx(name: str) -> DnsResult[MxRecord]:
+        """``DnsResolver.ResolveMx`` with the system's servers.  Raises as ``DnsResolver`` says."""
+        return _system_resolver().ResolveMx(name)
+
+    @staticmethod
+    def ResolveMxAsync(
+        name: str, cancellation_token: CancellationToken | None = None
+    ) -> Coroutine[Any, Any, DnsResult[MxRecord]]:
+        """The awaitable ``ResolveMx``.  Raises as ``DnsResolver`` says."""
+        return _system_resolver().ResolveMxAsync(name, cancellation_token)
+
+    @staticmethod
+    def ResolveTxt(name: str) -> DnsResult[TxtRecord]:
+        """``DnsResolver.ResolveTxt`` with the system's servers.  Raises as ``DnsResolver`` says."""
+        return _system_resolver().ResolveTxt(name)
+
+    @staticmethod
+    def ResolveTxtAsync(
+        name: str, cancellation_token: CancellationToken | None = None
+    ) -> Coroutine[Any, Any, DnsResult[TxtRecord]]:
+        """The awaitable ``ResolveTxt``.  Raises as ``DnsResolver`` says."""
+        return _system_resolver().ResolveTxtAsync(name, cancellation_token)
+
+    @staticmethod
+    def ResolveCName(name: str) -> DnsResult[CNameRecord]:
+        """``DnsResolver.ResolveCName`` with the system's servers.  Raises as ``DnsResolver`` says."""
+        return _system_resolver().ResolveCName(name)
+
+    @staticmethod
+    def ResolveCNameAsync(
+        name: str, cancellation_token: CancellationToken | None = None
+    ) -> Coroutine[Any, Any, DnsResult[CNameRecord]]:
+        """The awaitable ``ResolveCName``.  Raises as ``DnsResolver`` says."""
+        return _system_resolver().ResolveCNameAsync(name, cancellation_token)
+
+    @staticmethod
+    def ResolvePtr(name: str | IPAddress) -> DnsResult[PtrRecord]:
+        """``DnsResolver.ResolvePtr`` (a name, or an ``IPAddress`` looked up in reverse) with the system's
+        servers.  Raises ``ArgumentNullException`` (``name``) and the rest as ``DnsResolver`` says."""
+        return _system_resolver().ResolvePtr(name)
+
+    @staticmethod
+    def ResolvePtrAsync(
+        name: str | IPAddress, cancellation_token: CancellationToken | None = None
+    ) -> Coroutine[Any, Any, DnsResult[PtrRecord]]:
+        """The awaitable ``ResolvePtr``.  Raises ``ArgumentNullException`` (``name``) from the call and
+        the rest as ``DnsResolver`` says (``TaskCanceledException`` from the awaitable)."""
+        return _system_resolver().ResolvePtrAsync(name, cancellation_token)
+
+    @staticmethod
+    def ResolveNs(name: str) -> DnsResult[NsRecord]:
+        """``DnsResolver.ResolveNs`` with the system's servers.  Raises as ``DnsResolver`` says."""
+        return _system_resolver().ResolveNs(name)
+
+    @staticmethod
+    def ResolveNsAsync(
+        name: str, cancellation_token: CancellationToken | None = None
+    ) -> Coroutine[Any, Any, DnsResult[NsRecord]]:
+        """The awaitable ``ResolveNs``.  Raises as ``DnsResolver`` says."""
+        return _system_resolver().ResolveNsAsync(name, cancellation_token)
+
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     get_host_name = GetHostName
     get_host_entry = GetHostEntry
@@ -704,7 +814,32 @@ class Dns:
     resolve = Resolve
     begin_resolve = BeginResolve
     end_resolve = EndResolve
+    resolve_addresses = ResolveAddresses
+    resolve_addresses_async = ResolveAddressesAsync
+    resolve_srv = ResolveSrv
+    resolve_srv_async = ResolveSrvAsync
+    resolve_mx = ResolveMx
+    resolve_mx_async = ResolveMxAsync
+    resolve_txt = ResolveTxt
+    resolve_txt_async = ResolveTxtAsync
+    resolve_c_name = ResolveCName
+    resolve_c_name_async = ResolveCNameAsync
+    resolve_ptr = ResolvePtr
+    resolve_ptr_async = ResolvePtrAsync
+    resolve_ns = ResolveNs
+    resolve_ns_async = ResolveNsAsync
     # -- end of PEP 8 spellings --
+
+
+_SYSTEM_RESOLVER: list[DnsResolver] = []
+
+
+def _system_resolver() -> DnsResolver:
+    """The one resolver of the static ``Dns.Resolve…`` methods: no servers of its own, so each query
+    reads the system's (``_dnsquery.RESOLV_CONF``) afresh."""
+    if not _SYSTEM_RESOLVER:
+        _SYSTEM_RESOLVER.append(DnsResolver())
+    return _SYSTEM_RESOLVER[0]
 
 
 def _resolve_core(name: str) -> IPHostEntry:

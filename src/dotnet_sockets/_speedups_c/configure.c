@@ -189,8 +189,35 @@ configure(PyObject *module, PyObject *cfg)
     OFF(lw_waiter, LoopWatchType, "waiter");
     OFF(lw_suspect, LoopWatchType, "suspect");
     OFF(lw_poll, LoopWatchType, "poll");
+    OFF(lw_loop, LoopWatchType, "loop");
     OFF(lwt_fut, LoopWaiterType, "fut");
     if (str_set_result == NULL && (str_set_result = PyUnicode_InternFromString("set_result")) == NULL)
+        return NULL;
+    if (AFutureType == NULL) {
+        PyObject *aio = PyImport_ImportModule("dotnet_sockets.aio");
+        if (aio != NULL) {
+            AFutureType = PyObject_GetAttrString(aio, "_Future");
+            ATaskType = PyObject_GetAttrString(aio, "_Task");
+            current_task_fn = PyObject_GetAttrString(aio, "_current_task");
+            aio_step_now = PyObject_GetAttrString(aio, "_step_now");
+        }
+        Py_XDECREF(aio);
+        if (AFutureType == NULL || ATaskType == NULL || current_task_fn == NULL || aio_step_now == NULL ||
+            !PyType_Check(AFutureType)) {
+            Py_CLEAR(AFutureType);
+            Py_CLEAR(ATaskType);
+            Py_CLEAR(current_task_fn);
+            Py_CLEAR(aio_step_now);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "configure: aio._Future is not a type");
+            return NULL;
+        }
+    }
+    if ((str_callbacks == NULL && (str_callbacks = PyUnicode_InternFromString("_callbacks")) == NULL) ||
+        (str_remove_done_callback == NULL &&
+         (str_remove_done_callback = PyUnicode_InternFromString("remove_done_callback")) == NULL) ||
+        (str_run == NULL && (str_run = PyUnicode_InternFromString("run")) == NULL) ||
+        (str_self == NULL && (str_self = PyUnicode_InternFromString("__self__")) == NULL))
         return NULL;
     configured = 1;
     Py_RETURN_NONE;
