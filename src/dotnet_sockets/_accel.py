@@ -12,7 +12,10 @@ reader's report that wakes an awaited receive (``aio._LoopWatch.ready``); the sy
 stream ``Send``/``Receive`` and ``NetworkStream.Write``/``Read`` in their loop shapes; the
 stream ``BeginSend``/``EndSend``, ``BeginReceive``/``EndReceive`` and the datagram
 ``BeginReceiveFrom``/``EndReceiveFrom`` in their steady state; ``Socket.Close()``/``Dispose()``
-with tracing off and the finalizer of a closed socket; plus
+with tracing off and the finalizer of a closed socket; ``Connect(IPEndPoint)`` on a fresh
+blocking socket and ``EndAccept`` of a finished ``BeginAccept(callback, state)``, with tracing
+off, and the accept and connect attempts (``ops.AcceptOp.attempt``, ``ops.ConnectOp.attempt``)
+of IPv4 and IPv6 sockets; plus
 the completion workers' drain loop and the inline-callback trampoline, and
 makes the ``recvmmsg``/``sendmmsg`` calls that serve several queued datagram
 operations at once (``_engine/batch.py``); and the steady state of the per-socket queue:
@@ -40,7 +43,7 @@ from typing import Any, NoReturn
 
 __all__ = ["ACCELERATED", "install", "send_path", "sent_counts"]
 
-_INTERFACE = 13  # what _speedups.c's INTERFACE must be for this file to use it
+_INTERFACE = 15  # what _speedups.c's INTERFACE must be for this file to use it
 
 _speedups: Any
 _why_pure = ""  # why the pure-Python path runs, in words for send_path()
@@ -219,6 +222,36 @@ def _install() -> None:
     # Close() compares the class's Dispose with the one installed here; during a collection
     # (the globals of _engine.collecting say) it leaves the close to the Python method.
     _speedups.configure_dispose(vars(socket_module.Socket)["Dispose"], socket_module._unlink_file, vars(collecting))
+    # The accept and connect attempts: ops.AcceptOp/ConnectOp.attempt keep every rule, the
+    # compiled ones take their plain case (IPv4/IPv6, a numeric address) and leave the rest to
+    # them.  They read the socket module's C socket directly, after checking its layout on a
+    # sample (a mismatch leaves them uninstalled).
+    import _socket
+
+    from . import telemetry
+    from ._engine import syncwait
+    from ._socket_connections import SocketConnections
+
+    sample = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+    try:
+        sample.setblocking(False)
+        same_layout = _speedups.configure_connections(
+            ops.AcceptOp, ops.ConnectOp, telemetry.tls, sample, syncwait.waiters, syncwait.thread_waiter, syncwait.wait
+        )
+    finally:
+        sample.close()
+    if same_layout:
+        _replace(ops.AcceptOp, "attempt", _speedups.method("accept_attempt", vars(ops.AcceptOp)["attempt"]))
+        _replace(ops.ConnectOp, "attempt", _speedups.method("connect_attempt", vars(ops.ConnectOp)["attempt"]))
+        # Connect(IPEndPoint)'s steady state, which calls the compiled connect attempt.
+        _replace(SocketConnections, "Connect", _speedups.method("Connect", vars(SocketConnections)["Connect"]))
+        # EndAccept of a finished BeginAccept(callback, state), past its checks to _from_accepted.
+        _replace(SocketConnections, "EndAccept", _speedups.method("EndAccept", vars(SocketConnections)["EndAccept"]))
+        # OpQueue's construction over a descriptor already non-blocking (two per short connection).
+        from ._engine import opqueue as opqueue_module
+
+        if _speedups.configure_queue_init(vars(opqueue_module)):
+            _replace(OpQueue, "__init__", _speedups.method("__init__", vars(OpQueue)["__init__"]))
     # The queue's steady state: enqueue and the engine's on_ready round (opqueue.py keeps every
     # rule; the compiled loop calls back into it for every turn off the common case).
     import threading

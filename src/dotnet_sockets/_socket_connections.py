@@ -13,7 +13,7 @@ import socket as _socket
 from _socket import socket as _RawSocket
 from collections.abc import Sequence
 from logging import DEBUG
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, NoReturn, cast, overload
 
 from ._checks import as_int
 from ._engine import ops
@@ -465,11 +465,16 @@ class SocketConnections(SocketCore):
             if not blocking:
                 raise SocketException(SocketError.WouldBlock)
             _sync_wait(self._io, op, -1)
+        if op._error is not None:
+            self._connect_failed_with(op)
+
+    def _connect_failed_with(self, op: Any) -> NoReturn:
+        """Raise what a synchronous ``Connect`` whose operation ``op`` failed raises (the compiled
+        ``Connect`` calls it too)."""
         err = op._error
-        if err is not None:
-            if err is ABORTED and self._disposed:
-                raise self._closed_during(op)
-            raise self._failed(_op_error(err))
+        if err is ABORTED and self._disposed:
+            raise self._closed_during(op)
+        raise self._failed(_op_error(err))
 
     def _connected_to(self, ep: EndPoint, peer: Any = None) -> None:
         """Record the connection to ``ep``; ``peer``: the system's raw address of the peer, when

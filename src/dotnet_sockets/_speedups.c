@@ -57,6 +57,8 @@
 #include "_speedups_c/batch.c"
 #include "_speedups_c/close.c"
 #include "_speedups_c/sync_datagram.c"
+#include "_speedups_c/connections.c"
+#include "_speedups_c/queue_init.c"
 #include "_speedups_c/configure.c"
 #include "_speedups_c/opqueue.c"
 #include "_speedups_c/module.c"

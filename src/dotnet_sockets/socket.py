@@ -67,6 +67,9 @@ _trace_cached = trace_cached
 _NATIVE: dict[tuple[Any, ...], tuple[int, int, int]] = {}
 
 
+_SOCK_NONBLOCK = _socket.SOCK_NONBLOCK
+
+
 @dotnet_names
 class Socket(
     SocketTransfer,
@@ -141,7 +144,9 @@ class Socket(
         try:
             # The C socket, not socket.socket: its Python-level __init__ and close (two frames)
             # are a measurable part of a short connection, and nothing here uses its extras.
-            pysock = _RawSocket(*native)
+            # Made non-blocking by socket(2) itself, as the engine wants every descriptor: the
+            # socket module then sets its timeout to 0 and OpQueue makes no second system call.
+            pysock = _RawSocket(native[0], native[1] | _SOCK_NONBLOCK, native[2])
         except OSError as exc:
             raise _SocketOpError(exc) from None
         self._setup(pysock, af, st, pt)

@@ -236,7 +236,10 @@ class OpQueue:
     )
 
     def __init__(self, sock: _RawSocket) -> None:
-        sock.setblocking(False)
+        if sock.timeout != 0.0:
+            # (A timeout of 0 is the socket module's record that it made the descriptor
+            # non-blocking, or that socket(2)/accept4(2) did with SOCK_NONBLOCK.)
+            sock.setblocking(False)
         self.sock = sock
         self.fd = sock.fileno()
         # Message-oriented socket: telemetry counts a datagram per successful send or receive.

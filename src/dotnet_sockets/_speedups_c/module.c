@@ -28,6 +28,11 @@ static const struct {
     {"enqueue", fast_q_enqueue},
     {"on_ready", fast_q_on_ready},
     {"_serve", fast_engine_serve},
+    {"accept_attempt", fast_accept_attempt},
+    {"connect_attempt", fast_connect_attempt},
+    {"Connect", fast_connect},
+    {"EndAccept", fast_end_accept},
+    {"__init__", fast_q_init},
 };
 
 static PyObject *
@@ -58,6 +63,10 @@ static PyMethodDef methods[] = {
      "op_core(post, report_exception, ArgumentException, ABORTED, execution_context): AsyncOperation's compiled core."},
     {"configure_dispose", (PyCFunction)(void (*)(void))configure_dispose, METH_FASTCALL,
      "configure_dispose(Dispose, unlink_file, collecting_globals): what the compiled Close() and Dispose() use."},
+    {"configure_connections", (PyCFunction)(void (*)(void))configure_connections, METH_FASTCALL,
+     "configure_connections(AcceptOp, ConnectOp, tls, sample, waiters, thread_waiter, wait): what the compiled accept and connect attempts and Connect use."},
+    {"configure_queue_init", configure_queue_init, METH_O,
+     "configure_queue_init(opqueue_globals): what the compiled OpQueue.__init__ reads."},
     {"set_suppressing", set_suppressing, METH_O, "The number of threads that suppress ExecutionContext flow."},
     {"counts", counts, METH_NOARGS, "(bytes_sent, datagrams_sent, bytes_received, datagrams_received) of the calls made here."},
     {"recv_batch", (PyCFunction)(void (*)(void))recv_batch, METH_FASTCALL, recv_batch_doc},
@@ -107,7 +116,7 @@ PyInit__speedups(void)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     /* _accel.py uses the module only when this matches what it was written for (its _INTERFACE). */
-    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 13) < 0 ||
+    if (m != NULL && (PyModule_AddIntConstant(m, "INTERFACE", 15) < 0 ||
                       PyModule_AddObjectRef(m, "SendToAsyncAwaitable", (PyObject *)&SendNowType) < 0))
         Py_CLEAR(m);
     return m;
