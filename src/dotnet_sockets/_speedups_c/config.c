@@ -22,7 +22,6 @@ static PyObject *report_exception;  /* dispatch.report_exception */
 static PyObject *audit_failed;      /* raises the SecurityException for a denied audit event */
 static PyObject *sendto_failed;     /* raises an awaited send's SocketException */
 static PyObject *sync_failed;       /* raises a synchronous call's (sock._sync_failed) */
-static PyObject *sendto_python;     /* SocketTransfer.SendTo, the Python function (its slow path) */
 static PyObject *send_to_wait;      /* SocketTransfer._send_to_wait: a steady SendTo's would-block */
 static PyObject *ea_no_flags;       /* SocketFlags.None_ (set by configure) */
 static PyObject *receive_wait;      /* SocketTransfer._receive_wait: a steady Receive's would-block */

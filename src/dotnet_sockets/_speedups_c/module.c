@@ -45,8 +45,6 @@ make_method(PyObject *module, PyObject *args)
     for (size_t i = 0; i < sizeof(fast_kinds) / sizeof(fast_kinds[0]); i++) {
         if (strcmp(kind, fast_kinds[i].kind) != 0)
             continue;
-        if (fast_kinds[i].f == fast_sync_send_to)
-            Py_XSETREF(sendto_python, Py_NewRef(fallback));
         return fast_method_new(fast_kinds[i].f, fallback);
     }
     PyErr_Format(PyExc_ValueError, "no accelerated %s", kind);
