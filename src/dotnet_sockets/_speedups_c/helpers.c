@@ -1,5 +1,17 @@
 /* ---- small helpers ------------------------------------------------------ */
 
+/* The length of a buffer the fast paths take as it is: a bytearray, or (when it is only read) bytes;
+   -1 for anything else, which the Python functions take (views, other buffer kinds). */
+static inline Py_ssize_t
+plain_buffer_len(PyObject *buffer, int writable)
+{
+    if (PyByteArray_CheckExact(buffer))
+        return PyByteArray_GET_SIZE(buffer);
+    if (!writable && PyBytes_CheckExact(buffer))
+        return PyBytes_GET_SIZE(buffer);
+    return -1;
+}
+
 /* 1 when the "dotnet_sockets" logger traces DEBUG (or that cannot be told), 0 when not.
    Reads logging's own per-level cache, as Logger.isEnabledFor does first. */
 static int

@@ -225,12 +225,8 @@ fast_send_to(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         size = PyBytes_GET_SIZE(buffer);
     }
     else {
-        Py_ssize_t n;
-        if (PyBytes_CheckExact(buffer))
-            n = PyBytes_GET_SIZE(buffer);
-        else if (PyByteArray_CheckExact(buffer))
-            n = PyByteArray_GET_SIZE(buffer);
-        else
+        Py_ssize_t n = plain_buffer_len(buffer, 0);
+        if (n < 0)
             return NULL;
         if (!PyLong_CheckExact(args[1]) || !PyLong_CheckExact(args[2]) || !flags_none(args[3]))
             return NULL;

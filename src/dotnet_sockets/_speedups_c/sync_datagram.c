@@ -473,13 +473,8 @@ done:
 static int
 sd_overload_args(PyObject *const *args, Py_ssize_t nargs, int writable, Py_ssize_t *offset, Py_ssize_t *size)
 {
-    PyObject *buffer = args[0];
-    Py_ssize_t n;
-    if (PyByteArray_CheckExact(buffer))
-        n = PyByteArray_GET_SIZE(buffer);
-    else if (!writable && PyBytes_CheckExact(buffer))
-        n = PyBytes_GET_SIZE(buffer);
-    else
+    Py_ssize_t n = plain_buffer_len(args[0], writable);
+    if (n < 0)
         return 0;
     *offset = 0;
     *size = n;
