@@ -19,20 +19,11 @@ fast_begin_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NOT_TAKEN;
     PyObject *ep = args[4];
     PyObject *callback = nargs > 5 ? args[5] : Py_None, *state = nargs > 6 ? args[6] : Py_None;
-    if (!Py_IS_TYPE(ep, EndPointType) || (callback != Py_None && !PyCallable_Check(callback)) || !is_socket(self) ||
-        SLOT(self, s_disposed) != Py_False || SLOT(self, s_dgram) != Py_True)
+    if (!Py_IS_TYPE(ep, EndPointType) || (callback != Py_None && !PyCallable_Check(callback)))
         return NOT_TAKEN;
-    /* Python code (the logger) before anything borrowed is read. */
-    if (tracing_enabled())
+    PyObject *io = idle_queue(self, Py_True, q_rq);
+    if (io == NULL)
         return NOT_TAKEN;
-    PyObject *io = SLOT(self, s_io);
-    if (io == NULL || !Py_IS_TYPE(io, OpQueueType))
-        return NOT_TAKEN;
-    PyObject *rq = SLOT(io, q_rq);
-    if (rq == NULL || SLOT(io, q_closed) != Py_False || SLOT(io, q_fd) == NULL || queue_length(rq) != 0) {
-        PyErr_Clear();
-        return NOT_TAKEN;
-    }
     /* The twin's memoryview of the range, made before the endpoint's checks and the hooks. */
     PyObject *range = range_view(args[0], offset, size);
     if (range == NULL)

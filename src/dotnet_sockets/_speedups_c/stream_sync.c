@@ -18,24 +18,37 @@ range_view(PyObject *buffer, Py_ssize_t offset, Py_ssize_t size)
     return range;
 }
 
-/* The steady state a stream call starts from; the peer the audit event names (borrowed), or NULL. */
+/* The steady state every fast call starts from: an open socket of its kind (dgram: Py_True or
+   Py_False), tracing off, and its OpQueue open with nothing queued in the call's direction
+   (queue_slot: q_rq or q_wq), so that the call may be made now without passing anything queued.
+   The queue (borrowed), or NULL with no error set: the Python function takes the call. */
 static PyObject *
-stream_steady(PyObject *self, Py_ssize_t queue_slot)
+idle_queue(PyObject *self, PyObject *dgram, Py_ssize_t queue_slot)
 {
-    if (!is_socket(self) || SLOT(self, s_disposed) != Py_False || SLOT(self, s_dgram) != Py_False)
+    if (!is_socket(self) || SLOT(self, s_disposed) != Py_False || SLOT(self, s_dgram) != dgram)
         return NULL;
     /* Python code (the logger) before anything borrowed is read. */
     if (tracing_enabled())
         return NULL;
-    PyObject *ep = SLOT(self, s_remote_ep), *io = SLOT(self, s_io);
-    if (ep == NULL || ep == Py_None || io == NULL || !Py_IS_TYPE(io, OpQueueType))
+    PyObject *io = SLOT(self, s_io);
+    if (io == NULL || !Py_IS_TYPE(io, OpQueueType))
         return NULL;
     PyObject *q = SLOT(io, queue_slot);
     if (q == NULL || SLOT(io, q_closed) != Py_False || SLOT(io, q_fd) == NULL || queue_length(q) != 0) {
         PyErr_Clear();
         return NULL;
     }
-    return ep;
+    return io;
+}
+
+/* The steady state a stream call starts from; the peer the audit event names (borrowed), or NULL. */
+static PyObject *
+stream_steady(PyObject *self, Py_ssize_t queue_slot)
+{
+    if (idle_queue(self, Py_False, queue_slot) == NULL)
+        return NULL;
+    PyObject *ep = SLOT(self, s_remote_ep);
+    return ep == Py_None ? NULL : ep;
 }
 
 /* The socket's OpQueue after the audit hooks ran (a new reference): a hook may have closed the

@@ -507,20 +507,11 @@ fast_receive_from(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NOT_TAKEN;
     PyObject *buffer = args[0], *ep = args[nargs - 1];
     /* (0 bytes waits for a datagram: ops.ReceiveFromZeroOp, built by the general path) */
-    if (size == 0 || !Py_IS_TYPE(ep, EndPointType) || !is_socket(self) || SLOT(self, s_disposed) != Py_False ||
-        SLOT(self, s_dgram) != Py_True)
+    if (size == 0 || !Py_IS_TYPE(ep, EndPointType))
         return NOT_TAKEN;
-    /* Python code (the logger) before anything borrowed is read. */
-    if (tracing_enabled())
+    PyObject *io = idle_queue(self, Py_True, q_rq), *rq;
+    if (io == NULL)
         return NOT_TAKEN;
-    PyObject *io = SLOT(self, s_io);
-    if (io == NULL || !Py_IS_TYPE(io, OpQueueType))
-        return NOT_TAKEN;
-    PyObject *rq = SLOT(io, q_rq);
-    if (rq == NULL || SLOT(io, q_closed) != Py_False || SLOT(io, q_fd) == NULL || queue_length(rq) != 0) {
-        PyErr_Clear();
-        return NOT_TAKEN;
-    }
     /* Exported before the endpoint's check and the hooks, as the twin's memoryview: a hook that
        resizes the buffer gets BufferError, and the range checked is the range filled. */
     Py_buffer view;
@@ -682,16 +673,12 @@ datagram_sync(PyObject *self, PyObject *buffer, Py_ssize_t offset, Py_ssize_t si
     /* (0 bytes to receive waits for data: ops.ReceiveZeroOp, built by the general path) */
     if (!sending && size == 0)
         return NOT_TAKEN;
-    if (SLOT(self, s_disposed) != Py_False || tracing_enabled())
+    PyObject *io = idle_queue(self, Py_True, sending ? q_wq : q_rq);
+    if (io == NULL)
         return NOT_TAKEN;
-    PyObject *ep = SLOT(self, s_remote_ep), *io = SLOT(self, s_io);
-    if (ep == NULL || ep == Py_None || io == NULL || !Py_IS_TYPE(io, OpQueueType))
+    PyObject *ep = SLOT(self, s_remote_ep), *q;
+    if (ep == NULL || ep == Py_None)
         return NOT_TAKEN;
-    PyObject *q = SLOT(io, sending ? q_wq : q_rq);
-    if (q == NULL || SLOT(io, q_closed) != Py_False || SLOT(io, q_fd) == NULL || queue_length(q) != 0) {
-        PyErr_Clear();
-        return NOT_TAKEN;
-    }
     /* Exported before the audit hooks run, as the twins' data and memoryview. */
     Py_buffer view;
     if (PyObject_GetBuffer(buffer, &view, sending ? PyBUF_SIMPLE : PyBUF_WRITABLE) < 0)
