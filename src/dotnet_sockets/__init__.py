@@ -21,12 +21,10 @@ from .dnsrecords import (
     DnsResolverOptions,
     DnsResponseCode,
     DnsResult,
-    InvalidDataException,
     MxRecord,
     NsRecord,
     PtrRecord,
     SrvRecord,
-    TimeoutException,
     TxtRecord,
 )
 from .dnsresolver import DnsResolver
@@ -59,6 +57,7 @@ from .exceptions import (
     ArgumentOutOfRangeException,
     EndOfStreamException,
     FormatException,
+    InvalidDataException,
     InvalidOperationException,
     IOException,
     NotImplementedException,
@@ -70,6 +69,7 @@ from .exceptions import (
     SemaphoreFullException,
     SocketException,
     TaskCanceledException,
+    TimeoutException,
 )
 from .execution_context import AsyncFlowControl, ExecutionContext
 from .extensions import SocketTaskExtensions

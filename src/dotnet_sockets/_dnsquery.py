@@ -36,16 +36,14 @@ from .dnsrecords import (
     CNameRecord,
     DnsResponseCode,
     DnsResult,
-    InvalidDataException,
     MxRecord,
     NsRecord,
     PtrRecord,
     SrvRecord,
-    TimeoutException,
     TxtRecord,
 )
 from .enums import AddressFamily
-from .exceptions import ArgumentException, SocketException
+from .exceptions import ArgumentException, InvalidDataException, SocketException, TimeoutException
 
 __all__ = ["RESOLV_CONF", "QUERY_TIMEOUT", "ATTEMPTS", "BLOCKING", "LOOP", "run_blocking", "resolve", "arpa_name"]
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 from ._names import dotnet_names
 from .addresses import IPAddress, IPEndPoint
 from .enums import DotNetEnum
-from .exceptions import ArgumentException, ArgumentNullException, _DotNetException
+from .exceptions import ArgumentException, ArgumentNullException
 
 __all__ = [
     "DnsResponseCode",
@@ -28,8 +28,6 @@ __all__ = [
     "PtrRecord",
     "NsRecord",
     "DnsResolverOptions",
-    "TimeoutException",
-    "InvalidDataException",
 ]
 
 _ZERO = datetime.timedelta(0)
@@ -365,31 +363,3 @@ class DnsResolverOptions:
     # -- PEP 8 spellings: written by tools/gen_names.py, do not edit --
     servers = Servers
     # -- end of PEP 8 spellings --
-
-
-class _MessageException(_DotNetException, Exception):
-    """``(message=None, inner_exception=None)``, the constructor of both exceptions below."""
-
-    def __init__(self, message: str | None = None, inner_exception: BaseException | None = None) -> None:
-        self._ctor_args = (message, inner_exception)
-        self._message = self._default_message if message is None else message
-        super().__init__(self._message)
-        self._set_inner(inner_exception)
-
-
-@dotnet_names
-class TimeoutException(_MessageException, TimeoutError):
-    """No DNS server answered in time (each server is asked three times, three seconds each)."""
-
-    _default_message = "The operation has timed out."
-    _dotnet_type = "System.TimeoutException"
-    _hresult = -2146233083
-
-
-@dotnet_names
-class InvalidDataException(_MessageException):
-    """A DNS answer was malformed (.NET's ``System.IO.InvalidDataException``)."""
-
-    _default_message = "Found invalid data while decoding."
-    _dotnet_type = "System.IO.InvalidDataException"
-    _hresult = -2146233085

@@ -43,6 +43,8 @@ __all__ = [
     "TaskCanceledException",
     "SemaphoreFullException",
     "AggregateException",
+    "TimeoutException",
+    "InvalidDataException",
 ]
 
 
@@ -630,3 +632,32 @@ class AggregateException(_DotNetException, Exception):
     inner_exceptions = InnerExceptions
     to_string = ToString
     # -- end of PEP 8 spellings --
+
+
+class _MessageException(_DotNetException, Exception):
+    """``(message=None, inner_exception=None)``, the constructor of the exceptions below (the DNS
+    record lookups' ``Dns.Resolve*`` raise them)."""
+
+    def __init__(self, message: str | None = None, inner_exception: BaseException | None = None) -> None:
+        self._ctor_args = (message, inner_exception)
+        self._message = self._default_message if message is None else message
+        super().__init__(self._message)
+        self._set_inner(inner_exception)
+
+
+@dotnet_names
+class TimeoutException(_MessageException, TimeoutError):
+    """No DNS server answered in time (each server is asked three times, three seconds each)."""
+
+    _default_message = "The operation has timed out."
+    _dotnet_type = "System.TimeoutException"
+    _hresult = -2146233083
+
+
+@dotnet_names
+class InvalidDataException(_MessageException):
+    """A DNS answer was malformed (.NET's ``System.IO.InvalidDataException``)."""
+
+    _default_message = "Found invalid data while decoding."
+    _dotnet_type = "System.IO.InvalidDataException"
+    _hresult = -2146233085
